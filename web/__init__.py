@@ -1,0 +1,1 @@
+"""Templates and static files of the search page, installed as ``searchkit.web``."""
