@@ -1,0 +1,162 @@
+"""Relevance evaluation of ranked runs against judgements, with trec_eval's definitions.
+
+Pure arithmetic over plain dictionaries: it knows nothing of the index, so any system's
+ranking (searchkit's or a baseline's) is scored the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from searchkit.errors import SearchkitError
+
+# The cut-offs reported; a run is first truncated to ``depth``, as trec_eval's ``-M`` does.
+MRR_CUTOFF = 10
+NDCG_CUTOFF = 10
+RECALL_CUTOFFS = (1, 10, 100)
+
+
+@dataclass(frozen=True)
+class Query:
+    """One evaluation question: its id in the qrels and the text a user would type."""
+
+    id: str
+    text: str
+
+
+@dataclass
+class EvalReport:
+    """Mean scores over the judged queries, and the same scores for each query."""
+
+    mrr_at_10: float
+    ndcg_at_10: float
+    recall_at_1: float
+    recall_at_10: float
+    recall_at_100: float
+    queries: int
+    per_query: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self, *, per_query: bool = True) -> dict[str, Any]:
+        """A JSON-ready dictionary; ``per_query=False`` keeps only the means."""
+        data = asdict(self)
+        if not per_query:
+            del data["per_query"]
+        return data
+
+
+def load_queries(path: str | Path) -> list[Query]:
+    """Read a JSONL file of ``{"id", "text"}`` objects, in file order."""
+    queries: list[Query] = []
+    with open(path, encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                queries.append(Query(id=str(row["id"]), text=str(row["text"])))
+            except (ValueError, KeyError, TypeError) as error:
+                raise SearchkitError(f"{path}:{number}: not a query object ({error})") from None
+    return queries
+
+
+def load_qrels(path: str | Path) -> dict[str, dict[str, int]]:
+    """Read judgements as ``{query_id: {doc_id: grade}}``.
+
+    Accepts ``query_id<TAB>doc_id<TAB>grade`` and TREC's ``qid iteration docid grade``
+    separated by any whitespace. A first line whose grade is not a number is taken for a header
+    and skipped.
+    """
+    qrels: dict[str, dict[str, int]] = {}
+    with open(path, encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            parts = line.rstrip("\r\n").split("\t")
+            if len(parts) != 3:
+                parts = line.split()
+            if len(parts) == 4:
+                query_id, _iteration, doc_id, grade = parts
+            elif len(parts) == 3:
+                query_id, doc_id, grade = parts
+            else:
+                raise SearchkitError(f"{path}:{number}: expected 3 or 4 fields, found {len(parts)}")
+            try:
+                value = int(grade)
+            except ValueError:
+                if number == 1:
+                    continue
+                message = f"{path}:{number}: grade {grade!r} is not an integer"
+                raise SearchkitError(message) from None
+            qrels.setdefault(query_id.strip(), {})[doc_id.strip()] = value
+    return qrels
+
+
+def evaluate(
+    run: dict[str, list[str]], qrels: dict[str, dict[str, int]], *, depth: int = 100
+) -> EvalReport:
+    """Score a run (query id -> ranked doc ids) against ``qrels``.
+
+    As trec_eval: a document is relevant when its grade is above 0; queries only in the run are
+    ignored; queries judged but absent from the run score 0 (trec_eval's ``-c``). Queries with no
+    relevant document at all cannot be scored by any system and are left out of the means. A
+    document repeated in a ranking counts once, at its first rank.
+    """
+    if depth < 1:
+        raise ValueError("depth must be at least 1")
+    rows = []
+    for query_id, judged in qrels.items():
+        relevant = {doc_id for doc_id, grade in judged.items() if grade > 0}
+        if not relevant:
+            continue
+        ranking = list(dict.fromkeys(run.get(query_id, [])))[:depth]
+        rows.append(_score_query(query_id, ranking, judged, relevant))
+
+    def mean(key: str) -> float:
+        return sum(row[key] for row in rows) / len(rows) if rows else 0.0
+
+    return EvalReport(
+        mrr_at_10=mean("mrr_at_10"),
+        ndcg_at_10=mean("ndcg_at_10"),
+        recall_at_1=mean("recall_at_1"),
+        recall_at_10=mean("recall_at_10"),
+        recall_at_100=mean("recall_at_100"),
+        queries=len(rows),
+        per_query=rows,
+    )
+
+
+def _score_query(
+    query_id: str, ranking: list[str], judged: dict[str, int], relevant: set[str]
+) -> dict[str, Any]:
+    first_relevant = next(
+        (rank for rank, doc_id in enumerate(ranking, 1) if doc_id in relevant), None
+    )
+    reciprocal_rank = (
+        1.0 / first_relevant if first_relevant and first_relevant <= MRR_CUTOFF else 0.0
+    )
+
+    gains = [max(judged.get(doc_id, 0), 0) for doc_id in ranking[:NDCG_CUTOFF]]
+    ideal_gains = sorted((grade for grade in judged.values() if grade > 0), reverse=True)
+    ideal = _dcg(ideal_gains[:NDCG_CUTOFF])
+    ndcg = _dcg(gains) / ideal if ideal else 0.0
+
+    row: dict[str, Any] = {
+        "query_id": query_id,
+        "first_relevant_rank": first_relevant,
+        "retrieved": len(ranking),
+        "relevant": len(relevant),
+        "mrr_at_10": reciprocal_rank,
+        "ndcg_at_10": ndcg,
+    }
+    for cutoff in RECALL_CUTOFFS:
+        found = sum(1 for doc_id in ranking[:cutoff] if doc_id in relevant)
+        row[f"recall_at_{cutoff}"] = found / len(relevant)
+    return row
+
+
+def _dcg(gains: list[int]) -> float:
+    return sum(gain / math.log2(rank + 1) for rank, gain in enumerate(gains, 1))
