@@ -1,0 +1,239 @@
+"""Vietnamese text analysis: normalisation, folding, syllables and words, and the Whoosh analyzers built from them.
+
+Everything here is a pure function of its input. Three forms of a syllable matter:
+
+- the *original* text, as stored and shown in snippets (NFC);
+- the *normalised* form: lower case, NFC, one canonical tone-mark placement, so ``hoà``/``hòa`` and
+  ``uỷ``/``ủy`` are the same term ("exact accent" matching);
+- the *folded* form: every mark stripped and ``đ`` → ``d`` (diacritic-insensitive matching).
+
+Tokens always carry character offsets into the original text, so highlighting marks the right characters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import NamedTuple
+
+from whoosh.analysis import Filter, Tokenizer
+from whoosh.analysis import Token as _WhooshToken
+
+# A syllable is a run of letters and digits; "_" is excluded because pyvi uses it to join words.
+_SYLLABLE = re.compile(r"[^\W_]+")
+
+# The five Vietnamese tone marks, as combining characters. Vowel modifiers (circumflex, breve, horn) are not tones.
+_TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
+_VOWELS = frozenset("aeiouy")
+
+
+class Token(NamedTuple):
+    """A piece of text with its character offsets ``[start, end)`` in the original string."""
+
+    text: str
+    start: int
+    end: int
+
+
+def nfc(text: str) -> str:
+    """The NFC form of ``text`` (what pyvi returns and what is stored), cheap when already NFC."""
+    if unicodedata.is_normalized("NFC", text):
+        return text
+    return unicodedata.normalize("NFC", text)
+
+
+def _place_tone(word: str) -> str:
+    """Move the tone mark of one syllable to its canonical vowel (``hoà`` → ``hòa``, ``qúy`` → ``quý``).
+
+    The rule is the one most Vietnamese news text follows today: a modified vowel (ă â ê ô ơ ư, the last of
+    ``ươ``) takes the mark; otherwise the last vowel when a consonant closes the syllable, the middle one of three,
+    and the first of two in an open syllable (``hòa``, ``thủy``, ``múa``). ``qu`` and ``gi`` count as consonants.
+    Anything that is not a single Vietnamese-shaped syllable is returned unchanged.
+    """
+    letters: list[str] = []
+    tone = None
+    for ch in unicodedata.normalize("NFD", word):
+        if ch in _TONES:
+            if tone is not None or not letters:
+                return word
+            tone = ch
+        elif unicodedata.combining(ch):
+            if not letters:
+                return word
+            letters[-1] += ch
+        else:
+            letters.append(ch)
+    if tone is None:
+        return word
+    vowels = [i for i, letter in enumerate(letters) if letter[0].lower() in _VOWELS]
+    if not vowels or vowels[-1] - vowels[0] != len(vowels) - 1:
+        return word
+    head = "".join(letter[0] for letter in letters[:2]).lower()
+    if len(vowels) > 1 and vowels[0] == 1 and head in ("qu", "gi"):
+        vowels = vowels[1:]
+    modified = [i for i in vowels if len(letters[i]) > 1]
+    if modified:
+        pos = modified[-1]
+    elif len(vowels) == 1:
+        pos = vowels[0]
+    elif vowels[-1] < len(letters) - 1:
+        pos = vowels[-1]
+    elif len(vowels) == 3:
+        pos = vowels[1]
+    else:
+        pos = vowels[0]
+    letters[pos] += tone
+    return unicodedata.normalize("NFC", "".join(letters))
+
+
+@lru_cache(maxsize=500_000)
+def normalize_syllable(syllable: str) -> str:
+    """Lower case, NFC, canonical tone placement: the form exact-accent matching compares."""
+    return _place_tone(nfc(syllable).lower())
+
+
+@lru_cache(maxsize=500_000)
+def fold_syllable(syllable: str) -> str:
+    """Lower case with every mark stripped and ``đ`` → ``d``: the form diacritic-insensitive matching compares."""
+    decomposed = unicodedata.normalize("NFD", syllable.lower())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return stripped.replace("đ", "d")
+
+
+def normalize(text: str) -> str:
+    """``normalize("Thành Uỷ") == "thành ủy"``: every syllable normalised, the rest of the text kept."""
+    text = nfc(text)
+    return _SYLLABLE.sub(lambda m: normalize_syllable(m.group()), text).lower()
+
+
+def fold(text: str) -> str:
+    """``fold("Đảng viên") == "dang vien"``: every mark stripped, ``đ`` → ``d``, lower case."""
+    return _SYLLABLE.sub(lambda m: fold_syllable(m.group()), nfc(text)).lower()
+
+
+def has_marks(text: str) -> bool:
+    """Whether ``text`` carries any Vietnamese diacritic (so the writer chose the accents)."""
+    return fold(text) != nfc(text).lower()
+
+
+def syllables(text: str) -> list[Token]:
+    """The syllables of ``text`` with offsets into it (``text`` should be NFC; see :func:`nfc`)."""
+    return [Token(m.group(), m.start(), m.end()) for m in _SYLLABLE.finditer(text)]
+
+
+def words(text: str) -> list[Token]:
+    """The multi-syllable words pyvi finds in ``text`` (``học_tập``, ``Hồ_Chí_Minh``), with offsets into ``text``.
+
+    pyvi rewrites its input (spaces around punctuation, NFC, ``TP.HCM`` → ``TP. HCM``), so its words are aligned
+    back onto this module's syllables rather than located by searching the string.
+    """
+    from pyvi import ViTokenizer  # imported here: it costs seconds and queries never need it
+
+    text = nfc(text)
+    ours = syllables(text)
+    found: list[Token] = []
+    cursor = 0
+    for piece in ViTokenizer.tokenize(text).split():
+        parts = [m.group() for m in _SYLLABLE.finditer(piece)]
+        if not parts:
+            continue
+        start = _align(ours, cursor, parts)
+        if start is None:
+            continue
+        end = start + len(parts)
+        cursor = end
+        if "_" in piece and len(parts) > 1:
+            found.append(Token("_".join(parts), ours[start].start, ours[end - 1].end))
+    return found
+
+
+def _align(ours: list[Token], cursor: int, parts: list[str], window: int = 8) -> int | None:
+    """Where the syllables ``parts`` start in ``ours``, looking a few syllables past ``cursor``."""
+    for start in range(cursor, min(cursor + window, len(ours) - len(parts) + 1)):
+        if all(ours[start + k].text == part for k, part in enumerate(parts)):
+            return start
+    return None
+
+
+def word_terms(text: str) -> str:
+    """The folded multi-syllable words of ``text`` as one space-separated string, for the index's word field."""
+    return " ".join(fold(word.text) for word in words(text))
+
+
+def compound(syllables_: list[str]) -> str:
+    """The word-field term for a run of folded syllables: ``compound(["hoc", "tap"]) == "hoc_tap"``."""
+    return "_".join(syllables_)
+
+
+# --- Whoosh analyzers -------------------------------------------------------------------------------------------
+# Defined at module level so Whoosh can pickle them into the index's table of contents.
+
+
+class SyllableTokenizer(Tokenizer):
+    """Whoosh tokenizer emitting syllables with positions and offsets into the (NFC) stored text."""
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[_WhooshToken]:
+        token = _WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for i, match in enumerate(_SYLLABLE.finditer(nfc(value))):
+            token.text = match.group()
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = token.text
+            if positions:
+                token.pos = start_pos + i
+            if chars:
+                token.startchar = start_char + match.start()
+                token.endchar = start_char + match.end()
+            yield token
+
+
+class NormalizeFilter(Filter):
+    """Replaces each token's text by its normalised form (exact-accent field)."""
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __call__(self, tokens: Iterator[_WhooshToken]) -> Iterator[_WhooshToken]:
+        for token in tokens:
+            token.text = normalize_syllable(token.text)
+            yield token
+
+
+class FoldFilter(Filter):
+    """Replaces each token's text by its folded form (diacritic-insensitive field)."""
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __call__(self, tokens: Iterator[_WhooshToken]) -> Iterator[_WhooshToken]:
+        for token in tokens:
+            token.text = fold_syllable(token.text)
+            yield token
+
+
+def exact_analyzer() -> object:
+    """Syllables, normalised: matches the accents as typed, whatever the tone-mark placement."""
+    return SyllableTokenizer() | NormalizeFilter()
+
+
+def folded_analyzer() -> object:
+    """Syllables, folded: matches with or without diacritics."""
+    return SyllableTokenizer() | FoldFilter()

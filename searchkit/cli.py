@@ -1,0 +1,183 @@
+"""The ``searchkit`` command: thin wrappers that parse options, call the library and format its results."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from searchkit import index as indexing
+from searchkit.errors import IndexBusyError, QueryError, SearchkitError
+from searchkit.highlight import Snippet
+from searchkit.search import MAX_LIMIT, Searcher
+
+QUERY_HELP = """Search the articles for TEXT and print the best matches, best first.
+
+\b
+Query syntax:
+  nêu gương          all the words, with or without diacritics (short queries)
+  a OR b             either word
+  -word, NOT word    leave out articles containing the word
+  "học tập và làm theo"   the words next to each other, in this order
+  "nêu gương"~3      the words within 3 positions of each other
+  title:"Chỉ thị"    words in the title
+  (a OR b) c         parentheses group clauses
+  học*               words starting with "học"
+
+Typed with diacritics, articles with exactly those accents rank first; typed without, every accented form
+matches. Longer, question-like queries rank the articles that match most of their words first.
+"""
+
+
+def seeds_option(f: Callable) -> Callable:
+    return click.option(
+        "--seeds",
+        "seeds_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("seeds"),
+        show_default=True,
+        help="Folder of articles.",
+    )(f)
+
+
+def index_option(f: Callable) -> Callable:
+    return click.option(
+        "--index",
+        "index_dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("index"),
+        show_default=True,
+        help="Folder of the index.",
+    )(f)
+
+
+def json_option(f: Callable) -> Callable:
+    return click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")(f)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="searchkit")
+def main() -> None:
+    """Vietnamese full-text search over a folder of articles.
+
+    Put articles (.txt, .md, .jsonl) in seeds/, then search them; the index in index/ is built on first use and
+    brought up to date with 'searchkit index'.
+    """
+
+
+@main.command("index")
+@seeds_option
+@index_option
+@json_option
+@click.option("--rebuild", is_flag=True, help="Re-index every article from scratch.")
+@click.option("--procs", type=click.IntRange(1, 64), default=None, help="Worker processes [default: all cores].")
+def index_command(seeds_dir: Path, index_dir: Path, as_json: bool, rebuild: bool, procs: int | None) -> None:
+    """Bring the index up to date with the articles folder.
+
+    New articles are added, changed ones re-indexed, deleted ones removed. Files that cannot be read are
+    reported and skipped.
+    """
+    with _errors():
+        report = _build(seeds_dir, index_dir, rebuild=rebuild, procs=procs, quiet=as_json)
+    _print_report(report, as_json)
+
+
+@main.command("query")
+@click.argument("text")
+@seeds_option
+@index_option
+@json_option
+@click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=10, show_default=True, help="Hits per page.")
+@click.option("--page", type=click.IntRange(1), default=1, show_default=True, help="Which page of hits.")
+def query_command(text: str, seeds_dir: Path, index_dir: Path, as_json: bool, limit: int, page: int) -> None:
+    with _errors():
+        if not text.strip():
+            raise click.UsageError("the query is empty")
+        ensure_index(seeds_dir, index_dir, quiet=as_json)
+        with Searcher(index_dir) as searcher:
+            results = searcher.search(text, limit=limit, page=page)
+    if as_json:
+        click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
+        return
+    if not results.hits:
+        if results.total:
+            click.echo(f"No results on page {page} ({results.total} results in all).")
+        else:
+            click.echo(f"No results for {text!r}.")
+        return
+    color = sys.stdout.isatty()
+    for hit in results.hits:
+        click.echo(click.style(f"{hit.rank}. {hit.title}", bold=True) if color else f"{hit.rank}. {hit.title}")
+        click.echo(f"   {hit.path}  (score {hit.score:.2f})")
+        click.echo(f"   {_terminal(hit.snippet, color)}")
+        click.echo()
+    first, last = results.hits[0].rank, results.hits[-1].rank
+    click.echo(f"Results {first}–{last} of {results.total} ({results.seconds:.2f} s).")
+
+
+query_command.help = QUERY_HELP
+
+
+def ensure_index(seeds_dir: Path, index_dir: Path, *, quiet: bool = False) -> None:
+    """Builds the index from the articles folder when there is none yet, so a fresh checkout answers at once."""
+    if indexing.exists(index_dir):
+        return
+    if not quiet:
+        click.echo(f"No index in {index_dir} yet: building it from {seeds_dir}.", err=True)
+    report = _build(seeds_dir, index_dir, quiet=quiet)
+    for skipped in report.skipped:
+        click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+
+
+def _build(seeds_dir: Path, index_dir: Path, *, quiet: bool, **options: object) -> indexing.BuildReport:
+    if quiet:
+        return indexing.build(seeds_dir, index_dir, **options)
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="Indexing", file=sys.stderr, show_pos=True)
+            bar.__enter__()
+        bar.update(1)
+
+    try:
+        return indexing.build(seeds_dir, index_dir, progress=progress, **options)
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+
+
+def _print_report(report: indexing.BuildReport, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return
+    for skipped in report.skipped:
+        click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+    click.echo(report.summary())
+
+
+def _terminal(snippet: Snippet | None, color: bool) -> str:
+    if snippet is None:
+        return ""
+    if not color:
+        return snippet.text("**", "**")
+    return "".join(click.style(t, fg="yellow", bold=True) if m else t for t, m in snippet.fragments)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turns the library's errors into one-line messages and exit codes: 2 for a bad query, 1 otherwise."""
+    try:
+        yield
+    except QueryError as exc:
+        raise click.UsageError(str(exc)) from None
+    except IndexBusyError as exc:
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(3)
+    except SearchkitError as exc:
+        raise click.ClickException(str(exc)) from None

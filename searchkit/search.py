@@ -1,0 +1,267 @@
+"""Running queries: from the parsed query to ranked hits with snippets, as plain result objects.
+
+Ranking is BM25F over the folded fields, so a query finds every accent variant, plus optional clauses that only
+add score: the same syllables with their accents as typed (exact-accent boost), the query's syllables adjacent
+(phrase/proximity boost), the query's syllables forming one pyvi word (word boost), and title matches.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from whoosh import query as wq
+from whoosh import scoring
+
+from searchkit import query as q
+from searchkit.analysis import compound, fold_syllable, has_marks, normalize_syllable
+from searchkit.errors import QueryError
+from searchkit.highlight import Matcher, Snippet, highlight, snippet
+from searchkit.index import open_index
+
+MAX_LIMIT = 100
+MAX_PAGE = 1000
+# A query with at most this many syllables is a keyword query: every syllable must match. Longer ones are
+# questions: the best partial matches rank first.
+KEYWORD_QUERY_MAX_TERMS = 4
+MAX_TERMS = 64
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each signal adds to a document's score, relative to a folded body match."""
+
+    title: float = 2.0
+    exact: float = 1.0
+    phrase: float = 1.5
+    word: float = 1.0
+    # Or-queries: how much matching more of the query's terms is rewarded (Whoosh's coordination scale).
+    coord: float = 0.9
+
+
+@dataclass(frozen=True)
+class Hit:
+    rank: int
+    id: str
+    path: str
+    title: str
+    score: float
+    snippet: Snippet | None
+
+    def to_dict(self) -> dict:
+        return {
+            "rank": self.rank,
+            "id": self.id,
+            "path": self.path,
+            "title": self.title,
+            "score": round(self.score, 4),
+            "snippet": self.snippet.html() if self.snippet else "",
+        }
+
+
+@dataclass
+class SearchResults:
+    query: str
+    total: int
+    page: int
+    limit: int
+    hits: list[Hit] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.limit))
+
+    def to_dict(self) -> dict:
+        return {"query": self.query, "total": self.total, "results": [h.to_dict() for h in self.hits]}
+
+
+@dataclass(frozen=True)
+class Document:
+    """A whole stored article, as the article page shows it."""
+
+    id: str
+    path: str
+    title: str
+    text: str
+    date: str | None = None
+    source: str | None = None
+    url: str | None = None
+
+
+class Searcher:
+    """An open index, kept warm across queries; refreshes itself when a build commits."""
+
+    def __init__(self, index_dir: Path | str, weights: Weights | None = None):
+        self.index_dir = Path(index_dir)
+        self.weights = weights or Weights()
+        self._index = open_index(self.index_dir)
+        self._searcher = self._index.searcher(weighting=scoring.BM25F())
+
+    def close(self) -> None:
+        self._searcher.close()
+
+    def __enter__(self) -> Searcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def refresh(self) -> None:
+        """Sees the last committed state of the index (cheap when nothing changed)."""
+        self._searcher = self._searcher.refresh()
+
+    def search(self, text: str, *, limit: int = 10, page: int = 1, snippets: bool = True) -> SearchResults:
+        """The ``page``-th page of ``limit`` hits for the query ``text``, best first."""
+        if not 1 <= limit <= MAX_LIMIT:
+            raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
+        if not 1 <= page <= MAX_PAGE:
+            raise QueryError(f"page must be between 1 and {MAX_PAGE}")
+        started = time.perf_counter()
+        tree = q.parse(text)
+        if q.term_count(tree) > MAX_TERMS:
+            raise QueryError(f"the query has too many words (at most {MAX_TERMS})")
+        whoosh_query = compile_query(tree, self.weights, accents=has_marks(text))
+        page_results = self._searcher.search_page(whoosh_query, page, pagelen=limit)
+        matcher = Matcher(q.positive_terms(tree), q.prefixes(tree))
+        hits = []
+        for offset, hit in enumerate(page_results):
+            stored = hit.fields()
+            hits.append(
+                Hit(
+                    rank=page_results.offset + offset + 1,
+                    id=stored["id"],
+                    path=stored["id"],
+                    title=stored.get("title", ""),
+                    score=hit.score,
+                    snippet=snippet(stored.get("body", ""), matcher) if snippets else None,
+                )
+            )
+        return SearchResults(
+            query=text,
+            total=page_results.total,
+            page=page,
+            limit=limit,
+            hits=hits,
+            seconds=time.perf_counter() - started,
+        )
+
+    def document(self, doc_id: str) -> Document | None:
+        stored = self._searcher.document(id=doc_id)
+        if stored is None:
+            return None
+        return Document(
+            id=stored["id"],
+            path=stored["id"],
+            title=stored.get("title", ""),
+            text=stored.get("body", ""),
+            date=stored.get("date"),
+            source=stored.get("source"),
+            url=stored.get("url"),
+        )
+
+    def highlighted(self, doc_id: str, text: str) -> tuple[Document, Snippet, Snippet] | None:
+        """The article ``doc_id`` with the matches of query ``text`` marked in its title and body."""
+        document = self.document(doc_id)
+        if document is None:
+            return None
+        tree = q.parse(text)
+        matcher = Matcher(q.positive_terms(tree), q.prefixes(tree))
+        return document, highlight(document.title, matcher), highlight(document.text, matcher)
+
+
+def search(index_dir: Path | str, text: str, *, limit: int = 10, page: int = 1) -> SearchResults:
+    """One query against the index in ``index_dir`` (opens and closes it; use :class:`Searcher` for many)."""
+    with Searcher(index_dir) as searcher:
+        return searcher.search(text, limit=limit, page=page)
+
+
+# --- from the query tree to a Whoosh query ----------------------------------------------------------------------
+
+
+def compile_query(tree: q.Node, weights: Weights, *, accents: bool) -> wq.Query:
+    """The Whoosh query for ``tree``: what must match, plus the optional clauses that order the matches."""
+    keyword = q.term_count(tree) <= KEYWORD_QUERY_MAX_TERMS
+    required = _compile(tree, weights, accents, keyword, fields=("body", "title"))
+    boosts = _boosts(tree, weights)
+    return wq.AndMaybe(required, wq.Or(boosts)) if boosts else required
+
+
+def _compile(node: q.Node, w: Weights, accents: bool, keyword: bool, fields: tuple[str, ...]) -> wq.Query:
+    if isinstance(node, q.Term):
+        return _term(node, w, accents, fields)
+    if isinstance(node, q.Phrase):
+        folded = [fold_syllable(s) for s in node.words]
+        return wq.Or([wq.Phrase(f, folded, slop=max(1, node.slop + 1), boost=_field_boost(f, w)) for f in fields])
+    if isinstance(node, q.Field):
+        return _compile(node.node, w, accents, keyword, fields=(node.name,))
+    if isinstance(node, q.Not):
+        return wq.Not(_compile(node.node, w, accents, keyword, fields))
+    children = [_compile(n, w, accents, keyword, fields) for n in node.nodes]
+    positives = [c for c in children if not isinstance(c, wq.Not)]
+    negatives = [c.query for c in children if isinstance(c, wq.Not)]
+    if isinstance(node, q.Any):
+        combined: wq.Query = wq.Or(positives)
+    elif isinstance(node, q.All) or keyword:
+        combined = wq.And(positives)
+    else:
+        combined = wq.Or(positives, scale=w.coord)
+    if not positives:
+        return wq.Not(wq.Or(negatives))
+    if negatives:
+        combined = wq.AndNot(combined, wq.Or(negatives))
+    return combined
+
+
+def _term(node: q.Term, w: Weights, accents: bool, fields: tuple[str, ...]) -> wq.Query:
+    folded = fold_syllable(node.text)
+    if node.prefix:
+        return wq.Or([wq.Prefix(f, folded, boost=_field_boost(f, w)) for f in fields])
+    clauses: list[wq.Query] = [wq.Term(f, folded, boost=_field_boost(f, w)) for f in fields]
+    if accents:
+        exact = normalize_syllable(node.text)
+        clauses += [wq.Term(f + "_exact", exact, boost=_field_boost(f, w) * w.exact) for f in fields]
+    return wq.Or(clauses)
+
+
+def _field_boost(field_name: str, w: Weights) -> float:
+    return w.title if field_name == "title" else 1.0
+
+
+def _boosts(tree: q.Node, w: Weights) -> list[wq.Query]:
+    """Proximity and word clauses for each run of plain syllables typed side by side."""
+    clauses: list[wq.Query] = []
+    for run in _runs(tree):
+        folded = [fold_syllable(s) for s in run]
+        if len(folded) < 2:
+            continue
+        clauses.append(wq.Phrase("body", folded, slop=1, boost=w.phrase))
+        clauses.append(wq.Phrase("title", folded, slop=1, boost=w.phrase * w.title))
+        for size in (2, 3):
+            for i in range(len(folded) - size + 1):
+                clauses.append(wq.Term("words", compound(folded[i : i + size]), boost=w.word))
+    return clauses
+
+
+def _runs(node: q.Node) -> list[list[str]]:
+    """Maximal sequences of plain terms (and phrases) written next to each other, outside NOT."""
+    if isinstance(node, q.Term):
+        return [[node.text]] if not node.prefix else []
+    if isinstance(node, q.Phrase):
+        return [list(node.words)]
+    if isinstance(node, (q.Not, q.Field)):
+        return []
+    runs: list[list[str]] = []
+    current: list[str] = []
+    for child in node.nodes:
+        if isinstance(node, q.Group) and isinstance(child, (q.Term, q.Phrase)) and not getattr(child, "prefix", 0):
+            current += [child.text] if isinstance(child, q.Term) else list(child.words)
+            continue
+        if current:
+            runs.append(current)
+            current = []
+        runs.extend(_runs(child))
+    if current:
+        runs.append(current)
+    return runs
