@@ -1,0 +1,437 @@
+import codecs
+import json
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from searchkit.corpus import (
+    DEFAULT_MAX_BYTES,
+    Article,
+    Skipped,
+    decode_text,
+    read_articles,
+    read_file,
+    split_title,
+)
+from searchkit.errors import CorpusError
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+XQUAD = ROOT.parent / "shared" / "data" / "xquad-vi" / "corpus.jsonl"
+
+HEADLINE = "Thành uỷ Đông Hà sơ kết 3 năm thực hiện Kết luận 01-KL/TW"
+BODY = (
+    "Cán bộ, đảng viên nêu gương học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh.\n"
+    "Đường phố xanh, sạch, đẹp; nhân dân đồng tình, hưởng ứng."
+)
+ARTICLE = f"{HEADLINE}\n\n{BODY}\n"
+VIETNAMESE_TONE_MARKS = "\u0300\u0301\u0303\u0309\u0323"
+
+
+def write(folder: Path, name: str, content: str | bytes) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    path.write_bytes(content)
+    return path
+
+
+def only(folder: Path, name: str, content: str | bytes, **options) -> Article | Skipped:
+    results = list(read_file(write(folder, name, content), folder, **options))
+    assert len(results) == 1
+    return results[0]
+
+
+def encode_windows_1258(text: str) -> bytes:
+    # Windows-1258 has no precomposed letters for most tones: base letter, then the tone mark.
+    out = bytearray()
+    for char in text:
+        try:
+            out += char.encode("cp1258")
+        except UnicodeEncodeError:
+            marks = unicodedata.normalize("NFD", char)
+            base = "".join(c for c in marks if c not in VIETNAMESE_TONE_MARKS)
+            tone = "".join(c for c in marks if c in VIETNAMESE_TONE_MARKS)
+            out += unicodedata.normalize("NFC", base).encode("cp1258") + tone.encode("cp1258")
+    return bytes(out)
+
+
+# --- the real seed articles -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seeds() -> dict[str, Article]:
+    results = list(read_articles(SEEDS))
+    assert all(isinstance(result, Article) for result in results), results
+    return {article.id: article for article in results}
+
+
+def test_seed_ids_are_file_names_in_sorted_order(seeds):
+    assert list(seeds) == sorted(path.name for path in SEEDS.glob("*.txt"))
+    assert all(article.path == article.id for article in seeds.values())
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        (
+            "001_4485d4bbea077518.txt",
+            "Bình Lục đẩy mạnh học tập, làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh",
+        ),
+        (
+            "002_9dfebe253e7ee071.txt",
+            "Một số kết quả và giải pháp trong triển khai thực hiện Chỉ thị số 05-CT/TW của Bộ "
+            "Chính trị ở thị xã Phước Long",
+        ),
+        (
+            "003_b3e0a07a9f4fc9ac.txt",
+            "Kết quả nổi bật qua 03 năm thực hiện Kết luận số 01-KL/TW của Bộ Chính trị trên địa "
+            "bàn thành phố Đông Hà",
+        ),
+        (
+            "004_a29b889078a98f24.txt",
+            "Tạo chuyển biến mới về trách nhiệm nêu gương trong thực hiện Chỉ thị 05",
+        ),
+    ],
+)
+def test_seed_headline_is_the_title(seeds, name, title):
+    assert seeds[name].title == title
+    assert not seeds[name].text.startswith(title)
+
+
+def test_search_box_label_above_headline_is_dropped(seeds):
+    article = seeds["002_9dfebe253e7ee071.txt"]
+    assert article.text.startswith("Sau hơn 01 năm triển khai thực hiện Chỉ thị 05-CT/TW")
+
+
+def test_site_header_above_headline_is_dropped(seeds):
+    article = seeds["003_b3e0a07a9f4fc9ac.txt"]
+    assert "Chi tiết tin" not in article.title
+    assert "Chi tiết tin" not in article.text
+    assert article.text.startswith("10:19, Thứ Tư, 22-5-2024")
+
+
+def test_lead_paragraph_without_headline_gives_short_title_and_stays_in_body(seeds):
+    # Seed 000 opens with a lone "." and then the lead paragraph; it has no headline line.
+    article = seeds["000_f290433a7163aea1.txt"]
+    assert article.title.startswith("Hai năm qua, Đảng bộ thị xã An Khê đã lãnh đạo, chỉ đạo")
+    assert article.title.endswith("…")
+    assert len(article.title) <= 161
+    assert article.text.startswith("(GLO)- Hai năm qua, Đảng bộ thị xã An Khê")
+
+
+def test_seed_text_is_nfc_and_has_unix_line_ends(seeds):
+    for article in seeds.values():
+        assert unicodedata.is_normalized("NFC", article.text)
+        assert "\r" not in article.text
+
+
+def test_seed_hash_is_sha256_hex_and_stable(seeds):
+    again = {article.id: article.hash for article in read_articles(SEEDS)}
+    assert again == {article.id: article.hash for article in seeds.values()}
+    assert all(len(digest) == 64 and int(digest, 16) >= 0 for digest in again.values())
+    assert len(set(again.values())) == len(again)
+
+
+# --- titles of plain text ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        ".",
+        "Search",
+        "Tìm kiếm",
+        "TÌM KIẾM",
+        "•••",
+        "10:19, Thứ Tư, 22-5-2024",
+        "Trang chủ > Tin tức > Xây dựng Đảng",
+        "Trang chủ » Thời sự",
+        "Chi tiết tin - Thành ủy Đông Hà",
+        "Tin tức - Sự kiện",
+        "Banner gửi tỉnh ủy.png",
+        "plong.jpg",
+        "Đăng nhập",
+    ],
+)
+def test_navigation_line_before_headline_is_skipped(junk):
+    assert split_title(f"{junk}\n\n{ARTICLE}") == (HEADLINE, BODY)
+
+
+def test_plain_headline_is_kept_with_body_after_it():
+    assert split_title(ARTICLE) == (HEADLINE, BODY)
+
+
+def test_headline_opening_with_a_navigation_word_is_still_a_headline():
+    title, _ = split_title("Video: Lũ quét tràn qua bản làng ở Lào Cai\n\nNội dung.")
+    assert title == "Video: Lũ quét tràn qua bản làng ở Lào Cai"
+
+
+def test_nfd_navigation_word_is_recognised():
+    assert split_title(unicodedata.normalize("NFD", f"Tìm kiếm\n{ARTICLE}"))[0] == (
+        unicodedata.normalize("NFD", HEADLINE)
+    )
+
+
+def test_text_of_only_junk_falls_back_to_first_line():
+    assert split_title(".\n\nSearch\n") == (".", "Search")
+
+
+def test_empty_text_has_empty_title():
+    assert split_title("") == ("", "")
+
+
+# --- encodings --------------------------------------------------------------------------------
+
+
+def test_utf8_bom_is_removed():
+    assert decode_text(codecs.BOM_UTF8 + ARTICLE.encode("utf-8")) == ARTICLE
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_utf16_and_utf32_with_bom_are_decoded(codec):
+    bom = {"utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}.get(codec, b"")
+    assert decode_text(bom + ARTICLE.encode(codec)) == ARTICLE
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_recognised_by_its_nul_bytes(codec):
+    assert decode_text(ARTICLE.encode(codec)) == ARTICLE
+
+
+def test_nfd_text_comes_out_nfc():
+    decoded = decode_text(unicodedata.normalize("NFD", ARTICLE).encode("utf-8"))
+    assert decoded == ARTICLE
+    assert "Đường" in decoded
+
+
+def test_windows_line_ends_become_newlines():
+    assert decode_text(ARTICLE.replace("\n", "\r\n").encode("utf-8")) == ARTICLE
+
+
+def test_windows_1258_legacy_text_is_decoded():
+    assert decode_text(encode_windows_1258(ARTICLE)) == ARTICLE
+
+
+def test_png_header_is_binary():
+    with pytest.raises(ValueError, match="binary file"):
+        decode_text(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00\x00\x00\x01\x00\x08\x06")
+
+
+def test_control_bytes_without_nul_are_binary():
+    with pytest.raises(ValueError, match="binary file"):
+        decode_text(bytes(range(1, 32)) * 20)
+
+
+def test_text_that_is_neither_utf8_nor_plausible_legacy_is_undecodable():
+    # Stray tone marks after spaces and symbols: Windows-1258 decodes it, but not into text.
+    with pytest.raises(ValueError, match="cannot decode text"):
+        decode_text(b"\xcc \xec \xde \xd2 \xf2 \xa4\xa7\xb6 " * 10)
+
+
+# --- files that give no article ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content", [b"", b"  \n\t\n", codecs.BOM_UTF8, " \n".encode("utf-16")])
+def test_empty_file_is_skipped(tmp_path, content):
+    assert only(tmp_path, "trong.txt", content) == Skipped("trong.txt", "empty file")
+
+
+def test_binary_file_with_text_suffix_is_skipped(tmp_path):
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200)
+    assert only(tmp_path, "anh.txt", png) == Skipped("anh.txt", "binary file")
+
+
+def test_oversized_file_is_skipped_with_the_limit(tmp_path):
+    result = only(tmp_path, "dai.txt", ARTICLE * 10, max_bytes=100)
+    assert result == Skipped("dai.txt", "larger than 100 bytes (limit --max-bytes)")
+
+
+def test_default_limit_is_named_in_mebibytes(tmp_path, monkeypatch):
+    path = write(tmp_path, "lon.txt", ARTICLE)
+    real_stat = Path.stat
+
+    class Huge:
+        def __init__(self, info):
+            self.st_mode, self.st_size = info.st_mode, DEFAULT_MAX_BYTES + 1
+
+    monkeypatch.setattr(Path, "stat", lambda self, **kw: Huge(real_stat(self, **kw)))
+    [result] = read_file(path, tmp_path)
+    assert result == Skipped("lon.txt", "larger than 20 MiB (limit --max-bytes)")
+
+
+def test_file_at_the_limit_is_read(tmp_path):
+    size = len(ARTICLE.encode("utf-8"))
+    assert isinstance(only(tmp_path, "vua.txt", ARTICLE, max_bytes=size), Article)
+
+
+def test_unsupported_suffix_is_skipped(tmp_path):
+    assert only(tmp_path, "bao-cao.pdf", b"%PDF-1.7") == Skipped(
+        "bao-cao.pdf", "unsupported file type .pdf"
+    )
+
+
+def test_unreadable_file_is_skipped_with_the_os_reason(tmp_path, monkeypatch):
+    path = write(tmp_path, "khoa.txt", ARTICLE)
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "open", refuse)
+    assert list(read_file(path, tmp_path)) == [Skipped("khoa.txt", "Permission denied")]
+
+
+# --- Markdown ---------------------------------------------------------------------------------
+
+
+def test_markdown_front_matter_gives_title_and_metadata(tmp_path):
+    content = (
+        "---\n"
+        f'title: "{HEADLINE}"\n'
+        "date: 2024-05-22\n"
+        "source: 'Thành ủy Đông Hà'\n"
+        "url: https://dongha.example/tin/01-kl-tw\n"
+        "---\n\n"
+        f"{BODY}\n"
+    )
+    article = only(tmp_path, "dong-ha.md", content)
+    assert article == Article(
+        id="dong-ha.md",
+        path="dong-ha.md",
+        title=HEADLINE,
+        text=BODY,
+        hash=article.hash,
+        date="2024-05-22",
+        source="Thành ủy Đông Hà",
+        url="https://dongha.example/tin/01-kl-tw",
+    )
+
+
+def test_markdown_heading_is_the_title_and_leaves_the_body(tmp_path):
+    article = only(tmp_path, "nêu-gương.markdown", f"# {HEADLINE}\n\n**Nêu gương** mỗi ngày.\n")
+    assert (article.title, article.text) == (HEADLINE, "**Nêu gương** mỗi ngày.")
+
+
+def test_markdown_without_heading_uses_first_meaningful_line(tmp_path):
+    article = only(tmp_path, "ghi-chu.md", f"Tìm kiếm\n\n{ARTICLE}")
+    assert (article.title, article.text) == (HEADLINE, BODY)
+
+
+def test_markdown_front_matter_without_title_falls_back_to_heading(tmp_path):
+    article = only(tmp_path, "tin.md", f"---\ndate: 2024-05-22\n---\n# {HEADLINE}\n{BODY}\n")
+    assert (article.title, article.text, article.date) == (HEADLINE, BODY, "2024-05-22")
+
+
+# --- JSON Lines -------------------------------------------------------------------------------
+
+
+def jsonl(*records: object) -> str:
+    return "\n".join(
+        r if isinstance(r, str) else json.dumps(r, ensure_ascii=False) for r in records
+    )
+
+
+def test_jsonl_bad_lines_are_skipped_and_good_lines_read(tmp_path):
+    content = jsonl(
+        {"id": "a", "title": HEADLINE, "text": BODY, "date": "2024-05-22", "source": "Đông Hà"},
+        '{"id": "b", "title": "hỏng"',
+        {"id": "c", "title": "Không có nội dung"},
+        {"title": "Không có mã", "text": BODY},
+        "",
+        {"id": "a", "title": "Trùng mã", "text": BODY},
+        ["không", "phải", "đối tượng"],
+        {"id": 7, "text": f"Tìm kiếm\n{ARTICLE}"},
+    )
+    results = list(read_file(write(tmp_path, "sub/tin.jsonl", content), tmp_path))
+    articles = [r for r in results if isinstance(r, Article)]
+    skipped = [r for r in results if isinstance(r, Skipped)]
+    assert [a.id for a in articles] == ["sub/tin.jsonl#a", "sub/tin.jsonl#7"]
+    assert (articles[0].title, articles[0].text, articles[0].date) == (HEADLINE, BODY, "2024-05-22")
+    assert articles[0].source == "Đông Hà" and articles[0].url is None
+    assert (articles[1].title, articles[1].text) == (HEADLINE, BODY)
+    assert [s.path for s in skipped] == [f"sub/tin.jsonl#line {n}" for n in (2, 3, 4, 6, 7)]
+    assert skipped[0].reason.startswith("JSON error: ")
+    assert [s.reason for s in skipped[1:]] == [
+        "missing text",
+        "missing id",
+        "duplicate id a",
+        "not a JSON object",
+    ]
+
+
+def test_jsonl_nfd_strings_come_out_nfc(tmp_path):
+    record = json.dumps({"id": "x", "title": unicodedata.normalize("NFD", HEADLINE), "text": BODY})
+    [article] = read_file(write(tmp_path, "x.jsonl", record), tmp_path)
+    assert article.title == HEADLINE
+
+
+@pytest.mark.skipif(not XQUAD.exists(), reason="shared XQuAD-vi data not present")
+def test_xquad_corpus_reads_all_240_paragraphs():
+    results = list(read_file(XQUAD, XQUAD.parent))
+    assert all(isinstance(r, Article) for r in results)
+    assert len(results) == 240
+    records = [json.loads(line) for line in XQUAD.read_text(encoding="utf-8").splitlines()]
+    assert [a.id for a in results] == [f"corpus.jsonl#{r['id']}" for r in records]
+    assert [a.title for a in results] == [r["title"] for r in records]
+    assert [a.text for a in results] == [r["text"].strip() for r in records]
+
+
+# --- content hash -----------------------------------------------------------------------------
+
+
+def test_hash_is_stable_when_nothing_changes(tmp_path):
+    first = only(tmp_path, "a.txt", ARTICLE)
+    assert only(tmp_path, "a.txt", ARTICLE).hash == first.hash
+    # Only the content counts, not the encoding it was saved in.
+    assert only(tmp_path, "a.txt", codecs.BOM_UTF16_LE + ARTICLE.encode("utf-16-le")) == first
+
+
+def test_hash_changes_when_text_changes(tmp_path):
+    first = only(tmp_path, "a.txt", ARTICLE)
+    assert only(tmp_path, "a.txt", ARTICLE.replace("nêu gương", "nêu gương tốt")).hash != first.hash
+
+
+def test_hash_changes_when_metadata_changes(tmp_path):
+    first = only(tmp_path, "a.md", f"---\ndate: 2024-05-22\n---\n{ARTICLE}")
+    second = only(tmp_path, "a.md", f"---\ndate: 2024-05-23\n---\n{ARTICLE}")
+    assert (second.title, second.text) == (first.title, first.text)
+    assert second.hash != first.hash
+
+
+# --- the folder -------------------------------------------------------------------------------
+
+
+def test_subfolder_ids_are_relative_with_forward_slashes(tmp_path):
+    write(tmp_path, "b.txt", ARTICLE)
+    write(tmp_path, "a/z.md", f"# {HEADLINE}\n{BODY}")
+    write(tmp_path, "a/b/c.txt", ARTICLE)
+    write(tmp_path, "ghi-chu.docx", b"PK\x03\x04")
+    ids = [result.path for result in read_articles(tmp_path)]
+    assert ids == ["a/b/c.txt", "a/z.md", "b.txt", "ghi-chu.docx"]
+
+
+def test_hidden_files_and_folders_are_ignored(tmp_path):
+    write(tmp_path, ".git/config.txt", ARTICLE)
+    write(tmp_path, ".nhap.txt", ARTICLE)
+    write(tmp_path, "bai.txt", ARTICLE)
+    assert [result.id for result in read_articles(str(tmp_path))] == ["bai.txt"]
+
+
+def test_missing_folder_raises_at_once(tmp_path):
+    with pytest.raises(CorpusError, match="not found"):
+        read_articles(tmp_path / "khong-co")
+
+
+def test_file_instead_of_folder_raises(tmp_path):
+    with pytest.raises(CorpusError, match="not a folder"):
+        read_articles(write(tmp_path, "bai.txt", ARTICLE))
+
+
+def test_link_to_a_folder_is_not_followed(tmp_path):
+    write(tmp_path, "bai.txt", ARTICLE)
+    (tmp_path / "vong").symlink_to(tmp_path, target_is_directory=True)
+    assert list(read_articles(tmp_path))[1:] == [
+        Skipped("vong/", "link to a folder (not followed)")
+    ]
