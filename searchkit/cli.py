@@ -122,6 +122,50 @@ def query_command(text: str, seeds_dir: Path, index_dir: Path, as_json: bool, li
 query_command.help = QUERY_HELP
 
 
+@main.command("serve")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; 0.0.0.0 opens the page to the whole network.",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on (0: any free port).",
+)
+@seeds_option
+@index_option
+def serve_command(host: str, port: int, seeds_dir: Path, index_dir: Path) -> None:
+    """Serve the search page and its JSON API (/api/search) in the browser.
+
+    Runs on waitress, a production WSGI server. The index is built first when there is none;
+    later rebuilds with 'searchkit index' show up without a restart.
+    """
+    # Imported here so the other commands start without loading Flask and waitress.
+    from searchkit import app as web
+
+    with _errors():
+        ensure_index(seeds_dir, index_dir)
+        application = web.create_app(index_dir=index_dir, seeds_dir=seeds_dir)
+        try:
+            server = web.make_server(application, host=host, port=port)
+        except OSError as exc:
+            reason = exc.strerror or exc
+            raise click.ClickException(f"cannot listen on {host}:{port}: {reason}") from None
+    for url in web.server_urls(server):
+        click.echo(f"Serving on {url}  (Ctrl+C to stop)")
+    sys.stdout.flush()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+
+
 def ensure_index(seeds_dir: Path, index_dir: Path, *, quiet: bool = False) -> None:
     """Builds the index from the articles folder when there is none yet, so a fresh checkout answers at once."""
     if indexing.exists(index_dir):

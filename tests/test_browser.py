@@ -1,0 +1,153 @@
+"""The search page in a real headless Chromium, served by waitress as `searchkit serve` serves it.
+
+CI must run this test: there, a missing Chromium or Playwright is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from searchkit.app import create_app, make_server, server_urls
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+NEU_GUONG = "004_a29b889078a98f24.txt"
+# Debian's chromium, started the way it works in containers: no sandbox, no GPU, nothing fetched.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PHONE = {"width": 390, "height": 844}
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (required in CI: run 'make test')")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed (pip install -e '.[test]')")
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        _unavailable("chromium is not installed (scripts/install-browser.sh)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def site(seeds_index: Path) -> Iterator[str]:
+    """The site on a free localhost port, served by waitress from a background thread."""
+    server = make_server(create_app(index_dir=seeds_index), host="127.0.0.1", port=0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield server_urls(server)[0]
+    server.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="vi-VN")
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    page.errors = []
+    page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    yield page
+    context.close()
+
+
+def search(page, site: str, text: str) -> None:
+    page.goto(site)
+    page.fill("input[name=q]", text)
+    with page.expect_navigation():
+        page.press("input[name=q]", "Enter")
+
+
+def test_typing_neu_guong_finds_the_article_and_opens_it(page, site):
+    search(page, site, "neu guong")
+    assert re.search(r"[?&]q=neu\+guong", page.url)
+    assert page.input_value("input[name=q]") == "neu guong"
+    assert re.fullmatch(r"Khoảng 4 kết quả \(\d+,\d\d giây\)", page.inner_text(".stats"))
+    first = page.locator(".hit").first
+    assert first.locator(".hit-path").inner_text() == NEU_GUONG
+    marks = first.locator(".hit-snippet mark")
+    assert marks.count() >= 1
+    assert "nêu gương" in marks.all_inner_texts()
+
+    title = first.locator(".hit-title a")
+    expected_title = title.inner_text()
+    with page.expect_navigation():
+        title.click()
+    assert f"/articles/{NEU_GUONG}" in page.url
+    assert page.inner_text("h1") == expected_title
+    assert page.locator("h1 mark").count() >= 1
+    assert page.locator(".article-text mark").count() >= 3
+    assert page.errors == []
+
+
+def test_markup_typed_as_a_query_is_shown_as_text(page, site):
+    query = '<script>alert("zzxss")</script>'
+    search(page, site, query)
+    assert page.input_value("input[name=q]") == query
+    assert page.title() == f"{query} – Tìm kiếm"
+    assert page.inner_text(".notice h1 q") == query
+    assert page.inner_text(".notice h1").startswith("Không tìm thấy kết quả nào cho")
+    search(page, site, "<img src=x onerror=alert(1)> nêu gương")
+    assert page.locator("main script, main img").count() == 0
+    assert page.dialogs == []
+    assert page.errors == []
+
+
+def test_the_page_works_without_javascript(browser, site):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(site)
+        page.fill("input[name=q]", "nêu gương")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
+        assert page.locator(".hit .hit-path").first.inner_text() == NEU_GUONG
+        with page.expect_navigation():
+            page.locator(".hit-title a").first.click()
+        assert page.locator(".article-text mark").count() >= 3
+    finally:
+        context.close()
+
+
+def test_results_fit_a_phone_screen(browser, site):
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        for path in ("", "?q=neu+guong", f"articles/{NEU_GUONG}?q=neu+guong", "?q=-khong"):
+            page.goto(site + path)
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, (path, overflow)
+        page.goto(site + "?q=neu+guong")
+        box = page.locator("input[name=q]").bounding_box()
+        button = page.locator("button[type=submit]").bounding_box()
+        assert box["width"] > PHONE["width"] / 2
+        assert button["x"] + button["width"] <= PHONE["width"]
+    finally:
+        context.close()
