@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import click
 
 from searchkit import index as indexing
+from searchkit.corpus import DEFAULT_MAX_BYTES
 from searchkit.errors import IndexBusyError, QueryError, SearchkitError
 from searchkit.highlight import Snippet
 from searchkit.search import MAX_LIMIT, Searcher
@@ -55,6 +57,16 @@ def index_option(f: Callable) -> Callable:
     )(f)
 
 
+def max_bytes_option(f: Callable) -> Callable:
+    return click.option(
+        "--max-bytes",
+        type=click.IntRange(1),
+        default=DEFAULT_MAX_BYTES,
+        show_default=True,
+        help="Skip article files larger than this many bytes.",
+    )(f)
+
+
 def json_option(f: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")(f)
 
@@ -74,15 +86,71 @@ def main() -> None:
 @index_option
 @json_option
 @click.option("--rebuild", is_flag=True, help="Re-index every article from scratch.")
-@click.option("--procs", type=click.IntRange(1, 64), default=None, help="Worker processes [default: all cores].")
-def index_command(seeds_dir: Path, index_dir: Path, as_json: bool, rebuild: bool, procs: int | None) -> None:
+@click.option(
+    "--procs",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes [default: all cores].",
+)
+@max_bytes_option
+def index_command(
+    seeds_dir: Path,
+    index_dir: Path,
+    as_json: bool,
+    rebuild: bool,
+    procs: int | None,
+    max_bytes: int,
+) -> None:
     """Bring the index up to date with the articles folder.
 
-    New articles are added, changed ones re-indexed, deleted ones removed. Files that cannot be read are
+    New articles are added, changed ones re-indexed, deleted ones removed, the rest left alone;
+    prints what was done. Files that cannot be read (empty, binary, undecodable, too large) are
     reported and skipped.
+
+    The update is committed at once at the end: until then, and if the build is interrupted
+    (Ctrl-C, killed, disk full), queries answer from the previous index, and the next run
+    completes the work. If another build is updating the same index, this one stops at once
+    with exit status 3 instead of waiting.
     """
     with _errors():
-        report = _build(seeds_dir, index_dir, rebuild=rebuild, procs=procs, quiet=as_json)
+        report = _with_progress(
+            lambda progress: indexing.build(
+                seeds_dir,
+                index_dir,
+                rebuild=rebuild,
+                procs=procs,
+                progress=progress,
+                max_bytes=max_bytes,
+            ),
+            quiet=as_json,
+        )
+    _print_report(report, as_json)
+
+
+@main.command("add")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@seeds_option
+@index_option
+@json_option
+@max_bytes_option
+def add_command(
+    files: tuple[Path, ...], seeds_dir: Path, index_dir: Path, as_json: bool, max_bytes: int
+) -> None:
+    """Copy article FILES into the articles folder and index them.
+
+    A file whose name is already taken in the folder by a different file is refused, as is a file
+    with no readable article; then nothing is copied. Stops with exit status 3 (nothing copied)
+    if another build is updating the index.
+    """
+    with _errors():
+        report = _with_progress(
+            lambda progress: indexing.add_files(
+                files, seeds_dir, index_dir, progress=progress, max_bytes=max_bytes
+            ),
+            quiet=as_json,
+        )
     _print_report(report, as_json)
 
 
@@ -167,30 +235,48 @@ def serve_command(host: str, port: int, seeds_dir: Path, index_dir: Path) -> Non
 
 
 def ensure_index(seeds_dir: Path, index_dir: Path, *, quiet: bool = False) -> None:
-    """Builds the index from the articles folder when there is none yet, so a fresh checkout answers at once."""
+    """Builds the index when there is none yet (or its first build was interrupted), so a fresh
+    checkout answers at once."""
     if indexing.exists(index_dir):
         return
     if not quiet:
         click.echo(f"No index in {index_dir} yet: building it from {seeds_dir}.", err=True)
-    report = _build(seeds_dir, index_dir, quiet=quiet)
+    report = _with_progress(
+        lambda progress: indexing.build(seeds_dir, index_dir, progress=progress), quiet=quiet
+    )
     for skipped in report.skipped:
         click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
 
 
-def _build(seeds_dir: Path, index_dir: Path, *, quiet: bool, **options: object) -> indexing.BuildReport:
-    if quiet:
-        return indexing.build(seeds_dir, index_dir, **options)
+def _with_progress(
+    run: Callable[[indexing.Progress | None], indexing.BuildReport], *, quiet: bool
+) -> indexing.BuildReport:
+    """Runs a build with a progress bar (articles per second) on stderr, unless ``quiet``."""
     bar = None
+    started = 0.0
+
+    def rate(done: int | None) -> str:
+        elapsed = time.perf_counter() - started
+        return f"{done / elapsed:.1f} articles/s" if done and elapsed > 0 else ""
 
     def progress(done: int, total: int) -> None:
-        nonlocal bar
+        nonlocal bar, started
         if bar is None:
-            bar = click.progressbar(length=total, label="Indexing", file=sys.stderr, show_pos=True)
+            started = time.perf_counter()
+            bar = click.progressbar(
+                length=total, label="Indexing", file=sys.stderr, show_pos=True, item_show_func=rate
+            )
             bar.__enter__()
-        bar.update(1)
+        bar.update(done - bar.pos, current_item=done)
 
     try:
-        return indexing.build(seeds_dir, index_dir, progress=progress, **options)
+        return run(None if quiet else progress)
+    except KeyboardInterrupt:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+            bar = None
+        click.echo("Interrupted: the index keeps its last committed state.", err=True)
+        sys.exit(130)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)

@@ -2,14 +2,17 @@
 
 Each article is indexed in several representations (see README, "How the index works"):
 
-- ``body``/``title``: folded syllables with positions — diacritic-insensitive matching and phrases;
-- ``body_exact``/``title_exact``: normalised syllables — a query typed with accents ranks exact matches first;
-- ``words``: pyvi's multi-syllable words, folded and joined by ``_`` — a document where the query's syllables form
-  one word ranks higher.
+- ``body``/``title``: folded syllables with positions — diacritic-insensitive matching and
+  phrases;
+- ``body_exact``/``title_exact``: normalised syllables — a query typed with accents ranks exact
+  matches first;
+- ``words``: pyvi's multi-syllable words, folded and joined by ``_`` — a document where the
+  query's syllables form one word ranks higher.
 
-Updates are incremental by content hash and go through one Whoosh writer whose commit is atomic (Whoosh writes
-the new table of contents under a temporary name and renames it): a build killed at any moment leaves the last
-committed index answering queries, and the next build completes.
+Updates are incremental by content hash. Whoosh commits atomically (it writes the new table of
+contents under a temporary name and renames it), so a build killed at any moment leaves the last
+committed index answering queries, and the next build completes. A lock file keeps two builds
+apart: the second one stops at once with :class:`IndexBusyError`.
 """
 
 from __future__ import annotations
@@ -17,31 +20,45 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import queue
+import re
+import shutil
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh.analysis import SpaceSeparatedTokenizer
 from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
-from whoosh.writing import CLEAR
+from whoosh.writing import CLEAR, SegmentWriter
 
 from searchkit.analysis import exact_analyzer, folded_analyzer, word_terms
 from searchkit.corpus import DEFAULT_MAX_BYTES, Article, Skipped, read_articles, read_file
-from searchkit.errors import IndexBusyError, IndexMissingError
+from searchkit.errors import IndexBusyError, IndexMissingError, SearchkitError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _META_FILE = "searchkit.json"
+_LOCK_FILE = "searchkit.lock"
 # Below this many articles to analyse, starting worker processes costs more than it saves.
-_PARALLEL_MIN_ARTICLES = 64
+_PARALLEL_MIN_ARTICLES = 32
+# Articles handed to a worker at a time: small enough to share the work evenly at the end.
+_BATCH = 4
+# A table of contents left half-written by a killed commit (Whoosh never cleans these up).
+_STALE_TOC = re.compile(r"^_MAIN_\d+\.toc\.")
 
 
 def schema() -> Schema:
     folded, exact = folded_analyzer(), exact_analyzer()
     return Schema(
-        id=ID(stored=True, unique=True),
-        hash=STORED(),
+        # Columns (sortable) let an update read every id and hash without loading the bodies.
+        id=ID(stored=True, unique=True, sortable=True),
+        hash=ID(stored=True, sortable=True),
         title=TEXT(analyzer=folded, stored=True, phrase=True),
         title_exact=TEXT(analyzer=exact, phrase=False),
         body=TEXT(analyzer=folded, stored=True, phrase=True),
@@ -80,22 +97,22 @@ Progress = Callable[[int, int], None]
 
 
 def exists(index_dir: Path | str) -> bool:
-    """Whether a usable searchkit index with at least one committed generation is in ``index_dir``."""
-    index_dir = Path(index_dir)
-    return index_dir.is_dir() and whoosh_index.exists_in(str(index_dir)) and _schema_version(index_dir) == (
-        SCHEMA_VERSION
-    )
+    """Whether ``index_dir`` holds a complete index of this version, ready for queries."""
+    return _state(Path(index_dir)) == "ready"
 
 
 def open_index(index_dir: Path | str) -> whoosh_index.Index:
-    """The index in ``index_dir``; raises :class:`IndexMissingError` when there is none or it is outdated."""
+    """The index in ``index_dir``; raises :class:`IndexMissingError` unless it is ready."""
     index_dir = Path(index_dir)
-    if not index_dir.is_dir() or not whoosh_index.exists_in(str(index_dir)):
+    state = _state(index_dir)
+    if state == "missing":
         raise IndexMissingError(f"no index in {index_dir}: run 'searchkit index' first")
-    if _schema_version(index_dir) != SCHEMA_VERSION:
+    if state == "incomplete":
         raise IndexMissingError(
-            f"the index in {index_dir} was built by another version: run 'searchkit index --rebuild'"
+            f"the first build of the index in {index_dir} did not finish: run 'searchkit index'"
         )
+    if state == "outdated":
+        raise IndexMissingError(_outdated(index_dir))
     return whoosh_index.open_dir(str(index_dir))
 
 
@@ -110,15 +127,17 @@ def build(
 ) -> BuildReport:
     """Brings the index in ``index_dir`` up to date with the articles in ``seeds_dir``.
 
-    New articles are added, changed ones re-indexed, deleted ones removed, the rest left alone; ``rebuild``
-    re-indexes everything (still in one atomic commit). Raises :class:`IndexBusyError` when another build holds
-    the index.
+    New articles are added, changed ones re-indexed, deleted ones removed, the rest left alone;
+    ``rebuild`` re-indexes everything (still in one atomic commit). Raises
+    :class:`IndexBusyError` when another build holds the index.
     """
-    return _sync(read_articles(seeds_dir, max_bytes=max_bytes), index_dir, rebuild, procs, progress, prune=True)
+    items = read_articles(seeds_dir, max_bytes=max_bytes)
+    with _build_lock(Path(index_dir)) as lock_fd:
+        return _sync(items, Path(index_dir), rebuild, procs, progress, lock_fd, prune=True)
 
 
 def add_files(
-    paths: Iterable[Path],
+    paths: Iterable[Path | str],
     seeds_dir: Path | str,
     index_dir: Path | str,
     *,
@@ -126,23 +145,39 @@ def add_files(
     progress: Progress | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> BuildReport:
-    """Indexes the given files (already inside ``seeds_dir``) without looking at the rest of the folder."""
-    seeds_dir = Path(seeds_dir)
-    items = (item for path in paths for item in read_file(Path(path), seeds_dir, max_bytes=max_bytes))
-    return _sync(items, index_dir, False, procs, progress, prune=False)
+    """Copies article files into ``seeds_dir`` and indexes them, leaving the other files alone.
+
+    Refuses (:class:`SearchkitError`, nothing copied) a file that gives no article or whose name
+    is taken in ``seeds_dir`` by a different file. Without a complete index yet, the whole
+    folder is indexed, so the index never silently lacks the older articles.
+    """
+    seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
+    if not seeds_dir.is_dir():
+        raise SearchkitError(f"articles folder not found: {seeds_dir}")
+    with _build_lock(index_dir) as lock_fd:
+        copied = _copy_into(seeds_dir, [Path(p) for p in paths], max_bytes)
+        if _state(index_dir) != "ready":
+            items: Iterable[Article | Skipped] = read_articles(seeds_dir, max_bytes=max_bytes)
+            return _sync(items, index_dir, False, procs, progress, lock_fd, prune=True)
+        items = (
+            item for path in copied for item in read_file(path, seeds_dir, max_bytes=max_bytes)
+        )
+        return _sync(items, index_dir, False, procs, progress, lock_fd, prune=False)
+
+
+# --- one build ----------------------------------------------------------------------------------
 
 
 def _sync(
     items: Iterable[Article | Skipped],
-    index_dir: Path | str,
+    index_dir: Path,
     rebuild: bool,
     procs: int | None,
     progress: Progress | None,
+    lock_fd: int | None,
     *,
     prune: bool,
 ) -> BuildReport:
-    index_dir = Path(index_dir)
-    ix = _open_or_create(index_dir, rebuild)
     report = BuildReport()
     articles: list[Article] = []
     for item in items:
@@ -150,49 +185,68 @@ def _sync(
             report.skipped.append(item)
         else:
             articles.append(item)
-
-    with ix.searcher() as searcher:
-        indexed = {fields["id"]: fields["hash"] for fields in searcher.all_stored_fields()}
+    ix, fresh = _open_or_create(index_dir, rebuild)
+    indexed = _indexed_hashes(ix)
     if rebuild:
         changed = articles
         report.added = len(articles)
+        report.removed = len(indexed.keys() - {a.id for a in articles})
     else:
         changed = [a for a in articles if indexed.get(a.id) != a.hash]
         report.added = sum(1 for a in changed if a.id not in indexed)
         report.updated = len(changed) - report.added
         report.unchanged = len(articles) - len(changed)
     seen = {a.id for a in articles}
-    # A file that became unreadable keeps its last good version: losing it would lose data silently.
-    unreadable = {s.path for s in report.skipped}
-    gone = [i for i in indexed if i not in seen and i not in unreadable] if prune else []
-    if rebuild:
-        report.removed = sum(1 for i in indexed if i not in seen)
-    else:
+    gone = [i for i in indexed if i not in seen and not _unreadable(i, report.skipped)]
+    if prune and not rebuild:
         report.removed = len(gone)
-    if not changed and not gone and not rebuild:
-        return report
+    stale = [] if rebuild else [a.id for a in changed if a.id in indexed] + (gone if prune else [])
 
+    if changed or stale or rebuild:
+        _write(ix, index_dir, changed, stale, rebuild, procs, progress, lock_fd)
+    if fresh:
+        _write_meta(index_dir, complete=True)
+    return report
+
+
+def _write(
+    ix: whoosh_index.Index,
+    index_dir: Path,
+    changed: list[Article],
+    stale: list[str],
+    rebuild: bool,
+    procs: int | None,
+    progress: Progress | None,
+    lock_fd: int | None,
+) -> None:
     try:
         writer = ix.writer()
     except LockError as exc:
-        raise IndexBusyError(f"another build is updating {index_dir}; try again when it has finished") from exc
+        raise IndexBusyError(_busy(index_dir)) from exc
+    mergetype = CLEAR if rebuild else None
     try:
-        if not rebuild:
-            for doc_id in gone:
-                writer.delete_by_term("id", doc_id)
-        for done, (article, terms) in enumerate(_analysed(changed, procs), start=1):
-            fields = _document(article, terms)
-            if rebuild or article.id not in indexed:
-                writer.add_document(**fields)
-            else:
-                writer.update_document(**fields)
-            if progress:
-                progress(done, len(changed))
-        writer.commit(mergetype=CLEAR) if rebuild else writer.commit()
-    except BaseException:
-        writer.cancel()
+        if progress and changed:
+            progress(0, len(changed))
+        for doc_id in stale:
+            writer.delete_by_term("id", doc_id)
+        workers = min(procs or _cpu_count(), len(changed) // _BATCH)
+        if workers > 1 and len(changed) >= _PARALLEL_MIN_ARTICLES:
+            inherited = [fd for fd in (lock_fd, writer.writelock.fd) if fd is not None]
+            segments = _write_in_workers(index_dir, changed, workers, progress, inherited)
+            _commit_with_segments(writer, segments, mergetype)
+        else:
+            for done, article in enumerate(changed, start=1):
+                writer.add_document(**_document(article, _word_terms(article)))
+                if progress:
+                    progress(done, len(changed))
+            writer.commit(mergetype=mergetype)
+    except BaseException as exc:
+        if not writer.is_closed:
+            writer.cancel()
+        if isinstance(exc, OSError):
+            reason = exc.strerror or str(exc)
+            raise SearchkitError(f"cannot write the index in {index_dir}: {reason}") from exc
         raise
-    return report
 
 
 def _document(article: Article, terms: str) -> dict:
@@ -214,37 +268,239 @@ def _word_terms(article: Article) -> str:
     return word_terms(article.title + "\n" + article.text)
 
 
-def _analysed(articles: list[Article], procs: int | None) -> Iterator[tuple[Article, str]]:
-    """Each article with its pyvi word terms, segmented in worker processes when that pays off."""
-    if procs is None:
-        procs = os.cpu_count() or 1
-    if procs <= 1 or len(articles) < _PARALLEL_MIN_ARTICLES:
-        for article in articles:
-            yield article, _word_terms(article)
-        return
+def _indexed_hashes(ix: whoosh_index.Index) -> dict[str, str]:
+    """Every live document's id and content hash, read from columns rather than stored bodies."""
+    with ix.reader() as reader:
+        found = {}
+        for leaf, _ in reader.leaf_readers():
+            if not leaf.has_column("id"):  # an index with no segment yet
+                continue
+            ids, hashes = leaf.column_reader("id"), leaf.column_reader("hash")
+            for docnum in leaf.all_doc_ids():
+                found[ids[docnum]] = hashes[docnum]
+        return found
+
+
+def _unreadable(doc_id: str, skipped: list[Skipped]) -> bool:
+    # A file (or folder) that became unreadable keeps its last good articles: losing them would
+    # lose data without a word. A JSON Lines record's id is "<file>#<record id>".
+    return any(
+        doc_id == s.path
+        or doc_id.startswith(s.path + "#")
+        or (s.path.endswith("/") and doc_id.startswith(s.path))
+        for s in skipped
+    )
+
+
+# --- analysis and segment writing in worker processes -------------------------------------------
+# pyvi and Whoosh's own analysis and posting writes cost about the same, so each worker writes a
+# whole segment of its own (as Whoosh's MultiSegmentWriter does) and the parent only adds them to
+# the commit. Whoosh's MpWriter is not used: its workers survive a killed parent and keep the
+# index's lock file open, so the next build would find the index busy.
+
+
+def _write_in_workers(
+    index_dir: Path,
+    articles: list[Article],
+    procs: int,
+    progress: Progress | None,
+    inherited: list[int],
+) -> list[object]:
     from pyvi import ViTokenizer  # noqa: F401  loaded once here, so forked workers start warm
 
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    with context.Pool(procs) as pool:
-        yield from zip(articles, pool.imap(_word_terms, articles, chunksize=4))
-
-
-def _open_or_create(index_dir: Path, rebuild: bool) -> whoosh_index.Index:
-    index_dir.mkdir(parents=True, exist_ok=True)
-    if whoosh_index.exists_in(str(index_dir)) and _schema_version(index_dir) == SCHEMA_VERSION:
-        return whoosh_index.open_dir(str(index_dir))
-    if whoosh_index.exists_in(str(index_dir)) and not rebuild:
-        raise IndexMissingError(
-            f"the index in {index_dir} was built by another version: run 'searchkit index --rebuild'"
-        )
-    ix = whoosh_index.create_in(str(index_dir), schema())
-    (index_dir / _META_FILE).write_text(json.dumps({"schema": SCHEMA_VERSION}) + "\n", encoding="utf-8")
-    return ix
-
-
-def _schema_version(index_dir: Path) -> int | None:
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if fork else "spawn")
+    jobs, results = context.Queue(), context.Queue()
+    args = (str(index_dir), jobs, results, os.getpid(), inherited if fork else [])
+    workers = [context.Process(target=_worker, args=args, daemon=True) for _ in range(procs)]
+    for worker in workers:
+        worker.start()
     try:
-        return json.loads((index_dir / _META_FILE).read_text(encoding="utf-8")).get("schema")
-    except (OSError, ValueError, AttributeError):
-        return None
+        for start in range(0, len(articles), _BATCH):
+            jobs.put(articles[start : start + _BATCH])
+        for _ in workers:
+            jobs.put(None)
+        done, segments, finished = 0, [], 0
+        while finished < len(workers):
+            try:
+                kind, value = results.get(timeout=1.0)
+            except queue.Empty:
+                if any(w.exitcode not in (None, 0) for w in workers):
+                    raise SearchkitError(
+                        "an indexing worker process stopped unexpectedly"
+                    ) from None
+                continue
+            if kind == "error":
+                raise SearchkitError(f"indexing failed: {value}")
+            if kind == "done":
+                done += value
+                if progress:
+                    progress(done, len(articles))
+            else:
+                finished += 1
+                if value is not None:
+                    segments.append(value)
+        for worker in workers:
+            worker.join()
+        return segments
+    finally:
+        # A worker stopped early leaves jobs in the pipe; exiting must not wait to flush them.
+        jobs.cancel_join_thread()
+        for worker in workers:
+            if worker.is_alive():
+                worker.terminate()
+                worker.join()
+
+
+def _worker(
+    index_dir: str, jobs: object, results: object, parent: int, inherited: list[int]
+) -> None:
+    # Ctrl-C reaches the whole process group; the parent decides what to do about it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The forked copies of the lock files' descriptors would keep the index locked after a
+    # killed parent; closing the copies leaves the parent's locks as they are.
+    for fd in inherited:
+        os.close(fd)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    try:
+        writer = SegmentWriter(whoosh_index.open_dir(index_dir), _lk=False)
+        while (batch := jobs.get()) is not None:
+            for article in batch:
+                writer.add_document(**_document(article, _word_terms(article)))
+            results.put(("done", len(batch)))
+        if writer._added:
+            results.put(("segment", writer._finalize_segment()))
+        else:
+            writer._close_segment()
+            results.put(("segment", None))
+    except BaseException as exc:  # reported to the parent, which raises it
+        results.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def _exit_with_parent(parent: int) -> None:
+    # A worker blocked on the job queue would otherwise wait forever for a killed parent.
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _commit_with_segments(writer: SegmentWriter, segments: list[object], mergetype: object) -> None:
+    """Commits ``writer``'s deletions together with segments written by workers, in one TOC.
+
+    Mirrors the multi-segment commit of Whoosh's MpWriter (Whoosh is pinned to 2.7.5).
+    """
+    final = writer._merge_segments(mergetype, None, None) + segments
+    if writer._added:  # the merge policy folded small segments into this writer
+        final.append(writer._finalize_segment())
+    else:
+        writer._close_segment()
+    writer._commit_toc(final)
+    writer._finish()
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+# --- the folder: state, lock, meta file ---------------------------------------------------------
+
+
+def _state(index_dir: Path) -> str:
+    """``missing``, ``incomplete`` (first build not finished), ``outdated`` or ``ready``."""
+    if not index_dir.is_dir() or not whoosh_index.exists_in(str(index_dir)):
+        return "missing"
+    meta = _read_meta(index_dir)
+    if meta.get("schema") != SCHEMA_VERSION or meta.get("fields") != sorted(schema().names()):
+        return "outdated"
+    return "ready" if meta.get("complete") else "incomplete"
+
+
+def _open_or_create(index_dir: Path, rebuild: bool) -> tuple[whoosh_index.Index, bool]:
+    """The index to update, and whether it has yet to be marked complete."""
+    state = _state(index_dir)
+    if state == "outdated" and not rebuild:
+        raise IndexMissingError(_outdated(index_dir))
+    for name in os.listdir(index_dir):
+        if _STALE_TOC.match(name):
+            os.remove(index_dir / name)
+    if state in ("missing", "outdated"):
+        # Written first: a build killed before its first commit leaves an index that queries
+        # refuse and the next build finishes.
+        _write_meta(index_dir, complete=False)
+        return whoosh_index.create_in(str(index_dir), schema()), True
+    return whoosh_index.open_dir(str(index_dir)), state == "incomplete"
+
+
+@contextmanager
+def _build_lock(index_dir: Path) -> Iterator[int | None]:
+    """Holds the index's build lock (the lock's descriptor is yielded) or raises IndexBusyError.
+
+    An OS file lock, so a killed build never leaves a stale lock behind.
+    """
+    index_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileStorage(str(index_dir)).lock(_LOCK_FILE)
+    if not lock.acquire(blocking=False):
+        raise IndexBusyError(_busy(index_dir))
+    try:
+        yield lock.fd
+    finally:
+        lock.release()
+
+
+def _read_meta(index_dir: Path) -> dict:
+    try:
+        meta = json.loads((index_dir / _META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _write_meta(index_dir: Path, *, complete: bool) -> None:
+    meta = {"schema": SCHEMA_VERSION, "fields": sorted(schema().names()), "complete": complete}
+    temporary = index_dir / f".{_META_FILE}.tmp"
+    temporary.write_text(json.dumps(meta) + "\n", encoding="utf-8")
+    os.replace(temporary, index_dir / _META_FILE)
+
+
+def _copy_into(seeds_dir: Path, paths: list[Path], max_bytes: int) -> list[Path]:
+    """Copies ``paths`` into ``seeds_dir`` after checking all of them; returns the copies."""
+    targets: dict[Path, Path] = {}
+    for path in paths:
+        if not path.is_file():
+            raise SearchkitError(f"not a file: {path}")
+        items = list(read_file(path, path.parent, max_bytes=max_bytes))
+        if not any(isinstance(item, Article) for item in items):
+            reason = items[0].reason if items else "no article in it"
+            raise SearchkitError(f"cannot add {path}: {reason}")
+        target = seeds_dir / path.name
+        taken = targets.get(target) or (target if target.exists() else None)
+        if taken is not None and not _same_bytes(taken, path):
+            raise SearchkitError(
+                f"cannot add {path}: {target} already exists with different content "
+                "(rename the file, or edit the article in place and run 'searchkit index')"
+            )
+        targets[target] = path
+    for target, path in targets.items():
+        if not target.exists():
+            # Copied under a hidden name first, so a build never reads half a file.
+            temporary = target.with_name(f".{target.name}.adding")
+            shutil.copyfile(path, temporary)
+            os.replace(temporary, target)
+    return list(targets)
+
+
+def _same_bytes(a: Path, b: Path) -> bool:
+    if a.resolve() == b.resolve():
+        return True
+    return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
+
+
+def _busy(index_dir: Path) -> str:
+    return f"another build is updating {index_dir}; try again when it has finished"
+
+
+def _outdated(index_dir: Path) -> str:
+    return f"the index in {index_dir} was built by another version: run 'searchkit index --rebuild'"
