@@ -1,0 +1,369 @@
+#!/usr/bin/env python3
+"""Benchmark searchkit against SQLite FTS5 and a naive Whoosh setup, side by side.
+
+    python3 tests/bench/bench.py [--docs N] [--out FILE.json] [--skip-searchkit]
+
+Relevance on XQuAD-vi (accented and unaccented questions), then build and query speed on the baomoi
+news corpus, searchkit's build scaling from one to two processes, and the cold start of a
+``searchkit query`` process. The data is read from ``../shared/data`` next to the project (or
+``--data``) and staged in a temporary folder; nothing is written inside the project but the JSON
+results (``bench-results.json`` in the current folder by default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import corpora
+import measure
+from engines import ENGINES
+
+from searchkit.evaluation import EvalReport, load_qrels, load_queries
+
+SCALING_TARGET = 1.6
+ROW_FORMATS = {"score": "{:.3f}", "s": "{:.2f}", "ms": "{:.1f}", "mb": "{:.1f}", "rate": "{:,.0f}"}
+
+
+def _log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bench.py",
+        description=__doc__.split("\n\n")[0],
+        epilog=(
+            "The full run (all 35,425 news articles, all 1,190 questions) takes long: an hour or "
+            "more on two cores, most of it in the two Whoosh-based builds and in searchkit's "
+            "questions. For a quick check of a few minutes: --docs 500 --questions 200 --depth 10."
+        ),
+    )
+    parser.add_argument(
+        "--data", metavar="DIR", type=Path, default=corpora.DEFAULT_DATA, help="shared data folder"
+    )
+    parser.add_argument(
+        "--docs",
+        metavar="N",
+        type=int,
+        default=None,
+        help="news articles to index, the first N (default all)",
+    )
+    parser.add_argument(
+        "--scale-docs",
+        metavar="N",
+        type=int,
+        default=2000,
+        help="articles for searchkit's procs=1 vs procs=2 build (default 2000, at most --docs)",
+    )
+    parser.add_argument(
+        "--questions",
+        metavar="N",
+        type=int,
+        default=None,
+        help="XQuAD-vi questions to score, a fixed sample (default all 1,190)",
+    )
+    parser.add_argument(
+        "--latency-queries", metavar="N", type=int, default=200, help="timed queries (default 200)"
+    )
+    parser.add_argument(
+        "--depth", metavar="N", type=int, default=100, help="hits scored per question (default 100)"
+    )
+    parser.add_argument(
+        "--out",
+        metavar="FILE.json",
+        type=Path,
+        default=Path("bench-results.json"),
+        help="JSON results file",
+    )
+    parser.add_argument(
+        "--per-query", action="store_true", help="keep per-question scores in the JSON"
+    )
+    parser.add_argument(
+        "--skip-searchkit", action="store_true", help="measure the two baselines only"
+    )
+    args = parser.parse_args(argv)
+    for name in ("docs", "scale_docs", "questions", "latency_queries"):
+        value = getattr(args, name)
+        if value is not None and value < 0:
+            parser.error(f"--{name.replace('_', '-')} cannot be negative")
+    if args.depth < 10:
+        parser.error("--depth must be at least 10: MRR@10 and Recall@10 need ten hits")
+    return args
+
+
+def _engines(args: argparse.Namespace) -> list[str]:
+    names = []
+    for name, engine in ENGINES.items():
+        if name == "searchkit" and args.skip_searchkit:
+            continue
+        reason = engine.available()
+        if reason is None:
+            names.append(name)
+        elif name == "searchkit":
+            hint = "run with --skip-searchkit to measure the baselines only"
+            raise SystemExit(f"bench.py: {reason}; {hint}")
+        else:
+            _log(f"{engine.label} left out: {reason}")
+    return names
+
+
+def _check_data(data: Path) -> None:
+    needed = [data / corpora.XQUAD / f for f in ("corpus.jsonl", "queries.jsonl", "qrels.tsv")]
+    needed.append(data / corpora.BAOMOI)
+    missing = [str(path) for path in needed if not path.is_file()]
+    if missing:
+        raise SystemExit("bench.py: data not found (see --data): " + ", ".join(missing))
+
+
+def _check_indexed(results: dict, where: str, indexed: int, staged: int) -> None:
+    # Throughput and relevance figures mean nothing if part of the corpus silently stayed out.
+    if indexed != staged:
+        message = f"indexed {indexed:,} of the {staged:,} articles staged"
+        results["warnings"][where] = message
+        _log(f"{where}: {message}")
+
+
+def run_relevance(args: argparse.Namespace, names: list[str], work: Path, results: dict) -> None:
+    folder = args.data / corpora.XQUAD
+    queries = load_queries(folder / "queries.jsonl")
+    qrels = load_qrels(folder / "qrels.tsv")
+    if args.questions is not None and args.questions < len(queries):
+        chosen = set(random.Random(corpora.QUERY_SEED).sample(range(len(queries)), args.questions))
+        queries = [query for number, query in enumerate(queries) if number in chosen]
+    staged = corpora.stage(corpora.read_jsonl(folder / "corpus.jsonl"), work / "seeds", "xquad")
+    fold, fold_source = corpora.query_folder()
+    section: dict[str, Any] = {
+        "paragraphs": staged.articles,
+        "questions": len(queries),
+        "depth": args.depth,
+        "fold": fold_source,
+        "engines": {},
+    }
+    results["relevance"] = section
+    for name in names:
+        _log(f"relevance: {ENGINES[name].label} on {len(queries)} questions")
+        try:
+            outcome = measure.relevance(
+                name, staged.seeds_dir, work / name, queries, qrels, fold, args.depth
+            )
+        except Exception as error:
+            results["errors"][f"relevance/{name}"] = f"{type(error).__name__}: {error}"
+            _log(f"relevance: {ENGINES[name].label} failed: {error}")
+            continue
+        _check_indexed(results, f"relevance/{name}", outcome["indexed"], staged.articles)
+        section["engines"][name] = {
+            key: value.to_dict(per_query=args.per_query) if isinstance(value, EvalReport) else value
+            for key, value in outcome.items()
+        }
+
+
+def run_speed(args: argparse.Namespace, names: list[str], work: Path, results: dict) -> None:
+    articles = corpora.first(corpora.read_jsonl(args.data / corpora.BAOMOI), args.docs)
+    staged = corpora.stage(articles, work / "seeds", "baomoi")
+    queries = corpora.latency_queries(staged.titles, args.latency_queries)
+    section: dict[str, Any] = {
+        "articles": staged.articles,
+        "syllables": staged.syllables,
+        "characters": staged.characters,
+        "latency_queries": len(queries),
+        "latency_query_sample": queries[:5],
+        # searchkit builds with its default worker count (all cores), as 'searchkit index' does.
+        "searchkit_procs": None,
+        "engines": {},
+    }
+    results["speed"] = section
+    for name in names:
+        _log(f"speed: {ENGINES[name].label} building {staged.articles:,} articles")
+        try:
+            figures = measure.in_child(
+                measure.build_and_query, name, staged.seeds_dir, work / name, queries
+            )
+        except Exception as error:
+            results["errors"][f"speed/{name}"] = f"{type(error).__name__}: {error}"
+            _log(f"speed: {ENGINES[name].label} failed: {error}")
+            continue
+        _check_indexed(results, f"speed/{name}", figures["build_report"]["added"], staged.articles)
+        figures["articles_per_s"] = staged.articles / figures["build_s"]
+        figures["syllables_per_s"] = staged.syllables / figures["build_s"]
+        section["engines"][name] = figures
+
+
+def run_scaling(args: argparse.Namespace, work: Path, results: dict) -> None:
+    count = args.scale_docs if args.docs is None else min(args.scale_docs, args.docs)
+    articles = corpora.first(corpora.read_jsonl(args.data / corpora.BAOMOI), count)
+    staged = corpora.stage(articles, work / "seeds", "baomoi")
+    section: dict[str, Any] = {"articles": staged.articles, "target": SCALING_TARGET}
+    results["scaling"] = section
+    for procs in (1, 2):
+        _log(f"scaling: searchkit with procs={procs} on {staged.articles:,} articles")
+        try:
+            index_dir = work / f"procs-{procs}"
+            figures = measure.in_child(
+                measure.build_and_query, "searchkit", staged.seeds_dir, index_dir, [], procs
+            )
+        except Exception as error:
+            results["errors"][f"scaling/procs={procs}"] = f"{type(error).__name__}: {error}"
+            _log(f"scaling: procs={procs} failed: {error}")
+            return
+        added = figures["build_report"]["added"]
+        _check_indexed(results, f"scaling/procs={procs}", added, staged.articles)
+        figures["articles_per_s"] = staged.articles / figures["build_s"]
+        section[f"procs_{procs}"] = figures
+    section["speedup"] = section["procs_1"]["build_s"] / section["procs_2"]["build_s"]
+
+
+def run_cold_start(work: Path, results: dict) -> None:
+    _log("cold start: searchkit query over the seeds index")
+    try:
+        results["cold_start"] = measure.cold_start(corpora.SEEDS, work / "index")
+    except Exception as error:
+        results["errors"]["cold_start"] = f"{type(error).__name__}: {error}"
+        _log(f"cold start failed: {error}")
+
+
+def _cell(value: float | None, kind: str) -> str:
+    if value is None:
+        return "—"
+    if kind == "rate" and value < 100:
+        return f"{value:.1f}"
+    return ROW_FORMATS[kind].format(value)
+
+
+def table(results: dict, names: list[str]) -> str:
+    """The figures as one aligned table, with each system's ratio to FTS5."""
+    labels = [ENGINES[name].label for name in names]
+    others = [name for name in names if name != "fts5"] if "fts5" in names else []
+    header = ["", *labels, *(f"{ENGINES[name].label} ÷ FTS5" for name in others)]
+    rows: list[list[str]] = []
+
+    def section(title: str) -> None:
+        rows.append([title])
+
+    def row(label: str, values: dict[str, float | None], kind: str) -> None:
+        cells = [_cell(values.get(name), kind) for name in names]
+        base = values.get("fts5")
+        for name in others:
+            value = values.get(name)
+            cells.append("—" if value is None or not base else f"{value / base:.3g}×")
+        rows.append([f"  {label}", *cells])
+
+    relevance = results.get("relevance")
+    if relevance:
+        section(
+            f"Relevance, XQuAD-vi ({relevance['questions']:,} questions, "
+            f"{relevance['paragraphs']} paragraphs)"
+        )
+        engines = relevance["engines"]
+        for metric, label in (("mrr_at_10", "MRR@10"), ("recall_at_10", "Recall@10")):
+            for typing in ("accented", "unaccented"):
+                values = {n: e[typing][metric] for n, e in engines.items() if typing in e}
+                row(f"{label}, {typing}", values, "score")
+    speed = results.get("speed")
+    if speed:
+        section(
+            f"Speed, baomoi ({speed['articles']:,} articles, {speed['syllables']:,} syllables; "
+            f"{speed['latency_queries']} queries, top 10 with snippets)"
+        )
+        engines = speed["engines"]
+        for key, label, kind in (
+            ("build_s", "build time (s)", "s"),
+            ("build_cpu_s", "build CPU time, all processes (s)", "s"),
+            ("articles_per_s", "articles/s", "rate"),
+            ("syllables_per_s", "syllables/s", "rate"),
+            ("index_mb", "index size (MB)", "mb"),
+            ("peak_rss_mb", "peak memory, main process (MB)", "mb"),
+            ("peak_rss_worker_mb", "peak memory, largest worker (MB)", "mb"),
+            ("p50_ms", "query p50 (ms)", "ms"),
+            ("p95_ms", "query p95 (ms)", "ms"),
+            ("cpu_p50_ms", "query p50, CPU time (ms)", "ms"),
+            ("cpu_p95_ms", "query p95, CPU time (ms)", "ms"),
+        ):
+            values = {name: figures.get(key) for name, figures in engines.items()}
+            if key == "peak_rss_worker_mb" and not any(values.values()):
+                continue
+            row(label, values, kind)
+
+    # Section titles span the whole line, so they do not widen the first column.
+    cells = [header, *(r for r in rows if len(r) > 1)]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+
+    def line(r: list[str]) -> str:
+        if len(r) == 1:
+            return r[0]
+        return "  ".join(c.rjust(widths[i]) if i else c.ljust(widths[0]) for i, c in enumerate(r))
+
+    lines = [line(r) for r in [header, *rows]]
+
+    scaling = results.get("scaling")
+    if scaling and "speedup" in scaling:
+        one, two = scaling["procs_1"]["articles_per_s"], scaling["procs_2"]["articles_per_s"]
+        verdict = "meets" if scaling["speedup"] >= scaling["target"] else "below"
+        lines.append(
+            f"searchkit build scaling ({scaling['articles']:,} articles): procs=1 {one:,.1f}/s, "
+            f"procs=2 {two:,.1f}/s, {scaling['speedup']:.2f}× "
+            f"({verdict} the {scaling['target']}× target)"
+        )
+    cold = results.get("cold_start")
+    if cold:
+        lines.append(
+            f'cold start (median of {cold["runs"]}): searchkit query "nêu gương" '
+            f"{cold['searchkit_query_s']:.2f} s, python -c pass {cold['python_pass_s']:.2f} s"
+        )
+    for where, message in results["warnings"].items():
+        lines.append(f"warning, {where}: {message}")
+    for where, message in results["errors"].items():
+        lines.append(f"error in {where}: {message.strip().splitlines()[-1]}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    _check_data(args.data)
+    names = _engines(args)
+    info = measure.machine()
+    print(
+        f"machine: {info['cpu']}, {info['cores']} cores ({info['usable_cores']} usable), "
+        f"Python {info['python']}, SQLite {info['sqlite']}, "
+        f"whoosh-reloaded {info['whoosh_reloaded']}",
+        flush=True,
+    )
+    results: dict[str, Any] = {
+        "machine": info,
+        "settings": {
+            "docs": args.docs,
+            "scale_docs": args.scale_docs,
+            "questions": args.questions,
+            "latency_queries": args.latency_queries,
+            "depth": args.depth,
+            "engines": names,
+        },
+        "errors": {},
+        "warnings": {},
+    }
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="searchkit-bench-") as tmp:
+        work = Path(tmp)
+        run_relevance(args, names, work / "relevance", results)
+        if args.docs != 0:
+            run_speed(args, names, work / "speed", results)
+        if "searchkit" in names:
+            if args.docs != 0 and args.scale_docs:
+                run_scaling(args, work / "scaling", results)
+            run_cold_start(work / "cold", results)
+    results["wall_s"] = time.perf_counter() - started
+
+    print(table(results, names))
+    args.out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    print(f"figures written to {args.out} ({results['wall_s']:.0f} s)")
+    return 1 if results["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

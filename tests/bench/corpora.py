@@ -1,0 +1,119 @@
+"""The benchmark's data: where it lives, how it is staged as seeds, which queries are timed."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+# The shared data sits next to the project, never inside it.
+DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
+SEEDS = REPO_ROOT / "seeds"
+
+XQUAD = Path("xquad-vi")
+BAOMOI = Path("baomoi") / "articles.jsonl.gz"
+
+SYLLABLE = re.compile(r"\w+")
+# A fixed seed keeps the timed query set identical from run to run and machine to machine.
+QUERY_SEED = 20170101
+# Well under searchkit's default per-file limit (20 MiB).
+SHARD_BYTES = 8 * 1024 * 1024
+
+
+@dataclass
+class StagedCorpus:
+    """A seeds folder of JSONL files, and how much text went into it."""
+
+    seeds_dir: Path
+    articles: int
+    syllables: int
+    characters: int
+    titles: list[str]
+
+
+def _fold_locally(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # đ has no Unicode decomposition, so stripping marks leaves it.
+    return unicodedata.normalize("NFC", stripped.replace("đ", "d"))
+
+
+def query_folder() -> tuple[Callable[[str], str], str]:
+    """The function that turns a typed query into its unaccented form, and where it comes from.
+
+    searchkit's own ``fold`` when the package provides it, so the unaccented queries are exactly
+    what its users type; otherwise an equivalent local one (strip every mark, đ → d, lower case).
+    """
+    try:
+        from searchkit.analysis import fold
+    except ImportError:
+        return _fold_locally, "local"
+    return fold, "searchkit.analysis.fold"
+
+
+def read_jsonl(path: Path) -> Iterator[dict]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as lines:
+        for line in lines:
+            if line.strip():
+                yield json.loads(line)
+
+
+def stage(articles: Iterable[dict], seeds_dir: Path, name: str) -> StagedCorpus:
+    """Write ``articles`` as ``<name>-NNN.jsonl`` files in a fresh seeds folder, counting them.
+
+    Files are cut at ``SHARD_BYTES`` because a seeds folder is a user's folder of files, and
+    searchkit skips a single file above its size limit rather than index a whole corpus from it.
+    """
+    seeds_dir.mkdir(parents=True, exist_ok=True)
+    count = syllables = characters = 0
+    titles = []
+    shard, written, out = 0, 0, None
+    try:
+        for article in articles:
+            row = {"id": article["id"], "title": article["title"], "text": article["text"]}
+            line = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
+            if out is None or written + len(line) > SHARD_BYTES:
+                if out is not None:
+                    out.close()
+                shard += 1
+                out = open(seeds_dir / f"{name}-{shard:03d}.jsonl", "wb")
+                written = 0
+            out.write(line)
+            written += len(line)
+            count += 1
+            syllables += len(SYLLABLE.findall(row["title"])) + len(SYLLABLE.findall(row["text"]))
+            characters += len(row["title"]) + len(row["text"])
+            titles.append(row["title"])
+    finally:
+        if out is not None:
+            out.close()
+    return StagedCorpus(seeds_dir, count, syllables, characters, titles)
+
+
+def first(rows: Iterable[dict], limit: int | None) -> Iterator[dict]:
+    for number, row in enumerate(rows):
+        if limit is not None and number >= limit:
+            return
+        yield row
+
+
+def latency_queries(titles: list[str], count: int, seed: int = QUERY_SEED) -> list[str]:
+    """``count`` queries of 2–6 consecutive syllables cut from the titles, the same on every run."""
+    usable = [words for words in (SYLLABLE.findall(title) for title in titles) if len(words) >= 2]
+    if not usable:
+        return []
+    rng = random.Random(seed)
+    queries = []
+    for _ in range(count):
+        words = rng.choice(usable)
+        length = rng.randint(2, min(6, len(words)))
+        start = rng.randint(0, len(words) - length)
+        queries.append(" ".join(words[start : start + length]))
+    return queries

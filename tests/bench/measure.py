@@ -1,0 +1,238 @@
+"""The measurements themselves: relevance, build and query speed, build scaling, cold start."""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import platform
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from engines import ENGINES
+
+from searchkit.evaluation import Query, evaluate
+
+
+def machine() -> dict[str, Any]:
+    """What the figures were measured on."""
+    model = platform.processor() or ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        usable = len(os.sched_getaffinity(0))
+    except AttributeError:
+        usable = os.cpu_count()
+    try:
+        from importlib.metadata import version
+
+        whoosh_version = version("whoosh-reloaded")
+    except Exception:
+        whoosh_version = None
+    return {
+        "cpu": model or "unknown",
+        "cores": os.cpu_count(),
+        "usable_cores": usable,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "sqlite": sqlite3.sqlite_version,
+        "whoosh_reloaded": whoosh_version,
+    }
+
+
+def _peak_rss_mb() -> float:
+    """This process's own peak resident memory.
+
+    Linux's ``ru_maxrss`` survives ``exec``: a child started from a large parent reports the
+    parent's size as its own peak. ``VmHWM`` belongs to the process's current memory map only.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return _maxrss_mb(resource.RUSAGE_SELF)
+
+
+def _maxrss_mb(who: int) -> float:
+    peak = resource.getrusage(who).ru_maxrss
+    # Linux reports kilobytes, macOS bytes.
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def _cpu_s() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + workers.ru_utime + workers.ru_stime
+
+
+def _size_mb(folder: Path) -> float:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / (1024 * 1024)
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile: an actual observed latency, not an interpolation."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(fraction * len(ordered)))
+    return ordered[rank - 1]
+
+
+def _child(sender: Any, func: Callable[..., dict], args: tuple) -> None:
+    try:
+        sender.send(("ok", func(*args)))
+    except BaseException:
+        sender.send(("error", traceback.format_exc()))
+    finally:
+        sender.close()
+
+
+def in_child(func: Callable[..., dict], *args: Any) -> dict:
+    """Run ``func(*args)`` in a fresh interpreter so its peak memory is its own.
+
+    A plain (non-daemon) process, because an engine may start worker processes of its own, which
+    daemonic pool workers are not allowed to do.
+    """
+    context = multiprocessing.get_context("spawn")
+    receiver, sender = context.Pipe(duplex=False)
+    process = context.Process(target=_child, args=(sender, func, args))
+    process.start()
+    sender.close()
+    try:
+        status, value = receiver.recv()
+    except EOFError:
+        status, value = "error", "the measuring process died without a result"
+    process.join()
+    if status != "ok":
+        raise RuntimeError(f"{value}\n(exit code {process.exitcode})")
+    return value
+
+
+def relevance(
+    engine_name: str,
+    seeds_dir: Path,
+    index_dir: Path,
+    queries: list[Query],
+    qrels: dict[str, dict[str, int]],
+    fold: Callable[[str], str],
+    depth: int,
+) -> dict[str, Any]:
+    """Build the engine over the XQuAD paragraphs, then score accented and folded questions."""
+    engine = ENGINES[engine_name]
+    started = time.perf_counter()
+    report = engine.build(seeds_dir, index_dir)
+    outcome: dict[str, Any] = {"build_s": time.perf_counter() - started, "indexed": report["added"]}
+    with engine.searcher(index_dir) as search:
+        for typing, prepare in (("accented", str), ("unaccented", fold)):
+            started = time.perf_counter()
+            run = {query.id: search(prepare(query.text), depth, False) for query in queries}
+            outcome[f"{typing}_s"] = time.perf_counter() - started
+            judged = {query.id: qrels[query.id] for query in queries if query.id in qrels}
+            outcome[typing] = evaluate(run, judged, depth=depth)
+    return outcome
+
+
+def build_and_query(
+    engine_name: str,
+    seeds_dir: Path,
+    index_dir: Path,
+    queries: list[str],
+    procs: int | None = None,
+) -> dict[str, Any]:
+    """Run in a child: build, note time and peak memory, then time each query once warmed.
+
+    Latency covers what a user gets for the first page: top 10 hits with their snippets.
+    """
+    engine = ENGINES[engine_name]
+    cpu_started = _cpu_s()
+    started = time.perf_counter()
+    report = engine.build(seeds_dir, index_dir, procs=procs)
+    build_s = time.perf_counter() - started
+    result: dict[str, Any] = {
+        "build_s": build_s,
+        # CPU seconds of the build and its workers: steadier than wall time on a busy machine.
+        "build_cpu_s": _cpu_s() - cpu_started,
+        "build_report": report,
+        "peak_rss_mb": _peak_rss_mb(),
+        # Largest single worker the build started, if any (0 when it ran in one process). Workers
+        # are forked from this process, so their figure counts the pages they share with it.
+        "peak_rss_worker_mb": _maxrss_mb(resource.RUSAGE_CHILDREN),
+        "index_mb": _size_mb(index_dir),
+    }
+    if not queries:
+        return result
+    timings, cpu_timings = [], []
+    hits = 0
+    with engine.searcher(index_dir) as search:
+        for text in queries:
+            search(text, 10, True)
+            cpu_started, started = time.process_time(), time.perf_counter()
+            hits += len(search(text, 10, True))
+            timings.append((time.perf_counter() - started) * 1000)
+            cpu_timings.append((time.process_time() - cpu_started) * 1000)
+    result |= {
+        "queries": len(timings),
+        "hits_per_query": hits / len(timings),
+        "p50_ms": _percentile(timings, 0.50),
+        "p95_ms": _percentile(timings, 0.95),
+        "mean_ms": statistics.fmean(timings),
+        "cpu_p50_ms": _percentile(cpu_timings, 0.50),
+        "cpu_p95_ms": _percentile(cpu_timings, 0.95),
+    }
+    return result
+
+
+def _searchkit_command() -> list[str]:
+    """The installed ``searchkit`` script of this interpreter, as a user would start it."""
+    beside = Path(sys.executable).with_name("searchkit")
+    found = str(beside) if beside.exists() else shutil.which("searchkit")
+    if found:
+        return [found]
+    return [sys.executable, "-c", "import sys; from searchkit.cli import main; sys.exit(main())"]
+
+
+def _median_wall_s(command: list[str], runs: int, cwd: Path) -> tuple[float, list[float]]:
+    # One untimed run first, so every timed one finds the files in the page cache.
+    subprocess.run(command, cwd=cwd, capture_output=True, check=False)
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+        times.append(time.perf_counter() - started)
+        if done.returncode != 0:
+            message = (done.stderr or done.stdout).strip().splitlines()
+            raise RuntimeError(f"{' '.join(command)} exited {done.returncode}: {message[-1:]}")
+    return statistics.median(times), times
+
+
+def cold_start(seeds_dir: Path, index_dir: Path, runs: int = 5) -> dict[str, Any]:
+    """Wall time of a fresh ``searchkit query`` over the seeds index, next to an empty Python."""
+    from searchkit.index import build
+
+    build(seeds_dir, index_dir, rebuild=True)
+    query = [*_searchkit_command(), "query", "nêu gương", "--index", str(index_dir)]
+    query += ["--seeds", str(seeds_dir)]
+    searchkit_s, searchkit_runs = _median_wall_s(query, runs, seeds_dir.parent)
+    python_s, python_runs = _median_wall_s([sys.executable, "-c", "pass"], runs, seeds_dir.parent)
+    return {
+        "command": ["searchkit", "query", "nêu gương", "--index", "<index>", "--seeds", "seeds"],
+        "runs": runs,
+        "searchkit_query_s": searchkit_s,
+        "python_pass_s": python_s,
+        "searchkit_query_runs_s": searchkit_runs,
+        "python_pass_runs_s": python_runs,
+    }
