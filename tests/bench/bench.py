@@ -236,6 +236,11 @@ def _cell(value: float | None, kind: str) -> str:
     return ROW_FORMATS[kind].format(value)
 
 
+def _ratio(value: float) -> str:
+    digits = 0 if value >= 100 else 2 if value >= 0.1 else 4
+    return f"{value:.{digits}f}×"
+
+
 def table(results: dict, names: list[str]) -> str:
     """The figures as one aligned table, with each system's ratio to FTS5."""
     labels = [ENGINES[name].label for name in names]
@@ -251,7 +256,7 @@ def table(results: dict, names: list[str]) -> str:
         base = values.get("fts5")
         for name in others:
             value = values.get(name)
-            cells.append("—" if value is None or not base else f"{value / base:.3g}×")
+            cells.append("—" if value is None or not base else _ratio(value / base))
         rows.append([f"  {label}", *cells])
 
     relevance = results.get("relevance")
