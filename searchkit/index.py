@@ -331,7 +331,7 @@ def _write_in_workers(
                     ) from None
                 continue
             if kind == "error":
-                raise SearchkitError(f"indexing failed: {value}")
+                raise SearchkitError(value)
             if kind == "done":
                 done += value
                 if progress:
@@ -373,8 +373,10 @@ def _worker(
         else:
             writer._close_segment()
             results.put(("segment", None))
-    except BaseException as exc:  # reported to the parent, which raises it
-        results.put(("error", f"{type(exc).__name__}: {exc}"))
+    except OSError as exc:  # reported to the parent, which raises it
+        results.put(("error", f"cannot write the index in {index_dir}: {exc.strerror or exc}"))
+    except BaseException as exc:
+        results.put(("error", f"indexing failed: {type(exc).__name__}: {exc}"))
 
 
 def _exit_with_parent(parent: int) -> None:

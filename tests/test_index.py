@@ -171,18 +171,22 @@ def test_an_interrupted_build_leaves_the_previous_index(seeds: Path, built: Path
     assert len(paths(built, "khanh thanh")) == 3
 
 
-def test_a_write_error_leaves_the_previous_index(seeds: Path, built: Path, monkeypatch):
-    (seeds / "da-nang.txt").write_text(DA_NANG, encoding="utf-8")
+@pytest.mark.parametrize("procs", [1, 2])
+def test_a_write_error_leaves_the_previous_index(seeds: Path, built: Path, monkeypatch, procs):
+    monkeypatch.setattr(index, "_PARALLEL_MIN_ARTICLES", 2)
+    for n in range(8):
+        (seeds / f"da-nang-{n}.txt").write_text(DA_NANG, encoding="utf-8")
 
     def disk_full(self, **fields):
         raise OSError(errno.ENOSPC, "No space left on device")
 
     with monkeypatch.context() as patch:
         patch.setattr(SegmentWriter, "add_document", disk_full)
-        with pytest.raises(SearchkitError, match="No space left on device"):
-            index.build(seeds, built)
+        with pytest.raises(SearchkitError, match="cannot write the index .*No space left"):
+            index.build(seeds, built, procs=procs)
     assert paths(built, "khanh thanh") == [] and len(paths(built, "dang")) == 5
-    assert index.build(seeds, built).added == 1
+    assert index.build(seeds, built, procs=procs).added == 8
+    assert not (built / "MAIN.tmp").exists()
 
 
 def test_an_interrupted_first_build_is_finished_by_the_next(tmp_path: Path):
