@@ -1,0 +1,117 @@
+"""Vietnamese analysis, each step on real sentences."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+
+from searchkit.analysis import (
+    exact_analyzer,
+    fold,
+    fold_syllable,
+    folded_analyzer,
+    has_marks,
+    normalize,
+    normalize_syllable,
+    syllables,
+    words,
+)
+
+
+def nfd(text: str) -> str:
+    return unicodedata.normalize("NFD", text)
+
+
+def test_fold_strips_every_mark_and_maps_d_bar():
+    assert fold("Đảng viên") == "dang vien"
+    assert fold("ĐƯỜNG đi") == "duong di"
+    assert fold("nêu gương") == "neu guong"
+
+
+def test_fold_of_nfd_text_equals_fold_of_nfc_text():
+    assert fold(nfd("Thành uỷ Đông Hà")) == fold("Thành uỷ Đông Hà") == "thanh uy dong ha"
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("hoà", "hòa"), ("toả", "tỏa"), ("uỷ", "ủy"), ("qúy", "quý"), ("khoẻ", "khỏe"), ("thuỷ", "thủy")],
+)
+def test_old_and_new_tone_placement_normalise_alike(old: str, new: str):
+    assert normalize_syllable(old) == normalize_syllable(new)
+
+
+@pytest.mark.parametrize(
+    "syllable",
+    ["giường", "quốc", "thuở", "khuyến", "rượu", "ngoài", "già", "gì", "mùa", "hoàn", "tiếng", "Đảng"],
+)
+def test_normalisation_keeps_correctly_placed_marks(syllable: str):
+    assert normalize_syllable(syllable) == syllable.lower()
+
+
+def test_normalize_keeps_text_and_lower_cases():
+    assert normalize("Thành Uỷ Đông Hà, lan toả") == "thành ủy đông hà, lan tỏa"
+
+
+def test_normalize_leaves_foreign_words_alone():
+    assert normalize_syllable("café") == "café"
+
+
+def test_normalize_of_nfd_input_is_nfc():
+    assert normalize(nfd("Thành uỷ")) == "thành ủy"
+
+
+def test_has_marks_tells_typed_accents():
+    assert has_marks("nêu gương")
+    assert has_marks("dang Đông")
+    assert not has_marks("neu guong")
+
+
+def test_syllables_carry_offsets_into_the_text():
+    text = "Chỉ thị 05-CT/TW, nêu gương."
+    tokens = syllables(text)
+    assert [t.text for t in tokens] == ["Chỉ", "thị", "05", "CT", "TW", "nêu", "gương"]
+    assert all(text[t.start : t.end] == t.text for t in tokens)
+
+
+def test_whoosh_folded_analyzer_keeps_offsets_for_highlighting():
+    text = "Thành uỷ Đông Hà"
+    # Whoosh reuses one token object, so read each as it comes.
+    tokens = [(t.text, text[t.startchar : t.endchar], t.pos) for t in folded_analyzer()(text, positions=True, chars=True)]
+    assert tokens == [("thanh", "Thành", 0), ("uy", "uỷ", 1), ("dong", "Đông", 2), ("ha", "Hà", 3)]
+
+
+def test_whoosh_folded_analyzer_keeps_nfd_words_whole():
+    # Whoosh's stock tokenizer would split NFD "Đường" into three pieces.
+    assert [t.text for t in folded_analyzer()(nfd("Đường phố"))] == ["duong", "pho"]
+
+
+def test_whoosh_exact_analyzer_unifies_tone_placement():
+    assert [t.text for t in exact_analyzer()("Thành uỷ và Thành ủy")] == ["thành", "ủy", "và", "thành", "ủy"]
+
+
+def test_fold_syllable_is_the_folded_form_of_one_syllable():
+    assert fold_syllable("Đức") == "duc"
+
+
+def test_words_finds_compounds_with_offsets():
+    text = "Đảng bộ đẩy mạnh học tập và làm theo tư tưởng Hồ Chí Minh."
+    found = words(text)
+    assert {w.text for w in found} >= {"học_tập", "Hồ_Chí_Minh", "đẩy_mạnh"}
+    for word in found:
+        assert text[word.start : word.end].replace(" ", "_") == word.text
+
+
+def test_words_aligns_across_text_pyvi_rewrites():
+    # pyvi splits "TP.HCM" and keeps "11.713" whole; offsets must still point into the original.
+    text = "Tại TP.HCM có 11.713 cán bộ, đảng viên học tập nêu gương."
+    for word in words(text):
+        assert text[word.start : word.end].replace(" ", "_") == word.text
+    assert "cán_bộ" in {w.text for w in words(text)}
+
+
+def test_words_of_nfd_text_point_into_its_nfc_form():
+    text = nfd("Thành uỷ Đông Hà")
+    nfc_text = unicodedata.normalize("NFC", text)
+    for word in words(text):
+        assert nfc_text[word.start : word.end].replace(" ", "_") == word.text
