@@ -123,14 +123,16 @@ class Searcher:
         if q.term_count(tree) > MAX_TERMS:
             raise QueryError(f"the query has too many words (at most {MAX_TERMS})")
         whoosh_query = compile_query(tree, self.weights, accents=has_marks(text))
-        page_results = self._searcher.search_page(whoosh_query, page, pagelen=limit)
+        # Whoosh's own paging clamps a page past the end to the last page; slicing keeps it empty.
+        results = self._searcher.search(whoosh_query, limit=page * limit)
+        first = (page - 1) * limit
         matcher = Matcher(q.positive_terms(tree), q.prefixes(tree))
         hits = []
-        for offset, hit in enumerate(page_results):
+        for offset, hit in enumerate(results[first : first + limit]):
             stored = hit.fields()
             hits.append(
                 Hit(
-                    rank=page_results.offset + offset + 1,
+                    rank=first + offset + 1,
                     id=stored["id"],
                     path=stored["id"],
                     title=stored.get("title", ""),
@@ -140,7 +142,7 @@ class Searcher:
             )
         return SearchResults(
             query=text,
-            total=page_results.total,
+            total=len(results),
             page=page,
             limit=limit,
             hits=hits,
