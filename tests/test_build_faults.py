@@ -75,7 +75,8 @@ def start_build(seeds: Path, index_dir: Path) -> subprocess.Popen:
 
 def wait_until_writing(build: subprocess.Popen, index_dir: Path) -> None:
     """Returns a moment after the build's worker processes start writing their segments."""
-    deadline = time.monotonic() + 60
+    # Generous: importing pyvi alone can take tens of seconds on a loaded machine.
+    deadline = time.monotonic() + 300
 
     def started() -> bool:
         if HAS_PROC:
