@@ -167,6 +167,62 @@ def compound(syllables_: list[str]) -> str:
     return "_".join(syllables_)
 
 
+def side_by_side(text: str, left: Token, right: Token) -> bool:
+    """Whether two syllables of ``text`` belong to the same clause: only spaces between them.
+
+    Punctuation or a line break ends a clause, so accent statistics never pair a title's last
+    syllable with the body's first, nor the two sides of ``chính trị - xã hội``.
+    """
+    gap = text[left.end : right.start]
+    return bool(gap) and gap.isspace() and "\n" not in gap and "\r" not in gap
+
+
+# A Vietnamese syllable once folded: an initial consonant, one to three vowels, a final consonant.
+_VIETNAMESE_SHAPE = re.compile(
+    r"(?:ngh|ng|gh|gi|kh|nh|ph|th|tr|ch|qu|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(?:ch|ng|nh|[cmnpt])?"
+)
+
+
+def could_take_accents(syllable: str) -> bool:
+    """Whether ``syllable`` has the shape of a Vietnamese one (``nguyen``, ``Đường``).
+
+    Numbers, acronyms and most foreign words (``2015``, ``CBĐV``, ``Panthers``) do not: their
+    spelling never changes, so accent statistics leave them out and the index stays smaller.
+    """
+    return _VIETNAMESE_SHAPE.fullmatch(fold_syllable(syllable)) is not None
+
+
+def accent_key(syllables_: list[str]) -> str:
+    """The accent-statistics key under which the spellings of a run of syllables are counted.
+
+    ``accent_key(["nêu", "gương"]) == "neu guong|"``: the folded run and a ``|``, so the lexicon
+    lists every spelling of a folded run under one prefix.
+    """
+    return " ".join(fold_syllable(s) for s in syllables_) + "|"
+
+
+def accent_terms(text: str) -> list[str]:
+    """What accent statistics count in ``text``: each syllable and each pair side by side.
+
+    ``accent_terms("Nêu gương.") == ["neu|nêu", "guong|gương", "neu guong|nêu gương"]``: the
+    folded form, ``|``, the normalised form. Restoring accents looks the folded form up and
+    weighs the spellings found under it.
+    """
+    text = nfc(text)
+    terms: list[str] = []
+    previous: Token | None = None
+    for token in syllables(text):
+        if not could_take_accents(token.text):
+            previous = None
+            continue
+        terms.append(accent_key([token.text]) + normalize_syllable(token.text))
+        if previous is not None and side_by_side(text, previous, token):
+            pair = [previous.text, token.text]
+            terms.append(accent_key(pair) + " ".join(normalize_syllable(s) for s in pair))
+        previous = token
+    return terms
+
+
 # --- Whoosh analyzers -------------------------------------------------------------------------------------------
 # Defined at module level so Whoosh can pickle them into the index's table of contents.
 
@@ -229,6 +285,37 @@ class FoldFilter(Filter):
             yield token
 
 
+class AccentTokenizer(Tokenizer):
+    """Whoosh tokenizer emitting :func:`accent_terms`, for a field that only counts spellings."""
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self)
+
+    def __call__(
+        self,
+        value: str,
+        positions: bool = False,
+        chars: bool = False,
+        keeporiginal: bool = False,
+        removestops: bool = True,
+        start_pos: int = 0,
+        start_char: int = 0,
+        tokenize: bool = True,
+        mode: str = "",
+        **kwargs: object,
+    ) -> Iterator[_WhooshToken]:
+        token = _WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        for i, term in enumerate(accent_terms(value)):
+            token.text = term
+            token.boost = 1.0
+            token.stopped = False
+            if keeporiginal:
+                token.original = term
+            if positions:
+                token.pos = start_pos + i
+            yield token
+
+
 def exact_analyzer() -> object:
     """Syllables, normalised: matches the accents as typed, whatever the tone-mark placement."""
     return SyllableTokenizer() | NormalizeFilter()
@@ -237,3 +324,8 @@ def exact_analyzer() -> object:
 def folded_analyzer() -> object:
     """Syllables, folded: matches with or without diacritics."""
     return SyllableTokenizer() | FoldFilter()
+
+
+def accents_analyzer() -> object:
+    """Spelling counts: which accented forms each folded syllable and pair takes in the text."""
+    return AccentTokenizer()

@@ -32,6 +32,9 @@ Query syntax:
 
 Typed with diacritics, articles with exactly those accents rank first; typed without, every accented form
 matches. Longer, question-like queries rank the articles that match most of their words first.
+
+Typed without diacritics (or with wrong ones), the accented query the articles make most likely is
+offered ("Có phải bạn muốn tìm: nêu gương"), and articles spelling it so rank first.
 """
 
 
@@ -171,6 +174,12 @@ def query_command(text: str, seeds_dir: Path, index_dir: Path, as_json: bool, li
     if as_json:
         click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
         return
+    if results.suggestion:
+        shown = results.suggestion
+        if sys.stdout.isatty():
+            shown = click.style(shown, bold=True)
+        click.echo(f"Có phải bạn muốn tìm: {shown}")
+        click.echo()
     if not results.hits:
         if results.total:
             click.echo(f"No results on page {page} ({results.total} results in all).")

@@ -7,7 +7,9 @@ Each article is indexed in several representations (see README, "How the index w
 - ``body_exact``/``title_exact``: normalised syllables — a query typed with accents ranks exact
   matches first;
 - ``words``: pyvi's multi-syllable words, folded and joined by ``_`` — a document where the
-  query's syllables form one word ranks higher.
+  query's syllables form one word ranks higher;
+- ``accents``: how often each folded syllable and pair of syllables takes each spelling — what
+  accent restoration learns from (see ``searchkit.suggest``).
 
 Updates are incremental by content hash. Whoosh commits atomically (it writes the new table of
 contents under a temporary name and renames it), so a build killed at any moment leaves the last
@@ -38,11 +40,11 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.writing import CLEAR, SegmentWriter
 
-from searchkit.analysis import exact_analyzer, folded_analyzer, word_terms
+from searchkit.analysis import accents_analyzer, exact_analyzer, folded_analyzer, word_terms
 from searchkit.corpus import DEFAULT_MAX_BYTES, Article, Skipped, read_articles, read_file
 from searchkit.errors import IndexBusyError, IndexMissingError, SearchkitError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _META_FILE = "searchkit.json"
 _LOCK_FILE = "searchkit.lock"
 # Below this many articles to analyse, starting worker processes costs more than it saves.
@@ -64,6 +66,8 @@ def schema() -> Schema:
         body=TEXT(analyzer=folded, stored=True, phrase=True),
         body_exact=TEXT(analyzer=exact, phrase=False),
         words=TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=False),
+        # Spelling counts for accent restoration, kept here so every update keeps them current.
+        accents=TEXT(analyzer=accents_analyzer(), phrase=False),
         date=STORED(),
         source=STORED(),
         url=STORED(),
@@ -258,6 +262,7 @@ def _document(article: Article, terms: str) -> dict:
         "body": article.text,
         "body_exact": article.text,
         "words": terms,
+        "accents": article.title + "\n" + article.text,
         "date": article.date,
         "source": article.source,
         "url": article.url,

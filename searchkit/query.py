@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from searchkit.analysis import nfc, syllables
+from searchkit.analysis import Token, nfc, side_by_side, syllables
 from searchkit.errors import QueryError
 
 MAX_QUERY_CHARS = 1000
@@ -263,3 +263,31 @@ def term_count(node: Node) -> int:
     if isinstance(node, (Not, Field)):
         return term_count(node.node)
     return sum(term_count(n) for n in node.nodes)
+
+
+def word_runs(text: str) -> list[list[Token]]:
+    """The syllables typed as words to search for, in runs written side by side.
+
+    Offsets are into ``nfc(text)``, so a caller can respell the words and keep the rest of the
+    query (operators, quotes, ``title:``, ``-``) as typed. Operators, field names and prefixes
+    (``học*``) are not words here; a run ends wherever anything but spaces separates two syllables.
+    """
+    text = nfc(text)
+    found: list[Token] = []
+    for m in _TOKEN.finditer(text):
+        if m.group("phrase") is not None:
+            start, part = m.start("ptext"), m.group("ptext")
+        elif m.group("word") or (m.group("field") and m.group("fname").lower() not in FIELDS):
+            start, part = m.start(), m.group()
+            if part in _OPERATORS or part.endswith("*"):
+                continue
+        else:
+            continue
+        found += [Token(s.text, start + s.start, start + s.end) for s in syllables(part)]
+    runs: list[list[Token]] = []
+    for token in found:
+        if runs and side_by_side(text, runs[-1][-1], token):
+            runs[-1].append(token)
+        else:
+            runs.append([token])
+    return runs

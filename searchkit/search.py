@@ -1,8 +1,10 @@
 """Running queries: from the parsed query to ranked hits with snippets, as plain result objects.
 
-Ranking is BM25F over the folded fields, so a query finds every accent variant, plus optional clauses that only
-add score: the same syllables with their accents as typed (exact-accent boost), the query's syllables adjacent
-(phrase/proximity boost), the query's syllables forming one pyvi word (word boost), and title matches.
+Ranking is BM25F over the folded fields, so a query finds every accent variant, plus optional
+clauses that only add score: the same syllables with their accents as typed or, typed without
+accents, as accent restoration spells them, weighted by how sure it is (exact-accent boost), the
+query's syllables adjacent (phrase/proximity boost), the query's syllables forming one pyvi word
+(word boost), and title matches.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import query as wq
-from whoosh import scoring
+from whoosh import scoring, sorting
 
 from searchkit import query as q
 from searchkit.analysis import compound, fold_syllable, has_marks, normalize_syllable
 from searchkit.errors import QueryError
 from searchkit.highlight import Matcher, Snippet, highlight, snippet
 from searchkit.index import open_index
+from searchkit.suggest import MIN_CONFIDENCE, Restoration, restore_query
 
 MAX_LIMIT = 100
 MAX_PAGE = 1000
@@ -68,13 +71,21 @@ class SearchResults:
     limit: int
     hits: list[Hit] = field(default_factory=list)
     seconds: float = 0.0
+    # The accented query most likely meant ("Có phải bạn muốn tìm: …"); None when the query is
+    # already its own best form.
+    suggestion: str | None = None
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.limit))
 
     def to_dict(self) -> dict:
-        return {"query": self.query, "total": self.total, "results": [h.to_dict() for h in self.hits]}
+        return {
+            "query": self.query,
+            "total": self.total,
+            "results": [h.to_dict() for h in self.hits],
+            "suggestion": self.suggestion,
+        }
 
 
 @dataclass(frozen=True)
@@ -112,8 +123,20 @@ class Searcher:
         """Sees the last committed state of the index (cheap when nothing changed)."""
         self._searcher = self._searcher.refresh()
 
-    def search(self, text: str, *, limit: int = 10, page: int = 1, snippets: bool = True) -> SearchResults:
-        """The ``page``-th page of ``limit`` hits for the query ``text``, best first."""
+    def search(
+        self,
+        text: str,
+        *,
+        limit: int = 10,
+        page: int = 1,
+        snippets: bool = True,
+        suggest: bool = True,
+    ) -> SearchResults:
+        """The ``page``-th page of ``limit`` hits for the query ``text``, best first.
+
+        With ``suggest``, the query's accents are restored: the results carry the suggestion, and
+        a query typed without accents ranks first the articles that spell it as restored.
+        """
         if not 1 <= limit <= MAX_LIMIT:
             raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
         if not 1 <= page <= MAX_PAGE:
@@ -122,9 +145,13 @@ class Searcher:
         tree = q.parse(text)
         if q.term_count(tree) > MAX_TERMS:
             raise QueryError(f"the query has too many words (at most {MAX_TERMS})")
-        whoosh_query = compile_query(tree, self.weights, accents=has_marks(text))
+        accents = has_marks(text)
+        restoration = restore_query(self._searcher.reader(), text) if suggest else None
+        restored = restored_forms(restoration) if restoration and not accents else None
+        whoosh_query = compile_query(tree, self.weights, accents=accents, restored=restored)
+        tier = restored_tier(tree, restored) if restored else None
         # Whoosh's own paging clamps a page past the end to the last page; slicing keeps it empty.
-        results = self._searcher.search(whoosh_query, limit=page * limit)
+        results = self._searcher.search(whoosh_query, limit=page * limit, sortedby=_first(tier))
         first = (page - 1) * limit
         matcher = Matcher(q.positive_terms(tree), q.prefixes(tree))
         hits = []
@@ -136,7 +163,7 @@ class Searcher:
                     id=stored["id"],
                     path=stored["id"],
                     title=stored.get("title", ""),
-                    score=hit.score,
+                    score=_score(hit.score),
                     snippet=snippet(stored.get("body", ""), matcher) if snippets else None,
                 )
             )
@@ -147,6 +174,7 @@ class Searcher:
             limit=limit,
             hits=hits,
             seconds=time.perf_counter() - started,
+            suggestion=restoration.suggestion if restoration else None,
         )
 
     def document(self, doc_id: str) -> Document | None:
@@ -182,25 +210,101 @@ def search(index_dir: Path | str, text: str, *, limit: int = 10, page: int = 1) 
 # --- from the query tree to a Whoosh query ----------------------------------------------------------------------
 
 
-def compile_query(tree: q.Node, weights: Weights, *, accents: bool) -> wq.Query:
-    """The Whoosh query for ``tree``: what must match, plus the optional clauses that order the matches."""
+Respellings = dict[str, tuple[str, float]]
+"""Typed syllable -> (restored spelling, its probability), for the syllables restoration changes."""
+
+
+def restored_forms(restoration: Restoration) -> Respellings:
+    """Each typed syllable that restoration respells, with its spelling and how sure it is."""
+    forms: Respellings = {}
+    for s in restoration.syllables:
+        if s.changed and s.confidence > forms.get(s.typed.text, ("", 0.0))[1]:
+            forms[s.typed.text] = (s.form, s.confidence)
+    return forms
+
+
+def restored_tier(tree: q.Node, restored: Respellings) -> wq.Query | None:
+    """The documents spelling a keyword query as its suggestion does, which rank first.
+
+    Someone who types ``con duong`` and is offered ``con đường`` wants the articles about roads
+    before those about ``con dương``, whatever their scores; the others still follow. Question-like
+    queries are only boosted: few articles hold every word of a question.
+    """
+    if q.term_count(tree) > KEYWORD_QUERY_MAX_TERMS:
+        return None
+    sure = {typed: form for typed, (form, odds) in restored.items() if odds >= MIN_CONFIDENCE}
+    return _tier(tree, sure, ("body", "title")) if sure else None
+
+
+def _tier(node: q.Node, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Query | None:
+    if isinstance(node, (q.Term, q.Phrase)):
+        if isinstance(node, q.Term):
+            typed = () if node.prefix else (node.text,)
+        else:
+            typed = node.words
+        spelt = [[wq.Term(f + "_exact", sure[t]) for f in fields] for t in typed if t in sure]
+        return wq.And([wq.Or(terms) for terms in spelt]) if spelt else None
+    if isinstance(node, q.Field):
+        return _tier(node.node, sure, (node.name,))
+    if isinstance(node, q.Not):
+        return None
+    parts = [_tier(n, sure, fields) for n in node.nodes]
+    if isinstance(node, q.Any):
+        return None if None in parts else wq.Or(parts)
+    parts = [part for part in parts if part is not None]
+    return wq.And(parts) if parts else None
+
+
+def _first(tier: wq.Query | None) -> sorting.FacetType | None:
+    """Sorts the documents matching ``tier`` first, each group by score."""
+    if tier is None:
+        return None
+    return sorting.MultiFacet([sorting.QueryFacet({0: tier}, other=1), sorting.ScoreFacet()])
+
+
+def _score(key: float | tuple) -> float:
+    # Sorted by a facet, a hit carries its sort key; the score facet there is the negated score.
+    return -key[-1] if isinstance(key, tuple) else key
+
+
+def compile_query(
+    tree: q.Node,
+    weights: Weights,
+    *,
+    accents: bool,
+    restored: Respellings | None = None,
+) -> wq.Query:
+    """The Whoosh query for ``tree``: what must match, plus the clauses that order the matches.
+
+    ``restored`` (see :func:`restored_forms`) gives an unaccented query the exact-accent clauses
+    it would have had if typed with accents. Each sits beside the folded term it respells, which
+    every document it matches also matches: they reorder the results, never filter them.
+    """
     keyword = q.term_count(tree) <= KEYWORD_QUERY_MAX_TERMS
-    required = _compile(tree, weights, accents, keyword, fields=("body", "title"))
+    fields = ("body", "title")
+    required = _compile(tree, weights, accents, keyword, fields, restored or {})
     boosts = _boosts(tree, weights)
     return wq.AndMaybe(required, wq.Or(boosts)) if boosts else required
 
 
-def _compile(node: q.Node, w: Weights, accents: bool, keyword: bool, fields: tuple[str, ...]) -> wq.Query:
+def _compile(
+    node: q.Node,
+    w: Weights,
+    accents: bool,
+    keyword: bool,
+    fields: tuple[str, ...],
+    restored: Respellings,
+) -> wq.Query:
     if isinstance(node, q.Term):
-        return _term(node, w, accents, fields)
+        return _term(node, w, accents, fields, restored)
     if isinstance(node, q.Phrase):
         folded = [fold_syllable(s) for s in node.words]
         return wq.Or([wq.Phrase(f, folded, slop=max(1, node.slop + 1), boost=_field_boost(f, w)) for f in fields])
     if isinstance(node, q.Field):
-        return _compile(node.node, w, accents, keyword, fields=(node.name,))
+        return _compile(node.node, w, accents, keyword, (node.name,), restored)
     if isinstance(node, q.Not):
-        return wq.Not(_compile(node.node, w, accents, keyword, fields))
-    children = [_compile(n, w, accents, keyword, fields) for n in node.nodes]
+        return wq.Not(_compile(node.node, w, accents, keyword, fields, restored))
+    children = [_compile(n, w, accents, keyword, fields, restored) for n in node.nodes]
     positives = [c for c in children if not isinstance(c, wq.Not)]
     negatives = [c.query for c in children if isinstance(c, wq.Not)]
     if isinstance(node, q.Any):
@@ -216,7 +320,13 @@ def _compile(node: q.Node, w: Weights, accents: bool, keyword: bool, fields: tup
     return combined
 
 
-def _term(node: q.Term, w: Weights, accents: bool, fields: tuple[str, ...]) -> wq.Query:
+def _term(
+    node: q.Term,
+    w: Weights,
+    accents: bool,
+    fields: tuple[str, ...],
+    restored: Respellings,
+) -> wq.Query:
     folded = fold_syllable(node.text)
     if node.prefix:
         return wq.Or([wq.Prefix(f, folded, boost=_field_boost(f, w)) for f in fields])
@@ -224,6 +334,12 @@ def _term(node: q.Term, w: Weights, accents: bool, fields: tuple[str, ...]) -> w
     if accents:
         exact = normalize_syllable(node.text)
         clauses += [wq.Term(f + "_exact", exact, boost=_field_boost(f, w) * w.exact) for f in fields]
+    elif node.text in restored:
+        form, confidence = restored[node.text]
+        clauses += [
+            wq.Term(f + "_exact", form, boost=_field_boost(f, w) * w.exact * confidence)
+            for f in fields
+        ]
     return wq.Or(clauses)
 
 
