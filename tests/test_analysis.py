@@ -77,7 +77,8 @@ def test_syllables_carry_offsets_into_the_text():
 def test_whoosh_folded_analyzer_keeps_offsets_for_highlighting():
     text = "Thành uỷ Đông Hà"
     # Whoosh reuses one token object, so read each as it comes.
-    tokens = [(t.text, text[t.startchar : t.endchar], t.pos) for t in folded_analyzer()(text, positions=True, chars=True)]
+    stream = folded_analyzer()(text, positions=True, chars=True)
+    tokens = [(t.text, text[t.startchar : t.endchar], t.pos) for t in stream]
     assert tokens == [("thanh", "Thành", 0), ("uy", "uỷ", 1), ("dong", "Đông", 2), ("ha", "Hà", 3)]
 
 
