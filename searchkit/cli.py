@@ -8,14 +8,19 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
+from searchkit import evaluation
 from searchkit import index as indexing
+from searchkit.analysis import fold
 from searchkit.corpus import DEFAULT_MAX_BYTES
 from searchkit.errors import IndexBusyError, QueryError, SearchkitError
 from searchkit.highlight import Snippet
 from searchkit.search import MAX_LIMIT, Searcher
+
+T = TypeVar("T")
 
 QUERY_HELP = """Search the articles for TEXT and print the best matches, best first.
 
@@ -42,10 +47,10 @@ def seeds_option(f: Callable) -> Callable:
     return click.option(
         "--seeds",
         "seeds_dir",
-        type=click.Path(file_okay=False, path_type=Path),
+        type=click.Path(path_type=Path),
         default=Path("seeds"),
         show_default=True,
-        help="Folder of articles.",
+        help="Folder of articles (or one file of them, such as a JSON Lines corpus).",
     )(f)
 
 
@@ -199,6 +204,95 @@ def query_command(text: str, seeds_dir: Path, index_dir: Path, as_json: bool, li
 query_command.help = QUERY_HELP
 
 
+@main.command("eval")
+@click.option(
+    "--queries",
+    "queries_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='JSON Lines of {"id", "text"} questions.',
+)
+@click.option(
+    "--qrels",
+    "qrels_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Judgements: query_id<TAB>doc_id<TAB>grade per line.",
+)
+@seeds_option
+@index_option
+@json_option
+@click.option(
+    "--fold-queries",
+    is_flag=True,
+    help="Strip every diacritic from the queries first (đ → d too), as many users type.",
+)
+@click.option("--per-query", is_flag=True, help="Also show each query's rank of its first relevant article.")
+def eval_command(
+    queries_path: Path,
+    qrels_path: Path,
+    seeds_dir: Path,
+    index_dir: Path,
+    as_json: bool,
+    fold_queries: bool,
+    per_query: bool,
+) -> None:
+    """Score the index's ranking against relevance judgements, with trec_eval's definitions.
+
+    Every query runs through the same search as 'searchkit query' (its first 100 hits) and the
+    means of MRR@10, nDCG@10, Recall@1, Recall@10 and Recall@100 are printed. An article read
+    from a JSON Lines file is matched by its "id"; any other by its path in the articles folder.
+    The index is built from --seeds first when there is none, e.g.
+
+    \b
+      searchkit eval --seeds data/xquad-vi/corpus.jsonl --index /tmp/xquad-index \\
+          --queries data/xquad-vi/queries.jsonl --qrels data/xquad-vi/qrels.tsv --fold-queries
+    """
+    with _errors():
+        queries = evaluation.load_queries(queries_path)
+        qrels = evaluation.load_qrels(qrels_path)
+        if fold_queries:
+            queries = [evaluation.Query(query.id, fold(query.text)) for query in queries]
+        # Judgements naming "file#id" are matched whole; plain ones by the id alone.
+        whole_ids = any("#" in doc for judged in qrels.values() for doc in judged)
+        ensure_index(seeds_dir, index_dir, quiet=as_json)
+        with Searcher(index_dir) as searcher:
+
+            def search(text: str) -> list[str]:
+                results = searcher.search(text, limit=MAX_LIMIT, snippets=False)
+                return [hit.id if whole_ids else hit.id.split("#", 1)[-1] for hit in results.hits]
+
+            run, failed = _with_progress(
+                lambda progress: evaluation.run_queries(queries, search, progress=progress),
+                quiet=as_json,
+                label="Querying",
+                unit="queries",
+            )
+        report = evaluation.evaluate(run, qrels, depth=MAX_LIMIT)
+    if as_json:
+        data = report.to_dict(per_query=per_query) | {"fold_queries": fold_queries, "failed": failed}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    for query_id, reason in failed.items():
+        click.echo(f"query {query_id} failed: {reason}", err=True)
+    if per_query:
+        click.echo(f"{'query':<28} {'first relevant':>14} {'RR@10':>7}")
+        for row in report.per_query:
+            first = row["first_relevant_rank"] or "-"
+            click.echo(f"{row['query_id']:<28} {first:>14} {row['mrr_at_10']:>7.3f}")
+        click.echo()
+    typed = "without diacritics" if fold_queries else "as written"
+    click.echo(f"{report.queries} judged queries, typed {typed}")
+    for label, value in (
+        ("MRR@10", report.mrr_at_10),
+        ("nDCG@10", report.ndcg_at_10),
+        ("Recall@1", report.recall_at_1),
+        ("Recall@10", report.recall_at_10),
+        ("Recall@100", report.recall_at_100),
+    ):
+        click.echo(f"{label:<11} {value:.4f}")
+
+
 @main.command("serve")
 @click.option(
     "--host",
@@ -258,22 +352,26 @@ def ensure_index(seeds_dir: Path, index_dir: Path, *, quiet: bool = False) -> No
 
 
 def _with_progress(
-    run: Callable[[indexing.Progress | None], indexing.BuildReport], *, quiet: bool
-) -> indexing.BuildReport:
-    """Runs a build with a progress bar (articles per second) on stderr, unless ``quiet``."""
+    run: Callable[[indexing.Progress | None], T],
+    *,
+    quiet: bool,
+    label: str = "Indexing",
+    unit: str = "articles",
+) -> T:
+    """Runs long work with a progress bar (``unit`` per second) on stderr, unless ``quiet``."""
     bar = None
     started = 0.0
 
     def rate(done: int | None) -> str:
         elapsed = time.perf_counter() - started
-        return f"{done / elapsed:.1f} articles/s" if done and elapsed > 0 else ""
+        return f"{done / elapsed:.1f} {unit}/s" if done and elapsed > 0 else ""
 
     def progress(done: int, total: int) -> None:
         nonlocal bar, started
         if bar is None:
             started = time.perf_counter()
             bar = click.progressbar(
-                length=total, label="Indexing", file=sys.stderr, show_pos=True, item_show_func=rate
+                length=total, label=label, file=sys.stderr, show_pos=True, item_show_func=rate
             )
             bar.__enter__()
         bar.update(done - bar.pos, current_item=done)

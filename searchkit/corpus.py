@@ -92,11 +92,15 @@ def read_articles(
 ) -> Iterator[Article | Skipped]:
     """Every file below `seeds_dir`, recursively and in sorted order, hidden entries ignored.
 
-    Raises `CorpusError` at once (not on first iteration) if the folder cannot be listed.
+    `seeds_dir` may also be a single file (a JSON Lines corpus, say): its articles are read as if
+    it were alone in a folder. Raises `CorpusError` at once (not on first iteration) if the folder
+    cannot be listed.
     """
     root = Path(seeds_dir)
     if not root.exists():
         raise CorpusError(f"articles folder not found: {root}")
+    if root.is_file():
+        return read_file(root, root.parent, max_bytes=max_bytes)
     if not root.is_dir():
         raise CorpusError(f"not a folder: {root}")
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,6 +94,30 @@ def load_qrels(path: str | Path) -> dict[str, dict[str, int]]:
                 raise SearchkitError(message) from None
             qrels.setdefault(query_id.strip(), {})[doc_id.strip()] = value
     return qrels
+
+
+def run_queries(
+    queries: list[Query],
+    search: Callable[[str], list[str]],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Runs each query through ``search`` (text -> ranked doc ids): the run, and the failures.
+
+    A query the engine refuses (a ``SearchkitError``: nothing searchable, too long) retrieves
+    nothing, as it would for a user, and its reason is kept by query id.
+    """
+    run: dict[str, list[str]] = {}
+    failed: dict[str, str] = {}
+    for done, query in enumerate(queries, 1):
+        try:
+            run[query.id] = search(query.text)
+        except SearchkitError as exc:
+            run[query.id] = []
+            failed[query.id] = str(exc)
+        if progress is not None:
+            progress(done, len(queries))
+    return run, failed
 
 
 def evaluate(

@@ -23,6 +23,13 @@ from searchkit.highlight import Matcher, Snippet, highlight, snippet
 from searchkit.index import open_index
 from searchkit.suggest import MIN_CONFIDENCE, Restoration, restore_query
 
+
+class _Or(wq.Or):
+    # Whoosh preloads every match of an Or into an array on indexes under 5,000 articles; a tree of
+    # unions is faster for the many-clause queries built here, whatever the size.
+    matcher_type = wq.Or.DEFAULT_MATCHER
+
+
 MAX_LIMIT = 100
 MAX_PAGE = 1000
 # A query with at most this many syllables is a keyword query: every syllable must match. Longer ones are
@@ -41,6 +48,11 @@ class Weights:
     word: float = 1.0
     # Or-queries: how much matching more of the query's terms is rewarded (Whoosh's coordination scale).
     coord: float = 0.9
+    # Questions: each pair of neighbouring syllables found side by side (slop 1) in the body.
+    pair: float = 0.0
+    # Questions: a syllable in more than this share of the articles ("của", "là", "bao") is left
+    # out of the terms that must match; it still counts inside the phrase, pair and word clauses.
+    common: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -148,7 +160,9 @@ class Searcher:
         accents = has_marks(text)
         restoration = restore_query(self._searcher.reader(), text) if suggest else None
         restored = restored_forms(restoration) if restoration and not accents else None
-        whoosh_query = compile_query(tree, self.weights, accents=accents, restored=restored)
+        whoosh_query = compile_query(
+            tree, self.weights, accents=accents, restored=restored, common=self._common(tree)
+        )
         tier = restored_tier(tree, restored) if restored else None
         # Whoosh's own paging clamps a page past the end to the last page; slicing keeps it empty.
         results = self._searcher.search(whoosh_query, limit=page * limit, sortedby=_first(tier))
@@ -176,6 +190,15 @@ class Searcher:
             seconds=time.perf_counter() - started,
             suggestion=restoration.suggestion if restoration else None,
         )
+
+    def _common(self, tree: q.Node) -> frozenset[str]:
+        """The question's folded syllables found in more than ``weights.common`` of the articles."""
+        if q.term_count(tree) <= KEYWORD_QUERY_MAX_TERMS or self.weights.common >= 1.0:
+            return frozenset()
+        reader = self._searcher.reader()
+        ceiling = self.weights.common * max(reader.doc_count(), 1)
+        folded = {fold_syllable(t) for run in _runs(tree) for t in run}
+        return frozenset(t for t in folded if reader.doc_frequency("body", t) > ceiling)
 
     def document(self, doc_id: str) -> Document | None:
         stored = self._searcher.document(id=doc_id)
@@ -243,14 +266,14 @@ def _tier(node: q.Node, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Que
         else:
             typed = node.words
         spelt = [[wq.Term(f + "_exact", sure[t]) for f in fields] for t in typed if t in sure]
-        return wq.And([wq.Or(terms) for terms in spelt]) if spelt else None
+        return wq.And([_Or(terms) for terms in spelt]) if spelt else None
     if isinstance(node, q.Field):
         return _tier(node.node, sure, (node.name,))
     if isinstance(node, q.Not):
         return None
     parts = [_tier(n, sure, fields) for n in node.nodes]
     if isinstance(node, q.Any):
-        return None if None in parts else wq.Or(parts)
+        return None if None in parts else _Or(parts)
     parts = [part for part in parts if part is not None]
     return wq.And(parts) if parts else None
 
@@ -273,8 +296,12 @@ def compile_query(
     *,
     accents: bool,
     restored: Respellings | None = None,
+    common: frozenset[str] = frozenset(),
 ) -> wq.Query:
     """The Whoosh query for ``tree``: what must match, plus the clauses that order the matches.
+
+    ``common`` syllables (see :attr:`Weights.common`) are left out of a question's terms, unless
+    nothing would be left.
 
     ``restored`` (see :func:`restored_forms`) gives an unaccented query the exact-accent clauses
     it would have had if typed with accents. Each sits beside the folded term it respells, which
@@ -282,9 +309,13 @@ def compile_query(
     """
     keyword = q.term_count(tree) <= KEYWORD_QUERY_MAX_TERMS
     fields = ("body", "title")
-    required = _compile(tree, weights, accents, keyword, fields, restored or {})
-    boosts = _boosts(tree, weights)
-    return wq.AndMaybe(required, wq.Or(boosts)) if boosts else required
+    if not keyword and common:
+        pruned = _without(tree, common)
+        required = _compile(pruned or tree, weights, accents, keyword, fields, restored or {})
+    else:
+        required = _compile(tree, weights, accents, keyword, fields, restored or {})
+    boosts = _boosts(tree, weights, question=not keyword)
+    return wq.AndMaybe(required, _Or(boosts)) if boosts else required
 
 
 def _compile(
@@ -299,7 +330,7 @@ def _compile(
         return _term(node, w, accents, fields, restored)
     if isinstance(node, q.Phrase):
         folded = [fold_syllable(s) for s in node.words]
-        return wq.Or([wq.Phrase(f, folded, slop=max(1, node.slop + 1), boost=_field_boost(f, w)) for f in fields])
+        return _Or([wq.Phrase(f, folded, slop=max(1, node.slop + 1), boost=_field_boost(f, w)) for f in fields])
     if isinstance(node, q.Field):
         return _compile(node.node, w, accents, keyword, (node.name,), restored)
     if isinstance(node, q.Not):
@@ -308,15 +339,15 @@ def _compile(
     positives = [c for c in children if not isinstance(c, wq.Not)]
     negatives = [c.query for c in children if isinstance(c, wq.Not)]
     if isinstance(node, q.Any):
-        combined: wq.Query = wq.Or(positives)
+        combined: wq.Query = _Or(positives)
     elif isinstance(node, q.All) or keyword:
         combined = wq.And(positives)
     else:
-        combined = wq.Or(positives, scale=w.coord)
+        combined = _Or(positives, scale=w.coord)
     if not positives:
-        return wq.Not(wq.Or(negatives))
+        return wq.Not(_Or(negatives))
     if negatives:
-        combined = wq.AndNot(combined, wq.Or(negatives))
+        combined = wq.AndNot(combined, _Or(negatives))
     return combined
 
 
@@ -329,7 +360,7 @@ def _term(
 ) -> wq.Query:
     folded = fold_syllable(node.text)
     if node.prefix:
-        return wq.Or([wq.Prefix(f, folded, boost=_field_boost(f, w)) for f in fields])
+        return _Or([wq.Prefix(f, folded, boost=_field_boost(f, w)) for f in fields])
     clauses: list[wq.Query] = [wq.Term(f, folded, boost=_field_boost(f, w)) for f in fields]
     if accents:
         exact = normalize_syllable(node.text)
@@ -340,22 +371,40 @@ def _term(
             wq.Term(f + "_exact", form, boost=_field_boost(f, w) * w.exact * confidence)
             for f in fields
         ]
-    return wq.Or(clauses)
+    return _Or(clauses)
 
 
 def _field_boost(field_name: str, w: Weights) -> float:
     return w.title if field_name == "title" else 1.0
 
 
-def _boosts(tree: q.Node, w: Weights) -> list[wq.Query]:
+def _without(node: q.Node, common: frozenset[str]) -> q.Node | None:
+    """``node`` without its plain terms in ``common``; ``None`` when nothing is left."""
+    if isinstance(node, q.Term):
+        return None if not node.prefix and fold_syllable(node.text) in common else node
+    if isinstance(node, q.Group):
+        kept = [k for k in (_without(n, common) for n in node.nodes) if k is not None]
+        if not any(not isinstance(k, q.Not) for k in kept):
+            return None
+        return q.Group(tuple(kept)) if len(kept) != len(node.nodes) else node
+    return node
+
+
+def _boosts(tree: q.Node, w: Weights, *, question: bool = False) -> list[wq.Query]:
     """Proximity and word clauses for each run of plain syllables typed side by side."""
     clauses: list[wq.Query] = []
     for run in _runs(tree):
         folded = [fold_syllable(s) for s in run]
         if len(folded) < 2:
             continue
-        clauses.append(wq.Phrase("body", folded, slop=1, boost=w.phrase))
-        clauses.append(wq.Phrase("title", folded, slop=1, boost=w.phrase * w.title))
+        if w.phrase:
+            clauses.append(wq.Phrase("body", folded, slop=1, boost=w.phrase))
+            clauses.append(wq.Phrase("title", folded, slop=1, boost=w.phrase * w.title))
+        if question and w.pair and len(folded) > 2:
+            clauses += [
+                wq.Phrase("body", folded[i : i + 2], slop=1, boost=w.pair)
+                for i in range(len(folded) - 1)
+            ]
         for size in (2, 3):
             for i in range(len(folded) - size + 1):
                 clauses.append(wq.Term("words", compound(folded[i : i + size]), boost=w.word))

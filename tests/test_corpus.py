@@ -424,9 +424,15 @@ def test_missing_folder_raises_at_once(tmp_path):
         read_articles(tmp_path / "khong-co")
 
 
-def test_file_instead_of_folder_raises(tmp_path):
+def test_a_file_instead_of_a_folder_is_read_alone(tmp_path):
+    write(tmp_path, "khac.txt", ARTICLE)
+    corpus = write(tmp_path, "tin.jsonl", '{"id": "a1", "title": "Tin", "text": "Nêu gương"}\n')
+    assert [result.id for result in read_articles(corpus)] == ["tin.jsonl#a1"]
+
+
+def test_neither_file_nor_folder_raises():
     with pytest.raises(CorpusError, match="not a folder"):
-        read_articles(write(tmp_path, "bai.txt", ARTICLE))
+        read_articles("/dev/null")
 
 
 def test_link_to_a_folder_is_not_followed(tmp_path):

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Ranking weights tuned on half of the XQuAD-vi questions and reported on the other half.
+
+    python tests/bench/tune.py [--data ../shared/data] [--out tune-results.json]
+
+The questions are split by the paragraph that answers them (a hash of its id), so no paragraph
+has questions on both sides. Each candidate setting of ``searchkit.search.Weights`` is scored on
+the tuning half, accented and folded; the best (by the mean of the two MRR@10) and the defaults
+are then scored on the held-out half, which no choice was made on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO_ROOT))
+
+from searchkit.analysis import fold  # noqa: E402
+from searchkit.evaluation import Query, evaluate, load_qrels, load_queries, run_queries  # noqa: E402
+from searchkit.index import build  # noqa: E402
+from searchkit.search import Searcher, Weights  # noqa: E402
+
+DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
+
+# One signal varied at a time around the current defaults, then a few joint settings.
+CANDIDATES: list[dict[str, float]] = [
+    {},
+    {"exact": 0.5},
+    {"exact": 2.0},
+    {"exact": 3.0},
+    {"title": 1.0},
+    {"title": 3.0},
+    {"phrase": 0.0},
+    {"phrase": 3.0},
+    {"word": 0.0},
+    {"word": 2.0},
+    {"coord": 0.5},
+    {"coord": 0.0},
+    {"pair": 0.5},
+    {"pair": 1.0},
+    {"common": 0.5},
+    {"common": 0.3},
+]
+
+
+def split(queries: list[Query], qrels: dict[str, dict[str, int]]) -> tuple[list[Query], list[Query]]:
+    """(tuning, held-out): by the parity of a hash of the answering paragraph's id."""
+    tuning, held_out = [], []
+    for query in queries:
+        paragraph = min(qrels.get(query.id, {"": 0}))
+        digest = hashlib.sha1(paragraph.encode("utf-8")).digest()[0]
+        (tuning if digest % 2 == 0 else held_out).append(query)
+    return tuning, held_out
+
+
+def score(
+    searcher: Searcher, queries: list[Query], qrels: dict[str, dict[str, int]]
+) -> dict[str, float]:
+    def search(text: str) -> list[str]:
+        results = searcher.search(text, limit=100, snippets=False)
+        return [hit.id.split("#", 1)[-1] for hit in results.hits]
+
+    figures = {}
+    for label, typed in (("accented", queries), ("folded", [Query(q.id, fold(q.text)) for q in queries])):
+        run, _failed = run_queries(typed, search)
+        judged = {q.id: qrels[q.id] for q in typed if q.id in qrels}
+        figures[label] = evaluate(run, judged).mrr_at_10
+    figures["mean"] = (figures["accented"] + figures["folded"]) / 2
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="shared data folder")
+    parser.add_argument("--out", type=Path, default=Path("tune-results.json"), help="JSON results")
+    args = parser.parse_args(argv)
+    xquad = args.data / "xquad-vi"
+    queries = load_queries(xquad / "queries.jsonl")
+    qrels = load_qrels(xquad / "qrels.tsv")
+    tuning, held_out = split(queries, qrels)
+    print(f"{len(tuning)} tuning questions, {len(held_out)} held out", file=sys.stderr)
+    tried = []
+    with tempfile.TemporaryDirectory(prefix="searchkit-tune-") as work:
+        index_dir = Path(work) / "index"
+        build(xquad / "corpus.jsonl", index_dir, rebuild=True)
+        for change in CANDIDATES:
+            weights = dataclasses.replace(Weights(), **change)
+            started = time.perf_counter()
+            with Searcher(index_dir, weights=weights) as searcher:
+                figures = score(searcher, tuning, qrels)
+            tried.append({"change": change, "tuning": figures})
+            took = time.perf_counter() - started
+            print(
+                f"{json.dumps(change):<24} accented {figures['accented']:.4f}  "
+                f"folded {figures['folded']:.4f}  mean {figures['mean']:.4f}  ({took:.0f} s)",
+                file=sys.stderr,
+            )
+        best = max(tried, key=lambda t: t["tuning"]["mean"])
+        report = {"tuning_questions": len(tuning), "held_out_questions": len(held_out), "tried": tried}
+        for name, change in (("defaults", {}), ("best", best["change"])):
+            with Searcher(index_dir, weights=dataclasses.replace(Weights(), **change)) as searcher:
+                report[name] = {"change": change, "held_out": score(searcher, held_out, qrels)}
+    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    for name in ("defaults", "best"):
+        figures = report[name]["held_out"]
+        print(
+            f"held out, {name} {json.dumps(report[name]['change'])}: "
+            f"accented {figures['accented']:.4f}, folded {figures['folded']:.4f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

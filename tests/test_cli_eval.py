@@ -1,0 +1,114 @@
+"""`searchkit eval`: relevance figures from the product's own query path, on the seed articles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from searchkit.cli import main
+
+NEU_GUONG = "004_a29b889078a98f24.txt"
+THANH_UY = "003_b3e0a07a9f4fc9ac.txt"
+AN_KHE = "000_f290433a7163aea1.txt"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def judged(tmp_path: Path) -> tuple[Path, Path]:
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text(
+        "\n".join(
+            json.dumps(row, ensure_ascii=False)
+            for row in (
+                {"id": "q1", "text": "trách nhiệm nêu gương"},
+                {"id": "q2", "text": "Đông Hà thành ủy"},
+                {"id": "q3", "text": "thị xã An Khê"},
+            )
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    qrels = tmp_path / "qrels.tsv"
+    qrels.write_text(f"q1\t{NEU_GUONG}\t1\nq2\t{THANH_UY}\t1\nq3\t{AN_KHE}\t1\n", encoding="utf-8")
+    return queries, qrels
+
+
+def evaluate(index_dir: Path, seeds_dir: Path, judged: tuple[Path, Path], *extra: str) -> dict:
+    queries, qrels = judged
+    code, out, err = run(
+        "eval", "--queries", str(queries), "--qrels", str(qrels),
+        "--index", str(index_dir), "--seeds", str(seeds_dir), "--json", "--per-query", *extra,
+    )  # fmt: skip
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_eval_ranks_are_those_the_query_command_gives(seeds_index: Path, seeds_dir: Path, judged):
+    report = evaluate(seeds_index, seeds_dir, judged)
+    assert report["queries"] == 3 and report["failed"] == {}
+    relevant = {"q1": NEU_GUONG, "q2": THANH_UY, "q3": AN_KHE}
+    texts = {"q1": "trách nhiệm nêu gương", "q2": "Đông Hà thành ủy", "q3": "thị xã An Khê"}
+    for row in report["per_query"]:
+        code, out, _ = run(
+            "query", texts[row["query_id"]], "--json", "--limit", "100",
+            "--index", str(seeds_index), "--seeds", str(seeds_dir),
+        )  # fmt: skip
+        ids = [hit["id"] for hit in json.loads(out)["results"]]
+        assert row["first_relevant_rank"] == ids.index(relevant[row["query_id"]]) + 1
+        assert row["mrr_at_10"] == pytest.approx(1 / row["first_relevant_rank"])
+    # Each seed query finds its article first.
+    assert report["mrr_at_10"] == 1.0 and report["recall_at_1"] == 1.0
+    assert report["recall_at_100"] == 1.0
+
+
+def test_folded_queries_still_find_the_accented_articles(seeds_index: Path, seeds_dir: Path, judged):
+    report = evaluate(seeds_index, seeds_dir, judged, "--fold-queries")
+    assert report["fold_queries"] is True
+    assert report["mrr_at_10"] == 1.0
+
+
+def test_text_output_lists_the_five_metrics(seeds_index: Path, seeds_dir: Path, judged):
+    queries, qrels = judged
+    code, out, _ = run(
+        "eval", "--queries", str(queries), "--qrels", str(qrels),
+        "--index", str(seeds_index), "--seeds", str(seeds_dir), "--fold-queries",
+    )  # fmt: skip
+    assert code == 0
+    assert "3 judged queries, typed without diacritics" in out
+    for metric in ("MRR@10", "nDCG@10", "Recall@1 ", "Recall@10 ", "Recall@100"):
+        assert any(line.startswith(metric) for line in out.splitlines()), metric
+
+
+def test_jsonl_articles_are_judged_by_their_own_ids(tmp_path: Path):
+    corpus = tmp_path / "corpus.jsonl"
+    rows = [
+        {"id": "p1", "title": "Bóng đá", "text": "Đội tuyển giành chức vô địch sau trận chung kết."},
+        {"id": "p2", "title": "Kinh tế", "text": "Giá xăng dầu tăng mạnh trong tháng này."},
+    ]
+    corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text('{"id": "a", "text": "Giá xăng tăng bao nhiêu?"}\n', encoding="utf-8")
+    qrels = tmp_path / "qrels.tsv"
+    qrels.write_text("a\tp2\t1\n", encoding="utf-8")
+    # --seeds may name the corpus file itself; the missing index is built from it.
+    report = evaluate(tmp_path / "index", corpus, (queries, qrels))
+    assert report["per_query"][0]["first_relevant_rank"] == 1
+
+
+def test_a_bad_qrels_file_is_a_one_line_error(seeds_index: Path, seeds_dir: Path, judged, tmp_path: Path):
+    queries, _ = judged
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("q1\tdoc\n", encoding="utf-8")
+    code, _, err = run(
+        "eval", "--queries", str(queries), "--qrels", str(bad),
+        "--index", str(seeds_index), "--seeds", str(seeds_dir),
+    )  # fmt: skip
+    assert code == 1
+    assert "expected 3 or 4 fields" in err and "Traceback" not in err
