@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import query as wq
-from whoosh import scoring, sorting
+from whoosh import scoring
 
 from searchkit import query as q
 from searchkit.analysis import compound, fold_syllable, has_marks, normalize_syllable
 from searchkit.errors import QueryError
+from searchkit.execute import Executor
 from searchkit.highlight import Matcher, Snippet, highlight, snippet
 from searchkit.index import open_index
 from searchkit.suggest import MIN_CONFIDENCE, Restoration, restore_query
@@ -44,15 +45,20 @@ class Weights:
 
     title: float = 2.0
     exact: float = 1.0
+    # Typed without accents: the spelling accent restoration gives, times how sure it is.
+    restored: float = 1.0
     phrase: float = 1.5
     word: float = 1.0
     # Or-queries: how much matching more of the query's terms is rewarded (Whoosh's coordination scale).
-    coord: float = 0.9
+    coord: float = 0.3
     # Questions: each pair of neighbouring syllables found side by side (slop 1) in the body.
     pair: float = 0.0
     # Questions: a syllable in more than this share of the articles ("của", "là", "bao") is left
     # out of the terms that must match; it still counts inside the phrase, pair and word clauses.
     common: float = 1.0
+    # BM25's term-frequency saturation and length normalisation (Whoosh's defaults).
+    k1: float = 1.2
+    b: float = 0.75
 
 
 @dataclass(frozen=True)
@@ -120,7 +126,8 @@ class Searcher:
         self.index_dir = Path(index_dir)
         self.weights = weights or Weights()
         self._index = open_index(self.index_dir)
-        self._searcher = self._index.searcher(weighting=scoring.BM25F())
+        self._searcher = self._index.searcher(weighting=scoring.BM25F(B=self.weights.b, K1=self.weights.k1))
+        self._executor = Executor(self._searcher)
 
     def close(self) -> None:
         self._searcher.close()
@@ -133,7 +140,10 @@ class Searcher:
 
     def refresh(self) -> None:
         """Sees the last committed state of the index (cheap when nothing changed)."""
-        self._searcher = self._searcher.refresh()
+        searcher = self._searcher.refresh()
+        if searcher is not self._searcher:
+            self._searcher = searcher
+            self._executor = Executor(searcher)
 
     def search(
         self,
@@ -160,30 +170,29 @@ class Searcher:
         accents = has_marks(text)
         restoration = restore_query(self._searcher.reader(), text) if suggest else None
         restored = restored_forms(restoration) if restoration and not accents else None
-        whoosh_query = compile_query(
-            tree, self.weights, accents=accents, restored=restored, common=self._common(tree)
-        )
-        tier = restored_tier(tree, restored) if restored else None
-        # Whoosh's own paging clamps a page past the end to the last page; slicing keeps it empty.
-        results = self._searcher.search(whoosh_query, limit=page * limit, sortedby=_first(tier))
+        question = is_question(text, tree)
+        matches = self._matches(tree, accents, restored, question)
+        tier = restored_tier(tree, restored) if restored and not question else None
+        first_group = self._executor.run(tier) if tier is not None else None
         first = (page - 1) * limit
         matcher = Matcher(q.positive_terms(tree), q.prefixes(tree))
         hits = []
-        for offset, hit in enumerate(results[first : first + limit]):
-            stored = hit.fields()
+        best = self._executor.top(matches, page * limit, first=first_group)
+        for rank, (docnum, score) in enumerate(best[first:], first + 1):
+            stored = self._searcher.stored_fields(docnum)
             hits.append(
                 Hit(
-                    rank=first + offset + 1,
+                    rank=rank,
                     id=stored["id"],
                     path=stored["id"],
                     title=stored.get("title", ""),
-                    score=_score(hit.score),
+                    score=score,
                     snippet=snippet(stored.get("body", ""), matcher) if snippets else None,
                 )
             )
         return SearchResults(
             query=text,
-            total=len(results),
+            total=len(matches),
             page=page,
             limit=limit,
             hits=hits,
@@ -191,9 +200,16 @@ class Searcher:
             suggestion=restoration.suggestion if restoration else None,
         )
 
+    def _matches(self, tree: q.Node, accents: bool, restored: Respellings | None, question: bool):
+        common = self._common(tree) if question else frozenset()
+        whoosh_query = compile_query(
+            tree, self.weights, accents=accents, restored=restored, common=common, question=question
+        )
+        return self._executor.run(whoosh_query)
+
     def _common(self, tree: q.Node) -> frozenset[str]:
         """The question's folded syllables found in more than ``weights.common`` of the articles."""
-        if q.term_count(tree) <= KEYWORD_QUERY_MAX_TERMS or self.weights.common >= 1.0:
+        if self.weights.common >= 1.0:
             return frozenset()
         reader = self._searcher.reader()
         ceiling = self.weights.common * max(reader.doc_count(), 1)
@@ -237,6 +253,21 @@ Respellings = dict[str, tuple[str, float]]
 """Typed syllable -> (restored spelling, its probability), for the syllables restoration changes."""
 
 
+# Typed with its accents, a syllable that makes a short query a question ("NASUWT là gì").
+QUESTION_WORDS = frozenset({"gì", "nào", "đâu", "mấy", "bao", "sao"})
+
+
+def is_question(text: str, tree: q.Node) -> bool:
+    """Whether a query ranks partial matches rather than needing every word.
+
+    A question: more than a few words, a ``?`` at the end, or a question word typed with its
+    accents (``Tesla chết năm nào``). Unaccented, ``nao``/``sao`` are too often other words.
+    """
+    if q.term_count(tree) > KEYWORD_QUERY_MAX_TERMS or text.rstrip().endswith("?"):
+        return True
+    return any(normalize_syllable(word) in QUESTION_WORDS for run in _runs(tree) for word in run)
+
+
 def restored_forms(restoration: Restoration) -> Respellings:
     """Each typed syllable that restoration respells, with its spelling and how sure it is."""
     forms: Respellings = {}
@@ -278,18 +309,6 @@ def _tier(node: q.Node, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Que
     return wq.And(parts) if parts else None
 
 
-def _first(tier: wq.Query | None) -> sorting.FacetType | None:
-    """Sorts the documents matching ``tier`` first, each group by score."""
-    if tier is None:
-        return None
-    return sorting.MultiFacet([sorting.QueryFacet({0: tier}, other=1), sorting.ScoreFacet()])
-
-
-def _score(key: float | tuple) -> float:
-    # Sorted by a facet, a hit carries its sort key; the score facet there is the negated score.
-    return -key[-1] if isinstance(key, tuple) else key
-
-
 def compile_query(
     tree: q.Node,
     weights: Weights,
@@ -297,9 +316,12 @@ def compile_query(
     accents: bool,
     restored: Respellings | None = None,
     common: frozenset[str] = frozenset(),
+    question: bool | None = None,
 ) -> wq.Query:
     """The Whoosh query for ``tree``: what must match, plus the clauses that order the matches.
 
+    A keyword query (``question`` false) needs all its words; a question ranks partial matches
+    (by default, a question is a query of more than ``KEYWORD_QUERY_MAX_TERMS`` syllables).
     ``common`` syllables (see :attr:`Weights.common`) are left out of a question's terms, unless
     nothing would be left.
 
@@ -307,7 +329,7 @@ def compile_query(
     it would have had if typed with accents. Each sits beside the folded term it respells, which
     every document it matches also matches: they reorder the results, never filter them.
     """
-    keyword = q.term_count(tree) <= KEYWORD_QUERY_MAX_TERMS
+    keyword = not (is_question("", tree) if question is None else question)
     fields = ("body", "title")
     if not keyword and common:
         pruned = _without(tree, common)
@@ -368,7 +390,7 @@ def _term(
     elif node.text in restored:
         form, confidence = restored[node.text]
         clauses += [
-            wq.Term(f + "_exact", form, boost=_field_boost(f, w) * w.exact * confidence)
+            wq.Term(f + "_exact", form, boost=_field_boost(f, w) * w.restored * confidence)
             for f in fields
         ]
     return _Or(clauses)

@@ -1,0 +1,377 @@
+"""Scoring a compiled query a whole posting list at a time, over arrays.
+
+Whoosh evaluates a query one document at a time through a tree of matchers, in Python: a
+question of ten syllables over four fields is some fifty matchers, and each document they touch
+costs microseconds in each. Here each leaf (a term, a phrase) is read once into two arrays —
+document numbers and BM25F scores, cached while the index stays the same — and the query's
+operators become array operations: a union sums, an intersection keeps common documents, a
+negation drops. The total number of matches falls out for free, where Whoosh counts it with a
+second pass.
+
+The scores are Whoosh's own (its BM25F scorer on each posting), so rankings match those of the
+matcher tree except for the coordination bonus, which is defined here (see :func:`_union`).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh import query as wq
+from whoosh import scoring
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.searching import Searcher as WhooshSearcher
+from whoosh.util.numeric import byte_to_length
+
+# Leaves cached per open index; enough for a few hundred distinct queries' terms.
+CACHE_ENTRIES = 4096
+# Proximity and word clauses only reorder this many of the best matches on the terms alone: a
+# phrase of common syllables is costly to find over the whole index, and cannot lift an article
+# from further down into the first pages.
+RERANK_DEPTH = 1000
+# A prefix such as "h*" is expanded to at most this many terms, the most frequent first.
+MAX_PREFIX_TERMS = 64
+
+
+@dataclass(frozen=True)
+class Matches:
+    """Documents (sorted, unique global numbers) and their scores."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def scaled(self, factor: float) -> Matches:
+        return self if factor == 1.0 else Matches(self.ids, self.scores * factor)
+
+
+# Whoosh stores a field's length in a document as one byte; a posting's document has length >= 1.
+_LENGTH_OF_BYTE = np.array([max(byte_to_length(code), 1) for code in range(256)], dtype=np.float64)
+
+_EMPTY = Matches(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
+
+
+class Executor:
+    """Evaluates compiled queries against one Whoosh searcher, caching its posting lists."""
+
+    def __init__(self, searcher: WhooshSearcher):
+        self.searcher = searcher
+        self._cache: OrderedDict[tuple, Matches] = OrderedDict()
+        self._lengths_cache: dict[tuple, np.ndarray] = {}
+
+    def run(self, query: wq.Query) -> Matches:
+        """Every document ``query`` matches, with its score."""
+        return self._eval(query)
+
+    def top(self, matches: Matches, count: int, first: Matches | None = None) -> list[tuple[int, float]]:
+        """The ``count`` best (document, score) pairs, ties by document order.
+
+        Documents also in ``first`` come before all others, each group by score.
+        """
+        if not len(matches) or count <= 0:
+            return []
+        keys = [matches.ids, -matches.scores]
+        if first is not None:
+            keys.append(~np.isin(matches.ids, first.ids))
+        order = np.lexsort(keys)[:count]
+        return [(int(matches.ids[i]), float(matches.scores[i])) for i in order]
+
+    # --- operators ---------------------------------------------------------------------------
+
+    def _eval(self, query: wq.Query) -> Matches:
+        if isinstance(query, wq.Term):
+            return self._leaf(("term", query.fieldname, query.text), query).scaled(query.boost)
+        if isinstance(query, wq.Phrase):
+            key = ("phrase", query.fieldname, tuple(query.words), query.slop)
+            return self._leaf(key, query).scaled(query.boost)
+        if isinstance(query, wq.Prefix):
+            return self._prefix(query)
+        if isinstance(query, wq.AndMaybe):
+            required = self._eval(query.a)
+            return _add_within(required, self._within(query.b, _best_ids(required, RERANK_DEPTH)))
+        if isinstance(query, wq.AndNot):
+            return _without(self._eval(query.a), self._eval(query.b))
+        if isinstance(query, wq.Not):
+            return _without(self._all(), self._eval(query.query)).scaled(0.0)
+        if isinstance(query, wq.And):
+            return _intersection([self._eval(q) for q in query.subqueries]).scaled(query.boost)
+        if isinstance(query, wq.Or):
+            parts = [self._eval(q) for q in query.subqueries]
+            return _union(parts, coord=query.scale or 0.0).scaled(query.boost)
+        if query is wq.NullQuery:
+            return _EMPTY
+        # Anything else goes through Whoosh's own matcher.
+        return self._leaf(("query", repr(query)), query)
+
+    def _within(self, query: wq.Query, candidates: np.ndarray) -> Matches:
+        """What an optional clause adds to each of ``candidates`` (sorted document numbers).
+
+        Phrases are checked in those documents only, skipping through the postings, which costs a
+        fraction of matching a phrase of common syllables over the whole index.
+        """
+        if isinstance(query, wq.Or):
+            return _union([self._within(q, candidates) for q in query.subqueries]).scaled(query.boost)
+        if isinstance(query, wq.Phrase):
+            return self._phrase_within(query, candidates)
+        found = self._eval(query)
+        keep = np.isin(found.ids, candidates, assume_unique=True)
+        return Matches(found.ids[keep], found.scores[keep])
+
+    def _phrase_within(self, query: wq.Phrase, candidates: np.ndarray) -> Matches:
+        """The candidates holding the phrase's words in order, each within ``slop`` of the last.
+
+        A match scores the sum of its words' BM25F scores, as Whoosh's phrase matcher does.
+        """
+        fieldname, words, slop = query.fieldname, list(query.words), max(query.slop, 1)
+        found: list[int] = []
+        for sub, offset in self.searcher.subsearchers or [(self.searcher, 0)]:
+            local = candidates[(candidates >= offset) & (candidates < offset + sub.doc_count_all())] - offset
+            postings = [self._positions(sub.reader(), fieldname, word) for word in words]
+            if not len(local) or any(p is None for p in postings):
+                continue
+            for ids, _values, _decode in postings:
+                local = np.intersect1d(local, ids, assume_unique=True)
+            for doc in local.tolist():
+                lists = [decode(values[int(np.searchsorted(ids, doc))]) for ids, values, decode in postings]
+                if _in_order(lists, slop):
+                    found.append(offset + doc)
+        if not found:
+            return _EMPTY
+        docs = np.asarray(found, dtype=np.int64)
+        total = np.zeros(len(docs))
+        for word in words:
+            term = self._leaf(("term", fieldname, word), wq.Term(fieldname, word))
+            at = np.searchsorted(term.ids, docs)
+            at[at == len(term.ids)] = 0
+            total += np.where(term.ids[at] == docs, term.scores[at], 0.0)
+        return Matches(docs, total * query.boost)
+
+    def _positions(self, reader, fieldname: str, text: str):
+        """(document numbers, encoded positions, decoder) of a term in one segment, or None."""
+        key = ("positions", id(reader), fieldname, text)
+        found = self._cache.get(key)
+        if found is not None:
+            self._cache.move_to_end(key)
+            return found[0]
+        entry = None
+        fmt = reader.schema[fieldname].format
+        if (fieldname, text) in reader and fmt.supports("positions"):
+            leaf = _raw_leaf(reader, fieldname, text)
+            if leaf is not None:
+                ids, values = [], []
+                while leaf.is_active():
+                    leaf._read_data()
+                    block = np.asarray(leaf._data[0], dtype=np.int64)
+                    ids.append(block if leaf._byteids else np.cumsum(block))
+                    values.extend(leaf._data[2])
+                    leaf._next_block()
+                if ids:
+                    entry = (np.concatenate(ids), values, fmt.decoder("positions"))
+        self._store(key, (entry,))
+        return entry
+
+    def _prefix(self, query: wq.Prefix) -> Matches:
+        reader = self.searcher.reader()
+        terms = [t for t in reader.expand_prefix(query.fieldname, query.text)]
+        if len(terms) > MAX_PREFIX_TERMS:
+            terms = sorted(terms, key=lambda t: -reader.doc_frequency(query.fieldname, t))[:MAX_PREFIX_TERMS]
+        parts = []
+        for term in terms:
+            text = term.decode("utf-8") if isinstance(term, bytes) else term
+            parts.append(self._leaf(("term", query.fieldname, text), wq.Term(query.fieldname, text)))
+        return _union(parts).scaled(query.boost)
+
+    def _all(self) -> Matches:
+        key = ("all",)
+        found = self._cache.get(key)
+        if found is None:
+            ids = np.fromiter(self.searcher.reader().all_doc_ids(), dtype=np.int64)
+            found = self._store(key, Matches(np.sort(ids), np.zeros(len(ids))))
+        return found
+
+    # --- leaves ------------------------------------------------------------------------------
+
+    def _leaf(self, key: tuple, query: wq.Query) -> Matches:
+        found = self._cache.get(key)
+        if found is not None:
+            self._cache.move_to_end(key)
+            return found
+        # Scored at boost 1: the boost is applied by the caller, so one entry serves every boost.
+        plain = query.copy()
+        plain.boost = 1.0
+        ids: list[int] = []
+        scores: list[float] = []
+        if isinstance(plain, wq.Term):
+            if (plain.fieldname, plain.text) not in self.searcher.reader():
+                return self._store(key, _EMPTY)
+            arrays = self._term_arrays(plain.fieldname, plain.text)
+            if arrays is not None:
+                return self._store(key, arrays)
+            _drain(self.searcher.postings(plain.fieldname, plain.text), ids, scores)
+        else:
+            for sub, offset in self.searcher.subsearchers or [(self.searcher, 0)]:
+                _drain(plain.matcher(sub, sub.context()), ids, scores, offset)
+        if not ids:
+            return self._store(key, _EMPTY)
+        order = np.argsort(np.asarray(ids, dtype=np.int64), kind="stable")
+        matches = Matches(np.asarray(ids, dtype=np.int64)[order], np.asarray(scores)[order])
+        return self._store(key, matches)
+
+    def _term_arrays(self, fieldname: str, text: str) -> Matches | None:
+        """A term's postings scored by BM25F, a block at a time; None if the codec is not Whoosh 3's.
+
+        The same formula and global statistics as Whoosh's ``BM25FScorer``, applied to a block's
+        document numbers, frequencies and the field lengths as arrays.
+        """
+        weighting = self.searcher.weighting
+        if type(weighting) is not scoring.BM25F:
+            return None
+        b = weighting._field_B.get(fieldname, weighting.B)
+        k1 = weighting.K1
+        idf = self.searcher.idf(fieldname, text)
+        average = self.searcher.avg_field_length(fieldname) or 1
+        id_parts, score_parts = [], []
+        for sub, offset in self.searcher.subsearchers or [(self.searcher, 0)]:
+            reader = sub.reader()
+            if (fieldname, text) not in reader:
+                continue
+            leaf = _raw_leaf(reader, fieldname, text)
+            if leaf is None or not hasattr(reader, "_perdoc"):
+                return None
+            ids, frequencies = [], []
+            while leaf.is_active():
+                leaf._read_ids()
+                leaf._read_weights()
+                ids.append(np.asarray(leaf._ids, dtype=np.int64))
+                frequencies.append(np.asarray(leaf._weights, dtype=np.float64))
+                leaf._next_block()
+            if not ids:
+                continue
+            docs = np.concatenate(ids)
+            tf = np.concatenate(frequencies)
+            if reader.has_deletions():
+                live = ~np.isin(docs, np.fromiter(reader.deleted_docs_set, dtype=np.int64))
+                docs, tf = docs[live], tf[live]
+            lengths = self._lengths(reader, fieldname)[docs]
+            id_parts.append(docs + offset)
+            score_parts.append(idf * (tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / average)))
+        if not id_parts:
+            return _EMPTY
+        ids_all = np.concatenate(id_parts)
+        order = np.argsort(ids_all, kind="stable")
+        return Matches(ids_all[order], np.concatenate(score_parts)[order])
+
+    def _lengths(self, reader, fieldname: str) -> np.ndarray:
+        """Every document's length of ``fieldname`` in one segment, as Whoosh stores it (a byte)."""
+        key = ("lengths", id(reader), fieldname)
+        found = self._lengths_cache.get(key)
+        if found is None:
+            column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+            count = reader.doc_count_all()
+            codes = (
+                np.fromiter((column[n] for n in range(count)), dtype=np.int64, count=count)
+                if column
+                else np.zeros(count, dtype=np.int64)
+            )
+            found = _LENGTH_OF_BYTE[codes]
+            self._lengths_cache[key] = found
+        return found
+
+    def _store(self, key: tuple, matches: Matches) -> Matches:
+        self._cache[key] = matches
+        if len(self._cache) > CACHE_ENTRIES:
+            self._cache.popitem(last=False)
+        return matches
+
+
+def _raw_leaf(reader, fieldname: str, text: str):
+    """The segment's own posting reader for a term, deleted documents included; None if not Whoosh 3's.
+
+    Its blocks are read whole, so it must start at the first posting: a matcher that skips deleted
+    documents may already have moved on.
+    """
+    terms = getattr(reader, "_terms", None)
+    if terms is None:
+        return None
+    raw = reader._text_to_bytes(fieldname, text)
+    leaf = terms.matcher(fieldname, raw, reader.schema[fieldname].format)
+    return leaf if type(leaf).__name__ == "W3LeafMatcher" else None
+
+
+def _drain(matcher, ids: list[int], scores: list[float], offset: int = 0) -> None:
+    while matcher.is_active():
+        ids.append(offset + matcher.id())
+        scores.append(matcher.score())
+        matcher.next()
+
+
+def _in_order(positions: list[list[int]], slop: int) -> bool:
+    """Whether one position from each list follows the previous one by 1 to ``slop``."""
+    reachable = set(positions[0])
+    for following in positions[1:]:
+        reachable = {p for p in following if any(0 < p - r <= slop for r in reachable)}
+        if not reachable:
+            return False
+    return True
+
+
+def _best_ids(matches: Matches, count: int) -> np.ndarray:
+    """The sorted document numbers of the ``count`` best-scored matches (all, if fewer)."""
+    if len(matches) <= count:
+        return matches.ids
+    best = np.argpartition(-matches.scores, count - 1)[:count]
+    return np.sort(matches.ids[best])
+
+
+def _union(parts: list[Matches], coord: float = 0.0) -> Matches:
+    """Documents matching any part, scores summed.
+
+    With ``coord`` (0–1), a document matching ``m`` of the ``n`` parts keeps ``(m / n) ** coord``
+    of its score: matching more of a question's words counts for more than matching one often.
+    """
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return _EMPTY
+    if len(parts) == 1 and not coord:
+        return parts[0]
+    ids = np.concatenate([p.ids for p in parts])
+    scores = np.concatenate([p.scores for p in parts])
+    unique, inverse = np.unique(ids, return_inverse=True)
+    summed = np.bincount(inverse, weights=scores, minlength=len(unique))
+    if coord:
+        matched = np.bincount(inverse, minlength=len(unique))
+        summed = summed * (matched / len(parts)) ** coord
+    return Matches(unique, summed)
+
+
+def _intersection(parts: list[Matches]) -> Matches:
+    """Documents matching every part, scores summed."""
+    if not parts or any(not len(p) for p in parts):
+        return _EMPTY
+    common = parts[0].ids
+    for p in parts[1:]:
+        common = np.intersect1d(common, p.ids, assume_unique=True)
+    total = np.zeros(len(common))
+    for p in parts:
+        total += p.scores[np.searchsorted(p.ids, common)]
+    return Matches(common, total)
+
+
+def _without(kept: Matches, dropped: Matches) -> Matches:
+    if not len(dropped) or not len(kept):
+        return kept
+    mask = ~np.isin(kept.ids, dropped.ids, assume_unique=True)
+    return Matches(kept.ids[mask], kept.scores[mask])
+
+
+def _add_within(base: Matches, extra: Matches) -> Matches:
+    """``base`` with the scores ``extra`` gives the same documents added."""
+    if not len(extra) or not len(base):
+        return base
+    positions = np.searchsorted(extra.ids, base.ids)
+    positions[positions == len(extra.ids)] = 0
+    hit = extra.ids[positions] == base.ids
+    return Matches(base.ids, base.scores + np.where(hit, extra.scores[positions], 0.0))
