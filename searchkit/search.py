@@ -9,6 +9,7 @@ query's syllables adjacent (phrase/proximity boost), the query's syllables formi
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,9 @@ class Weights:
     """How much each signal adds to a document's score, relative to a folded body match."""
 
     title: float = 2.0
+    # The title's weight in questions, where a title matching a few common words misleads more
+    # than it tells (a news title with "bao nhiêu" is not about the question).
+    question_title: float = 2.0
     exact: float = 1.0
     # Typed without accents: the spelling accent restoration gives, times how sure it is.
     restored: float = 1.0
@@ -330,6 +334,8 @@ def compile_query(
     every document it matches also matches: they reorder the results, never filter them.
     """
     keyword = not (is_question("", tree) if question is None else question)
+    if not keyword:
+        weights = dataclasses.replace(weights, title=weights.question_title)
     fields = ("body", "title")
     if not keyword and common:
         pruned = _without(tree, common)
@@ -393,7 +399,10 @@ def _term(
             wq.Term(f + "_exact", form, boost=_field_boost(f, w) * w.restored * confidence)
             for f in fields
         ]
-    return _Or(clauses)
+    # A weight of 0 turns a signal off; its clauses would only cost time. The terms themselves
+    # stay when nothing else is left (a question's title:word with the title weighing 0).
+    weighed = [clause for clause in clauses if clause.boost > 0]
+    return _Or(weighed or clauses[: len(fields)])
 
 
 def _field_boost(field_name: str, w: Weights) -> float:
@@ -421,13 +430,14 @@ def _boosts(tree: q.Node, w: Weights, *, question: bool = False) -> list[wq.Quer
             continue
         if w.phrase:
             clauses.append(wq.Phrase("body", folded, slop=1, boost=w.phrase))
-            clauses.append(wq.Phrase("title", folded, slop=1, boost=w.phrase * w.title))
+            if w.title:
+                clauses.append(wq.Phrase("title", folded, slop=1, boost=w.phrase * w.title))
         if question and w.pair and len(folded) > 2:
             clauses += [
                 wq.Phrase("body", folded[i : i + 2], slop=1, boost=w.pair)
                 for i in range(len(folded) - 1)
             ]
-        for size in (2, 3):
+        for size in (2, 3) if w.word else ():
             for i in range(len(folded) - size + 1):
                 clauses.append(wq.Term("words", compound(folded[i : i + size]), boost=w.word))
     return clauses

@@ -1,0 +1,99 @@
+"""The array executor gives Whoosh's own matches and BM25F scores, on one segment and on several."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from whoosh import query as wq
+
+from searchkit.execute import Executor, _drain
+from searchkit.index import build
+from searchkit.search import Searcher
+
+TERMS = [
+    ("body", "nguoi"),
+    ("body", "guong"),
+    ("body_exact", "gương"),
+    ("body_exact", "đảng"),
+    ("title", "chi"),
+    ("words", "dang_vien"),
+    ("body", "khanh"),
+    ("body", "trung"),
+    ("body", "khong-co-tu-nay"),
+]
+
+DA_NANG = "Đà Nẵng khánh thành cầu mới\n\nNgười dân Đà Nẵng đến dự lễ khánh thành cây cầu mới bắc qua sông Hàn.\n"
+HUE = "Huế trùng tu Đại Nội\n\nNgười dân và du khách đến xem Đại Nội sau đợt trùng tu; người đứng đầu tỉnh dự lễ.\n"
+
+
+def whoosh_matches(searcher, query: wq.Query) -> dict[int, float]:
+    ids: list[int] = []
+    scores: list[float] = []
+    for sub, offset in searcher.subsearchers or [(searcher, 0)]:
+        _drain(query.matcher(sub, sub.context()), ids, scores, offset)
+    return dict(zip(ids, scores, strict=True))
+
+
+def assert_same_as_whoosh(index_dir: Path) -> None:
+    with Searcher(index_dir) as searcher:
+        whoosh_searcher = searcher._searcher
+        executor = Executor(whoosh_searcher)
+        for fieldname, text in TERMS:
+            ours = executor.run(wq.Term(fieldname, text))
+            theirs = whoosh_matches(whoosh_searcher, wq.Term(fieldname, text))
+            assert ours.ids.tolist() == sorted(theirs), (fieldname, text)
+            assert np.allclose(ours.scores, [theirs[d] for d in sorted(theirs)]), (fieldname, text)
+
+
+def test_term_scores_are_whooshs_bm25f(seeds_index: Path):
+    assert_same_as_whoosh(seeds_index)
+
+
+def test_several_segments_and_deleted_articles(seeds_dir: Path, seeds_index: Path, tmp_path: Path):
+    seeds = Path(shutil.copytree(seeds_dir, tmp_path / "seeds"))
+    index_dir = Path(shutil.copytree(seeds_index, tmp_path / "index"))
+    (seeds / "da-nang.txt").write_text(DA_NANG, encoding="utf-8")
+    build(seeds, index_dir, procs=1)
+    (seeds / "hue.txt").write_text(HUE, encoding="utf-8")
+    (seeds / "da-nang.txt").unlink()
+    build(seeds, index_dir, procs=1)
+    with Searcher(index_dir) as searcher:
+        assert searcher._searcher.reader().has_deletions() or len(searcher._searcher.subsearchers or []) > 1
+        # The removed article is gone; the new one is found.
+        assert [hit.id for hit in searcher.search('"khánh thành cầu mới"').hits] == []
+        assert [hit.id for hit in searcher.search('"trùng tu Đại Nội"').hits] == ["hue.txt"]
+    assert_same_as_whoosh(index_dir)
+
+
+@pytest.mark.parametrize(
+    "words, slop",
+    [(["nguoi", "dung", "dau"], 1), (["neu", "guong"], 1), (["can", "bo"], 3), (["guong", "neu"], 1)],
+)
+def test_phrases_match_where_whooshs_do(seeds_index: Path, words: list[str], slop: int):
+    with Searcher(seeds_index) as searcher:
+        executor = Executor(searcher._searcher)
+        phrase = wq.Phrase("body", words, slop=slop)
+        everything = np.arange(searcher._searcher.doc_count_all(), dtype=np.int64)
+        ours = executor._phrase_within(phrase, everything)
+        theirs = whoosh_matches(searcher._searcher, phrase)
+        assert ours.ids.tolist() == sorted(theirs)
+
+
+def test_operators_match_the_same_articles(seeds_index: Path):
+    with Searcher(seeds_index) as searcher:
+        executor = Executor(searcher._searcher)
+        queries = [
+            wq.And([wq.Term("body", "neu"), wq.Term("body", "guong")]),
+            wq.Or([wq.Term("body", "khanh"), wq.Term("body", "phuoc")]),
+            wq.AndNot(wq.Term("body", "chi"), wq.Term("body", "phuoc")),
+            wq.AndMaybe(wq.Term("body", "chi"), wq.Term("title", "chi")),
+            wq.Prefix("body", "guon"),
+        ]
+        for query in queries:
+            ours = executor.run(query)
+            theirs = {hit.docnum for hit in searcher._searcher.search(query, limit=None)}
+            assert set(ours.ids.tolist()) == theirs, query
+            assert len(ours) > 0, query
