@@ -36,7 +36,8 @@ Query syntax:
   học*               words starting with "học"
 
 Typed with diacritics, articles with exactly those accents rank first; typed without, every accented form
-matches. Longer, question-like queries rank the articles that match most of their words first.
+matches. Questions (more than four syllables, a final "?", or a question word such as "gì" or "nào")
+need not match every word: the articles matching most of it, best, rank first.
 
 Typed without diacritics (or with wrong ones), the accented query the articles make most likely is
 offered ("Có phải bạn muốn tìm: nêu gương"), and articles spelling it so rank first.

@@ -181,3 +181,16 @@ def test_article_page_highlights_the_query(seeds_index: Path):
     assert "nêu gương" in title.marked
     assert body.text().startswith("(Baonghean.vn)")
     assert len(body.marked) >= 3
+
+
+def test_short_question_ranks_partial_matches(seeds_index: Path):
+    # No article names both towns, so as keywords nothing matches…
+    assert search(seeds_index, "Đông Hà Phước Long").total == 0
+    assert search(seeds_index, "Đông Hà Phước").total == 0
+    # …but a question word typed with its accents, or a final "?", asks for the best partial matches.
+    asked = search(seeds_index, "Đông Hà Phước nào")
+    assert asked.total >= 2 and ids(asked)[0] == DONG_HA
+    assert search(seeds_index, "Đông Hà Phước Long?").total >= 2
+    # Unaccented, "gi" may be another word: the query still needs every word.
+    assert search(seeds_index, "Dong Ha Phuoc gi").total == 0
+
