@@ -29,7 +29,7 @@ CACHE_ENTRIES = 4096
 # Proximity and word clauses only reorder this many of the best matches on the terms alone: a
 # phrase of common syllables is costly to find over the whole index, and cannot lift an article
 # from further down into the first pages.
-RERANK_DEPTH = 1000
+RERANK_DEPTH = 200
 # A prefix such as "h*" is expanded to at most this many terms, the most frequent first.
 MAX_PREFIX_TERMS = 64
 

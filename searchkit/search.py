@@ -38,31 +38,39 @@ MAX_PAGE = 1000
 # questions: the best partial matches rank first.
 KEYWORD_QUERY_MAX_TERMS = 4
 MAX_TERMS = 64
+# Below this many articles, how many hold a syllable says little about whether it is a common word.
+COMMON_MIN_ARTICLES = 100
 
 
 @dataclass(frozen=True)
 class Weights:
-    """How much each signal adds to a document's score, relative to a folded body match."""
+    """How much each signal adds to a document's score, relative to a folded body match.
+
+    The defaults were tuned on half of the XQuAD-vi questions (``tests/bench/tune.py``) with the
+    paragraphs indexed alone and beside news articles; see README, "Relevance and speed".
+    """
 
     title: float = 2.0
     # The title's weight in questions, where a title matching a few common words misleads more
     # than it tells (a news title with "bao nhiêu" is not about the question).
-    question_title: float = 2.0
+    question_title: float = 0.0
+    # Questions: each pair of neighbouring syllables found side by side in the title.
+    title_pair: float = 2.0
     exact: float = 1.0
     # Typed without accents: the spelling accent restoration gives, times how sure it is.
-    restored: float = 1.0
+    restored: float = 0.0
     phrase: float = 1.5
-    word: float = 1.0
+    word: float = 0.5
     # Or-queries: how much matching more of the query's terms is rewarded (Whoosh's coordination scale).
-    coord: float = 0.3
+    coord: float = 0.0
     # Questions: each pair of neighbouring syllables found side by side (slop 1) in the body.
-    pair: float = 0.0
+    pair: float = 1.0
     # Questions: a syllable in more than this share of the articles ("của", "là", "bao") is left
     # out of the terms that must match; it still counts inside the phrase, pair and word clauses.
-    common: float = 1.0
-    # BM25's term-frequency saturation and length normalisation (Whoosh's defaults).
-    k1: float = 1.2
-    b: float = 0.75
+    common: float = 0.6
+    # BM25's term-frequency saturation and length normalisation.
+    k1: float = 2.0
+    b: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -213,9 +221,9 @@ class Searcher:
 
     def _common(self, tree: q.Node) -> frozenset[str]:
         """The question's folded syllables found in more than ``weights.common`` of the articles."""
-        if self.weights.common >= 1.0:
-            return frozenset()
         reader = self._searcher.reader()
+        if self.weights.common >= 1.0 or reader.doc_count() < COMMON_MIN_ARTICLES:
+            return frozenset()
         ceiling = self.weights.common * max(reader.doc_count(), 1)
         folded = {fold_syllable(t) for run in _runs(tree) for t in run}
         return frozenset(t for t in folded if reader.doc_frequency("body", t) > ceiling)
@@ -437,6 +445,12 @@ def _boosts(tree: q.Node, w: Weights, *, question: bool = False) -> list[wq.Quer
                 wq.Phrase("body", folded[i : i + 2], slop=1, boost=w.pair)
                 for i in range(len(folded) - 1)
             ]
+            # In a question's title, a pair of its words is evidence where a lone word is noise.
+            if w.title_pair:
+                clauses += [
+                    wq.Phrase("title", folded[i : i + 2], slop=1, boost=w.title_pair)
+                    for i in range(len(folded) - 1)
+                ]
         for size in (2, 3) if w.word else ():
             for i in range(len(folded) - size + 1):
                 clauses.append(wq.Term("words", compound(folded[i : i + size]), boost=w.word))
