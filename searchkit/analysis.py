@@ -227,11 +227,15 @@ def accent_terms(text: str) -> list[str]:
 # Defined at module level so Whoosh can pickle them into the index's table of contents.
 
 
-class SyllableTokenizer(Tokenizer):
-    """Whoosh tokenizer emitting syllables with positions and offsets into the (NFC) stored text."""
+class _SpanTokenizer(Tokenizer):
+    """Whoosh's tokenizer calling convention around :meth:`spans`, shared by searchkit's tokenizers."""
 
     def __eq__(self, other: object) -> bool:
         return type(other) is type(self)
+
+    def spans(self, value: str) -> Iterator[tuple[str, int, int]]:
+        """Each term of ``value`` with its start and end offsets."""
+        raise NotImplementedError
 
     def __call__(
         self,
@@ -247,8 +251,8 @@ class SyllableTokenizer(Tokenizer):
         **kwargs: object,
     ) -> Iterator[_WhooshToken]:
         token = _WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for i, match in enumerate(_SYLLABLE.finditer(nfc(value))):
-            token.text = match.group()
+        for i, (text, start, end) in enumerate(self.spans(value)):
+            token.text = text
             token.boost = 1.0
             token.stopped = False
             if keeporiginal:
@@ -256,9 +260,16 @@ class SyllableTokenizer(Tokenizer):
             if positions:
                 token.pos = start_pos + i
             if chars:
-                token.startchar = start_char + match.start()
-                token.endchar = start_char + match.end()
+                token.startchar = start_char + start
+                token.endchar = start_char + end
             yield token
+
+
+class SyllableTokenizer(_SpanTokenizer):
+    """Whoosh tokenizer emitting syllables with positions and offsets into the (NFC) stored text."""
+
+    def spans(self, value: str) -> Iterator[tuple[str, int, int]]:
+        return ((m.group(), m.start(), m.end()) for m in _SYLLABLE.finditer(nfc(value)))
 
 
 class NormalizeFilter(Filter):
@@ -285,35 +296,11 @@ class FoldFilter(Filter):
             yield token
 
 
-class AccentTokenizer(Tokenizer):
+class AccentTokenizer(_SpanTokenizer):
     """Whoosh tokenizer emitting :func:`accent_terms`, for a field that only counts spellings."""
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self)
-
-    def __call__(
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kwargs: object,
-    ) -> Iterator[_WhooshToken]:
-        token = _WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for i, term in enumerate(accent_terms(value)):
-            token.text = term
-            token.boost = 1.0
-            token.stopped = False
-            if keeporiginal:
-                token.original = term
-            if positions:
-                token.pos = start_pos + i
-            yield token
+    def spans(self, value: str) -> Iterator[tuple[str, int, int]]:
+        return ((term, 0, 0) for term in accent_terms(value))
 
 
 def exact_analyzer() -> object:

@@ -16,18 +16,19 @@ Ranking: MRR@10 of the questions typed with accents, and folded with and without
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import random
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
+
+from corpora import read_jsonl  # noqa: E402
 
 from searchkit.analysis import fold, normalize_syllable, syllables  # noqa: E402
 from searchkit.evaluation import evaluate, load_qrels  # noqa: E402
@@ -38,14 +39,6 @@ from searchkit.suggest import restore_query, restore_text  # noqa: E402
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
 # The same sample of timed queries on every run.
 SEED = 20170101
-
-
-def read_jsonl(path: Path) -> Iterator[dict]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as lines:
-        for line in lines:
-            if line.strip():
-                yield json.loads(line)
 
 
 def stage(seeds: Path, data: Path, baomoi: int, xquad: bool) -> list[str]:
