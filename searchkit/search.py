@@ -140,6 +140,8 @@ class Searcher:
         self._index = open_index(self.index_dir)
         self._searcher = self._index.searcher(weighting=scoring.BM25F(B=self.weights.b, K1=self.weights.k1))
         self._executor = Executor(self._searcher)
+        # Spelling counts looked up by accent restoration, valid while the searcher is.
+        self._spellings: dict = {}
 
     def close(self) -> None:
         self._searcher.close()
@@ -156,6 +158,7 @@ class Searcher:
         if searcher is not self._searcher:
             self._searcher = searcher
             self._executor = Executor(searcher)
+            self._spellings = {}
 
     def search(
         self,
@@ -180,7 +183,8 @@ class Searcher:
         if q.term_count(tree) > MAX_TERMS:
             raise QueryError(f"the query has too many words (at most {MAX_TERMS})")
         accents = has_marks(text)
-        restoration = restore_query(self._searcher.reader(), text) if suggest else None
+        reader = self._searcher.reader()
+        restoration = restore_query(reader, text, self._spellings) if suggest else None
         restored = restored_forms(restoration) if restoration and not accents else None
         question = is_question(text, tree)
         matches = self._matches(tree, accents, restored, question)

@@ -92,9 +92,13 @@ class Restoration:
         return self.restored_text(MIN_CONFIDENCE).strip()
 
 
-def restore_query(lexicon: Lexicon, text: str) -> Restoration:
-    """The restoration of a query's words; operators, quotes, ``title:`` and prefixes are kept."""
-    return _restore(lexicon, nfc(text), word_runs(text))
+def restore_query(lexicon: Lexicon, text: str, spellings: dict | None = None) -> Restoration:
+    """The restoration of a query's words; operators, quotes, ``title:`` and prefixes are kept.
+
+    ``spellings``, kept by the caller for as long as the lexicon does not change, caches the
+    counts looked up, so later queries sharing syllables skip the term dictionary.
+    """
+    return _restore(lexicon, nfc(text), word_runs(text), spellings)
 
 
 def restore_text(lexicon: Lexicon, text: str) -> Restoration:
@@ -129,12 +133,12 @@ def with_case(typed: str, form: str) -> str:
 class _Counts:
     """Spelling counts read from the lexicon, each folded run looked up once per restoration."""
 
-    def __init__(self, lexicon: Lexicon):
+    def __init__(self, lexicon: Lexicon, cache: dict | None = None):
         self.lexicon = lexicon
         # Pairs are counted in the same field, so this is about twice the number of syllables:
         # a constant factor that PAIR_WEIGHT was chosen with.
         self.total = max(float(lexicon.field_length(FIELD)), 1.0)
-        self._cache: dict[str, dict[str, float]] = {}
+        self._cache: dict[str, dict[str, float]] = {} if cache is None else cache
 
     def spellings(self, typed: Sequence[str]) -> dict[str, float]:
         """How often each spelling of the run ``typed`` occurs, by its normalised form."""
@@ -206,8 +210,10 @@ class _Lattice:
         ]
 
 
-def _restore(lexicon: Lexicon, text: str, runs: list[list[Token]]) -> Restoration:
-    counts = _Counts(lexicon)
+def _restore(
+    lexicon: Lexicon, text: str, runs: list[list[Token]], spellings: dict | None = None
+) -> Restoration:
+    counts = _Counts(lexicon, spellings)
     restored: list[Restored] = []
     for run in runs:
         lattice = _lattice(counts, run)
