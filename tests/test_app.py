@@ -187,6 +187,15 @@ def test_no_suggestion_line_without_a_suggestion(client, monkeypatch):
     assert "Có phải bạn muốn tìm" not in text_of(client.get("/?q=neu+guong"))
 
 
+def test_page_and_api_offer_the_restored_query_learnt_from_the_seeds(client):
+    page = text_of(client.get("/?q=neu+guong"))
+    assert "Có phải bạn muốn tìm:" in page
+    assert f'href="/?q={quote("nêu gương").replace("%20", "+")}"' in page
+    assert client.get("/api/search?q=neu+guong").get_json()["suggestion"] == "nêu gương"
+    assert client.get("/api/search?q=nêu+gương").get_json()["suggestion"] is None
+    assert "Có phải bạn muốn tìm" not in text_of(client.get("/?q=nêu+gương"))
+
+
 # --- the article page --------------------------------------------------------------------------
 
 
