@@ -15,6 +15,7 @@ matcher tree except for the coordination bonus, which is defined here (see :func
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -162,12 +163,9 @@ class Executor:
             leaf = _raw_leaf(reader, fieldname, text)
             if leaf is not None:
                 ids, values = [], []
-                while leaf.is_active():
-                    leaf._read_data()
-                    block = np.asarray(leaf._data[0], dtype=np.int64)
-                    ids.append(block if leaf._byteids else np.cumsum(block))
-                    values.extend(leaf._data[2])
-                    leaf._next_block()
+                for block, data in _blocks(leaf):
+                    ids.append(block)
+                    values.extend(data[2])
                 if ids:
                     entry = (np.concatenate(ids), values, fmt.decoder("positions"))
         self._store(key, (entry,))
@@ -175,7 +173,7 @@ class Executor:
 
     def _prefix(self, query: wq.Prefix) -> Matches:
         reader = self.searcher.reader()
-        terms = [t for t in reader.expand_prefix(query.fieldname, query.text)]
+        terms = list(reader.expand_prefix(query.fieldname, query.text))
         if len(terms) > MAX_PREFIX_TERMS:
             terms = sorted(terms, key=lambda t: -reader.doc_frequency(query.fieldname, t))[:MAX_PREFIX_TERMS]
         parts = []
@@ -242,12 +240,13 @@ class Executor:
             if leaf is None or not hasattr(reader, "_perdoc"):
                 return None
             ids, frequencies = [], []
-            while leaf.is_active():
-                leaf._read_ids()
-                leaf._read_weights()
-                ids.append(np.asarray(leaf._ids, dtype=np.int64))
-                frequencies.append(np.asarray(leaf._weights, dtype=np.float64))
-                leaf._next_block()
+            for block, data in _blocks(leaf):
+                ids.append(block)
+                weights = data[1]
+                if weights is None or isinstance(weights, float):
+                    frequencies.append(np.full(len(block), weights or 1.0))
+                else:
+                    frequencies.append(np.asarray(weights, dtype=np.float64))
             if not ids:
                 continue
             docs = np.concatenate(ids)
@@ -299,6 +298,16 @@ def _raw_leaf(reader, fieldname: str, text: str):
     raw = reader._text_to_bytes(fieldname, text)
     leaf = terms.matcher(fieldname, raw, reader.schema[fieldname].format)
     return leaf if type(leaf).__name__ == "W3LeafMatcher" else None
+
+
+def _blocks(leaf) -> Iterator[tuple[np.ndarray, tuple]]:
+    """Each posting block of a Whoosh 3 leaf: its document numbers and its raw (ids, weights, values)."""
+    while leaf.is_active():
+        leaf._read_data()
+        raw = np.asarray(leaf._data[0], dtype=np.int64)
+        # Whoosh stores a block's ids as deltas unless they fit in bytes as they are.
+        yield (raw if leaf._byteids else np.cumsum(raw)), leaf._data
+        leaf._next_block()
 
 
 def _drain(matcher, ids: list[int], scores: list[float], offset: int = 0) -> None:

@@ -25,13 +25,6 @@ from searchkit.highlight import Matcher, Snippet, highlight, snippet
 from searchkit.index import open_index
 from searchkit.suggest import MIN_CONFIDENCE, Restoration, restore_query
 
-
-class _Or(wq.Or):
-    # Whoosh preloads every match of an Or into an array on indexes under 5,000 articles; a tree of
-    # unions is faster for the many-clause queries built here, whatever the size.
-    matcher_type = wq.Or.DEFAULT_MATCHER
-
-
 MAX_LIMIT = 100
 MAX_PAGE = 1000
 # A query with at most this many syllables is a keyword query: every syllable must match. Longer ones are
@@ -313,14 +306,14 @@ def _tier(node: q.Node, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Que
         else:
             typed = node.words
         spelt = [[wq.Term(f + "_exact", sure[t]) for f in fields] for t in typed if t in sure]
-        return wq.And([_Or(terms) for terms in spelt]) if spelt else None
+        return wq.And([wq.Or(terms) for terms in spelt]) if spelt else None
     if isinstance(node, q.Field):
         return _tier(node.node, sure, (node.name,))
     if isinstance(node, q.Not):
         return None
     parts = [_tier(n, sure, fields) for n in node.nodes]
     if isinstance(node, q.Any):
-        return None if None in parts else _Or(parts)
+        return None if None in parts else wq.Or(parts)
     parts = [part for part in parts if part is not None]
     return wq.And(parts) if parts else None
 
@@ -355,7 +348,7 @@ def compile_query(
     else:
         required = _compile(tree, weights, accents, keyword, fields, restored or {})
     boosts = _boosts(tree, weights, question=not keyword)
-    return wq.AndMaybe(required, _Or(boosts)) if boosts else required
+    return wq.AndMaybe(required, wq.Or(boosts)) if boosts else required
 
 
 def _compile(
@@ -370,7 +363,7 @@ def _compile(
         return _term(node, w, accents, fields, restored)
     if isinstance(node, q.Phrase):
         folded = [fold_syllable(s) for s in node.words]
-        return _Or([wq.Phrase(f, folded, slop=max(1, node.slop + 1), boost=_field_boost(f, w)) for f in fields])
+        return wq.Or([wq.Phrase(f, folded, slop=max(1, node.slop + 1), boost=_field_boost(f, w)) for f in fields])
     if isinstance(node, q.Field):
         return _compile(node.node, w, accents, keyword, (node.name,), restored)
     if isinstance(node, q.Not):
@@ -379,15 +372,15 @@ def _compile(
     positives = [c for c in children if not isinstance(c, wq.Not)]
     negatives = [c.query for c in children if isinstance(c, wq.Not)]
     if isinstance(node, q.Any):
-        combined: wq.Query = _Or(positives)
+        combined: wq.Query = wq.Or(positives)
     elif isinstance(node, q.All) or keyword:
         combined = wq.And(positives)
     else:
-        combined = _Or(positives, scale=w.coord)
+        combined = wq.Or(positives, scale=w.coord)
     if not positives:
-        return wq.Not(_Or(negatives))
+        return wq.Not(wq.Or(negatives))
     if negatives:
-        combined = wq.AndNot(combined, _Or(negatives))
+        combined = wq.AndNot(combined, wq.Or(negatives))
     return combined
 
 
@@ -400,7 +393,7 @@ def _term(
 ) -> wq.Query:
     folded = fold_syllable(node.text)
     if node.prefix:
-        return _Or([wq.Prefix(f, folded, boost=_field_boost(f, w)) for f in fields])
+        return wq.Or([wq.Prefix(f, folded, boost=_field_boost(f, w)) for f in fields])
     clauses: list[wq.Query] = [wq.Term(f, folded, boost=_field_boost(f, w)) for f in fields]
     if accents:
         exact = normalize_syllable(node.text)
@@ -414,7 +407,7 @@ def _term(
     # A weight of 0 turns a signal off; its clauses would only cost time. The terms themselves
     # stay when nothing else is left (a question's title:word with the title weighing 0).
     weighed = [clause for clause in clauses if clause.boost > 0]
-    return _Or(weighed or clauses[: len(fields)])
+    return wq.Or(weighed or clauses[: len(fields)])
 
 
 def _field_boost(field_name: str, w: Weights) -> float:
