@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from searchkit.errors import QueryError, SearchkitError
 from searchkit.highlight import Snippet
-from searchkit.query import MAX_QUERY_CHARS
+from searchkit.query import MAX_QUERY_CHARS, too_long
 from searchkit.search import MAX_LIMIT, MAX_PAGE, Searcher, SearchResults
 
 PAGE_SIZE = 10
@@ -74,8 +74,7 @@ _VIETNAMESE = [
 # visitors get these instead and the log gets the details.
 UNAVAILABLE = "the index is not available: run 'searchkit index' on the server"
 UNAVAILABLE_VI = (
-    "Chỉ mục tìm kiếm chưa sẵn sàng: người quản trị cần chạy “searchkit index” trên máy chủ. "
-    "Xin thử lại sau."
+    "Chỉ mục tìm kiếm chưa sẵn sàng: người quản trị cần chạy “searchkit index” trên máy chủ. Xin thử lại sau."
 )
 
 _HTTP_TITLES = {
@@ -311,8 +310,7 @@ def page_numbers(current: int, last: int, around: int = 2) -> list[int | None]:
 def _search(searcher: Searcher, text: str, *, page: int, limit: int) -> SearchResults:
     if len(text) > MAX_QUERY_CHARS:
         # Refused before any analysis, so an oversized query costs nothing.
-        length = len(text)
-        raise QueryError(f"the query is too long ({length} characters; at most {MAX_QUERY_CHARS})")
+        raise too_long(len(text))
     return searcher.search(text, page=page, limit=limit)
 
 
@@ -322,7 +320,7 @@ def _whole_number(name: str, default: int, maximum: int) -> int:
         return default
     # Strictly ASCII digits: int() would also take "١", " 2", "+2" and "1_0".
     if not _WHOLE_NUMBER.fullmatch(raw) or not 1 <= int(raw) <= maximum:
-        raise QueryError(f"{name} must be between 1 and {maximum}")
+        raise QueryError(f"{name} must be between 1 and {maximum}", code=f"{name}_range", limit=maximum)
     return int(raw)
 
 

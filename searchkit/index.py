@@ -1,15 +1,4 @@
-"""The Whoosh index: its schema, and building or updating it from the articles folder.
-
-Each article is indexed in several representations (see README, "How the index works"):
-
-- ``body``/``title``: folded syllables with positions — diacritic-insensitive matching and
-  phrases;
-- ``body_exact``/``title_exact``: normalised syllables — a query typed with accents ranks exact
-  matches first;
-- ``words``: pyvi's multi-syllable words, folded and joined by ``_`` — a document where the
-  query's syllables form one word ranks higher;
-- ``accents``: how often each folded syllable and pair of syllables takes each spelling — what
-  accent restoration learns from (see ``searchkit.suggest``).
+"""The Whoosh index: building or updating it from the articles folder (its fields: ``searchkit.schema``).
 
 Updates are incremental by content hash. Whoosh commits atomically (it writes the new table of
 contents under a temporary name and renames it), so a build killed at any moment leaves the last
@@ -34,13 +23,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.analysis import SpaceSeparatedTokenizer
-from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.writing import CLEAR, SegmentWriter
 
-from searchkit.analysis import accents_analyzer, exact_analyzer, folded_analyzer, word_terms
+from searchkit import schema as f
+from searchkit.analysis import word_terms
 from searchkit.corpus import DEFAULT_MAX_BYTES, Article, Skipped, read_articles, read_file
 from searchkit.errors import IndexBusyError, IndexMissingError, SearchkitError
 
@@ -53,25 +41,6 @@ _PARALLEL_MIN_ARTICLES = 32
 _BATCH = 4
 # A table of contents left half-written by a killed commit (Whoosh never cleans these up).
 _STALE_TOC = re.compile(r"^_MAIN_\d+\.toc\.")
-
-
-def schema() -> Schema:
-    folded, exact = folded_analyzer(), exact_analyzer()
-    return Schema(
-        # Columns (sortable) let an update read every id and hash without loading the bodies.
-        id=ID(stored=True, unique=True, sortable=True),
-        hash=ID(stored=True, sortable=True),
-        title=TEXT(analyzer=folded, stored=True, phrase=True),
-        title_exact=TEXT(analyzer=exact, phrase=False),
-        body=TEXT(analyzer=folded, stored=True, phrase=True),
-        body_exact=TEXT(analyzer=exact, phrase=False),
-        words=TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=False),
-        # Spelling counts for accent restoration, kept here so every update keeps them current.
-        accents=TEXT(analyzer=accents_analyzer(), phrase=False),
-        date=STORED(),
-        source=STORED(),
-        url=STORED(),
-    )
 
 
 @dataclass
@@ -232,7 +201,7 @@ def _write(
         if progress and changed:
             progress(0, len(changed))
         for doc_id in stale:
-            writer.delete_by_term("id", doc_id)
+            writer.delete_by_term(f.ID, doc_id)
         workers = min(procs or _cpu_count(), len(changed) // _BATCH)
         if workers > 1 and len(changed) >= _PARALLEL_MIN_ARTICLES:
             inherited = [fd for fd in (lock_fd, writer.writelock.fd) if fd is not None]
@@ -255,17 +224,17 @@ def _write(
 
 def _document(article: Article, terms: str) -> dict:
     return {
-        "id": article.id,
-        "hash": article.hash,
-        "title": article.title,
-        "title_exact": article.title,
-        "body": article.text,
-        "body_exact": article.text,
-        "words": terms,
-        "accents": article.title + "\n" + article.text,
-        "date": article.date,
-        "source": article.source,
-        "url": article.url,
+        f.ID: article.id,
+        f.HASH: article.hash,
+        f.TITLE: article.title,
+        f.TITLE_EXACT: article.title,
+        f.BODY: article.text,
+        f.BODY_EXACT: article.text,
+        f.WORDS: terms,
+        f.ACCENTS: article.title + "\n" + article.text,
+        f.DATE: article.date,
+        f.SOURCE: article.source,
+        f.URL: article.url,
     }
 
 
@@ -278,9 +247,9 @@ def _indexed_hashes(ix: whoosh_index.Index) -> dict[str, str]:
     with ix.reader() as reader:
         found = {}
         for leaf, _ in reader.leaf_readers():
-            if not leaf.has_column("id"):  # an index with no segment yet
+            if not leaf.has_column(f.ID):  # an index with no segment yet
                 continue
-            ids, hashes = leaf.column_reader("id"), leaf.column_reader("hash")
+            ids, hashes = leaf.column_reader(f.ID), leaf.column_reader(f.HASH)
             for docnum in leaf.all_doc_ids():
                 found[ids[docnum]] = hashes[docnum]
         return found
@@ -420,7 +389,7 @@ def _state(index_dir: Path) -> str:
     if not index_dir.is_dir() or not whoosh_index.exists_in(str(index_dir)):
         return "missing"
     meta = _read_meta(index_dir)
-    if meta.get("schema") != SCHEMA_VERSION or meta.get("fields") != sorted(schema().names()):
+    if meta.get("schema") != SCHEMA_VERSION or meta.get("fields") != sorted(f.schema().names()):
         return "outdated"
     return "ready" if meta.get("complete") else "incomplete"
 
@@ -437,7 +406,7 @@ def _open_or_create(index_dir: Path, rebuild: bool) -> tuple[whoosh_index.Index,
         # Written first: a build killed before its first commit leaves an index that queries
         # refuse and the next build finishes.
         _write_meta(index_dir, complete=False)
-        return whoosh_index.create_in(str(index_dir), schema()), True
+        return whoosh_index.create_in(str(index_dir), f.schema()), True
     return whoosh_index.open_dir(str(index_dir)), state == "incomplete"
 
 
@@ -466,7 +435,7 @@ def _read_meta(index_dir: Path) -> dict:
 
 
 def _write_meta(index_dir: Path, *, complete: bool) -> None:
-    meta = {"schema": SCHEMA_VERSION, "fields": sorted(schema().names()), "complete": complete}
+    meta = {"schema": SCHEMA_VERSION, "fields": sorted(f.schema().names()), "complete": complete}
     temporary = index_dir / f".{_META_FILE}.tmp"
     temporary.write_text(json.dumps(meta) + "\n", encoding="utf-8")
     os.replace(temporary, index_dir / _META_FILE)

@@ -87,19 +87,28 @@ def parse(text: str) -> Node:
     """The query tree for ``text``; raises :class:`QueryError` when there is nothing to search for."""
     text = nfc(text).strip()
     if not text:
-        raise QueryError("the query is empty")
+        raise QueryError("the query is empty", code="query_empty")
     if len(text) > MAX_QUERY_CHARS:
-        raise QueryError(f"the query is too long ({len(text)} characters; at most {MAX_QUERY_CHARS})")
+        raise too_long(len(text))
     tree = _Parser(_lex(text)).parse()
     if tree is None or not positive_terms(tree):
         # Operators or punctuation only ("AND", "-", "title:"): search the words themselves if there are any.
         plain = tuple(Term(s.text) for s in syllables(text))
         if not plain:
-            raise QueryError("the query has no word to search for")
+            raise QueryError("the query has no word to search for", code="query_no_word")
         if tree is not None and not positive_terms(Group(plain)) - _negated(tree):
-            raise QueryError("the query only excludes words; add a word to search for")
+            raise QueryError("the query only excludes words; add a word to search for", code="query_only_excludes")
         tree = Group(plain) if len(plain) > 1 else plain[0]
     return tree
+
+
+def too_long(length: int) -> QueryError:
+    return QueryError(
+        f"the query is too long ({length} characters; at most {MAX_QUERY_CHARS})",
+        code="query_too_long",
+        length=length,
+        limit=MAX_QUERY_CHARS,
+    )
 
 
 def _lex(text: str) -> list[tuple[str, str | tuple]]:

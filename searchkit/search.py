@@ -18,6 +18,7 @@ from whoosh import query as wq
 from whoosh import scoring
 
 from searchkit import query as q
+from searchkit import schema as f
 from searchkit.analysis import compound, fold_syllable, has_marks, normalize_syllable
 from searchkit.errors import QueryError
 from searchkit.execute import Executor
@@ -168,13 +169,15 @@ class Searcher:
         a query typed without accents ranks first the articles that spell it as restored.
         """
         if not 1 <= limit <= MAX_LIMIT:
-            raise QueryError(f"limit must be between 1 and {MAX_LIMIT}")
+            raise QueryError(f"limit must be between 1 and {MAX_LIMIT}", code="limit_range", limit=MAX_LIMIT)
         if not 1 <= page <= MAX_PAGE:
-            raise QueryError(f"page must be between 1 and {MAX_PAGE}")
+            raise QueryError(f"page must be between 1 and {MAX_PAGE}", code="page_range", limit=MAX_PAGE)
         started = time.perf_counter()
         tree = q.parse(text)
         if q.term_count(tree) > MAX_TERMS:
-            raise QueryError(f"the query has too many words (at most {MAX_TERMS})")
+            raise QueryError(
+                f"the query has too many words (at most {MAX_TERMS})", code="query_too_many_words", limit=MAX_TERMS
+            )
         accents = has_marks(text)
         reader = self._searcher.reader()
         restoration = restore_query(reader, text, self._spellings) if suggest else None
@@ -192,11 +195,11 @@ class Searcher:
             hits.append(
                 Hit(
                     rank=rank,
-                    id=stored["id"],
-                    path=stored["id"],
-                    title=stored.get("title", ""),
+                    id=stored[f.ID],
+                    path=stored[f.ID],
+                    title=stored.get(f.TITLE, ""),
                     score=score,
-                    snippet=snippet(stored.get("body", ""), matcher) if snippets else None,
+                    snippet=snippet(stored.get(f.BODY, ""), matcher) if snippets else None,
                 )
             )
         return SearchResults(
@@ -223,20 +226,20 @@ class Searcher:
             return frozenset()
         ceiling = self.weights.common * max(reader.doc_count(), 1)
         folded = {fold_syllable(t) for run in _runs(tree) for t in run}
-        return frozenset(t for t in folded if reader.doc_frequency("body", t) > ceiling)
+        return frozenset(t for t in folded if reader.doc_frequency(f.BODY, t) > ceiling)
 
     def document(self, doc_id: str) -> Document | None:
-        stored = self._searcher.document(id=doc_id)
+        stored = self._searcher.document(**{f.ID: doc_id})
         if stored is None:
             return None
         return Document(
-            id=stored["id"],
-            path=stored["id"],
-            title=stored.get("title", ""),
-            text=stored.get("body", ""),
-            date=stored.get("date"),
-            source=stored.get("source"),
-            url=stored.get("url"),
+            id=stored[f.ID],
+            path=stored[f.ID],
+            title=stored.get(f.TITLE, ""),
+            text=stored.get(f.BODY, ""),
+            date=stored.get(f.DATE),
+            source=stored.get(f.SOURCE),
+            url=stored.get(f.URL),
         )
 
     def highlighted(self, doc_id: str, text: str) -> tuple[Document, Snippet, Snippet] | None:
@@ -296,7 +299,7 @@ def restored_tier(tree: q.Node, restored: Respellings) -> wq.Query | None:
     if q.term_count(tree) > KEYWORD_QUERY_MAX_TERMS:
         return None
     sure = {typed: form for typed, (form, odds) in restored.items() if odds >= MIN_CONFIDENCE}
-    return _tier(tree, sure, ("body", "title")) if sure else None
+    return _tier(tree, sure, f.TEXT_FIELDS) if sure else None
 
 
 def _tier(node: q.Node, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Query | None:
@@ -305,7 +308,7 @@ def _tier(node: q.Node, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Que
             typed = () if node.prefix else (node.text,)
         else:
             typed = node.words
-        spelt = [[wq.Term(f + "_exact", sure[t]) for f in fields] for t in typed if t in sure]
+        spelt = [[wq.Term(f.EXACT[name], sure[t]) for name in fields] for t in typed if t in sure]
         return wq.And([wq.Or(terms) for terms in spelt]) if spelt else None
     if isinstance(node, q.Field):
         return _tier(node.node, sure, (node.name,))
@@ -341,7 +344,7 @@ def compile_query(
     keyword = not (is_question("", tree) if question is None else question)
     if not keyword:
         weights = dataclasses.replace(weights, title=weights.question_title)
-    fields = ("body", "title")
+    fields = f.TEXT_FIELDS
     if not keyword and common:
         pruned = _without(tree, common)
         required = _compile(pruned or tree, weights, accents, keyword, fields, restored or {})
@@ -363,7 +366,9 @@ def _compile(
         return _term(node, w, accents, fields, restored)
     if isinstance(node, q.Phrase):
         folded = [fold_syllable(s) for s in node.words]
-        return wq.Or([wq.Phrase(f, folded, slop=max(1, node.slop + 1), boost=_field_boost(f, w)) for f in fields])
+        return wq.Or(
+            [wq.Phrase(name, folded, slop=max(1, node.slop + 1), boost=_field_boost(name, w)) for name in fields]
+        )
     if isinstance(node, q.Field):
         return _compile(node.node, w, accents, keyword, (node.name,), restored)
     if isinstance(node, q.Not):
@@ -393,16 +398,15 @@ def _term(
 ) -> wq.Query:
     folded = fold_syllable(node.text)
     if node.prefix:
-        return wq.Or([wq.Prefix(f, folded, boost=_field_boost(f, w)) for f in fields])
-    clauses: list[wq.Query] = [wq.Term(f, folded, boost=_field_boost(f, w)) for f in fields]
+        return wq.Or([wq.Prefix(name, folded, boost=_field_boost(name, w)) for name in fields])
+    clauses: list[wq.Query] = [wq.Term(name, folded, boost=_field_boost(name, w)) for name in fields]
     if accents:
         exact = normalize_syllable(node.text)
-        clauses += [wq.Term(f + "_exact", exact, boost=_field_boost(f, w) * w.exact) for f in fields]
+        clauses += [wq.Term(f.EXACT[name], exact, boost=_field_boost(name, w) * w.exact) for name in fields]
     elif node.text in restored:
         form, confidence = restored[node.text]
         clauses += [
-            wq.Term(f + "_exact", form, boost=_field_boost(f, w) * w.restored * confidence)
-            for f in fields
+            wq.Term(f.EXACT[name], form, boost=_field_boost(name, w) * w.restored * confidence) for name in fields
         ]
     # A weight of 0 turns a signal off; its clauses would only cost time. The terms themselves
     # stay when nothing else is left (a question's title:word with the title weighing 0).
@@ -411,7 +415,7 @@ def _term(
 
 
 def _field_boost(field_name: str, w: Weights) -> float:
-    return w.title if field_name == "title" else 1.0
+    return w.title if field_name == f.TITLE else 1.0
 
 
 def _without(node: q.Node, common: frozenset[str]) -> q.Node | None:
@@ -434,23 +438,19 @@ def _boosts(tree: q.Node, w: Weights, *, question: bool = False) -> list[wq.Quer
         if len(folded) < 2:
             continue
         if w.phrase:
-            clauses.append(wq.Phrase("body", folded, slop=1, boost=w.phrase))
+            clauses.append(wq.Phrase(f.BODY, folded, slop=1, boost=w.phrase))
             if w.title:
-                clauses.append(wq.Phrase("title", folded, slop=1, boost=w.phrase * w.title))
+                clauses.append(wq.Phrase(f.TITLE, folded, slop=1, boost=w.phrase * w.title))
         if question and w.pair and len(folded) > 2:
-            clauses += [
-                wq.Phrase("body", folded[i : i + 2], slop=1, boost=w.pair)
-                for i in range(len(folded) - 1)
-            ]
+            clauses += [wq.Phrase(f.BODY, folded[i : i + 2], slop=1, boost=w.pair) for i in range(len(folded) - 1)]
             # In a question's title, a pair of its words is evidence where a lone word is noise.
             if w.title_pair:
                 clauses += [
-                    wq.Phrase("title", folded[i : i + 2], slop=1, boost=w.title_pair)
-                    for i in range(len(folded) - 1)
+                    wq.Phrase(f.TITLE, folded[i : i + 2], slop=1, boost=w.title_pair) for i in range(len(folded) - 1)
                 ]
         for size in (2, 3) if w.word else ():
             for i in range(len(folded) - size + 1):
-                clauses.append(wq.Term("words", compound(folded[i : i + size]), boost=w.word))
+                clauses.append(wq.Term(f.WORDS, compound(folded[i : i + size]), boost=w.word))
     return clauses
 
 

@@ -27,8 +27,9 @@ from searchkit.analysis import (
     syllables,
 )
 from searchkit.query import word_runs
+from searchkit.schema import ACCENTS
 
-FIELD = "accents"
+FIELD = ACCENTS
 # How much a pair's evidence counts against the syllable's own frequency (Jelinek-Mercer
 # interpolation). Pairs are what tell "đảng viên" from "đang viên"; the rest keeps unseen pairs
 # possible.

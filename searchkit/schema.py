@@ -1,0 +1,57 @@
+"""The index's fields: their names, written here once and imported wherever a field is read.
+
+Each article is indexed in several representations (see README, "How the index works"):
+
+- ``BODY``/``TITLE``: folded syllables with positions — diacritic-insensitive matching and
+  phrases;
+- ``BODY_EXACT``/``TITLE_EXACT``: normalised syllables — a query typed with accents ranks exact
+  matches first;
+- ``WORDS``: pyvi's multi-syllable words, folded and joined by ``_`` — a document where the
+  query's syllables form one word ranks higher;
+- ``ACCENTS``: how often each folded syllable and pair of syllables takes each spelling — what
+  accent restoration learns from (see ``searchkit.suggest``).
+"""
+
+from __future__ import annotations
+
+from whoosh import fields
+from whoosh.analysis import SpaceSeparatedTokenizer
+
+from searchkit.analysis import accents_analyzer, exact_analyzer, folded_analyzer
+
+ID = "id"
+HASH = "hash"
+TITLE = "title"
+TITLE_EXACT = "title_exact"
+BODY = "body"
+BODY_EXACT = "body_exact"
+WORDS = "words"
+ACCENTS = "accents"
+DATE = "date"
+SOURCE = "source"
+URL = "url"
+
+# The fields a query's words are looked up in, and the exact-accent field beside each.
+TEXT_FIELDS = (BODY, TITLE)
+EXACT = {BODY: BODY_EXACT, TITLE: TITLE_EXACT}
+
+
+def schema() -> fields.Schema:
+    folded, exact = folded_analyzer(), exact_analyzer()
+    return fields.Schema(
+        **{
+            # Columns (sortable) let an update read every id and hash without loading the bodies.
+            ID: fields.ID(stored=True, unique=True, sortable=True),
+            HASH: fields.ID(stored=True, sortable=True),
+            TITLE: fields.TEXT(analyzer=folded, stored=True, phrase=True),
+            TITLE_EXACT: fields.TEXT(analyzer=exact, phrase=False),
+            BODY: fields.TEXT(analyzer=folded, stored=True, phrase=True),
+            BODY_EXACT: fields.TEXT(analyzer=exact, phrase=False),
+            WORDS: fields.TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=False),
+            # Spelling counts for accent restoration, kept here so every update keeps them current.
+            ACCENTS: fields.TEXT(analyzer=accents_analyzer(), phrase=False),
+            DATE: fields.STORED(),
+            SOURCE: fields.STORED(),
+            URL: fields.STORED(),
+        }
+    )
