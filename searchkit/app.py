@@ -9,9 +9,6 @@ the text before adding ``<mark>``.
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -22,6 +19,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from searchkit.errors import QueryError, SearchkitError
 from searchkit.highlight import Snippet
+from searchkit.live import LiveIndex
 from searchkit.query import MAX_QUERY_CHARS, too_long
 from searchkit.search import MAX_LIMIT, MAX_PAGE, Searcher, SearchResults
 
@@ -83,36 +81,6 @@ _HTTP_TITLES = {
 }
 
 
-class SharedSearcher:
-    """One :class:`Searcher` for all of the server's threads, used by one thread at a time.
-
-    A Whoosh searcher must not be used by two threads at once, and searching is pure Python, so a
-    second searcher would not answer any sooner under the GIL. The index is opened on first use (a
-    page can then explain a missing index) and refreshed before each use, so a rebuild shows up
-    without a restart.
-    """
-
-    def __init__(self, index_dir: Path | str):
-        self.index_dir = Path(index_dir)
-        self._lock = threading.Lock()
-        self._searcher: Searcher | None = None
-
-    @contextmanager
-    def __call__(self) -> Iterator[Searcher]:
-        with self._lock:
-            if self._searcher is None:
-                self._searcher = Searcher(self.index_dir)
-            else:
-                self._searcher.refresh()
-            yield self._searcher
-
-    def close(self) -> None:
-        with self._lock:
-            if self._searcher is not None:
-                self._searcher.close()
-                self._searcher = None
-
-
 def create_app(index_dir: Path | str = "index", seeds_dir: Path | str = "seeds") -> Flask:
     """The search site over the index in ``index_dir``, built from ``seeds_dir``."""
     web = resources.files("searchkit.web")
@@ -125,8 +93,9 @@ def create_app(index_dir: Path | str = "index", seeds_dir: Path | str = "seeds")
     # Same keys, order and characters as `searchkit query --json`.
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    searcher = SharedSearcher(index_dir)
-    app.extensions["searchkit"] = searcher
+    live = LiveIndex(index_dir)
+    app.extensions["searchkit"] = live
+    searcher = live.searcher
 
     app.add_template_filter(marked)
     app.add_template_filter(paragraphs)

@@ -1,46 +1,39 @@
-"""The Whoosh index: building or updating it from the articles folder (its fields: ``searchkit.schema``).
+"""The Whoosh index: building or updating it from the articles folder.
 
-Updates are incremental by content hash. Whoosh commits atomically (it writes the new table of
-contents under a temporary name and renames it), so a build killed at any moment leaves the last
-committed index answering queries, and the next build completes. A lock file keeps two builds
-apart: the second one stops at once with :class:`IndexBusyError`.
+Its fields are ``searchkit.schema``'s; its folder holds numbered generations (``searchkit.generations``).
+
+Updates are incremental by content hash. Every build writes a new generation beside the current
+one and publishes it in one atomic step, so a build killed at any moment leaves the last published
+index answering queries, and the next build completes. A lock file keeps two builds apart: the
+second one stops at once with :class:`IndexBusyError`.
 """
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import queue
-import re
 import shutil
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.filedb.filestore import FileStorage
-from whoosh.index import LockError
-from whoosh.writing import CLEAR, SegmentWriter
+from whoosh.writing import SegmentWriter
 
+from searchkit import generations
 from searchkit import schema as f
 from searchkit.analysis import word_terms
 from searchkit.corpus import DEFAULT_MAX_BYTES, Article, Skipped, read_articles, read_file
-from searchkit.errors import IndexBusyError, IndexMissingError, SearchkitError
+from searchkit.errors import IndexMissingError, SearchkitError
 
-SCHEMA_VERSION = 3
-_META_FILE = "searchkit.json"
-_LOCK_FILE = "searchkit.lock"
 # Below this many articles to analyse, starting worker processes costs more than it saves.
 _PARALLEL_MIN_ARTICLES = 32
 # Articles handed to a worker at a time: small enough to share the work evenly at the end.
 _BATCH = 4
-# A table of contents left half-written by a killed commit (Whoosh never cleans these up).
-_STALE_TOC = re.compile(r"^_MAIN_\d+\.toc\.")
 
 
 @dataclass
@@ -70,23 +63,17 @@ Progress = Callable[[int, int], None]
 
 
 def exists(index_dir: Path | str) -> bool:
-    """Whether ``index_dir`` holds a complete index of this version, ready for queries."""
-    return _state(Path(index_dir)) == "ready"
+    """Whether ``index_dir`` holds a published index of this version, ready for queries."""
+    return generations.state(index_dir) == "ready"
 
 
 def open_index(index_dir: Path | str) -> whoosh_index.Index:
-    """The index in ``index_dir``; raises :class:`IndexMissingError` unless it is ready."""
-    index_dir = Path(index_dir)
-    state = _state(index_dir)
-    if state == "missing":
-        raise IndexMissingError(f"no index in {index_dir}: run 'searchkit index' first")
-    if state == "incomplete":
-        raise IndexMissingError(
-            f"the first build of the index in {index_dir} did not finish: run 'searchkit index'"
-        )
-    if state == "outdated":
-        raise IndexMissingError(_outdated(index_dir))
-    return whoosh_index.open_dir(str(index_dir))
+    """The current generation of the index in ``index_dir``.
+
+    Raises :class:`IndexMissingError` unless there is one, :class:`IndexDamagedError` when its files
+    are damaged.
+    """
+    return generations.open_current(index_dir)[1]
 
 
 def build(
@@ -105,7 +92,7 @@ def build(
     :class:`IndexBusyError` when another build holds the index.
     """
     items = read_articles(seeds_dir, max_bytes=max_bytes)
-    with _build_lock(Path(index_dir)) as lock_fd:
+    with generations.build_lock(Path(index_dir)) as lock_fd:
         return _sync(items, Path(index_dir), rebuild, procs, progress, lock_fd, prune=True)
 
 
@@ -122,20 +109,25 @@ def add_files(
 
     Refuses (:class:`SearchkitError`, nothing copied) a file that gives no article or whose name
     is taken in ``seeds_dir`` by a different file. Without a complete index yet, the whole
-    folder is indexed, so the index never silently lacks the older articles.
+    folder is indexed, so the index never silently lacks the older articles. When the index
+    cannot take the articles (not writable, damaged, interrupted), the copies are removed again.
     """
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
     if not seeds_dir.is_dir():
         raise SearchkitError(f"articles folder not found: {seeds_dir}")
-    with _build_lock(index_dir) as lock_fd:
-        copied = _copy_into(seeds_dir, [Path(p) for p in paths], max_bytes)
-        if _state(index_dir) != "ready":
-            items: Iterable[Article | Skipped] = read_articles(seeds_dir, max_bytes=max_bytes)
-            return _sync(items, index_dir, False, procs, progress, lock_fd, prune=True)
-        items = (
-            item for path in copied for item in read_file(path, seeds_dir, max_bytes=max_bytes)
-        )
-        return _sync(items, index_dir, False, procs, progress, lock_fd, prune=False)
+    with generations.build_lock(index_dir) as lock_fd:
+        targets = _copies(seeds_dir, [Path(p) for p in paths], max_bytes)
+        created = _copy(targets)
+        try:
+            if generations.state(index_dir) != "ready":
+                items: Iterable[Article | Skipped] = read_articles(seeds_dir, max_bytes=max_bytes)
+                return _sync(items, index_dir, False, procs, progress, lock_fd, prune=True)
+            items = (item for path in targets for item in read_file(path, seeds_dir, max_bytes=max_bytes))
+            return _sync(items, index_dir, False, procs, progress, lock_fd, prune=False)
+        except BaseException:
+            for path in created:
+                path.unlink(missing_ok=True)
+            raise
 
 
 # --- one build ----------------------------------------------------------------------------------
@@ -158,8 +150,11 @@ def _sync(
             report.skipped.append(item)
         else:
             articles.append(item)
-    ix, fresh = _open_or_create(index_dir, rebuild)
-    indexed = _indexed_hashes(ix)
+    found = generations.state(index_dir)
+    if found == "outdated" and not rebuild:
+        raise IndexMissingError(generations.outdated_message(index_dir), code="index_outdated")
+    fresh = rebuild or found != "ready"
+    indexed = _current_hashes(index_dir) if found == "ready" and not rebuild else _old_hashes(index_dir, found)
     if rebuild:
         changed = articles
         report.added = len(articles)
@@ -174,29 +169,40 @@ def _sync(
     if prune and not rebuild:
         report.removed = len(gone)
     stale = [] if rebuild else [a.id for a in changed if a.id in indexed] + (gone if prune else [])
+    if not (fresh or changed or stale):
+        return report
 
-    if changed or stale or rebuild:
-        _write(ix, index_dir, changed, stale, rebuild, procs, progress, lock_fd)
-    if fresh:
-        _write_meta(index_dir, complete=True)
+    generation = generations.begin(index_dir, fresh=fresh)
+    try:
+        if fresh:
+            ix = whoosh_index.create_in(str(generation.path), f.schema())
+        else:
+            ix = whoosh_index.open_dir(str(generation.path))
+        if changed or stale:
+            _write(ix, generation.path, changed, stale, procs, progress, lock_fd)
+        generations.publish(index_dir, generation)
+    except BaseException as exc:
+        generations.discard(generation)
+        if isinstance(exc, OSError):
+            reason = exc.strerror or str(exc)
+            raise SearchkitError(
+                f"cannot write the index in {index_dir}: {reason}", code="index_unwritable", index=str(index_dir)
+            ) from exc
+        raise
     return report
 
 
 def _write(
     ix: whoosh_index.Index,
-    index_dir: Path,
+    folder: Path,
     changed: list[Article],
     stale: list[str],
-    rebuild: bool,
     procs: int | None,
     progress: Progress | None,
     lock_fd: int | None,
 ) -> None:
-    try:
-        writer = ix.writer()
-    except LockError as exc:
-        raise IndexBusyError(_busy(index_dir)) from exc
-    mergetype = CLEAR if rebuild else None
+    """Deletes ``stale`` and adds ``changed`` in one commit to the (unpublished) generation in ``folder``."""
+    writer = ix.writer(compound=False)
     try:
         if progress and changed:
             progress(0, len(changed))
@@ -205,20 +211,17 @@ def _write(
         workers = min(procs or _cpu_count(), len(changed) // _BATCH)
         if workers > 1 and len(changed) >= _PARALLEL_MIN_ARTICLES:
             inherited = [fd for fd in (lock_fd, writer.writelock.fd) if fd is not None]
-            segments = _write_in_workers(index_dir, changed, workers, progress, inherited)
-            _commit_with_segments(writer, segments, mergetype)
+            segments = _write_in_workers(folder, changed, workers, progress, inherited)
+            _commit_with_segments(writer, segments)
         else:
             for done, article in enumerate(changed, start=1):
                 writer.add_document(**_document(article, _word_terms(article)))
                 if progress:
                     progress(done, len(changed))
-            writer.commit(mergetype=mergetype)
-    except BaseException as exc:
+            writer.commit()
+    except BaseException:
         if not writer.is_closed:
             writer.cancel()
-        if isinstance(exc, OSError):
-            reason = exc.strerror or str(exc)
-            raise SearchkitError(f"cannot write the index in {index_dir}: {reason}") from exc
         raise
 
 
@@ -242,6 +245,20 @@ def _word_terms(article: Article) -> str:
     return word_terms(article.title + "\n" + article.text)
 
 
+def _current_hashes(index_dir: Path) -> dict[str, str]:
+    return _indexed_hashes(generations.open_current(index_dir)[1])
+
+
+def _old_hashes(index_dir: Path, found: str) -> dict[str, str]:
+    """What a rebuild replaces, to report removals; nothing when the old index cannot be read."""
+    if found != "ready":
+        return {}
+    try:
+        return _current_hashes(index_dir)
+    except Exception:  # a damaged index is what a rebuild is for
+        return {}
+
+
 def _indexed_hashes(ix: whoosh_index.Index) -> dict[str, str]:
     """Every live document's id and content hash, read from columns rather than stored bodies."""
     with ix.reader() as reader:
@@ -259,9 +276,7 @@ def _unreadable(doc_id: str, skipped: list[Skipped]) -> bool:
     # A file (or folder) that became unreadable keeps its last good articles: losing them would
     # lose data without a word. A JSON Lines record's id is "<file>#<record id>".
     return any(
-        doc_id == s.path
-        or doc_id.startswith(s.path + "#")
-        or (s.path.endswith("/") and doc_id.startswith(s.path))
+        doc_id == s.path or doc_id.startswith(s.path + "#") or (s.path.endswith("/") and doc_id.startswith(s.path))
         for s in skipped
     )
 
@@ -300,9 +315,7 @@ def _write_in_workers(
                 kind, value = results.get(timeout=1.0)
             except queue.Empty:
                 if any(w.exitcode not in (None, 0) for w in workers):
-                    raise SearchkitError(
-                        "an indexing worker process stopped unexpectedly"
-                    ) from None
+                    raise SearchkitError("an indexing worker process stopped unexpectedly") from None
                 continue
             if kind == "error":
                 raise SearchkitError(value)
@@ -326,9 +339,7 @@ def _write_in_workers(
                 worker.join()
 
 
-def _worker(
-    index_dir: str, jobs: object, results: object, parent: int, inherited: list[int]
-) -> None:
+def _worker(index_dir: str, jobs: object, results: object, parent: int, inherited: list[int]) -> None:
     # Ctrl-C reaches the whole process group; the parent decides what to do about it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # The forked copies of the lock files' descriptors would keep the index locked after a
@@ -337,7 +348,7 @@ def _worker(
         os.close(fd)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     try:
-        writer = SegmentWriter(whoosh_index.open_dir(index_dir), _lk=False)
+        writer = SegmentWriter(whoosh_index.open_dir(index_dir), _lk=False, compound=False)
         while (batch := jobs.get()) is not None:
             for article in batch:
                 writer.add_document(**_document(article, _word_terms(article)))
@@ -360,12 +371,12 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _commit_with_segments(writer: SegmentWriter, segments: list[object], mergetype: object) -> None:
+def _commit_with_segments(writer: SegmentWriter, segments: list[object]) -> None:
     """Commits ``writer``'s deletions together with segments written by workers, in one TOC.
 
     Mirrors the multi-segment commit of Whoosh's MpWriter (Whoosh is pinned to 2.7.5).
     """
-    final = writer._merge_segments(mergetype, None, None) + segments
+    final = writer._merge_segments(None, None, None) + segments
     if writer._added:  # the merge policy folded small segments into this writer
         final.append(writer._finalize_segment())
     else:
@@ -381,68 +392,11 @@ def _cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-# --- the folder: state, lock, meta file ---------------------------------------------------------
+# --- adding files ------------------------------------------------------------------------------
 
 
-def _state(index_dir: Path) -> str:
-    """``missing``, ``incomplete`` (first build not finished), ``outdated`` or ``ready``."""
-    if not index_dir.is_dir() or not whoosh_index.exists_in(str(index_dir)):
-        return "missing"
-    meta = _read_meta(index_dir)
-    if meta.get("schema") != SCHEMA_VERSION or meta.get("fields") != sorted(f.schema().names()):
-        return "outdated"
-    return "ready" if meta.get("complete") else "incomplete"
-
-
-def _open_or_create(index_dir: Path, rebuild: bool) -> tuple[whoosh_index.Index, bool]:
-    """The index to update, and whether it has yet to be marked complete."""
-    state = _state(index_dir)
-    if state == "outdated" and not rebuild:
-        raise IndexMissingError(_outdated(index_dir))
-    for name in os.listdir(index_dir):
-        if _STALE_TOC.match(name):
-            os.remove(index_dir / name)
-    if state in ("missing", "outdated"):
-        # Written first: a build killed before its first commit leaves an index that queries
-        # refuse and the next build finishes.
-        _write_meta(index_dir, complete=False)
-        return whoosh_index.create_in(str(index_dir), f.schema()), True
-    return whoosh_index.open_dir(str(index_dir)), state == "incomplete"
-
-
-@contextmanager
-def _build_lock(index_dir: Path) -> Iterator[int | None]:
-    """Holds the index's build lock (the lock's descriptor is yielded) or raises IndexBusyError.
-
-    An OS file lock, so a killed build never leaves a stale lock behind.
-    """
-    index_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileStorage(str(index_dir)).lock(_LOCK_FILE)
-    if not lock.acquire(blocking=False):
-        raise IndexBusyError(_busy(index_dir))
-    try:
-        yield lock.fd
-    finally:
-        lock.release()
-
-
-def _read_meta(index_dir: Path) -> dict:
-    try:
-        meta = json.loads((index_dir / _META_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return meta if isinstance(meta, dict) else {}
-
-
-def _write_meta(index_dir: Path, *, complete: bool) -> None:
-    meta = {"schema": SCHEMA_VERSION, "fields": sorted(f.schema().names()), "complete": complete}
-    temporary = index_dir / f".{_META_FILE}.tmp"
-    temporary.write_text(json.dumps(meta) + "\n", encoding="utf-8")
-    os.replace(temporary, index_dir / _META_FILE)
-
-
-def _copy_into(seeds_dir: Path, paths: list[Path], max_bytes: int) -> list[Path]:
-    """Copies ``paths`` into ``seeds_dir`` after checking all of them; returns the copies."""
+def _copies(seeds_dir: Path, paths: list[Path], max_bytes: int) -> dict[Path, Path]:
+    """Where each of ``paths`` goes in ``seeds_dir``, after checking all of them (nothing is copied yet)."""
     targets: dict[Path, Path] = {}
     for path in paths:
         if not path.is_file():
@@ -459,24 +413,33 @@ def _copy_into(seeds_dir: Path, paths: list[Path], max_bytes: int) -> list[Path]
                 "(rename the file, or edit the article in place and run 'searchkit index')"
             )
         targets[target] = path
-    for target, path in targets.items():
-        if not target.exists():
-            # Copied under a hidden name first, so a build never reads half a file.
-            temporary = target.with_name(f".{target.name}.adding")
-            shutil.copyfile(path, temporary)
-            os.replace(temporary, target)
-    return list(targets)
+    return targets
+
+
+def _copy(targets: dict[Path, Path]) -> list[Path]:
+    """Copies each source to its target unless it is there already; returns the files created."""
+    created: list[Path] = []
+    try:
+        for target, path in targets.items():
+            if target.exists():
+                continue
+            # Copied under a short hidden name first, so a build never reads half a file (and a
+            # name near the file system's limit still has room for the temporary one).
+            temporary = target.with_name(f".adding-{os.getpid()}-{len(created)}")
+            try:
+                shutil.copyfile(path, temporary)
+                os.replace(temporary, target)
+            finally:
+                temporary.unlink(missing_ok=True)
+            created.append(target)
+    except OSError as exc:
+        for done in created:
+            done.unlink(missing_ok=True)
+        raise SearchkitError(f"cannot copy {path} into {target.parent}: {exc.strerror or exc}") from exc
+    return created
 
 
 def _same_bytes(a: Path, b: Path) -> bool:
     if a.resolve() == b.resolve():
         return True
     return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
-
-
-def _busy(index_dir: Path) -> str:
-    return f"another build is updating {index_dir}; try again when it has finished"
-
-
-def _outdated(index_dir: Path) -> str:
-    return f"the index in {index_dir} was built by another version: run 'searchkit index --rebuild'"

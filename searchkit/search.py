@@ -17,13 +17,13 @@ from pathlib import Path
 from whoosh import query as wq
 from whoosh import scoring
 
+from searchkit import generations
 from searchkit import query as q
 from searchkit import schema as f
 from searchkit.analysis import compound, fold_syllable, has_marks, normalize_syllable
 from searchkit.errors import QueryError
 from searchkit.execute import Executor
 from searchkit.highlight import Matcher, Snippet, highlight, snippet
-from searchkit.index import open_index
 from searchkit.suggest import MIN_CONFIDENCE, Restoration, restore_query
 
 MAX_LIMIT = 100
@@ -126,15 +126,25 @@ class Document:
 
 
 class Searcher:
-    """An open index, kept warm across queries; refreshes itself when a build commits."""
+    """One generation of the index, open and kept warm across queries.
+
+    Every answer comes from the generation that was current when the searcher opened (or last
+    refreshed): builds publish new generations beside it and never change it.
+    """
 
     def __init__(self, index_dir: Path | str, weights: Weights | None = None):
         self.index_dir = Path(index_dir)
         self.weights = weights or Weights()
-        self._index = open_index(self.index_dir)
-        self._searcher = self._index.searcher(weighting=scoring.BM25F(B=self.weights.b, K1=self.weights.k1))
+        self._open()
+
+    def _open(self) -> None:
+        self.generation, index = generations.open_current(self.index_dir)
+        try:
+            self._searcher = index.searcher(weighting=scoring.BM25F(B=self.weights.b, K1=self.weights.k1))
+        except Exception as exc:  # a segment Whoosh cannot read
+            raise generations.damaged(self.index_dir, f"{type(exc).__name__}: {exc}") from exc
         self._executor = Executor(self._searcher)
-        # Spelling counts looked up by accent restoration, valid while the searcher is.
+        # Spelling counts looked up by accent restoration, valid while the generation is.
         self._spellings: dict = {}
 
     def close(self) -> None:
@@ -146,13 +156,16 @@ class Searcher:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def is_current(self) -> bool:
+        """Whether this searcher's generation is still the index's current one (one small read)."""
+        return generations.pointer(self.index_dir) == self.generation.name
+
     def refresh(self) -> None:
-        """Sees the last committed state of the index (cheap when nothing changed)."""
-        searcher = self._searcher.refresh()
-        if searcher is not self._searcher:
-            self._searcher = searcher
-            self._executor = Executor(searcher)
-            self._spellings = {}
+        """Moves to the index's current generation if a build has published a new one."""
+        if not self.is_current():
+            old = self._searcher
+            self._open()
+            old.close()
 
     def search(
         self,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from searchkit import index
+from searchkit import generations, index
 from searchkit.cli import main
 
 DA_NANG = "Cầu mới ở Đà Nẵng\n\nThành phố Đà Nẵng khánh thành cây cầu mới bắc qua sông Hàn.\n"
@@ -86,7 +86,7 @@ def test_index_max_bytes_skips_large_files(folders: tuple[Path, Path]):
 
 def test_a_second_build_stops_with_a_one_line_message(folders: tuple[Path, Path]):
     seeds, index_dir = folders
-    with index._build_lock(index_dir):
+    with generations.build_lock(index_dir):
         code, out, err = run("index", "--seeds", seeds, "--index", index_dir)
     assert code == 3 and out == ""
     assert err == f"Error: another build is updating {index_dir}; try again when it has finished\n"

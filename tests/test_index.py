@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from whoosh.writing import SegmentWriter
 
-from searchkit import index
+from searchkit import generations, index
 from searchkit.errors import IndexBusyError, IndexMissingError, SearchkitError
 from searchkit.search import Searcher, search
 
@@ -198,18 +198,21 @@ def test_an_interrupted_first_build_is_finished_by_the_next(tmp_path: Path):
     with pytest.raises(KeyboardInterrupt):
         index.build(seeds, index_dir, progress=interrupt)
     assert not index.exists(index_dir)
-    with pytest.raises(IndexMissingError, match="did not finish"):
+    with pytest.raises(IndexMissingError, match="no index"):
         index.open_index(index_dir)
     assert index.build(seeds, index_dir).added == 2
     assert index.exists(index_dir)
 
 
-def test_a_first_build_killed_between_commit_and_completion_is_finished(seeds: Path, built: Path):
-    meta = built / "searchkit.json"
-    meta.write_text(meta.read_text().replace('"complete": true', '"complete": false'))
-    assert not index.exists(built)
-    assert index.build(seeds, built).unchanged == 5
-    assert index.exists(built)
+def test_a_generation_a_killed_build_left_is_removed_by_the_next(seeds: Path, built: Path):
+    published = generations.current(built)
+    left = generations.begin(built, fresh=True)  # what a build killed before publishing leaves
+    (left.path / "_MAIN_1.toc").write_bytes(b"half")
+    assert generations.current(built) == published and len(paths(built, "dang")) == 5
+    (seeds / "da-nang.txt").write_text(DA_NANG, encoding="utf-8")
+    assert index.build(seeds, built).added == 1
+    assert not left.path.exists() or generations.current(built).path == left.path
+    assert paths(built, "khanh thanh") == ["da-nang.txt"]
 
 
 def test_a_second_build_at_the_same_time_is_refused(seeds: Path, built: Path):
@@ -243,7 +246,7 @@ def test_queries_during_a_build_answer_from_the_last_commit(seeds: Path, built: 
 def test_an_index_of_another_version_asks_for_a_rebuild(tmp_path: Path):
     seeds, built = small_seeds(tmp_path / "seeds"), tmp_path / "index"
     index.build(seeds, built)
-    meta = built / "searchkit.json"
+    meta = generations.current(built).path / generations.META
     meta.write_text(meta.read_text().replace('"schema": ', '"schema": 1000'))
     assert not index.exists(built)
     with pytest.raises(IndexMissingError, match="--rebuild"):

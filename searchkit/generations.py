@@ -1,0 +1,314 @@
+"""The index folder: numbered generations of the Whoosh index, one of them current.
+
+::
+
+    index/
+      CURRENT          names the current generation's folder; replaced atomically by a build
+      gen-000007/      a complete Whoosh index and its manifest; never changed once it is current
+      searchkit.lock   held by the one build at a time
+
+A build never writes into the current generation. An update hard-links the current generation's
+files into a new folder (Whoosh's segment files never change once written; deletions live in the
+table of contents), lets Whoosh add its segments there, writes the manifest (every file's size)
+and only then moves ``CURRENT``. A rebuild starts from an empty folder. So a build killed at any
+point leaves the last current generation answering, a rebuild never reads the old files (junk or
+damage in them cannot stop it), and a reader that opened a generation sees it whole until it closes,
+whatever builds run meanwhile. The two newest generations are kept, so a reader opened just before
+a build publishes can finish; older ones are removed.
+
+Segments are written as separate files rather than Whoosh's compound files: Whoosh copies every
+part of a compound file into memory when it opens it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from whoosh import index as whoosh_index
+from whoosh.filedb.filestore import FileStorage
+
+from searchkit import schema as f
+from searchkit.errors import IndexBusyError, IndexDamagedError, IndexMissingError, SearchkitError
+
+SCHEMA_VERSION = 4
+POINTER = "CURRENT"
+META = "searchkit.json"
+LOCK = "searchkit.lock"
+# Generations kept: the current one and the one before, which a reader may still be using.
+KEEP = 2
+_FOLDER = re.compile(r"^gen-(\d{6,})$")
+# What Whoosh writes besides segments and tables of contents: its write lock.
+_WHOOSH_LOCK = re.compile(r"_WRITELOCK$")
+_TOC = re.compile(r"^_MAIN_\d+\.toc")
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One generation's folder and its number."""
+
+    path: Path
+    number: int
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def folder_name(number: int) -> str:
+    return f"gen-{number:06d}"
+
+
+def pointer(index_dir: Path | str) -> str | None:
+    """The current generation's folder name as ``CURRENT`` says it, None when there is none.
+
+    Cheap (one small read), so a server can check it before every request.
+    """
+    try:
+        return (Path(index_dir) / POINTER).read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        raise damaged(Path(index_dir), f"cannot read {POINTER}: {_reason(exc)}") from exc
+
+
+def current(index_dir: Path | str) -> Generation | None:
+    """The current generation, None when no build has completed in ``index_dir``."""
+    index_dir = Path(index_dir)
+    name = pointer(index_dir)
+    if name is None:
+        return None
+    found = _FOLDER.match(name)
+    if not found or not (index_dir / name).is_dir():
+        raise damaged(index_dir, f"{POINTER} names no generation folder")
+    return Generation(index_dir / name, int(found.group(1)))
+
+
+def state(index_dir: Path | str) -> str:
+    """``missing``, ``outdated`` (written by another version of searchkit) or ``ready``.
+
+    Damage is found when the generation is opened (:func:`open_current`), not here.
+    """
+    index_dir = Path(index_dir)
+    try:
+        generation = current(index_dir)
+    except IndexDamagedError:
+        return "ready"
+    if generation is None:
+        # Whoosh's files straight in the folder: the layout before generations.
+        legacy = index_dir.is_dir() and whoosh_index.exists_in(str(index_dir))
+        return "outdated" if legacy else "missing"
+    meta = read_meta(generation)
+    if meta.get("schema") != SCHEMA_VERSION or meta.get("fields") != sorted(f.schema().names()):
+        return "outdated"
+    return "ready"
+
+
+def open_current(index_dir: Path | str) -> tuple[Generation, whoosh_index.Index]:
+    """The current generation, checked against its manifest, and its Whoosh index.
+
+    Raises :class:`IndexMissingError` when there is none or it was written by another version,
+    :class:`IndexDamagedError` when its files are not those its build wrote.
+    """
+    index_dir = Path(index_dir)
+    found = state(index_dir)
+    if found == "missing":
+        raise IndexMissingError(f"no index in {index_dir}: run 'searchkit index' first", index=str(index_dir))
+    if found == "outdated":
+        raise IndexMissingError(outdated_message(index_dir), code="index_outdated", index=str(index_dir))
+    generation = current(index_dir)
+    assert generation is not None
+    check(index_dir, generation)
+    try:
+        return generation, whoosh_index.open_dir(str(generation.path))
+    except PermissionError as exc:
+        raise SearchkitError(
+            f"cannot read the index in {index_dir}: {_reason(exc)}", code="index_unreadable", index=str(index_dir)
+        ) from exc
+    except Exception as exc:  # whatever Whoosh trips on in a damaged file
+        raise damaged(index_dir, f"{type(exc).__name__}: {exc}") from exc
+
+
+def check(index_dir: Path, generation: Generation) -> None:
+    """Raises :class:`IndexDamagedError` unless the generation holds exactly the files its build wrote."""
+    files = read_meta(generation).get("files")
+    if not isinstance(files, dict):
+        raise damaged(index_dir, f"{generation.name}/{META} lists no files")
+    for name, size in files.items():
+        try:
+            actual = (generation.path / name).stat().st_size
+        except FileNotFoundError:
+            raise damaged(index_dir, f"{generation.name}/{name} is missing") from None
+        except OSError as exc:
+            raise damaged(index_dir, f"{generation.name}/{name}: {_reason(exc)}") from exc
+        if actual != size:
+            raise damaged(index_dir, f"{generation.name}/{name} has {actual} bytes, {size} were written")
+    for name in _listing(generation.path):
+        if _TOC.match(name) and name not in files:
+            raise damaged(index_dir, f"{generation.name}/{name} was not written by a build")
+
+
+def read_meta(generation: Generation) -> dict:
+    try:
+        meta = json.loads((generation.path / META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+# --- building a generation (under the build lock) ----------------------------------------------------
+
+
+def begin(index_dir: Path, *, fresh: bool) -> Generation:
+    """A new generation's folder: empty when ``fresh``, else holding links to the current one's files."""
+    try:
+        now = current(index_dir)
+    except IndexDamagedError:
+        if not fresh:
+            raise
+        now = None
+    for stale in _generations(index_dir):
+        # A folder newer than the current one is what a killed build left.
+        if now is None or stale.number > now.number:
+            shutil.rmtree(stale.path, ignore_errors=True)
+    number = max((g.number for g in _generations(index_dir)), default=0) + 1
+    generation = Generation(index_dir / folder_name(number), number)
+    generation.path.mkdir()
+    if now is not None and not fresh:
+        for name in read_meta(now).get("files", {}):
+            _link(now.path / name, generation.path / name)
+    return generation
+
+
+def publish(index_dir: Path, generation: Generation) -> None:
+    """Records the generation's files and makes it the current one; removes what is no longer needed."""
+    files = {
+        name: (generation.path / name).stat().st_size
+        for name in _listing(generation.path)
+        if name != META and not _WHOOSH_LOCK.search(name) and not name.startswith(".")
+    }
+    meta = {"schema": SCHEMA_VERSION, "fields": sorted(f.schema().names()), "files": files}
+    _write_atomically(generation.path / META, json.dumps(meta, indent=1) + "\n")
+    _sync_folder(generation.path)
+    _write_atomically(index_dir / POINTER, generation.name + "\n")
+    _sync_folder(index_dir)
+    _remove_legacy(index_dir)
+    kept = sorted((g for g in _generations(index_dir) if g.number <= generation.number), key=lambda g: -g.number)
+    for old in kept[KEEP:]:
+        shutil.rmtree(old.path, ignore_errors=True)
+
+
+def discard(generation: Generation) -> None:
+    """Removes a generation that was never published."""
+    shutil.rmtree(generation.path, ignore_errors=True)
+
+
+@contextmanager
+def build_lock(index_dir: Path) -> Iterator[int | None]:
+    """Holds the index's build lock (the lock's descriptor is yielded) or raises IndexBusyError.
+
+    An OS file lock, so a killed build never leaves a stale lock behind.
+    """
+    try:
+        index_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileStorage(str(index_dir)).lock(LOCK)
+        acquired = lock.acquire(blocking=False)
+    except OSError as exc:
+        raise SearchkitError(
+            f"cannot write the index in {index_dir}: {_reason(exc)}", code="index_unwritable", index=str(index_dir)
+        ) from exc
+    if not acquired:
+        raise IndexBusyError(busy_message(index_dir), index=str(index_dir))
+    try:
+        yield lock.fd
+    finally:
+        lock.release()
+
+
+def busy_message(index_dir: Path) -> str:
+    return f"another build is updating {index_dir}; try again when it has finished"
+
+
+def outdated_message(index_dir: Path) -> str:
+    return f"the index in {index_dir} was built by another version: run 'searchkit index --rebuild'"
+
+
+# --- files -------------------------------------------------------------------------------------------
+
+
+def _generations(index_dir: Path) -> list[Generation]:
+    found = []
+    for name in _listing(index_dir):
+        match = _FOLDER.match(name)
+        if match and (index_dir / name).is_dir():
+            found.append(Generation(index_dir / name, int(match.group(1))))
+    return found
+
+
+def _listing(folder: Path) -> list[str]:
+    try:
+        return sorted(os.listdir(folder))
+    except FileNotFoundError:
+        return []
+
+
+def _link(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # a file system without hard links
+        shutil.copy2(source, target)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+
+
+def _sync_folder(folder: Path) -> None:
+    # Makes the renames durable; not every system can open a folder for it.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove_legacy(index_dir: Path) -> None:
+    """Removes the files an older version of searchkit wrote straight into the index folder."""
+    for name in _listing(index_dir):
+        if _TOC.match(name) or name.startswith("MAIN_") or name in (META, "MAIN.tmp"):
+            path = index_dir / name
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                try:
+                    path.unlink()
+                except OSError:
+                    pass
+
+
+def damaged(index_dir: Path, detail: str) -> IndexDamagedError:
+    return IndexDamagedError(
+        f"the index in {index_dir} is damaged ({detail}): run 'searchkit index --rebuild'",
+        index=str(index_dir),
+        detail=detail,
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    return (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
