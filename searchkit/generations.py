@@ -179,10 +179,14 @@ def begin(index_dir: Path, *, fresh: bool) -> Generation:
             shutil.rmtree(stale.path, ignore_errors=True)
     number = max((g.number for g in _generations(index_dir)), default=0) + 1
     generation = Generation(index_dir / folder_name(number), number)
-    generation.path.mkdir()
-    if now is not None and not fresh:
-        for name in read_meta(now).get("files", {}):
-            _link(now.path / name, generation.path / name)
+    try:
+        generation.path.mkdir()
+        if now is not None and not fresh:
+            for name in read_meta(now).get("files", {}):
+                _link(now.path / name, generation.path / name)
+    except OSError as exc:
+        discard(generation)
+        raise unwritable(index_dir, exc) from exc
     return generation
 
 
@@ -220,9 +224,7 @@ def build_lock(index_dir: Path) -> Iterator[int | None]:
         lock = FileStorage(str(index_dir)).lock(LOCK)
         acquired = lock.acquire(blocking=False)
     except OSError as exc:
-        raise SearchkitError(
-            f"cannot write the index in {index_dir}: {_reason(exc)}", code="index_unwritable", index=str(index_dir)
-        ) from exc
+        raise unwritable(index_dir, exc) from exc
     if not acquired:
         raise IndexBusyError(busy_message(index_dir), index=str(index_dir))
     try:
@@ -300,6 +302,12 @@ def _remove_legacy(index_dir: Path) -> None:
                     path.unlink()
                 except OSError:
                     pass
+
+
+def unwritable(index_dir: Path, exc: OSError) -> SearchkitError:
+    return SearchkitError(
+        f"cannot write the index in {index_dir}: {_reason(exc)}", code="index_unwritable", index=str(index_dir)
+    )
 
 
 def damaged(index_dir: Path, detail: str) -> IndexDamagedError:

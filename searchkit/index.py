@@ -184,10 +184,7 @@ def _sync(
     except BaseException as exc:
         generations.discard(generation)
         if isinstance(exc, OSError):
-            reason = exc.strerror or str(exc)
-            raise SearchkitError(
-                f"cannot write the index in {index_dir}: {reason}", code="index_unwritable", index=str(index_dir)
-            ) from exc
+            raise generations.unwritable(index_dir, exc) from exc
         raise
     return report
 

@@ -1,0 +1,233 @@
+"""The index folder's generations: damage is named, `--rebuild` always recovers, nothing half-done is seen."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from searchkit import generations, index
+from searchkit.cli import main
+from searchkit.errors import IndexDamagedError, IndexMissingError
+from searchkit.search import Searcher
+
+ROOT = Path(__file__).resolve().parents[1]
+NEU_GUONG = "004_a29b889078a98f24.txt"
+
+
+@pytest.fixture
+def folders(seeds_dir: Path, seeds_index: Path, tmp_path: Path) -> tuple[Path, Path]:
+    seeds = Path(shutil.copytree(seeds_dir, tmp_path / "seeds"))
+    return seeds, Path(shutil.copytree(seeds_index, tmp_path / "index"))
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def query(seeds: Path, index_dir: Path, text: str = "nêu gương") -> tuple[int, str, str]:
+    return run("query", text, "--seeds", str(seeds), "--index", str(index_dir))
+
+
+def current_files(index_dir: Path) -> Path:
+    generation = generations.current(index_dir)
+    assert generation is not None
+    return generation.path
+
+
+def junk_toc(index_dir: Path) -> None:
+    (current_files(index_dir) / "_MAIN_99.toc").write_text("junk\n")
+
+
+def truncated_toc(index_dir: Path) -> None:
+    (toc,) = current_files(index_dir).glob("_MAIN_*.toc")
+    toc.write_bytes(toc.read_bytes()[: toc.stat().st_size // 2])
+
+
+def truncated_segment(index_dir: Path) -> None:
+    largest = max(current_files(index_dir).glob("MAIN_*"), key=lambda p: p.stat().st_size)
+    largest.write_bytes(largest.read_bytes()[: largest.stat().st_size // 2])
+
+
+def missing_segment(index_dir: Path) -> None:
+    next(current_files(index_dir).glob("MAIN_*.pst")).unlink()
+
+
+def junk_pointer(index_dir: Path) -> None:
+    (index_dir / generations.POINTER).write_text("../../etc\n")
+
+
+DAMAGE = [junk_toc, truncated_toc, truncated_segment, missing_segment, junk_pointer]
+
+
+@pytest.mark.parametrize("damage", DAMAGE, ids=lambda d: d.__name__)
+def test_a_damaged_index_is_named_and_rebuild_recovers(folders: tuple[Path, Path], damage):
+    seeds, index_dir = folders
+    damage(index_dir)
+
+    code, out, err = query(seeds, index_dir)
+    assert code == 1 and out == "" and err.count("\n") == 1
+    assert f"the index in {index_dir} is damaged" in err and "searchkit index --rebuild" in err
+    with pytest.raises(IndexDamagedError):
+        Searcher(index_dir)
+    # An update would build on the damaged files: it says so instead.
+    code, _, err = run("index", "--seeds", str(seeds), "--index", str(index_dir))
+    assert code == 1 and "--rebuild" in err and "Traceback" not in err
+
+    code, out, err = run("index", "--rebuild", "--seeds", str(seeds), "--index", str(index_dir))
+    assert code == 0, err
+    assert "added 5" in out
+    code, out, _ = query(seeds, index_dir)
+    assert code == 0 and NEU_GUONG in out
+
+
+def test_an_index_of_the_layout_before_generations_asks_for_a_rebuild(folders: tuple[Path, Path]):
+    seeds, index_dir = folders
+    old = current_files(index_dir)
+    # What an older version left: Whoosh's files and its meta file straight in the folder.
+    for path in old.iterdir():
+        shutil.copy(path, index_dir / path.name)
+    shutil.rmtree(old)
+    (index_dir / generations.POINTER).unlink()
+
+    assert generations.state(index_dir) == "outdated"
+    with pytest.raises(IndexMissingError, match="built by another version: run 'searchkit index --rebuild'"):
+        Searcher(index_dir)
+    code, _, err = query(seeds, index_dir)
+    assert code == 1 and "--rebuild" in err
+    code, out, err = run("index", "--rebuild", "--seeds", str(seeds), "--index", str(index_dir))
+    assert code == 0, err
+    assert sorted(p.name for p in index_dir.iterdir() if not p.name.startswith(".")) == [
+        generations.POINTER,
+        generations.current(index_dir).name,
+        generations.LOCK,
+    ]
+    assert NEU_GUONG in query(seeds, index_dir)[1]
+
+
+def test_builds_keep_two_generations_and_never_touch_the_current_one(folders: tuple[Path, Path]):
+    seeds, index_dir = folders
+    first = generations.current(index_dir)
+    before = {p.name: p.stat().st_size for p in first.path.iterdir()}
+    with Searcher(index_dir) as old:
+        (seeds / "new.txt").write_text("Khánh thành cầu mới\n\nCầu mới ở Đà Nẵng khánh thành.\n", encoding="utf-8")
+        index.build(seeds, index_dir)
+        # The searcher opened before the build still answers from its generation, whole.
+        assert old.search("khanh thanh").total == 0
+        assert {p.name: p.stat().st_size for p in first.path.iterdir()} == before
+        index.build(seeds, index_dir, rebuild=True)
+        (seeds / "new.txt").unlink()
+        index.build(seeds, index_dir)
+    folders_left = sorted(p.name for p in index_dir.glob("gen-*"))
+    assert len(folders_left) == generations.KEEP
+    assert folders_left[-1] == generations.current(index_dir).name
+    assert not first.path.exists()
+
+
+def test_an_update_links_the_current_files_instead_of_copying_them(folders: tuple[Path, Path]):
+    seeds, index_dir = folders
+    first = generations.current(index_dir)
+    (seeds / "new.txt").write_text("Khánh thành cầu mới\n\nCầu mới ở Đà Nẵng.\n", encoding="utf-8")
+    index.build(seeds, index_dir)
+    second = generations.current(index_dir)
+    shared = [p for p in first.path.glob("MAIN_*.*") if (second.path / p.name).exists()]
+    assert shared and all((second.path / p.name).stat().st_ino == p.stat().st_ino for p in shared)
+
+
+def test_index_under_a_file_is_a_one_line_error(folders: tuple[Path, Path], tmp_path: Path):
+    seeds, _ = folders
+    (tmp_path / "README.md").write_text("not a folder\n")
+    target = tmp_path / "README.md" / "ix"
+    for command in ("index", "query"):
+        args = [command, "--seeds", str(seeds), "--index", str(target)]
+        code, out, err = run(*(args if command == "index" else [command, "nêu gương", *args[1:]]))
+        assert code == 1 and err.count("\n") == 1, (command, err)
+        assert str(target) in err and "Not a directory" in err
+
+
+@pytest.fixture
+def immutable(tmp_path: Path):
+    """Makes a folder immutable (chattr +i) for the test's length; skips where that is not allowed."""
+    made: list[Path] = []
+
+    def make(folder: Path) -> None:
+        if shutil.which("chattr") is None:
+            pytest.skip("chattr is not installed")
+        done = subprocess.run(["chattr", "+i", str(folder)], capture_output=True)
+        if done.returncode != 0:
+            pytest.skip("this file system does not allow immutable folders here")
+        made.append(folder)
+
+    yield make
+    for folder in made:
+        subprocess.run(["chattr", "-i", str(folder)], check=False)
+
+
+def test_an_unwritable_index_folder_is_a_one_line_error(folders: tuple[Path, Path], immutable, tmp_path: Path):
+    seeds, index_dir = folders
+    fresh = tmp_path / "ro"
+    fresh.mkdir()
+    immutable(fresh)
+    code, _, err = run("index", "--seeds", str(seeds), "--index", str(fresh))
+    assert code == 1 and err.count("\n") == 1 and str(fresh) in err and "not permitted" in err
+
+    immutable(index_dir)
+    (seeds / "new.txt").write_text("Khánh thành cầu mới\n\nCầu mới ở Đà Nẵng.\n", encoding="utf-8")
+    code, _, err = run("index", "--seeds", str(seeds), "--index", str(index_dir))
+    assert code == 1 and err.count("\n") == 1 and str(index_dir) in err
+    assert NEU_GUONG in query(seeds, index_dir)[1]  # the index still answers
+
+
+def test_add_copies_nothing_when_the_index_cannot_take_the_article(
+    folders: tuple[Path, Path], immutable, tmp_path: Path
+):
+    seeds, index_dir = folders
+    article = tmp_path / "incoming" / "cau-moi.md"
+    article.parent.mkdir()
+    article.write_text("# Khánh thành cầu mới\n\nCầu mới ở Đà Nẵng khánh thành.\n", encoding="utf-8")
+
+    junk_toc(index_dir)
+    code, _, err = run("add", str(article), "--seeds", str(seeds), "--index", str(index_dir))
+    assert code == 1 and "damaged" in err and err.count("\n") == 1
+    assert not (seeds / article.name).exists()
+
+    run("index", "--rebuild", "--seeds", str(seeds), "--index", str(index_dir))
+    immutable(index_dir)
+    code, _, err = run("add", str(article), "--seeds", str(seeds), "--index", str(index_dir))
+    assert code == 1 and err.count("\n") == 1
+    assert not (seeds / article.name).exists()
+
+
+def test_add_takes_a_file_whose_name_is_near_the_limit(folders: tuple[Path, Path], tmp_path: Path):
+    seeds, index_dir = folders
+    long_name = tmp_path / ("c" * 247 + ".txt")
+    long_name.write_text("Khánh thành cầu mới\n\nCầu mới ở Đà Nẵng khánh thành.\n", encoding="utf-8")
+    code, out, err = run("add", str(long_name), "--seeds", str(seeds), "--index", str(index_dir))
+    assert code == 0, err
+    assert "added 1" in out and (seeds / long_name.name).exists()
+    assert not [p for p in seeds.iterdir() if p.name.startswith(".")]
+
+
+def test_a_rebuild_killed_midway_leaves_a_working_index(folders: tuple[Path, Path]):
+    seeds, index_dir = folders
+    published = generations.current(index_dir)
+    command = (
+        "import os, signal\n"
+        "from searchkit import index\n"
+        "def stop(done, total):\n"
+        "    if done >= 2: os.kill(os.getpid(), signal.SIGKILL)\n"
+        f"index.build({str(seeds)!r}, {str(index_dir)!r}, rebuild=True, procs=1, progress=stop)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", command], env=env, capture_output=True, timeout=300)
+    assert done.returncode == -9, done.stderr
+    assert generations.current(index_dir) == published
+    assert [hit.id for hit in Searcher(index_dir).search("nêu gương").hits][0] == NEU_GUONG
+    assert index.build(seeds, index_dir, rebuild=True).added == 5
+    assert len(list(index_dir.glob("gen-*"))) == generations.KEEP
