@@ -13,8 +13,8 @@ table of contents), lets Whoosh add its segments there, writes the manifest (eve
 and only then moves ``CURRENT``. A rebuild starts from an empty folder. So a build killed at any
 point leaves the last current generation answering, a rebuild never reads the old files (junk or
 damage in them cannot stop it), and a reader that opened a generation sees it whole until it closes,
-whatever builds run meanwhile. The two newest generations are kept, so a reader opened just before
-a build publishes can finish; older ones are removed.
+whatever builds run meanwhile. The two newest generations are kept, and older ones for two minutes
+after they stopped being current, so a reader opened just before builds publish can finish.
 
 Segments are written as separate files rather than Whoosh's compound files: Whoosh copies every
 part of a compound file into memory when it opens it.
@@ -26,6 +26,7 @@ import json
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,8 +42,10 @@ SCHEMA_VERSION = 4
 POINTER = "CURRENT"
 META = "searchkit.json"
 LOCK = "searchkit.lock"
-# Generations kept: the current one and the one before, which a reader may still be using.
+# Generations kept: the current one and the one before, which a reader may still be using; an older
+# one too until it has been out of use this long, so a slow request never loses its files.
 KEEP = 2
+GRACE_SECONDS = 120.0
 _FOLDER = re.compile(r"^gen-(\d{6,})$")
 # What Whoosh writes besides segments and tables of contents: its write lock.
 _WHOOSH_LOCK = re.compile(r"_WRITELOCK$")
@@ -203,9 +206,21 @@ def publish(index_dir: Path, generation: Generation) -> None:
     _write_atomically(index_dir / POINTER, generation.name + "\n")
     _sync_folder(index_dir)
     _remove_legacy(index_dir)
-    kept = sorted((g for g in _generations(index_dir) if g.number <= generation.number), key=lambda g: -g.number)
-    for old in kept[KEEP:]:
-        shutil.rmtree(old.path, ignore_errors=True)
+    _prune(index_dir, generation)
+
+
+def _prune(index_dir: Path, newest: Generation) -> None:
+    """Removes the generations before the newest ``KEEP`` that stopped being current over ``GRACE_SECONDS`` ago."""
+    older = sorted((g for g in _generations(index_dir) if g.number <= newest.number), key=lambda g: -g.number)
+    now = time.time()
+    for successor, old in zip(older[KEEP - 1 :], older[KEEP:]):
+        try:
+            # A generation stopped being current when its successor's manifest was written.
+            replaced = (successor.path / META).stat().st_mtime
+        except OSError:
+            replaced = 0.0
+        if now - replaced > GRACE_SECONDS:
+            shutil.rmtree(old.path, ignore_errors=True)
 
 
 def discard(generation: Generation) -> None:

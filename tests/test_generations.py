@@ -111,8 +111,9 @@ def test_an_index_of_the_layout_before_generations_asks_for_a_rebuild(folders: t
     assert NEU_GUONG in query(seeds, index_dir)[1]
 
 
-def test_builds_keep_two_generations_and_never_touch_the_current_one(folders: tuple[Path, Path]):
+def test_builds_keep_two_generations_and_never_touch_the_current_one(folders: tuple[Path, Path], monkeypatch):
     seeds, index_dir = folders
+    monkeypatch.setattr(generations, "GRACE_SECONDS", 0.0)
     first = generations.current(index_dir)
     before = {p.name: p.stat().st_size for p in first.path.iterdir()}
     with Searcher(index_dir) as old:
@@ -214,8 +215,18 @@ def test_add_takes_a_file_whose_name_is_near_the_limit(folders: tuple[Path, Path
     assert not [p for p in seeds.iterdir() if p.name.startswith(".")]
 
 
-def test_a_rebuild_killed_midway_leaves_a_working_index(folders: tuple[Path, Path]):
+def test_a_generation_out_of_use_for_less_than_the_grace_period_is_kept(folders: tuple[Path, Path]):
     seeds, index_dir = folders
+    first = generations.current(index_dir)
+    for _ in range(3):
+        index.build(seeds, index_dir, rebuild=True)
+    # A request that opened the first generation just before these builds can still read it.
+    assert first.path.exists() and len(list(index_dir.glob("gen-*"))) == 4
+
+
+def test_a_rebuild_killed_midway_leaves_a_working_index(folders: tuple[Path, Path], monkeypatch):
+    seeds, index_dir = folders
+    monkeypatch.setattr(generations, "GRACE_SECONDS", 0.0)
     published = generations.current(index_dir)
     command = (
         "import os, signal\n"
