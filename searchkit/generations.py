@@ -213,7 +213,7 @@ def _prune(index_dir: Path, newest: Generation) -> None:
     """Removes the generations before the newest ``KEEP`` that stopped being current over ``GRACE_SECONDS`` ago."""
     older = sorted((g for g in _generations(index_dir) if g.number <= newest.number), key=lambda g: -g.number)
     now = time.time()
-    for successor, old in zip(older[KEEP - 1 :], older[KEEP:]):
+    for successor, old in zip(older[KEEP - 1 :], older[KEEP:], strict=False):
         try:
             # A generation stopped being current when its successor's manifest was written.
             replaced = (successor.path / META).stat().st_mtime
