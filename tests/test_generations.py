@@ -242,3 +242,42 @@ def test_a_rebuild_killed_midway_leaves_a_working_index(folders: tuple[Path, Pat
     assert [hit.id for hit in Searcher(index_dir).search("nêu gương").hits][0] == NEU_GUONG
     assert index.build(seeds, index_dir, rebuild=True).added == 5
     assert len(list(index_dir.glob("gen-*"))) == generations.KEEP
+
+
+PROBE = """
+import re, sys
+def rss_kb():
+    return int(re.search(r"VmRSS:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
+from searchkit.search import Searcher
+before = rss_kb()
+searcher = Searcher(sys.argv[1])
+print(rss_kb() - before)
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs /proc/self/status")
+def test_opening_a_multi_segment_index_adds_memory_well_below_its_size(tmp_path: Path):
+    seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
+    seeds.mkdir()
+    for batch in range(3):  # three builds: three segments
+        for n in range(40):
+            number = batch * 40 + n
+            (seeds / f"{number:03}.txt").write_text(
+                f"Bản tin số {number} về Đảng bộ thành phố Đông Hà\n\n"
+                + " ".join(
+                    f"Nội dung {number} đoạn {k}: cán bộ, đảng viên nêu gương học tập và làm theo." for k in range(60)
+                )
+                + "\n",
+                encoding="utf-8",
+            )
+        index.build(seeds, index_dir, procs=1)
+    generation = generations.current(index_dir)
+    assert len(list(generation.path.glob("*.toc"))) == 1 and len(list(generation.path.glob("*.pst"))) >= 2
+    size_kb = sum(p.stat().st_size for p in generation.path.iterdir()) / 1024
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(index_dir)], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    added_kb = int(done.stdout)
+    assert added_kb < 0.1 * size_kb, (added_kb, size_kb)
