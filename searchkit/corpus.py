@@ -113,6 +113,11 @@ def read_file(
     """
     path, seeds_dir = Path(path), Path(seeds_dir)
     rel = _relative(path, seeds_dir)
+    if _has_surrogates(rel):
+        # Bytes that are not UTF-8 in a name: no id, page address or index term can hold them.
+        shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        yield Skipped(shown, "file name is not UTF-8 (rename the file)")
+        return
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         yield Skipped(rel, f"unsupported file type {suffix or '(no suffix)'}")
@@ -149,10 +154,14 @@ def read_file(
         yield _article(rel, *split_title(text))
     else:
         markdown = read_markdown(text)
-        title, body = (
-            (markdown.title, markdown.text) if markdown.title else split_title(markdown.text)
-        )
-        yield _article(rel, title, body, markdown.meta, markdown.tags)
+        if markdown.title:
+            title, body = markdown.title, markdown.text
+        else:
+            title, body = split_title(markdown.text)
+        if title or body:
+            yield _article(rel, title, body, markdown.meta, markdown.tags)
+        else:
+            yield Skipped(rel, "no text besides markup")
 
 
 def split_title(text: str) -> tuple[str, str]:
@@ -237,6 +246,9 @@ def _jsonl_records(
         if not isinstance(record, dict):
             yield Skipped(where, "not a JSON object")
             continue
+        if "\\u" in line:
+            # Only an escape ("\ud800") puts a lone surrogate in a string; the index cannot hold one.
+            record = {name: _without_surrogates(value) for name, value in record.items()}
         key = _string(record.get("id"))
         body = _string(record.get("text"))
         if not key:
@@ -260,6 +272,20 @@ def _string(value: object) -> str | None:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
     return clean_text(str(value)).strip() or None
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _without_surrogates(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _article(

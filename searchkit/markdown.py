@@ -67,11 +67,6 @@ def read_markdown(text: str) -> MarkdownArticle:
     return MarkdownArticle(title, _join(blocks), meta, _tags(front.get("tags")))
 
 
-def plain_text(markdown: str) -> str:
-    """The text of a Markdown body as a reader sees it, blocks separated by blank lines."""
-    return _join(_blocks(_PARSER.parse(markdown)))
-
-
 def split_front_matter(text: str) -> tuple[dict[str, object], str]:
     """(front matter, body) of a text that may open with a YAML block between "---" lines.
 

@@ -410,6 +410,13 @@ def test_markdown_of_plain_prose_keeps_its_text_and_its_hash(tmp_path):
     assert article.hash == hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
+@pytest.mark.parametrize(
+    "content", ["![](anh/cau-rong.jpg)\n", "---\ndate: 2024-05-22\n---\n\n***\n"]
+)
+def test_markdown_with_nothing_but_markup_is_skipped(tmp_path, content):
+    assert only(tmp_path, "anh.md", content) == Skipped("anh.md", "no text besides markup")
+
+
 # --- front matter -----------------------------------------------------------------------------
 
 
@@ -450,6 +457,8 @@ def test_front_matter_values_stay_the_strings_they_are_written_as(tmp_path):
     "front",
     [
         'title: "Festival Huế\ndate: [2024-05-22',
+        # YAML reads a second ": " as a nested mapping: such a title must be quoted.
+        "title: Video: Lũ quét tràn qua bản làng ở Lào Cai\ndate: 2024-05-22",
         "title: Festival Huế\n  date: 2024-05-22\n source: Báo Huế",
         "title: [Festival Huế, 2024]\ndate: {năm: 2024}\ntags: {Huế: 1}",
     ],
@@ -618,6 +627,13 @@ def test_jsonl_lines_are_numbered_across_every_kind_of_line_end(tmp_path):
 @pytest.mark.parametrize("content", [b"\n \n\r\n", codecs.BOM_UTF16_LE + " \n".encode("utf-16-le")])
 def test_jsonl_of_blank_lines_is_an_empty_file(tmp_path, content):
     assert only(tmp_path, "trong.jsonl", content) == Skipped("trong.jsonl", "empty file")
+
+
+def test_jsonl_escaped_lone_surrogate_becomes_a_replacement_character(tmp_path):
+    # json.loads accepts "\\ud800", but no index or page can write a lone surrogate.
+    content = '{"id": "a\\ud800", "title": "Lễ hội Huế", "text": "Festival \\udce9 Huế"}'
+    [article] = read_file(write(tmp_path, "tin.jsonl", content), tmp_path)
+    assert (article.id, article.text) == ("tin.jsonl#a\ufffd", "Festival \ufffd Huế")
 
 
 def test_binary_file_named_jsonl_is_skipped_whole(tmp_path):
@@ -790,3 +806,11 @@ def test_odd_file_names_are_read_with_stable_ids(tmp_path, name):
     first, again = list(read_articles(tmp_path)), list(read_articles(tmp_path))
     assert [(a.id, a.path, a.title, a.text) for a in first] == [(key, key, HEADLINE, BODY)]
     assert first == again
+
+
+def test_file_name_that_is_not_utf8_is_skipped_and_shown_escaped(tmp_path):
+    write(tmp_path, "bai.txt", ARTICLE)
+    (tmp_path / os.fsdecode(b"hu\xe9.txt")).write_text(ARTICLE, encoding="utf-8")
+    assert list(read_articles(tmp_path))[1:] == [
+        Skipped("hu\\xe9.txt", "file name is not UTF-8 (rename the file)")
+    ]
