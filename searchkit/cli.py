@@ -72,7 +72,8 @@ def max_bytes_option(f: Callable) -> Callable:
         type=click.IntRange(1),
         default=DEFAULT_MAX_BYTES,
         show_default=True,
-        help="Skip article files larger than this many bytes.",
+        help="Skip any article larger than this many bytes: a .txt or Markdown file, or one line "
+        "(record) of a JSON Lines file.",
     )(f)
 
 

@@ -1,12 +1,13 @@
-"""Reading articles from the seeds folder: encodings, titles, ids and content hashes.
+"""Reading articles from the seeds folder: formats, titles, ids and content hashes.
 
-This layer knows nothing of the index. A file that cannot be read becomes a `Skipped` record
-so that one bad file never stops a build; only a folder that cannot be read at all raises.
+This layer knows nothing of the index. A file (or a JSON Lines record) that cannot be read
+becomes a `Skipped` record so that one bad file never stops a build; only a folder that cannot be
+read at all raises. JSON Lines files are read as a stream, one record at a time.
 """
 
 from __future__ import annotations
 
-import codecs
+import errno
 import hashlib
 import json
 import os
@@ -17,8 +18,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from searchkit.decoding import LineTooLong, clean_text, decode_text, text_lines
 from searchkit.errors import CorpusError
+from searchkit.markdown import read_markdown
 
+# The largest article: a .txt or Markdown file, or one record (line) of a JSON Lines file.
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".jsonl")
 
@@ -49,25 +53,14 @@ _FILE_NAME = re.compile(r"\.(?:jpe?g|png|gif|webp|svg|bmp|pdf|docx?)$", re.IGNOR
 # "(GLO)- " or "(Baonghean.vn) - ": the paper's dateline, noise at the head of a derived title.
 _SOURCE_TAG = re.compile(r"^\([^()]{1,40}\)\s*[-–—:]?\s*")
 _SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
-# C0/C1 controls other than tab, newlines, vertical tab and form feed.
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
-
-_UNDECODABLE = "cannot decode text (not UTF-8/UTF-16)"
-# UTF-32 first: its little-endian BOM begins with the UTF-16 one.
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
 
 
 @dataclass(frozen=True)
 class Article:
     """One article. `id` is its file's path relative to the seeds folder with "/" separators,
     plus "#<record id>" for a JSON Lines record; `path` is the same string, shown to the user.
-    `hash` covers title, text and metadata, so any change to them gives a new hash."""
+    `hash` covers title, text and metadata, so any change to them gives a new hash. `tags` come
+    from Markdown front matter."""
 
     id: str
     path: str
@@ -77,6 +70,7 @@ class Article:
     date: str | None = None
     source: str | None = None
     url: str | None = None
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -113,18 +107,29 @@ def read_articles(
 def read_file(
     path: Path, seeds_dir: Path, *, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> Iterator[Article | Skipped]:
-    """The articles of one file: one for .txt and Markdown, one per line for JSON Lines."""
+    """The articles of one file: one for .txt and Markdown, one per line for JSON Lines.
+
+    `max_bytes` limits one article: a whole .txt or Markdown file, or one JSON Lines record.
+    """
     path, seeds_dir = Path(path), Path(seeds_dir)
     rel = _relative(path, seeds_dir)
+    if _has_surrogates(rel):
+        # Bytes that are not UTF-8 in a name: no id, page address or index term can hold them.
+        shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        yield Skipped(shown, "file name is not UTF-8 (rename the file)")
+        return
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         yield Skipped(rel, f"unsupported file type {suffix or '(no suffix)'}")
         return
-    too_big = Skipped(rel, f"larger than {_size(max_bytes)} (limit --max-bytes)")
+    too_big = Skipped(rel, _too_big(max_bytes))
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
             yield Skipped(rel, "not a regular file")
+            return
+        if suffix == ".jsonl":
+            yield from _read_jsonl(path, rel, max_bytes)
             return
         if info.st_size > max_bytes:
             yield too_big
@@ -133,7 +138,7 @@ def read_file(
             # One byte more than allowed catches a file that grew after stat.
             data = handle.read(max_bytes + 1)
     except OSError as exc:
-        yield Skipped(rel, exc.strerror or str(exc))
+        yield Skipped(rel, _os_reason(exc, path))
         return
     if len(data) > max_bytes:
         yield too_big
@@ -145,34 +150,18 @@ def read_file(
         return
     if not text.strip():
         yield Skipped(rel, "empty file")
-    elif suffix == ".jsonl":
-        yield from _jsonl_articles(text, rel)
     elif suffix == ".txt":
         yield _article(rel, *split_title(text))
     else:
-        yield _article(rel, *_markdown_fields(text))
-
-
-def decode_text(data: bytes) -> str:
-    """Decode an article file to NFC text with "\\n" line ends; ValueError says why it cannot be."""
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            text = _strict(data, codec)
-            break
-    else:
-        if b"\x00" in data:
-            codec = _utf16_without_bom(data)
-            if codec is None:
-                raise ValueError("binary file")
-            text = _strict(data, codec)
+        markdown = read_markdown(text)
+        if markdown.title:
+            title, body = markdown.title, markdown.text
         else:
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                text = _legacy(data)
-    if len(_CONTROL.findall(text)) > 0.05 * len(text):
-        raise ValueError("binary file")
-    return _clean(text)
+            title, body = split_title(markdown.text)
+        if title or body:
+            yield _article(rel, title, body, markdown.meta, markdown.tags)
+        else:
+            yield Skipped(rel, "no text besides markup")
 
 
 def split_title(text: str) -> tuple[str, str]:
@@ -222,45 +211,33 @@ def _shorten(line: str) -> str:
     return lead[: cut if cut > 0 else TITLE_MAX_CHARS].rstrip(" ,;:-–—") + "…"
 
 
-def _markdown_fields(text: str) -> tuple[str, str, dict[str, str | None]]:
-    meta, body = _front_matter(text)
-    title = meta.pop("title", None)
-    if title:
-        return title, body.strip(), meta
-    heading = re.search(r"^#[ \t]+(.+?)(?:[ \t]+#+)?[ \t]*$", body, re.MULTILINE)
-    if heading:
-        rest = body[: heading.start()] + body[heading.end() :]
-        return heading.group(1).strip(), rest.strip(), meta
-    return *split_title(body), meta
+def _read_jsonl(path: Path, rel: str, max_bytes: int) -> Iterator[Article | Skipped]:
+    """One article per line, read as a stream; a record over `max_bytes` is skipped by its line."""
+    with path.open("rb") as handle:
+        try:
+            lines = text_lines(handle, max_bytes)
+        except ValueError as exc:
+            yield Skipped(rel, str(exc))
+            return
+        yield from _jsonl_records(lines, rel, max_bytes)
 
 
-def _front_matter(text: str) -> tuple[dict[str, str | None], str]:
-    lines = text.split("\n")
-    if lines[0].strip() != "---":
-        return {}, text
-    for end in range(1, len(lines)):
-        if lines[end].strip() in ("---", "..."):
-            break
-    else:
-        return {}, text
-    meta: dict[str, str | None] = {}
-    for line in lines[1:end]:
-        key, colon, value = line.partition(":")
-        key = key.strip().lower()
-        if colon and key in ("title", "date", "source", "url"):
-            value = value.strip()
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-                value = value[1:-1]
-            meta[key] = value.strip() or None
-    return meta, "\n".join(lines[end + 1 :])
-
-
-def _jsonl_articles(text: str, rel: str) -> Iterator[Article | Skipped]:
+def _jsonl_records(
+    lines: Iterator[tuple[int, str | ValueError]], rel: str, max_bytes: int
+) -> Iterator[Article | Skipped]:
     seen: set[str] = set()
-    for number, line in enumerate(text.split("\n"), start=1):
+    empty = True
+    for number, line in lines:
+        where = f"{rel}#line {number}"
+        if isinstance(line, ValueError):
+            empty = False
+            yield Skipped(
+                where, _too_big(max_bytes) if isinstance(line, LineTooLong) else str(line)
+            )
+            continue
         if not line.strip():
             continue
-        where = f"{rel}#line {number}"
+        empty = False
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
@@ -269,6 +246,9 @@ def _jsonl_articles(text: str, rel: str) -> Iterator[Article | Skipped]:
         if not isinstance(record, dict):
             yield Skipped(where, "not a JSON object")
             continue
+        if "\\u" in line:
+            # Only an escape ("\ud800") puts a lone surrogate in a string; the index cannot hold one.
+            record = {name: _without_surrogates(value) for name, value in record.items()}
         key = _string(record.get("id"))
         body = _string(record.get("text"))
         if not key:
@@ -283,59 +263,44 @@ def _jsonl_articles(text: str, rel: str) -> Iterator[Article | Skipped]:
             title, body = (title, body.strip()) if title else split_title(body)
             meta = {name: _string(record.get(name)) for name in ("date", "source", "url")}
             yield _article(f"{rel}#{key}", title, body, meta)
+    if empty:
+        yield Skipped(rel, "empty file")
 
 
 def _string(value: object) -> str | None:
     # Numbers are accepted for ids and dates written without quotes; anything else is absent.
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         return None
-    return _clean(str(value)).strip() or None
+    return clean_text(str(value)).strip() or None
 
 
-def _article(key: str, title: str, text: str, meta: dict[str, str | None] | None = None) -> Article:
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _without_surrogates(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _article(
+    key: str,
+    title: str,
+    text: str,
+    meta: dict[str, str | None] | None = None,
+    tags: tuple[str, ...] = (),
+) -> Article:
     meta = {name: (meta or {}).get(name) for name in ("date", "source", "url")}
-    # JSON keeps the fields apart, so moving text between title and body changes the hash.
-    payload = json.dumps([title, text, *meta.values()], ensure_ascii=False)
-    digest = hashlib.sha256(payload.encode("utf-8")).hexdigest()
-    return Article(id=key, path=key, title=title, text=text, hash=digest, **meta)
-
-
-def _clean(text: str) -> str:
-    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-
-
-def _strict(data: bytes, codec: str) -> str:
-    try:
-        return data.decode(codec)
-    except UnicodeDecodeError:
-        raise ValueError(_UNDECODABLE) from None
-
-
-def _utf16_without_bom(data: bytes) -> str | None:
-    # Text in UTF-16 has a NUL in nearly every ASCII character's high byte, always on the same side.
-    pairs = len(data) // 2
-    even, odd = data[0::2].count(0), data[1::2].count(0)
-    if pairs and odd >= 0.3 * pairs and even <= 0.02 * pairs:
-        return "utf-16-le"
-    if pairs and even >= 0.3 * pairs and odd <= 0.02 * pairs:
-        return "utf-16-be"
-    return None
-
-
-def _legacy(data: bytes) -> str:
-    # Windows-1258 maps almost every byte, so accept it only when the result reads like text:
-    # no controls, few symbols, and every tone mark composed onto a vowel.
-    try:
-        text = unicodedata.normalize("NFC", data.decode("cp1258"))
-    except UnicodeDecodeError:
-        raise ValueError(_UNDECODABLE) from None
-    controls = len(_CONTROL.findall(text))
-    strays = sum(unicodedata.category(char)[0] in "SM" for char in text)
-    if controls > 0.05 * len(text):
-        raise ValueError("binary file")
-    if controls or strays > 0.02 * len(text):
-        raise ValueError(_UNDECODABLE)
-    return text
+    # JSON keeps the fields apart, so moving text between title and body changes the hash. Tags
+    # join the payload only when there are some, so articles without tags keep their old hashes.
+    fields = [title, text, *meta.values()] + ([list(tags)] if tags else [])
+    digest = hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode("utf-8")).hexdigest()
+    return Article(id=key, path=key, title=title, text=text, hash=digest, tags=tags, **meta)
 
 
 def _list_dir(directory: Path | str) -> list[os.DirEntry[str]]:
@@ -348,18 +313,33 @@ def _read_tree(
 ) -> Iterator[Article | Skipped]:
     for entry in entries:
         path = Path(entry.path)
-        if not entry.is_dir():
+        try:
+            # is_dir() follows links, so a link loop or a missing permission shows up here.
+            is_dir = entry.is_dir()
+            is_link = is_dir and entry.is_symlink()
+        except OSError as exc:
+            yield Skipped(_relative(path, root), _os_reason(exc, path))
+            continue
+        if not is_dir:
             yield from read_file(path, root, max_bytes=max_bytes)
-        elif entry.is_symlink():
+        elif is_link:
             # Not followed: a link back up the tree would loop forever.
             yield Skipped(_relative(path, root) + "/", "link to a folder (not followed)")
         else:
             try:
                 children = _list_dir(path)
             except OSError as exc:
-                yield Skipped(_relative(path, root) + "/", exc.strerror or str(exc))
+                yield Skipped(_relative(path, root) + "/", _os_reason(exc, path))
                 continue
             yield from _read_tree(root, children, max_bytes)
+
+
+def _os_reason(exc: OSError, path: Path) -> str:
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop (too many levels of symbolic links)"
+    if exc.errno == errno.ENOENT:
+        return "link to a missing file" if os.path.islink(path) else "vanished while being read"
+    return exc.strerror or str(exc)
 
 
 def _relative(path: Path, seeds_dir: Path) -> str:
@@ -367,6 +347,10 @@ def _relative(path: Path, seeds_dir: Path) -> str:
         return path.relative_to(seeds_dir).as_posix()
     except ValueError:
         return Path(os.path.relpath(path, seeds_dir)).as_posix()
+
+
+def _too_big(max_bytes: int) -> str:
+    return f"larger than {_size(max_bytes)} (limit --max-bytes)"
 
 
 def _size(count: int) -> str:

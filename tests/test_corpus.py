@@ -1,5 +1,8 @@
 import codecs
+import hashlib
 import json
+import os
+import tracemalloc
 import unicodedata
 from pathlib import Path
 
@@ -310,8 +313,9 @@ def test_markdown_front_matter_gives_title_and_metadata(tmp_path):
 
 
 def test_markdown_heading_is_the_title_and_leaves_the_body(tmp_path):
+    # The body is plain text now: the emphasis markers of the Markdown source are not words.
     article = only(tmp_path, "nêu-gương.markdown", f"# {HEADLINE}\n\n**Nêu gương** mỗi ngày.\n")
-    assert (article.title, article.text) == (HEADLINE, "**Nêu gương** mỗi ngày.")
+    assert (article.title, article.text) == (HEADLINE, "Nêu gương mỗi ngày.")
 
 
 def test_markdown_without_heading_uses_first_meaningful_line(tmp_path):
@@ -322,6 +326,154 @@ def test_markdown_without_heading_uses_first_meaningful_line(tmp_path):
 def test_markdown_front_matter_without_title_falls_back_to_heading(tmp_path):
     article = only(tmp_path, "tin.md", f"---\ndate: 2024-05-22\n---\n# {HEADLINE}\n{BODY}\n")
     assert (article.title, article.text, article.date) == (HEADLINE, BODY, "2024-05-22")
+
+
+FESTIVAL_MD = """\
+# Festival Huế 2024: **di sản** và [hội nhập](https://festivalhue.example/gioi-thieu)
+
+Festival Huế thu hút _đông đảo_ du khách đến với cố đô.
+Lễ khai mạc diễn ra tại ![Ngọ Môn](https://anh.example/ngo-mon.jpg "Ngọ Môn") tối 7-6.
+
+## Chương trình chính
+
+- Lễ tế Nam Giao
+- Đêm hoàng cung
+  1. Múa cung đình
+
+> Sân khấu ngoài trời ở **Đại Nội**, vé tại `quầy số 2`.
+
+```text
+lịch diễn: 19 giờ 30
+```
+
+| Địa điểm | Ngày |
+|---|---|
+| Đại Nội | 7-6 |
+| [Kỳ Đài](https://festivalhue.example/ky-dai) | 8-6 |
+
+<div class="ghi-chu"><p>Vé miễn phí cho người dân Huế.</p><script>theoDoi("ve")</script></div>
+"""
+
+FESTIVAL_TEXT = (
+    "Festival Huế thu hút đông đảo du khách đến với cố đô.\n"
+    "Lễ khai mạc diễn ra tại Ngọ Môn tối 7-6.\n"
+    "\n"
+    "Chương trình chính\n"
+    "\n"
+    "Lễ tế Nam Giao\n"
+    "Đêm hoàng cung\n"
+    "Múa cung đình\n"
+    "\n"
+    "Sân khấu ngoài trời ở Đại Nội, vé tại quầy số 2.\n"
+    "\n"
+    "lịch diễn: 19 giờ 30\n"
+    "\n"
+    "Địa điểm | Ngày\n"
+    "Đại Nội | 7-6\n"
+    "Kỳ Đài | 8-6\n"
+    "\n"
+    "Vé miễn phí cho người dân Huế."
+)
+
+
+def test_markdown_body_is_the_text_a_reader_sees(tmp_path):
+    article = only(tmp_path, "festival.md", FESTIVAL_MD)
+    assert article.title == "Festival Huế 2024: di sản và hội nhập"
+    assert article.text == FESTIVAL_TEXT
+
+
+@pytest.mark.parametrize(
+    "markup",
+    ["https", "example", ".jpg", "**", "_", "](", "](", "`", "#", "<", ">", "- ", "1.", "theoDoi"],
+)
+def test_markdown_markup_and_link_targets_are_not_searchable_words(tmp_path, markup):
+    article = only(tmp_path, "festival.md", FESTIVAL_MD)
+    assert markup not in article.title + "\n" + article.text
+
+
+def test_markdown_heading_title_is_its_plain_text_and_underlined_headings_count(tmp_path):
+    article = only(tmp_path, "hue.md", f"Festival *Huế* 2024\n============\n\n{BODY}\n")
+    assert (article.title, article.text) == ("Festival Huế 2024", BODY)
+
+
+def test_markdown_front_matter_title_keeps_the_heading_in_the_body(tmp_path):
+    content = f"---\ntitle: {HEADLINE}\n---\n# Kết luận **01-KL/TW**\n\n{BODY}\n"
+    article = only(tmp_path, "ket-luan.md", content)
+    assert (article.title, article.text) == (HEADLINE, f"Kết luận 01-KL/TW\n\n{BODY}")
+
+
+def test_markdown_of_plain_prose_keeps_its_text_and_its_hash(tmp_path):
+    # Articles written without markup read as before, so an update does not re-index them.
+    article = only(tmp_path, "ghi-chu.md", f"Tìm kiếm\n\n{ARTICLE}")
+    payload = json.dumps([HEADLINE, BODY, None, None, None], ensure_ascii=False)
+    assert (article.title, article.text) == (HEADLINE, BODY)
+    assert article.hash == hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "content", ["![](anh/cau-rong.jpg)\n", "---\ndate: 2024-05-22\n---\n\n***\n"]
+)
+def test_markdown_with_nothing_but_markup_is_skipped(tmp_path, content):
+    assert only(tmp_path, "anh.md", content) == Skipped("anh.md", "no text besides markup")
+
+
+# --- front matter -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        "tags: [Huế, di sản văn hoá, Huế]",
+        "tags:\n  - Huế\n  - di sản   văn hoá\n  - [lồng, nhau]",
+        "tags: 'Huế, di sản văn hoá,'",
+    ],
+)
+def test_front_matter_tags_are_a_list_or_comma_separated(tmp_path, tags):
+    article = only(tmp_path, "hue.md", f"---\ntitle: Festival Huế\n{tags}\n---\n{BODY}\n")
+    assert article.tags == ("Huế", "di sản văn hoá")
+    assert (article.title, article.text) == ("Festival Huế", BODY)
+
+
+def test_tags_change_the_hash_and_an_article_without_tags_keeps_the_old_one(tmp_path):
+    plain = only(tmp_path, "hue.md", f"---\ntitle: Festival Huế\n---\n{BODY}\n")
+    tagged = only(tmp_path, "hue.md", f"---\ntitle: Festival Huế\ntags: [Huế]\n---\n{BODY}\n")
+    payload = json.dumps(["Festival Huế", BODY, None, None, None], ensure_ascii=False)
+    assert plain.tags == () and plain.hash == hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    assert tagged.tags == ("Huế",) and tagged.hash != plain.hash
+
+
+def test_front_matter_values_stay_the_strings_they_are_written_as(tmp_path):
+    content = f"---\ntitle: Có\ndate: 2024-05-22 19:30\nsource: 2024\nurl: ~\n---\n{BODY}\n"
+    article = only(tmp_path, "co.md", content)
+    assert (article.title, article.date, article.source, article.url) == (
+        "Có",
+        "2024-05-22 19:30",
+        "2024",
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    "front",
+    [
+        'title: "Festival Huế\ndate: [2024-05-22',
+        # YAML reads a second ": " as a nested mapping: such a title must be quoted.
+        "title: Video: Lũ quét tràn qua bản làng ở Lào Cai\ndate: 2024-05-22",
+        "title: Festival Huế\n  date: 2024-05-22\n source: Báo Huế",
+        "title: [Festival Huế, 2024]\ndate: {năm: 2024}\ntags: {Huế: 1}",
+    ],
+)
+def test_malformed_front_matter_leaves_the_article_without_metadata(tmp_path, front):
+    article = only(tmp_path, "hong.md", f"---\n{front}\n---\n# {HEADLINE}\n\n{BODY}\n")
+    assert isinstance(article, Article)
+    assert (article.title, article.text) == (HEADLINE, BODY)
+    assert (article.date, article.source, article.url, article.tags) == (None, None, None, ())
+
+
+def test_dashes_around_a_line_that_is_not_yaml_mapping_are_markdown(tmp_path):
+    # A thematic break, then a heading underlined with dashes: not front matter.
+    article = only(tmp_path, "hue.md", f"---\nLễ hội Huế\n---\n{BODY}\n")
+    assert (article.title, article.text) == ("Lễ hội Huế", BODY)
 
 
 # --- JSON Lines -------------------------------------------------------------------------------
@@ -376,6 +528,133 @@ def test_xquad_corpus_reads_all_240_paragraphs():
     assert [a.id for a in results] == [f"corpus.jsonl#{r['id']}" for r in records]
     assert [a.title for a in results] == [r["title"] for r in records]
     assert [a.text for a in results] == [r["text"].strip() for r in records]
+
+
+def news(key: str, paragraphs: int = 1) -> dict[str, str]:
+    return {
+        "id": key,
+        "title": HEADLINE,
+        "text": "\n".join([BODY] * paragraphs),
+        "source": "Đông Hà",
+    }
+
+
+def test_jsonl_record_over_the_limit_is_skipped_by_its_line_and_the_others_read(tmp_path):
+    content = jsonl(news("a"), news("dai", paragraphs=20), news("b"))
+    path = write(tmp_path, "tin.jsonl", content)
+    assert path.stat().st_size > 1000  # the file as a whole is over the limit
+    results = list(read_file(path, tmp_path, max_bytes=1000))
+    assert [r.id for r in results if isinstance(r, Article)] == ["tin.jsonl#a", "tin.jsonl#b"]
+    assert results[1] == Skipped("tin.jsonl#line 2", "larger than 1000 bytes (limit --max-bytes)")
+    assert [(a.title, a.text) for a in results[::2]] == [(HEADLINE, BODY)] * 2
+
+
+def test_jsonl_record_at_the_limit_is_read_and_its_line_end_does_not_count(tmp_path):
+    line = json.dumps(news("a"), ensure_ascii=False).encode("utf-8")
+    path = write(tmp_path, "tin.jsonl", line + b"\r\n" + line.replace(b'"a"', b'"b"') + b"\r\n")
+    assert [r.id for r in read_file(path, tmp_path, max_bytes=len(line))] == [
+        "tin.jsonl#a",
+        "tin.jsonl#b",
+    ]
+    too_big = Skipped("tin.jsonl#line 1", f"larger than {len(line) - 1} bytes (limit --max-bytes)")
+    assert next(read_file(path, tmp_path, max_bytes=len(line) - 1)) == too_big
+
+
+@pytest.mark.parametrize(
+    ("codec", "bom"),
+    [
+        ("utf-8", codecs.BOM_UTF8),
+        ("utf-16-le", codecs.BOM_UTF16_LE),
+        ("utf-16-be", codecs.BOM_UTF16_BE),
+        ("utf-16-le", b""),
+        ("utf-16-be", b""),
+        ("utf-32-le", codecs.BOM_UTF32_LE),
+    ],
+)
+def test_jsonl_in_utf16_or_with_a_bom_gives_the_same_articles_and_hashes(tmp_path, codec, bom):
+    content = jsonl(news("a"), '{"id": "hong"', news("dai", paragraphs=30), news("b"), "") + "\n"
+    expected = list(read_file(write(tmp_path, "utf8.jsonl", content), tmp_path, max_bytes=2000))
+    encoded = bom + content.replace("\n", "\r\n").encode(codec)
+    results = list(read_file(write(tmp_path, "khac.jsonl", encoded), tmp_path, max_bytes=2000))
+    assert [(type(r), r.path.replace("khac", "utf8")) for r in results] == [
+        (type(r), r.path) for r in expected
+    ]
+    assert [r.hash for r in results if isinstance(r, Article)] == [
+        r.hash for r in expected if isinstance(r, Article)
+    ]
+    assert [r.path for r in results if isinstance(r, Skipped)] == [
+        "khac.jsonl#line 2",
+        "khac.jsonl#line 3",
+    ]
+    assert results[2].reason == "larger than 2000 bytes (limit --max-bytes)"
+
+
+def test_jsonl_line_that_cannot_be_decoded_costs_only_itself(tmp_path):
+    broken = b'{"id": "x", "title": "H\x81\x8d", "text": "N\x81i dung"}'
+    lines = [json.dumps(news(key), ensure_ascii=False).encode("utf-8") for key in "ab"]
+    path = write(tmp_path, "tin.jsonl", b"\n".join([lines[0], broken, lines[1]]))
+    results = list(read_file(path, tmp_path))
+    assert [r.path for r in results] == ["tin.jsonl#a", "tin.jsonl#line 2", "tin.jsonl#b"]
+    assert results[1].reason.startswith("cannot decode text")
+
+
+def test_jsonl_in_windows_1258_is_read(tmp_path):
+    content = jsonl(news("a"), news("b"))
+    path = write(tmp_path, "tin.jsonl", encode_windows_1258(content))
+    results = list(read_file(path, tmp_path))
+    assert [(r.id, r.title, r.text, r.source) for r in results] == [
+        (f"tin.jsonl#{key}", HEADLINE, BODY, "Đông Hà") for key in "ab"
+    ]
+
+
+def test_jsonl_lines_are_numbered_across_every_kind_of_line_end(tmp_path):
+    record = json.dumps(news("a"), ensure_ascii=False)
+    content = f"{record}\r\n\rkhông phải JSON\r\n\n[1]\r{record}"
+    results = list(read_file(write(tmp_path, "tin.jsonl", content), tmp_path))
+    assert [r.path for r in results] == [
+        "tin.jsonl#a",
+        "tin.jsonl#line 3",
+        "tin.jsonl#line 5",
+        "tin.jsonl#line 6",
+    ]
+    assert [r.reason for r in results[1:]] == [
+        "JSON error: Expecting value (column 1)",
+        "not a JSON object",
+        "duplicate id a",
+    ]
+
+
+@pytest.mark.parametrize("content", [b"\n \n\r\n", codecs.BOM_UTF16_LE + " \n".encode("utf-16-le")])
+def test_jsonl_of_blank_lines_is_an_empty_file(tmp_path, content):
+    assert only(tmp_path, "trong.jsonl", content) == Skipped("trong.jsonl", "empty file")
+
+
+def test_jsonl_escaped_lone_surrogate_becomes_a_replacement_character(tmp_path):
+    # json.loads accepts "\\ud800", but no index or page can write a lone surrogate.
+    content = '{"id": "a\\ud800", "title": "Lễ hội Huế", "text": "Festival \\udce9 Huế"}'
+    [article] = read_file(write(tmp_path, "tin.jsonl", content), tmp_path)
+    assert (article.id, article.text) == ("tin.jsonl#a\ufffd", "Festival \ufffd Huế")
+
+
+def test_binary_file_named_jsonl_is_skipped_whole(tmp_path):
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200)
+    assert only(tmp_path, "anh.jsonl", png) == Skipped("anh.jsonl", "binary file")
+
+
+def test_jsonl_is_read_one_record_at_a_time(tmp_path):
+    content = jsonl(*(news(f"tin-{n}", paragraphs=40) for n in range(400)))
+    path = write(tmp_path, "lon.jsonl", content)
+    size = path.stat().st_size
+    assert size > 3_000_000
+    tracemalloc.start()
+    try:
+        count = sum(isinstance(r, Article) for r in read_file(path, tmp_path, max_bytes=20_000))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 400
+    # Holding the file, or its text, would take at least its size.
+    assert peak < size / 8
 
 
 # --- content hash -----------------------------------------------------------------------------
@@ -440,4 +719,98 @@ def test_link_to_a_folder_is_not_followed(tmp_path):
     (tmp_path / "vong").symlink_to(tmp_path, target_is_directory=True)
     assert list(read_articles(tmp_path))[1:] == [
         Skipped("vong/", "link to a folder (not followed)")
+    ]
+
+
+# --- odd entries while walking the folder -------------------------------------------------------
+
+
+def test_symlink_loop_is_skipped_and_the_rest_read(tmp_path):
+    write(tmp_path, "bai.txt", ARTICLE)
+    (tmp_path / "a.txt").symlink_to("b.txt")
+    (tmp_path / "b.txt").symlink_to("a.txt")
+    write(tmp_path, "c/tin.md", f"# {HEADLINE}\n\n{BODY}\n")
+    (tmp_path / "c" / "vong.jsonl").symlink_to("vong.jsonl")
+    results = list(read_articles(tmp_path))
+    loop = "symbolic link loop (too many levels of symbolic links)"
+    assert results[:2] == [Skipped("a.txt", loop), Skipped("b.txt", loop)]
+    assert [r.id for r in results if isinstance(r, Article)] == ["bai.txt", "c/tin.md"]
+    assert results[-1] == Skipped("c/vong.jsonl", loop)
+
+
+def test_link_to_a_missing_file_is_skipped(tmp_path):
+    write(tmp_path, "bai.txt", ARTICLE)
+    (tmp_path / "cu.txt").symlink_to("da-xoa.txt")
+    assert list(read_articles(tmp_path))[1:] == [Skipped("cu.txt", "link to a missing file")]
+
+
+def test_file_that_vanishes_before_it_is_read_is_skipped(tmp_path):
+    write(tmp_path, "a.txt", ARTICLE)
+    write(tmp_path, "b.txt", ARTICLE)
+    results = read_articles(tmp_path)  # the folder is listed here
+    (tmp_path / "a.txt").unlink()
+    assert [(r.path, type(r)) for r in results] == [("a.txt", Skipped), ("b.txt", Article)]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="permissions do not stop root from reading")
+def test_unreadable_file_and_folder_are_skipped(tmp_path):
+    write(tmp_path, "bai.txt", ARTICLE)
+    write(tmp_path, "khoa.txt", ARTICLE).chmod(0)
+    write(tmp_path, "kin/tin.txt", ARTICLE)
+    (tmp_path / "kin").chmod(0)
+    try:
+        results = list(read_articles(tmp_path))
+    finally:
+        (tmp_path / "kin").chmod(0o755)
+    assert results == [
+        results[0],
+        Skipped("khoa.txt", "Permission denied"),
+        Skipped("kin/", "Permission denied"),
+    ]
+    assert isinstance(results[0], Article)
+
+
+def test_too_deep_a_folder_is_skipped(tmp_path):
+    write(tmp_path, "bai.txt", ARTICLE)
+    # Nested by relative steps: each is short, the whole path is longer than the system allows.
+    top = os.open(tmp_path, os.O_RDONLY)
+    fd = top
+    try:
+        for _ in range(40):
+            os.mkdir("t" * 200, dir_fd=fd)
+            child = os.open("t" * 200, os.O_RDONLY, dir_fd=fd)
+            if fd != top:
+                os.close(fd)
+            fd = child
+        with open(os.open("sau.txt", os.O_WRONLY | os.O_CREAT, dir_fd=fd), "w") as handle:
+            handle.write(ARTICLE)
+    finally:
+        os.close(fd)
+        if fd != top:
+            os.close(top)
+    results = list(read_articles(tmp_path))
+    assert isinstance(results[0], Article)
+    assert len(results) == 2 and results[1].reason == "File name too long"
+
+
+@pytest.mark.parametrize(
+    "name", ["tin\nmới.txt", "bài #1.md", "giảm 50%.txt", "vì sao?.txt", "a#b.jsonl"]
+)
+def test_odd_file_names_are_read_with_stable_ids(tmp_path, name):
+    if name.endswith(".jsonl"):
+        write(tmp_path, name, jsonl(news("x")))
+        key = f"{name}#x"
+    else:
+        write(tmp_path, name, ARTICLE)
+        key = name
+    first, again = list(read_articles(tmp_path)), list(read_articles(tmp_path))
+    assert [(a.id, a.path, a.title, a.text) for a in first] == [(key, key, HEADLINE, BODY)]
+    assert first == again
+
+
+def test_file_name_that_is_not_utf8_is_skipped_and_shown_escaped(tmp_path):
+    write(tmp_path, "bai.txt", ARTICLE)
+    (tmp_path / os.fsdecode(b"hu\xe9.txt")).write_text(ARTICLE, encoding="utf-8")
+    assert list(read_articles(tmp_path))[1:] == [
+        Skipped("hu\\xe9.txt", "file name is not UTF-8 (rename the file)")
     ]
