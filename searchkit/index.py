@@ -27,6 +27,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import LockError
 from whoosh.writing import CLEAR, SegmentWriter
 
+from searchkit import freshness
 from searchkit import schema as f
 from searchkit.analysis import word_terms
 from searchkit.corpus import DEFAULT_MAX_BYTES, Article, Skipped, read_articles, read_file
@@ -104,9 +105,14 @@ def build(
     ``rebuild`` re-indexes everything (still in one atomic commit). Raises
     :class:`IndexBusyError` when another build holds the index.
     """
+    # The folder's state for the staleness check, taken before any article is read: a file
+    # changed during the build then still shows as changed.
+    folder = freshness.snapshot(seeds_dir)
     items = read_articles(seeds_dir, max_bytes=max_bytes)
     with _build_lock(Path(index_dir)) as lock_fd:
-        return _sync(items, Path(index_dir), rebuild, procs, progress, lock_fd, prune=True)
+        report = _sync(items, Path(index_dir), rebuild, procs, progress, lock_fd, prune=True)
+        freshness.save(seeds_dir, index_dir, folder)
+        return report
 
 
 def add_files(
@@ -130,12 +136,17 @@ def add_files(
     with _build_lock(index_dir) as lock_fd:
         copied = _copy_into(seeds_dir, [Path(p) for p in paths], max_bytes)
         if _state(index_dir) != "ready":
+            folder = freshness.snapshot(seeds_dir)
             items: Iterable[Article | Skipped] = read_articles(seeds_dir, max_bytes=max_bytes)
-            return _sync(items, index_dir, False, procs, progress, lock_fd, prune=True)
+            report = _sync(items, index_dir, False, procs, progress, lock_fd, prune=True)
+            freshness.save(seeds_dir, index_dir, folder)
+            return report
         items = (
             item for path in copied for item in read_file(path, seeds_dir, max_bytes=max_bytes)
         )
-        return _sync(items, index_dir, False, procs, progress, lock_fd, prune=False)
+        report = _sync(items, index_dir, False, procs, progress, lock_fd, prune=False)
+        freshness.update(seeds_dir, index_dir, copied)
+        return report
 
 
 # --- one build ----------------------------------------------------------------------------------
