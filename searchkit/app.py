@@ -12,12 +12,15 @@ import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, Response, jsonify, render_template, request
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.routing import PathConverter
 
 from searchkit.errors import QueryError, SearchkitError
+from searchkit.freshness import StaleCheck
 from searchkit.highlight import Snippet
 from searchkit.live import LiveIndex
 from searchkit.query import MAX_QUERY_CHARS, too_long
@@ -26,6 +29,8 @@ from searchkit.search import MAX_LIMIT, MAX_PAGE, Searcher, SearchResults
 PAGE_SIZE = 10
 DEFAULT_LIMIT = 10
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
+# The pages ask whether the index is older than the articles folder at most this often.
+STALE_CHECK_SECONDS = 5.0
 
 # Nothing on the page needs a script, a frame or another site; saying so turns an escaping slip
 # into a no-op.
@@ -39,41 +44,36 @@ _SECURITY_HEADERS = {
 }
 
 # The library speaks English (the CLI and the JSON API show its messages as they are); the page
-# speaks Vietnamese.
-_VIETNAMESE = [
-    (re.compile(r"the query is empty"), "Hãy nhập từ cần tìm."),
-    (
-        re.compile(r"the query is too long \((\d+) characters; at most (\d+)\)"),
-        "Truy vấn quá dài ({0} ký tự; tối đa {1} ký tự).",
+# speaks Vietnamese, looked up by the error's code and filled in with its details.
+_VIETNAMESE = {
+    "query_empty": "Hãy nhập từ cần tìm.",
+    "query_too_long": "Truy vấn quá dài ({length} ký tự; tối đa {limit} ký tự).",
+    "query_no_word": "Truy vấn không có từ nào để tìm: hãy gõ chữ hoặc số.",
+    "query_only_excludes": "Truy vấn chỉ loại trừ từ: hãy thêm một từ cần tìm.",
+    "query_too_many_words": "Truy vấn có quá nhiều từ (tối đa {limit} từ).",
+    "query_too_deep": "Truy vấn lồng quá nhiều lớp ngoặc (tối đa {limit} lớp).",
+    "query_too_costly": "Truy vấn cần quá nhiều công sức để tìm: hãy bớt từ hoặc bớt dấu *.",
+    "query_timeout": "Truy vấn chạy quá {seconds} giây nên đã dừng: hãy thử truy vấn cụ thể hơn.",
+    "page_range": "Số trang phải là một số nguyên từ 1 đến {limit}.",
+    "limit_range": "Số kết quả mỗi trang phải là một số nguyên từ 1 đến {limit}.",
+    # A missing, damaged or busy index is the operator's to fix; the library's message names
+    # server folders, so visitors get these instead and the log gets the details.
+    "index_missing": (
+        "Chỉ mục tìm kiếm chưa sẵn sàng: người quản trị cần chạy “searchkit index” trên máy chủ. Xin thử lại sau."
     ),
-    (
-        re.compile(r"the query has no word to search for"),
-        "Truy vấn không có từ nào để tìm: hãy gõ chữ hoặc số.",
+    "index_damaged": (
+        "Chỉ mục tìm kiếm bị hỏng: người quản trị cần chạy “searchkit index --rebuild” trên máy chủ. Xin thử lại sau."
     ),
-    (
-        re.compile(r"the query only excludes words; add a word to search for"),
-        "Truy vấn chỉ loại trừ từ: hãy thêm một từ cần tìm.",
-    ),
-    (
-        re.compile(r"the query has too many words \(at most (\d+)\)"),
-        "Truy vấn có quá nhiều từ (tối đa {0} từ).",
-    ),
-    (
-        re.compile(r"page must be between 1 and (\d+)"),
-        "Số trang phải là một số nguyên từ 1 đến {0}.",
-    ),
-    (
-        re.compile(r"limit must be between 1 and (\d+)"),
-        "Số kết quả mỗi trang phải là một số nguyên từ 1 đến {0}.",
-    ),
-]
+    "index_busy": "Chỉ mục tìm kiếm đang được cập nhật. Xin thử lại sau giây lát.",
+    "corpus": "Máy chủ không đọc được thư mục bài viết. Xin thử lại sau.",
+}
+# For a code the table does not know yet: a query the visitor can change, or a server-side problem.
+QUERY_ERROR_VI = "Không chạy được truy vấn này: hãy thử viết cách khác, ngắn gọn hơn."
+UNAVAILABLE_VI = _VIETNAMESE["index_missing"]
 
-# A missing or outdated index is the operator's to fix; its message names server folders, so
-# visitors get these instead and the log gets the details.
+# What the JSON API says when the index cannot answer (the library's message names server folders).
 UNAVAILABLE = "the index is not available: run 'searchkit index' on the server"
-UNAVAILABLE_VI = (
-    "Chỉ mục tìm kiếm chưa sẵn sàng: người quản trị cần chạy “searchkit index” trên máy chủ. Xin thử lại sau."
-)
+_UNAVAILABLE_API = {"index_damaged": "the index is damaged: run 'searchkit index --rebuild' on the server"}
 
 _HTTP_TITLES = {
     404: "Không tìm thấy trang này",
@@ -81,8 +81,34 @@ _HTTP_TITLES = {
 }
 
 
-def create_app(index_dir: Path | str = "index", seeds_dir: Path | str = "seeds") -> Flask:
-    """The search site over the index in ``index_dir``, built from ``seeds_dir``."""
+class ArticleIdConverter(PathConverter):
+    """An article id in a URL path: any characters a file name or a JSON Lines id may hold.
+
+    Werkzeug's ``path`` converter stops at a newline, so a file named ``new\nline.txt`` was
+    linked and then not found. Its ``/`` stay readable, unless the id has a ``.`` or ``..``
+    segment, which a browser would resolve away before asking: then they are sent as ``%2F``.
+    """
+
+    regex = "(?s:[^/].*?)"
+
+    def to_url(self, value: str) -> str:
+        url = super().to_url(value)
+        if any(part in (".", "..") for part in value.split("/")):
+            url = url.replace("/", "%2F")
+        return url
+
+
+def create_app(
+    index_dir: Path | str = "index",
+    seeds_dir: Path | str = "seeds",
+    *,
+    stale_check_seconds: float = STALE_CHECK_SECONDS,
+) -> Flask:
+    """The search site over the index in ``index_dir``, built from ``seeds_dir``.
+
+    The pages say when the index is older than ``seeds_dir``, asking at most every
+    ``stale_check_seconds``.
+    """
     web = resources.files("searchkit.web")
     app = Flask(
         __name__,
@@ -90,12 +116,17 @@ def create_app(index_dir: Path | str = "index", seeds_dir: Path | str = "seeds")
         static_folder=str(web / "static"),
     )
     app.config.update(INDEX_DIR=Path(index_dir), SEEDS_DIR=Path(seeds_dir))
+    # "/articles//x" would otherwise be redirected to an absolute address built from the
+    # request's Host header; an article id is matched whole instead (see ArticleIdConverter).
+    app.url_map.merge_slashes = False
+    app.url_map.converters["article_id"] = ArticleIdConverter
     # Same keys, order and characters as `searchkit query --json`.
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     live = LiveIndex(index_dir)
     app.extensions["searchkit"] = live
     searcher = live.searcher
+    is_stale = StaleCheck(seeds_dir, index_dir, every=stale_check_seconds)
 
     app.add_template_filter(marked)
     app.add_template_filter(paragraphs)
@@ -103,13 +134,15 @@ def create_app(index_dir: Path | str = "index", seeds_dir: Path | str = "seeds")
     app.add_template_filter(seconds)
 
     @app.context_processor
-    def limits() -> dict[str, Any]:
-        return {"max_query_chars": MAX_QUERY_CHARS}
+    def page_context() -> dict[str, Any]:
+        return {"max_query_chars": MAX_QUERY_CHARS, "stale": is_stale()}
 
     @app.after_request
     def security_headers(response: Response) -> Response:
         for name, value in _SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if response.location:
+            response.location = _same_site(response.location)
         return response
 
     @app.get("/")
@@ -126,7 +159,7 @@ def create_app(index_dir: Path | str = "index", seeds_dir: Path | str = "seeds")
             return render_template("search.html", query=shown, error=vietnamese(exc)), 400
         except SearchkitError as exc:
             _log_unavailable(app, exc)
-            return render_template("search.html", query=shown, error=UNAVAILABLE_VI), 503
+            return render_template("search.html", query=shown, error=vietnamese(exc)), 503
         return render_template(
             "search.html",
             query=shown,
@@ -135,7 +168,7 @@ def create_app(index_dir: Path | str = "index", seeds_dir: Path | str = "seeds")
             pages=page_numbers(results.page, min(results.pages, MAX_PAGE)),
         )
 
-    @app.get("/articles/<path:doc_id>")
+    @app.get("/articles/<article_id:doc_id>")
     def article(doc_id: str) -> tuple[str, int] | str:
         text = request.args.get("q", "")
         document = title = body = None
@@ -154,7 +187,7 @@ def create_app(index_dir: Path | str = "index", seeds_dir: Path | str = "seeds")
         except SearchkitError as exc:
             _log_unavailable(app, exc)
             title = "Chưa tìm kiếm được"
-            return render_template("error.html", title=title, message=UNAVAILABLE_VI), 503
+            return render_template("error.html", title=title, message=vietnamese(exc)), 503
         if document is None:
             return (
                 render_template(
@@ -183,17 +216,17 @@ def create_app(index_dir: Path | str = "index", seeds_dir: Path | str = "seeds")
             with searcher() as s:
                 results = _search(s, request.args.get("q", ""), page=page, limit=limit)
         except QueryError as exc:
-            return _json_error(str(exc), 400)
+            return _json_error(str(exc), exc.code, 400)
         except SearchkitError as exc:
             _log_unavailable(app, exc)
-            return _json_error(UNAVAILABLE, 503)
+            return _json_error(_UNAVAILABLE_API.get(exc.code, UNAVAILABLE), exc.code, 503)
         return jsonify(results.to_dict())
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response | tuple[str | Response, int]:
         code = exc.code or 500
         if request.path.startswith("/api/"):
-            return _json_error(exc.description or exc.name, code)
+            return _json_error(exc.description or exc.name, _http_code(exc), code)
         title = _HTTP_TITLES.get(code, "Đã có lỗi xảy ra")
         return render_template("error.html", title=title, message=None), code
 
@@ -201,7 +234,7 @@ def create_app(index_dir: Path | str = "index", seeds_dir: Path | str = "seeds")
     def server_error(exc: InternalServerError) -> Response | tuple[str | Response, int]:
         # Flask has logged the traceback already; the visitor gets an apology, never the traceback.
         if request.path.startswith("/api/"):
-            return _json_error("internal error", 500)
+            return _json_error("internal error", "internal_error", 500)
         message = "Máy chủ gặp sự cố khi trả lời yêu cầu này. Xin thử lại sau giây lát."
         return render_template("error.html", title="Đã có lỗi xảy ra", message=message), 500
 
@@ -257,12 +290,30 @@ def seconds(value: float) -> str:
 
 
 def vietnamese(exc: SearchkitError) -> str:
-    """The library's message for ``exc`` in Vietnamese (as it is, when no translation is known)."""
-    message = str(exc)
-    for pattern, translation in _VIETNAMESE:
-        if found := pattern.fullmatch(message):
-            return translation.format(*(number(int(g)) for g in found.groups()))
-    return message
+    """The page's message for ``exc``: its code's Vietnamese sentence with the details filled in.
+
+    A code the table does not know (or details it lacks) gives a general sentence, never the
+    library's English.
+    """
+    fallback = QUERY_ERROR_VI if isinstance(exc, QueryError) else UNAVAILABLE_VI
+    translation = _VIETNAMESE.get(exc.code)
+    if translation is None:
+        return fallback
+    details = {name: _detail(value) for name, value in exc.details.items()}
+    try:
+        return translation.format(**details)
+    except (KeyError, IndexError, ValueError):
+        return fallback
+
+
+def _detail(value: object) -> object:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return number(value)
+    if isinstance(value, float):
+        return f"{value:g}".replace(".", ",")
+    return value
 
 
 def page_numbers(current: int, last: int, around: int = 2) -> list[int | None]:
@@ -297,8 +348,24 @@ def _log_unavailable(app: Flask, exc: SearchkitError) -> None:
     app.logger.warning("search unavailable: %s", exc)
 
 
-def _json_error(message: str, status: int) -> tuple[Response, int]:
-    return jsonify({"error": message, "status": status}), status
+def _json_error(message: str, code: str, status: int) -> tuple[Response, int]:
+    return jsonify({"error": message, "code": code, "status": status}), status
+
+
+def _http_code(exc: HTTPException) -> str:
+    """``not_found`` for a 404, ``method_not_allowed`` for a 405: the API's code for HTTP errors."""
+    return re.sub(r"[^a-z]+", "_", exc.name.lower()).strip("_") or "http_error"
+
+
+def _same_site(location: str) -> str:
+    """``location`` without scheme and host: a redirect never sends a visitor to the host named
+    by the request's Host header, which anyone can set."""
+    parts = urlsplit(location)
+    path = parts.path
+    if path.startswith(("/", "\\")) or parts.netloc:
+        # Browsers read "//host/x" and "/\\host/x" as naming a host; one leading slash keeps a path.
+        path = "/" + path.lstrip("/\\")
+    return urlunsplit(("", "", path, parts.query, parts.fragment))
 
 
 def _is_web_address(url: str | None) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -12,7 +13,7 @@ from typing import TypeVar
 
 import click
 
-from searchkit import evaluation
+from searchkit import evaluation, freshness
 from searchkit import index as indexing
 from searchkit.analysis import fold
 from searchkit.corpus import DEFAULT_MAX_BYTES
@@ -21,6 +22,16 @@ from searchkit.highlight import Snippet
 from searchkit.search import MAX_LIMIT, Searcher
 
 T = TypeVar("T")
+
+# Characters an article, a file name or a JSON Lines id may hold that a terminal would act on
+# instead of showing: C0 and C1 controls (ESC starts a sequence that can retitle the window, clear
+# the screen or rewrite what is shown), DEL, line and paragraph separators, and the bidirectional
+# overrides and isolates that reorder a line as it is displayed.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Of those, the ones JSON leaves as they are (it escapes only U+0000 to U+001F).
+_UNPRINTABLE_IN_JSON = re.compile(r"[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_SPACES = re.compile(r"[\t\n\x0b\x0c\r]")
 
 QUERY_HELP = """Search the articles for TEXT and print the best matches, best first.
 
@@ -178,25 +189,25 @@ def query_command(text: str, seeds_dir: Path, index_dir: Path, as_json: bool, li
         ensure_index(seeds_dir, index_dir, quiet=as_json)
         with Searcher(index_dir) as searcher:
             results = searcher.search(text, limit=limit, page=page)
+        warn_if_stale(seeds_dir, index_dir)
     if as_json:
-        click.echo(json.dumps(results.to_dict(), ensure_ascii=False, indent=2))
+        click.echo(_json(results.to_dict()))
         return
+    color = _colour()
     if results.suggestion:
-        shown = results.suggestion
-        if sys.stdout.isatty():
-            shown = click.style(shown, bold=True)
-        click.echo(f"Có phải bạn muốn tìm: {shown}")
+        shown = _escaped_text(results.suggestion)
+        click.echo(f"Có phải bạn muốn tìm: {click.style(shown, bold=True) if color else shown}")
         click.echo()
     if not results.hits:
         if results.total:
             click.echo(f"No results on page {page} ({results.total} results in all).")
         else:
-            click.echo(f"No results for {text!r}.")
+            click.echo(f"No results for {_escaped(repr(text))}.")
         return
-    color = sys.stdout.isatty()
     for hit in results.hits:
-        click.echo(click.style(f"{hit.rank}. {hit.title}", bold=True) if color else f"{hit.rank}. {hit.title}")
-        click.echo(f"   {hit.path}  (score {hit.score:.2f})")
+        heading = f"{hit.rank}. {_escaped_text(hit.title)}"
+        click.echo(click.style(heading, bold=True) if color else heading)
+        click.echo(f"   {_escaped(hit.path)}  (score {hit.score:.2f})")
         click.echo(f"   {_terminal(hit.snippet, color)}")
         click.echo()
     first, last = results.hits[0].rank, results.hits[-1].rank
@@ -273,15 +284,15 @@ def eval_command(
         report = evaluation.evaluate(run, qrels, depth=MAX_LIMIT)
     if as_json:
         data = report.to_dict(per_query=per_query) | {"fold_queries": fold_queries, "failed": failed}
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        click.echo(_json(data))
         return
     for query_id, reason in failed.items():
-        click.echo(f"query {query_id} failed: {reason}", err=True)
+        click.echo(f"query {_escaped(query_id)} failed: {_escaped(reason)}", err=True)
     if per_query:
         click.echo(f"{'query':<28} {'first relevant':>14} {'RR@10':>7}")
         for row in report.per_query:
             first = row["first_relevant_rank"] or "-"
-            click.echo(f"{row['query_id']:<28} {first:>14} {row['mrr_at_10']:>7.3f}")
+            click.echo(f"{_escaped(row['query_id']):<28} {first:>14} {row['mrr_at_10']:>7.3f}")
         click.echo()
     typed = "without diacritics" if fold_queries else "as written"
     click.echo(f"{report.queries} judged queries, typed {typed}")
@@ -322,12 +333,13 @@ def serve_command(host: str, port: int, seeds_dir: Path, index_dir: Path) -> Non
 
     with _errors():
         ensure_index(seeds_dir, index_dir)
+        warn_if_stale(seeds_dir, index_dir)
         application = web.create_app(index_dir=index_dir, seeds_dir=seeds_dir)
         try:
             server = web.make_server(application, host=host, port=port)
         except OSError as exc:
             reason = exc.strerror or exc
-            raise click.ClickException(f"cannot listen on {host}:{port}: {reason}") from None
+            raise click.ClickException(_escaped(f"cannot listen on {host}:{port}: {reason}")) from None
     for url in web.server_urls(server):
         click.echo(f"Serving on {url}  (Ctrl+C to stop)")
     sys.stdout.flush()
@@ -345,12 +357,23 @@ def ensure_index(seeds_dir: Path, index_dir: Path, *, quiet: bool = False) -> No
     if indexing.exists(index_dir):
         return
     if not quiet:
-        click.echo(f"No index in {index_dir} yet: building it from {seeds_dir}.", err=True)
+        click.echo(_escaped(f"No index in {index_dir} yet: building it from {seeds_dir}."), err=True)
     report = _with_progress(
         lambda progress: indexing.build(seeds_dir, index_dir, progress=progress), quiet=quiet
     )
-    for skipped in report.skipped:
-        click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+    _print_skipped(report)
+
+
+def warn_if_stale(seeds_dir: Path, index_dir: Path) -> None:
+    """One line on stderr when an article file was added, changed or removed since the last build."""
+    if freshness.stale(seeds_dir, index_dir):
+        click.echo(
+            _escaped(
+                f"Note: articles in {seeds_dir} changed since the index was built; "
+                "run 'searchkit index' to bring it up to date."
+            ),
+            err=True,
+        )
 
 
 def _with_progress(
@@ -393,30 +416,73 @@ def _with_progress(
 
 def _print_report(report: indexing.BuildReport, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        click.echo(_json(report.to_dict()))
         return
-    for skipped in report.skipped:
-        click.echo(f"skipped {skipped.path}: {skipped.reason}", err=True)
+    _print_skipped(report)
     click.echo(report.summary())
+
+
+def _print_skipped(report: indexing.BuildReport) -> None:
+    for skipped in report.skipped:
+        click.echo(f"skipped {_escaped(skipped.path)}: {_escaped(skipped.reason)}", err=True)
+
+
+def _colour() -> bool:
+    """Whether to style the output: only for a terminal, never for a pipe or a file."""
+    return sys.stdout.isatty()
 
 
 def _terminal(snippet: Snippet | None, color: bool) -> str:
     if snippet is None:
         return ""
     if not color:
-        return snippet.text("**", "**")
-    return "".join(click.style(t, fg="yellow", bold=True) if m else t for t, m in snippet.fragments)
+        return _escaped_text(snippet.text("**", "**"))
+    return "".join(
+        click.style(_escaped_text(t), fg="yellow", bold=True) if m else _escaped_text(t) for t, m in snippet.fragments
+    )
+
+
+def _escaped(text: object) -> str:
+    """``text`` (a path, an id, a message naming one) safe to print in a terminal, on one line.
+
+    Every control character is written as an escape a reader can see and copy: a newline as
+    ``\\n``, ESC as ``\\x1b``, a right-to-left override as ``\\u202e``; nothing reaches the
+    terminal that it would act on.
+    """
+    return _UNPRINTABLE.sub(_escape, str(text))
+
+
+def _escaped_text(text: str) -> str:
+    """Article text (a title, a snippet) safe to print in a terminal: line breaks and tabs become
+    spaces, every other control character an escape, as in :func:`_escaped`."""
+    return _escaped(_SPACES.sub(" ", text))
+
+
+def _escape(found: re.Match[str]) -> str:
+    char = found.group()
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+
+def _json(data: object) -> str:
+    """``data`` as indented JSON whose every control character is escaped, so it is safe in a
+    terminal too; it parses to the same value."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    return _UNPRINTABLE_IN_JSON.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
 
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    """Turns the library's errors into one-line messages and exit codes: 2 for a bad query, 1 otherwise."""
+    """Turns the library's errors into one-line messages and exit codes: 2 for a bad query, 3 for an
+    index another build holds, 1 otherwise. Messages name paths, so they are escaped too."""
     try:
         yield
     except QueryError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise click.UsageError(_escaped(exc)) from None
     except IndexBusyError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(f"Error: {_escaped(exc)}", err=True)
         sys.exit(3)
     except SearchkitError as exc:
-        raise click.ClickException(str(exc)) from None
+        # IndexDamagedError included: its message says to rebuild, and the exit status is 1.
+        raise click.ClickException(_escaped(exc)) from None

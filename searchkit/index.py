@@ -24,7 +24,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
-from searchkit import generations
+from searchkit import freshness, generations
 from searchkit import schema as f
 from searchkit.analysis import word_terms
 from searchkit.corpus import DEFAULT_MAX_BYTES, Article, Skipped, read_articles, read_file
@@ -91,9 +91,14 @@ def build(
     ``rebuild`` re-indexes everything (still in one atomic commit). Raises
     :class:`IndexBusyError` when another build holds the index.
     """
+    # The folder's state for the staleness check, taken before any article is read: a file
+    # changed during the build then still shows as changed.
+    folder = freshness.snapshot(seeds_dir)
     items = read_articles(seeds_dir, max_bytes=max_bytes)
     with generations.build_lock(Path(index_dir)) as lock_fd:
-        return _sync(items, Path(index_dir), rebuild, procs, progress, lock_fd, prune=True)
+        report = _sync(items, Path(index_dir), rebuild, procs, progress, lock_fd, prune=True)
+        freshness.save(seeds_dir, index_dir, folder)
+        return report
 
 
 def add_files(
@@ -120,10 +125,15 @@ def add_files(
         created = _copy(targets)
         try:
             if generations.state(index_dir) != "ready":
+                folder = freshness.snapshot(seeds_dir)
                 items: Iterable[Article | Skipped] = read_articles(seeds_dir, max_bytes=max_bytes)
-                return _sync(items, index_dir, False, procs, progress, lock_fd, prune=True)
+                report = _sync(items, index_dir, False, procs, progress, lock_fd, prune=True)
+                freshness.save(seeds_dir, index_dir, folder)
+                return report
             items = (item for path in targets for item in read_file(path, seeds_dir, max_bytes=max_bytes))
-            return _sync(items, index_dir, False, procs, progress, lock_fd, prune=False)
+            report = _sync(items, index_dir, False, procs, progress, lock_fd, prune=False)
+            freshness.update(seeds_dir, index_dir, list(targets))
+            return report
         except BaseException:
             for path in created:
                 path.unlink(missing_ok=True)

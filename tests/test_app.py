@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import html
 import json
+import os
 import random
 import re
 import socket
 import threading
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urljoin
 
 import pytest
 import searchkit.web
 from click.testing import CliRunner
+from flask import redirect, url_for
+from markupsafe import escape
 
 from searchkit import app as web
 from searchkit.app import create_app, page_numbers
 from searchkit.cli import main
+from searchkit.errors import IndexBusyError, IndexDamagedError, QueryError, SearchkitError
 from searchkit.index import build
 from searchkit.search import MAX_LIMIT, MAX_PAGE, Searcher
 
@@ -275,39 +280,45 @@ def test_api_pages_through_the_hits(hostile_client):
 
 
 @pytest.mark.parametrize(
-    ("query_string", "message"),
+    ("query_string", "message", "code"),
     [
-        ("q=", "the query is empty"),
-        ("", "the query is empty"),
-        ("q=%20%20", "the query is empty"),
-        ("q=-foo", "only excludes"),
-        ("q=(((", "no word"),
-        ("q=" + "a" * 1001, "too long"),
-        ("q=neu&page=0", f"page must be between 1 and {MAX_PAGE}"),
-        ("q=neu&page=-1", "page must be"),
-        ("q=neu&page=abc", "page must be"),
-        ("q=neu&page=1.5", "page must be"),
-        ("q=neu&page=%EF%BC%91", "page must be"),  # a full-width "1"
-        ("q=neu&page=1_0", "page must be"),
-        ("q=neu&page=%202", "page must be"),
-        (f"q=neu&page={MAX_PAGE + 1}", "page must be"),
-        ("q=neu&page=99999999999999999999999", "page must be"),
-        ("q=neu&limit=0", f"limit must be between 1 and {MAX_LIMIT}"),
-        (f"q=neu&limit={MAX_LIMIT + 1}", "limit must be"),
-        ("q=neu&limit=ten", "limit must be"),
+        ("q=", "the query is empty", "query_empty"),
+        ("", "the query is empty", "query_empty"),
+        ("q=%20%20", "the query is empty", "query_empty"),
+        ("q=-foo", "only excludes", "query_only_excludes"),
+        ("q=(((", "no word", "query_no_word"),
+        ("q=" + "a" * 1001, "too long", "query_too_long"),
+        ("q=" + "+".join(["a"] * 70), "too many words", "query_too_many_words"),
+        ("q=neu&page=0", f"page must be between 1 and {MAX_PAGE}", "page_range"),
+        ("q=neu&page=-1", "page must be", "page_range"),
+        ("q=neu&page=abc", "page must be", "page_range"),
+        ("q=neu&page=1.5", "page must be", "page_range"),
+        ("q=neu&page=%EF%BC%91", "page must be", "page_range"),  # a full-width "1"
+        ("q=neu&page=1_0", "page must be", "page_range"),
+        ("q=neu&page=%202", "page must be", "page_range"),
+        (f"q=neu&page={MAX_PAGE + 1}", "page must be", "page_range"),
+        ("q=neu&page=99999999999999999999999", "page must be", "page_range"),
+        ("q=neu&limit=0", f"limit must be between 1 and {MAX_LIMIT}", "limit_range"),
+        (f"q=neu&limit={MAX_LIMIT + 1}", "limit must be", "limit_range"),
+        ("q=neu&limit=ten", "limit must be", "limit_range"),
     ],
 )
-def test_api_bad_parameters_are_a_400_json_error(client, query_string, message):
+def test_api_bad_parameters_are_a_400_json_error_with_a_code(client, query_string, message, code):
     response = client.get("/api/search?" + query_string)
     assert response.status_code == 400
     assert response.mimetype == "application/json"
-    assert message in response.get_json()["error"]
+    error = response.get_json()
+    assert message in error["error"]
+    assert error["code"] == code and error["status"] == 400
 
 
 def test_api_unknown_address_is_a_json_404(client):
     response = client.get("/api/khong-co")
     assert response.status_code == 404
     assert response.get_json()["status"] == 404
+    assert response.get_json()["code"] == "not_found"
+    wrong_method = client.post("/api/search?q=neu")
+    assert wrong_method.status_code == 405 and wrong_method.get_json()["code"] == "method_not_allowed"
 
 
 @pytest.mark.parametrize(
@@ -448,6 +459,8 @@ def test_a_missing_index_is_explained_without_naming_server_folders(tmp_path: Pa
     assert str(tmp_path) not in text_of(page)
     api = client.get("/api/search?q=neu")
     assert api.status_code == 503 and "searchkit index" in api.get_json()["error"]
+    assert api.get_json()["code"] == "index_missing"
+    assert str(tmp_path) not in api.get_json()["error"]
     assert client.get(f"/articles/{NEU_GUONG}").status_code == 503
 
 
@@ -550,3 +563,206 @@ def test_server_urls_bracket_ipv6_addresses():
         effective_listen = [("127.0.0.1", 8000), ("::1", 8000)]
 
     assert web.server_urls(Listening()) == ["http://127.0.0.1:8000/", "http://[::1]:8000/"]
+
+
+# --- errors by code -------------------------------------------------------------------------------
+
+
+def raising(monkeypatch, error: Exception) -> None:
+    """Makes every search and article lookup raise ``error``, as the library would."""
+
+    def fail(self, *args, **kwargs):
+        raise error
+
+    for name in ("search", "document", "highlighted"):
+        monkeypatch.setattr(Searcher, name, fail)
+
+
+@pytest.mark.parametrize(
+    ("error", "vietnamese"),
+    [
+        (QueryError("the query nests too deeply", code="query_too_deep", limit=32), "tối đa 32 lớp"),
+        (QueryError("too costly", code="query_too_costly", limit=5000), "quá nhiều công sức"),
+        (QueryError("ran too long", code="query_timeout", seconds=2.5), "quá 2,5 giây"),
+        (QueryError("huge", code="query_too_long", length=12345, limit=1000), "(12.345 ký tự; tối đa 1.000"),
+        # A code the page does not know yet, and a known one missing its details: a general sentence.
+        (QueryError("the query is odd", code="query_odd"), "Không chạy được truy vấn này"),
+        (QueryError("nests", code="query_too_deep"), "Không chạy được truy vấn này"),
+    ],
+)
+def test_query_errors_are_translated_by_code_and_the_api_keeps_the_english(client, monkeypatch, error, vietnamese):
+    raising(monkeypatch, error)
+    page = client.get("/?q=neu")
+    assert page.status_code == 400
+    assert vietnamese in text_of(page)
+    assert str(error) not in text_of(page)
+    api = client.get("/api/search?q=neu")
+    assert api.status_code == 400
+    assert api.get_json() == {"error": str(error), "code": error.code, "status": 400}
+
+
+def test_a_damaged_index_is_a_503_in_vietnamese_and_a_coded_api_error(client, monkeypatch, seeds_index):
+    raising(monkeypatch, IndexDamagedError(f"the index in {seeds_index} is damaged"))
+    for url in ("/?q=neu", f"/articles/{NEU_GUONG}", f"/articles/{NEU_GUONG}?q=neu"):
+        response = client.get(url)
+        assert response.status_code == 503, url
+        assert "Chỉ mục tìm kiếm bị hỏng" in text_of(response)
+        assert "searchkit index --rebuild" in text_of(response)
+        assert str(seeds_index) not in text_of(response)
+    api = client.get("/api/search?q=neu")
+    assert api.status_code == 503
+    assert api.get_json()["code"] == "index_damaged"
+    assert "--rebuild" in api.get_json()["error"] and str(seeds_index) not in api.get_json()["error"]
+
+
+@pytest.mark.parametrize(
+    ("error", "vietnamese", "code"),
+    [
+        (IndexBusyError("another build is updating /srv/ix"), "đang được cập nhật", "index_busy"),
+        (SearchkitError("/srv/x broke", code="disk_on_fire"), "Chỉ mục tìm kiếm chưa sẵn sàng", "disk_on_fire"),
+    ],
+)
+def test_other_index_errors_are_a_503_without_the_english(client, monkeypatch, error, vietnamese, code):
+    raising(monkeypatch, error)
+    page = client.get("/?q=neu")
+    assert page.status_code == 503 and vietnamese in text_of(page) and "/srv/" not in text_of(page)
+    api = client.get("/api/search?q=neu").get_json()
+    assert api["code"] == code and api["status"] == 503 and "/srv/" not in api["error"]
+
+
+# --- article ids as links -------------------------------------------------------------------------
+
+# File names (any character but "/" and NUL) and JSON Lines ids (anything at all) that must open.
+ODD_FILES = [
+    "new\nline.txt",
+    "tab\there.txt",
+    "100% đúng.txt",
+    "hỏi? #1 & a=b+c.txt",
+    "%0A literally.txt",
+    "dấu ; , ' \" ( ) @ ! $ *.md",
+]
+ODD_RECORD_IDS = ["a/../b", "./x", "x//y", "dòng\nmới", "?q=1#frag", "..", "%2F"]
+
+
+@pytest.fixture(scope="module")
+def odd_ids(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """An index of articles whose ids hold every awkward character; maps each id to its unique word."""
+    seeds = tmp_path_factory.mktemp("odd-seeds")
+    words: dict[str, str] = {}
+    for n, name in enumerate(ODD_FILES):
+        word = f"tuxa{n}"
+        (seeds / name).write_text(f"Bài số {n} tên lạ\n\nNội dung có từ {word} ở Đông Hà.\n", encoding="utf-8")
+        words[name] = word
+    records = []
+    for n, key in enumerate(ODD_RECORD_IDS):
+        word = f"kemo{n}"
+        records.append({"id": key, "title": f"Bản ghi số {n}", "text": f"Nội dung có từ {word}."})
+        words[f"corpus.jsonl#{key}"] = word
+    (seeds / "corpus.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
+    )
+    index_dir = tmp_path_factory.mktemp("odd-index")
+    report = build(seeds, index_dir, procs=1)
+    assert report.added == len(words) and not report.skipped
+    return index_dir, words
+
+
+def test_every_article_id_opens_from_the_link_on_the_results_page(odd_ids):
+    index_dir, words = odd_ids
+    client = create_app(index_dir=index_dir).test_client()
+    for doc_id, word in words.items():
+        results = f"http://localhost/?q={word}"
+        page = text_of(client.get(results))
+        hrefs = re.findall(r'<h2 class="hit-title"><a href="([^"]*)">', page)
+        assert len(hrefs) == 1, (doc_id, page)
+        # Resolved as a browser resolves it: entities decoded, "." and ".." segments removed.
+        link = urljoin(results, html.unescape(hrefs[0]))
+        assert link.startswith("http://localhost/articles/"), (doc_id, link)
+        response = client.get(link[len("http://localhost") :])
+        assert response.status_code == 200, (doc_id, link)
+        assert f"<mark>{word}</mark>" in text_of(response)
+        assert f'<span class="hit-path">{escape(doc_id)}</span>' in text_of(response)
+
+
+# --- redirects and the Host header ----------------------------------------------------------------
+
+
+def test_doubled_slashes_never_redirect_to_the_host_header(client):
+    for path in (f"/articles//{NEU_GUONG}", "/articles//x", "//articles/x", "/static//style.css", "/api//search"):
+        response = client.get(path, headers={"Host": "evil.example"})
+        assert not 300 <= response.status_code < 400, (path, response.status_code)
+        assert "evil.example" not in response.headers.get("Location", "")
+        assert "evil.example" not in text_of(response)
+
+
+def test_any_redirect_stays_on_the_site_whatever_the_host_header(seeds_index: Path):
+    app = create_app(index_dir=seeds_index)
+
+    @app.get("/old/<path:rest>")
+    def moved(rest: str):
+        # An absolute address, as url_for(_external=True) and Werkzeug's own redirects build them.
+        return redirect(url_for("search_page", q=rest, _external=True), 308)
+
+    client = app.test_client()
+    response = client.get("/old/neu", headers={"Host": "evil.example"})
+    assert response.status_code == 308
+    assert response.headers["Location"] == "/?q=neu"
+    response = client.get("/old/x", headers={"Host": "evil.example"})
+    assert response.headers["Location"] == "/?q=x"
+
+
+def test_a_redirect_path_never_starts_with_two_slashes(seeds_index: Path):
+    app = create_app(index_dir=seeds_index)
+
+    @app.get("/odd/<int:n>")
+    def odd(n: int):
+        return redirect(["http://localhost//evil.example/x", "/\\evil.example/x", "http://localhost"][n])
+
+    client = app.test_client()
+    assert client.get("/odd/0").headers["Location"] == "/evil.example/x"
+    assert client.get("/odd/1").headers["Location"] == "/evil.example/x"
+    assert client.get("/odd/2").headers["Location"] == "/"
+
+
+# --- the stale index notice -----------------------------------------------------------------------
+
+STALE = "Chỉ mục tìm kiếm cũ hơn thư mục bài viết"
+
+
+def test_the_page_says_when_the_articles_changed_since_the_build(tmp_path: Path):
+    seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
+    seeds.mkdir()
+    (seeds / "a.txt").write_text("Tin Đông Hà\n\nNội dung về Đông Hà.\n", encoding="utf-8")
+    build(seeds, index_dir, procs=1)
+    client = create_app(index_dir=index_dir, seeds_dir=seeds, stale_check_seconds=0).test_client()
+
+    def notice(url: str = "/?q=dong+ha") -> bool:
+        page = text_of(client.get(url))
+        return STALE in page and "<code>searchkit index</code>" in page
+
+    assert not notice() and not notice("/")
+    info = (seeds / "a.txt").stat()
+    os.utime(seeds / "a.txt", ns=(info.st_atime_ns, info.st_mtime_ns + 10**9))
+    assert notice() and notice("/") and notice("/articles/a.txt")
+    build(seeds, index_dir, procs=1)
+    assert not notice()
+    (seeds / "b.txt").write_text("Tin Huế\n\nNội dung về Huế.\n", encoding="utf-8")
+    assert notice()
+    build(seeds, index_dir, procs=1)
+    assert not notice()
+    (seeds / "b.txt").unlink()
+    assert notice()
+    assert client.get("/api/search?q=dong+ha").get_json()["total"] == 1  # the API answers as before
+    build(seeds, index_dir, procs=1)
+    assert not notice()
+
+
+def test_the_page_checks_the_folder_only_every_few_seconds(tmp_path: Path):
+    seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
+    seeds.mkdir()
+    (seeds / "a.txt").write_text("Tin Đông Hà\n\nNội dung về Đông Hà.\n", encoding="utf-8")
+    build(seeds, index_dir, procs=1)
+    client = create_app(index_dir=index_dir, seeds_dir=seeds, stale_check_seconds=3600).test_client()
+    assert STALE not in text_of(client.get("/"))
+    (seeds / "b.txt").write_text("Tin Huế\n\nNội dung về Huế.\n", encoding="utf-8")
+    assert STALE not in text_of(client.get("/"))  # the answer from a moment ago

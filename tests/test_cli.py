@@ -1,14 +1,20 @@
-"""The `searchkit query` command, through Click's test runner."""
+"""The `searchkit query` command (and what any command prints to a terminal), through Click's test runner."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from searchkit import cli
 from searchkit.cli import main
+from searchkit.errors import IndexDamagedError
+from searchkit.index import build
+from searchkit.search import Searcher
 
 NEU_GUONG = "004_a29b889078a98f24.txt"
 
@@ -89,3 +95,144 @@ def test_help_documents_the_query_syntax():
     assert code == 0
     for form in ("OR", "-word", '"nêu gương"~3', "title:", "học*"):
         assert form in out
+
+
+# --- what reaches the terminal --------------------------------------------------------------------
+
+HOSTILE_TITLE = "\x1b]0;PWNED\x07\x1b[2J Tin độc hại về Đông Hà"
+NEWLINE_NAME = "new\nline.txt"
+# A terminal acts on these instead of showing them: ESC, BEL, CSI (C1), DEL, a right-to-left override.
+ACTIVE = ("\x1b", "\x07", "\x9b", "\x7f", "\u202e")
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Articles whose title, text and file names carry terminal escapes, and their index."""
+    seeds = tmp_path_factory.mktemp("hostile-seeds")
+    (seeds / "escape.txt").write_text(
+        f"{HOSTILE_TITLE}\n\nCán bộ Đông Hà \x9b31m nêu gương\x7f \u202edấu ngược.\n"
+        # Enough plain text that the few controls do not make the file look binary.
+        "Thành uỷ Đông Hà tổ chức hội nghị học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh.\n",
+        encoding="utf-8",
+    )
+    (seeds / NEWLINE_NAME).write_text("Tin Phong Nha\n\nHang động Phong Nha.\n", encoding="utf-8")
+    (seeds / "bad\x1b[31m.bin").write_bytes(b"\x00\x01")
+    index_dir = tmp_path_factory.mktemp("hostile-index")
+    build(seeds, index_dir, procs=1)
+    return seeds, index_dir
+
+
+def assert_inert(text: str) -> None:
+    assert not any(char in text for char in ACTIVE), repr(text)
+
+
+def test_escapes_in_a_title_and_snippet_are_shown_not_sent(hostile: tuple[Path, Path]):
+    seeds, index_dir = hostile
+    code, out, err = query(index_dir, seeds, "dong ha")
+    assert code == 0, err
+    assert_inert(out)
+    assert "1. \\x1b]0;PWNED\\x07\\x1b[2J Tin độc hại về Đông Hà" in out
+    assert "**Đông Hà** \\x9b31m nêu gương\\x7f \\u202edấu ngược." in out
+
+
+def test_colours_are_the_only_escapes_on_a_terminal(hostile: tuple[Path, Path], monkeypatch):
+    seeds, index_dir = hostile
+    monkeypatch.setattr(cli, "_colour", lambda: True)
+    result = CliRunner().invoke(
+        main, ["query", "dong ha", "--index", str(index_dir), "--seeds", str(seeds)], color=True
+    )
+    assert result.exit_code == 0, result.stderr
+    styles = re.findall(r"\x1b\[[0-9;]*m", result.stdout)
+    assert styles  # the title is bold and the matches yellow
+    assert_inert(re.sub(r"\x1b\[[0-9;]*m", "", result.stdout))
+    assert "\\x1b]0;PWNED\\x07" in result.stdout
+
+
+def test_a_path_with_a_newline_is_printed_escaped_on_one_line(hostile: tuple[Path, Path]):
+    seeds, index_dir = hostile
+    code, out, _ = query(index_dir, seeds, "phong nha")
+    assert code == 0
+    assert "   new\\nline.txt  (score " in out.splitlines()[1]
+    assert_inert(out)
+
+
+def test_json_output_escapes_every_control_and_parses_to_the_stored_text(hostile: tuple[Path, Path]):
+    seeds, index_dir = hostile
+    code, out, _ = query(index_dir, seeds, "dong ha", "--json")
+    assert code == 0
+    assert_inert(out)
+    hit = json.loads(out)["results"][0]
+    assert hit["title"] == HOSTILE_TITLE
+    assert "\x9b31m" in hit["snippet"] and "\u202e" in hit["snippet"]
+    _, out, _ = query(index_dir, seeds, "phong nha", "--json")
+    assert json.loads(out)["results"][0]["path"] == NEWLINE_NAME
+
+
+def test_skipped_file_names_are_escaped_in_build_reports(hostile: tuple[Path, Path], tmp_path: Path):
+    seeds, _ = hostile
+    code, out, err = run("index", "--seeds", str(seeds), "--index", str(tmp_path / "ix"))
+    assert code == 0
+    assert err.splitlines()[-1] == "skipped bad\\x1b[31m.bin: unsupported file type .bin"
+    assert_inert(err + out)
+    code, out, _ = run("index", "--seeds", str(seeds), "--index", str(tmp_path / "ix"), "--json")
+    assert code == 0
+    assert_inert(out)
+    assert json.loads(out)["skipped"][0]["path"] == "bad\x1b[31m.bin"
+
+
+def test_error_messages_naming_a_hostile_path_are_escaped(tmp_path: Path):
+    missing = tmp_path / "gone\x1b]0;PWNED\x07"
+    code, out, err = run("index", "--seeds", str(missing), "--index", str(tmp_path / "ix"))
+    assert code == 1
+    assert err == f"Error: articles folder not found: {tmp_path}/gone\\x1b]0;PWNED\\x07\n"
+
+
+# --- exit statuses --------------------------------------------------------------------------------
+
+
+def test_a_damaged_index_is_one_line_and_exit_status_1(seeds_index: Path, seeds_dir: Path, monkeypatch):
+    message = f"the index in {seeds_index} is damaged: run 'searchkit index --rebuild'"
+
+    def damaged(self, text, **options):
+        raise IndexDamagedError(message)
+
+    monkeypatch.setattr(Searcher, "search", damaged)
+    for extra in ((), ("--json",)):
+        code, out, err = query(seeds_index, seeds_dir, "nêu gương", *extra)
+        assert (code, out, err) == (1, "", f"Error: {message}\n")
+
+
+# --- the stale index notice -----------------------------------------------------------------------
+
+
+def test_query_says_in_one_line_when_the_articles_changed_since_the_build(tmp_path: Path):
+    seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
+    seeds.mkdir()
+    (seeds / "dong-ha.txt").write_text("Tin Đông Hà\n\nThành uỷ Đông Hà họp.\n", encoding="utf-8")
+    code, out, err = run("index", "--seeds", str(seeds), "--index", str(index_dir))
+    assert code == 0, err
+    notice = (
+        f"Note: articles in {seeds} changed since the index was built; run 'searchkit index' to bring it up to date.\n"
+    )
+
+    def stderr_of_query() -> str:
+        code, out, err = query(index_dir, seeds, "đông hà", "--json")
+        assert code == 0
+        assert json.loads(out)["total"] >= 1  # stdout stays clean JSON
+        assert query(index_dir, seeds, "đông hà")[2] == err
+        return err
+
+    assert stderr_of_query() == ""
+    info = (seeds / "dong-ha.txt").stat()
+    os.utime(seeds / "dong-ha.txt", ns=(info.st_atime_ns, info.st_mtime_ns + 10**9))
+    assert stderr_of_query() == notice
+    assert run("index", "--seeds", str(seeds), "--index", str(index_dir))[0] == 0
+    assert stderr_of_query() == ""
+    (seeds / "hue.txt").write_text("Tin Huế\n\nMưa ở Huế.\n", encoding="utf-8")
+    assert stderr_of_query() == notice
+    assert run("index", "--seeds", str(seeds), "--index", str(index_dir))[0] == 0
+    assert stderr_of_query() == ""
+    (seeds / "hue.txt").unlink()
+    assert stderr_of_query() == notice
+    assert run("index", "--seeds", str(seeds), "--index", str(index_dir))[0] == 0
+    assert stderr_of_query() == ""

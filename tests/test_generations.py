@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from searchkit import generations, index
+from searchkit import freshness, generations, index
 from searchkit.cli import main
 from searchkit.errors import IndexDamagedError, IndexMissingError
 from searchkit.search import Searcher
@@ -103,11 +103,9 @@ def test_an_index_of_the_layout_before_generations_asks_for_a_rebuild(folders: t
     assert code == 1 and "--rebuild" in err
     code, out, err = run("index", "--rebuild", "--seeds", str(seeds), "--index", str(index_dir))
     assert code == 0, err
-    assert sorted(p.name for p in index_dir.iterdir() if not p.name.startswith(".")) == [
-        generations.POINTER,
-        generations.current(index_dir).name,
-        generations.LOCK,
-    ]
+    assert sorted(p.name for p in index_dir.iterdir() if not p.name.startswith(".")) == sorted(
+        [generations.POINTER, generations.current(index_dir).name, generations.LOCK, freshness.SNAPSHOT_FILE]
+    )
     assert NEU_GUONG in query(seeds, index_dir)[1]
 
 

@@ -4,10 +4,12 @@
     python3 tests/bench/bench.py [--docs N] [--out FILE.json] [--skip-searchkit]
 
 Relevance on XQuAD-vi (accented and unaccented questions), then build and query speed on the baomoi
-news corpus, searchkit's build scaling from one to two processes, and the cold start of a
-``searchkit query`` process. The data is read from ``../shared/data`` next to the project (or
-``--data``) and staged in a temporary folder; nothing is written inside the project but the JSON
-results (``bench-results.json`` in the current folder by default).
+news corpus with the resident memory that opening each index adds, searchkit's build scaling from
+one to two processes, the cold start of a ``searchkit query`` process (seeds and news index), and
+the resident memory of a ``searchkit serve`` process on the news index. The data is read from
+``../shared/data`` next to the project (or ``--data``) and staged in a temporary folder; nothing is
+written inside the project but the JSON results (``bench-results.json`` in the current folder by
+default).
 """
 
 from __future__ import annotations
@@ -23,12 +25,26 @@ from typing import Any
 
 import corpora
 import measure
+import memory
 from engines import ENGINES
 
 from searchkit.evaluation import EvalReport, load_qrels, load_queries
 
 SCALING_TARGET = 1.6
-ROW_FORMATS = {"score": "{:.3f}", "s": "{:.2f}", "ms": "{:.1f}", "mb": "{:.1f}", "rate": "{:,.0f}"}
+# Resident memory that opening searchkit's index may add, as a share of the index's size on disk.
+OPEN_TARGET_PCT = 10.0
+# A cold 'searchkit query' on the news index.
+COLD_TARGET_S = 0.6
+COLD_TARGET_MB = 150.0
+SERVE_REQUESTS = 50
+ROW_FORMATS = {
+    "score": "{:.3f}",
+    "s": "{:.2f}",
+    "ms": "{:.1f}",
+    "mb": "{:.1f}",
+    "pct": "{:.1f} %",
+    "rate": "{:,.0f}",
+}
 
 
 def _log(message: str) -> None:
@@ -164,7 +180,8 @@ def run_relevance(args: argparse.Namespace, names: list[str], work: Path, result
         }
 
 
-def run_speed(args: argparse.Namespace, names: list[str], work: Path, results: dict) -> None:
+def run_speed(args: argparse.Namespace, names: list[str], work: Path, results: dict) -> list[str]:
+    """Builds and queries each engine's index of the news articles; returns the timed queries."""
     articles = corpora.first(corpora.read_jsonl(args.data / corpora.BAOMOI), args.docs)
     staged = corpora.stage(articles, work / "seeds", "baomoi")
     queries = corpora.latency_queries(staged.titles, args.latency_queries)
@@ -193,6 +210,20 @@ def run_speed(args: argparse.Namespace, names: list[str], work: Path, results: d
         figures["articles_per_s"] = staged.articles / figures["build_s"]
         figures["syllables_per_s"] = staged.syllables / figures["build_s"]
         section["engines"][name] = figures
+        _log(f"speed: memory of {ENGINES[name].label} opening its index")
+        try:
+            opened = measure.in_child(
+                memory.opening, name, work / name, queries[0] if queries else measure.COLD_QUERY
+            )
+        except Exception as error:
+            results["errors"][f"opening/{name}"] = f"{type(error).__name__}: {error}"
+            _log(f"speed: opening {ENGINES[name].label}'s index failed: {error}")
+            continue
+        figures["opening"] = opened
+        for key in ("open", "first_query"):
+            figures[f"{key}_mb"] = opened[key]["rss_mb"]
+            figures[f"{key}_pct"] = 100 * opened[key]["rss_mb"] / figures["index_mb"]
+    return queries
 
 
 def run_scaling(args: argparse.Namespace, work: Path, results: dict) -> None:
@@ -226,6 +257,39 @@ def run_cold_start(work: Path, results: dict) -> None:
     except Exception as error:
         results["errors"]["cold_start"] = f"{type(error).__name__}: {error}"
         _log(f"cold start failed: {error}")
+
+
+def run_news_memory(work: Path, queries: list[str], results: dict) -> None:
+    """A cold ``searchkit query`` and a ``searchkit serve`` process on the news index of the speed section."""
+    seeds_dir, index_dir = work / "seeds", work / "searchkit"
+    built = results.get("speed", {}).get("engines", {}).get("searchkit")
+    if not built:
+        return
+    section: dict[str, Any] = {"articles": results["speed"]["articles"], "index_mb": built["index_mb"]}
+    results["news_memory"] = section
+    _log("news index: cold searchkit query")
+    try:
+        section["cold_query"] = measure.cold_query(seeds_dir, index_dir)
+    except Exception as error:
+        results["errors"]["cold_query/news"] = f"{type(error).__name__}: {error}"
+        _log(f"news index: cold query failed: {error}")
+    _log(f"news index: searchkit serve answering {SERVE_REQUESTS} queries")
+    try:
+        section["serve"] = memory.serving(
+            measure.searchkit_command(),
+            seeds_dir,
+            index_dir,
+            queries or [measure.COLD_QUERY],
+            requests=SERVE_REQUESTS,
+            log=work / "serve.log",
+        )
+    except Exception as error:
+        results["errors"]["serve/news"] = f"{type(error).__name__}: {error}"
+        _log(f"news index: searchkit serve failed: {error}")
+
+
+def _verdict(value: float, target: float, unit: str) -> str:
+    return f"{'meets' if value <= target else 'above'} the {target:g}{unit} target"
 
 
 def _cell(value: float | None, kind: str) -> str:
@@ -283,6 +347,10 @@ def table(results: dict, names: list[str]) -> str:
             ("articles_per_s", "articles/s", "rate"),
             ("syllables_per_s", "syllables/s", "rate"),
             ("index_mb", "index size (MB)", "mb"),
+            ("open_mb", "memory added by opening the index (MB)", "mb"),
+            ("open_pct", "  as a share of the index size", "pct"),
+            ("first_query_mb", "memory added by opening and one query (MB)", "mb"),
+            ("first_query_pct", "  as a share of the index size", "pct"),
             ("peak_rss_mb", "peak memory, main process (MB)", "mb"),
             ("peak_rss_worker_mb", "peak memory, largest worker (MB)", "mb"),
             ("first_p50_ms", "query p50, first run (ms)", "ms"),
@@ -317,11 +385,42 @@ def table(results: dict, names: list[str]) -> str:
             f"procs=2 {two:,.1f}/s, {scaling['speedup']:.2f}× "
             f"({verdict} the {scaling['target']}× target)"
         )
+    built = speed["engines"].get("searchkit", {}) if speed else {}
+    if "opening" in built:
+        opened, first = built["opening"]["open"], built["opening"]["first_query"]
+        lines.append(
+            f"searchkit opening the news index ({built['index_mb']:.1f} MB on disk): "
+            f"+{opened['rss_mb']:.1f} MB resident ({opened['anon_mb']:.1f} MB own, "
+            f"{opened['file_mb']:.1f} MB mapped files), {built['open_pct']:.1f} % "
+            f"({_verdict(built['open_pct'], OPEN_TARGET_PCT, ' %')}); after one query "
+            f"+{first['rss_mb']:.1f} MB, {built['first_query_pct']:.1f} % "
+            f"({_verdict(built['first_query_pct'], OPEN_TARGET_PCT, ' %')})"
+        )
     cold = results.get("cold_start")
     if cold:
         lines.append(
-            f'cold start (median of {cold["runs"]}): searchkit query "nêu gương" '
-            f"{cold['searchkit_query_s']:.2f} s, python -c pass {cold['python_pass_s']:.2f} s"
+            f'cold start (median of {cold["runs"]}): searchkit query "{measure.COLD_QUERY}" '
+            f"{cold['searchkit_query_s']:.2f} s, python -c pass {cold['python_pass_s']:.2f} s; "
+            f"peak memory {cold['searchkit_query_peak_mb']:.0f} MB and "
+            f"{cold['python_pass_peak_mb']:.0f} MB"
+        )
+    news = results.get("news_memory", {})
+    if "cold_query" in news:
+        query = news["cold_query"]
+        seconds, peak = query["searchkit_query_s"], query["searchkit_query_peak_mb"]
+        lines.append(
+            f"cold start on the news index ({news['articles']:,} articles, median of "
+            f'{query["runs"]}): searchkit query "{measure.COLD_QUERY}" {seconds:.2f} s '
+            f"({_verdict(seconds, COLD_TARGET_S, ' s')}), peak memory {peak:.0f} MB "
+            f"({_verdict(peak, COLD_TARGET_MB, ' MB')})"
+        )
+    if "serve" in news:
+        serve = news["serve"]
+        lines.append(
+            f"searchkit serve on the news index, one process: {serve['served']['rss_mb']:.0f} MB "
+            f"resident after {serve['requests']} queries from {serve['clients']} clients at once "
+            f"({serve['served']['anon_mb']:.0f} MB own), "
+            f"{serve['idle']['rss_mb']:.0f} MB before the first; peak {serve['served']['peak_mb']:.0f} MB"
         )
     for where, message in results["warnings"].items():
         lines.append(f"warning, {where}: {message}")
@@ -358,12 +457,12 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="searchkit-bench-") as tmp:
         work = Path(tmp)
         run_relevance(args, names, work / "relevance", results)
-        if args.docs != 0:
-            run_speed(args, names, work / "speed", results)
+        queries = run_speed(args, names, work / "speed", results) if args.docs != 0 else []
         if "searchkit" in names:
             if args.docs != 0 and args.scale_docs:
                 run_scaling(args, work / "scaling", results)
             run_cold_start(work / "cold", results)
+            run_news_memory(work / "speed", queries, results)
     results["wall_s"] = time.perf_counter() - started
 
     print(table(results, names))

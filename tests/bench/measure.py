@@ -1,4 +1,7 @@
-"""The measurements themselves: relevance, build and query speed, build scaling, cold start."""
+"""The measurements themselves: relevance, build and query speed, build scaling, cold start.
+
+What opening an index costs in memory is measured in ``memory``.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +12,8 @@ import platform
 import resource
 import shutil
 import sqlite3
+import stat
 import statistics
-import subprocess
 import sys
 import time
 import traceback
@@ -18,9 +21,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import memory
 from engines import ENGINES
 
 from searchkit.evaluation import Query, evaluate
+
+# What a cold ``searchkit query`` searches for, on the seeds and on the news index.
+COLD_QUERY = "nêu gương"
 
 
 def machine() -> dict[str, Any]:
@@ -82,7 +89,21 @@ def _cpu_s() -> float:
 
 
 def _size_mb(folder: Path) -> float:
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / (1024 * 1024)
+    """An index's size on disk; for searchkit, its current generation only.
+
+    A searchkit index folder also holds the generations before the current one for a while, sharing
+    its unchanged segment files through hard links: a file is counted once however many names it has.
+    """
+    from searchkit import generations
+
+    generation = generations.current(folder)
+    seen, total = set(), 0
+    for path in (generation.path if generation else folder).rglob("*"):
+        found = path.lstat()
+        if stat.S_ISREG(found.st_mode) and (found.st_dev, found.st_ino) not in seen:
+            seen.add((found.st_dev, found.st_ino))
+            total += found.st_size
+    return total / (1024 * 1024)
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -202,7 +223,7 @@ def build_and_query(
     return result
 
 
-def _searchkit_command() -> list[str]:
+def searchkit_command() -> list[str]:
     """The installed ``searchkit`` script of this interpreter, as a user would start it."""
     beside = Path(sys.executable).with_name("searchkit")
     found = str(beside) if beside.exists() else shutil.which("searchkit")
@@ -211,34 +232,28 @@ def _searchkit_command() -> list[str]:
     return [sys.executable, "-c", "import sys; from searchkit.cli import main; sys.exit(main())"]
 
 
-def _median_wall_s(command: list[str], runs: int, cwd: Path) -> tuple[float, list[float]]:
-    # One untimed run first, so every timed one finds the files in the page cache.
-    subprocess.run(command, cwd=cwd, capture_output=True, check=False)
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
-        times.append(time.perf_counter() - started)
-        if done.returncode != 0:
-            message = (done.stderr or done.stdout).strip().splitlines()
-            raise RuntimeError(f"{' '.join(command)} exited {done.returncode}: {message[-1:]}")
-    return statistics.median(times), times
-
-
 def cold_start(seeds_dir: Path, index_dir: Path, runs: int = 5) -> dict[str, Any]:
-    """Wall time of a fresh ``searchkit query`` over the seeds index, next to an empty Python."""
+    """Wall time and peak memory of a fresh ``searchkit query`` over the seeds index, next to an empty Python."""
     from searchkit.index import build
 
     build(seeds_dir, index_dir, rebuild=True)
-    query = [*_searchkit_command(), "query", "nêu gương", "--index", str(index_dir)]
-    query += ["--seeds", str(seeds_dir)]
-    searchkit_s, searchkit_runs = _median_wall_s(query, runs, seeds_dir.parent)
-    python_s, python_runs = _median_wall_s([sys.executable, "-c", "pass"], runs, seeds_dir.parent)
+    python = memory.runs([sys.executable, "-c", "pass"], seeds_dir.parent, runs)
+    return cold_query(seeds_dir, index_dir, runs) | {
+        "command": ["searchkit", "query", COLD_QUERY, "--index", "<index>", "--seeds", "seeds"],
+        "python_pass_s": python["median_s"],
+        "python_pass_peak_mb": python["peak_mb"],
+        "python_pass_runs_s": python["runs_s"],
+    }
+
+
+def cold_query(seeds_dir: Path, index_dir: Path, runs: int = 5) -> dict[str, Any]:
+    """Wall time (median) and peak memory (largest) of a fresh ``searchkit query`` over a built index."""
+    command = [*searchkit_command(), "query", COLD_QUERY, "--index", str(index_dir), "--seeds", str(seeds_dir)]
+    figures = memory.runs(command, seeds_dir.parent, runs)
     return {
-        "command": ["searchkit", "query", "nêu gương", "--index", "<index>", "--seeds", "seeds"],
         "runs": runs,
-        "searchkit_query_s": searchkit_s,
-        "python_pass_s": python_s,
-        "searchkit_query_runs_s": searchkit_runs,
-        "python_pass_runs_s": python_runs,
+        "searchkit_query_s": figures["median_s"],
+        "searchkit_query_peak_mb": figures["peak_mb"],
+        "searchkit_query_runs_s": figures["runs_s"],
+        "searchkit_query_peaks_mb": figures["peaks_mb"],
     }

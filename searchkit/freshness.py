@@ -1,0 +1,161 @@
+"""Whether the index is older than the articles folder, told from file names, sizes and times.
+
+After each build the index folder keeps a snapshot of the articles folder it was built from: every
+file's path relative to the folder with its size and modification time in nanoseconds, listed the
+way :func:`searchkit.corpus.read_articles` walks it (recursively, hidden entries and links to
+folders left out). A file added, changed or removed since then makes the index stale. Nothing is
+read or hashed, so the check costs one directory walk and is cheap enough to run for every query.
+
+The snapshot records which folder it describes: asked about another one (``searchkit query``
+with the default ``--seeds`` against an index built from elsewhere), :func:`stale` says ``False``
+rather than raise a false alarm.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+SNAPSHOT_FILE = "searchkit-seeds.json"
+_VERSION = 1
+
+Snapshot = dict[str, tuple[int, int]]
+"""Relative path ("/" separators) → (size in bytes, modification time in nanoseconds)."""
+
+
+def snapshot(seeds_dir: Path | str) -> Snapshot:
+    """The files of ``seeds_dir`` (or the one file it names) with their sizes and times.
+
+    Entries that cannot be listed or stat'ed are left out, as the build skips them too; a missing
+    folder gives an empty snapshot.
+    """
+    root = Path(seeds_dir)
+    files: Snapshot = {}
+    try:
+        is_file, is_dir = root.is_file(), root.is_dir()
+    except OSError:
+        return files
+    if is_file:
+        _add(files, root.name, root)
+    elif is_dir:
+        _walk(str(root), "", files)
+    return files
+
+
+def save(seeds_dir: Path | str, index_dir: Path | str, files: Snapshot) -> None:
+    """Records ``files`` (taken from ``seeds_dir``) as the state the index in ``index_dir`` reflects."""
+    data = {
+        "version": _VERSION,
+        "seeds": str(Path(seeds_dir).resolve()),
+        "files": {path: list(entry) for path, entry in sorted(files.items())},
+    }
+    target = Path(index_dir) / SNAPSHOT_FILE
+    temporary = target.with_name(f".{SNAPSHOT_FILE}.tmp")
+    try:
+        temporary.write_text(json.dumps(data, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(temporary, target)
+    except OSError:
+        # The build itself succeeded; an old snapshot left behind would keep a false notice up.
+        for path in (temporary, target):
+            try:
+                path.unlink()
+            except OSError:
+                pass
+
+
+def update(seeds_dir: Path | str, index_dir: Path | str, paths: Iterable[Path | str]) -> None:
+    """Refreshes the snapshot's entries of ``paths`` (files inside ``seeds_dir`` just indexed).
+
+    Without a snapshot of ``seeds_dir`` nothing is written: the rest of the folder's state is unknown.
+    """
+    recorded = load(seeds_dir, index_dir)
+    if recorded is None:
+        return
+    root = Path(seeds_dir)
+    for path in paths:
+        path = Path(path)
+        try:
+            rel = path.relative_to(root).as_posix()
+        except ValueError:
+            continue
+        recorded.pop(rel, None)
+        _add(recorded, rel, path)
+    save(seeds_dir, index_dir, recorded)
+
+
+def load(seeds_dir: Path | str, index_dir: Path | str) -> Snapshot | None:
+    """The snapshot the index in ``index_dir`` was built from, if it describes ``seeds_dir``."""
+    try:
+        data = json.loads((Path(index_dir) / SNAPSHOT_FILE).read_text(encoding="utf-8"))
+        if data["version"] != _VERSION or data["seeds"] != str(Path(seeds_dir).resolve()):
+            return None
+        return {path: (int(size), int(mtime)) for path, (size, mtime) in data["files"].items()}
+    except (OSError, RuntimeError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def stale(seeds_dir: Path | str, index_dir: Path | str) -> bool:
+    """Whether a file of ``seeds_dir`` was added, changed or removed since the index was built.
+
+    ``False`` when the index has no snapshot of that folder (built by an older version, or from
+    another folder): the check never cries wolf.
+    """
+    recorded = load(seeds_dir, index_dir)
+    return recorded is not None and recorded != snapshot(seeds_dir)
+
+
+class StaleCheck:
+    """:func:`stale`, asked again at most every ``every`` seconds, for a server answering many requests."""
+
+    def __init__(
+        self,
+        seeds_dir: Path | str,
+        index_dir: Path | str,
+        every: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.seeds_dir, self.index_dir = Path(seeds_dir), Path(index_dir)
+        self.every = every
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._checked: float | None = None
+        self._stale = False
+
+    def __call__(self) -> bool:
+        with self._lock:
+            now = self._clock()
+            if self._checked is None or now - self._checked >= self.every:
+                self._stale = stale(self.seeds_dir, self.index_dir)
+                self._checked = now
+            return self._stale
+
+
+def _walk(directory: str, prefix: str, files: Snapshot) -> None:
+    # Plain strings and DirEntry objects: building a Path per file would cost more than its stat.
+    try:
+        with os.scandir(directory) as listing:
+            entries = [entry for entry in listing if not entry.name.startswith(".")]
+    except OSError:
+        return
+    for entry in entries:
+        rel = prefix + entry.name
+        try:
+            if not entry.is_dir():
+                info = entry.stat()
+                files[rel] = (info.st_size, info.st_mtime_ns)
+            elif not entry.is_symlink():
+                _walk(entry.path, rel + "/", files)
+        except OSError:
+            continue
+
+
+def _add(files: Snapshot, rel: str, path: Path) -> None:
+    try:
+        info = path.stat()
+    except OSError:
+        return
+    files[rel] = (info.st_size, info.st_mtime_ns)
