@@ -241,7 +241,7 @@ def create_app(
     return app
 
 
-def make_server(app: Flask, host: str = "127.0.0.1", port: int = 8000, threads: int = 4) -> Any:
+def make_server(app: Flask, host: str = "127.0.0.1", port: int = 8000, threads: int = 8) -> Any:
     """A waitress server for ``app``, listening, serving once ``run()``; port 0 picks any."""
     from waitress import create_server
 
