@@ -320,7 +320,9 @@ def table(results: dict, names: list[str]) -> str:
         base = values.get("fts5")
         for name in others:
             value = values.get(name)
-            cells.append("—" if value is None or not base else _ratio(value / base))
+            # A share of each system's own index size: a ratio between two of them means little.
+            ratio = value is not None and base and kind != "pct"
+            cells.append(_ratio(value / base) if ratio else "—")
         rows.append([f"  {label}", *cells])
 
     relevance = results.get("relevance")

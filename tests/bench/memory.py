@@ -7,6 +7,7 @@ cache), and ``VmHWM``, the peak.
 
 from __future__ import annotations
 
+import inspect
 import json
 import select
 import statistics
@@ -111,14 +112,15 @@ def serving(
     queries: list[str],
     *,
     requests: int = 50,
-    clients: int = 4,
     log: Path,
 ) -> dict[str, Any]:
     """Resident memory of ``searchkit serve`` on 127.0.0.1, idle and after ``requests`` queries.
 
-    The queries go to ``/api/search`` (top 10 with snippets) from ``clients`` threads at once, as
-    many as the server's worker threads, so it opens as many searchers as it would under load.
+    The queries go to ``/api/search`` (top 10 with snippets) from as many client threads at once as
+    the server has request threads, each of which keeps a searcher of its own: the server ends up
+    as large as under a steady load.
     """
+    clients = server_threads()
     serve = [*command, "serve", "--host", "127.0.0.1", "--port", "0", "--seeds", str(seeds_dir)]
     with open(log, "w", encoding="utf-8") as errors:
         server = subprocess.Popen([*serve, "--index", str(index_dir)], stdout=subprocess.PIPE, stderr=errors, text=True)
@@ -152,6 +154,13 @@ def serving(
     if failures:
         raise RuntimeError(f"{len(failures)} of {requests} queries failed, first: {failures[0]}")
     return {"requests": requests, "clients": clients, "seconds": seconds, "idle": idle, "served": served}
+
+
+def server_threads() -> int:
+    """How many requests ``searchkit serve`` answers at once: its server's default thread count."""
+    from searchkit.app import make_server
+
+    return inspect.signature(make_server).parameters["threads"].default
 
 
 def _client(base: str, texts: list[str], failures: list[str]) -> None:
