@@ -14,10 +14,10 @@ matcher tree except for the coordination bonus, which is defined here (see :func
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from time import perf_counter
 
 import numpy as np
 from whoosh import query as wq
@@ -42,17 +42,17 @@ PHRASE_BATCH = 256
 
 @dataclass(frozen=True)
 class Deadline:
-    """When a query must be done by (a ``time.perf_counter()`` reading) and the budget it was given."""
+    """When a query must be done by (a ``perf_counter()`` reading) and the budget it was given."""
 
     at: float
     seconds: float
 
     @classmethod
     def after(cls, seconds: float) -> Deadline:
-        return cls(time.perf_counter() + seconds, seconds)
+        return cls(perf_counter() + seconds, seconds)
 
     def check(self) -> None:
-        if time.perf_counter() > self.at:
+        if perf_counter() > self.at:
             raise QueryError(
                 f"the query took too long (more than {self.seconds:g} s); make it narrower",
                 code="query_timeout",

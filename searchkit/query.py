@@ -175,7 +175,11 @@ def prefix_count(node: Node) -> int:
 
 
 def parse(text: str) -> Node:
-    """The query tree for ``text``; raises :class:`QueryError` when there is nothing to search for."""
+    """The query tree for ``text``.
+
+    Raises :class:`QueryError` when there is nothing to search for (no word, or only words to leave
+    out) or the clauses nest deeper than :data:`MAX_DEPTH`.
+    """
     text = nfc(text).strip()
     if not text:
         raise QueryError("the query is empty", code="query_empty")
