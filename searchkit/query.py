@@ -5,7 +5,7 @@ is a word, a ``"phrase"``, a ``(group)`` or a ``title:`` clause), ``"phrase"``, 
 (words within N positions), ``title:word``, ``title:"phrase"`` or ``title:(…)``, parentheses and a
 trailing ``*`` for a prefix. Bad syntax degrades instead of failing: an unbalanced quote runs to the
 end, a missing parenthesis is closed, a lone operator or an empty field is dropped. A query is
-refused only when it has no word at all, only excludes words, or nests deeper than
+refused only when it is too long, has no word at all, only excludes words, or nests deeper than
 :data:`MAX_DEPTH`.
 
 The tree's nodes say what they hold in the same terms (``children``, and ``words``/``prefix`` on
