@@ -38,20 +38,34 @@ QUERY_HELP = """Search the articles for TEXT and print the best matches, best fi
 \b
 Query syntax:
   nêu gương          all the words, with or without diacritics (short queries)
+  a AND b            both words, also in a question
   a OR b             either word
   -word, NOT word    leave out articles containing the word
+  -"an khê", -(a OR b), -title:x
+                     leave out articles with the phrase, with either word, with x in the title
+  title:-x           the same as -title:x: leave out articles with x in the title
   "học tập và làm theo"   the words next to each other, in this order
   "nêu gương"~3      the words within 3 positions of each other
-  title:"Chỉ thị"    words in the title
+  title:"Chỉ thị"    words in the title; also title:word, title:(a OR b)
   (a OR b) c         parentheses group clauses
   học*               words starting with "học"
 
+A query needs at least one word to look for: one that only leaves words out is refused.
+
 Typed with diacritics, articles with exactly those accents rank first; typed without, every accented form
-matches. Questions (more than four syllables, a final "?", or a question word such as "gì" or "nào")
-need not match every word: the articles matching most of it, best, rank first.
+matches. Each word counts on its own: in "nêu guong", "nêu" ranks its exact accents first and "guong"
+the accents restoration gives it. Questions (more than four syllables, a final "?", or a question word
+typed with its accents: "gì", "nào", "đâu", "mấy", "bao nhiêu", "bao giờ", "bao lâu", "tại sao",
+"vì sao", "làm sao", "ra sao") need not match every word: the articles matching most of it, best,
+rank first. Unaccented, "bao", "sao" and the rest are ordinary words ("bao ve" needs both words).
 
 Typed without diacritics (or with wrong ones), the accented query the articles make most likely is
 offered ("Có phải bạn muốn tìm: nêu gương"), and articles spelling it so rank first.
+
+\b
+Limits (a query beyond them is refused, exit status 2):
+  1000 characters, 64 words, 8 prefixes (each stands for its 64 most frequent words),
+  32 levels of nesting (each parenthesis, NOT/- and title: is one), 2 seconds of searching.
 """
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from time import perf_counter
 
 import numpy as np
 from whoosh import query as wq
@@ -24,6 +25,8 @@ from whoosh import scoring
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.searching import Searcher as WhooshSearcher
 from whoosh.util.numeric import byte_to_length
+
+from searchkit.errors import QueryError
 
 # Leaves cached per open index; enough for a few hundred distinct queries' terms.
 CACHE_ENTRIES = 4096
@@ -33,6 +36,28 @@ CACHE_ENTRIES = 4096
 RERANK_DEPTH = 200
 # A prefix such as "h*" is expanded to at most this many terms, the most frequent first.
 MAX_PREFIX_TERMS = 64
+# How many candidates a phrase is checked in between two looks at the clock.
+PHRASE_BATCH = 256
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When a query must be done by (a ``perf_counter()`` reading) and the budget it was given."""
+
+    at: float
+    seconds: float
+
+    @classmethod
+    def after(cls, seconds: float) -> Deadline:
+        return cls(perf_counter() + seconds, seconds)
+
+    def check(self) -> None:
+        if perf_counter() > self.at:
+            raise QueryError(
+                f"the query took too long (more than {self.seconds:g} s); make it narrower",
+                code="query_timeout",
+                limit=self.seconds,
+            )
 
 
 @dataclass(frozen=True)
@@ -62,10 +87,23 @@ class Executor:
         self.searcher = searcher
         self._cache: OrderedDict[tuple, Matches] = OrderedDict()
         self._lengths_cache: dict[tuple, np.ndarray] = {}
+        self._deadline: Deadline | None = None
 
-    def run(self, query: wq.Query) -> Matches:
-        """Every document ``query`` matches, with its score."""
-        return self._eval(query)
+    def run(self, query: wq.Query, *, deadline: Deadline | None = None) -> Matches:
+        """Every document ``query`` matches, with its score.
+
+        Past ``deadline`` the run stops with a :class:`QueryError` (``query_timeout``); it is checked
+        before each clause, each word a prefix stands for and each batch of phrase candidates.
+        """
+        self._deadline = deadline
+        try:
+            return self._eval(query)
+        finally:
+            self._deadline = None
+
+    def _check_time(self) -> None:
+        if self._deadline is not None:
+            self._deadline.check()
 
     def top(self, matches: Matches, count: int, first: Matches | None = None) -> list[tuple[int, float]]:
         """The ``count`` best (document, score) pairs, ties by document order.
@@ -83,6 +121,7 @@ class Executor:
     # --- operators ---------------------------------------------------------------------------
 
     def _eval(self, query: wq.Query) -> Matches:
+        self._check_time()
         if isinstance(query, wq.Term):
             return self._leaf(("term", query.fieldname, query.text), query).scaled(query.boost)
         if isinstance(query, wq.Phrase):
@@ -113,6 +152,7 @@ class Executor:
         Phrases are checked in those documents only, skipping through the postings, which costs a
         fraction of matching a phrase of common syllables over the whole index.
         """
+        self._check_time()
         if isinstance(query, wq.Or):
             return _union([self._within(q, candidates) for q in query.subqueries]).scaled(query.boost)
         if isinstance(query, wq.Phrase):
@@ -135,7 +175,9 @@ class Executor:
                 continue
             for ids, _values, _decode in postings:
                 local = np.intersect1d(local, ids, assume_unique=True)
-            for doc in local.tolist():
+            for n, doc in enumerate(local.tolist()):
+                if not n % PHRASE_BATCH:
+                    self._check_time()
                 lists = [decode(values[int(np.searchsorted(ids, doc))]) for ids, values, decode in postings]
                 if _in_order(lists, slop):
                     found.append(offset + doc)
@@ -178,6 +220,7 @@ class Executor:
             terms = sorted(terms, key=lambda t: -reader.doc_frequency(query.fieldname, t))[:MAX_PREFIX_TERMS]
         parts = []
         for term in terms:
+            self._check_time()
             text = term.decode("utf-8") if isinstance(term, bytes) else term
             parts.append(self._leaf(("term", query.fieldname, text), wq.Term(query.fieldname, text)))
         return _union(parts).scaled(query.boost)

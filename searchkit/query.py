@@ -1,104 +1,199 @@
 """Query syntax: parsing what a person types into a small tree, forgivingly.
 
-Supported: words (AND by default for short queries), ``OR``, ``AND``, ``NOT``/``-word``, ``"phrase"``,
-``"phrase"~N`` (words within N positions), ``title:word`` or ``title:"phrase"``, parentheses and a trailing ``*``
-for a prefix. Nothing here raises on bad syntax: an unbalanced quote runs to the end, a missing parenthesis is
-closed, a lone operator or an empty field is dropped. Only a query left with no word at all is an error.
+Supported: words (AND by default for short queries), ``OR``, ``AND``, ``NOT x``/``-x`` (where ``x``
+is a word, a ``"phrase"``, a ``(group)`` or a ``title:`` clause), ``"phrase"``, ``"phrase"~N``
+(words within N positions), ``title:word``, ``title:"phrase"`` or ``title:(…)``, parentheses and a
+trailing ``*`` for a prefix. Bad syntax degrades instead of failing: an unbalanced quote runs to the
+end, a missing parenthesis is closed, a lone operator or an empty field is dropped. A query is
+refused only when it is too long, has no word at all, only excludes words, or nests deeper than
+:data:`MAX_DEPTH`.
+
+The tree's nodes say what they hold in the same terms (``children``, and ``words``/``prefix`` on
+the leaves), so walks that treat every clause alike are written once (:func:`walk`,
+:func:`searched`); an operation whose meaning differs by clause dispatches on the node's class
+(as :mod:`searchkit.search` compiles the tree).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import ClassVar, NamedTuple
 
 from searchkit.analysis import Token, nfc, side_by_side, syllables
 from searchkit.errors import QueryError
 
 MAX_QUERY_CHARS = 1000
+# Parentheses, negations and fields nest at most this deep. No real query comes near it, and the
+# parser and every walk over the tree go one call deeper per level.
+MAX_DEPTH = 32
 FIELDS = ("title",)
 
 
+class Node:
+    """A clause of the query."""
+
+    # Whether the articles the clause matches are left out rather than looked for (NOT).
+    excludes: ClassVar[bool] = False
+
+    @property
+    def children(self) -> tuple[Node, ...]:
+        """The clauses directly inside this one."""
+        return ()
+
+    def negated(self) -> Node:
+        """The clause matching the articles this one does not."""
+        return Not(self)
+
+
+class Leaf(Node):
+    """A clause that looks for syllables: ``words`` (as typed), ``prefix`` when it ends in ``*``."""
+
+    words: tuple[str, ...]
+    prefix: bool
+
+
 @dataclass(frozen=True)
-class Term:
+class Term(Leaf):
     """One syllable as typed; ``prefix`` when it ended in ``*``."""
 
     text: str
     prefix: bool = False
 
+    @property
+    def words(self) -> tuple[str, ...]:
+        return (self.text,)
+
 
 @dataclass(frozen=True)
-class Phrase:
+class Phrase(Leaf):
     """Syllables that must appear in order, at most ``slop`` positions apart."""
 
     words: tuple[str, ...]
     slop: int = 0
+    prefix: ClassVar[bool] = False
 
 
 @dataclass(frozen=True)
-class Not:
+class Not(Node):
+    """Leaves out the articles ``node`` matches."""
+
     node: Node
+    excludes: ClassVar[bool] = True
+
+    @property
+    def children(self) -> tuple[Node, ...]:
+        return (self.node,)
+
+    def negated(self) -> Node:
+        return self.node
 
 
 @dataclass(frozen=True)
-class Field:
+class Field(Node):
     """A clause restricted to one field (``title:``)."""
 
     name: str
     node: Node
 
+    @property
+    def children(self) -> tuple[Node, ...]:
+        return (self.node,)
+
 
 @dataclass(frozen=True)
-class All:
+class Clauses(Node):
+    """Clauses side by side; the subclass says how they combine."""
+
+    nodes: tuple[Node, ...]
+
+    @property
+    def children(self) -> tuple[Node, ...]:
+        return self.nodes
+
+
+@dataclass(frozen=True)
+class All(Clauses):
     """Every clause must match (explicit ``AND``)."""
 
-    nodes: tuple[Node, ...]
-
 
 @dataclass(frozen=True)
-class Any:
+class Any(Clauses):
     """At least one clause must match (``OR``)."""
 
-    nodes: tuple[Node, ...]
-
 
 @dataclass(frozen=True)
-class Group:
-    """Clauses written side by side: the default operator decides (see :func:`default_is_and`)."""
-
-    nodes: tuple[Node, ...]
+class Group(Clauses):
+    """Clauses written side by side: keyword queries need them all, questions rank partial matches."""
 
 
-Node = Term | Phrase | Not | Field | All | Any | Group
+# --- walks that treat every clause alike --------------------------------------------------------------------------
 
-_TOKEN = re.compile(
-    r"""
-    (?P<phrase>"(?P<ptext>[^"]*)(?:"|$)(?:~(?P<slop>\d+))?)
-  | (?P<open>\()
-  | (?P<close>\))
-  | (?P<field>(?P<fname>[A-Za-z]+):)
-  | (?P<word>[^\s()"]+)
-    """,
-    re.VERBOSE,
-)
-_OPERATORS = ("AND", "OR", "NOT")
+
+def walk(node: Node, *, exclusions: bool = True) -> Iterator[Node]:
+    """``node`` and every clause inside it, depth first; without ``exclusions``, none inside a NOT."""
+    if node.excludes and not exclusions:
+        return
+    yield node
+    for child in node.children:
+        yield from walk(child, exclusions=exclusions)
+
+
+def leaves(node: Node, *, exclusions: bool = True) -> list[Leaf]:
+    """The words and phrases in ``node``, in the order written (see :func:`walk`)."""
+    return [n for n in walk(node, exclusions=exclusions) if isinstance(n, Leaf)]
+
+
+def searched(node: Node) -> list[Leaf]:
+    """The words and phrases the query looks for: every leaf outside a NOT."""
+    return leaves(node, exclusions=False)
+
+
+def positive_terms(node: Node) -> set[str]:
+    """The syllables (as typed) the query looks for, outside any ``NOT``: what snippets mark."""
+    return {word for leaf in searched(node) for word in leaf.words}
+
+
+def prefixes(node: Node) -> set[str]:
+    """The prefixes (``học*``) the query looks for outside any ``NOT``."""
+    return {leaf.words[0] for leaf in searched(node) if leaf.prefix}
+
+
+def term_count(node: Node) -> int:
+    """How many syllables the query searches for, counting repeats: short queries are keyword queries."""
+    return sum(len(leaf.words) for leaf in leaves(node))
+
+
+def prefix_count(node: Node) -> int:
+    """How many prefixes the query expands, excluded ones included: each costs a term lookup per word."""
+    return sum(leaf.prefix for leaf in leaves(node))
+
+
+# --- parsing ------------------------------------------------------------------------------------------------------
 
 
 def parse(text: str) -> Node:
-    """The query tree for ``text``; raises :class:`QueryError` when there is nothing to search for."""
+    """The query tree for ``text``.
+
+    Raises :class:`QueryError` when there is nothing to search for (no word, or only words to leave
+    out) or the clauses nest deeper than :data:`MAX_DEPTH`.
+    """
     text = nfc(text).strip()
     if not text:
         raise QueryError("the query is empty", code="query_empty")
     if len(text) > MAX_QUERY_CHARS:
         raise too_long(len(text))
     tree = _Parser(_lex(text)).parse()
-    if tree is None or not positive_terms(tree):
+    if tree is None:
         # Operators or punctuation only ("AND", "-", "title:"): search the words themselves if there are any.
         plain = tuple(Term(s.text) for s in syllables(text))
         if not plain:
             raise QueryError("the query has no word to search for", code="query_no_word")
-        if tree is not None and not positive_terms(Group(plain)) - _negated(tree):
-            raise QueryError("the query only excludes words; add a word to search for", code="query_only_excludes")
         tree = Group(plain) if len(plain) > 1 else plain[0]
+    if not searched(tree):
+        raise QueryError("the query only excludes words; add a word to search for", code="query_only_excludes")
     return tree
 
 
@@ -111,38 +206,82 @@ def too_long(length: int) -> QueryError:
     )
 
 
-def _lex(text: str) -> list[tuple[str, str | tuple]]:
-    tokens: list[tuple[str, str | tuple]] = []
+def too_deep() -> QueryError:
+    return QueryError(
+        f"the query nests too deeply (at most {MAX_DEPTH} levels of parentheses, NOT and title:)",
+        code="query_too_deep",
+        limit=MAX_DEPTH,
+    )
+
+
+class _Lexeme(NamedTuple):
+    """A piece of the query: ``kind`` is phrase, open, close, field, and, or, not or word."""
+
+    kind: str
+    text: str
+    # Where ``text`` starts in the query (a phrase's text starts after its quote).
+    start: int
+    slop: int = 0
+
+
+_TOKEN = re.compile(
+    r"""
+    (?P<phrase>"(?P<ptext>[^"]*)(?:"|$)(?:~(?P<slop>\d+))?)
+  | (?P<open>\()
+  | (?P<close>\))
+  | (?P<minus>-)(?=[^\s)])
+  | (?P<field>(?P<fname>[A-Za-z]+):)
+  | (?P<word>[^\s()"]+)
+    """,
+    re.VERBOSE,
+)
+_OPERATORS = {"AND": "and", "OR": "or", "NOT": "not"}
+
+
+def _lex(text: str) -> list[_Lexeme]:
+    lexemes: list[_Lexeme] = []
     for m in _TOKEN.finditer(text):
-        if m.group("phrase") is not None:
-            tokens.append(("phrase", (m.group("ptext"), int(m.group("slop") or 0))))
-        elif m.group("open"):
-            tokens.append(("open", "("))
-        elif m.group("close"):
-            tokens.append(("close", ")"))
-        elif m.group("field") and m.group("fname").lower() in FIELDS:
-            tokens.append(("field", m.group("fname").lower()))
+        kind = m.lastgroup
+        if kind == "phrase":
+            lexemes.append(_Lexeme("phrase", m.group("ptext"), m.start("ptext"), int(m.group("slop") or 0)))
+        elif kind == "minus":
+            lexemes.append(_Lexeme("not", "-", m.start()))
+        elif kind == "field" and m.group("fname").lower() in FIELDS:
+            lexemes.append(_Lexeme("field", m.group("fname").lower(), m.start()))
+        elif kind in ("open", "close"):
+            lexemes.append(_Lexeme(kind, m.group(), m.start()))
         else:
-            word = m.group(0)
-            if word in _OPERATORS:
-                tokens.append(("op", word))
-            elif word.startswith("-") and len(word) > 1:
-                tokens.append(("op", "NOT"))
-                tokens.append(("word", word[1:]))
-            else:
-                tokens.append(("word", word))
-    return tokens
+            # A word, or a name before ":" that is no field ("http:"), searched as a word.
+            lexemes.append(_Lexeme(_OPERATORS.get(m.group(), "word"), m.group(), m.start()))
+    return lexemes
 
 
 class _Parser:
-    """Recursive descent over the lexed tokens; every rule returns ``None`` rather than failing."""
+    """Recursive descent over the lexemes; every rule returns ``None`` rather than failing.
 
-    def __init__(self, tokens: list[tuple[str, str | tuple]]):
-        self.tokens = tokens
+    query   := or*                      (a stray ")" or operator is skipped)
+    or      := and ("OR" and)*
+    and     := ("AND" | unary)*         (up to ")" or "OR")
+    unary   := ("NOT" | "-")* primary
+    primary := "(" or ")"? | field unary | phrase | word
+    """
+
+    def __init__(self, lexemes: list[_Lexeme]):
+        self.lexemes = lexemes
         self.i = 0
+        self.depth = 0
 
-    def peek(self) -> tuple[str, str | tuple] | None:
-        return self.tokens[self.i] if self.i < len(self.tokens) else None
+    def peek(self) -> str | None:
+        """The kind of the next lexeme (``None`` at the end)."""
+        return self.lexemes[self.i].kind if self.i < len(self.lexemes) else None
+
+    @contextmanager
+    def nested(self) -> Iterator[None]:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise too_deep()
+        yield
+        self.depth -= 1
 
     def parse(self) -> Node | None:
         nodes = []
@@ -156,7 +295,7 @@ class _Parser:
 
     def parse_or(self) -> Node | None:
         nodes = [self.parse_and()]
-        while self.peek() == ("op", "OR"):
+        while self.peek() == "or":
             self.i += 1
             nodes.append(self.parse_and())
         return _group([n for n in nodes if n is not None], Any)
@@ -164,8 +303,8 @@ class _Parser:
     def parse_and(self) -> Node | None:
         nodes: list[Node] = []
         explicit = False
-        while (tok := self.peek()) is not None and tok[0] != "close" and tok != ("op", "OR"):
-            if tok == ("op", "AND"):
+        while (kind := self.peek()) not in (None, "close", "or"):
+            if kind == "and":
                 self.i += 1
                 explicit = True
                 continue
@@ -175,38 +314,43 @@ class _Parser:
         return _group(nodes, All if explicit else Group)
 
     def parse_unary(self) -> Node | None:
-        tok = self.peek()
-        if tok == ("op", "NOT"):
+        negations = 0
+        while self.peek() == "not":
             self.i += 1
-            node = self.parse_unary()
-            return Not(node) if node is not None else None
-        return self.parse_primary()
+            negations += 1
+        if not negations % 2:
+            return self.parse_primary()
+        with self.nested():
+            node = self.parse_primary()
+        return node.negated() if node is not None else None
 
     def parse_primary(self) -> Node | None:
-        tok = self.peek()
-        if tok is None:
+        if self.peek() is None:
             return None
-        kind, value = tok
+        lexeme = self.lexemes[self.i]
         self.i += 1
-        if kind == "open":
-            node = self.parse_or()
-            if self.peek() is not None and self.peek()[0] == "close":
+        if lexeme.kind == "open":
+            with self.nested():
+                node = self.parse_or()
+            if self.peek() == "close":
                 self.i += 1
             return node
-        if kind == "field":
-            following = self.peek()
-            if following is None or following[0] not in ("word", "phrase", "open"):
+        if lexeme.kind == "field":
+            if self.peek() not in ("word", "phrase", "open", "not"):
                 return None
-            node = self.parse_primary()
-            return Field(value, node) if node is not None else None
-        if kind == "phrase":
-            ptext, slop = value
-            words = tuple(s.text for s in syllables(ptext))
+            with self.nested():
+                node = self.parse_unary()
+            if node is None:
+                return None
+            # title:-x leaves out the articles with x in the title, as -title:x does.
+            return Not(Field(lexeme.text, node.negated())) if node.excludes else Field(lexeme.text, node)
+        if lexeme.kind == "phrase":
+            words = tuple(s.text for s in syllables(lexeme.text))
             if not words:
                 return None
-            return Phrase(words, slop) if len(words) > 1 else Term(words[0])
-        if kind == "word":
-            return _word(value)
+            return Phrase(words, lexeme.slop) if len(words) > 1 else Term(words[0])
+        if lexeme.kind == "word":
+            return _word(lexeme.text)
         return None  # a stray operator
 
 
@@ -221,57 +365,12 @@ def _word(raw: str) -> Node | None:
     return Phrase(parts)
 
 
-def _group(nodes: list[Node], kind: type) -> Node | None:
+def _group(nodes: list[Node], kind: type[Clauses]) -> Node | None:
     if not nodes:
         return None
     if len(nodes) == 1:
         return nodes[0]
     return kind(tuple(nodes))
-
-
-def positive_terms(node: Node) -> set[str]:
-    """The syllables (as typed) the query looks for, outside any ``NOT``: what snippets mark."""
-    if isinstance(node, Term):
-        return {node.text}
-    if isinstance(node, Phrase):
-        return set(node.words)
-    if isinstance(node, Not):
-        return set()
-    if isinstance(node, Field):
-        return positive_terms(node.node)
-    return set().union(*(positive_terms(n) for n in node.nodes))
-
-
-def prefixes(node: Node) -> set[str]:
-    """The prefixes (``học*``) the query looks for outside any ``NOT``."""
-    if isinstance(node, Term):
-        return {node.text} if node.prefix else set()
-    if isinstance(node, Field):
-        return prefixes(node.node)
-    if isinstance(node, (All, Any, Group)):
-        return set().union(*(prefixes(n) for n in node.nodes))
-    return set()
-
-
-def _negated(node: Node) -> set[str]:
-    if isinstance(node, Not):
-        return positive_terms(node.node)
-    if isinstance(node, Field):
-        return _negated(node.node)
-    if isinstance(node, (All, Any, Group)):
-        return set().union(*(_negated(n) for n in node.nodes))
-    return set()
-
-
-def term_count(node: Node) -> int:
-    """How many syllables the query searches for, counting repeats: short queries are keyword queries."""
-    if isinstance(node, Term):
-        return 1
-    if isinstance(node, Phrase):
-        return len(node.words)
-    if isinstance(node, (Not, Field)):
-        return term_count(node.node)
-    return sum(term_count(n) for n in node.nodes)
 
 
 def word_runs(text: str) -> list[list[Token]]:
@@ -283,16 +382,9 @@ def word_runs(text: str) -> list[list[Token]]:
     """
     text = nfc(text)
     found: list[Token] = []
-    for m in _TOKEN.finditer(text):
-        if m.group("phrase") is not None:
-            start, part = m.start("ptext"), m.group("ptext")
-        elif m.group("word") or (m.group("field") and m.group("fname").lower() not in FIELDS):
-            start, part = m.start(), m.group()
-            if part in _OPERATORS or part.endswith("*"):
-                continue
-        else:
-            continue
-        found += [Token(s.text, start + s.start, start + s.end) for s in syllables(part)]
+    for lexeme in _lex(text):
+        if lexeme.kind == "phrase" or (lexeme.kind == "word" and not lexeme.text.endswith("*")):
+            found += [Token(s.text, lexeme.start + s.start, lexeme.start + s.end) for s in syllables(lexeme.text)]
     runs: list[list[Token]] = []
     for token in found:
         if runs and side_by_side(text, runs[-1][-1], token):

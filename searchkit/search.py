@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial, singledispatch
 from pathlib import Path
 
 from whoosh import query as wq
@@ -22,7 +24,7 @@ from searchkit import query as q
 from searchkit import schema as f
 from searchkit.analysis import compound, fold_syllable, has_marks, normalize_syllable
 from searchkit.errors import QueryError
-from searchkit.execute import Executor
+from searchkit.execute import MAX_PREFIX_TERMS, Deadline, Executor
 from searchkit.highlight import Matcher, Snippet, highlight, snippet
 from searchkit.suggest import MIN_CONFIDENCE, Restoration, restore_query
 
@@ -32,6 +34,11 @@ MAX_PAGE = 1000
 # questions: the best partial matches rank first.
 KEYWORD_QUERY_MAX_TERMS = 4
 MAX_TERMS = 64
+# Each prefix (``học*``) stands for up to MAX_PREFIX_TERMS words in each field searched: a query
+# may hold this many.
+MAX_PREFIXES = 8
+# Seconds a query may take before it is stopped (``Searcher.search(..., budget=...)``).
+DEFAULT_BUDGET = 2.0
 # Below this many articles, how many hold a syllable says little about whether it is a common word.
 COMMON_MIN_ARTICLES = 100
 
@@ -175,30 +182,30 @@ class Searcher:
         page: int = 1,
         snippets: bool = True,
         suggest: bool = True,
+        budget: float | None = DEFAULT_BUDGET,
     ) -> SearchResults:
         """The ``page``-th page of ``limit`` hits for the query ``text``, best first.
 
         With ``suggest``, the query's accents are restored: the results carry the suggestion, and
-        a query typed without accents ranks first the articles that spell it as restored.
+        the words typed without accents rank first the articles that spell them as restored.
+        A query still running after ``budget`` seconds (``None``: no limit) is stopped with a
+        :class:`QueryError`.
         """
         if not 1 <= limit <= MAX_LIMIT:
             raise QueryError(f"limit must be between 1 and {MAX_LIMIT}", code="limit_range", limit=MAX_LIMIT)
         if not 1 <= page <= MAX_PAGE:
             raise QueryError(f"page must be between 1 and {MAX_PAGE}", code="page_range", limit=MAX_PAGE)
         started = time.perf_counter()
+        deadline = Deadline.after(budget) if budget is not None else None
         tree = q.parse(text)
-        if q.term_count(tree) > MAX_TERMS:
-            raise QueryError(
-                f"the query has too many words (at most {MAX_TERMS})", code="query_too_many_words", limit=MAX_TERMS
-            )
-        accents = has_marks(text)
+        check_cost(tree)
         reader = self._searcher.reader()
         restoration = restore_query(reader, text, self._spellings) if suggest else None
-        restored = restored_forms(restoration) if restoration and not accents else None
+        restored = restored_forms(restoration) if restoration else None
         question = is_question(text, tree)
-        matches = self._matches(tree, accents, restored, question)
+        matches = self._matches(tree, has_marks(text), restored, question, deadline)
         tier = restored_tier(tree, restored) if restored and not question else None
-        first_group = self._executor.run(tier) if tier is not None else None
+        first_group = self._executor.run(tier, deadline=deadline) if tier is not None else None
         first = (page - 1) * limit
         matcher = Matcher(q.positive_terms(tree), q.prefixes(tree))
         hits = []
@@ -225,12 +232,14 @@ class Searcher:
             suggestion=restoration.suggestion if restoration else None,
         )
 
-    def _matches(self, tree: q.Node, accents: bool, restored: Respellings | None, question: bool):
+    def _matches(
+        self, tree: q.Node, accents: bool, restored: Respellings | None, question: bool, deadline: Deadline | None
+    ):
         common = self._common(tree) if question else frozenset()
         whoosh_query = compile_query(
             tree, self.weights, accents=accents, restored=restored, common=common, question=question
         )
-        return self._executor.run(whoosh_query)
+        return self._executor.run(whoosh_query, deadline=deadline)
 
     def _common(self, tree: q.Node) -> frozenset[str]:
         """The question's folded syllables found in more than ``weights.common`` of the articles."""
@@ -265,6 +274,22 @@ class Searcher:
         return document, highlight(document.title, matcher), highlight(document.text, matcher)
 
 
+def check_cost(tree: q.Node) -> None:
+    """Refuses a query that would cost more than any search should: too many words or prefixes."""
+    if q.term_count(tree) > MAX_TERMS:
+        raise QueryError(
+            f"the query has too many words (at most {MAX_TERMS})", code="query_too_many_words", limit=MAX_TERMS
+        )
+    if (count := q.prefix_count(tree)) > MAX_PREFIXES:
+        raise QueryError(
+            f"the query has too many prefixes ({count} words ending in *; at most {MAX_PREFIXES})",
+            code="query_too_costly",
+            prefixes=count,
+            limit=MAX_PREFIXES,
+            terms_per_prefix=MAX_PREFIX_TERMS,
+        )
+
+
 def search(index_dir: Path | str, text: str, *, limit: int = 10, page: int = 1) -> SearchResults:
     """One query against the index in ``index_dir`` (opens and closes it; use :class:`Searcher` for many)."""
     with Searcher(index_dir) as searcher:
@@ -272,32 +297,63 @@ def search(index_dir: Path | str, text: str, *, limit: int = 10, page: int = 1) 
 
 
 # --- from the query tree to a Whoosh query ----------------------------------------------------------------------
+#
+# Each operation on the tree is one ``singledispatch`` function: a clause kind registers what it
+# means there, and clauses that behave alike share one registration (on ``q.Leaf``, ``q.Clauses``
+# or the base ``q.Node``).
 
 
 Respellings = dict[str, tuple[str, float]]
-"""Typed syllable -> (restored spelling, its probability), for the syllables restoration changes."""
+"""Typed syllable -> (restored spelling, its probability), for the syllables typed without accents
+that restoration changes."""
 
 
-# Typed with its accents, a syllable that makes a short query a question ("NASUWT là gì").
-QUESTION_WORDS = frozenset({"gì", "nào", "đâu", "mấy", "bao", "sao"})
+# Typed with their accents, the words and expressions that make a short query a question ("NASUWT
+# là gì", "dân số bao nhiêu"). "bao" and "sao" carry no mark themselves, so they count only in an
+# expression whose other word shows its accents: "bao ve" (bảo vệ) and "ngôi sao" are no questions.
+QUESTION_WORDS = frozenset(
+    {
+        ("gì",),
+        ("nào",),
+        ("đâu",),
+        ("mấy",),
+        ("bao", "nhiêu"),
+        ("bao", "giờ"),
+        ("bao", "lâu"),
+        ("tại", "sao"),
+        ("vì", "sao"),
+        ("làm", "sao"),
+        ("ra", "sao"),
+    }
+)
 
 
 def is_question(text: str, tree: q.Node) -> bool:
     """Whether a query ranks partial matches rather than needing every word.
 
     A question: more than a few words, a ``?`` at the end, or a question word typed with its
-    accents (``Tesla chết năm nào``). Unaccented, ``nao``/``sao`` are too often other words.
+    accents (``Tesla chết năm nào``, ``bao nhiêu``). Unaccented, ``nao``/``bao nhieu`` are too
+    often other words.
     """
     if q.term_count(tree) > KEYWORD_QUERY_MAX_TERMS or text.rstrip().endswith("?"):
         return True
-    return any(normalize_syllable(word) in QUESTION_WORDS for run in _runs(tree) for word in run)
+    longest = max(len(words) for words in QUESTION_WORDS)
+    for run in _runs(tree):
+        spelt = [normalize_syllable(word) for word in run]
+        for i in range(len(spelt)):
+            if any(tuple(spelt[i : i + size]) in QUESTION_WORDS for size in range(1, longest + 1)):
+                return True
+    return False
 
 
 def restored_forms(restoration: Restoration) -> Respellings:
-    """Each typed syllable that restoration respells, with its spelling and how sure it is."""
+    """Each syllable typed without accents that restoration respells, with its spelling and how sure it is.
+
+    A syllable typed with accents keeps them (see :func:`_spelling`), whatever restoration makes of it.
+    """
     forms: Respellings = {}
     for s in restoration.syllables:
-        if s.changed and s.confidence > forms.get(s.typed.text, ("", 0.0))[1]:
+        if s.changed and not has_marks(s.typed.text) and s.confidence > forms.get(s.typed.text, ("", 0.0))[1]:
             forms[s.typed.text] = (s.form, s.confidence)
     return forms
 
@@ -315,23 +371,34 @@ def restored_tier(tree: q.Node, restored: Respellings) -> wq.Query | None:
     return _tier(tree, sure, f.TEXT_FIELDS) if sure else None
 
 
+@singledispatch
 def _tier(node: q.Node, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Query | None:
-    if isinstance(node, (q.Term, q.Phrase)):
-        if isinstance(node, q.Term):
-            typed = () if node.prefix else (node.text,)
-        else:
-            typed = node.words
-        spelt = [[wq.Term(f.EXACT[name], sure[t]) for name in fields] for t in typed if t in sure]
-        return wq.And([wq.Or(terms) for terms in spelt]) if spelt else None
-    if isinstance(node, q.Field):
-        return _tier(node.node, sure, (node.name,))
-    if isinstance(node, q.Not):
-        return None
-    parts = [_tier(n, sure, fields) for n in node.nodes]
-    if isinstance(node, q.Any):
-        return None if None in parts else wq.Or(parts)
-    parts = [part for part in parts if part is not None]
+    """The tier of one clause; ``None`` when the clause does not narrow it (a clause it cannot spell)."""
+    return None
+
+
+@_tier.register(q.Leaf)
+def _tier_leaf(node: q.Leaf, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Query | None:
+    spelt = [[wq.Term(f.EXACT[name], sure[t]) for name in fields] for t in node.words if t in sure]
+    return wq.And([wq.Or(terms) for terms in spelt]) if spelt and not node.prefix else None
+
+
+@_tier.register(q.Field)
+def _tier_field(node: q.Field, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Query | None:
+    return _tier(node.node, sure, (node.name,))
+
+
+@_tier.register(q.Clauses)
+def _tier_clauses(node: q.Clauses, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Query | None:
+    parts = [part for part in (_tier(n, sure, fields) for n in node.nodes) if part is not None]
     return wq.And(parts) if parts else None
+
+
+@_tier.register(q.Any)
+def _tier_any(node: q.Any, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Query | None:
+    # One alternative without a restored spelling lets every article into the tier.
+    parts = [_tier(n, sure, fields) for n in node.nodes]
+    return None if None in parts else wq.Or(parts)
 
 
 def compile_query(
@@ -350,97 +417,143 @@ def compile_query(
     ``common`` syllables (see :attr:`Weights.common`) are left out of a question's terms, unless
     nothing would be left.
 
-    ``restored`` (see :func:`restored_forms`) gives an unaccented query the exact-accent clauses
-    it would have had if typed with accents. Each sits beside the folded term it respells, which
-    every document it matches also matches: they reorder the results, never filter them.
+    ``accents`` says whether the query carries any; each syllable's exact-accent clause is then
+    decided on its own (see :func:`_spelling`). ``restored`` (see :func:`restored_forms`) gives the
+    syllables typed without accents the exact-accent clauses they would have had if typed with
+    them. Each sits beside the folded term it respells, which every document it matches also
+    matches: they reorder the results, never filter them.
     """
     keyword = not (is_question("", tree) if question is None else question)
     if not keyword:
         weights = dataclasses.replace(weights, title=weights.question_title)
-    fields = f.TEXT_FIELDS
-    if not keyword and common:
-        pruned = _without(tree, common)
-        required = _compile(pruned or tree, weights, accents, keyword, fields, restored or {})
-    else:
-        required = _compile(tree, weights, accents, keyword, fields, restored or {})
+    compiling = _Compiling(weights, keyword, accents, restored or {})
+    pruned = _without(tree, common) if not keyword and common else None
+    required = _compile(pruned or tree, compiling)
     boosts = _boosts(tree, weights, question=not keyword)
     return wq.AndMaybe(required, wq.Or(boosts)) if boosts else required
 
 
-def _compile(
-    node: q.Node,
-    w: Weights,
-    accents: bool,
-    keyword: bool,
-    fields: tuple[str, ...],
-    restored: Respellings,
-) -> wq.Query:
-    if isinstance(node, q.Term):
-        return _term(node, w, accents, fields, restored)
-    if isinstance(node, q.Phrase):
-        folded = [fold_syllable(s) for s in node.words]
-        return wq.Or(
-            [wq.Phrase(name, folded, slop=max(1, node.slop + 1), boost=_field_boost(name, w)) for name in fields]
-        )
-    if isinstance(node, q.Field):
-        return _compile(node.node, w, accents, keyword, (node.name,), restored)
-    if isinstance(node, q.Not):
-        return wq.Not(_compile(node.node, w, accents, keyword, fields, restored))
-    children = [_compile(n, w, accents, keyword, fields, restored) for n in node.nodes]
-    positives = [c for c in children if not isinstance(c, wq.Not)]
-    negatives = [c.query for c in children if isinstance(c, wq.Not)]
-    if isinstance(node, q.Any):
-        combined: wq.Query = wq.Or(positives)
-    elif isinstance(node, q.All) or keyword:
-        combined = wq.And(positives)
-    else:
-        combined = wq.Or(positives, scale=w.coord)
-    if not positives:
-        return wq.Not(wq.Or(negatives))
-    if negatives:
-        combined = wq.AndNot(combined, wq.Or(negatives))
-    return combined
+@dataclass(frozen=True)
+class _Compiling:
+    """What compiling a clause depends on besides the clause itself."""
+
+    weights: Weights
+    keyword: bool
+    accents: bool
+    restored: Respellings
+    fields: tuple[str, ...] = f.TEXT_FIELDS
 
 
-def _term(
-    node: q.Term,
-    w: Weights,
-    accents: bool,
-    fields: tuple[str, ...],
-    restored: Respellings,
-) -> wq.Query:
+@singledispatch
+def _compile(node: q.Node, c: _Compiling) -> wq.Query:
+    raise TypeError(f"no Whoosh query for a {type(node).__name__} clause")
+
+
+@_compile.register(q.Term)
+def _compile_term(node: q.Term, c: _Compiling) -> wq.Query:
+    w = c.weights
     folded = fold_syllable(node.text)
     if node.prefix:
-        return wq.Or([wq.Prefix(name, folded, boost=_field_boost(name, w)) for name in fields])
-    clauses: list[wq.Query] = [wq.Term(name, folded, boost=_field_boost(name, w)) for name in fields]
-    if accents:
-        exact = normalize_syllable(node.text)
-        clauses += [wq.Term(f.EXACT[name], exact, boost=_field_boost(name, w) * w.exact) for name in fields]
-    elif node.text in restored:
-        form, confidence = restored[node.text]
-        clauses += [
-            wq.Term(f.EXACT[name], form, boost=_field_boost(name, w) * w.restored * confidence) for name in fields
-        ]
+        return wq.Or([wq.Prefix(name, folded, boost=_field_boost(name, w)) for name in c.fields])
+    clauses: list[wq.Query] = [wq.Term(name, folded, boost=_field_boost(name, w)) for name in c.fields]
+    spelling = _spelling(node.text, c)
+    if spelling is not None:
+        form, weight = spelling
+        clauses += [wq.Term(f.EXACT[name], form, boost=_field_boost(name, w) * weight) for name in c.fields]
     # A weight of 0 turns a signal off; its clauses would only cost time. The terms themselves
     # stay when nothing else is left (a question's title:word with the title weighing 0).
     weighed = [clause for clause in clauses if clause.boost > 0]
-    return wq.Or(weighed or clauses[: len(fields)])
+    return wq.Or(weighed or clauses[: len(c.fields)])
+
+
+@_compile.register(q.Phrase)
+def _compile_phrase(node: q.Phrase, c: _Compiling) -> wq.Query:
+    folded = [fold_syllable(s) for s in node.words]
+    return wq.Or(
+        [wq.Phrase(name, folded, slop=max(1, node.slop + 1), boost=_field_boost(name, c.weights)) for name in c.fields]
+    )
+
+
+@_compile.register(q.Field)
+def _compile_field(node: q.Field, c: _Compiling) -> wq.Query:
+    return _compile(node.node, dataclasses.replace(c, fields=(node.name,)))
+
+
+@_compile.register(q.Not)
+def _compile_not(node: q.Not, c: _Compiling) -> wq.Query:
+    return wq.Not(_compile(node.node, c))
+
+
+@_compile.register(q.All)
+def _compile_all(node: q.All, c: _Compiling) -> wq.Query:
+    return _combined(node, c, wq.And)
+
+
+@_compile.register(q.Any)
+def _compile_any(node: q.Any, c: _Compiling) -> wq.Query:
+    return _combined(node, c, wq.Or)
+
+
+@_compile.register(q.Group)
+def _compile_group(node: q.Group, c: _Compiling) -> wq.Query:
+    return _combined(node, c, wq.And if c.keyword else partial(wq.Or, scale=c.weights.coord))
+
+
+def _combined(node: q.Clauses, c: _Compiling, combine: Callable[[list[wq.Query]], wq.Query]) -> wq.Query:
+    """The clauses of ``node`` joined by ``combine``, less the articles its exclusions match."""
+    children = [_compile(n, c) for n in node.nodes]
+    positives = [child for child in children if not isinstance(child, wq.Not)]
+    negatives = [child.query for child in children if isinstance(child, wq.Not)]
+    if not positives:
+        return wq.Not(wq.Or(negatives))
+    combined = combine(positives)
+    return wq.AndNot(combined, wq.Or(negatives)) if negatives else combined
+
+
+def _spelling(typed: str, c: _Compiling) -> tuple[str, float] | None:
+    """The accented spelling a typed syllable ranks first, and its weight; ``None`` for none.
+
+    Decided syllable by syllable: typed with accents, its own spelling. Typed without, the
+    spelling restoration gives it (weighed by how sure it is), as in a query typed without
+    accents, so ``nêu guong`` ranks ``gương`` first, not the bare ``guong``; in a query with
+    accents elsewhere, a syllable restoration leaves alone keeps its bare spelling (``Chi bộ``:
+    the writer chose ``chi``).
+    """
+    w = c.weights
+    if has_marks(typed):
+        return normalize_syllable(typed), w.exact
+    if typed in c.restored:
+        form, confidence = c.restored[typed]
+        return form, w.restored * confidence
+    if c.accents:
+        return normalize_syllable(typed), w.exact
+    return None
 
 
 def _field_boost(field_name: str, w: Weights) -> float:
     return w.title if field_name == f.TITLE else 1.0
 
 
+@singledispatch
 def _without(node: q.Node, common: frozenset[str]) -> q.Node | None:
-    """``node`` without its plain terms in ``common``; ``None`` when nothing is left."""
-    if isinstance(node, q.Term):
-        return None if not node.prefix and fold_syllable(node.text) in common else node
-    if isinstance(node, q.Group):
-        kept = [k for k in (_without(n, common) for n in node.nodes) if k is not None]
-        if not any(not isinstance(k, q.Not) for k in kept):
-            return None
-        return q.Group(tuple(kept)) if len(kept) != len(node.nodes) else node
+    """``node`` without its plain terms in ``common``; ``None`` when nothing is left.
+
+    Only the words written side by side are pruned; any other clause stays whole.
+    """
     return node
+
+
+@_without.register(q.Term)
+def _without_term(node: q.Term, common: frozenset[str]) -> q.Node | None:
+    return None if not node.prefix and fold_syllable(node.text) in common else node
+
+
+@_without.register(q.Group)
+def _without_group(node: q.Group, common: frozenset[str]) -> q.Node | None:
+    kept = [k for k in (_without(n, common) for n in node.nodes) if k is not None]
+    if not any(q.searched(k) for k in kept):
+        return None
+    return q.Group(tuple(kept)) if len(kept) != len(node.nodes) else node
 
 
 def _boosts(tree: q.Node, w: Weights, *, question: bool = False) -> list[wq.Query]:
@@ -467,19 +580,33 @@ def _boosts(tree: q.Node, w: Weights, *, question: bool = False) -> list[wq.Quer
     return clauses
 
 
+@singledispatch
 def _runs(node: q.Node) -> list[list[str]]:
-    """Maximal sequences of plain terms (and phrases) written next to each other, outside NOT."""
-    if isinstance(node, q.Term):
-        return [[node.text]] if not node.prefix else []
-    if isinstance(node, q.Phrase):
-        return [list(node.words)]
-    if isinstance(node, (q.Not, q.Field)):
-        return []
+    """Maximal sequences of plain terms (and phrases) written next to each other, outside NOT and fields.
+
+    A clause's runs are those of the clauses inside it, each apart; only words side by side join.
+    """
+    return [run for child in node.children for run in _runs(child)]
+
+
+@_runs.register(q.Leaf)
+def _runs_leaf(node: q.Leaf) -> list[list[str]]:
+    return [] if node.prefix else [list(node.words)]
+
+
+@_runs.register(q.Not)
+@_runs.register(q.Field)
+def _no_runs(node: q.Node) -> list[list[str]]:
+    return []
+
+
+@_runs.register(q.Group)
+def _runs_group(node: q.Group) -> list[list[str]]:
     runs: list[list[str]] = []
     current: list[str] = []
     for child in node.nodes:
-        if isinstance(node, q.Group) and isinstance(child, (q.Term, q.Phrase)) and not getattr(child, "prefix", 0):
-            current += [child.text] if isinstance(child, q.Term) else list(child.words)
+        if isinstance(child, q.Leaf) and not child.prefix:
+            current += child.words
             continue
         if current:
             runs.append(current)

@@ -1,7 +1,8 @@
-"""The array executor gives Whoosh's own matches and BM25F scores, on one segment and on several."""
+"""The array executor: Whoosh's own matches and BM25F scores, on one segment and on several, within a deadline."""
 
 from __future__ import annotations
 
+import itertools
 import shutil
 from pathlib import Path
 
@@ -9,7 +10,9 @@ import numpy as np
 import pytest
 from whoosh import query as wq
 
-from searchkit.execute import Executor, _drain
+from searchkit import execute
+from searchkit.errors import QueryError
+from searchkit.execute import Deadline, Executor, _drain
 from searchkit.index import build
 from searchkit.search import Searcher
 
@@ -97,3 +100,33 @@ def test_operators_match_the_same_articles(seeds_index: Path):
             theirs = {hit.docnum for hit in searcher._searcher.search(query, limit=None)}
             assert set(ours.ids.tolist()) == theirs, query
             assert len(ours) > 0, query
+
+
+def test_a_run_past_its_deadline_stops_between_leaves(seeds_index: Path, monkeypatch: pytest.MonkeyPatch):
+    # A clock that moves one second each time it is read: the run may look at it three times.
+    clock = itertools.count()
+    monkeypatch.setattr(execute, "perf_counter", lambda: next(clock))
+    words = ["chi", "thi", "neu", "guong", "dong"]
+    query = wq.Or([wq.Term("body", word) for word in words])
+    with Searcher(seeds_index) as searcher:
+        executor = Executor(searcher._searcher)
+        with pytest.raises(QueryError) as caught:
+            executor.run(query, deadline=Deadline.after(3))
+        assert caught.value.code == "query_timeout"
+        assert caught.value.details == {"limit": 3}
+        # The union and two of its terms were read; the third was not started.
+        assert sorted(key[2] for key in executor._cache) == ["chi", "thi"]
+        # Without a deadline the same query runs to the end.
+        assert len(executor.run(query)) > 0
+
+
+def test_each_word_of_a_prefix_is_a_step_of_the_run(seeds_index: Path, monkeypatch: pytest.MonkeyPatch):
+    clock = itertools.count()
+    monkeypatch.setattr(execute, "perf_counter", lambda: next(clock))
+    with Searcher(seeds_index) as searcher:
+        executor = Executor(searcher._searcher)
+        expanded = list(searcher._searcher.reader().expand_prefix("body", "c"))
+        assert len(expanded) > 5
+        with pytest.raises(QueryError):
+            executor.run(wq.Prefix("body", "c"), deadline=Deadline.after(4))
+        assert len(executor._cache) == 3

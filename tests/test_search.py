@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+import gzip
+import itertools
+import json
+import string
+import time
 import unicodedata
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from searchkit import schema as f
+from searchkit.cli import QUERY_HELP, main
 from searchkit.errors import QueryError
+from searchkit.execute import MAX_PREFIX_TERMS
 from searchkit.index import build
-from searchkit.search import Searcher, search
+from searchkit.query import MAX_DEPTH, MAX_QUERY_CHARS, parse
+from searchkit.search import (
+    DEFAULT_BUDGET,
+    MAX_PREFIXES,
+    MAX_TERMS,
+    Searcher,
+    Weights,
+    compile_query,
+    is_question,
+    search,
+)
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 NEU_GUONG = "004_a29b889078a98f24.txt"
 DONG_HA = "003_b3e0a07a9f4fc9ac.txt"
@@ -45,9 +66,11 @@ def test_snippet_marks_exactly_the_original_words(seeds_index: Path):
     html = hit.snippet.html()
     assert "<mark>nêu gương</mark>" in html
     for marked in hit.snippet.marked:
-        assert unicodedata.normalize("NFC", marked).lower().replace("ê", "e").replace("ư", "u").replace(
-            "ơ", "o"
-        ) in ("neu", "guong", "neu guong")
+        assert unicodedata.normalize("NFC", marked).lower().replace("ê", "e").replace("ư", "u").replace("ơ", "o") in (
+            "neu",
+            "guong",
+            "neu guong",
+        )
 
 
 def test_old_and_new_tone_placement_find_the_same_articles(seeds_index: Path):
@@ -194,3 +217,199 @@ def test_short_question_ranks_partial_matches(seeds_index: Path):
     # Unaccented, "gi" may be another word: the query still needs every word.
     assert search(seeds_index, "Dong Ha Phuoc gi").total == 0
 
+
+# --- exclusions: every form leaves out what it names --------------------------------------------------------------
+
+AN_KHE = "000_f290433a7163aea1.txt"
+CHI_THI_ARTICLES = {AN_KHE, "001_4485d4bbea077518.txt", "002_9dfebe253e7ee071.txt", DONG_HA, NEU_GUONG}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'chi thi -"an khe"',
+        'chi thi NOT "an khe"',
+        'chi thi AND -"an khe"',
+        "chi thi -title:khe",
+        'chi thi -title:"an khe"',
+        "title:-khe chi thi",
+        'chi thi -(khe OR "an khe")',
+        "chi thi -title:khê*",
+    ],
+)
+def test_each_exclusion_form_leaves_out_the_an_khe_article(seeds_index: Path, text: str):
+    assert set(ids(search(seeds_index, "chi thi"))) == CHI_THI_ARTICLES
+    assert set(ids(search(seeds_index, text))) == CHI_THI_ARTICLES - {AN_KHE}
+
+
+def test_excluded_group_leaves_out_every_article_matching_it(seeds_index: Path):
+    with Searcher(seeds_index) as searcher:
+        either = set(ids(searcher.search("chi thi (khe OR luc)")))
+        assert either and either < CHI_THI_ARTICLES
+        assert set(ids(searcher.search("chi thi -(khe OR luc)"))) == CHI_THI_ARTICLES - either
+
+
+@pytest.mark.parametrize("text", ['-"an khe"', "-(khe OR luc)", "-title:khe", "NOT khe", "title:-khe"])
+def test_query_of_exclusions_only_is_refused(seeds_index: Path, text: str):
+    with pytest.raises(QueryError) as caught:
+        search(seeds_index, text)
+    assert caught.value.code == "query_only_excludes"
+
+
+def test_cli_refuses_a_bad_query_in_one_line_with_status_2(seeds_dir: Path, seeds_index: Path):
+    for text in ["NOT khe", "(" * 245 + "kinh" + ")" * 245]:
+        result = CliRunner().invoke(main, ["query", "--seeds", str(seeds_dir), "--index", str(seeds_index), text])
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output
+        assert len([line for line in result.output.splitlines() if line.startswith("Error:")]) == 1
+
+
+# --- questions: question words count only with their accents -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "question"),
+    [
+        ("bao ve", False),
+        ("bao cao", False),
+        ("ngoi sao", False),
+        ("ngôi sao", False),
+        ("bảo vệ", False),
+        ("bao nhieu", False),
+        ("tai sao", False),
+        ("Dong Ha gi", False),
+        ("bao nhiêu", True),
+        ("Đông Hà bao giờ", True),
+        ("tại sao", True),
+        ("vì sao", True),
+        ("làm sao", True),
+        ("NASUWT là gì", True),
+        ("năm nào", True),
+        ("ở đâu", True),
+        ("mấy người", True),
+        ("bao ve?", True),
+        ("một hai ba bốn năm", True),
+        # A question word left out or restricted to the title asks nothing of the body.
+        ("Đông Hà -gì", False),
+    ],
+)
+def test_question_words_count_only_typed_with_their_accents(text: str, question: bool):
+    assert is_question(text, parse(text)) is question
+
+
+def test_unaccented_words_spelling_question_words_are_all_required(seeds_index: Path):
+    with Searcher(seeds_index) as searcher:
+        for text in ["bao ve", "bao cao", "ngoi sao"]:
+            both = searcher.search(text.replace(" ", " AND "))
+            either = searcher.search(text.replace(" ", " OR "))
+            assert ids(searcher.search(text)) == ids(both), text
+            assert either.total > both.total, text
+        assert searcher.search("ngôi sao").total == 0
+
+
+# --- accents are decided syllable by syllable --------------------------------------------------------------------
+
+NEU_GUONG_ARTICLES = {
+    "a.txt": "Hội nghị cán bộ tỉnh\n\nHội nghị yêu cầu mỗi cán bộ, đảng viên phải nêu gương trong công việc, học "
+    "tập và rèn luyện hằng ngày; lãnh đạo các sở, ban, ngành báo cáo kết quả thực hiện nhiệm vụ năm qua.",
+    "b.txt": "Chuyện ở xóm\n\nAnh nêu vài câu gượng gạo, cười gượng, gượng dậy rồi gượng bước đi về.",
+    "c.txt": "Tấm gương sáng\n\nTấm gương sáng của thầy giáo làng là gương mẫu cho học trò; các em soi gương, học "
+    "theo tấm gương ấy mỗi ngày.",
+}
+
+
+def exact_terms(query) -> set[tuple[str, str]]:
+    return {(name, text) for name, text in query.all_terms() if name in f.EXACT.values()}
+
+
+def test_mixed_query_restores_its_unaccented_syllables():
+    tree = parse("nêu guong")
+    weights = Weights(restored=1.0)
+    compiled = compile_query(tree, weights, accents=True, restored={"guong": ("gương", 0.9)})
+    assert exact_terms(compiled) == {(f.EXACT[name], s) for name in f.TEXT_FIELDS for s in ("nêu", "gương")}
+    # Without a restored spelling, no exact clause for the bare "guong" either.
+    assert exact_terms(compile_query(tree, weights, accents=True, restored={})) == {
+        (f.EXACT[name], "guong") for name in f.TEXT_FIELDS
+    } | {(f.EXACT[name], "nêu") for name in f.TEXT_FIELDS}
+
+
+def test_bare_syllable_restoration_keeps_stays_exact_in_an_accented_query():
+    # "Chi bộ": the writer typed accents and chose none for "chi"; restoration agrees.
+    compiled = compile_query(parse("Chi bộ"), Weights(), accents=True, restored={})
+    assert {text for _, text in exact_terms(compiled)} == {"chi", "bộ"}
+    # Typed without any accent, "chi" is no choice: only restoration may spell it.
+    assert exact_terms(compile_query(parse("chi bo"), Weights(), accents=False, restored={})) == set()
+
+
+def test_mixed_query_ranks_the_restored_spelling_first(tmp_path: Path):
+    index_dir = make_index(tmp_path, NEU_GUONG_ARTICLES)
+    with Searcher(index_dir) as searcher:
+        # b.txt holds "gượng" four times in a short text; a.txt "nêu gương" once in a longer one.
+        assert ids(searcher.search("nêu gượng"))[0] == "b.txt"
+        assert ids(searcher.search("nêu gương"))[0] == "a.txt"
+        # "guong" typed without accents is restored as "gương", beside "nêu" typed with them.
+        mixed = searcher.search("nêu guong")
+        assert mixed.suggestion == "nêu gương"
+        assert ids(mixed) == ["a.txt", "b.txt"]
+        assert ids(searcher.search("neu guong")) == ["a.txt", "b.txt"]
+
+
+# --- bounded cost ---------------------------------------------------------------------------------------------------
+
+NEWS_ARTICLES = 200
+ONE_LETTER_PREFIXES = " ".join(f"{letter}*" for letter in (string.ascii_lowercase * 3)[:63])
+EIGHT_PREFIXES = "a* b* c* d* e* g* h* k*"
+
+
+@pytest.fixture(scope="module")
+def news_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An index of the first news articles of the shared corpus."""
+    source = SHARED_DATA / "baomoi" / "articles.jsonl.gz"
+    if not source.is_file():
+        pytest.fail(f"the news corpus is missing: {source}")
+    folder = tmp_path_factory.mktemp("news")
+    corpus = folder / "news.jsonl"
+    with gzip.open(source, "rt", encoding="utf-8") as lines, corpus.open("w", encoding="utf-8") as out:
+        for line in itertools.islice(lines, NEWS_ARTICLES):
+            record = json.loads(line)
+            out.write(json.dumps({k: record[k] for k in ("id", "title", "text")}, ensure_ascii=False) + "\n")
+    report = build(corpus, folder / "index", procs=1)
+    assert report.added == NEWS_ARTICLES
+    return folder / "index"
+
+
+def test_query_with_too_many_prefixes_is_refused_at_once(news_index: Path):
+    with Searcher(news_index) as searcher:
+        started = time.perf_counter()
+        with pytest.raises(QueryError) as caught:
+            searcher.search(ONE_LETTER_PREFIXES)
+        assert time.perf_counter() - started < 0.5
+        assert caught.value.code == "query_too_costly"
+        assert caught.value.details["prefixes"] == 63
+        assert caught.value.details["limit"] == MAX_PREFIXES
+        assert str(MAX_PREFIXES) in str(caught.value)
+        # As many prefixes as allowed still run.
+        assert searcher.search(EIGHT_PREFIXES).total > 0
+
+
+def test_query_past_its_time_budget_stops_with_a_query_error(news_index: Path):
+    text = EIGHT_PREFIXES + " kinh tế"
+    with Searcher(news_index) as searcher:
+        started = time.perf_counter()
+        with pytest.raises(QueryError) as caught:
+            searcher.search(text, budget=0.01)
+        # Stopped between two leaves, long before the query would have ended.
+        assert time.perf_counter() - started < 1.0
+        assert caught.value.code == "query_timeout"
+        assert caught.value.details["limit"] == 0.01
+        # The same query, given the default budget, runs to the end.
+        assert searcher.search(text).total > 0
+
+
+def test_query_help_states_every_limit():
+    assert f"{MAX_QUERY_CHARS} characters" in QUERY_HELP
+    assert f"{MAX_TERMS} words" in QUERY_HELP
+    assert f"{MAX_PREFIXES} prefixes" in QUERY_HELP
+    assert f"its {MAX_PREFIX_TERMS} most frequent words" in QUERY_HELP
+    assert f"{MAX_DEPTH} levels of nesting" in QUERY_HELP
+    assert f"{DEFAULT_BUDGET:g} seconds" in QUERY_HELP
