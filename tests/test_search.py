@@ -19,16 +19,8 @@ from searchkit.errors import QueryError
 from searchkit.execute import MAX_PREFIX_TERMS
 from searchkit.index import build
 from searchkit.query import MAX_DEPTH, MAX_QUERY_CHARS, parse
-from searchkit.search import (
-    DEFAULT_BUDGET,
-    MAX_PREFIXES,
-    MAX_TERMS,
-    Searcher,
-    Weights,
-    compile_query,
-    is_question,
-    search,
-)
+from searchkit.ranking import Weights, compile_query, is_question
+from searchkit.search import DEFAULT_BUDGET, MAX_PREFIXES, MAX_TERMS, Searcher, search
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

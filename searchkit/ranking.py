@@ -1,0 +1,377 @@
+"""Ranking: from the parsed query to the Whoosh query whose scores order the hits.
+
+Ranking is BM25F over the folded fields, so a query finds every accent variant, plus optional
+clauses that only add score: the same syllables with their accents as typed or, typed without
+accents, as accent restoration spells them, weighted by how sure it is (exact-accent boost), the
+query's syllables adjacent (phrase/proximity boost), the query's syllables forming one pyvi word
+(word boost), and title matches. ``searchkit.execute`` runs the result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial, singledispatch
+
+from whoosh import query as wq
+
+from searchkit import query as q
+from searchkit import schema as f
+from searchkit.analysis import compound, fold_syllable, has_marks, normalize_syllable
+from searchkit.suggest import MIN_CONFIDENCE, Restoration
+
+# A query with at most this many syllables is a keyword query: every syllable must match. Longer ones are
+# questions: the best partial matches rank first.
+KEYWORD_QUERY_MAX_TERMS = 4
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each signal adds to a document's score, relative to a folded body match.
+
+    The defaults were tuned on half of the XQuAD-vi questions (``tests/bench/tune.py``) with the
+    paragraphs indexed alone and beside news articles; see README, "Relevance and speed".
+    """
+
+    title: float = 2.0
+    # The title's weight in questions, where a title matching a few common words misleads more
+    # than it tells (a news title with "bao nhiêu" is not about the question).
+    question_title: float = 0.0
+    # Questions: each pair of neighbouring syllables found side by side in the title.
+    title_pair: float = 2.0
+    exact: float = 1.0
+    # Typed without accents: the spelling accent restoration gives, times how sure it is.
+    restored: float = 0.0
+    phrase: float = 1.5
+    word: float = 0.5
+    # Or-queries: how much matching more of the query's terms is rewarded (Whoosh's coordination scale).
+    coord: float = 0.0
+    # Questions: each pair of neighbouring syllables found side by side (slop 1) in the body.
+    pair: float = 1.0
+    # Questions: a syllable in more than this share of the articles ("của", "là", "bao") is left
+    # out of the terms that must match; it still counts inside the phrase, pair and word clauses.
+    common: float = 0.6
+    # BM25's term-frequency saturation and length normalisation.
+    k1: float = 2.0
+    b: float = 0.9
+
+
+#
+# Each operation on the tree is one ``singledispatch`` function: a clause kind registers what it
+# means there, and clauses that behave alike share one registration (on ``q.Leaf``, ``q.Clauses``
+# or the base ``q.Node``).
+
+
+Respellings = dict[str, tuple[str, float]]
+"""Typed syllable -> (restored spelling, its probability), for the syllables typed without accents
+that restoration changes."""
+
+
+# Typed with their accents, the words and expressions that make a short query a question ("NASUWT
+# là gì", "dân số bao nhiêu"). "bao" and "sao" carry no mark themselves, so they count only in an
+# expression whose other word shows its accents: "bao ve" (bảo vệ) and "ngôi sao" are no questions.
+QUESTION_WORDS = frozenset(
+    {
+        ("gì",),
+        ("nào",),
+        ("đâu",),
+        ("mấy",),
+        ("bao", "nhiêu"),
+        ("bao", "giờ"),
+        ("bao", "lâu"),
+        ("tại", "sao"),
+        ("vì", "sao"),
+        ("làm", "sao"),
+        ("ra", "sao"),
+    }
+)
+
+
+def is_question(text: str, tree: q.Node) -> bool:
+    """Whether a query ranks partial matches rather than needing every word.
+
+    A question: more than a few words, a ``?`` at the end, or a question word typed with its
+    accents (``Tesla chết năm nào``, ``bao nhiêu``). Unaccented, ``nao``/``bao nhieu`` are too
+    often other words.
+    """
+    if q.term_count(tree) > KEYWORD_QUERY_MAX_TERMS or text.rstrip().endswith("?"):
+        return True
+    longest = max(len(words) for words in QUESTION_WORDS)
+    for run in runs(tree):
+        spelt = [normalize_syllable(word) for word in run]
+        for i in range(len(spelt)):
+            if any(tuple(spelt[i : i + size]) in QUESTION_WORDS for size in range(1, longest + 1)):
+                return True
+    return False
+
+
+def restored_forms(restoration: Restoration) -> Respellings:
+    """Each syllable typed without accents that restoration respells, with its spelling and how sure it is.
+
+    A syllable typed with accents keeps them (see :func:`_spelling`), whatever restoration makes of it.
+    """
+    forms: Respellings = {}
+    for s in restoration.syllables:
+        if s.changed and not has_marks(s.typed.text) and s.confidence > forms.get(s.typed.text, ("", 0.0))[1]:
+            forms[s.typed.text] = (s.form, s.confidence)
+    return forms
+
+
+def restored_tier(tree: q.Node, restored: Respellings) -> wq.Query | None:
+    """The documents spelling a keyword query as its suggestion does, which rank first.
+
+    Someone who types ``con duong`` and is offered ``con đường`` wants the articles about roads
+    before those about ``con dương``, whatever their scores; the others still follow. Question-like
+    queries are only boosted: few articles hold every word of a question.
+    """
+    if q.term_count(tree) > KEYWORD_QUERY_MAX_TERMS:
+        return None
+    sure = {typed: form for typed, (form, odds) in restored.items() if odds >= MIN_CONFIDENCE}
+    return _tier(tree, sure, f.TEXT_FIELDS) if sure else None
+
+
+@singledispatch
+def _tier(node: q.Node, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Query | None:
+    """The tier of one clause; ``None`` when the clause does not narrow it (a clause it cannot spell)."""
+    return None
+
+
+@_tier.register(q.Leaf)
+def _tier_leaf(node: q.Leaf, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Query | None:
+    spelt = [[wq.Term(f.EXACT[name], sure[t]) for name in fields] for t in node.words if t in sure]
+    return wq.And([wq.Or(terms) for terms in spelt]) if spelt and not node.prefix else None
+
+
+@_tier.register(q.Field)
+def _tier_field(node: q.Field, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Query | None:
+    return _tier(node.node, sure, (node.name,))
+
+
+@_tier.register(q.Clauses)
+def _tier_clauses(node: q.Clauses, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Query | None:
+    parts = [part for part in (_tier(n, sure, fields) for n in node.nodes) if part is not None]
+    return wq.And(parts) if parts else None
+
+
+@_tier.register(q.Any)
+def _tier_any(node: q.Any, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Query | None:
+    # One alternative without a restored spelling lets every article into the tier.
+    parts = [_tier(n, sure, fields) for n in node.nodes]
+    return None if None in parts else wq.Or(parts)
+
+
+def compile_query(
+    tree: q.Node,
+    weights: Weights,
+    *,
+    accents: bool,
+    restored: Respellings | None = None,
+    common: frozenset[str] = frozenset(),
+    question: bool | None = None,
+) -> wq.Query:
+    """The Whoosh query for ``tree``: what must match, plus the clauses that order the matches.
+
+    A keyword query (``question`` false) needs all its words; a question ranks partial matches
+    (by default, a question is a query of more than ``KEYWORD_QUERY_MAX_TERMS`` syllables).
+    ``common`` syllables (see :attr:`Weights.common`) are left out of a question's terms, unless
+    nothing would be left.
+
+    ``accents`` says whether the query carries any; each syllable's exact-accent clause is then
+    decided on its own (see :func:`_spelling`). ``restored`` (see :func:`restored_forms`) gives the
+    syllables typed without accents the exact-accent clauses they would have had if typed with
+    them. Each sits beside the folded term it respells, which every document it matches also
+    matches: they reorder the results, never filter them.
+    """
+    keyword = not (is_question("", tree) if question is None else question)
+    if not keyword:
+        weights = dataclasses.replace(weights, title=weights.question_title)
+    compiling = _Compiling(weights, keyword, accents, restored or {})
+    pruned = _without(tree, common) if not keyword and common else None
+    required = _compile(pruned or tree, compiling)
+    boosts = _boosts(tree, weights, question=not keyword)
+    return wq.AndMaybe(required, wq.Or(boosts)) if boosts else required
+
+
+@dataclass(frozen=True)
+class _Compiling:
+    """What compiling a clause depends on besides the clause itself."""
+
+    weights: Weights
+    keyword: bool
+    accents: bool
+    restored: Respellings
+    fields: tuple[str, ...] = f.TEXT_FIELDS
+
+
+@singledispatch
+def _compile(node: q.Node, c: _Compiling) -> wq.Query:
+    raise TypeError(f"no Whoosh query for a {type(node).__name__} clause")
+
+
+@_compile.register(q.Term)
+def _compile_term(node: q.Term, c: _Compiling) -> wq.Query:
+    w = c.weights
+    folded = fold_syllable(node.text)
+    if node.prefix:
+        return wq.Or([wq.Prefix(name, folded, boost=_field_boost(name, w)) for name in c.fields])
+    clauses: list[wq.Query] = [wq.Term(name, folded, boost=_field_boost(name, w)) for name in c.fields]
+    spelling = _spelling(node.text, c)
+    if spelling is not None:
+        form, weight = spelling
+        clauses += [wq.Term(f.EXACT[name], form, boost=_field_boost(name, w) * weight) for name in c.fields]
+    # A weight of 0 turns a signal off; its clauses would only cost time. The terms themselves
+    # stay when nothing else is left (a question's title:word with the title weighing 0).
+    weighed = [clause for clause in clauses if clause.boost > 0]
+    return wq.Or(weighed or clauses[: len(c.fields)])
+
+
+@_compile.register(q.Phrase)
+def _compile_phrase(node: q.Phrase, c: _Compiling) -> wq.Query:
+    folded = [fold_syllable(s) for s in node.words]
+    return wq.Or(
+        [wq.Phrase(name, folded, slop=max(1, node.slop + 1), boost=_field_boost(name, c.weights)) for name in c.fields]
+    )
+
+
+@_compile.register(q.Field)
+def _compile_field(node: q.Field, c: _Compiling) -> wq.Query:
+    return _compile(node.node, dataclasses.replace(c, fields=(node.name,)))
+
+
+@_compile.register(q.Not)
+def _compile_not(node: q.Not, c: _Compiling) -> wq.Query:
+    return wq.Not(_compile(node.node, c))
+
+
+@_compile.register(q.All)
+def _compile_all(node: q.All, c: _Compiling) -> wq.Query:
+    return _combined(node, c, wq.And)
+
+
+@_compile.register(q.Any)
+def _compile_any(node: q.Any, c: _Compiling) -> wq.Query:
+    return _combined(node, c, wq.Or)
+
+
+@_compile.register(q.Group)
+def _compile_group(node: q.Group, c: _Compiling) -> wq.Query:
+    return _combined(node, c, wq.And if c.keyword else partial(wq.Or, scale=c.weights.coord))
+
+
+def _combined(node: q.Clauses, c: _Compiling, combine: Callable[[list[wq.Query]], wq.Query]) -> wq.Query:
+    """The clauses of ``node`` joined by ``combine``, less the articles its exclusions match."""
+    children = [_compile(n, c) for n in node.nodes]
+    positives = [child for child in children if not isinstance(child, wq.Not)]
+    negatives = [child.query for child in children if isinstance(child, wq.Not)]
+    if not positives:
+        return wq.Not(wq.Or(negatives))
+    combined = combine(positives)
+    return wq.AndNot(combined, wq.Or(negatives)) if negatives else combined
+
+
+def _spelling(typed: str, c: _Compiling) -> tuple[str, float] | None:
+    """The accented spelling a typed syllable ranks first, and its weight; ``None`` for none.
+
+    Decided syllable by syllable: typed with accents, its own spelling. Typed without, the
+    spelling restoration gives it (weighed by how sure it is), as in a query typed without
+    accents, so ``nêu guong`` ranks ``gương`` first, not the bare ``guong``; in a query with
+    accents elsewhere, a syllable restoration leaves alone keeps its bare spelling (``Chi bộ``:
+    the writer chose ``chi``).
+    """
+    w = c.weights
+    if has_marks(typed):
+        return normalize_syllable(typed), w.exact
+    if typed in c.restored:
+        form, confidence = c.restored[typed]
+        return form, w.restored * confidence
+    if c.accents:
+        return normalize_syllable(typed), w.exact
+    return None
+
+
+def _field_boost(field_name: str, w: Weights) -> float:
+    return w.title if field_name == f.TITLE else 1.0
+
+
+@singledispatch
+def _without(node: q.Node, common: frozenset[str]) -> q.Node | None:
+    """``node`` without its plain terms in ``common``; ``None`` when nothing is left.
+
+    Only the words written side by side are pruned; any other clause stays whole.
+    """
+    return node
+
+
+@_without.register(q.Term)
+def _without_term(node: q.Term, common: frozenset[str]) -> q.Node | None:
+    return None if not node.prefix and fold_syllable(node.text) in common else node
+
+
+@_without.register(q.Group)
+def _without_group(node: q.Group, common: frozenset[str]) -> q.Node | None:
+    kept = [k for k in (_without(n, common) for n in node.nodes) if k is not None]
+    if not any(q.searched(k) for k in kept):
+        return None
+    return q.Group(tuple(kept)) if len(kept) != len(node.nodes) else node
+
+
+def _boosts(tree: q.Node, w: Weights, *, question: bool = False) -> list[wq.Query]:
+    """Proximity and word clauses for each run of plain syllables typed side by side."""
+    clauses: list[wq.Query] = []
+    for run in runs(tree):
+        folded = [fold_syllable(s) for s in run]
+        if len(folded) < 2:
+            continue
+        if w.phrase:
+            clauses.append(wq.Phrase(f.BODY, folded, slop=1, boost=w.phrase))
+            if w.title:
+                clauses.append(wq.Phrase(f.TITLE, folded, slop=1, boost=w.phrase * w.title))
+        if question and w.pair and len(folded) > 2:
+            clauses += [wq.Phrase(f.BODY, folded[i : i + 2], slop=1, boost=w.pair) for i in range(len(folded) - 1)]
+            # In a question's title, a pair of its words is evidence where a lone word is noise.
+            if w.title_pair:
+                clauses += [
+                    wq.Phrase(f.TITLE, folded[i : i + 2], slop=1, boost=w.title_pair) for i in range(len(folded) - 1)
+                ]
+        for size in (2, 3) if w.word else ():
+            for i in range(len(folded) - size + 1):
+                clauses.append(wq.Term(f.WORDS, compound(folded[i : i + size]), boost=w.word))
+    return clauses
+
+
+@singledispatch
+def runs(node: q.Node) -> list[list[str]]:
+    """Maximal sequences of plain terms (and phrases) written next to each other, outside NOT and fields.
+
+    A clause's runs are those of the clauses inside it, each apart; only words side by side join.
+    """
+    return [run for child in node.children for run in runs(child)]
+
+
+@runs.register(q.Leaf)
+def _runs_leaf(node: q.Leaf) -> list[list[str]]:
+    return [] if node.prefix else [list(node.words)]
+
+
+@runs.register(q.Not)
+@runs.register(q.Field)
+def _no_runs(node: q.Node) -> list[list[str]]:
+    return []
+
+
+@runs.register(q.Group)
+def _runs_group(node: q.Group) -> list[list[str]]:
+    found: list[list[str]] = []
+    current: list[str] = []
+    for child in node.nodes:
+        if isinstance(child, q.Leaf) and not child.prefix:
+            current += child.words
+            continue
+        if current:
+            found.append(current)
+            current = []
+        found.extend(runs(child))
+    if current:
+        found.append(current)
+    return found
