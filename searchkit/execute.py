@@ -57,6 +57,7 @@ class Deadline:
                 f"the query took too long (more than {self.seconds:g} s); make it narrower",
                 code="query_timeout",
                 limit=self.seconds,
+                seconds=self.seconds,
             )
 
 
