@@ -80,7 +80,7 @@ def main() -> None:
             for label, url in (("8 prefixes", heavy_url), ("63 prefixes", refused_url)):
                 plain, heavy = [], []
                 for _ in range(args.rounds):
-                    threads = [threading.Thread(target=lambda u=url: heavy.append(timed(u))) for _ in range(4)]
+                    threads = [threading.Thread(target=lambda u=url, out=heavy: out.append(timed(u))) for _ in range(4)]
                     for thread in threads:
                         thread.start()
                     time.sleep(0.2)
