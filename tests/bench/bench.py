@@ -20,6 +20,7 @@ import random
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -418,9 +419,12 @@ def table(results: dict, names: list[str]) -> str:
         )
     if "serve" in news:
         serve = news["serve"]
+        codes = Counter(answer["code"] for answer in serve["refused"])
+        refused = ", ".join(f"{count} {code}" for code, count in codes.most_common()) or "none"
         lines.append(
             f"searchkit serve on the news index, one process: {serve['served']['rss_mb']:.0f} MB "
-            f"resident after {serve['requests']} queries from {serve['clients']} clients at once "
+            f"resident after {serve['requests']} queries (refused: {refused}) "
+            f"from {serve['clients']} clients at once "
             f"({serve['served']['anon_mb']:.0f} MB own), "
             f"{serve['idle']['rss_mb']:.0f} MB before the first; peak {serve['served']['peak_mb']:.0f} MB"
         )

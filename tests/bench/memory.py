@@ -132,11 +132,13 @@ def serving(
                 raise RuntimeError(f"searchkit serve did not start: {line.strip() or reason!r}")
             base = line.split()[2]
             idle = status(server.pid)
+            refused: list[dict] = []
             failures: list[str] = []
             started = time.perf_counter()
             texts = [queries[n % len(queries)] for n in range(requests)]
             threads = [
-                threading.Thread(target=_client, args=(base, texts[n::clients], failures)) for n in range(clients)
+                threading.Thread(target=_client, args=(base, texts[n::clients], refused, failures))
+                for n in range(clients)
             ]
             for thread in threads:
                 thread.start()
@@ -153,7 +155,14 @@ def serving(
                 server.wait()
     if failures:
         raise RuntimeError(f"{len(failures)} of {requests} queries failed, first: {failures[0]}")
-    return {"requests": requests, "clients": clients, "seconds": seconds, "idle": idle, "served": served}
+    return {
+        "requests": requests,
+        "refused": refused,
+        "clients": clients,
+        "seconds": seconds,
+        "idle": idle,
+        "served": served,
+    }
 
 
 def server_threads() -> int:
@@ -163,14 +172,26 @@ def server_threads() -> int:
     return inspect.signature(make_server).parameters["threads"].default
 
 
-def _client(base: str, texts: list[str], failures: list[str]) -> None:
+def _client(base: str, texts: list[str], refused: list[dict], failures: list[str]) -> None:
     for text in texts:
         url = f"{base}api/search?" + urllib.parse.urlencode({"q": text})
         try:
             with urllib.request.urlopen(url, timeout=60) as response:
                 json.loads(response.read())
-        except (OSError, ValueError) as exc:  # HTTPError and URLError are OSErrors
-            failures.append(f"{text!r}: {exc}")
+        except urllib.error.HTTPError as exc:
+            body = exc.read().decode("utf-8", "replace")
+            try:
+                code = json.loads(body)["code"]
+            except (ValueError, KeyError, TypeError):
+                code = None
+            # A query the library refuses (nothing to search for, or over its time budget) is
+            # answered, with a 400 and the error's code.
+            if exc.code == 400 and code:
+                refused.append({"query": text, "code": code})
+            else:
+                failures.append(f"{text!r}: {exc.code} {body[:200]}")
+        except (OSError, ValueError) as exc:
+            failures.append(f"{text!r}: {type(exc).__name__}: {exc}")
 
 
 if __name__ == "__main__":
