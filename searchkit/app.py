@@ -53,7 +53,7 @@ _VIETNAMESE = {
     "query_too_many_words": "Truy vấn có quá nhiều từ (tối đa {limit} từ).",
     "query_too_deep": "Truy vấn lồng quá nhiều lớp ngoặc (tối đa {limit} lớp).",
     "query_too_costly": "Truy vấn cần quá nhiều công sức để tìm: hãy bớt từ hoặc bớt dấu *.",
-    "query_timeout": "Truy vấn chạy quá {seconds} giây nên đã dừng: hãy thử truy vấn cụ thể hơn.",
+    "query_timeout": "Truy vấn chạy quá {limit} giây nên đã dừng: hãy thử truy vấn cụ thể hơn.",
     "page_range": "Số trang phải là một số nguyên từ 1 đến {limit}.",
     "limit_range": "Số kết quả mỗi trang phải là một số nguyên từ 1 đến {limit}.",
     # A missing, damaged or busy index is the operator's to fix; the library's message names

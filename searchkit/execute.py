@@ -34,8 +34,11 @@ CACHE_ENTRIES = 4096
 # phrase of common syllables is costly to find over the whole index, and cannot lift an article
 # from further down into the first pages.
 RERANK_DEPTH = 200
-# A prefix such as "h*" is expanded to at most this many terms, the most frequent first.
+# A prefix such as "h*" is expanded to at most this many terms, the most frequent first; all the
+# prefixes of one query together to at most MAX_EXPANDED_TERMS (shared out evenly), since each
+# word read costs about the same.
 MAX_PREFIX_TERMS = 64
+MAX_EXPANDED_TERMS = 128
 # How many candidates a phrase is checked in between two looks at the clock.
 PHRASE_BATCH = 256
 
@@ -57,7 +60,6 @@ class Deadline:
                 f"the query took too long (more than {self.seconds:g} s); make it narrower",
                 code="query_timeout",
                 limit=self.seconds,
-                seconds=self.seconds,
             )
 
 
@@ -89,6 +91,7 @@ class Executor:
         self._cache: OrderedDict[tuple, Matches] = OrderedDict()
         self._lengths_cache: dict[tuple, np.ndarray] = {}
         self._deadline: Deadline | None = None
+        self._prefix_terms = MAX_PREFIX_TERMS
 
     def run(self, query: wq.Query, *, deadline: Deadline | None = None) -> Matches:
         """Every document ``query`` matches, with its score.
@@ -97,6 +100,8 @@ class Executor:
         before each clause, each word a prefix stands for and each batch of phrase candidates.
         """
         self._deadline = deadline
+        prefixes = {leaf.text for leaf in query.leaves() if isinstance(leaf, wq.Prefix)}
+        self._prefix_terms = prefix_terms(len(prefixes))
         try:
             return self._eval(query)
         finally:
@@ -216,9 +221,13 @@ class Executor:
 
     def _prefix(self, query: wq.Prefix) -> Matches:
         reader = self.searcher.reader()
-        terms = list(reader.expand_prefix(query.fieldname, query.text))
-        if len(terms) > MAX_PREFIX_TERMS:
-            terms = sorted(terms, key=lambda t: -reader.doc_frequency(query.fieldname, t))[:MAX_PREFIX_TERMS]
+        # A walk of each segment's term table gives each word's document frequency beside it;
+        # looking each word up again would probe every segment's hash table once per word.
+        frequency: dict[bytes, int] = {}
+        for leaf, _ in reader.leaf_readers():
+            for text, info in leaf.iter_prefix(query.fieldname, query.text):
+                frequency[text] = frequency.get(text, 0) + info.doc_frequency()
+        terms = sorted(frequency, key=lambda text: (-frequency[text], text))[: self._prefix_terms]
         parts = []
         for term in terms:
             self._check_time()
@@ -328,6 +337,11 @@ class Executor:
         if len(self._cache) > CACHE_ENTRIES:
             self._cache.popitem(last=False)
         return matches
+
+
+def prefix_terms(prefixes: int) -> int:
+    """How many words each of a query's ``prefixes`` distinct prefixes is expanded to."""
+    return min(MAX_PREFIX_TERMS, MAX_EXPANDED_TERMS // max(prefixes, 1))
 
 
 def _raw_leaf(reader, fieldname: str, text: str):

@@ -37,6 +37,7 @@ from whoosh.filedb.filestore import FileStorage
 
 from searchkit import schema as f
 from searchkit.errors import IndexBusyError, IndexDamagedError, IndexMissingError, SearchkitError
+from searchkit.storage import open_mapped
 
 SCHEMA_VERSION = 4
 POINTER = "CURRENT"
@@ -129,7 +130,7 @@ def open_current(index_dir: Path | str) -> tuple[Generation, whoosh_index.Index]
     assert generation is not None
     check(index_dir, generation)
     try:
-        return generation, whoosh_index.open_dir(str(generation.path))
+        return generation, open_mapped(generation.path)
     except PermissionError as exc:
         raise SearchkitError(
             f"cannot read the index in {index_dir}: {_reason(exc)}", code="index_unreadable", index=str(index_dir)

@@ -583,7 +583,7 @@ def raising(monkeypatch, error: Exception) -> None:
     [
         (QueryError("the query nests too deeply", code="query_too_deep", limit=32), "tối đa 32 lớp"),
         (QueryError("too costly", code="query_too_costly", limit=5000), "quá nhiều công sức"),
-        (QueryError("ran too long", code="query_timeout", seconds=2.5), "quá 2,5 giây"),
+        (QueryError("ran too long", code="query_timeout", limit=2.5), "quá 2,5 giây"),
         (QueryError("huge", code="query_too_long", length=12345, limit=1000), "(12.345 ký tự; tối đa 1.000"),
         # A code the page does not know yet, and a known one missing its details: a general sentence.
         (QueryError("the query is odd", code="query_odd"), "Không chạy được truy vấn này"),

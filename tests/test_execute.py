@@ -12,7 +12,7 @@ from whoosh import query as wq
 
 from searchkit import execute
 from searchkit.errors import QueryError
-from searchkit.execute import Deadline, Executor, _drain
+from searchkit.execute import MAX_EXPANDED_TERMS, MAX_PREFIX_TERMS, Deadline, Executor, _drain, prefix_terms
 from searchkit.index import build
 from searchkit.search import Searcher
 
@@ -130,3 +130,26 @@ def test_each_word_of_a_prefix_is_a_step_of_the_run(seeds_index: Path, monkeypat
         with pytest.raises(QueryError):
             executor.run(wq.Prefix("body", "c"), deadline=Deadline.after(4))
         assert len(executor._cache) == 3
+
+
+def test_a_query_shares_its_expanded_words_between_its_prefixes(seeds_index: Path):
+    assert prefix_terms(1) == MAX_PREFIX_TERMS
+    assert prefix_terms(8) * 8 <= MAX_EXPANDED_TERMS
+    with Searcher(seeds_index) as searcher:
+        executor = searcher._executor
+        reader = searcher._searcher.reader()
+        words = sorted(reader.expand_prefix("body", "d"), key=lambda t: -reader.doc_frequency("body", t))
+        assert len(words) > prefix_terms(8)
+
+        def union(texts) -> execute.Matches:
+            return executor.run(wq.Or([wq.Term("body", t.decode()) for t in texts]))
+
+        alone = executor.run(wq.Prefix("body", "d"))
+        expected = union(words[:MAX_PREFIX_TERMS])
+        assert list(alone.ids) == list(expected.ids) and np.allclose(alone.scores, expected.scores)
+        # Beside seven other prefixes (here matching nothing), "d*" stands for fewer words.
+        others = [wq.Prefix("body", p) for p in ("zqa", "zqb", "zqc", "zqd", "zqe", "zqf", "zqg")]
+        shared = executor.run(wq.Or([wq.Prefix("body", "d"), *others]))
+        expected = union(words[: prefix_terms(8)])
+        assert list(shared.ids) == list(expected.ids) and np.allclose(shared.scores, expected.scores)
+        assert not np.allclose(shared.scores, alone.scores)
