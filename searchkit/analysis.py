@@ -149,6 +149,9 @@ def words(text: str) -> list[Token]:
 # joined ("Hồ_Chí_Minh"; also "a_" and "_b" around a joined line break), or one token written with "_" ("1_000").
 
 
+_PLAIN_WORD = re.compile(r"[^\W_]+(?:_[^\W_]+)+")
+
+
 def _placed(texts: list[str], starts: list[int], joins: list[bool], underscores: bool) -> list[Token]:
     """The words of pyvi's output, by the offsets of its tokens (whose syllables must be this module's)."""
     runs: list[list[int]] = []  # [first, last) tokens joined into one run
@@ -163,6 +166,10 @@ def _placed(texts: list[str], starts: list[int], joins: list[bool], underscores:
         runs.sort()
     found: list[Token] = []
     for first, last in runs:
+        word = "_".join(texts[first:last])
+        if _PLAIN_WORD.fullmatch(word):  # the usual case: tokens that are syllables and nothing else
+            found.append(Token(word, starts[first], starts[last - 1] + len(texts[last - 1])))
+            continue
         parts: list[str] = []
         start = end = 0
         for token, offset in zip(texts[first:last], starts[first:last], strict=True):

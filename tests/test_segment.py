@@ -12,15 +12,18 @@ import subprocess
 import sys
 import unicodedata
 from itertools import islice
+from pathlib import Path
 
 import pytest
-from conftest import SEEDS, SHARED_DATA
 
 from searchkit import segment
 from searchkit.analysis import Token, nfc, syllables, word_terms, words
 from searchkit.corpus import Article, read_articles
 
-NEWS = SHARED_DATA / "baomoi" / "articles.jsonl.gz"
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+# The shared data sits next to the project, never inside it.
+NEWS = ROOT.parent / "shared" / "data" / "baomoi" / "articles.jsonl.gz"
 NEWS_ARTICLES = 400
 
 
@@ -142,7 +145,7 @@ def test_word_terms_are_folded_words_in_text_order():
 @pytest.mark.skipif(not NEWS.exists(), reason=f"the news corpus is not here ({NEWS} is absent)")
 def test_news_articles_segment_as_pyvi_does(pyvi_tokenize):
     # Every 88th of the 35,425 articles, so every category is in; pyvi itself takes most of the time.
-    # tests/bench/segment.py compares the first 2,000 in full.
+    # tests/bench/segmentation.py compares the first 2,000 in full.
     with gzip.open(NEWS, "rt", encoding="utf-8") as lines:
         records = [json.loads(line) for line in islice(lines, 0, 88 * NEWS_ARTICLES, 88)]
     assert len(records) == NEWS_ARTICLES
