@@ -141,7 +141,7 @@ def words(text: str) -> list[Token]:
     # as many of them means the very same syllables.
     if len(_SYLLABLE.findall(" ".join(tokens.texts))) == len(_SYLLABLE.findall(text)):
         return _placed(tokens.texts, tokens.starts, joins, underscores="_" in text)
-    return _aligned(text, _pieces(tokens.texts, joins))
+    return _aligned(text, segment.written(tokens.texts, joins))
 
 
 # pyvi writes its tokens separated by "_" where it joins them, by a space elsewhere; a line break is a token of its
@@ -203,53 +203,25 @@ def _token_syllables(token: str) -> _TokenSyllables:
     return _TokenSyllables(tuple(s.text for s in found), found[0].start if found else 0, found[-1].end if found else 0)
 
 
-class _Piece(NamedTuple):
-    """A piece of pyvi's output between white space, by its syllables."""
-
-    parts: list[str]
-    underscored: bool  # whether it holds a "_"
-
-
-def _pieces(texts: list[str], joins: list[bool]) -> list[_Piece]:
-    """The pieces of pyvi's output that hold syllables."""
-    pieces: list[_Piece] = []
-    parts: list[str] = []
-    underscored = False
-    for token, join in zip(texts, joins, strict=True):
-        if join:
-            underscored = True
-        else:
-            if parts:
-                pieces.append(_Piece(parts, underscored))
-            parts, underscored = [], False
-        if token == "\n":  # white space: it ends the piece, with the "_" attached to it if any
-            if parts:
-                pieces.append(_Piece(parts, underscored))
-            parts, underscored = [], False
-            continue
-        underscored = underscored or "_" in token
-        parts += _token_syllables(token).texts
-    if parts:
-        pieces.append(_Piece(parts, underscored))
-    return pieces
-
-
-def _aligned(text: str, pieces: list[_Piece]) -> list[Token]:
-    """The words among ``pieces``, placed on the syllables of ``text`` by their own text."""
+def _aligned(text: str, written: str) -> list[Token]:
+    """The words of pyvi's output ``written``, placed on the syllables of ``text`` by their text."""
     ours = _SYLLABLE.findall(text)
     spans: list[re.Match[str]] | None = None
     found: list[Token] = []
     cursor = 0
-    for piece in pieces:
-        start = _align(ours, cursor, piece.parts)
+    for piece in written.split():
+        parts = _SYLLABLE.findall(piece)
+        if not parts:
+            continue
+        start = _align(ours, cursor, parts)
         if start is None:
             continue
-        end = start + len(piece.parts)
+        end = start + len(parts)
         cursor = end
-        if piece.underscored and len(piece.parts) > 1:
+        if "_" in piece and len(parts) > 1:
             if spans is None:
                 spans = list(_SYLLABLE.finditer(text))
-            found.append(Token("_".join(piece.parts), spans[start].start(), spans[end - 1].end()))
+            found.append(Token("_".join(parts), spans[start].start(), spans[end - 1].end()))
     return found
 
 

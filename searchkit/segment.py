@@ -208,10 +208,13 @@ def joins(texts: list[str]) -> list[bool]:
     return [False, *joined]
 
 
+def written(texts: list[str], joins: list[bool]) -> str:
+    """pyvi's output for its tokens ``texts``: separated by ``_`` where it joins them, by a space elsewhere."""
+    separators = ["_" if join else " " for join in joins]  # the first is a space (nothing joins the first token)
+    return "".join(separator + token for separator, token in zip(separators, texts, strict=True))[1:]
+
+
 def tokenize(text: str) -> str:
     """What ``pyvi.ViTokenizer.tokenize(text)`` returns: tokens spaced, the syllables of a word joined by ``_``."""
     found = tokens(unicodedata.normalize("NFC", text)).texts
-    if not found:
-        return text
-    separators = ["_" if join else " " for join in joins(found)]
-    return found[0] + "".join(separator + token for separator, token in zip(separators[1:], found[1:], strict=True))
+    return written(found, joins(found)) if found else text

@@ -4,9 +4,10 @@
     python3 tests/bench/segmentation.py [--docs N] [--rounds N] [--profile]
 
 On the first N news articles (default 2,000): whether ``analysis.words`` gives the very words the pyvi-based
-implementation it replaced gives, and how many syllables per second each segments, timed in alternating slices so
-that a change in the machine's load falls on both; then the cold import of each in a fresh interpreter. With
---profile, where the new ``words`` spends its time.
+implementation it replaced gives, and ``segment.tokenize`` the very string ``ViTokenizer.tokenize`` gives, and how
+many syllables per second each processes, timed in alternating slices so that a change in the machine's load falls
+on both; then the cold import of each in a fresh interpreter. With --profile, where the new ``words`` spends its
+time.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from itertools import islice
 from pathlib import Path
 
 import corpora
+from pyvi import ViTokenizer
 
+from searchkit import segment
 from searchkit.analysis import Token, nfc, syllables, words
 
 SYLLABLE = re.compile(r"[^\W_]+")
@@ -32,8 +35,6 @@ SYLLABLE = re.compile(r"[^\W_]+")
 
 def pyvi_words(text: str) -> list[Token]:
     """``analysis.words`` as it was: pyvi's output aligned back onto the syllables of the text."""
-    from pyvi import ViTokenizer
-
     text = nfc(text)
     ours = syllables(text)
     found: list[Token] = []
@@ -68,10 +69,32 @@ def cold_import(statement: str) -> float:
     return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
 
 
-def timed(function: Callable[[str], list[Token]], texts: list[str]) -> tuple[float, float, list[list[Token]]]:
+def timed(function: Callable, texts: list[str]) -> tuple[float, float, list]:
     wall, cpu = time.perf_counter(), time.process_time()
     found = [function(text) for text in texts]
     return time.perf_counter() - wall, time.process_time() - cpu, found
+
+
+def compare(texts: list[str], count: int, slices: int, what: str, old: Callable, new: Callable) -> None:
+    """Time ``old`` and ``new`` on ``texts`` in alternating slices, and count the texts where they differ."""
+    totals = {"old": [0.0, 0.0], "new": [0.0, 0.0]}
+    differing = 0
+    size = -(-len(texts) // slices)
+    for number, first in enumerate(range(0, len(texts), size)):
+        part = texts[first : first + size]
+        order = [("old", old), ("new", new)]
+        results = {}
+        for name, function in order if number % 2 == 0 else order[::-1]:
+            wall, cpu, results[name] = timed(function, part)
+            totals[name][0] += wall
+            totals[name][1] += cpu
+        differing += sum(a != b for a, b in zip(results["old"], results["new"], strict=True))
+    print(f"{what}: articles whose results differ: {differing}")
+    for name, (wall, cpu) in totals.items():
+        rates = f"{count / wall:,.0f} syllables/s; {cpu:.1f} s CPU, {count / cpu:,.0f}/s"
+        print(f"{what}, {name}: {wall:.1f} s wall, {rates}")
+    speedups = f"{totals['old'][0] / totals['new'][0]:.2f}x wall, {totals['old'][1] / totals['new'][1]:.2f}x CPU"
+    print(f"{what}, new against old: {speedups}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -87,25 +110,10 @@ def main(argv: list[str] | None = None) -> None:
     texts = [nfc(row["title"] + "\n" + row["text"]) for row in rows]
     count = sum(len(SYLLABLE.findall(text)) for text in texts)
     print(f"{len(texts)} articles, {count:,} syllables")
-    pyvi_words("khởi động")  # both loaded before timing
-    words("khởi động")
+    words("khởi động")  # the model loaded before timing, as pyvi's is on import
 
-    totals = {"old": [0.0, 0.0], "new": [0.0, 0.0]}
-    differing = 0
-    size = -(-len(texts) // args.slices)
-    for number, first in enumerate(range(0, len(texts), size)):
-        part = texts[first : first + size]
-        order = [("old", pyvi_words), ("new", words)]
-        results = {}
-        for name, function in order if number % 2 == 0 else order[::-1]:
-            wall, cpu, results[name] = timed(function, part)
-            totals[name][0] += wall
-            totals[name][1] += cpu
-        differing += sum(old != new for old, new in zip(results["old"], results["new"], strict=True))
-    print(f"articles whose words differ: {differing}")
-    for name, (wall, cpu) in totals.items():
-        print(f"{name}: {wall:.1f} s wall ({count / wall:,.0f} syllables/s), {cpu:.1f} s CPU ({count / cpu:,.0f}/s)")
-    print(f"new/old: {totals['old'][0] / totals['new'][0]:.2f}x wall, {totals['old'][1] / totals['new'][1]:.2f}x CPU")
+    compare(texts, count, args.slices, "words", pyvi_words, words)
+    compare(texts, count, args.slices, "tokenize", ViTokenizer.tokenize, segment.tokenize)
 
     imports: dict[str, list[float]] = {name: [] for name in IMPORTS}
     for _ in range(args.rounds):
