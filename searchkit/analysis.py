@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from functools import lru_cache
+from itertools import compress
 from typing import NamedTuple
 
 from whoosh.analysis import Filter, Tokenizer
@@ -126,17 +127,90 @@ def syllables(text: str) -> list[Token]:
 def words(text: str) -> list[Token]:
     """The multi-syllable words pyvi finds in ``text`` (``học_tập``, ``Hồ_Chí_Minh``), with offsets into ``text``.
 
-    pyvi rewrites its input (spaces around punctuation, NFC, ``TP.HCM`` → ``TP. HCM``), so its words are aligned
-    back onto this module's syllables rather than located by searching the string.
+    They are the words of pyvi's output (``ViTokenizer.tokenize``, computed by :mod:`searchkit.segment`) placed on
+    this module's syllables. pyvi's tokens carry their offsets, so a word is placed where its tokens are; only when
+    a token cuts a syllable in two (pyvi reads ``1.5km`` as ``1.5`` and ``km``) is the output placed by the text of
+    its syllables, looking a few syllables ahead and leaving out what does not match, as it always was.
     """
-    from pyvi import ViTokenizer  # imported here: it costs seconds and queries never need it
+    from searchkit import segment  # imported here: loading the model takes a moment and queries never need it
 
     text = nfc(text)
-    ours = syllables(text)
+    tokens = segment.tokens(text)
+    joins = segment.joins(tokens.texts)
+    # A token's syllables are pieces of this module's syllables (a token may end inside one, never spans two), so
+    # as many of them means the very same syllables.
+    if len(_SYLLABLE.findall(" ".join(tokens.texts))) == len(_SYLLABLE.findall(text)):
+        return _placed(tokens.texts, tokens.starts, joins, underscores="_" in text)
+    return _aligned(text, segment.written(tokens.texts, joins))
+
+
+# pyvi writes its tokens separated by "_" where it joins them, by a space elsewhere; a line break is a token of its
+# own. A word is a piece of that output between white space that holds a "_" and two syllables or more: tokens it
+# joined ("Hồ_Chí_Minh"; also "a_" and "_b" around a joined line break), or one token written with "_" ("1_000").
+
+
+_PLAIN_WORD = re.compile(r"[^\W_]+(?:_[^\W_]+)+")
+
+
+def _placed(texts: list[str], starts: list[int], joins: list[bool], underscores: bool) -> list[Token]:
+    """The words of pyvi's output, by the offsets of its tokens (whose syllables must be this module's)."""
+    runs: list[list[int]] = []  # [first, last) tokens joined into one run
+    for i in compress(range(len(joins)), joins):
+        if runs and runs[-1][1] == i:
+            runs[-1][1] = i + 1
+        else:
+            runs.append([i - 1, i + 1])
+    if underscores:
+        joined = {i for first, last in runs for i in range(first, last)}
+        runs += [[i, i + 1] for i, token in enumerate(texts) if "_" in token and i not in joined]
+        runs.sort()
+    found: list[Token] = []
+    for first, last in runs:
+        word = "_".join(texts[first:last])
+        if _PLAIN_WORD.fullmatch(word):  # the usual case: tokens that are syllables and nothing else
+            found.append(Token(word, starts[first], starts[last - 1] + len(texts[last - 1])))
+            continue
+        parts: list[str] = []
+        start = end = 0
+        for token, offset in zip(texts[first:last], starts[first:last], strict=True):
+            if token == "\n":  # white space: it ends a piece
+                if len(parts) > 1:
+                    found.append(Token("_".join(parts), start, end))
+                parts = []
+                continue
+            syllables_ = _token_syllables(token)
+            if syllables_.texts:
+                if not parts:
+                    start = offset + syllables_.start
+                parts += syllables_.texts
+                end = offset + syllables_.end
+        if len(parts) > 1:
+            found.append(Token("_".join(parts), start, end))
+    return found
+
+
+class _TokenSyllables(NamedTuple):
+    """The syllables of one of pyvi's tokens: ``1.5`` holds ``1`` and ``5``, ``“`` none."""
+
+    texts: tuple[str, ...]
+    start: int  # where the first starts in the token
+    end: int  # where the last ends
+
+
+@lru_cache(maxsize=1 << 15)
+def _token_syllables(token: str) -> _TokenSyllables:
+    found = syllables(token)
+    return _TokenSyllables(tuple(s.text for s in found), found[0].start if found else 0, found[-1].end if found else 0)
+
+
+def _aligned(text: str, written: str) -> list[Token]:
+    """The words of pyvi's output ``written``, placed on the syllables of ``text`` by their text."""
+    ours = _SYLLABLE.findall(text)
+    spans: list[re.Match[str]] | None = None
     found: list[Token] = []
     cursor = 0
-    for piece in ViTokenizer.tokenize(text).split():
-        parts = [m.group() for m in _SYLLABLE.finditer(piece)]
+    for piece in written.split():
+        parts = _SYLLABLE.findall(piece)
         if not parts:
             continue
         start = _align(ours, cursor, parts)
@@ -145,14 +219,16 @@ def words(text: str) -> list[Token]:
         end = start + len(parts)
         cursor = end
         if "_" in piece and len(parts) > 1:
-            found.append(Token("_".join(parts), ours[start].start, ours[end - 1].end))
+            if spans is None:
+                spans = list(_SYLLABLE.finditer(text))
+            found.append(Token("_".join(parts), spans[start].start(), spans[end - 1].end()))
     return found
 
 
-def _align(ours: list[Token], cursor: int, parts: list[str], window: int = 8) -> int | None:
+def _align(ours: list[str], cursor: int, parts: list[str], window: int = 8) -> int | None:
     """Where the syllables ``parts`` start in ``ours``, looking a few syllables past ``cursor``."""
     for start in range(cursor, min(cursor + window, len(ours) - len(parts) + 1)):
-        if all(ours[start + k].text == part for k, part in enumerate(parts)):
+        if ours[start : start + len(parts)] == parts:
             return start
     return None
 
