@@ -372,13 +372,6 @@ class FoldFilter(Filter):
             yield token
 
 
-class AccentTokenizer(_SpanTokenizer):
-    """Whoosh tokenizer emitting :func:`accent_terms`, for a field that only counts spellings."""
-
-    def spans(self, value: str) -> Iterator[tuple[str, int, int]]:
-        return ((term, 0, 0) for term in accent_terms(value))
-
-
 def exact_analyzer() -> object:
     """Syllables, normalised: matches the accents as typed, whatever the tone-mark placement."""
     return SyllableTokenizer() | NormalizeFilter()
@@ -387,8 +380,3 @@ def exact_analyzer() -> object:
 def folded_analyzer() -> object:
     """Syllables, folded: matches with or without diacritics."""
     return SyllableTokenizer() | FoldFilter()
-
-
-def accents_analyzer() -> object:
-    """Spelling counts: which accented forms each folded syllable and pair takes in the text."""
-    return AccentTokenizer()

@@ -24,7 +24,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.writing import SegmentWriter
 
-from searchkit import freshness, generations
+from searchkit import freshness, generations, spellings
 from searchkit import schema as f
 from searchkit.analysis import word_terms
 from searchkit.corpus import DEFAULT_MAX_BYTES, Article, Skipped, read_articles, read_file
@@ -74,6 +74,13 @@ def open_index(index_dir: Path | str) -> whoosh_index.Index:
     are damaged.
     """
     return generations.open_current(index_dir)[1]
+
+
+def open_spellings(index_dir: Path | str) -> spellings.SpellingCounts:
+    """The accent statistics of the current generation of the index in ``index_dir``."""
+    from searchkit.search import open_spellings as of_generation
+
+    return of_generation(generations.open_current(index_dir)[0])
 
 
 def build(
@@ -182,14 +189,23 @@ def _sync(
     if not (fresh or changed or stale):
         return report
 
+    base = None if fresh else generations.current(index_dir)
     generation = generations.begin(index_dir, fresh=fresh)
     try:
         if fresh:
             ix = whoosh_index.create_in(str(generation.path), f.schema())
         else:
             ix = whoosh_index.open_dir(str(generation.path))
-        if changed or stale:
-            _write(ix, generation.path, changed, stale, procs, progress, lock_fd)
+        counts = spellings.SpellingWriter(
+            generation.path / spellings.FILE, base.path / spellings.FILE if base is not None else None
+        )
+        try:
+            if changed or stale:
+                _write(ix, generation.path, changed, stale, procs, progress, lock_fd, counts)
+        except BaseException:
+            counts.abandon()
+            raise
+        counts.close()
         generations.publish(index_dir, generation)
     except BaseException as exc:
         generations.discard(generation)
@@ -207,8 +223,18 @@ def _write(
     procs: int | None,
     progress: Progress | None,
     lock_fd: int | None,
+    counts: spellings.SpellingWriter,
 ) -> None:
-    """Deletes ``stale`` and adds ``changed`` in one commit to the (unpublished) generation in ``folder``."""
+    """Deletes ``stale`` and adds ``changed`` in one commit to the (unpublished) generation in ``folder``.
+
+    ``counts`` (the generation's accent statistics) loses the replaced articles' counts and gains
+    the new ones'.
+    """
+    with ix.searcher() as old:
+        for doc_id in stale:
+            stored = old.document(**{f.ID: doc_id})
+            if stored is not None:
+                counts.remove(spellings.counts_of(stored.get(f.TITLE, ""), stored.get(f.BODY, "")))
     writer = ix.writer(compound=False)
     try:
         if progress and changed:
@@ -218,11 +244,17 @@ def _write(
         workers = min(procs or _cpu_count(), len(changed) // _BATCH)
         if workers > 1 and len(changed) >= _PARALLEL_MIN_ARTICLES:
             inherited = [fd for fd in (lock_fd, writer.writelock.fd) if fd is not None]
-            segments = _write_in_workers(folder, changed, workers, progress, inherited)
+            segments, written = _write_in_workers(folder, changed, workers, progress, inherited)
+            try:
+                counts.merge(written)
+            finally:
+                for path in written:
+                    path.unlink(missing_ok=True)
             _commit_with_segments(writer, segments)
         else:
             for done, article in enumerate(changed, start=1):
                 writer.add_document(**_document(article, _word_terms(article)))
+                counts.add(spellings.counts_of(article.title, article.text))
                 if progress:
                     progress(done, len(changed))
             writer.commit()
@@ -241,7 +273,6 @@ def _document(article: Article, terms: str) -> dict:
         f.BODY: article.text,
         f.BODY_EXACT: article.text,
         f.WORDS: terms,
-        f.ACCENTS: article.title + "\n" + article.text,
         f.DATE: article.date,
         f.SOURCE: article.source,
         f.URL: article.url,
@@ -301,8 +332,11 @@ def _write_in_workers(
     procs: int,
     progress: Progress | None,
     inherited: list[int],
-) -> list[object]:
-    from pyvi import ViTokenizer  # noqa: F401  loaded once here, so forked workers start warm
+) -> tuple[list[object], list[Path]]:
+    """Each worker writes a segment and a file of accent counts; returns both kinds."""
+    from searchkit.analysis import words
+
+    words("khởi động")  # loads the segmentation model once here, so forked workers start warm
 
     fork = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else "spawn")
@@ -316,7 +350,7 @@ def _write_in_workers(
             jobs.put(articles[start : start + _BATCH])
         for _ in workers:
             jobs.put(None)
-        done, segments, finished = 0, [], 0
+        done, segments, written, finished = 0, [], [], 0
         while finished < len(workers):
             try:
                 kind, value = results.get(timeout=1.0)
@@ -332,11 +366,13 @@ def _write_in_workers(
                     progress(done, len(articles))
             else:
                 finished += 1
-                if value is not None:
-                    segments.append(value)
+                segment, counts = value
+                written.append(Path(counts))
+                if segment is not None:
+                    segments.append(segment)
         for worker in workers:
             worker.join()
-        return segments
+        return segments, written
     finally:
         # A worker stopped early leaves jobs in the pipe; exiting must not wait to flush them.
         jobs.cancel_join_thread()
@@ -356,15 +392,19 @@ def _worker(index_dir: str, jobs: object, results: object, parent: int, inherite
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     try:
         writer = SegmentWriter(whoosh_index.open_dir(index_dir), _lk=False, compound=False)
+        # Hidden, so that no manifest lists it; the parent merges it into the generation's counts.
+        counts = spellings.SpellingWriter(Path(index_dir) / f".spellings-{os.getpid()}.sqlite")
         while (batch := jobs.get()) is not None:
             for article in batch:
                 writer.add_document(**_document(article, _word_terms(article)))
+                counts.add(spellings.counts_of(article.title, article.text))
             results.put(("done", len(batch)))
+        counts.close()
         if writer._added:
-            results.put(("segment", writer._finalize_segment()))
+            results.put(("segment", (writer._finalize_segment(), str(counts.path))))
         else:
             writer._close_segment()
-            results.put(("segment", None))
+            results.put(("segment", (None, str(counts.path))))
     except OSError as exc:  # reported to the parent, which raises it
         results.put(("error", f"cannot write the index in {index_dir}: {exc.strerror or exc}"))
     except BaseException as exc:

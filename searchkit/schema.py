@@ -7,9 +7,9 @@ Each article is indexed in several representations (see README, "How the index w
 - ``BODY_EXACT``/``TITLE_EXACT``: normalised syllables — a query typed with accents ranks exact
   matches first;
 - ``WORDS``: pyvi's multi-syllable words, folded and joined by ``_`` — a document where the
-  query's syllables form one word ranks higher;
-- ``ACCENTS``: how often each folded syllable and pair of syllables takes each spelling — what
-  accent restoration learns from (see ``searchkit.suggest``).
+  query's syllables form one word ranks higher.
+
+Accent statistics are kept beside the index, not in it (``searchkit.spellings``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 from whoosh import fields
 from whoosh.analysis import SpaceSeparatedTokenizer
 
-from searchkit.analysis import accents_analyzer, exact_analyzer, folded_analyzer
+from searchkit.analysis import exact_analyzer, folded_analyzer
 
 ID = "id"
 HASH = "hash"
@@ -26,7 +26,6 @@ TITLE_EXACT = "title_exact"
 BODY = "body"
 BODY_EXACT = "body_exact"
 WORDS = "words"
-ACCENTS = "accents"
 DATE = "date"
 SOURCE = "source"
 URL = "url"
@@ -48,8 +47,6 @@ def schema() -> fields.Schema:
             BODY: fields.TEXT(analyzer=folded, stored=True, phrase=True),
             BODY_EXACT: fields.TEXT(analyzer=exact, phrase=False),
             WORDS: fields.TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=False),
-            # Spelling counts for accent restoration, kept here so every update keeps them current.
-            ACCENTS: fields.TEXT(analyzer=accents_analyzer(), phrase=False),
             DATE: fields.STORED(),
             SOURCE: fields.STORED(),
             URL: fields.STORED(),

@@ -27,6 +27,8 @@ from searchkit.ranking import (
     restored_tier,
     runs,
 )
+from searchkit.spellings import FILE as SPELLINGS_FILE
+from searchkit.spellings import SpellingCounts
 from searchkit.suggest import restore_query
 
 MAX_LIMIT = 100
@@ -118,11 +120,13 @@ class Searcher:
         except Exception as exc:  # a segment Whoosh cannot read
             raise generations.damaged(self.index_dir, f"{type(exc).__name__}: {exc}") from exc
         self._executor = Executor(self._searcher)
+        self.spellings = open_spellings(self.generation)
         # Spelling counts looked up by accent restoration, valid while the generation is.
-        self._spellings: dict = {}
+        self._looked_up: dict = {}
 
     def close(self) -> None:
         self._searcher.close()
+        self.spellings.close()
 
     def __enter__(self) -> Searcher:
         return self
@@ -137,9 +141,10 @@ class Searcher:
     def refresh(self) -> None:
         """Moves to the index's current generation if a build has published a new one."""
         if not self.is_current():
-            old = self._searcher
+            old, counts = self._searcher, self.spellings
             self._open()
             old.close()
+            counts.close()
 
     def search(
         self,
@@ -166,8 +171,7 @@ class Searcher:
         deadline = Deadline.after(budget) if budget is not None else None
         tree = q.parse(text)
         check_cost(tree)
-        reader = self._searcher.reader()
-        restoration = restore_query(reader, text, self._spellings) if suggest else None
+        restoration = restore_query(self.spellings, text, self._looked_up) if suggest else None
         restored = restored_forms(restoration) if restoration else None
         question = is_question(text, tree)
         matches = self._matches(tree, has_marks(text), restored, question, deadline)
@@ -255,6 +259,14 @@ def check_cost(tree: q.Node) -> None:
             limit=MAX_PREFIXES,
             terms_per_prefix=MAX_PREFIX_TERMS,
         )
+
+
+def open_spellings(generation: generations.Generation) -> SpellingCounts:
+    """The accent statistics of one generation of the index."""
+    path = generation.path / SPELLINGS_FILE
+    if not path.exists():
+        raise generations.damaged(generation.path.parent, f"{generation.name}/{SPELLINGS_FILE} is missing")
+    return SpellingCounts(path)
 
 
 def search(index_dir: Path | str, text: str, *, limit: int = 10, page: int = 1) -> SearchResults:

@@ -27,9 +27,8 @@ from searchkit.analysis import (
     syllables,
 )
 from searchkit.query import word_runs
-from searchkit.schema import ACCENTS
 
-FIELD = ACCENTS
+FIELD = "accents"
 # How much a pair's evidence counts against the syllable's own frequency (Jelinek-Mercer
 # interpolation). Pairs are what tell "đảng viên" from "đang viên"; the rest keeps unseen pairs
 # possible.

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from searchkit.analysis import accent_terms
 from searchkit.cli import main
-from searchkit.index import build, open_index
+from searchkit.index import build, open_spellings
 from searchkit.search import Searcher
 from searchkit.suggest import restore_query, restore_text, suggest, with_case
 
@@ -34,8 +34,9 @@ class FakeLexicon:
 
 @pytest.fixture(scope="module")
 def seeds_reader(seeds_index: Path):
-    with open_index(seeds_index).reader() as reader:
-        yield reader
+    counts = open_spellings(seeds_index)
+    yield counts
+    counts.close()
 
 
 def make_index(tmp_path: Path, articles: dict[str, str]) -> tuple[Path, Path]:

@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +33,7 @@ from corpora import read_jsonl  # noqa: E402
 
 from searchkit.analysis import fold, normalize_syllable, syllables  # noqa: E402
 from searchkit.evaluation import evaluate, load_qrels  # noqa: E402
-from searchkit.index import build, open_index  # noqa: E402
+from searchkit.index import build, open_spellings  # noqa: E402
 from searchkit.search import Searcher  # noqa: E402
 from searchkit.suggest import restore_query, restore_text  # noqa: E402
 
@@ -176,10 +177,9 @@ def run(data: Path, baomoi: int, xquad: bool, procs: int | None, with_pyvi: bool
             "corpus": ("xquad-vi paragraphs + " if xquad else "") + f"{baomoi} baomoi articles",
             "articles": report.added,
             "build_seconds": round(built, 1),
-            "index_mb": round(sum(p.stat().st_size for p in index_dir.iterdir()) / 2**20, 1),
+            "index_mb": round(sum(p.stat().st_size for p in index_dir.rglob("*") if p.is_file()) / 2**20, 1),
         }
-        ix = open_index(index_dir)
-        with ix.reader() as reader:
+        with closing(open_spellings(index_dir)) as reader:
             started = time.perf_counter()
             result["searchkit"] = score(questions, ours(reader))
             result["searchkit"]["ms_per_question"] = (

@@ -1,0 +1,124 @@
+"""Accent statistics: how often each folded syllable and pair of syllables takes each spelling.
+
+Accent restoration (``searchkit.suggest``) reads them as a bigram model. They are counts, not a
+search field: indexed in Whoosh they cost a posting list per spelling (most of a segment's terms
+and a third of a build), where restoration only ever asks for totals. So each generation of the
+index keeps them in a SQLite file of its own, ``spellings.sqlite``: one row per term of
+:func:`searchkit.analysis.accent_terms` (``neu guong|nêu gương``) with its count over the whole
+collection, and the sum of all counts. A build copies the current generation's file and adds the
+counts of the articles it indexes and subtracts those of the articles it replaces or removes, so
+the statistics follow every update exactly as the field did.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+from searchkit.analysis import accent_terms
+
+FILE = "spellings.sqlite"
+# Counts held in memory before they are written out: bounds a build's memory, not its result.
+FLUSH_TERMS = 200_000
+_TOTAL = ""  # the row holding the sum of all counts (no term is empty)
+
+
+def counts_of(title: str, text: str) -> Counter[str]:
+    """The accent terms of one article and how often each occurs in it."""
+    return Counter(accent_terms(title + "\n" + text))
+
+
+class SpellingCounts:
+    """A generation's accent statistics, read-only; a :class:`searchkit.suggest.Lexicon`."""
+
+    def __init__(self, path: Path | str):
+        uri = Path(path).resolve().as_uri() + "?mode=ro&immutable=1"
+        self._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        row = self._db.execute("SELECT n FROM counts WHERE term = ?", (_TOTAL,)).fetchone()
+        self._total = float(row[0]) if row else 0.0
+
+    def close(self) -> None:
+        self._db.close()
+
+    def spellings(self, key: str) -> dict[str, int]:
+        """Every term starting with ``key`` (a folded run and ``|``) and its count."""
+        rows = self._db.execute("SELECT term, n FROM counts WHERE term >= ? AND term < ?", (key, key + "\U0010ffff"))
+        return dict(rows)
+
+    # The Lexicon protocol, as a Whoosh reader would answer it for a field of these terms.
+
+    def expand_prefix(self, fieldname: str, prefix: str) -> list[str]:
+        return list(self.spellings(prefix))
+
+    def frequency(self, fieldname: str, text: str | bytes) -> float:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        row = self._db.execute("SELECT n FROM counts WHERE term = ?", (text,)).fetchone()
+        return float(row[0]) if row else 0.0
+
+    def field_length(self, fieldname: str) -> float:
+        return self._total
+
+
+class SpellingWriter:
+    """Writes a new generation's statistics: the previous generation's, plus and minus articles."""
+
+    def __init__(self, path: Path, base: Path | None = None):
+        self.path = path
+        # The new generation's folder may hold a hard link to the base's file: replace it with a
+        # copy of its own, so the base generation's counts never change.
+        path.unlink(missing_ok=True)
+        if base is not None and base.exists():
+            shutil.copyfile(base, path)
+        self._db = sqlite3.connect(path)
+        self._db.execute("PRAGMA journal_mode = OFF")
+        self._db.execute("PRAGMA synchronous = OFF")
+        self._db.execute("CREATE TABLE IF NOT EXISTS counts (term TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID")
+        self._pending: Counter[str] = Counter()
+
+    def add(self, counts: Counter[str]) -> None:
+        self._pending.update(counts)
+        if len(self._pending) > FLUSH_TERMS:
+            self._flush()
+
+    def remove(self, counts: Counter[str]) -> None:
+        self._pending.subtract(counts)
+        if len(self._pending) > FLUSH_TERMS:
+            self._flush()
+
+    def merge(self, others: Iterable[Path]) -> None:
+        """Adds the counts of files written by other writers (a build's worker processes)."""
+        self._flush()
+        for other in others:
+            self._db.execute("ATTACH DATABASE ? AS other", (str(other),))
+            self._db.execute(
+                "INSERT INTO counts SELECT term, n FROM other.counts WHERE term != ? AND true "
+                "ON CONFLICT (term) DO UPDATE SET n = n + excluded.n",
+                (_TOTAL,),
+            )
+            self._db.commit()
+            self._db.execute("DETACH DATABASE other")
+
+    def close(self) -> None:
+        """Writes everything out, with the total, and closes the file."""
+        self._flush()
+        self._db.execute("DELETE FROM counts WHERE n <= 0")
+        self._db.execute("DELETE FROM counts WHERE term = ?", (_TOTAL,))
+        self._db.execute("INSERT INTO counts SELECT ?, coalesce(sum(n), 0) FROM counts", (_TOTAL,))
+        self._db.commit()
+        self._db.close()
+
+    def abandon(self) -> None:
+        self._db.close()
+
+    def _flush(self) -> None:
+        if self._pending:
+            self._db.executemany(
+                "INSERT INTO counts VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET n = n + excluded.n",
+                ((term, n) for term, n in self._pending.items() if n),
+            )
+            self._db.commit()
+            self._pending.clear()
