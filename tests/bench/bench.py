@@ -293,6 +293,14 @@ def _verdict(value: float, target: float, unit: str) -> str:
     return f"{'meets' if value <= target else 'above'} the {target:g}{unit} target"
 
 
+def _memory(figures: dict[str, float]) -> str:
+    """A process's resident memory, its own part and, where known, its proportional set size."""
+    text = f"{figures['rss_mb']:.0f} MB resident ({figures['anon_mb']:.0f} MB own"
+    if "pss_mb" in figures:
+        text += f", {figures['pss_mb']:.0f} MB counting each page once"
+    return text + ")"
+
+
 def _cell(value: float | None, kind: str) -> str:
     if value is None:
         return "—"
@@ -422,11 +430,9 @@ def table(results: dict, names: list[str]) -> str:
         codes = Counter(answer["code"] for answer in serve["refused"])
         refused = ", ".join(f"{count} {code}" for code, count in codes.most_common()) or "none"
         lines.append(
-            f"searchkit serve on the news index, one process: {serve['served']['rss_mb']:.0f} MB "
-            f"resident after {serve['requests']} queries (refused: {refused}) "
-            f"from {serve['clients']} clients at once "
-            f"({serve['served']['anon_mb']:.0f} MB own), "
-            f"{serve['idle']['rss_mb']:.0f} MB before the first; peak {serve['served']['peak_mb']:.0f} MB"
+            f"searchkit serve on the news index, one process, after {serve['requests']} queries "
+            f"from {serve['clients']} clients at once (refused: {refused}): "
+            f"{_memory(serve['served'])}; before the first query {_memory(serve['idle'])}"
         )
     for where, message in results["warnings"].items():
         lines.append(f"warning, {where}: {message}")

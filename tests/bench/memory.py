@@ -2,7 +2,10 @@
 
 Resident memory is read from ``/proc/<pid>/status`` (Linux): ``VmRSS`` now, split into anonymous
 memory (``RssAnon``, the process's own) and mapped file pages (``RssFile``, shared with the page
-cache), and ``VmHWM``, the peak.
+cache), and ``VmHWM``, the peak. ``VmRSS`` counts a page of a file once for every mapping of it: a
+server whose searchers each map the same index files counts them once per searcher. The
+proportional set size (``Pss`` in ``/proc/<pid>/smaps_rollup``) counts each page once, shared
+pages divided among the processes mapping them.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 STATUS = {"VmRSS": "rss_mb", "RssAnon": "anon_mb", "RssFile": "file_mb", "VmHWM": "peak_mb"}
+ROLLUP = {"Pss": "pss_mb", "Pss_Anon": "pss_anon_mb", "Pss_File": "pss_file_mb"}
 
 # Runs a command and prints its wall time, its peak resident memory and its exit code. A separate
 # small interpreter, because Linux's ru_maxrss carries over from the process that spawned the
@@ -38,17 +42,27 @@ print(time.perf_counter() - started, usage.ru_maxrss, os.waitstatus_to_exitcode(
 
 
 def status(pid: int | str = "self") -> dict[str, float]:
-    """The process's resident memory in MB: ``rss_mb``, ``anon_mb``, ``file_mb`` and ``peak_mb``."""
+    """The process's memory in MB: ``rss_mb``, ``anon_mb``, ``file_mb``, ``peak_mb``, and ``pss_mb``,
+    ``pss_anon_mb``, ``pss_file_mb`` where the kernel reports them."""
+    found = _read(Path(f"/proc/{pid}/status"), STATUS)
+    try:
+        found |= _read(Path(f"/proc/{pid}/smaps_rollup"), ROLLUP)
+    except OSError:  # kernels before 4.14
+        pass
+    return found
+
+
+def _read(path: Path, names: dict[str, str]) -> dict[str, float]:
     found = {}
-    for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
+    for line in path.read_text(encoding="ascii", errors="replace").splitlines():
         key, _, value = line.partition(":")
-        if key in STATUS:
-            found[STATUS[key]] = int(value.split()[0]) / 1024
+        if key in names:
+            found[names[key]] = int(value.split()[0]) / 1024
     return found
 
 
 def _added(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    return {key: after[key] - before[key] for key in ("rss_mb", "anon_mb", "file_mb")}
+    return {key: after[key] - before[key] for key in after if key != "peak_mb" and key in before}
 
 
 def opening(engine_name: str, index_dir: Path, query: str) -> dict[str, Any]:
