@@ -27,34 +27,18 @@ from pathlib import Path
 import corpora
 from pyvi import ViTokenizer
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import test_segment as reference  # noqa: E402  the old implementation the test compares with
+
 from searchkit import segment
-from searchkit.analysis import Token, nfc, syllables, words
+from searchkit.analysis import Token, nfc, words
 
 SYLLABLE = re.compile(r"[^\W_]+")
 
 
 def pyvi_words(text: str) -> list[Token]:
     """``analysis.words`` as it was: pyvi's output aligned back onto the syllables of the text."""
-    text = nfc(text)
-    ours = syllables(text)
-    found: list[Token] = []
-    cursor = 0
-    for piece in ViTokenizer.tokenize(text).split():
-        parts = [m.group() for m in SYLLABLE.finditer(piece)]
-        if not parts:
-            continue
-        start = None
-        for candidate in range(cursor, min(cursor + 8, len(ours) - len(parts) + 1)):
-            if all(ours[candidate + k].text == part for k, part in enumerate(parts)):
-                start = candidate
-                break
-        if start is None:
-            continue
-        end = start + len(parts)
-        cursor = end
-        if "_" in piece and len(parts) > 1:
-            found.append(Token("_".join(parts), ours[start].start, ours[end - 1].end))
-    return found
+    return reference.pyvi_words(ViTokenizer.tokenize(nfc(text)), nfc(text))
 
 
 IMPORTS = {
