@@ -404,7 +404,7 @@ def table(results: dict, names: list[str]) -> str:
             f"+{opened['rss_mb']:.1f} MB resident ({opened['anon_mb']:.1f} MB own, "
             f"{opened['file_mb']:.1f} MB mapped files), {built['open_pct']:.1f} % "
             f"({_verdict(built['open_pct'], OPEN_TARGET_PCT, ' %')}); after one query "
-            f"+{first['rss_mb']:.1f} MB, {built['first_query_pct']:.1f} % "
+            f"+{first['rss_mb']:.1f} MB ({first['anon_mb']:.1f} MB own), {built['first_query_pct']:.1f} % "
             f"({_verdict(built['first_query_pct'], OPEN_TARGET_PCT, ' %')})"
         )
     cold = results.get("cold_start")
