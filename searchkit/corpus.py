@@ -20,7 +20,6 @@ from pathlib import Path
 
 from searchkit.decoding import LineTooLong, clean_text, decode_text, text_lines
 from searchkit.errors import CorpusError
-from searchkit.markdown import read_markdown
 
 # The largest article: a .txt or Markdown file, or one record (line) of a JSON Lines file.
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -153,6 +152,9 @@ def read_file(
     elif suffix == ".txt":
         yield _article(rel, *split_title(text))
     else:
+        # Imported here: markdown-it and YAML take longer to import than a query takes to run.
+        from searchkit.markdown import read_markdown
+
         markdown = read_markdown(text)
         if markdown.title:
             title, body = markdown.title, markdown.text

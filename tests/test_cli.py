@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from searchkit.errors import IndexDamagedError
 from searchkit.index import build
 from searchkit.search import Searcher
 
+ROOT = Path(__file__).resolve().parents[1]
 NEU_GUONG = "004_a29b889078a98f24.txt"
 
 
@@ -236,3 +239,28 @@ def test_query_says_in_one_line_when_the_articles_changed_since_the_build(tmp_pa
     assert stderr_of_query() == notice
     assert run("index", "--seeds", str(seeds), "--index", str(index_dir))[0] == 0
     assert stderr_of_query() == ""
+
+
+def test_a_query_loads_no_segmenter_markdown_or_yaml(seeds_dir: Path, seeds_index: Path):
+    """What a query imports is what every `searchkit query` waits for before it answers."""
+    code = (
+        "import sys\n"
+        "from searchkit.cli import main\n"
+        f"sys.argv = ['searchkit', 'query', 'nêu gương', '--seeds', {str(seeds_dir)!r},\n"
+        f"            '--index', {str(seeds_index)!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = ('pyvi', 'sklearn', 'pycrfsuite', 'markdown_it', 'yaml', 'flask', 'waitress')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)), file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert "004_a29b889078a98f24.txt" in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == "[]"
