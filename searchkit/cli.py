@@ -66,7 +66,7 @@ offered ("Có phải bạn muốn tìm: nêu gương"), and articles spelling it
 Limits (a query beyond them is refused, exit status 2):
   1000 characters, 64 words, 8 prefixes (each stands for its 64 most frequent words, and all
   of a query's prefixes together for 128), 32 levels of nesting (each parenthesis, NOT/- and
-  title: is one), 2 seconds of searching.
+  title: is one), 2 seconds of processor time searching.
 """
 
 

@@ -105,7 +105,7 @@ def test_operators_match_the_same_articles(seeds_index: Path):
 def test_a_run_past_its_deadline_stops_between_leaves(seeds_index: Path, monkeypatch: pytest.MonkeyPatch):
     # A clock that moves one second each time it is read: the run may look at it three times.
     clock = itertools.count()
-    monkeypatch.setattr(execute, "perf_counter", lambda: next(clock))
+    monkeypatch.setattr(execute, "thread_time", lambda: next(clock))
     words = ["chi", "thi", "neu", "guong", "dong"]
     query = wq.Or([wq.Term("body", word) for word in words])
     with Searcher(seeds_index) as searcher:
@@ -122,7 +122,7 @@ def test_a_run_past_its_deadline_stops_between_leaves(seeds_index: Path, monkeyp
 
 def test_each_word_of_a_prefix_is_a_step_of_the_run(seeds_index: Path, monkeypatch: pytest.MonkeyPatch):
     clock = itertools.count()
-    monkeypatch.setattr(execute, "perf_counter", lambda: next(clock))
+    monkeypatch.setattr(execute, "thread_time", lambda: next(clock))
     with Searcher(seeds_index) as searcher:
         executor = Executor(searcher._searcher)
         expanded = list(searcher._searcher.reader().expand_prefix("body", "c"))
