@@ -9,6 +9,8 @@ the text before adding ``<mark>``.
 from __future__ import annotations
 
 import re
+import socket
+from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -241,10 +243,23 @@ def create_app(
     return app
 
 
-def make_server(app: Flask, host: str = "127.0.0.1", port: int = 8000, threads: int = 8) -> Any:
-    """A waitress server for ``app``, listening, serving once ``run()``; port 0 picks any."""
+def make_server(
+    app: Flask,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    threads: int = 8,
+    *,
+    sockets: list[socket.socket] | None = None,
+) -> Any:
+    """A waitress server for ``app``, listening, serving once ``run()``; port 0 picks any.
+
+    Given ``sockets`` already listening (shared by several processes), it serves those instead
+    of binding ``host`` and ``port``.
+    """
     from waitress import create_server
 
+    if sockets is not None:
+        return create_server(app, sockets=sockets, threads=threads, ident="searchkit")
     return create_server(app, host=host, port=port, threads=threads, ident="searchkit")
 
 
@@ -253,6 +268,11 @@ def server_urls(server: Any) -> list[str]:
     listening = getattr(server, "effective_listen", None)
     if not listening:
         listening = [(server.effective_host, server.effective_port)]
+    return listening_urls(listening)
+
+
+def listening_urls(listening: Iterable[tuple[str, int]]) -> list[str]:
+    """``http://host:port/`` for each host and port, an IPv6 host in brackets."""
     return [f"http://{f'[{host}]' if ':' in host else host}:{port}/" for host, port in listening]
 
 

@@ -335,35 +335,68 @@ def eval_command(
     show_default=True,
     help="Port to listen on (0: any free port).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Processes answering requests, each with its own searchers and 8 threads; searching keeps one "
+    "core busy per process. 1: this process alone.  [default: one per core this process may use]",
+)
 @seeds_option
 @index_option
-def serve_command(host: str, port: int, seeds_dir: Path, index_dir: Path) -> None:
+def serve_command(host: str, port: int, workers: int | None, seeds_dir: Path, index_dir: Path) -> None:
     """Serve the search page and its JSON API (/api/search) in the browser.
 
-    Runs on waitress, a production WSGI server. The index is built first when there is none;
-    later rebuilds with 'searchkit index' show up without a restart.
+    Runs on waitress, a production WSGI server, in several worker processes sharing one port
+    (see --workers). The index is built first when there is none; later rebuilds with
+    'searchkit index' show up in every worker without a restart. Ctrl+C or SIGTERM stops all of them.
     """
-    # Imported here so the other commands start without loading Flask and waitress.
+    # Imported here so the other commands start without loading Flask and waitress; imported
+    # before the workers start, so each of them has them loaded already.
     from searchkit import app as web
+    from searchkit import serving
 
+    if workers is None:
+        workers = serving.default_workers()
     with _errors():
         ensure_index(seeds_dir, index_dir)
         warn_if_stale(seeds_dir, index_dir)
-        application = web.create_app(index_dir=index_dir, seeds_dir=seeds_dir)
+        if workers == 1:
+            application = web.create_app(index_dir=index_dir, seeds_dir=seeds_dir)
+            with _listening(host, port):
+                server = web.make_server(application, host=host, port=port)
+            _announce(web.server_urls(server))
+            try:
+                server.run()
+            except KeyboardInterrupt:
+                pass
+            finally:
+                server.close()
+            return
+        with _listening(host, port):
+            sockets = serving.listen(host, port)
         try:
-            server = web.make_server(application, host=host, port=port)
-        except OSError as exc:
-            reason = exc.strerror or exc
-            raise click.ClickException(_escaped(f"cannot listen on {host}:{port}: {reason}")) from None
-    for url in web.server_urls(server):
+            _announce(web.listening_urls(serving.addresses(sockets)))
+            serving.supervise(sockets, index_dir=index_dir, seeds_dir=seeds_dir, workers=workers)
+        finally:
+            for sock in sockets:
+                sock.close()
+
+
+@contextmanager
+def _listening(host: str, port: int) -> Iterator[None]:
+    """A socket that cannot be bound (a busy port, a host naming no address) as a one-line message."""
+    try:
+        yield
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise click.ClickException(_escaped(f"cannot listen on {host}:{port}: {reason}")) from None
+
+
+def _announce(urls: list[str]) -> None:
+    for url in urls:
         click.echo(f"Serving on {url}  (Ctrl+C to stop)")
     sys.stdout.flush()
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
 
 
 def ensure_index(seeds_dir: Path, index_dir: Path, *, quiet: bool = False) -> None:

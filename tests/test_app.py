@@ -532,7 +532,7 @@ def test_serve_builds_a_missing_index_and_listens_on_localhost(tmp_path, seeds_d
     monkeypatch.setattr(web, "make_server", fake_make_server)
     index_dir = tmp_path / "index"
     result = CliRunner().invoke(
-        main, ["serve", "--index", str(index_dir), "--seeds", str(seeds_dir)]
+        main, ["serve", "--workers", "1", "--index", str(index_dir), "--seeds", str(seeds_dir)]
     )
     assert result.exit_code == 0, result.output
     (server,) = servers

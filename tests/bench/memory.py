@@ -135,7 +135,8 @@ def serving(
     as large as under a steady load.
     """
     clients = server_threads()
-    serve = [*command, "serve", "--host", "127.0.0.1", "--port", "0", "--seeds", str(seeds_dir)]
+    # One worker: the one process measured holds every searcher (see tests/bench/load.py for more).
+    serve = [*command, "serve", "--workers", "1", "--host", "127.0.0.1", "--port", "0", "--seeds", str(seeds_dir)]
     with open(log, "w", encoding="utf-8") as errors:
         server = subprocess.Popen([*serve, "--index", str(index_dir)], stdout=subprocess.PIPE, stderr=errors, text=True)
         try:
