@@ -339,8 +339,9 @@ def eval_command(
     "--workers",
     type=click.IntRange(1, 256),
     default=None,
-    help="Processes answering requests, each with its own searchers and 8 threads; searching keeps one "
-    "core busy per process. 1: this process alone.  [default: one per core this process may use]",
+    help="Worker processes answering requests, 8 at a time each. Searching is pure Python, so a process keeps "
+    "at most one core busy; each opens the index on its own, so memory grows with their number. "
+    "1: serve from this process alone.  [default: one per core this process may use]",
 )
 @seeds_option
 @index_option

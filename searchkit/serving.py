@@ -36,7 +36,6 @@ DEATH_WINDOW_SECONDS = 10.0
 STOP_SECONDS = 5.0
 # The same as waitress's own default.
 BACKLOG = 1024
-THREADS = 8
 
 _PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
@@ -89,7 +88,6 @@ def supervise(
     index_dir: Path,
     seeds_dir: Path,
     workers: int,
-    threads: int = THREADS,
 ) -> None:
     """Serves the search site on ``sockets`` from ``workers`` processes until Ctrl-C or SIGTERM.
 
@@ -103,7 +101,7 @@ def supervise(
     def start() -> None:
         worker = context.Process(
             target=_work,
-            args=(sockets, index_dir, seeds_dir, threads, os.getpid()),
+            args=(sockets, index_dir, seeds_dir, os.getpid()),
             name="searchkit-worker",
             daemon=True,
         )
@@ -137,7 +135,7 @@ def supervise(
             _stop(list(running.values()))
 
 
-def _work(sockets: list[socket.socket], index_dir: Path, seeds_dir: Path, threads: int, parent: int) -> None:
+def _work(sockets: list[socket.socket], index_dir: Path, seeds_dir: Path, parent: int) -> None:
     """One worker: its own app on the shared sockets, until it is stopped or its parent ends."""
     signal.set_wakeup_fd(-1)
     # Ctrl-C reaches every process of the terminal's group: the parent decides, and stops us.
@@ -147,7 +145,7 @@ def _work(sockets: list[socket.socket], index_dir: Path, seeds_dir: Path, thread
     from searchkit.app import create_app, make_server
 
     app = create_app(index_dir=index_dir, seeds_dir=seeds_dir)
-    make_server(app, sockets=sockets, threads=threads).run()
+    make_server(app, sockets=sockets).run()
 
 
 def _exit_with(parent: int) -> None:
