@@ -124,6 +124,11 @@ def syllables(text: str) -> list[Token]:
     return [Token(m.group(), m.start(), m.end()) for m in _SYLLABLE.finditer(text)]
 
 
+def syllable_texts(text: str) -> list[str]:
+    """The syllables of ``text`` without their offsets: what the index's syllable fields are made of."""
+    return _SYLLABLE.findall(nfc(text))
+
+
 def words(text: str) -> list[Token]:
     """The multi-syllable words pyvi finds in ``text`` (``học_tập``, ``Hồ_Chí_Minh``), with offsets into ``text``.
 

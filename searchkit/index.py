@@ -17,7 +17,7 @@ import shutil
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -29,11 +29,14 @@ from searchkit import schema as f
 from searchkit.analysis import word_terms
 from searchkit.corpus import DEFAULT_MAX_BYTES, Article, Skipped, read_articles, read_file
 from searchkit.errors import IndexMissingError, SearchkitError
+from searchkit.segments import CompactSegmentWriter
 
 # Below this many articles to analyse, starting worker processes costs more than it saves.
 _PARALLEL_MIN_ARTICLES = 32
 # Articles handed to a worker at a time: small enough to share the work evenly at the end.
 _BATCH = 4
+# Postings a segment writer holds before it writes them out as a segment (about 20 bytes each).
+_SEGMENT_POSTINGS = 4_000_000
 
 
 @dataclass
@@ -252,12 +255,15 @@ def _write(
                     path.unlink(missing_ok=True)
             _commit_with_segments(writer, segments)
         else:
-            for done, article in enumerate(changed, start=1):
-                writer.add_document(**_document(article, _word_terms(article)))
-                counts.add(spellings.counts_of(article.title, article.text))
+            done = 0
+
+            def one_more() -> None:
+                nonlocal done
+                done += 1
                 if progress:
                     progress(done, len(changed))
-            writer.commit()
+
+            _commit_with_segments(writer, _write_segments(ix, changed, counts, one_more))
     except BaseException:
         if not writer.is_closed:
             writer.cancel()
@@ -366,10 +372,9 @@ def _write_in_workers(
                     progress(done, len(articles))
             else:
                 finished += 1
-                segment, counts = value
+                found, counts = value
                 written.append(Path(counts))
-                if segment is not None:
-                    segments.append(segment)
+                segments += found
         for worker in workers:
             worker.join()
         return segments, written
@@ -391,20 +396,17 @@ def _worker(index_dir: str, jobs: object, results: object, parent: int, inherite
         os.close(fd)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     try:
-        writer = SegmentWriter(whoosh_index.open_dir(index_dir), _lk=False, compound=False)
         # Hidden, so that no manifest lists it; the parent merges it into the generation's counts.
         counts = spellings.SpellingWriter(Path(index_dir) / f".spellings-{os.getpid()}.sqlite")
-        while (batch := jobs.get()) is not None:
-            for article in batch:
-                writer.add_document(**_document(article, _word_terms(article)))
-                counts.add(spellings.counts_of(article.title, article.text))
-            results.put(("done", len(batch)))
+
+        def articles() -> Iterator[Article]:
+            while (batch := jobs.get()) is not None:
+                yield from batch
+                results.put(("done", len(batch)))
+
+        segments = _write_segments(whoosh_index.open_dir(index_dir), articles(), counts, lambda: None)
         counts.close()
-        if writer._added:
-            results.put(("segment", (writer._finalize_segment(), str(counts.path))))
-        else:
-            writer._close_segment()
-            results.put(("segment", (None, str(counts.path))))
+        results.put(("segments", (segments, str(counts.path))))
     except OSError as exc:  # reported to the parent, which raises it
         results.put(("error", f"cannot write the index in {index_dir}: {exc.strerror or exc}"))
     except BaseException as exc:
@@ -416,6 +418,35 @@ def _exit_with_parent(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(0.5)
     os._exit(1)
+
+
+def _write_segments(
+    ix: whoosh_index.Index,
+    articles: Iterable[Article],
+    counts: spellings.SpellingWriter,
+    one_more: Callable[[], None],
+) -> list[object]:
+    """Writes ``articles`` as new segments of ``ix`` and counts their accents; returns the segments.
+
+    A segment is closed whenever the postings held in memory reach :data:`_SEGMENT_POSTINGS`, which
+    bounds a build's memory whatever the size of the collection.
+    """
+    segments: list[object] = []
+    writer = CompactSegmentWriter(ix)
+    try:
+        for article in articles:
+            writer.add_document(**_document(article, _word_terms(article)))
+            counts.add(spellings.counts_of(article.title, article.text))
+            one_more()
+            if writer.postings_held() >= _SEGMENT_POSTINGS:
+                segments.append(writer.finish())
+                writer = CompactSegmentWriter(ix)
+        last = writer.finish()
+    except BaseException:
+        if not writer.is_closed:
+            writer.cancel()
+        raise
+    return segments + ([last] if last is not None else [])
 
 
 def _commit_with_segments(writer: SegmentWriter, segments: list[object]) -> None:

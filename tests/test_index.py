@@ -10,11 +10,11 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from whoosh.writing import SegmentWriter
 
 from searchkit import generations, index
 from searchkit.errors import IndexBusyError, IndexMissingError, SearchkitError
 from searchkit.search import Searcher, search
+from searchkit.segments import CompactSegmentWriter
 
 DA_NANG = "Cầu mới ở Đà Nẵng\n\nThành phố Đà Nẵng khánh thành cây cầu mới bắc qua sông Hàn.\n"
 HUE = "Lễ hội ở Huế\n\nFestival Huế thu hút đông đảo du khách đến với cố đô.\n"
@@ -181,7 +181,7 @@ def test_a_write_error_leaves_the_previous_index(seeds: Path, built: Path, monke
         raise OSError(errno.ENOSPC, "No space left on device")
 
     with monkeypatch.context() as patch:
-        patch.setattr(SegmentWriter, "add_document", disk_full)
+        patch.setattr(CompactSegmentWriter, "add_document", disk_full)
         with pytest.raises(SearchkitError, match="cannot write the index .*No space left"):
             index.build(seeds, built, procs=procs)
     assert paths(built, "khanh thanh") == [] and len(paths(built, "dang")) == 5

@@ -1,0 +1,103 @@
+"""searchkit's segment writer writes the very files Whoosh's own writer writes for the same articles."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import pytest
+from whoosh import fields
+from whoosh import index as whoosh_index
+from whoosh.writing import SegmentWriter
+
+from searchkit import schema as f
+from searchkit.corpus import Article, read_articles
+from searchkit.index import _document, _word_terms
+from searchkit.segments import CompactSegmentWriter
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def constructed() -> list[Article]:
+    """Articles that cross Whoosh's block size (128 postings) and bring the odd cases."""
+    found = []
+    for n in range(300):
+        text = f"Bài số {n}. Thành uỷ Đông Hà chỉ đạo nêu gương; đảng viên học tập. " * (1 + n % 3)
+        if n % 7 == 0:
+            text = unicodedata.normalize("NFD", text)  # decomposed input
+        title = "" if n % 11 == 0 else f"Tin {n}: hoà bình"
+        found.append(
+            Article(
+                id=f"c{n:03}.txt",
+                path=f"c{n:03}.txt",
+                title=title,
+                text=text + ("x " * (n * 40) if n % 50 == 0 else ""),  # long fields, long lengths
+                hash=f"{n:016x}",
+                date="2024-05-22" if n % 2 else None,
+                source="Báo Quảng Trị" if n % 5 == 0 else None,
+            )
+        )
+    return found
+
+
+def articles() -> list[Article]:
+    seeds = [item for item in read_articles(ROOT / "seeds") if isinstance(item, Article)]
+    assert len(seeds) == 5
+    return seeds + constructed()
+
+
+def segment_files(folder: Path, writer_class, schema: fields.Schema, rows: list[dict]) -> dict[str, bytes]:
+    """The files of one segment written with ``writer_class``, named without the segment's random id."""
+    folder.mkdir()
+    ix = whoosh_index.create_in(str(folder), schema)
+    if writer_class is SegmentWriter:
+        writer = SegmentWriter(ix, _lk=False, compound=False)
+        for row in rows:
+            writer.add_document(**row)
+        segment = writer._finalize_segment()
+    else:
+        writer = writer_class(ix)
+        for row in rows:
+            writer.add_document(**row)
+        segment = writer.finish()
+    prefix = f"{ix.indexname}_{segment.segid}"
+    files = {p.name.replace(prefix, "SEGMENT"): p.read_bytes() for p in folder.iterdir() if p.name.startswith(prefix)}
+    files["lengths"] = repr(sorted(segment._fieldlengths.items())).encode()
+    files["documents"] = str(segment.doc_count_all()).encode()
+    return files
+
+
+def test_segment_files_are_byte_for_byte_whooshs(tmp_path: Path):
+    rows = [_document(article, _word_terms(article)) for article in articles()]
+    theirs = segment_files(tmp_path / "whoosh", SegmentWriter, f.schema(), rows)
+    ours = segment_files(tmp_path / "ours", CompactSegmentWriter, f.schema(), rows)
+    assert sorted(ours) == sorted(theirs)
+    assert len(theirs) > 5  # terms, postings, stored fields, columns, ...
+    for name in theirs:
+        assert ours[name] == theirs[name], name
+
+
+def test_fields_searchkit_does_not_know_go_through_their_own_analysis(tmp_path: Path):
+    schema = fields.Schema(
+        id=fields.ID(stored=True, unique=True),
+        body=fields.TEXT(stored=True),  # Whoosh's standard analyzer
+        keywords=fields.KEYWORD(commas=True, scorable=True),
+    )
+    rows = [
+        {"id": f"d{n}", "body": f"Hello world number {n}, again", "keywords": "alpha, beta" if n % 2 else "beta"}
+        for n in range(200)
+    ]
+    theirs = segment_files(tmp_path / "whoosh", SegmentWriter, schema, rows)
+    assert segment_files(tmp_path / "ours", CompactSegmentWriter, schema, rows) == theirs
+
+
+def test_a_writer_given_nothing_writes_no_segment(tmp_path: Path):
+    ix = whoosh_index.create_in(str(tmp_path), f.schema())
+    assert CompactSegmentWriter(ix).finish() is None
+
+
+def test_formats_it_cannot_write_are_refused(tmp_path: Path):
+    schema = fields.Schema(body=fields.TEXT(field_boost=2.0))
+    ix = whoosh_index.create_in(str(tmp_path), schema)
+    with pytest.raises(NotImplementedError):
+        CompactSegmentWriter(ix)
