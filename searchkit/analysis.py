@@ -254,8 +254,7 @@ def side_by_side(text: str, left: Token, right: Token) -> bool:
     Punctuation or a line break ends a clause, so accent statistics never pair a title's last
     syllable with the body's first, nor the two sides of ``chính trị - xã hội``.
     """
-    gap = text[left.end : right.start]
-    return bool(gap) and gap.isspace() and "\n" not in gap and "\r" not in gap
+    return _within_clause(text[left.end : right.start])
 
 
 # A Vietnamese syllable once folded: an initial consonant, one to three vowels, a final consonant.
@@ -289,19 +288,34 @@ def accent_terms(text: str) -> list[str]:
     folded form, ``|``, the normalised form. Restoring accents looks the folded form up and
     weighs the spellings found under it.
     """
-    text = nfc(text)
+    parts = _SYLLABLE_AND_GAPS.split(nfc(text))
     terms: list[str] = []
-    previous: Token | None = None
-    for token in syllables(text):
-        if not could_take_accents(token.text):
-            previous = None
-            continue
-        terms.append(accent_key([token.text]) + normalize_syllable(token.text))
-        if previous is not None and side_by_side(text, previous, token):
-            pair = [previous.text, token.text]
-            terms.append(accent_key(pair) + " ".join(normalize_syllable(s) for s in pair))
-        previous = token
+    previous: tuple[str, str] | None = None
+    for syllable, gap in zip(parts[1::2], parts[2::2], strict=True):
+        forms = _accent_forms(syllable)
+        if forms is not None:
+            terms.append(f"{forms[0]}|{forms[1]}")
+            if previous is not None:
+                terms.append(f"{previous[0]} {forms[0]}|{previous[1]} {forms[1]}")
+        previous = forms if forms is not None and _within_clause(gap) else None
     return terms
+
+
+# Syllables and what lies between them: split() gives [gap, syllable, gap, ..., syllable, gap].
+_SYLLABLE_AND_GAPS = re.compile(r"([^\W_]+)")
+
+
+@lru_cache(maxsize=1 << 16)
+def _accent_forms(syllable: str) -> tuple[str, str] | None:
+    """The folded and normalised forms accent statistics count ``syllable`` under, if it could take accents."""
+    if not could_take_accents(syllable):
+        return None
+    return fold_syllable(syllable), normalize_syllable(syllable)
+
+
+def _within_clause(gap: str) -> bool:
+    """Whether the text between two syllables keeps them in one clause (see :func:`side_by_side`)."""
+    return gap == " " or (bool(gap) and gap.isspace() and "\n" not in gap and "\r" not in gap)
 
 
 # --- Whoosh analyzers -------------------------------------------------------------------------------------------
