@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from array import array
+from collections import Counter
 from collections.abc import Callable
 
 from whoosh import formats
@@ -68,15 +69,19 @@ class _Field:
         self.tokens = _tokens_function(field) if field.indexed else None
 
 
-def _tokens_function(field: object) -> Callable[[str], list[str]] | None:
-    """The function giving the field's terms in order, when searchkit knows its analyzer."""
+def _tokens_function(field: object) -> Callable[[str, Callable[[str], list[str]]], list[str]] | None:
+    """The function giving the field's terms in order, when searchkit knows its analyzer.
+
+    It is given the value and a function giving a value's syllables, which the writer computes
+    once for the fields sharing a value (``title`` and ``title_exact``).
+    """
     analyzer = field.analyzer
     if analyzer == folded_analyzer():
-        return lambda value: [fold_syllable(s) for s in syllable_texts(value)]
+        return lambda value, syllables: list(map(fold_syllable, syllables(value)))
     if analyzer == exact_analyzer():
-        return lambda value: [normalize_syllable(s) for s in syllable_texts(value)]
+        return lambda value, syllables: list(map(normalize_syllable, syllables(value)))
     if analyzer == SpaceSeparatedTokenizer():
-        return _SPACE_SEPARATED.findall
+        return lambda value, syllables: _SPACE_SEPARATED.findall(value)
     return None
 
 
@@ -100,6 +105,14 @@ class CompactSegmentWriter(SegmentWriter):
         perdoc = self.perdocwriter
         self._check_fields(self.schema, [name for name in fields if not name.startswith("_")])
         perdoc.start_doc(docnum)
+        seen: dict[str, list[str]] = {}
+
+        def syllables(value: str) -> list[str]:
+            found = seen.get(value)
+            if found is None:
+                found = seen[value] = syllable_texts(value)
+            return found
+
         for name in sorted(fields):
             if name.startswith("_"):
                 raise NotImplementedError("boosts and custom stored values are not written by searchkit")
@@ -109,7 +122,7 @@ class CompactSegmentWriter(SegmentWriter):
                 continue
             length = 0
             if spec.field.indexed:
-                length = self._index(spec, docnum, value)
+                length = self._index(spec, docnum, value, syllables)
             spec.lengths.extend([0] * (docnum - len(spec.lengths)))
             spec.lengths.append(byte_to_length(length_to_byte(length)) if length else 0)
             field = spec.field
@@ -120,22 +133,29 @@ class CompactSegmentWriter(SegmentWriter):
         self._added = True
         self.docnum += 1
 
-    def _index(self, spec: _Field, docnum: int, value: object) -> int:
+    def _index(self, spec: _Field, docnum: int, value: object, syllables: Callable[[str], list[str]]) -> int:
         """Adds the field's postings for one document; returns its length (0 if not scorable)."""
-        if spec.tokens is not None:
-            found: dict[str, list[int]] = {}
-            for position, term in enumerate(spec.tokens(value)):
-                found.setdefault(term, []).append(position)
-            occurrences = {term: (len(where), where) for term, where in found.items()}
-        else:
-            occurrences = {}
+        positional = spec.kind == _POSITIONS
+        if spec.tokens is None:
             fmt = spec.field.format
-            for tbytes, freq, _weight, vbytes in spec.field.index(value):
-                where = fmt.decode_positions(vbytes) if spec.kind == _POSITIONS else None
-                occurrences[tbytes.decode("utf-8")] = (freq, where)
-        terms, positional = spec.terms, spec.kind == _POSITIONS
+            occurrences = [
+                (tbytes.decode("utf-8"), freq, fmt.decode_positions(vbytes) if positional else None)
+                for tbytes, freq, _weight, vbytes in spec.field.index(value)
+            ]
+        elif positional:
+            found: dict[str, list[int]] = {}
+            for position, term in enumerate(spec.tokens(value, syllables)):
+                where = found.get(term)
+                if where is None:
+                    found[term] = [position]
+                else:
+                    where.append(position)
+            occurrences = [(term, len(where), where) for term, where in found.items()]
+        else:
+            occurrences = [(term, freq, None) for term, freq in Counter(spec.tokens(value, syllables)).items()]
+        terms = spec.terms
         length = 0
-        for term, (freq, where) in occurrences.items():
+        for term, freq, where in occurrences:
             postings = terms.get(term)
             if postings is None:
                 postings = terms[term] = _Postings(positional)
