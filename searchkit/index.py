@@ -35,6 +35,8 @@ from searchkit.segments import CompactSegmentWriter
 _PARALLEL_MIN_ARTICLES = 32
 # Articles handed to a worker at a time: small enough to share the work evenly at the end.
 _BATCH = 4
+# Batches waiting for each worker: enough that none waits for the reader, few enough to hold little.
+_QUEUED_BATCHES = 8
 # Postings a segment writer holds before it writes them out as a segment (about 20 bytes each).
 _SEGMENT_POSTINGS = 4_000_000
 
@@ -104,9 +106,16 @@ def build(
     # The folder's state for the staleness check, taken before any article is read: a file
     # changed during the build then still shows as changed.
     folder = freshness.snapshot(seeds_dir)
-    items = read_articles(seeds_dir, max_bytes=max_bytes)
     with generations.build_lock(Path(index_dir)) as lock_fd:
-        report = _sync(items, Path(index_dir), rebuild, procs, progress, lock_fd, prune=True)
+        report = _sync(
+            lambda: read_articles(seeds_dir, max_bytes=max_bytes),
+            Path(index_dir),
+            rebuild,
+            procs,
+            progress,
+            lock_fd,
+            prune=True,
+        )
         freshness.save(seeds_dir, index_dir, folder)
         return report
 
@@ -136,12 +145,26 @@ def add_files(
         try:
             if generations.state(index_dir) != "ready":
                 folder = freshness.snapshot(seeds_dir)
-                items: Iterable[Article | Skipped] = read_articles(seeds_dir, max_bytes=max_bytes)
-                report = _sync(items, index_dir, False, procs, progress, lock_fd, prune=True)
+                report = _sync(
+                    lambda: read_articles(seeds_dir, max_bytes=max_bytes),
+                    index_dir,
+                    False,
+                    procs,
+                    progress,
+                    lock_fd,
+                    prune=True,
+                )
                 freshness.save(seeds_dir, index_dir, folder)
                 return report
-            items = (item for path in targets for item in read_file(path, seeds_dir, max_bytes=max_bytes))
-            report = _sync(items, index_dir, False, procs, progress, lock_fd, prune=False)
+            report = _sync(
+                lambda: (item for path in targets for item in read_file(path, seeds_dir, max_bytes=max_bytes)),
+                index_dir,
+                False,
+                procs,
+                progress,
+                lock_fd,
+                prune=False,
+            )
             freshness.update(seeds_dir, index_dir, list(targets))
             return report
         except BaseException:
@@ -154,7 +177,7 @@ def add_files(
 
 
 def _sync(
-    items: Iterable[Article | Skipped],
+    read: Callable[[], Iterable[Article | Skipped]],
     index_dir: Path,
     rebuild: bool,
     procs: int | None,
@@ -163,34 +186,46 @@ def _sync(
     *,
     prune: bool,
 ) -> BuildReport:
+    """Brings the index up to date with the articles ``read()`` gives.
+
+    The articles are read twice: once for their ids and hashes, to decide what to write, then
+    again as they are written, so a build never holds the collection's text in memory.
+    """
     report = BuildReport()
-    articles: list[Article] = []
-    for item in items:
+    hashes: dict[str, str] = {}
+    for item in read():
         if isinstance(item, Skipped):
             report.skipped.append(item)
         else:
-            articles.append(item)
+            hashes[item.id] = item.hash
     found = generations.state(index_dir)
     if found == "outdated" and not rebuild:
         raise IndexMissingError(generations.outdated_message(index_dir), code="index_outdated")
     fresh = rebuild or found != "ready"
     indexed = _current_hashes(index_dir) if found == "ready" and not rebuild else _old_hashes(index_dir, found)
     if rebuild:
-        changed = articles
-        report.added = len(articles)
-        report.removed = len(indexed.keys() - {a.id for a in articles})
+        changed = list(hashes)
+        report.added = len(hashes)
+        report.removed = len(indexed.keys() - hashes.keys())
     else:
-        changed = [a for a in articles if indexed.get(a.id) != a.hash]
-        report.added = sum(1 for a in changed if a.id not in indexed)
+        changed = [doc_id for doc_id, digest in hashes.items() if indexed.get(doc_id) != digest]
+        report.added = sum(1 for doc_id in changed if doc_id not in indexed)
         report.updated = len(changed) - report.added
-        report.unchanged = len(articles) - len(changed)
-    seen = {a.id for a in articles}
-    gone = [i for i in indexed if i not in seen and not _unreadable(i, report.skipped)]
+        report.unchanged = len(hashes) - len(changed)
+    gone = [i for i in indexed if i not in hashes and not _unreadable(i, report.skipped)]
     if prune and not rebuild:
         report.removed = len(gone)
-    stale = [] if rebuild else [a.id for a in changed if a.id in indexed] + (gone if prune else [])
+    stale = [] if rebuild else [doc_id for doc_id in changed if doc_id in indexed] + (gone if prune else [])
     if not (fresh or changed or stale):
         return report
+
+    def articles() -> Iterator[Article]:
+        """The changed articles, read again (each id once, as the first reading found it)."""
+        wanted = set(changed)
+        for item in read():
+            if isinstance(item, Article) and item.id in wanted:
+                wanted.discard(item.id)
+                yield item
 
     base = None if fresh else generations.current(index_dir)
     generation = generations.begin(index_dir, fresh=fresh)
@@ -204,7 +239,7 @@ def _sync(
         )
         try:
             if changed or stale:
-                _write(ix, generation.path, changed, stale, procs, progress, lock_fd, counts)
+                _write(ix, generation.path, (articles(), len(changed)), stale, procs, progress, lock_fd, counts)
         except BaseException:
             counts.abandon()
             raise
@@ -221,18 +256,20 @@ def _sync(
 def _write(
     ix: whoosh_index.Index,
     folder: Path,
-    changed: list[Article],
+    changed: tuple[Iterable[Article], int],
     stale: list[str],
     procs: int | None,
     progress: Progress | None,
     lock_fd: int | None,
     counts: spellings.SpellingWriter,
 ) -> None:
-    """Deletes ``stale`` and adds ``changed`` in one commit to the (unpublished) generation in ``folder``.
+    """Deletes ``stale`` and adds the ``changed`` articles (and how many) in one commit to the
+    (unpublished) generation in ``folder``.
 
     ``counts`` (the generation's accent statistics) loses the replaced articles' counts and gains
     the new ones'.
     """
+    articles, total = changed
     with ix.searcher() as old:
         for doc_id in stale:
             stored = old.document(**{f.ID: doc_id})
@@ -240,14 +277,14 @@ def _write(
                 counts.remove(spellings.counts_of(stored.get(f.TITLE, ""), stored.get(f.BODY, "")))
     writer = ix.writer(compound=False)
     try:
-        if progress and changed:
-            progress(0, len(changed))
+        if progress and total:
+            progress(0, total)
         for doc_id in stale:
             writer.delete_by_term(f.ID, doc_id)
-        workers = min(procs or _cpu_count(), len(changed) // _BATCH)
-        if workers > 1 and len(changed) >= _PARALLEL_MIN_ARTICLES:
+        workers = min(procs or _cpu_count(), total // _BATCH)
+        if workers > 1 and total >= _PARALLEL_MIN_ARTICLES:
             inherited = [fd for fd in (lock_fd, writer.writelock.fd) if fd is not None]
-            segments, written = _write_in_workers(folder, changed, workers, progress, inherited)
+            segments, written = _write_in_workers(folder, articles, total, workers, progress, inherited)
             try:
                 counts.merge(written)
             finally:
@@ -261,9 +298,9 @@ def _write(
                 nonlocal done
                 done += 1
                 if progress:
-                    progress(done, len(changed))
+                    progress(done, total)
 
-            _commit_with_segments(writer, _write_segments(ix, changed, counts, one_more))
+            _commit_with_segments(writer, _write_segments(ix, articles, counts, one_more))
     except BaseException:
         if not writer.is_closed:
             writer.cancel()
@@ -334,47 +371,72 @@ def _unreadable(doc_id: str, skipped: list[Skipped]) -> bool:
 
 def _write_in_workers(
     index_dir: Path,
-    articles: list[Article],
+    articles: Iterable[Article],
+    total: int,
     procs: int,
     progress: Progress | None,
     inherited: list[int],
 ) -> tuple[list[object], list[Path]]:
-    """Each worker writes a segment and a file of accent counts; returns both kinds."""
+    """Workers write segments and files of accent counts; returns both kinds.
+
+    Articles are handed out in small batches through a bounded queue as they are read, so the
+    reading overlaps the workers' analysis and memory holds only the batches in flight.
+    """
     from searchkit.analysis import words
 
     words("khởi động")  # loads the segmentation model once here, so forked workers start warm
 
     fork = "fork" in multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if fork else "spawn")
-    jobs, results = context.Queue(), context.Queue()
+    jobs, results = context.Queue(maxsize=procs * _QUEUED_BATCHES), context.Queue()
     args = (str(index_dir), jobs, results, os.getpid(), inherited if fork else [])
     workers = [context.Process(target=_worker, args=args, daemon=True) for _ in range(procs)]
     for worker in workers:
         worker.start()
-    try:
-        for start in range(0, len(articles), _BATCH):
-            jobs.put(articles[start : start + _BATCH])
-        for _ in workers:
-            jobs.put(None)
-        done, segments, written, finished = 0, [], [], 0
-        while finished < len(workers):
+    done, segments, written, finished = 0, [], [], 0
+
+    def receive(wait: float) -> None:
+        """Takes the workers' reports that arrive within ``wait`` seconds."""
+        nonlocal done, finished
+        while True:
             try:
-                kind, value = results.get(timeout=1.0)
+                kind, value = results.get(timeout=wait) if wait else results.get_nowait()
             except queue.Empty:
                 if any(w.exitcode not in (None, 0) for w in workers):
                     raise SearchkitError("an indexing worker process stopped unexpectedly") from None
-                continue
+                return
             if kind == "error":
                 raise SearchkitError(value)
             if kind == "done":
                 done += value
                 if progress:
-                    progress(done, len(articles))
+                    progress(done, total)
             else:
                 finished += 1
                 found, counts = value
                 written.append(Path(counts))
-                segments += found
+                segments.extend(found)
+
+    def hand_out(job: list[Article] | None) -> None:
+        while True:
+            try:
+                jobs.put(job, timeout=0.2)
+                return
+            except queue.Full:
+                receive(0)
+
+    try:
+        batch: list[Article] = []
+        for article in articles:
+            batch.append(article)
+            if len(batch) == _BATCH:
+                hand_out(batch)
+                batch = []
+                receive(0)
+        for job in ([batch] if batch else []) + [None] * len(workers):
+            hand_out(job)
+        while finished < len(workers):
+            receive(1.0)
         for worker in workers:
             worker.join()
         return segments, written
