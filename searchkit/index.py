@@ -38,7 +38,7 @@ _BATCH = 4
 # Batches waiting for each worker: enough that none waits for the reader, few enough to hold little.
 _QUEUED_BATCHES = 8
 # Postings a segment writer holds before it writes them out as a segment (about 20 bytes each).
-_SEGMENT_POSTINGS = 3_500_000
+_SEGMENT_POSTINGS = 5_500_000
 
 
 @dataclass
