@@ -409,7 +409,7 @@ def ensure_index(seeds_dir: Path, index_dir: Path, *, quiet: bool = False) -> No
     report = _with_progress(
         lambda progress: indexing.build(seeds_dir, index_dir, progress=progress), quiet=quiet
     )
-    _print_skipped(report)
+    _print_problems(report)
 
 
 def warn_if_stale(seeds_dir: Path, index_dir: Path) -> None:
@@ -466,13 +466,15 @@ def _print_report(report: indexing.BuildReport, as_json: bool) -> None:
     if as_json:
         click.echo(_json(report.to_dict()))
         return
-    _print_skipped(report)
+    _print_problems(report)
     click.echo(report.summary())
 
 
-def _print_skipped(report: indexing.BuildReport) -> None:
+def _print_problems(report: indexing.BuildReport) -> None:
     for skipped in report.skipped:
         click.echo(f"skipped {_escaped(skipped.path)}: {_escaped(skipped.reason)}", err=True)
+    for warning in report.warnings:
+        click.echo(f"warning {_escaped(warning.path)}: {_escaped(warning.reason)}", err=True)
 
 
 def _colour() -> bool:

@@ -48,7 +48,7 @@ def test_query_json_has_the_documented_shape(seeds_index: Path, seeds_dir: Path)
     assert data["query"] == "nêu gương" and data["total"] == 4
     assert [r["rank"] for r in data["results"]] == [1, 2, 3]
     top = data["results"][0]
-    assert set(top) == {"rank", "id", "path", "title", "score", "snippet"}
+    assert set(top) == {"rank", "id", "path", "title", "date", "source", "tags", "url", "score", "snippet"}
     assert top["path"] == NEU_GUONG
     assert "<mark>nêu gương</mark>" in top["snippet"]
 

@@ -52,6 +52,7 @@ def test_index_reports_each_step_and_queries_follow(folders: tuple[Path, Path]):
         "removed": 0,
         "unchanged": 5,
         "skipped": [],
+        "warnings": [],
     }
     assert found(seeds, index_dir, "marina") == ["da-nang.txt"]
 

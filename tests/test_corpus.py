@@ -443,11 +443,12 @@ def test_tags_change_the_hash_and_an_article_without_tags_keeps_the_old_one(tmp_
 
 
 def test_front_matter_values_stay_the_strings_they_are_written_as(tmp_path):
+    # The date is the one value read for what it means: the day, whatever the time beside it.
     content = f"---\ntitle: Có\ndate: 2024-05-22 19:30\nsource: 2024\nurl: ~\n---\n{BODY}\n"
     article = only(tmp_path, "co.md", content)
     assert (article.title, article.date, article.source, article.url) == (
         "Có",
-        "2024-05-22 19:30",
+        "2024-05-22",
         "2024",
         None,
     )
