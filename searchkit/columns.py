@@ -17,6 +17,7 @@ from whoosh import columns as whoosh_columns
 from whoosh.reading import IndexReader
 
 from searchkit import schema as f
+from searchkit.analysis import has_marks
 from searchkit.dates import day_number
 from searchkit.filters import FACET_VALUES, NEWEST, Facets, FacetValue, Filters, value_key
 
@@ -63,8 +64,9 @@ class Values:
         docs = np.repeat(np.arange(len(of_doc), dtype=np.int64), per_doc)
         within = np.arange(len(docs), dtype=np.int64) - np.repeat(np.cumsum(per_doc) - per_doc, per_doc)
         codes = flat[np.repeat(starts[of_doc], per_doc) + within] if len(docs) else flat
-        # The spelling most live articles use, then the first in code point order: the same on every run.
-        names = [min(c.items(), key=lambda item: (-item[1], item[0]))[0] for c in spellings]
+        # The spelling most live articles use; between as many, one with accents ("Tuổi Trẻ", not
+        # "Tuoi Tre"), then the first in code point order, so that every run shows the same.
+        names = [min(c.items(), key=lambda item: (-item[1], not has_marks(item[0]), item[0]))[0] for c in spellings]
         return cls(docs, codes, names, keys)
 
     def holders(self, wanted: tuple[str, ...], size: int) -> np.ndarray:
@@ -94,7 +96,7 @@ class Columns:
             count = leaf.doc_count_all()
             self.days[offset : offset + count] = _numbers(leaf, f.DAY, count)
             if leaf.has_deletions():
-                live[offset + np.fromiter(leaf.deleted_docs(), dtype=np.int64)] = False
+                live[offset + np.fromiter(leaf.deleted_docs_set, dtype=np.int64)] = False
             sources.add(leaf, f.SOURCE, offset, count)
             tags.add(leaf, f.TAGS, offset, count)
         self.sources = Values.read(sources.texts, sources.of_doc, live)
