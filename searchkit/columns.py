@@ -44,17 +44,21 @@ class Values:
         spellings: list[Counter[str]] = []
         held: list[list[int]] = []
         readers = np.bincount(of_doc[live], minlength=len(texts))
+        # Tags recur in many combinations: each spelling is folded once.
+        code_of: dict[str, int | None] = {}
         for number, text in enumerate(texts):
             codes = []
             for value in text.split(separator) if separator else [text]:
-                key = value_key(value)
-                if not key:
-                    continue
-                if key not in keys:
-                    keys[key] = len(keys)
-                    spellings.append(Counter())
-                codes.append(keys[key])
-                spellings[keys[key]][value] += int(readers[number])
+                if value not in code_of:
+                    key = value_key(value)
+                    if key and key not in keys:
+                        keys[key] = len(keys)
+                        spellings.append(Counter())
+                    code_of[value] = keys[key] if key else None
+                code = code_of[value]
+                if code is not None:
+                    codes.append(code)
+                    spellings[code][value] += int(readers[number])
             held.append(codes)
         # Document d holds `held[of_doc[d]]`: laid out flat, one entry per (document, value).
         lengths = np.array([len(codes) for codes in held], dtype=np.int64)
