@@ -250,3 +250,15 @@ def test_sources_and_tags_from_articles_are_escaped(tmp_path: Path):
     assert "<script>" not in body and "<b onclick" not in body
     assert "&lt;b onclick=&#34;x()&#34;&gt;Báo&lt;/b&gt;" in body
     assert "&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in body
+
+
+def test_the_article_page_links_its_source_and_tags_to_the_articles_sharing_them(client):
+    body = client.get(f"/articles/{TUYEN_SINH}").get_data(as_text=True)
+    assert '<time datetime="2024-05-22">22/05/2024</time>' in body
+    source = re.search(r'<a class="article-source" href="([^"]+)">Tuổi Trẻ</a>', body).group(1)
+    tags = re.findall(r'<a class="article-tag" href="([^"]+)">#([^<]+)</a>', body)
+    assert [tag for _, tag in tags] == ["giáo dục", "Hà Nội"]
+    browsed = page(client, urlsplit(html.unescape(source)).query)
+    assert re.findall(r'<p class="hit-path">([^<]*)</p>', browsed) == [TUYEN_SINH, "tin.jsonl#tt-2", "ngay-hong.md"]
+    browsed = page(client, urlsplit(html.unescape(tags[1][0])).query)
+    assert re.findall(r'<p class="hit-path">([^<]*)</p>', browsed) == [TUYEN_SINH]
