@@ -284,3 +284,21 @@ def test_a_bad_date_in_the_address_is_explained_on_the_page(page, news_site):
     assert len(shown_paths(page)) == 8
     # Chromium reports the page's own 400 status on the console; nothing else may appear there.
     assert [error for error in page.errors if "status of 400" not in error] == []
+
+
+def test_tag_and_year_facets_add_filters_and_newest_first_orders_by_date(page, news_site):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    search(page, news_site, "việt nam")
+    with page.expect_navigation():
+        page.locator(".facet-tags a", has_text="giáo dục").click()
+    assert sorted(shown_paths(page)) == ["tin.jsonl#tn-2", "tin.jsonl#tt-2", "tuoi-tre-tuyen-sinh.md"]
+    with page.expect_navigation():
+        page.locator(".facet-year a", has_text="2024").click()
+    assert "since=2024-01-01" in page.url and "until=2024-12-31" in page.url
+    with page.expect_navigation():
+        page.click(".sort-switch a:text('Mới nhất')")
+    assert page.locator(".hit-date").all_inner_texts() == ["22/05/2024", "01/01/2024"]
+    assert page.locator(".hit-source").all_inner_texts() == ["Tuổi Trẻ", "Tuoi Tre"]
+    chips = [" ".join(chip.split()) for chip in page.locator(".chip").all_text_contents()]
+    assert chips == ["Chủ đề: giáo dục×", "Từ ngày: 01/01/2024×", "Đến ngày: 31/12/2024×"]
+    assert page.errors == []
