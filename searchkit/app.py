@@ -16,12 +16,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, jsonify, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import PathConverter
 
+from searchkit.address import SearchAddress
+from searchkit.dates import read_date
 from searchkit.errors import QueryError, SearchkitError
+from searchkit.filters import Filters
 from searchkit.freshness import StaleCheck
 from searchkit.highlight import Snippet
 from searchkit.live import LiveIndex
@@ -58,6 +61,11 @@ _VIETNAMESE = {
     "query_timeout": "Truy vấn chạy quá {limit} giây nên đã dừng: hãy thử truy vấn cụ thể hơn.",
     "page_range": "Số trang phải là một số nguyên từ 1 đến {limit}.",
     "limit_range": "Số kết quả mỗi trang phải là một số nguyên từ 1 đến {limit}.",
+    "date_invalid": "Ngày “{value}” không đọc được: hãy viết theo dạng 22/05/2024 hoặc 2024-05-22.",
+    "date_range": "Khoảng thời gian không hợp lệ: ngày bắt đầu ({since}) sau ngày kết thúc ({until}).",
+    "sort_unknown": "Không có cách sắp xếp “{value}”: hãy chọn liên quan nhất, mới nhất hoặc cũ nhất.",
+    "filter_too_many": "Quá nhiều bộ lọc cùng loại (tối đa {limit}).",
+    "filter_too_long": "Giá trị của bộ lọc quá dài (tối đa {limit} ký tự).",
     # A missing, damaged or busy index is the operator's to fix; the library's message names
     # server folders, so visitors get these instead and the log gets the details.
     "index_missing": (
@@ -134,6 +142,9 @@ def create_app(
     app.add_template_filter(paragraphs)
     app.add_template_filter(number)
     app.add_template_filter(seconds)
+    app.add_template_filter(day)
+    app.add_template_filter(iso_day)
+    app.add_template_global(search_url)
 
     @app.context_processor
     def page_context() -> dict[str, Any]:
@@ -149,25 +160,29 @@ def create_app(
 
     @app.get("/")
     def search_page() -> tuple[str, int] | str:
-        text = request.args.get("q", "")
-        if not text.strip():
-            return render_template("search.html", query="", results=None)
-        shown = text[:MAX_QUERY_CHARS]
+        address = SearchAddress.from_args(request.args)
+        if address.browsing and not address.filtered:
+            return render_template("search.html", query="", results=None, home=True)
+        shown = address.text[:MAX_QUERY_CHARS]
+        # Links and forms carry the query as shown: an overlong one is refused, never echoed whole.
+        linked = address.with_text(shown)
+        page_context = {"query": shown, "address": linked, "chips": linked.chips()}
         try:
             page = _whole_number("page", 1, MAX_PAGE)
+            filters = address.filters()
             with searcher() as s:
-                results = _search(s, text, page=page, limit=PAGE_SIZE)
+                results = _search(s, address.text, page=page, limit=PAGE_SIZE, address=address, filters=filters)
         except QueryError as exc:
-            return render_template("search.html", query=shown, error=vietnamese(exc)), 400
+            return render_template("search.html", error=vietnamese(exc), **page_context), 400
         except SearchkitError as exc:
             _log_unavailable(app, exc)
-            return render_template("search.html", query=shown, error=vietnamese(exc)), 503
+            return render_template("search.html", error=vietnamese(exc), **page_context), 503
         return render_template(
             "search.html",
-            query=shown,
             results=results,
             suggestion=getattr(results, "suggestion", None),
             pages=page_numbers(results.page, min(results.pages, MAX_PAGE)),
+            **page_context,
         )
 
     @app.get("/articles/<article_id:doc_id>")
@@ -215,8 +230,10 @@ def create_app(
         try:
             page = _whole_number("page", 1, MAX_PAGE)
             limit = _whole_number("limit", DEFAULT_LIMIT, MAX_LIMIT)
+            address = SearchAddress.from_args(request.args)
+            filters = address.filters()
             with searcher() as s:
-                results = _search(s, request.args.get("q", ""), page=page, limit=limit)
+                results = _search(s, address.text, page=page, limit=limit, address=address, filters=filters)
         except QueryError as exc:
             return _json_error(str(exc), exc.code, 400)
         except SearchkitError as exc:
@@ -306,6 +323,24 @@ def seconds(value: float) -> str:
     return f"{value:.2f}".replace(".", ",")
 
 
+def day(value: str | None) -> str:
+    """A date (``2024-05-22``, or as typed in a filter) as Vietnamese writes it: ``22/05/2024``;
+    text that is no date is returned as it is."""
+    found = read_date(value)
+    return f"{found.day:02d}/{found.month:02d}/{found.year}" if found else (value or "")
+
+
+def iso_day(value: str | None) -> str:
+    """A date as typed in a filter, as a date field's value holds it (``2024-05-22``); "" if none."""
+    found = read_date(value)
+    return found.isoformat() if found else ""
+
+
+def search_url(address: SearchAddress, page: int = 1) -> str:
+    """The search page's address for ``address`` (a relative URL, every choice in its query string)."""
+    return url_for("search_page", **address.params(page))
+
+
 # --- request helpers ------------------------------------------------------------------------------
 
 
@@ -319,7 +354,10 @@ def vietnamese(exc: SearchkitError) -> str:
     translation = _VIETNAMESE.get(exc.code)
     if translation is None:
         return fallback
-    details = {name: _detail(value) for name, value in exc.details.items()}
+    # The library names dates as ISO; the page writes them the Vietnamese way.
+    details = {
+        name: day(value) if name in ("since", "until") else _detail(value) for name, value in exc.details.items()
+    }
     try:
         return translation.format(**details)
     except (KeyError, IndexError, ValueError):
@@ -347,11 +385,13 @@ def page_numbers(current: int, last: int, around: int = 2) -> list[int | None]:
     return numbers
 
 
-def _search(searcher: Searcher, text: str, *, page: int, limit: int) -> SearchResults:
+def _search(
+    searcher: Searcher, text: str, *, page: int, limit: int, address: SearchAddress, filters: Filters
+) -> SearchResults:
     if len(text) > MAX_QUERY_CHARS:
         # Refused before any analysis, so an oversized query costs nothing.
         raise too_long(len(text))
-    return searcher.search(text, page=page, limit=limit)
+    return searcher.search(text, page=page, limit=limit, filters=filters, sort=address.sort or None, facets=True)
 
 
 def _whole_number(name: str, default: int, maximum: int) -> int:

@@ -18,6 +18,7 @@ from searchkit import index as indexing
 from searchkit.analysis import fold
 from searchkit.corpus import DEFAULT_MAX_BYTES
 from searchkit.errors import IndexBusyError, QueryError, SearchkitError
+from searchkit.filters import RELEVANCE, SORTS, Filters
 from searchkit.highlight import Snippet
 from searchkit.search import MAX_LIMIT, Searcher
 
@@ -51,6 +52,15 @@ Query syntax:
   học*               words starting with "học"
 
 A query needs at least one word to look for: one that only leaves words out is refused.
+
+\b
+Filters narrow the hits; with one, TEXT may be left out to list every article
+it lets through (newest first):
+  --since 2024-05-01 --until 31/05/2024   dated within the range, both days included
+                                          (dates as 2024-05-22, 22/05/2024 or 22-5-2024)
+  --source "Tuổi Trẻ" --source vnexpress  from either source (case and accents ignored)
+  --tag "giáo dục"                        tagged so (repeat for any of several tags)
+  --sort newest                           newest first, or oldest; undated articles last
 
 Typed with diacritics, articles with exactly those accents rank first; typed without, every accented form
 matches. Each word counts on its own: in "nêu guong", "nêu" ranks its exact accents first and "guong"
@@ -191,19 +201,46 @@ def add_command(
 
 
 @main.command("query")
-@click.argument("text")
+@click.argument("text", required=False, default="")
 @seeds_option
 @index_option
 @json_option
 @click.option("--limit", type=click.IntRange(1, MAX_LIMIT), default=10, show_default=True, help="Hits per page.")
 @click.option("--page", type=click.IntRange(1), default=1, show_default=True, help="Which page of hits.")
-def query_command(text: str, seeds_dir: Path, index_dir: Path, as_json: bool, limit: int, page: int) -> None:
+@click.option("--since", metavar="DATE", help="Only articles dated on or after DATE (2024-05-22 or 22/05/2024).")
+@click.option("--until", metavar="DATE", help="Only articles dated on or before DATE.")
+@click.option(
+    "--source", "sources", metavar="NAME", multiple=True, help="Only articles from NAME; repeat for any of several."
+)
+@click.option(
+    "--tag", "tags", metavar="NAME", multiple=True, help="Only articles tagged NAME; repeat for any of several."
+)
+@click.option(
+    "--sort",
+    type=click.Choice(SORTS),
+    default=None,
+    help="Order of the hits  [default: relevance; newest without TEXT]",
+)
+def query_command(
+    text: str,
+    seeds_dir: Path,
+    index_dir: Path,
+    as_json: bool,
+    limit: int,
+    page: int,
+    since: str | None,
+    until: str | None,
+    sources: tuple[str, ...],
+    tags: tuple[str, ...],
+    sort: str | None,
+) -> None:
     with _errors():
-        if not text.strip():
-            raise click.UsageError("the query is empty")
+        filters = Filters.parse(since=since, until=until, sources=sources, tags=tags)
+        if not text.strip() and not filters.active:
+            raise click.UsageError("the query is empty (give TEXT, or a filter to browse by)")
         ensure_index(seeds_dir, index_dir, quiet=as_json)
         with Searcher(index_dir) as searcher:
-            results = searcher.search(text, limit=limit, page=page)
+            results = searcher.search(text, limit=limit, page=page, filters=filters, sort=sort, facets=as_json)
         warn_if_stale(seeds_dir, index_dir)
     if as_json:
         click.echo(_json(results.to_dict()))
@@ -216,17 +253,22 @@ def query_command(text: str, seeds_dir: Path, index_dir: Path, as_json: bool, li
     if not results.hits:
         if results.total:
             click.echo(f"No results on page {page} ({results.total} results in all).")
+        elif text.strip():
+            click.echo(f"No results for {_escaped(repr(text))}{' with these filters' if filters.active else ''}.")
         else:
-            click.echo(f"No results for {_escaped(repr(text))}.")
+            click.echo("No articles match these filters.")
         return
     for hit in results.hits:
         heading = f"{hit.rank}. {_escaped_text(hit.title)}"
         click.echo(click.style(heading, bold=True) if color else heading)
-        click.echo(f"   {_escaped(hit.path)}  (score {hit.score:.2f})")
+        about = [_escaped_text(value) for value in (hit.date, hit.source) if value]
+        score = f"  (score {hit.score:.2f})" if text.strip() else ""  # browsing: nothing was scored
+        click.echo(f"   {'  '.join([*about, _escaped(hit.path)])}{score}")
         click.echo(f"   {_terminal(hit.snippet, color)}")
         click.echo()
     first, last = results.hits[0].rank, results.hits[-1].rank
-    click.echo(f"Results {first}–{last} of {results.total} ({results.seconds:.2f} s).")
+    order = "" if results.sort == RELEVANCE else f", {results.sort} first"
+    click.echo(f"Results {first}–{last} of {results.total}{order} ({results.seconds:.2f} s).")
 
 
 query_command.help = QUERY_HELP
@@ -410,7 +452,7 @@ def ensure_index(seeds_dir: Path, index_dir: Path, *, quiet: bool = False) -> No
     report = _with_progress(
         lambda progress: indexing.build(seeds_dir, index_dir, progress=progress), quiet=quiet
     )
-    _print_skipped(report)
+    _print_problems(report)
 
 
 def warn_if_stale(seeds_dir: Path, index_dir: Path) -> None:
@@ -467,13 +509,15 @@ def _print_report(report: indexing.BuildReport, as_json: bool) -> None:
     if as_json:
         click.echo(_json(report.to_dict()))
         return
-    _print_skipped(report)
+    _print_problems(report)
     click.echo(report.summary())
 
 
-def _print_skipped(report: indexing.BuildReport) -> None:
+def _print_problems(report: indexing.BuildReport) -> None:
     for skipped in report.skipped:
         click.echo(f"skipped {_escaped(skipped.path)}: {_escaped(skipped.reason)}", err=True)
+    for warning in report.warnings:
+        click.echo(f"warning {_escaped(warning.path)}: {_escaped(warning.reason)}", err=True)
 
 
 def _colour() -> bool:

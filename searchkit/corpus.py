@@ -14,10 +14,11 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from searchkit.dates import dateline, read_date
 from searchkit.decoding import LineTooLong, clean_text, decode_text, text_lines
 from searchkit.errors import CorpusError
 
@@ -58,8 +59,9 @@ _SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
 class Article:
     """One article. `id` is its file's path relative to the seeds folder with "/" separators,
     plus "#<record id>" for a JSON Lines record; `path` is the same string, shown to the user.
-    `hash` covers title, text and metadata, so any change to them gives a new hash. `tags` come
-    from Markdown front matter."""
+    `hash` covers title, text and metadata, so any change to them gives a new hash. `date` is an
+    ISO date ("2024-05-22") however the article wrote it; `warnings` say what metadata could not be
+    read and was left out (the article is indexed without it)."""
 
     id: str
     path: str
@@ -70,6 +72,7 @@ class Article:
     source: str | None = None
     url: str | None = None
     tags: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -150,7 +153,8 @@ def read_file(
     if not text.strip():
         yield Skipped(rel, "empty file")
     elif suffix == ".txt":
-        yield _article(rel, *split_title(text))
+        found = dateline(text)
+        yield _article(rel, *split_title(text), {"date": found.isoformat() if found else None})
     else:
         # Imported here: markdown-it and YAML take longer to import than a query takes to run.
         from searchkit.markdown import read_markdown
@@ -264,9 +268,26 @@ def _jsonl_records(
             title = _string(record.get("title"))
             title, body = (title, body.strip()) if title else split_title(body)
             meta = {name: _string(record.get(name)) for name in ("date", "source", "url")}
-            yield _article(f"{rel}#{key}", title, body, meta)
+            yield _article(f"{rel}#{key}", title, body, meta, tag_list(record.get("tags"), _string))
     if empty:
         yield Skipped(rel, "empty file")
+
+
+def tag_list(value: object, scalar: Callable[[object], str | None]) -> tuple[str, ...]:
+    """Tags from a list, or from one string of comma-separated tags; ``scalar`` reads each item.
+
+    Spaces inside a tag are collapsed, and a tag repeated (in any case) is kept once,
+    as first written. Items ``scalar`` rejects (nested lists, mappings) are ignored.
+    """
+    items: Iterable[object] = (
+        value.split(",") if isinstance(value, str) else value if isinstance(value, list) else ()
+    )
+    tags: dict[str, str] = {}
+    for item in items:
+        tag = scalar(item)
+        if tag and (tag := " ".join(tag.split())):
+            tags.setdefault(unicodedata.normalize("NFC", tag).casefold(), tag)
+    return tuple(tags.values())
 
 
 def _string(value: object) -> str | None:
@@ -298,11 +319,16 @@ def _article(
     tags: tuple[str, ...] = (),
 ) -> Article:
     meta = {name: (meta or {}).get(name) for name in ("date", "source", "url")}
+    warnings = ()
+    written, day = meta["date"], read_date(meta["date"])
+    meta["date"] = day.isoformat() if day else None
+    if written and day is None:
+        warnings = (f"date {written!r} is not a date (indexed without one)",)
     # JSON keeps the fields apart, so moving text between title and body changes the hash. Tags
     # join the payload only when there are some, so articles without tags keep their old hashes.
     fields = [title, text, *meta.values()] + ([list(tags)] if tags else [])
     digest = hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode("utf-8")).hexdigest()
-    return Article(id=key, path=key, title=title, text=text, hash=digest, tags=tags, **meta)
+    return Article(id=key, path=key, title=title, text=text, hash=digest, tags=tags, warnings=warnings, **meta)
 
 
 def _list_dir(directory: Path | str) -> list[os.DirEntry[str]]:

@@ -80,6 +80,10 @@ class Matches:
     def scaled(self, factor: float) -> Matches:
         return self if factor == 1.0 else Matches(self.ids, self.scores * factor)
 
+    def subset(self, keep: np.ndarray) -> Matches:
+        """The matches where the mask ``keep`` is true."""
+        return Matches(self.ids[keep], self.scores[keep])
+
 
 # Whoosh stores a field's length in a document as one byte; a posting's document has length >= 1.
 _LENGTH_OF_BYTE = np.array([max(byte_to_length(code), 1) for code in range(256)], dtype=np.float64)
@@ -145,7 +149,7 @@ class Executor:
         if isinstance(query, wq.AndNot):
             return _without(self._eval(query.a), self._eval(query.b))
         if isinstance(query, wq.Not):
-            return _without(self._all(), self._eval(query.query)).scaled(0.0)
+            return _without(self.every_document(), self._eval(query.query)).scaled(0.0)
         if isinstance(query, wq.And):
             return _intersection([self._eval(q) for q in query.subqueries]).scaled(query.boost)
         if isinstance(query, wq.Or):
@@ -239,7 +243,8 @@ class Executor:
             parts.append(self._leaf(("term", query.fieldname, text), wq.Term(query.fieldname, text)))
         return _union(parts).scaled(query.boost)
 
-    def _all(self) -> Matches:
+    def every_document(self) -> Matches:
+        """Every live document, each scoring 0."""
         key = ("all",)
         found = self._cache.get(key)
         if found is None:

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -28,6 +29,7 @@ from searchkit import freshness, generations, spellings
 from searchkit import schema as f
 from searchkit.analysis import word_terms
 from searchkit.corpus import DEFAULT_MAX_BYTES, Article, Skipped, read_articles, read_file
+from searchkit.dates import day_number
 from searchkit.errors import IndexMissingError, SearchkitError
 from searchkit.segments import CompactSegmentWriter
 
@@ -41,25 +43,37 @@ _QUEUED_BATCHES = 8
 _SEGMENT_POSTINGS = 5_500_000
 
 
+@dataclass(frozen=True)
+class BuildWarning:
+    """An article indexed without part of its metadata, and why (a date that is no date)."""
+
+    path: str
+    reason: str
+
+
 @dataclass
 class BuildReport:
-    """What a build did; ``skipped`` lists the files that could not be read, with the reason."""
+    """What a build did; ``skipped`` lists the files that could not be read, with the reason, and
+    ``warnings`` the articles read and indexed without some of their metadata."""
 
     added: int = 0
     updated: int = 0
     removed: int = 0
     unchanged: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[BuildWarning] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (
+        text = (
             f"added {self.added}, updated {self.updated}, removed {self.removed}, "
             f"unchanged {self.unchanged}, skipped {len(self.skipped)}"
         )
+        return text + (f", warnings {len(self.warnings)}" if self.warnings else "")
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["skipped"] = [asdict(s) for s in self.skipped]
+        data["warnings"] = [asdict(w) for w in self.warnings]
         return data
 
 
@@ -198,6 +212,7 @@ def _sync(
             report.skipped.append(item)
         else:
             hashes[item.id] = item.hash
+            report.warnings.extend(BuildWarning(item.path, reason) for reason in item.warnings)
     found = generations.state(index_dir)
     if found == "outdated" and not rebuild:
         raise IndexMissingError(generations.outdated_message(index_dir), code="index_outdated")
@@ -317,8 +332,10 @@ def _document(article: Article, terms: str) -> dict:
         f.BODY_EXACT: article.text,
         f.WORDS: terms,
         f.DATE: article.date,
+        f.DAY: day_number(date.fromisoformat(article.date)) if article.date else None,
         f.SOURCE: article.source,
         f.URL: article.url,
+        f.TAGS: f.TAG_SEPARATOR.join(article.tags) or None,
     }
 
 

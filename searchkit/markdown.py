@@ -10,13 +10,14 @@ index, and it never raises on what an article contains.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+
+from searchkit.corpus import tag_list
 
 # The front matter keys an Article keeps, besides `title` and `tags`.
 META_KEYS = ("date", "source", "url")
@@ -64,7 +65,7 @@ def read_markdown(text: str) -> MarkdownArticle:
             title = " ".join(first.text.split())
             blocks.remove(first)
     meta = {key: _scalar(front.get(key)) for key in META_KEYS}
-    return MarkdownArticle(title, _join(blocks), meta, _tags(front.get("tags")))
+    return MarkdownArticle(title, _join(blocks), meta, tag_list(front.get("tags"), _scalar))
 
 
 def split_front_matter(text: str) -> tuple[dict[str, object], str]:
@@ -99,15 +100,6 @@ def _scalar(value: object) -> str | None:
     if not isinstance(value, str) or value.strip() in _NULLS:
         return None
     return value.strip() or None
-
-
-def _tags(value: object) -> tuple[str, ...]:
-    # A YAML list, or one string of comma-separated tags; nested lists and mappings are ignored.
-    items: Iterable[object] = (
-        value.split(",") if isinstance(value, str) else value if isinstance(value, list) else ()
-    )
-    tags = (" ".join(tag.split()) for tag in map(_scalar, items) if tag)
-    return tuple(dict.fromkeys(tags))
 
 
 def _blocks(tokens: list[Token]) -> list[_Block]:

@@ -9,12 +9,16 @@ Each article is indexed in several representations (see README, "How the index w
 - ``WORDS``: pyvi's multi-syllable words, folded and joined by ``_`` — a document where the
   query's syllables form one word ranks higher.
 
+Each article's metadata is stored for display (``DATE``, ``SOURCE``, ``URL``, ``TAGS``) and, where
+a search filters, sorts or counts by it, also kept in a column — one value per document, which
+``searchkit.columns`` reads whole into arrays: ``DAY``, ``SOURCE`` and ``TAGS``.
+
 Accent statistics are kept beside the index, not in it (``searchkit.spellings``).
 """
 
 from __future__ import annotations
 
-from whoosh import fields
+from whoosh import columns, fields
 from whoosh.analysis import SpaceSeparatedTokenizer
 
 from searchkit.analysis import exact_analyzer, folded_analyzer
@@ -29,6 +33,14 @@ WORDS = "words"
 DATE = "date"
 SOURCE = "source"
 URL = "url"
+TAGS = "tags"
+DAY = "day"
+
+# A document's tags are one value, a line each: a column holds one value per document, and a tag
+# never holds a line break (its spaces are collapsed when it is read).
+TAG_SEPARATOR = "\n"
+# The column value of an article without a date; a date is its number yyyymmdd (``dates.day_number``).
+NO_DAY = 0
 
 # The fields a query's words are looked up in, and the exact-accent field beside each.
 TEXT_FIELDS = (BODY, TITLE)
@@ -47,8 +59,12 @@ def schema() -> fields.Schema:
             BODY: fields.TEXT(analyzer=folded, stored=True, phrase=True),
             BODY_EXACT: fields.TEXT(analyzer=exact, phrase=False),
             WORDS: fields.TEXT(analyzer=SpaceSeparatedTokenizer(), phrase=False),
+            # The ISO date ("2024-05-22") shown with a hit; DAY is the same date as a number.
             DATE: fields.STORED(),
-            SOURCE: fields.STORED(),
+            DAY: fields.COLUMN(columns.NumericColumn("i", default=NO_DAY)),
+            # As written; the column feeds the source filter and facet.
+            SOURCE: fields.ID(stored=True, sortable=True),
             URL: fields.STORED(),
+            TAGS: fields.ID(stored=True, sortable=True),
         }
     )

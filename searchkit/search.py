@@ -15,8 +15,10 @@ from searchkit import generations
 from searchkit import query as q
 from searchkit import schema as f
 from searchkit.analysis import fold_syllable, has_marks
+from searchkit.columns import Columns
 from searchkit.errors import QueryError
 from searchkit.execute import MAX_PREFIX_TERMS, Deadline, Executor
+from searchkit.filters import RELEVANCE, Facets, Filters, check_sort
 from searchkit.highlight import Matcher, Snippet, highlight, snippet
 from searchkit.ranking import (
     Respellings,
@@ -51,6 +53,11 @@ class Hit:
     title: str
     score: float
     snippet: Snippet | None
+    # The article's metadata: an ISO date ("2024-05-22"), its source and tags as written, its address.
+    date: str | None = None
+    source: str | None = None
+    tags: tuple[str, ...] = ()
+    url: str | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -58,6 +65,10 @@ class Hit:
             "id": self.id,
             "path": self.path,
             "title": self.title,
+            "date": self.date,
+            "source": self.source,
+            "tags": list(self.tags),
+            "url": self.url,
             "score": round(self.score, 4),
             "snippet": self.snippet.html() if self.snippet else "",
         }
@@ -74,18 +85,25 @@ class SearchResults:
     # The accented query most likely meant ("Có phải bạn muốn tìm: …"); None when the query is
     # already its own best form.
     suggestion: str | None = None
+    # The order of the hits (one of ``filters.SORTS``), and the counts beside them when asked for.
+    sort: str = RELEVANCE
+    facets: Facets | None = None
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.limit))
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "query": self.query,
             "total": self.total,
+            "sort": self.sort,
             "results": [h.to_dict() for h in self.hits],
             "suggestion": self.suggestion,
         }
+        if self.facets is not None:
+            data["facets"] = self.facets.to_dict()
+        return data
 
 
 @dataclass(frozen=True)
@@ -99,6 +117,7 @@ class Document:
     date: str | None = None
     source: str | None = None
     url: str | None = None
+    tags: tuple[str, ...] = ()
 
 
 class Searcher:
@@ -120,6 +139,7 @@ class Searcher:
         except Exception as exc:  # a segment Whoosh cannot read
             raise generations.damaged(self.index_dir, f"{type(exc).__name__}: {exc}") from exc
         self._executor = Executor(self._searcher)
+        self._columns: Columns | None = None
         self.spellings = open_spellings(self.generation)
         # Spelling counts looked up by accent restoration, valid while the generation is.
         self._looked_up: dict = {}
@@ -155,6 +175,9 @@ class Searcher:
         snippets: bool = True,
         suggest: bool = True,
         budget: float | None = DEFAULT_BUDGET,
+        filters: Filters | None = None,
+        sort: str | None = None,
+        facets: bool = False,
     ) -> SearchResults:
         """The ``page``-th page of ``limit`` hits for the query ``text``, best first.
 
@@ -162,37 +185,48 @@ class Searcher:
         the words typed without accents rank first the articles that spell them as restored.
         A query still running after ``budget`` seconds (``None``: no limit) is stopped with a
         :class:`QueryError`.
+
+        ``filters`` narrow the hits; ``sort`` orders them (``filters.SORTS``: by default the most
+        relevant first); ``facets`` counts sources, tags and years beside them. With filters, ``text``
+        may be empty: every article they let through is a hit, the newest first.
         """
         if not 1 <= limit <= MAX_LIMIT:
             raise QueryError(f"limit must be between 1 and {MAX_LIMIT}", code="limit_range", limit=MAX_LIMIT)
         if not 1 <= page <= MAX_PAGE:
             raise QueryError(f"page must be between 1 and {MAX_PAGE}", code="page_range", limit=MAX_PAGE)
+        filters = filters or Filters()
+        browsing = filters.active and not text.strip()
+        sort = check_sort(sort, browsing=browsing)
         started = time.perf_counter()
         deadline = Deadline.after(budget) if budget is not None else None
-        tree = q.parse(text)
-        check_cost(tree)
-        restoration = restore_query(self.spellings, text, self._looked_up) if suggest else None
-        restored = restored_forms(restoration) if restoration else None
-        question = is_question(text, tree)
-        matches = self._matches(tree, has_marks(text), restored, question, deadline)
-        tier = restored_tier(tree, restored) if restored and not question else None
-        first_group = self._executor.run(tier, deadline=deadline) if tier is not None else None
+        restoration = first_group = None
+        matcher = Matcher(set(), set())
+        if browsing:
+            matches = self._executor.every_document()
+        else:
+            tree = q.parse(text)
+            check_cost(tree)
+            restoration = restore_query(self.spellings, text, self._looked_up) if suggest else None
+            restored = restored_forms(restoration) if restoration else None
+            question = is_question(text, tree)
+            matches = self._matches(tree, has_marks(text), restored, question, deadline)
+            tier = restored_tier(tree, restored) if restored and not question else None
+            first_group = self._executor.run(tier, deadline=deadline) if tier is not None else None
+            matcher = Matcher(q.positive_terms(tree), q.prefixes(tree))
+        counted = None
+        if filters.active or facets:
+            kept, counted = self.columns().narrow(matches.ids, filters, facets=facets)
+            matches = matches.subset(kept)
         first = (page - 1) * limit
-        matcher = Matcher(q.positive_terms(tree), q.prefixes(tree))
-        hits = []
-        best = self._executor.top(matches, page * limit, first=first_group)
-        for rank, (docnum, score) in enumerate(best[first:], first + 1):
-            stored = self._searcher.stored_fields(docnum)
-            hits.append(
-                Hit(
-                    rank=rank,
-                    id=stored[f.ID],
-                    path=stored[f.ID],
-                    title=stored.get(f.TITLE, ""),
-                    score=score,
-                    snippet=snippet(stored.get(f.BODY, ""), matcher) if snippets else None,
-                )
-            )
+        if sort == RELEVANCE:
+            best = self._executor.top(matches, page * limit, first=first_group)
+        else:
+            order = self.columns().by_date(matches.ids, matches.scores, page * limit, sort)
+            best = [(int(matches.ids[i]), float(matches.scores[i])) for i in order]
+        hits = [
+            self._hit(rank, docnum, score, matcher if snippets else None)
+            for rank, (docnum, score) in enumerate(best[first:], first + 1)
+        ]
         return SearchResults(
             query=text,
             total=len(matches),
@@ -201,6 +235,29 @@ class Searcher:
             hits=hits,
             seconds=time.perf_counter() - started,
             suggestion=restoration.suggestion if restoration else None,
+            sort=sort,
+            facets=counted,
+        )
+
+    def columns(self) -> Columns:
+        """The metadata of every article as arrays, read on first use and kept with the generation."""
+        if self._columns is None:
+            self._columns = Columns(self._searcher.reader())
+        return self._columns
+
+    def _hit(self, rank: int, docnum: int, score: float, matcher: Matcher | None) -> Hit:
+        stored = self._searcher.stored_fields(docnum)
+        return Hit(
+            rank=rank,
+            id=stored[f.ID],
+            path=stored[f.ID],
+            title=stored.get(f.TITLE, ""),
+            score=score,
+            snippet=snippet(stored.get(f.BODY, ""), matcher) if matcher is not None else None,
+            date=stored.get(f.DATE),
+            source=stored.get(f.SOURCE),
+            tags=_tags(stored),
+            url=stored.get(f.URL),
         )
 
     def _matches(
@@ -233,6 +290,7 @@ class Searcher:
             date=stored.get(f.DATE),
             source=stored.get(f.SOURCE),
             url=stored.get(f.URL),
+            tags=_tags(stored),
         )
 
     def highlighted(self, doc_id: str, text: str) -> tuple[Document, Snippet, Snippet] | None:
@@ -243,6 +301,10 @@ class Searcher:
         tree = q.parse(text)
         matcher = Matcher(q.positive_terms(tree), q.prefixes(tree))
         return document, highlight(document.title, matcher), highlight(document.text, matcher)
+
+
+def _tags(stored: dict) -> tuple[str, ...]:
+    return tuple(tag for tag in (stored.get(f.TAGS) or "").split(f.TAG_SEPARATOR) if tag)
 
 
 def check_cost(tree: q.Node) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -29,4 +30,85 @@ def seeds_index(seeds_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     """The index of the seed articles, built once per test run; tests must not write to it."""
     index_dir = tmp_path_factory.mktemp("index")
     build(seeds_dir, index_dir, procs=1)
+    return index_dir
+
+
+# A small news archive: dates written every way the articles' sites write them, sources and tags
+# spelled with and without accents, an article without a date and one whose date is no date.
+NEWS_MARKDOWN = {
+    "tuoi-tre-tuyen-sinh.md": (
+        "---\ntitle: Hà Nội công bố lịch tuyển sinh lớp 10\ndate: 2024-05-22T07:30:00+07:00\n"
+        "source: Tuổi Trẻ\ntags: [giáo dục, Hà Nội]\nurl: https://tuoitre.example/tuyen-sinh\n---\n"
+        "Sở Giáo dục Hà Nội công bố lịch thi tuyển sinh lớp 10, kỳ thi lớn nhất Việt Nam năm nay.\n"
+    ),
+    "ngay-hong.md": (
+        "---\ntitle: Mưa lớn ở miền Trung\ndate: 2024-13-45\nsource: Tuổi Trẻ\n---\n"
+        "Mưa lớn kéo dài ở miền Trung Việt Nam làm nhiều tuyến đường ngập sâu.\n"
+    ),
+}
+NEWS_RECORDS = [
+    {
+        "id": "vne-1",
+        "title": "Giá vàng lập đỉnh mới",
+        "text": "Giá vàng trong nước tăng mạnh, thị trường vàng Việt Nam sôi động.",
+        "date": "15/05/2024",
+        "source": "VnExpress",
+        "tags": "kinh tế, giá vàng",
+    },
+    {
+        "id": "vne-2",
+        "title": "Xuất khẩu gạo đạt kỷ lục",
+        "text": "Năm nay Việt Nam xuất khẩu gạo nhiều nhất từ trước tới nay.",
+        "date": "2023-12-30T08:00:00+07:00",
+        "source": "vnexpress",
+        "tags": ["kinh tế"],
+    },
+    {
+        "id": "tt-2",
+        "title": "Học sinh đón năm mới",
+        "text": "Học sinh khắp Việt Nam đón năm mới với nhiều hoạt động bổ ích.",
+        "date": "01-01-2024",
+        "source": "Tuoi Tre",
+        "tags": ["giáo dục"],
+    },
+    {
+        "id": "tn-1",
+        "title": "Đội tuyển bóng đá thắng đậm",
+        "text": "Đội tuyển bóng đá Việt Nam thắng đậm trong trận giao hữu.",
+        "date": "2024-05-23",
+        "source": "Thanh Niên",
+        "tags": ["thể thao"],
+    },
+    {
+        "id": "tn-2",
+        "title": "Trường học xanh",
+        "text": "Nhiều trường học ở Việt Nam trồng thêm cây xanh.",
+        "source": "Thanh Niên",
+        "tags": ["Giáo dục"],
+    },
+]
+NEWS_TEXT = {
+    "ban-tin.txt": (
+        "Trang chủ\n\nHội chợ nông sản Việt Nam mở cửa\n\nThứ Hai, 15/04/2024\n\n"
+        "Hội chợ nông sản Việt Nam mở cửa với hàng trăm gian hàng.\n"
+    ),
+}
+
+
+@pytest.fixture(scope="session")
+def news_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Eight news articles in the three formats (see NEWS_*), all mentioning "Việt Nam"."""
+    target = tmp_path_factory.mktemp("news")
+    for name, text in {**NEWS_MARKDOWN, **NEWS_TEXT}.items():
+        (target / name).write_text(text, encoding="utf-8")
+    lines = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in NEWS_RECORDS)
+    (target / "tin.jsonl").write_text(lines, encoding="utf-8")
+    return target
+
+
+@pytest.fixture(scope="session")
+def news_index(news_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The index of the news articles, built once per test run; tests must not write to it."""
+    index_dir = tmp_path_factory.mktemp("news-index")
+    build(news_dir, index_dir, procs=1)
     return index_dir

@@ -147,8 +147,8 @@ def test_results_fit_a_phone_screen(browser, site):
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, (path, overflow)
         page.goto(site + "?q=neu+guong")
-        box = page.locator("input[name=q]").bounding_box()
-        button = page.locator("button[type=submit]").bounding_box()
+        box = page.locator("#q").bounding_box()
+        button = page.locator(".searchbox button").bounding_box()
         assert box["width"] > PHONE["width"] / 2
         assert button["x"] + button["width"] <= PHONE["width"]
     finally:
@@ -188,4 +188,117 @@ def test_articles_with_odd_ids_open_from_their_links(page, odd_site):
             page.locator(".hit-title a").click()
         assert page.inner_text("h1") == f"Bài có từ {word}", (doc_id, page.url)
         assert page.text_content(".meta .hit-path") == doc_id
+    assert page.errors == []
+
+
+# --- news: filters, sort and facets ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def news_site(news_index: Path) -> Iterator[str]:
+    server = make_server(create_app(index_dir=news_index), host="127.0.0.1", port=0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield server_urls(server)[0]
+    server.close()
+
+
+def shown_paths(page) -> list[str]:
+    return page.locator(".hit .hit-path").all_inner_texts()
+
+
+def test_facets_chips_sort_and_dates_narrow_the_news_and_live_in_the_address(page, news_site):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    search(page, news_site, "việt nam")
+    assert page.locator(".filters-panel summary").is_hidden()  # a sidebar, always open, on a wide screen
+    source = page.locator(".facet-source a", has_text="VnExpress")
+    assert source.locator(".count").inner_text() == "2"
+    with page.expect_navigation():
+        source.click()
+    assert "source=VnExpress" in page.url
+    assert sorted(shown_paths(page)) == ["tin.jsonl#vne-1", "tin.jsonl#vne-2"]
+    assert [" ".join(chip.split()) for chip in page.locator(".chip").all_text_contents()] == ["Nguồn: VnExpress×"]
+    # The other sources stay countable under the chosen one; the sort switch orders by date.
+    assert page.locator(".facet-source .facet-value").all_inner_texts() == ["Tuổi Trẻ", "Thanh Niên", "✓ VnExpress"]
+    with page.expect_navigation():
+        page.click(".sort-switch a:text('Cũ nhất')")
+    assert page.locator(".hit-date").all_inner_texts() == ["30/12/2023", "15/05/2024"]
+    # A date range from the form keeps the source and the order.
+    page.fill("input[name=since]", "2024-01-01")
+    with page.expect_navigation():
+        page.click(".dates button")
+    assert shown_paths(page) == ["tin.jsonl#vne-1"]
+    assert page.locator(".hit-source").all_inner_texts() == ["VnExpress"]
+    bookmarked = page.url
+    assert re.search(r"[?&]since=2024-01-01", bookmarked) and "sort=oldest" in bookmarked
+    # Each chip removes its own filter.
+    with page.expect_navigation():
+        page.locator(".chip", has_text="Nguồn").click()
+    assert len(shown_paths(page)) == 5 and "source=" not in page.url and "since=2024-01-01" in page.url
+    # The bookmarked address gives the same search again.
+    page.goto(bookmarked)
+    assert shown_paths(page) == ["tin.jsonl#vne-1"]
+    assert page.input_value("input[name=q]") == "việt nam"
+    assert page.errors == []
+
+
+def test_a_new_search_keeps_the_filters_and_an_empty_one_browses(page, news_site):
+    page.goto(news_site + "?q=vi%E1%BB%87t+nam&tag=gi%C3%A1o+d%E1%BB%A5c")
+    page.fill("input[name=q]", "trường học")
+    with page.expect_navigation():
+        page.press("input[name=q]", "Enter")
+    assert shown_paths(page) == ["tin.jsonl#tn-2"] and "tag=gi" in page.url
+    page.fill("input[name=q]", "")
+    with page.expect_navigation():
+        page.press("input[name=q]", "Enter")
+    assert shown_paths(page) == ["tuoi-tre-tuyen-sinh.md", "tin.jsonl#tt-2", "tin.jsonl#tn-2"]
+    assert page.title() == "Lọc bài viết – Tìm kiếm"
+
+
+def test_filters_fold_into_a_block_to_open_on_a_phone(browser, news_site):
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(news_site + "?q=vi%E1%BB%87t+nam&source=vnexpress&since=2023-01-01")
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        summary = page.locator(".filters-panel summary")
+        assert summary.is_visible() and summary.inner_text() == "Bộ lọc và sắp xếp 2"
+        assert page.locator(".facet-source").is_hidden()
+        # The results come first on the screen, not below the facets.
+        assert page.locator(".hit").first.bounding_box()["y"] < PHONE["height"] / 2
+        summary.click()
+        assert page.locator(".facet-source").is_visible() and page.locator(".chip").count() == 2
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    finally:
+        context.close()
+
+
+def test_a_bad_date_in_the_address_is_explained_on_the_page(page, news_site):
+    response = page.goto(news_site + "?q=vi%E1%BB%87t+nam&until=2024-13-45")
+    assert response.status == 400
+    assert page.inner_text(".notice-error p") == (
+        "Ngày “2024-13-45” không đọc được: hãy viết theo dạng 22/05/2024 hoặc 2024-05-22."
+    )
+    with page.expect_navigation():
+        page.locator(".chip").click()
+    assert len(shown_paths(page)) == 8
+    # Chromium reports the page's own 400 status on the console; nothing else may appear there.
+    assert [error for error in page.errors if "status of 400" not in error] == []
+
+
+def test_tag_and_year_facets_add_filters_and_newest_first_orders_by_date(page, news_site):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    search(page, news_site, "việt nam")
+    with page.expect_navigation():
+        page.locator(".facet-tags a", has_text="giáo dục").click()
+    assert sorted(shown_paths(page)) == ["tin.jsonl#tn-2", "tin.jsonl#tt-2", "tuoi-tre-tuyen-sinh.md"]
+    with page.expect_navigation():
+        page.locator(".facet-year a", has_text="2024").click()
+    assert "since=2024-01-01" in page.url and "until=2024-12-31" in page.url
+    with page.expect_navigation():
+        page.click(".sort-switch a:text('Mới nhất')")
+    assert page.locator(".hit-date").all_inner_texts() == ["22/05/2024", "01/01/2024"]
+    assert page.locator(".hit-source").all_inner_texts() == ["Tuổi Trẻ", "Tuoi Tre"]
+    chips = [" ".join(chip.split()) for chip in page.locator(".chip").all_text_contents()]
+    assert chips == ["Chủ đề: giáo dục×", "Từ ngày: 01/01/2024×", "Đến ngày: 31/12/2024×"]
     assert page.errors == []

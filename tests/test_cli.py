@@ -48,7 +48,7 @@ def test_query_json_has_the_documented_shape(seeds_index: Path, seeds_dir: Path)
     assert data["query"] == "nêu gương" and data["total"] == 4
     assert [r["rank"] for r in data["results"]] == [1, 2, 3]
     top = data["results"][0]
-    assert set(top) == {"rank", "id", "path", "title", "score", "snippet"}
+    assert set(top) == {"rank", "id", "path", "title", "date", "source", "tags", "url", "score", "snippet"}
     assert top["path"] == NEU_GUONG
     assert "<mark>nêu gương</mark>" in top["snippet"]
 
@@ -264,3 +264,90 @@ def test_a_query_loads_no_segmenter_markdown_or_yaml(seeds_dir: Path, seeds_inde
     )
     assert "004_a29b889078a98f24.txt" in done.stdout
     assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+# --- filters, sort orders and facets ---------------------------------------------------------------------
+
+
+def news(news_index: Path, news_dir: Path, *args: str) -> dict:
+    code, out, err = query(news_index, news_dir, *args, "--json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def test_each_filter_narrows_the_json_results(news_index: Path, news_dir: Path):
+    def paths(*args: str) -> list[str]:
+        return sorted(hit["path"] for hit in news(news_index, news_dir, "việt nam", "--limit", "20", *args)["results"])
+
+    assert len(paths()) == 8
+    assert paths("--since", "2024-05-22") == ["tin.jsonl#tn-1", "tuoi-tre-tuyen-sinh.md"]
+    assert paths("--until", "31/12/2023") == ["tin.jsonl#vne-2"]
+    assert paths("--source", "tuoi tre") == ["ngay-hong.md", "tin.jsonl#tt-2", "tuoi-tre-tuyen-sinh.md"]
+    assert paths("--source", "VNEXPRESS", "--source", "Thanh Niên") == [
+        "tin.jsonl#tn-1", "tin.jsonl#tn-2", "tin.jsonl#vne-1", "tin.jsonl#vne-2"
+    ]
+    assert paths("--tag", "Giáo Dục", "--since", "2024-01-01") == ["tin.jsonl#tt-2", "tuoi-tre-tuyen-sinh.md"]
+
+
+def test_sort_orders_by_date_with_the_undated_last(news_index: Path, news_dir: Path):
+    newest = news(news_index, news_dir, "việt nam", "--sort", "newest", "--limit", "20")
+    assert newest["sort"] == "newest"
+    dates = [hit["date"] for hit in newest["results"]]
+    assert dates == ["2024-05-23", "2024-05-22", "2024-05-15", "2024-04-15", "2024-01-01", "2023-12-30", None, None]
+    oldest = news(news_index, news_dir, "việt nam", "--sort", "oldest", "--limit", "20")
+    assert [hit["date"] for hit in oldest["results"]] == [*dates[5::-1], None, None]
+
+
+def test_json_carries_metadata_and_facets_under_the_other_filters(news_index: Path, news_dir: Path):
+    data = news(news_index, news_dir, "giá vàng", "--source", "vnexpress")
+    hit = data["results"][0]
+    assert (hit["path"], hit["date"], hit["source"], hit["tags"], hit["url"]) == (
+        "tin.jsonl#vne-1", "2024-05-15", "VnExpress", ["kinh tế", "giá vàng"], None
+    )
+    assert data["facets"] == {
+        "source": [{"value": "VnExpress", "count": 1}],
+        "tags": [{"value": "giá vàng", "count": 1}, {"value": "kinh tế", "count": 1}],
+        "year": [{"value": 2024, "count": 1}],
+    }
+    everything = news(news_index, news_dir, "việt nam", "--source", "vnexpress")["facets"]
+    assert everything["source"] == [
+        {"value": "Tuổi Trẻ", "count": 3}, {"value": "Thanh Niên", "count": 2}, {"value": "VnExpress", "count": 2}
+    ]
+
+
+def test_no_text_with_a_filter_browses_newest_first(news_index: Path, news_dir: Path):
+    code, out, _ = query(news_index, news_dir, "--tag", "giao duc")
+    assert code == 0
+    blocks = [block for block in out.split("\n\n") if block[:2] in ("1.", "2.", "3.")]
+    assert [block.splitlines()[1].strip() for block in blocks] == [
+        "2024-05-22  Tuổi Trẻ  tuoi-tre-tuyen-sinh.md",
+        "2024-01-01  Tuoi Tre  tin.jsonl#tt-2",
+        "Thanh Niên  tin.jsonl#tn-2",
+    ]
+    assert re.search(r"^Results 1–3 of 3, newest first \(\d+\.\d\d s\)\.$", out, re.MULTILINE)
+    assert news(news_index, news_dir, "", "--since", "2024-05-23")["results"][0]["path"] == "tin.jsonl#tn-1"
+
+
+def test_a_filter_matching_nothing_says_so(news_index: Path, news_dir: Path):
+    code, out, _ = query(news_index, news_dir, "--source", "Nhân Dân")
+    assert (code, out) == (0, "No articles match these filters.\n")
+    code, out, _ = query(news_index, news_dir, "giá vàng", "--source", "Nhân Dân")
+    assert (code, out) == (0, "No results for 'giá vàng' with these filters.\n")
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--since", "2024-13-45"), "Error: since is not a date: '2024-13-45' (write 2024-05-22 or 22/05/2024)"),
+        (("--until", "hôm qua"), "Error: until is not a date: 'hôm qua' (write 2024-05-22 or 22/05/2024)"),
+        (("--since", "2024-06-01", "--until", "2024-05-01"), "Error: the date range ends before it starts"),
+        (("--sort", "popular"), "Error: Invalid value for '--sort': 'popular' is not one of"),
+        ((), "Error: the query is empty (give TEXT, or a filter to browse by)"),
+    ],
+)
+def test_bad_filters_and_sorts_end_with_one_line_and_exit_2(news_index: Path, news_dir: Path, args, message):
+    text = ("việt nam",) if args else ()
+    code, out, err = query(news_index, news_dir, *text, *args)
+    assert (code, out) == (2, "")
+    assert err.strip().splitlines()[-1].startswith(message)
+    assert "Traceback" not in err

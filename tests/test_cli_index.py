@@ -52,6 +52,7 @@ def test_index_reports_each_step_and_queries_follow(folders: tuple[Path, Path]):
         "removed": 0,
         "unchanged": 5,
         "skipped": [],
+        "warnings": [],
     }
     assert found(seeds, index_dir, "marina") == ["da-nang.txt"]
 
@@ -136,3 +137,10 @@ def test_help_documents_add_and_concurrent_builds():
     assert code == 0 and "--max-bytes" in out and "exit status 3" in out
     code, out, _ = run("add", "--help")
     assert code == 0 and "FILES" in out and "--seeds" in out
+
+
+def test_index_prints_each_warning_on_stderr(news_dir: Path, tmp_path: Path):
+    code, out, err = run("index", "--seeds", news_dir, "--index", tmp_path / "index")
+    assert code == 0
+    assert out == "added 8, updated 0, removed 0, unchanged 0, skipped 0, warnings 1\n"
+    assert "warning ngay-hong.md: date '2024-13-45' is not a date (indexed without one)\n" in err

@@ -443,11 +443,12 @@ def test_tags_change_the_hash_and_an_article_without_tags_keeps_the_old_one(tmp_
 
 
 def test_front_matter_values_stay_the_strings_they_are_written_as(tmp_path):
+    # The date is the one value read for what it means: the day, whatever the time beside it.
     content = f"---\ntitle: Có\ndate: 2024-05-22 19:30\nsource: 2024\nurl: ~\n---\n{BODY}\n"
     article = only(tmp_path, "co.md", content)
     assert (article.title, article.date, article.source, article.url) == (
         "Có",
-        "2024-05-22 19:30",
+        "2024-05-22",
         "2024",
         None,
     )
@@ -677,6 +678,61 @@ def test_hash_changes_when_metadata_changes(tmp_path):
     second = only(tmp_path, "a.md", f"---\ndate: 2024-05-23\n---\n{ARTICLE}")
     assert (second.title, second.text) == (first.title, first.text)
     assert second.hash != first.hash
+
+
+# --- dates, sources and tags ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("written", ["2024-05-22", "22/05/2024", "22-5-2024", "2024-05-22T07:30:00+07:00"])
+def test_front_matter_dates_read_as_iso_days_whichever_way_written(tmp_path, written):
+    article = only(tmp_path, "tin.md", f"---\ntitle: {HEADLINE}\ndate: '{written}'\n---\n{BODY}\n")
+    assert (article.date, article.warnings) == ("2024-05-22", ())
+
+
+def test_the_same_day_written_another_way_keeps_the_hash(tmp_path):
+    first = only(tmp_path, "tin.md", f"---\ndate: 2024-05-22\n---\n{ARTICLE}")
+    second = only(tmp_path, "tin.md", f"---\ndate: 22/05/2024\n---\n{ARTICLE}")
+    assert second.hash == first.hash
+
+
+@pytest.mark.parametrize("written", ["2024-13-45", "hôm qua"])
+def test_a_front_matter_date_that_is_no_date_leaves_the_article_without_one_and_warns(tmp_path, written):
+    article = only(tmp_path, "tin.md", f"---\ntitle: {HEADLINE}\ndate: {written}\nsource: Báo Huế\n---\n{BODY}\n")
+    assert isinstance(article, Article)
+    assert (article.title, article.text, article.date, article.source) == (HEADLINE, BODY, None, "Báo Huế")
+    assert article.warnings == (f"date {written!r} is not a date (indexed without one)",)
+
+
+def test_a_plain_text_dateline_gives_the_date_and_stays_in_the_text(tmp_path):
+    text = f"Chi tiết tin - Thành ủy Đông Hà\n\n{HEADLINE}\n\n10:19, Thứ Tư, 22-5-2024\n\n{BODY}\n"
+    article = only(tmp_path, "tin.txt", text)
+    assert (article.title, article.date) == (HEADLINE, "2024-05-22")
+    assert article.text.startswith("10:19, Thứ Tư, 22-5-2024")
+
+
+def test_a_plain_text_article_without_dateline_has_no_date(tmp_path):
+    assert only(tmp_path, "tin.txt", ARTICLE).date is None
+
+
+def test_jsonl_records_give_date_source_url_and_tags(tmp_path):
+    content = jsonl(
+        {
+            "id": "a",
+            "title": HEADLINE,
+            "text": BODY,
+            "date": "22/05/2024",
+            "source": "Thành ủy  Đông Hà",
+            "url": "https://dongha.example/a",
+            "tags": ["Kết luận 01", "đảng viên", "Đảng viên", 2024],
+        },
+        {"id": "b", "title": HEADLINE, "text": BODY, "tags": "nêu gương, Đông Hà ,, "},
+        {"id": "c", "title": HEADLINE, "text": BODY, "date": "hôm qua", "tags": {"không": "phải"}},
+    )
+    a, b, c = read_file(write(tmp_path, "tin.jsonl", content), tmp_path)
+    assert (a.date, a.source, a.url) == ("2024-05-22", "Thành ủy  Đông Hà", "https://dongha.example/a")
+    assert a.tags == ("Kết luận 01", "đảng viên", "2024")
+    assert b.tags == ("nêu gương", "Đông Hà") and b.date is None and b.warnings == ()
+    assert (c.date, c.tags, c.warnings) == (None, (), ("date 'hôm qua' is not a date (indexed without one)",))
 
 
 # --- the folder -------------------------------------------------------------------------------

@@ -144,6 +144,20 @@ def test_odd_files_are_skipped_and_the_rest_indexed(tmp_path: Path):
     assert hit.snippet.marked == ["Hội An"] and hit.title == "Đường phố Hội An"
 
 
+def test_a_date_that_is_no_date_is_a_warning_and_the_article_is_indexed_without_it(news_dir: Path, tmp_path: Path):
+    report = index.build(news_dir, tmp_path / "index", procs=1)
+    assert (report.added, report.skipped) == (8, [])
+    reason = "date '2024-13-45' is not a date (indexed without one)"
+    assert report.warnings == [index.BuildWarning("ngay-hong.md", reason)]
+    assert report.summary().endswith("skipped 0, warnings 1")
+    assert report.to_dict()["warnings"] == [{"path": "ngay-hong.md", "reason": reason}]
+    hit = search(tmp_path / "index", "mưa lớn").hits[0]
+    assert (hit.id, hit.date, hit.source) == ("ngay-hong.md", None, "Tuổi Trẻ")
+    # Read again on every build, as a skipped file is, so an unchanged folder still reports it.
+    again = index.build(news_dir, tmp_path / "index", procs=1)
+    assert (again.unchanged, len(again.warnings)) == (8, 1)
+
+
 def test_a_file_that_becomes_unreadable_keeps_its_last_good_version(seeds: Path, built: Path):
     (seeds / "da-nang.txt").write_text(DA_NANG, encoding="utf-8")
     index.build(seeds, built)

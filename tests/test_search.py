@@ -131,7 +131,9 @@ def test_json_shape(seeds_index: Path):
     data = search(seeds_index, "nêu gương", limit=2).to_dict()
     assert set(data) >= {"query", "total", "results"}
     assert data["query"] == "nêu gương"
-    assert set(data["results"][0]) == {"rank", "id", "path", "title", "score", "snippet"}
+    assert set(data["results"][0]) == {
+        "rank", "id", "path", "title", "date", "source", "tags", "url", "score", "snippet"
+    }
     assert data["results"][0]["path"] == NEU_GUONG
 
 

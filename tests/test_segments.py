@@ -35,6 +35,7 @@ def constructed() -> list[Article]:
                 hash=f"{n:016x}",
                 date="2024-05-22" if n % 2 else None,
                 source="Báo Quảng Trị" if n % 5 == 0 else None,
+                tags=("Thời sự", "Kinh tế") if n % 3 == 0 else (),
             )
         )
     return found

@@ -2,11 +2,14 @@
 """Benchmark searchkit against SQLite FTS5 and a naive Whoosh setup, side by side.
 
     python3 tests/bench/bench.py [--docs N] [--out FILE.json] [--skip-searchkit]
+    python3 tests/bench/bench.py --only filters [--docs N] [--news-index DIR]
 
 Relevance on XQuAD-vi (accented and unaccented questions), then build and query speed on the baomoi
 news corpus with the resident memory that opening each index adds, searchkit's build scaling from
 one to two processes, the cold start of a ``searchkit query`` process (seeds and news index), and
-the resident memory of a ``searchkit serve`` process on the news index. The data is read from
+the resident memory of a ``searchkit serve`` process on the news index, and what filters, sort orders
+and facets add to searchkit's queries (the news articles get synthetic dates, sources and tags;
+``--only filters`` measures that alone, with searchkit's build). The data is read from
 ``../shared/data`` next to the project (or ``--data``) and staged in a temporary folder; nothing is
 written inside the project but the JSON results (``bench-results.json`` in the current folder by
 default).
@@ -25,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import corpora
+import filtering
 import measure
 import memory
 from engines import ENGINES
@@ -105,6 +109,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--skip-searchkit", action="store_true", help="measure the two baselines only"
     )
+    parser.add_argument(
+        "--only",
+        choices=("filters",),
+        default=None,
+        help="filters: build searchkit's news index and measure what filters and facets add, nothing else",
+    )
+    parser.add_argument(
+        "--news-index",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="with --only filters: build the news index here and keep it; a later run only brings it up "
+        "to date (default: a temporary folder)",
+    )
     args = parser.parse_args(argv)
     for name in ("docs", "scale_docs", "questions", "latency_queries"):
         value = getattr(args, name)
@@ -184,7 +202,7 @@ def run_relevance(args: argparse.Namespace, names: list[str], work: Path, result
 def run_speed(args: argparse.Namespace, names: list[str], work: Path, results: dict) -> list[str]:
     """Builds and queries each engine's index of the news articles; returns the timed queries."""
     articles = corpora.first(corpora.read_jsonl(args.data / corpora.BAOMOI), args.docs)
-    staged = corpora.stage(articles, work / "seeds", "baomoi")
+    staged = corpora.stage(articles, work / "seeds", "baomoi", corpora.news_metadata)
     queries = corpora.latency_queries(staged.titles, args.latency_queries)
     section: dict[str, Any] = {
         "articles": staged.articles,
@@ -249,6 +267,35 @@ def run_scaling(args: argparse.Namespace, work: Path, results: dict) -> None:
         figures["articles_per_s"] = staged.articles / figures["build_s"]
         section[f"procs_{procs}"] = figures
     section["speedup"] = section["procs_1"]["build_s"] / section["procs_2"]["build_s"]
+
+
+def run_filters(index_dir: Path, articles: int, queries: list[str], results: dict) -> None:
+    """What filters, sort orders and facets add to searchkit's queries on its news index."""
+    _log(f"filters: searchkit's queries with filters and facets on {articles:,} articles")
+    try:
+        section = measure.in_child(filtering.measure, index_dir, queries)
+    except Exception as error:
+        results["errors"]["filters"] = f"{type(error).__name__}: {error}"
+        _log(f"filters failed: {error}")
+        return
+    results["filters"] = {"articles": articles} | section
+
+
+def run_filters_alone(args: argparse.Namespace, work: Path, results: dict) -> None:
+    """``--only filters``: stage the news, build (or bring up to date) searchkit's index, measure."""
+    articles = corpora.first(corpora.read_jsonl(args.data / corpora.BAOMOI), args.docs)
+    staged = corpora.stage(articles, work / "seeds", "baomoi", corpora.news_metadata)
+    queries = corpora.latency_queries(staged.titles, args.latency_queries)
+    index_dir = args.news_index or work / "searchkit"
+    _log(f"filters: building searchkit's index of {staged.articles:,} articles in {index_dir}")
+    try:
+        built = measure.in_child(measure.build_news, staged.seeds_dir, index_dir)
+    except Exception as error:
+        results["errors"]["filters/build"] = f"{type(error).__name__}: {error}"
+        _log(f"filters: build failed: {error}")
+        return
+    results["filters_build"] = built
+    run_filters(index_dir, staged.articles, queries, results)
 
 
 def run_cold_start(work: Path, results: dict) -> None:
@@ -387,6 +434,8 @@ def table(results: dict, names: list[str]) -> str:
 
     lines = [line(r) for r in [header, *rows]]
 
+    if "filters" in results:
+        lines += filtering.lines(results["filters"])
     scaling = results.get("scaling")
     if scaling and "speedup" in scaling:
         one, two = scaling["procs_1"]["articles_per_s"], scaling["procs_2"]["articles_per_s"]
@@ -461,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
             "latency_queries": args.latency_queries,
             "depth": args.depth,
             "engines": names,
+            "only": args.only,
         },
         "errors": {},
         "warnings": {},
@@ -468,8 +518,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="searchkit-bench-") as tmp:
         work = Path(tmp)
-        run_relevance(args, names, work / "relevance", results)
-        queries = run_speed(args, names, work / "speed", results) if args.docs != 0 else []
+        if args.only == "filters":
+            run_filters_alone(args, work / "filters", results)
+            names = []
+        else:
+            run_relevance(args, names, work / "relevance", results)
+        queries = run_speed(args, names, work / "speed", results) if args.docs != 0 and names else []
+        if "searchkit" in names and "searchkit" in results["speed"]["engines"]:
+            run_filters(work / "speed" / "searchkit", results["speed"]["articles"], queries, results)
         if "searchkit" in names:
             if args.docs != 0 and args.scale_docs:
                 run_scaling(args, work / "scaling", results)

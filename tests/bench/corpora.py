@@ -9,6 +9,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -65,11 +66,44 @@ def read_jsonl(path: Path) -> Iterator[dict]:
                 yield json.loads(line)
 
 
-def stage(articles: Iterable[dict], seeds_dir: Path, name: str) -> StagedCorpus:
+# Synthetic metadata for the news articles (the corpus has none): outlets and topics with a long tail,
+# as a real archive has, and dates spread over three years. Each article's comes from its id alone.
+NEWS_SOURCES = (
+    "Tuổi Trẻ", "VnExpress", "Thanh Niên", "Dân Trí", "Vietnamnet", "Lao Động", "Người Lao Động",
+    "Tiền Phong", "Nhân Dân", "Sài Gòn Giải Phóng", "Hà Nội Mới", "Báo Mới",
+)
+NEWS_TAGS = (
+    "thời sự", "xã hội", "kinh tế", "thế giới", "giáo dục", "y tế", "thể thao", "giải trí", "pháp luật",
+    "công nghệ", "du lịch", "giao thông", "bất động sản", "chứng khoán", "giá vàng", "nông nghiệp",
+    "môi trường", "thời tiết", "văn hóa", "âm nhạc", "điện ảnh", "bóng đá", "Hà Nội", "TP.HCM", "Đà Nẵng",
+    "miền Trung", "biển Đông", "an ninh", "quốc phòng", "ngân hàng", "xuất khẩu", "doanh nghiệp",
+    "khởi nghiệp", "ô tô", "xe máy", "sức khỏe", "ẩm thực", "gia đình", "tuyển sinh", "việc làm",
+)
+NEWS_FIRST_DAY = date(2015, 1, 1)
+NEWS_DAYS = 3 * 365
+# One article in this many has no date, as scraped pages without a dateline do.
+NEWS_UNDATED = 20
+
+
+def news_metadata(article_id: str) -> dict:
+    """Deterministic ``date``, ``source`` and ``tags`` for a news article: the same on every run."""
+    rng = random.Random(f"{QUERY_SEED}:{article_id}")
+    # Zipf-like weights: the first outlets and topics are much more frequent than the last.
+    source = rng.choices(NEWS_SOURCES, weights=[1 / (n + 1) for n in range(len(NEWS_SOURCES))])[0]
+    tags = rng.choices(NEWS_TAGS, weights=[1 / (n + 1) for n in range(len(NEWS_TAGS))], k=rng.randint(1, 3))
+    day = NEWS_FIRST_DAY + timedelta(days=rng.randrange(NEWS_DAYS))
+    undated = rng.randrange(NEWS_UNDATED) == 0
+    return {"date": None if undated else day.isoformat(), "source": source, "tags": list(dict.fromkeys(tags))}
+
+
+def stage(
+    articles: Iterable[dict], seeds_dir: Path, name: str, metadata: Callable[[str], dict] | None = None
+) -> StagedCorpus:
     """Write ``articles`` as ``<name>-NNN.jsonl`` files in a fresh seeds folder, counting them.
 
     Files are cut at ``SHARD_BYTES`` because a seeds folder is a user's folder of files, and
     searchkit skips a single file above its size limit rather than index a whole corpus from it.
+    ``metadata(id)`` adds keys (``date``, ``source``, ``tags``) to each article.
     """
     seeds_dir.mkdir(parents=True, exist_ok=True)
     count = syllables = characters = 0
@@ -78,6 +112,8 @@ def stage(articles: Iterable[dict], seeds_dir: Path, name: str) -> StagedCorpus:
     try:
         for article in articles:
             row = {"id": article["id"], "title": article["title"], "text": article["text"]}
+            if metadata is not None:
+                row |= {key: value for key, value in metadata(article["id"]).items() if value is not None}
             line = (json.dumps(row, ensure_ascii=False) + "\n").encode("utf-8")
             if out is None or written + len(line) > SHARD_BYTES:
                 if out is not None:

@@ -223,6 +223,20 @@ def build_and_query(
     return result
 
 
+def build_news(seeds_dir: Path, index_dir: Path) -> dict[str, Any]:
+    """Run in a child: searchkit's index of ``seeds_dir`` brought up to date (built when new), timed."""
+    from searchkit.index import build
+
+    cpu_started, started = _cpu_s(), time.perf_counter()
+    report = build(seeds_dir, index_dir)
+    return {
+        "build_s": time.perf_counter() - started,
+        "build_cpu_s": _cpu_s() - cpu_started,
+        "build_report": {key: getattr(report, key) for key in ("added", "updated", "removed", "unchanged")},
+        "index_mb": _size_mb(index_dir),
+    }
+
+
 def searchkit_command() -> list[str]:
     """The installed ``searchkit`` script of this interpreter, as a user would start it."""
     beside = Path(sys.executable).with_name("searchkit")
