@@ -43,7 +43,7 @@ class Values:
         keys: dict[str, int] = {}
         spellings: list[Counter[str]] = []
         held: list[list[int]] = []
-        readers = np.bincount(of_doc[live], minlength=len(texts))
+        readers = np.bincount(of_doc[live], minlength=len(texts)).tolist()
         # Tags recur in many combinations: each spelling is folded once.
         code_of: dict[str, int | None] = {}
         for number, text in enumerate(texts):
@@ -58,7 +58,7 @@ class Values:
                 code = code_of[value]
                 if code is not None:
                     codes.append(code)
-                    spellings[code][value] += int(readers[number])
+                    spellings[code][value] += readers[number]
             held.append(codes)
         # Document d holds `held[of_doc[d]]`: laid out flat, one entry per (document, value).
         lengths = np.array([len(codes) for codes in held], dtype=np.int64)
@@ -192,8 +192,8 @@ class _Distinct:
             raw = [data[end - length : end] for end, length in zip(accumulate(lengths), lengths, strict=True)]
         else:
             raw = list(column)
-        local: dict[bytes, int] = {}
-        of_doc = np.fromiter((local.setdefault(value, len(local)) for value in raw), dtype=np.int64, count=count)
+        local = {value: number for number, value in enumerate(dict.fromkeys(raw))}
+        of_doc = np.array([local[value] for value in raw], dtype=np.int64)
         numbers = [self._numbers.setdefault(value.decode("utf-8"), len(self._numbers)) for value in local]
         self.texts = list(self._numbers)
         self.of_doc[offset : offset + count] = np.asarray(numbers, dtype=np.int64)[of_doc]
