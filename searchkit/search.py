@@ -11,10 +11,10 @@ from pathlib import Path
 
 from whoosh import scoring
 
-from searchkit import generations
+from searchkit import generations, keystrokes
 from searchkit import query as q
 from searchkit import schema as f
-from searchkit.analysis import fold_syllable, has_marks
+from searchkit.analysis import accent_key, fold_syllable, has_marks, nfc, normalize_syllable
 from searchkit.errors import QueryError
 from searchkit.execute import MAX_PREFIX_TERMS, Deadline, Executor
 from searchkit.highlight import Matcher, Snippet, highlight, snippet
@@ -159,7 +159,8 @@ class Searcher:
         """The ``page``-th page of ``limit`` hits for the query ``text``, best first.
 
         With ``suggest``, the query's accents are restored: the results carry the suggestion, and
-        the words typed without accents rank first the articles that spell them as restored.
+        the words typed without accents rank first the articles that spell them as restored; words
+        typed as Telex or VNI keys are read as the syllables they type.
         A query still running after ``budget`` seconds (``None``: no limit) is stopped with a
         :class:`QueryError`.
         """
@@ -169,12 +170,11 @@ class Searcher:
             raise QueryError(f"page must be between 1 and {MAX_PAGE}", code="page_range", limit=MAX_PAGE)
         started = time.perf_counter()
         deadline = Deadline.after(budget) if budget is not None else None
-        tree = q.parse(text)
-        check_cost(tree)
-        restoration = restore_query(self.spellings, text, self._looked_up) if suggest else None
+        understood, tree = self._understood(text, keys=suggest)
+        restoration = restore_query(self.spellings, understood, self._looked_up) if suggest else None
         restored = restored_forms(restoration) if restoration else None
-        question = is_question(text, tree)
-        matches = self._matches(tree, has_marks(text), restored, question, deadline)
+        question = is_question(understood, tree)
+        matches = self._matches(tree, has_marks(understood), restored, question, deadline)
         tier = restored_tier(tree, restored) if restored and not question else None
         first_group = self._executor.run(tier, deadline=deadline) if tier is not None else None
         first = (page - 1) * limit
@@ -193,6 +193,9 @@ class Searcher:
                     snippet=snippet(stored.get(f.BODY, ""), matcher) if snippets else None,
                 )
             )
+        suggestion = restoration.suggestion if restoration else None
+        if understood != nfc(text):  # typed as keys: the query they type is the one offered
+            suggestion = suggestion or understood
         return SearchResults(
             query=text,
             total=len(matches),
@@ -200,8 +203,26 @@ class Searcher:
             limit=limit,
             hits=hits,
             seconds=time.perf_counter() - started,
-            suggestion=restoration.suggestion if restoration else None,
+            suggestion=suggestion,
         )
+
+    def _understood(self, text: str, *, keys: bool = True) -> tuple[str, q.Node]:
+        """The query ``text`` as searched, and its tree: Telex or VNI keys read (``keys``).
+
+        Raises :class:`QueryError` for a query that cannot run or costs too much, as typed.
+        """
+        tree = q.parse(text)
+        check_cost(tree)
+        understood = nfc(text)
+        if keys:
+            understood = self.converted(understood)
+            if understood != nfc(text):
+                tree = q.parse(understood)
+        return understood, tree
+
+    def converted(self, text: str) -> str:
+        """``text`` with the words typed as Telex or VNI keys read as the syllables they type."""
+        return keystrokes.converted(text, _Vocabulary(self._searcher.reader(), self.spellings))
 
     def _matches(
         self, tree: q.Node, accents: bool, restored: Respellings | None, question: bool, deadline: Deadline | None
@@ -240,9 +261,25 @@ class Searcher:
         document = self.document(doc_id)
         if document is None:
             return None
-        tree = q.parse(text)
+        tree = self._understood(text)[1]
         matcher = Matcher(q.positive_terms(tree), q.prefixes(tree))
         return document, highlight(document.title, matcher), highlight(document.text, matcher)
+
+
+class _Vocabulary:
+    """An open generation as :class:`searchkit.keystrokes.Vocabulary`."""
+
+    def __init__(self, reader, spellings: SpellingCounts):
+        self.reader = reader
+        self.spellings = spellings
+
+    def spelt(self, syllable: str) -> float:
+        form = normalize_syllable(syllable)
+        return self.spellings.frequency("", accent_key([form]) + form)
+
+    def written(self, word: str) -> float:
+        folded = fold_syllable(word)
+        return sum(self.reader.frequency(name, folded) for name in f.TEXT_FIELDS)
 
 
 def check_cost(tree: q.Node) -> None:
