@@ -14,10 +14,12 @@ from whoosh import scoring
 from searchkit import generations, keystrokes
 from searchkit import query as q
 from searchkit import schema as f
+from searchkit.acronyms import Acronym, Glossary
+from searchkit.acronyms import expand as expand_acronyms
 from searchkit.analysis import accent_key, fold_syllable, has_marks, nfc, normalize_syllable
 from searchkit.errors import QueryError
 from searchkit.execute import MAX_PREFIX_TERMS, Deadline, Executor
-from searchkit.highlight import Matcher, Snippet, highlight, snippet
+from searchkit.highlight import Matcher, Snippet, highlight, matcher_for, snippet
 from searchkit.ranking import (
     Respellings,
     Weights,
@@ -27,8 +29,8 @@ from searchkit.ranking import (
     restored_tier,
     runs,
 )
+from searchkit.spellings import ACRONYMS, SpellingCounts
 from searchkit.spellings import FILE as SPELLINGS_FILE
-from searchkit.spellings import SpellingCounts
 from searchkit.suggest import restore_query
 
 MAX_LIMIT = 100
@@ -74,6 +76,8 @@ class SearchResults:
     # The accented query most likely meant ("Có phải bạn muốn tìm: …"); None when the query is
     # already its own best form.
     suggestion: str | None = None
+    # The learnt acronyms the query was expanded with (an acronym typed, or a long form).
+    acronyms: list[Acronym] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -83,6 +87,7 @@ class SearchResults:
         return {
             "query": self.query,
             "total": self.total,
+            "acronyms": [a.to_dict() for a in self.acronyms],
             "results": [h.to_dict() for h in self.hits],
             "suggestion": self.suggestion,
         }
@@ -123,6 +128,7 @@ class Searcher:
         self.spellings = open_spellings(self.generation)
         # Spelling counts looked up by accent restoration, valid while the generation is.
         self._looked_up: dict = {}
+        self._glossary: Glossary | None = None
 
     def close(self) -> None:
         self._searcher.close()
@@ -154,13 +160,15 @@ class Searcher:
         page: int = 1,
         snippets: bool = True,
         suggest: bool = True,
+        acronyms: bool = True,
         budget: float | None = DEFAULT_BUDGET,
     ) -> SearchResults:
         """The ``page``-th page of ``limit`` hits for the query ``text``, best first.
 
         With ``suggest``, the query's accents are restored: the results carry the suggestion, and
         the words typed without accents rank first the articles that spell them as restored; words
-        typed as Telex or VNI keys are read as the syllables they type.
+        typed as Telex or VNI keys are read as the syllables they type. With ``acronyms``, a learnt
+        acronym also finds its long forms, and a long form its acronym.
         A query still running after ``budget`` seconds (``None``: no limit) is stopped with a
         :class:`QueryError`.
         """
@@ -170,32 +178,24 @@ class Searcher:
             raise QueryError(f"page must be between 1 and {MAX_PAGE}", code="page_range", limit=MAX_PAGE)
         started = time.perf_counter()
         deadline = Deadline.after(budget) if budget is not None else None
-        understood, tree = self._understood(text, keys=suggest)
-        restoration = restore_query(self.spellings, understood, self._looked_up) if suggest else None
+        query = self._understood(text, keys=suggest, expand=acronyms)
+        tree = query.tree
+        restoration = restore_query(self.spellings, query.text, self._looked_up) if suggest else None
         restored = restored_forms(restoration) if restoration else None
-        question = is_question(understood, tree)
-        matches = self._matches(tree, has_marks(understood), restored, question, deadline)
+        question = is_question(query.text, tree)
+        matches = self._matches(query.expanded, has_marks(query.text), restored, question, deadline)
         tier = restored_tier(tree, restored) if restored and not question else None
         first_group = self._executor.run(tier, deadline=deadline) if tier is not None else None
         first = (page - 1) * limit
-        matcher = Matcher(q.positive_terms(tree), q.prefixes(tree))
-        hits = []
+        matcher = matcher_for(query.expanded)
         best = self._executor.top(matches, page * limit, first=first_group)
-        for rank, (docnum, score) in enumerate(best[first:], first + 1):
-            stored = self._searcher.stored_fields(docnum)
-            hits.append(
-                Hit(
-                    rank=rank,
-                    id=stored[f.ID],
-                    path=stored[f.ID],
-                    title=stored.get(f.TITLE, ""),
-                    score=score,
-                    snippet=snippet(stored.get(f.BODY, ""), matcher) if snippets else None,
-                )
-            )
+        hits = [
+            self._hit(rank, docnum, score, matcher if snippets else None)
+            for rank, (docnum, score) in enumerate(best[first:], first + 1)
+        ]
         suggestion = restoration.suggestion if restoration else None
-        if understood != nfc(text):  # typed as keys: the query they type is the one offered
-            suggestion = suggestion or understood
+        if query.text != nfc(text):  # typed as keys: the query they type is the one offered
+            suggestion = suggestion or query.text
         return SearchResults(
             query=text,
             total=len(matches),
@@ -204,10 +204,11 @@ class Searcher:
             hits=hits,
             seconds=time.perf_counter() - started,
             suggestion=suggestion,
+            acronyms=query.acronyms,
         )
 
-    def _understood(self, text: str, *, keys: bool = True) -> tuple[str, q.Node]:
-        """The query ``text`` as searched, and its tree: Telex or VNI keys read (``keys``).
+    def _understood(self, text: str, *, keys: bool = True, expand: bool = True) -> _Query:
+        """The query ``text`` as searched: Telex or VNI keys read (``keys``), acronyms expanded (``expand``).
 
         Raises :class:`QueryError` for a query that cannot run or costs too much, as typed.
         """
@@ -218,11 +219,18 @@ class Searcher:
             understood = self.converted(understood)
             if understood != nfc(text):
                 tree = q.parse(understood)
-        return understood, tree
+        expanded, used = expand_acronyms(tree, self.glossary()) if expand else (tree, [])
+        return _Query(understood, tree, expanded, list(dict.fromkeys(used)))
 
     def converted(self, text: str) -> str:
         """``text`` with the words typed as Telex or VNI keys read as the syllables they type."""
         return keystrokes.converted(text, _Vocabulary(self._searcher.reader(), self.spellings))
+
+    def glossary(self) -> Glossary:
+        """The acronyms this generation has learnt (read once)."""
+        if self._glossary is None:
+            self._glossary = Glossary.from_terms(self.spellings.all(ACRONYMS))
+        return self._glossary
 
     def _matches(
         self, tree: q.Node, accents: bool, restored: Respellings | None, question: bool, deadline: Deadline | None
@@ -256,14 +264,34 @@ class Searcher:
             url=stored.get(f.URL),
         )
 
+    def _hit(self, rank: int, docnum: int, score: float, matcher: Matcher | None) -> Hit:
+        stored = self._searcher.stored_fields(docnum)
+        return Hit(
+            rank=rank,
+            id=stored[f.ID],
+            path=stored[f.ID],
+            title=stored.get(f.TITLE, ""),
+            score=score,
+            snippet=snippet(stored.get(f.BODY, ""), matcher) if matcher is not None else None,
+        )
+
     def highlighted(self, doc_id: str, text: str) -> tuple[Document, Snippet, Snippet] | None:
         """The article ``doc_id`` with the matches of query ``text`` marked in its title and body."""
         document = self.document(doc_id)
         if document is None:
             return None
-        tree = self._understood(text)[1]
-        matcher = Matcher(q.positive_terms(tree), q.prefixes(tree))
+        matcher = matcher_for(self._understood(text).expanded)
         return document, highlight(document.title, matcher), highlight(document.text, matcher)
+
+
+@dataclass(frozen=True)
+class _Query:
+    """A query as searched: its text (keys read), its tree, the tree with acronyms expanded, the pairs used."""
+
+    text: str
+    tree: q.Node
+    expanded: q.Node
+    acronyms: list[Acronym]
 
 
 class _Vocabulary:
