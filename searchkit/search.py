@@ -11,7 +11,7 @@ from pathlib import Path
 
 from whoosh import scoring
 
-from searchkit import generations, keystrokes
+from searchkit import complete, generations, keystrokes
 from searchkit import query as q
 from searchkit import schema as f
 from searchkit.acronyms import Acronym, Glossary
@@ -231,6 +231,12 @@ class Searcher:
         if self._glossary is None:
             self._glossary = Glossary.from_terms(self.spellings.all(ACRONYMS))
         return self._glossary
+
+    def complete(self, text: str, limit: int = complete.MAX_COMPLETIONS) -> list[str]:
+        """Completions of the query ``text`` as it is being typed (see :mod:`searchkit.complete`)."""
+        if len(text) > q.MAX_QUERY_CHARS:
+            raise q.too_long(len(text))
+        return complete.completions(self.spellings, text, limit)
 
     def _matches(
         self, tree: q.Node, accents: bool, restored: Respellings | None, question: bool, deadline: Deadline | None

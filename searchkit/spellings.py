@@ -1,12 +1,14 @@
-"""How the articles spell things, counted: accents, acronyms.
+"""How the articles spell things, counted: accents, acronyms, title phrases.
 
-Tables of counts, each a term and how often the collection holds it:
+Three tables of counts, each a term and how often the collection holds it:
 
 - ``counts``, the accent statistics: how often each folded syllable and pair of syllables takes
   each spelling (a term of :func:`searchkit.analysis.accent_terms`, ``neu guong|nêu gương``), and
-  the sum of all counts. Accent restoration (``searchkit.suggest``) reads them as a bigram model;
+  the sum of all counts. Accent restoration (``searchkit.suggest``) reads them as a bigram model,
+  autocompletion (``searchkit.complete``) as the frequent words;
 - ``acronyms``: how many articles define each acronym so (``CCVC|công chức, viên chức``,
-  ``searchkit.acronyms``).
+  ``searchkit.acronyms``);
+- ``phrases``: the runs of words in titles (``chi thi 05|chỉ thị 05``, ``searchkit.complete``).
 
 They are counts, not search fields: indexed in Whoosh they cost a posting list per spelling (most
 of a segment's terms and a third of a build), where their readers only ever ask for totals. So
@@ -23,12 +25,12 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from searchkit import acronyms
+from searchkit import acronyms, complete
 from searchkit.analysis import accent_terms
 
 FILE = "spellings.sqlite"
-ACCENTS, ACRONYMS = "counts", "acronyms"
-TABLES = (ACCENTS, ACRONYMS)
+ACCENTS, ACRONYMS, PHRASES = "counts", "acronyms", "phrases"
+TABLES = (ACCENTS, ACRONYMS, PHRASES)
 # Counts held in memory before they are written out: bounds a build's memory, not its result.
 FLUSH_TERMS = 200_000
 _TOTAL = ""  # the row holding the sum of all counts (no term is empty)
@@ -44,6 +46,7 @@ def counts_of(title: str, text: str) -> Tally:
     return {
         ACCENTS: Counter(accent_terms(whole)),
         ACRONYMS: Counter(acronyms.terms(whole)),
+        PHRASES: Counter(complete.title_phrases(title)),
     }
 
 
@@ -63,6 +66,19 @@ class SpellingCounts:
         """Every term starting with ``key`` (a folded run and ``|``) and its count."""
         rows = self._db.execute("SELECT term, n FROM counts WHERE term >= ? AND term < ?", (key, key + "\U0010ffff"))
         return dict(rows)
+
+    def prefixed(self, table: str, prefix: str, *, words: int, limit: int) -> list[tuple[str, int]]:
+        """The ``limit`` most frequent terms of ``table`` that start with ``prefix``, most frequent first.
+
+        ``words`` is 1 for the terms of one word (looked up in an index of their own, so a short
+        prefix never walks the pairs), 2 or more for the others.
+        """
+        single = "instr(term, ' ') = 0" if words == 1 else "instr(term, ' ') > 0"
+        rows = self._db.execute(
+            f"SELECT term, n FROM {_table(table)} WHERE term >= ? AND term < ? AND {single} ORDER BY n DESC LIMIT ?",
+            (prefix, prefix + "\U0010ffff", limit),
+        )
+        return rows.fetchall()
 
     def all(self, table: str) -> list[tuple[str, int]]:
         """Every term of a (small) table and its count."""
@@ -99,6 +115,12 @@ class SpellingWriter:
         for table in TABLES:
             self._db.execute(
                 f"CREATE TABLE IF NOT EXISTS {table} (term TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID"
+            )
+        for table in (ACCENTS, PHRASES):
+            # Autocompletion asks for the most frequent words of one syllable starting with a few
+            # letters: without an index of their own, that would walk every pair starting so.
+            self._db.execute(
+                f"CREATE INDEX IF NOT EXISTS {table}_words ON {table} (term, n) WHERE instr(term, ' ') = 0"
             )
         self._pending: Tally = {table: Counter() for table in TABLES}
 
