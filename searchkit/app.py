@@ -26,7 +26,7 @@ from searchkit.freshness import StaleCheck
 from searchkit.highlight import Snippet
 from searchkit.live import LiveIndex
 from searchkit.query import MAX_QUERY_CHARS, too_long
-from searchkit.search import MAX_LIMIT, MAX_PAGE, Searcher, SearchResults
+from searchkit.search import MAX_LIMIT, MAX_PAGE, Hit, Searcher, SearchResults
 
 PAGE_SIZE = 10
 DEFAULT_LIMIT = 10
@@ -175,6 +175,7 @@ def create_app(
     def article(doc_id: str) -> tuple[str, int] | str:
         text = request.args.get("q", "")
         document = title = body = None
+        related = []
         try:
             with searcher() as s:
                 if text.strip() and len(text) <= MAX_QUERY_CHARS:
@@ -187,6 +188,8 @@ def create_app(
                         document, title, body = found
                 if body is None:
                     document = s.document(doc_id)
+                if document is not None:
+                    related = _related(s, doc_id)
         except SearchkitError as exc:
             _log_unavailable(app, exc)
             title = "Chưa tìm kiếm được"
@@ -208,6 +211,7 @@ def create_app(
             title=title if title is not None else Snippet(((document.title, False),)),
             body=body if body is not None else Snippet(((document.text, False),)),
             matches=len(body.marked) if body is not None else 0,
+            related=related,
             source_url=document.url if _is_web_address(document.url) else None,
         )
 
@@ -366,6 +370,13 @@ def _search(searcher: Searcher, text: str, *, page: int, limit: int) -> SearchRe
         # Refused before any analysis, so an oversized query costs nothing.
         raise too_long(len(text))
     return searcher.search(text, page=page, limit=limit)
+
+
+def _related(searcher: Searcher, doc_id: str) -> list[Hit]:
+    try:
+        return searcher.related(doc_id)
+    except QueryError:  # over its time budget: the article is still worth reading without them
+        return []
 
 
 def _whole_number(name: str, default: int, maximum: int) -> int:

@@ -9,9 +9,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from whoosh import query as wq
 from whoosh import scoring
 
-from searchkit import complete, generations, keystrokes
+from searchkit import complete, generations, keystrokes, related
 from searchkit import query as q
 from searchkit import schema as f
 from searchkit.acronyms import Acronym, Glossary
@@ -41,6 +42,8 @@ MAX_TERMS = 64
 MAX_PREFIXES = 8
 # Seconds a query may take before it is stopped (``Searcher.search(..., budget=...)``).
 DEFAULT_BUDGET = 2.0
+# Related articles an article page lists.
+RELATED = 5
 # Below this many articles, how many hold a syllable says little about whether it is a common word.
 COMMON_MIN_ARTICLES = 100
 
@@ -269,6 +272,28 @@ class Searcher:
             source=stored.get(f.SOURCE),
             url=stored.get(f.URL),
         )
+
+    def related(self, doc_id: str, limit: int = RELATED, budget: float | None = DEFAULT_BUDGET) -> list[Hit]:
+        """Up to ``limit`` articles on the subject of article ``doc_id``, best first (:mod:`searchkit.related`)."""
+        docnum = self._searcher.document_number(**{f.ID: doc_id})
+        if docnum is None:
+            return []
+        stored = self._searcher.stored_fields(docnum)
+        reader = self._searcher.reader()
+        words = related.distinctive(
+            stored.get(f.TITLE, ""),
+            stored.get(f.BODY, ""),
+            reader.doc_frequency,
+            reader.doc_count(),
+            syllable_field=f.BODY,
+            word_field=f.WORDS,
+        )
+        if not words:
+            return []
+        query = wq.Or([wq.Term(word.field, word.term) for word in words])
+        matches = self._executor.run(query, deadline=Deadline.after(budget) if budget is not None else None)
+        best = [(n, score) for n, score in self._executor.top(matches, limit + 1) if n != docnum][:limit]
+        return [self._hit(rank, n, score, None) for rank, (n, score) in enumerate(best, 1)]
 
     def _hit(self, rank: int, docnum: int, score: float, matcher: Matcher | None) -> Hit:
         stored = self._searcher.stored_fields(docnum)

@@ -265,3 +265,15 @@ def test_typing_fast_asks_once_per_pause(page, site):
     assert len(asked) == 1 and asked[0].endswith("q=hoc%20tap")
     assert completions(page)[0].startswith("học tập")
 
+
+def test_an_article_lists_related_articles(page, site):
+    page.goto(site + f"articles/{NEU_GUONG}")
+    related = page.locator("aside.related")
+    assert related.locator("h2").inner_text() == "Bài liên quan"
+    links = related.locator("a")
+    assert 1 <= links.count() <= 5
+    title = links.first.inner_text()
+    with page.expect_navigation():
+        links.first.click()
+    assert page.inner_text("h1") == title
+    assert page.errors == []
