@@ -15,18 +15,23 @@ Vietnamese are never read as keys.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from functools import lru_cache
 from typing import Protocol
 
-from searchkit.analysis import could_take_accents, nfc, normalize_syllable
+from searchkit.analysis import Token, could_take_accents, nfc, normalize_syllable
 from searchkit.query import word_runs
 
 # A word is read as keys only when the syllable they type is written this many times more often
 # than the word as typed: a few articles with a typo (``nguoif``) do not make it a word, while
 # ``xoong`` (a pot), written as often as ``xông`` is, stays as typed.
 KEYSTROKE_ODDS = 100
+# Once a query holds such a word, it was typed as keys, and its other words are read as keys as
+# soon as the syllable is the more often written: ``teen`` (English, in a few news articles)
+# beside ``hocj`` is ``tên``.
+KEYED_QUERY_ODDS = 1
 
 # Combining tone marks, in the order of VNI's digits 1-5.
 _SAC, _HUYEN, _HOI, _NGA, _NANG = "\u0301", "\u0300", "\u0309", "\u0303", "\u0323"
@@ -235,22 +240,28 @@ def converted(text: str, vocabulary: Vocabulary) -> str:
     """The query ``text`` with each word typed as keys replaced by its syllable (``neeu guwowng`` → ``nêu gương``).
 
     A word is replaced when a reading of it is written by the articles far more often than the
-    word itself (:data:`KEYSTROKE_ODDS`); operators, quotes, ``title:`` and prefixes are kept.
+    word itself (:data:`KEYSTROKE_ODDS`), and in a query holding such a word, whenever the reading
+    is the more often written (:data:`KEYED_QUERY_ODDS`); operators, quotes, ``title:`` and
+    prefixes are kept.
     """
     text = nfc(text)
-    pieces: list[str] = []
-    cursor = 0
+    found: list[tuple[Token, str, float]] = []  # each word with a reading: the likeliest, its odds
     for run in word_runs(text):
         for token in run:
-            found = readings(token.text)
-            if not found:
-                continue
-            typed = vocabulary.written(token.text)
-            counts = [vocabulary.spelt(reading) for reading in found]
-            best = max(range(len(found)), key=counts.__getitem__)
-            if counts[best] > KEYSTROKE_ODDS * typed:
-                pieces += [text[cursor : token.start], found[best]]
-                cursor = token.end
+            options = readings(token.text)
+            if options:
+                counts = [vocabulary.spelt(reading) for reading in options]
+                best = max(range(len(options)), key=counts.__getitem__)
+                typed = vocabulary.written(token.text)
+                odds = counts[best] / typed if typed else (math.inf if counts[best] else 0.0)
+                found.append((token, options[best], odds))
+    keyed = any(odds > KEYSTROKE_ODDS for _, _, odds in found)
+    pieces: list[str] = []
+    cursor = 0
+    for token, reading, odds in found:
+        if odds > (KEYED_QUERY_ODDS if keyed else KEYSTROKE_ODDS):
+            pieces += [text[cursor : token.start], reading]
+            cursor = token.end
     pieces.append(text[cursor:])
     return "".join(pieces)
 

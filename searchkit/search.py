@@ -183,7 +183,10 @@ class Searcher:
         deadline = Deadline.after(budget) if budget is not None else None
         query = self._understood(text, keys=suggest, expand=acronyms)
         tree = query.tree
-        restoration = restore_query(self.spellings, query.text, self._looked_up) if suggest else None
+        keyed = query.text != nfc(text)  # typed as Telex or VNI keys
+        restoration = (
+            restore_query(self.spellings, query.text, self._looked_up, as_typed=keyed) if suggest else None
+        )
         restored = restored_forms(restoration) if restoration else None
         question = is_question(query.text, tree)
         matches = self._matches(query.expanded, has_marks(query.text), restored, question, deadline)
@@ -197,7 +200,7 @@ class Searcher:
             for rank, (docnum, score) in enumerate(best[first:], first + 1)
         ]
         suggestion = restoration.suggestion if restoration else None
-        if query.text != nfc(text):  # typed as keys: the query they type is the one offered
+        if keyed:  # the query the keys type is the one offered
             suggestion = suggestion or query.text
         return SearchResults(
             query=text,

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from searchkit.analysis import could_take_accents, has_marks, normalize_syllable, syllables
+from searchkit.analysis import accent_terms, could_take_accents, has_marks, normalize_syllable, syllables
 from searchkit.app import create_app
 from searchkit.cli import main
 from searchkit.index import build
 from searchkit.keystrokes import converted, readings, telex, to_telex, to_vni, vni
 from searchkit.search import Searcher
+from searchkit.suggest import restore_query
 
 NEU_GUONG = "004_a29b889078a98f24.txt"
 
@@ -120,6 +122,37 @@ def test_english_words_the_index_writes_stay_english():
     # "as" could be Telex for "á"; an index that writes "as" at all keeps it.
     vocabulary = FakeVocabulary({"á": 300, "í": 40}, {"as": 12, "is": 3})
     assert converted("as is", vocabulary) == "as is"
+
+
+def test_in_a_query_typed_as_keys_a_rarer_english_word_is_read_as_keys_too():
+    vocabulary = FakeVocabulary({"học": 40, "tên": 300, "iphone": 0}, {"teen": 5, "iphone": 50})
+    assert converted("teen", vocabulary) == "teen"  # alone, it may be meant: 300 < 100 × 5
+    assert converted("hocj teen iphone", vocabulary) == "học tên iphone"
+
+
+class FakeLexicon:
+    """Spelling counts of a text, as the accent statistics would hold them."""
+
+    def __init__(self, text: str):
+        self.counts = Counter(accent_terms(text))
+
+    def expand_prefix(self, fieldname: str, prefix: str) -> list[str]:
+        return sorted(term for term in self.counts if term.startswith(prefix))
+
+    def frequency(self, fieldname: str, text: str) -> float:
+        return self.counts[text]
+
+    def field_length(self, fieldname: str) -> float:
+        return sum(self.counts.values())
+
+
+def test_in_a_query_typed_as_keys_a_word_without_keys_is_meant_without_marks():
+    lexicon = FakeLexicon("Đảng viên. Đang học. Đang làm. Đang đi. Dáng đi.")
+    assert restore_query(lexicon, "dang").syllables[0].form == "đang"
+    assert restore_query(lexicon, "dang", as_typed=True).syllables[0].form == "dang"
+    # Unless the articles make the bare words very unlikely.
+    lexicon = FakeLexicon("Đảng viên. " * 200 + "Đang học. Đang làm. Dang dở.")
+    assert restore_query(lexicon, "dang vien", as_typed=True).suggestion == "đảng viên"
 
 
 def test_a_typo_in_a_few_articles_does_not_stop_the_reading():

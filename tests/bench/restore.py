@@ -101,8 +101,13 @@ def ours(reader: object) -> Callable[[str], list[str]]:
 
 
 def read_keys(searcher: Searcher) -> Callable[[str], list[str]]:
-    """Keys read as a query's are (``Searcher.converted``), then the accents of the rest restored."""
-    return lambda keys: [s.form for s in restore_text(searcher.spellings, searcher.converted(keys)).syllables]
+    """Keys read as a query's are (``Searcher.converted``), then restored as a query typed so is."""
+
+    def restore(keys: str) -> list[str]:
+        read = searcher.converted(keys)
+        return [s.form for s in restore_text(searcher.spellings, read, as_typed=read != keys).syllables]
+
+    return restore
 
 
 def pyvi() -> Callable[[str], list[str] | None]:
