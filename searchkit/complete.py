@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from searchkit import spellings
 from searchkit.analysis import (
     Token,
     could_take_accents,
@@ -34,8 +35,6 @@ PHRASE_WORDS = 3
 # Rows read per lookup: more than are shown, since completions repeating another are dropped.
 _ROWS = 3 * MAX_COMPLETIONS
 
-# The tables read (``searchkit.spellings``), named here to keep this module free of SQLite.
-WORDS_TABLE, PHRASES_TABLE = "counts", "phrases"
 
 
 class Store(Protocol):
@@ -101,10 +100,10 @@ def completions(store: Store, text: str, limit: int = MAX_COMPLETIONS) -> list[s
         size = len(spelt) + (not partial)  # words in the phrases looked up, at least
         rows: list[tuple[str, int]] = []
         if size <= 2:
-            rows += store.prefixed(WORDS_TABLE, prefix, words=size, limit=_ROWS)
+            rows += store.prefixed(spellings.ACCENTS, prefix, words=size, limit=_ROWS)
         # A lone word being typed is completed from the titles' lone words only: their runs
         # starting with a letter or two would be most of them.
-        rows += store.prefixed(PHRASES_TABLE, prefix, words=size, limit=_ROWS)
+        rows += store.prefixed(spellings.PHRASES, prefix, words=size, limit=_ROWS)
         found: dict[str, int] = {}
         for term, count in rows:
             completion = _completion(typed, spelt, term)
@@ -140,7 +139,7 @@ def _cut(store: Store, text: str) -> _Typed | None:
 def _read(store: Store, token: Token) -> Token:
     """A word typed before the one being completed, read as Telex or VNI keys if the articles never write it."""
     found = readings(token.text)
-    if not found or store.prefixed(WORDS_TABLE, fold_syllable(token.text) + "|", words=1, limit=1):
+    if not found or store.prefixed(spellings.ACCENTS, fold_syllable(token.text) + "|", words=1, limit=1):
         return token
     return Token(found[0], token.start, token.end)
 

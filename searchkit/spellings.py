@@ -25,7 +25,6 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from searchkit import acronyms, complete
 from searchkit.analysis import accent_terms
 
 FILE = "spellings.sqlite"
@@ -42,6 +41,9 @@ Tally = dict[str, Counter[str]]
 
 def counts_of(title: str, text: str) -> Tally:
     """The terms one article adds to each table and how often."""
+    # Imported here: completion reads this module's tables, and acronyms import the query tree.
+    from searchkit import acronyms, complete
+
     whole = title + "\n" + text
     return {
         ACCENTS: Counter(accent_terms(whole)),
