@@ -117,6 +117,12 @@ class Glossary:
     def __len__(self) -> int:
         return sum(len(meanings) for meanings in self.by_short.values())
 
+    def acronyms_only(self) -> Glossary:
+        """The same acronyms, with no long form standing for its acronym."""
+        view = Glossary([])
+        view.by_short = self.by_short
+        return view
+
     def meanings(self, typed: str) -> list[tuple[Acronym, float]]:
         """The long forms an acronym typed so stands for, each with its share of the definitions."""
         if not (typed.isupper() or not could_take_accents(typed)):
@@ -138,16 +144,18 @@ def _shares(meanings: list[tuple[Acronym, int]]) -> list[tuple[Acronym, float]]:
     return [(acronym, count / total) for acronym, count in chosen] if total else []
 
 
-def expand(tree: q.Node, glossary: Glossary) -> tuple[q.Node, list[Acronym]]:
+def expand(tree: q.Node, glossary: Glossary, *, long_forms: bool = True) -> tuple[q.Node, list[Acronym]]:
     """``tree`` with each learnt acronym also standing for its long forms and each long form for its acronym.
 
     Returns the new tree and the pairs used, in the order met. ``CCVC`` becomes ``CCVC`` or
     ``"công chức viên chức"``; ``ủy ban nhân dân`` (the words side by side, or as a phrase)
-    becomes those words or ``UBND``. Prefixes are left alone.
+    becomes those words or ``UBND``, unless ``long_forms`` is false. Prefixes are left alone.
     """
     used: list[Acronym] = []
     if not len(glossary):
         return tree, used
+    if not long_forms:
+        glossary = glossary.acronyms_only()
     return _expand(tree, glossary, used), used
 
 

@@ -47,7 +47,7 @@ def title_phrases(title: str) -> list[str]:
     """The runs of a title counted for completion: ``chi thi 05|chỉ thị 05``, the folded words and their spelling.
 
     Every run of two or three words written side by side, and each word alone that accent
-    statistics leave out (numbers, foreign words: ``iphone|iphone``).
+    statistics leave out (numbers, acronyms, foreign words: ``iphone|iPhone``).
     """
     text = nfc(title)
     runs: list[list[Token]] = []
@@ -69,7 +69,13 @@ def title_phrases(title: str) -> list[str]:
 
 def _term(tokens: list[Token]) -> str:
     folded = " ".join(fold_syllable(t.text) for t in tokens)
-    return folded + "|" + " ".join(normalize_syllable(t.text) for t in tokens)
+    return folded + "|" + " ".join(_spelt(t.text) for t in tokens)
+
+
+def _spelt(word: str) -> str:
+    # A Vietnamese syllable as the accent statistics spell it; an acronym, a name from another
+    # language or a number as written (GD, iPhone, U23), which lower case would misspell.
+    return normalize_syllable(word) if could_take_accents(word) else word
 
 
 @dataclass(frozen=True)

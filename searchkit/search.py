@@ -182,13 +182,12 @@ class Searcher:
         started = time.perf_counter()
         deadline = Deadline.after(budget) if budget is not None else None
         query = self._understood(text, keys=suggest, expand=acronyms)
-        tree = query.tree
+        tree, question = query.tree, query.question
         keyed = query.text != nfc(text)  # typed as Telex or VNI keys
         restoration = (
             restore_query(self.spellings, query.text, self._looked_up, as_typed=keyed) if suggest else None
         )
         restored = restored_forms(restoration) if restoration else None
-        question = is_question(query.text, tree)
         matches = self._matches(query.expanded, has_marks(query.text), restored, question, deadline)
         tier = restored_tier(tree, restored) if restored and not question else None
         first_group = self._executor.run(tier, deadline=deadline) if tier is not None else None
@@ -225,8 +224,10 @@ class Searcher:
             understood = self.converted(understood)
             if understood != nfc(text):
                 tree = q.parse(understood)
-        expanded, used = expand_acronyms(tree, self.glossary()) if expand else (tree, [])
-        return _Query(understood, tree, expanded, list(dict.fromkeys(used)))
+        question = is_question(understood, tree)
+        # A question's words match partly anyway: a long form's acronym would only add noise there.
+        expanded, used = expand_acronyms(tree, self.glossary(), long_forms=not question) if expand else (tree, [])
+        return _Query(understood, tree, question, expanded, list(dict.fromkeys(used)))
 
     def converted(self, text: str) -> str:
         """``text`` with the words typed as Telex or VNI keys read as the syllables they type."""
@@ -320,10 +321,12 @@ class Searcher:
 
 @dataclass(frozen=True)
 class _Query:
-    """A query as searched: its text (keys read), its tree, the tree with acronyms expanded, the pairs used."""
+    """A query as searched: its text (keys read), its tree, whether it is a question, the tree with
+    acronyms expanded, the pairs used."""
 
     text: str
     tree: q.Node
+    question: bool
     expanded: q.Node
     acronyms: list[Acronym]
 

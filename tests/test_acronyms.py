@@ -147,6 +147,15 @@ def test_an_acronym_finds_an_article_that_only_writes_the_long_form(ubnd):
     assert next(h for h in results.hits if h.id == "viet-du.txt").snippet.marked == ["Ủy ban nhân dân"]
 
 
+def test_a_question_expands_the_acronyms_it_holds_but_not_its_long_forms(ubnd):
+    _, index_dir = ubnd
+    with Searcher(index_dir) as searcher:
+        assert searcher.search("chủ tịch ủy ban nhân dân tỉnh là ai?").acronyms == []
+        asked = searcher.search("UBND huyện nào khánh thành cầu mới?")
+    assert asked.acronyms == [Acronym("UBND", "ủy ban nhân dân")]
+    assert "viet-du.txt" in ids(asked)
+
+
 def test_an_update_that_removes_the_defining_article_forgets_the_acronym(ubnd):
     seeds, index_dir = ubnd
     (seeds / "dinh-nghia.txt").unlink()
