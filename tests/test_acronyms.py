@@ -6,11 +6,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from searchkit import index
 from searchkit import query as q
 from searchkit.acronyms import Acronym, Glossary, definitions, expand, initial, key
 from searchkit.app import create_app
+from searchkit.cli import main
 from searchkit.search import Searcher
 
 BINH_LUC = "001_4485d4bbea077518.txt"
@@ -213,6 +215,17 @@ def test_the_api_lists_the_acronyms_used(seeds_index: Path):
     data = client.get("/api/search", query_string={"q": "cbdv"}).get_json()
     assert data["acronyms"] == [{"short": "CBĐV", "long": "cán bộ, đảng viên"}]
     assert client.get("/api/search", query_string={"q": "nêu gương"}).get_json()["acronyms"] == []
+
+
+def test_the_page_and_the_cli_say_what_else_was_searched_for(seeds_dir: Path, seeds_index: Path):
+    client = create_app(index_dir=seeds_index).test_client()
+    page = client.get("/", query_string={"q": "CCVC"}).get_data(as_text=True)
+    assert '<p class="acronyms">Tìm cả:' in page
+    assert "<abbr>CCVC</abbr> = công chức, viên chức" in page
+    assert 'class="acronyms"' not in client.get("/", query_string={"q": "nêu gương"}).get_data(as_text=True)
+    result = CliRunner().invoke(main, ["query", "cbdv", "--seeds", str(seeds_dir), "--index", str(seeds_index)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Tìm cả: CBĐV = cán bộ, đảng viên\n")
 
 
 def test_the_article_page_marks_the_long_form_of_the_acronym_searched(seeds_index: Path):
