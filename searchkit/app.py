@@ -29,7 +29,7 @@ from searchkit.freshness import StaleCheck
 from searchkit.highlight import Snippet
 from searchkit.live import LiveIndex
 from searchkit.query import MAX_QUERY_CHARS, too_long
-from searchkit.search import MAX_LIMIT, MAX_PAGE, Searcher, SearchResults
+from searchkit.search import MAX_LIMIT, MAX_PAGE, Hit, Searcher, SearchResults
 
 PAGE_SIZE = 10
 DEFAULT_LIMIT = 10
@@ -37,12 +37,13 @@ _WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 # The pages ask whether the index is older than the articles folder at most this often.
 STALE_CHECK_SECONDS = 5.0
 
-# Nothing on the page needs a script, a frame or another site; saying so turns an escaping slip
-# into a no-op.
+# The page needs no frame, no other site and no script but its own file (the completions under
+# the search box, which only ask this site); saying so turns an escaping slip into a no-op: no
+# inline script, no event handler attribute ever runs.
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-        "base-uri 'none'; frame-ancestors 'none'"
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
@@ -189,6 +190,7 @@ def create_app(
     def article(doc_id: str) -> tuple[str, int] | str:
         text = request.args.get("q", "")
         document = title = body = None
+        related = []
         try:
             with searcher() as s:
                 if text.strip() and len(text) <= MAX_QUERY_CHARS:
@@ -201,6 +203,8 @@ def create_app(
                         document, title, body = found
                 if body is None:
                     document = s.document(doc_id)
+                if document is not None:
+                    related = _related(s, doc_id)
         except SearchkitError as exc:
             _log_unavailable(app, exc)
             title = "Chưa tìm kiếm được"
@@ -222,6 +226,7 @@ def create_app(
             title=title if title is not None else Snippet(((document.title, False),)),
             body=body if body is not None else Snippet(((document.text, False),)),
             matches=len(body.marked) if body is not None else 0,
+            related=related,
             source_url=document.url if _is_web_address(document.url) else None,
         )
 
@@ -240,6 +245,19 @@ def create_app(
             _log_unavailable(app, exc)
             return _json_error(_UNAVAILABLE_API.get(exc.code, UNAVAILABLE), exc.code, 503)
         return jsonify(results.to_dict())
+
+    @app.get("/api/complete")
+    def api_complete() -> Response | tuple[Response, int]:
+        text = request.args.get("q", "")
+        try:
+            with searcher() as s:
+                found = s.complete(text)
+        except QueryError as exc:
+            return _json_error(str(exc), exc.code, 400)
+        except SearchkitError as exc:
+            _log_unavailable(app, exc)
+            return _json_error(_UNAVAILABLE_API.get(exc.code, UNAVAILABLE), exc.code, 503)
+        return jsonify({"query": text, "completions": found})
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response | tuple[str | Response, int]:
@@ -392,6 +410,13 @@ def _search(
         # Refused before any analysis, so an oversized query costs nothing.
         raise too_long(len(text))
     return searcher.search(text, page=page, limit=limit, filters=filters, sort=address.sort or None, facets=True)
+
+
+def _related(searcher: Searcher, doc_id: str) -> list[Hit]:
+    try:
+        return searcher.related(doc_id)
+    except QueryError:  # over its time budget: the article is still worth reading without them
+        return []
 
 
 def _whole_number(name: str, default: int, maximum: int) -> int:

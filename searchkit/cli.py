@@ -250,6 +250,9 @@ def query_command(
         shown = _escaped_text(results.suggestion)
         click.echo(f"Có phải bạn muốn tìm: {click.style(shown, bold=True) if color else shown}")
         click.echo()
+    if results.acronyms:
+        click.echo("Tìm cả: " + "; ".join(_escaped_text(f"{a.short} = {a.long}") for a in results.acronyms))
+        click.echo()
     if not results.hits:
         if results.total:
             click.echo(f"No results on page {page} ({results.total} results in all).")

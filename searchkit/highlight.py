@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from searchkit.analysis import fold_syllable, syllables
+from searchkit import query as q
+from searchkit.analysis import Token, fold_syllable, syllables
 
 SNIPPET_SYLLABLES = 40
+_PHRASE_GAP = re.compile(r"[ \t\u00a0]*[,\-–]?[ \t\u00a0]*")
 _SENTENCE_ENDS = ".!?\n…"
 
 
@@ -34,20 +37,47 @@ class Snippet:
 
 
 class Matcher:
-    """Decides which syllables of a text are matches: by folded form, so accents never hide a match."""
+    """Decides which syllables of a text are matches: by folded form, so accents never hide a match.
 
-    def __init__(self, terms: Iterable[str], prefixes: Iterable[str] = ()):
+    ``phrases`` are marked only where all their syllables stand in order, with nothing but spaces,
+    commas or dashes between them (``công chức, viên chức`` for the acronym CCVC).
+    """
+
+    def __init__(self, terms: Iterable[str], prefixes: Iterable[str] = (), phrases: Iterable[Iterable[str]] = ()):
         self.terms = {fold_syllable(t) for t in terms}
         self.prefixes = tuple(fold_syllable(p) for p in prefixes)
+        self.phrases = {tuple(fold_syllable(s) for s in phrase) for phrase in phrases}
 
     def __call__(self, syllable: str) -> bool:
         folded = fold_syllable(syllable)
         return folded in self.terms or (bool(self.prefixes) and folded.startswith(self.prefixes))
 
+    def marks(self, text: str, tokens: list[Token]) -> list[Token]:
+        """The syllables of ``text`` (its ``tokens``) to mark, in order."""
+        marked = [self(t.text) for t in tokens]
+        folded = [fold_syllable(t.text) for t in tokens] if self.phrases else []
+        for phrase in self.phrases:
+            size = len(phrase)
+            for i in range(len(tokens) - size + 1):
+                if tuple(folded[i : i + size]) == phrase and all(
+                    _PHRASE_GAP.fullmatch(text[a.end : b.start])
+                    for a, b in zip(tokens[i : i + size], tokens[i + 1 : i + size], strict=False)
+                ):
+                    marked[i : i + size] = [True] * size
+        return [t for t, m in zip(tokens, marked, strict=True) if m]
+
+
+def matcher_for(tree: q.Node) -> Matcher:
+    """What a query marks: its words and prefixes outside NOT, and whole what an expansion adds."""
+    added = [n for e in q.walk(tree, exclusions=False) if isinstance(e, q.Expansion) for n in e.nodes[1:]]
+    whole = [n for n in added if isinstance(n, q.Phrase)]
+    terms = {word for leaf in q.searched(tree) if not any(leaf is n for n in whole) for word in leaf.words}
+    return Matcher(terms, q.prefixes(tree), [n.words for n in whole])
+
 
 def highlight(text: str, matcher: Matcher) -> Snippet:
     """The whole of ``text`` with every match marked."""
-    return _fragments(text, [t for t in syllables(text) if matcher(t.text)], 0, len(text), flatten=False)
+    return _fragments(text, matcher.marks(text, syllables(text)), 0, len(text), flatten=False)
 
 
 def snippet(text: str, matcher: Matcher, size: int = SNIPPET_SYLLABLES) -> Snippet:
@@ -55,7 +85,9 @@ def snippet(text: str, matcher: Matcher, size: int = SNIPPET_SYLLABLES) -> Snipp
     tokens = syllables(text)
     if not tokens:
         return Snippet(())
-    hits = [i for i, t in enumerate(tokens) if matcher(t.text)]
+    marked = matcher.marks(text, tokens)
+    chosen = {t.start for t in marked}
+    hits = [i for i, t in enumerate(tokens) if t.start in chosen]
     start = _best_window(tokens, hits, size)
     end = min(len(tokens), start + size)
     # Start at the beginning of the sentence when it is close, so the snippet reads naturally.
@@ -69,8 +101,7 @@ def snippet(text: str, matcher: Matcher, size: int = SNIPPET_SYLLABLES) -> Snipp
     hi = tokens[end - 1].end
     if end < len(tokens) and (stop := text.find(".", hi, hi + 40)) != -1:
         hi = stop + 1
-    marked = [t for t in tokens if lo <= t.start and t.end <= hi and matcher(t.text)]
-    result = _fragments(text, marked, lo, hi)
+    result = _fragments(text, [t for t in marked if lo <= t.start and t.end <= hi], lo, hi)
     prefix = (("…", False),) if lo > tokens[0].start else ()
     suffix = (("…", False),) if hi < tokens[-1].end else ()
     return Snippet(prefix + result.fragments + suffix)

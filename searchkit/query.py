@@ -129,6 +129,20 @@ class Group(Clauses):
     """Clauses written side by side: keyword queries need them all, questions rank partial matches."""
 
 
+@dataclass(frozen=True)
+class Expansion(Any):
+    """A clause as typed (the first) or what it is known to stand for (the others, each weighted).
+
+    Never parsed: the search adds it for an acronym and its learnt long forms (``searchkit.acronyms``).
+    """
+
+    weights: tuple[float, ...] = ()
+
+    @property
+    def typed(self) -> Node:
+        return self.nodes[0]
+
+
 # --- walks that treat every clause alike --------------------------------------------------------------------------
 
 

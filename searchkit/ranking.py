@@ -52,6 +52,9 @@ class Weights:
     # Questions: a syllable in more than this share of the articles ("của", "là", "bao") is left
     # out of the terms that must match; it still counts inside the phrase, pair and word clauses.
     common: float = 0.6
+    # An acronym's learnt long forms (and a long form's acronym), times each one's share of the
+    # definitions: the form typed counts fully, the other is a fallback.
+    acronym: float = 0.5
     # BM25's term-frequency saturation and length normalisation.
     k1: float = 2.0
     b: float = 0.9
@@ -254,6 +257,16 @@ def _compile_any(node: q.Any, c: _Compiling) -> wq.Query:
     return _combined(node, c, wq.Or)
 
 
+@_compile.register(q.Expansion)
+def _compile_expansion(node: q.Expansion, c: _Compiling) -> wq.Query:
+    alternatives = []
+    for i, (child, weight) in enumerate(zip(node.nodes, node.weights, strict=True)):
+        compiled = _compile(child, c)
+        compiled.boost *= weight * (c.weights.acronym if i else 1.0)
+        alternatives.append(compiled)
+    return wq.Or(alternatives)
+
+
 @_compile.register(q.Group)
 def _compile_group(node: q.Group, c: _Compiling) -> wq.Query:
     return _combined(node, c, wq.And if c.keyword else partial(wq.Or, scale=c.weights.coord))
@@ -354,6 +367,21 @@ def _runs_leaf(node: q.Leaf) -> list[list[str]]:
     return [] if node.prefix else [list(node.words)]
 
 
+def _plain_words(node: q.Node) -> list[str]:
+    """The words of a plain word or of a group of them; [] for any other clause."""
+    if isinstance(node, q.Leaf):
+        return [] if node.prefix else list(node.words)
+    if isinstance(node, q.Group) and all(isinstance(n, q.Leaf) and not n.prefix for n in node.nodes):
+        return [word for n in node.nodes for word in n.words]  # type: ignore[attr-defined]
+    return []
+
+
+@runs.register(q.Expansion)
+def _runs_expansion(node: q.Expansion) -> list[list[str]]:
+    # Proximity rewards the words as typed; what they stand for only matches.
+    return runs(node.typed)
+
+
 @runs.register(q.Not)
 @runs.register(q.Field)
 def _no_runs(node: q.Node) -> list[list[str]]:
@@ -367,6 +395,9 @@ def _runs_group(node: q.Group) -> list[list[str]]:
     for child in node.nodes:
         if isinstance(child, q.Leaf) and not child.prefix:
             current += child.words
+            continue
+        if isinstance(child, q.Expansion) and (typed := _plain_words(child.typed)):
+            current += typed  # the words as typed, side by side with the others
             continue
         if current:
             found.append(current)

@@ -9,17 +9,20 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from whoosh import query as wq
 from whoosh import scoring
 
-from searchkit import generations
+from searchkit import complete, generations, keystrokes, related
 from searchkit import query as q
 from searchkit import schema as f
-from searchkit.analysis import fold_syllable, has_marks
+from searchkit.acronyms import Acronym, Glossary
+from searchkit.acronyms import expand as expand_acronyms
+from searchkit.analysis import accent_key, fold_syllable, has_marks, nfc, normalize_syllable
 from searchkit.columns import Columns
 from searchkit.errors import QueryError
 from searchkit.execute import MAX_PREFIX_TERMS, Deadline, Executor
 from searchkit.filters import RELEVANCE, Facets, Filters, check_sort
-from searchkit.highlight import Matcher, Snippet, highlight, snippet
+from searchkit.highlight import Matcher, Snippet, highlight, matcher_for, snippet
 from searchkit.ranking import (
     Respellings,
     Weights,
@@ -29,8 +32,8 @@ from searchkit.ranking import (
     restored_tier,
     runs,
 )
+from searchkit.spellings import ACRONYMS, SpellingCounts
 from searchkit.spellings import FILE as SPELLINGS_FILE
-from searchkit.spellings import SpellingCounts
 from searchkit.suggest import restore_query
 
 MAX_LIMIT = 100
@@ -41,6 +44,8 @@ MAX_TERMS = 64
 MAX_PREFIXES = 8
 # Seconds a query may take before it is stopped (``Searcher.search(..., budget=...)``).
 DEFAULT_BUDGET = 2.0
+# Related articles an article page lists.
+RELATED = 5
 # Below this many articles, how many hold a syllable says little about whether it is a common word.
 COMMON_MIN_ARTICLES = 100
 
@@ -88,6 +93,8 @@ class SearchResults:
     # The order of the hits (one of ``filters.SORTS``), and the counts beside them when asked for.
     sort: str = RELEVANCE
     facets: Facets | None = None
+    # The learnt acronyms the query was expanded with (an acronym typed, or a long form).
+    acronyms: list[Acronym] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -98,6 +105,7 @@ class SearchResults:
             "query": self.query,
             "total": self.total,
             "sort": self.sort,
+            "acronyms": [a.to_dict() for a in self.acronyms],
             "results": [h.to_dict() for h in self.hits],
             "suggestion": self.suggestion,
         }
@@ -143,6 +151,7 @@ class Searcher:
         self.spellings = open_spellings(self.generation)
         # Spelling counts looked up by accent restoration, valid while the generation is.
         self._looked_up: dict = {}
+        self._glossary: Glossary | None = None
 
     def close(self) -> None:
         self._searcher.close()
@@ -174,6 +183,7 @@ class Searcher:
         page: int = 1,
         snippets: bool = True,
         suggest: bool = True,
+        acronyms: bool = True,
         budget: float | None = DEFAULT_BUDGET,
         filters: Filters | None = None,
         sort: str | None = None,
@@ -182,7 +192,9 @@ class Searcher:
         """The ``page``-th page of ``limit`` hits for the query ``text``, best first.
 
         With ``suggest``, the query's accents are restored: the results carry the suggestion, and
-        the words typed without accents rank first the articles that spell them as restored.
+        the words typed without accents rank first the articles that spell them as restored; words
+        typed as Telex or VNI keys are read as the syllables they type. With ``acronyms``, a learnt
+        acronym also finds its long forms, and a long form its acronym.
         A query still running after ``budget`` seconds (``None``: no limit) is stopped with a
         :class:`QueryError`.
 
@@ -201,18 +213,22 @@ class Searcher:
         deadline = Deadline.after(budget) if budget is not None else None
         restoration = first_group = None
         matcher = Matcher(set(), set())
+        keyed, acronyms_used = False, []
         if browsing:
             matches = self._executor.every_document()
         else:
-            tree = q.parse(text)
-            check_cost(tree)
-            restoration = restore_query(self.spellings, text, self._looked_up) if suggest else None
+            query = self._understood(text, keys=suggest, expand=acronyms)
+            tree, question = query.tree, query.question
+            keyed = query.text != nfc(text)  # typed as Telex or VNI keys
+            restoration = (
+                restore_query(self.spellings, query.text, self._looked_up, as_typed=keyed) if suggest else None
+            )
             restored = restored_forms(restoration) if restoration else None
-            question = is_question(text, tree)
-            matches = self._matches(tree, has_marks(text), restored, question, deadline)
+            matches = self._matches(query.expanded, has_marks(query.text), restored, question, deadline)
             tier = restored_tier(tree, restored) if restored and not question else None
             first_group = self._executor.run(tier, deadline=deadline) if tier is not None else None
-            matcher = Matcher(q.positive_terms(tree), q.prefixes(tree))
+            matcher = matcher_for(query.expanded)
+            acronyms_used = query.acronyms
         counted = None
         if filters.active or facets:
             kept, counted = self.columns().narrow(matches.ids, filters, facets=facets)
@@ -227,6 +243,9 @@ class Searcher:
             self._hit(rank, docnum, score, matcher if snippets else None)
             for rank, (docnum, score) in enumerate(best[first:], first + 1)
         ]
+        suggestion = restoration.suggestion if restoration else None
+        if keyed:  # the query the keys type is the one offered
+            suggestion = suggestion or query.text
         return SearchResults(
             query=text,
             total=len(matches),
@@ -234,9 +253,10 @@ class Searcher:
             limit=limit,
             hits=hits,
             seconds=time.perf_counter() - started,
-            suggestion=restoration.suggestion if restoration else None,
+            suggestion=suggestion,
             sort=sort,
             facets=counted,
+            acronyms=acronyms_used,
         )
 
     def columns(self) -> Columns:
@@ -259,6 +279,39 @@ class Searcher:
             tags=_tags(stored),
             url=stored.get(f.URL),
         )
+
+    def _understood(self, text: str, *, keys: bool = True, expand: bool = True) -> _Query:
+        """The query ``text`` as searched: Telex or VNI keys read (``keys``), acronyms expanded (``expand``).
+
+        Raises :class:`QueryError` for a query that cannot run or costs too much, as typed.
+        """
+        tree = q.parse(text)
+        check_cost(tree)
+        understood = nfc(text)
+        if keys:
+            understood = self.converted(understood)
+            if understood != nfc(text):
+                tree = q.parse(understood)
+        question = is_question(understood, tree)
+        # A question's words match partly anyway: a long form's acronym would only add noise there.
+        expanded, used = expand_acronyms(tree, self.glossary(), long_forms=not question) if expand else (tree, [])
+        return _Query(understood, tree, question, expanded, list(dict.fromkeys(used)))
+
+    def converted(self, text: str) -> str:
+        """``text`` with the words typed as Telex or VNI keys read as the syllables they type."""
+        return keystrokes.converted(text, _Vocabulary(self._searcher.reader(), self.spellings))
+
+    def glossary(self) -> Glossary:
+        """The acronyms this generation has learnt (read once)."""
+        if self._glossary is None:
+            self._glossary = Glossary.from_terms(self.spellings.all(ACRONYMS))
+        return self._glossary
+
+    def complete(self, text: str, limit: int = complete.MAX_COMPLETIONS) -> list[str]:
+        """Completions of the query ``text`` as it is being typed (see :mod:`searchkit.complete`)."""
+        if len(text) > q.MAX_QUERY_CHARS:
+            raise q.too_long(len(text))
+        return complete.completions(self.spellings, text, limit)
 
     def _matches(
         self, tree: q.Node, accents: bool, restored: Respellings | None, question: bool, deadline: Deadline | None
@@ -293,18 +346,67 @@ class Searcher:
             tags=_tags(stored),
         )
 
+    def related(self, doc_id: str, limit: int = RELATED, budget: float | None = DEFAULT_BUDGET) -> list[Hit]:
+        """Up to ``limit`` articles on the subject of article ``doc_id``, best first (:mod:`searchkit.related`)."""
+        docnum = self._searcher.document_number(**{f.ID: doc_id})
+        if docnum is None:
+            return []
+        stored = self._searcher.stored_fields(docnum)
+        reader = self._searcher.reader()
+        words = related.distinctive(
+            stored.get(f.TITLE, ""),
+            stored.get(f.BODY, ""),
+            reader.doc_frequency,
+            reader.doc_count(),
+            syllable_field=f.BODY,
+            word_field=f.WORDS,
+        )
+        if not words:
+            return []
+        query = wq.Or([wq.Term(word.field, word.term) for word in words])
+        matches = self._executor.run(query, deadline=Deadline.after(budget) if budget is not None else None)
+        best = [(n, score) for n, score in self._executor.top(matches, limit + 1) if n != docnum][:limit]
+        return [self._hit(rank, n, score, None) for rank, (n, score) in enumerate(best, 1)]
+
     def highlighted(self, doc_id: str, text: str) -> tuple[Document, Snippet, Snippet] | None:
         """The article ``doc_id`` with the matches of query ``text`` marked in its title and body."""
         document = self.document(doc_id)
         if document is None:
             return None
-        tree = q.parse(text)
-        matcher = Matcher(q.positive_terms(tree), q.prefixes(tree))
+        matcher = matcher_for(self._understood(text).expanded)
         return document, highlight(document.title, matcher), highlight(document.text, matcher)
 
 
 def _tags(stored: dict) -> tuple[str, ...]:
     return tuple(tag for tag in (stored.get(f.TAGS) or "").split(f.TAG_SEPARATOR) if tag)
+
+
+@dataclass(frozen=True)
+class _Query:
+    """A query as searched: its text (keys read), its tree, whether it is a question, the tree with
+    acronyms expanded, the pairs used."""
+
+    text: str
+    tree: q.Node
+    question: bool
+    expanded: q.Node
+    acronyms: list[Acronym]
+
+
+class _Vocabulary:
+    """An open generation as :class:`searchkit.keystrokes.Vocabulary`."""
+
+    def __init__(self, reader, spellings: SpellingCounts):
+        self.reader = reader
+        self.spellings = spellings
+
+    def spelt(self, syllable: str) -> float:
+        form = normalize_syllable(syllable)
+        return self.spellings.frequency("", accent_key([form]) + form)
+
+    def written(self, word: str) -> float:
+        folded = fold_syllable(word)
+        return sum(self.reader.frequency(name, folded) for name in f.TEXT_FIELDS)
 
 
 def check_cost(tree: q.Node) -> None:

@@ -1,13 +1,20 @@
-"""Accent statistics: how often each folded syllable and pair of syllables takes each spelling.
+"""How the articles spell things, counted: accents, acronyms, title phrases.
 
-Accent restoration (``searchkit.suggest``) reads them as a bigram model. They are counts, not a
-search field: indexed in Whoosh they cost a posting list per spelling (most of a segment's terms
-and a third of a build), where restoration only ever asks for totals. So each generation of the
-index keeps them in a SQLite file of its own, ``spellings.sqlite``: one row per term of
-:func:`searchkit.analysis.accent_terms` (``neu guong|nêu gương``) with its count over the whole
-collection, and the sum of all counts. A build copies the current generation's file and adds the
-counts of the articles it indexes and subtracts those of the articles it replaces or removes, so
-the statistics follow every update exactly as the field did.
+Three tables of counts, each a term and how often the collection holds it:
+
+- ``counts``, the accent statistics: how often each folded syllable and pair of syllables takes
+  each spelling (a term of :func:`searchkit.analysis.accent_terms`, ``neu guong|nêu gương``), and
+  the sum of all counts. Accent restoration (``searchkit.suggest``) reads them as a bigram model,
+  autocompletion (``searchkit.complete``) as the frequent words;
+- ``acronyms``: how many articles define each acronym so (``CCVC|công chức, viên chức``,
+  ``searchkit.acronyms``);
+- ``phrases``: the runs of words in titles (``chi thi 05|chỉ thị 05``, ``searchkit.complete``).
+
+They are counts, not search fields: indexed in Whoosh they cost a posting list per spelling (most
+of a segment's terms and a third of a build), where their readers only ever ask for totals. So
+each generation of the index keeps them in a SQLite file of its own, ``spellings.sqlite``. A build
+copies the current generation's file and adds the counts of the articles it indexes and subtracts
+those of the articles it replaces or removes, so the statistics follow every update exactly.
 """
 
 from __future__ import annotations
@@ -21,14 +28,28 @@ from pathlib import Path
 from searchkit.analysis import accent_terms
 
 FILE = "spellings.sqlite"
+ACCENTS, ACRONYMS, PHRASES = "counts", "acronyms", "phrases"
+TABLES = (ACCENTS, ACRONYMS, PHRASES)
 # Counts held in memory before they are written out: bounds a build's memory, not its result.
 FLUSH_TERMS = 200_000
 _TOTAL = ""  # the row holding the sum of all counts (no term is empty)
 
 
-def counts_of(title: str, text: str) -> Counter[str]:
-    """The accent terms of one article and how often each occurs in it."""
-    return Counter(accent_terms(title + "\n" + text))
+Tally = dict[str, Counter[str]]
+"""What one article adds to each table: its terms and how often each occurs in it."""
+
+
+def counts_of(title: str, text: str) -> Tally:
+    """The terms one article adds to each table and how often."""
+    # Imported here: completion reads this module's tables, and acronyms import the query tree.
+    from searchkit import acronyms, complete
+
+    whole = title + "\n" + text
+    return {
+        ACCENTS: Counter(accent_terms(whole)),
+        ACRONYMS: Counter(acronyms.terms(whole)),
+        PHRASES: Counter(complete.title_phrases(title)),
+    }
 
 
 class SpellingCounts:
@@ -47,6 +68,23 @@ class SpellingCounts:
         """Every term starting with ``key`` (a folded run and ``|``) and its count."""
         rows = self._db.execute("SELECT term, n FROM counts WHERE term >= ? AND term < ?", (key, key + "\U0010ffff"))
         return dict(rows)
+
+    def prefixed(self, table: str, prefix: str, *, words: int, limit: int) -> list[tuple[str, int]]:
+        """The ``limit`` most frequent terms of ``table`` that start with ``prefix``, most frequent first.
+
+        ``words`` is 1 for the terms of one word (looked up in an index of their own, so a short
+        prefix never walks the pairs), 2 or more for the others.
+        """
+        single = "instr(term, ' ') = 0" if words == 1 else "instr(term, ' ') > 0"
+        rows = self._db.execute(
+            f"SELECT term, n FROM {_table(table)} WHERE term >= ? AND term < ? AND {single} ORDER BY n DESC LIMIT ?",
+            (prefix, prefix + "\U0010ffff", limit),
+        )
+        return rows.fetchall()
+
+    def all(self, table: str) -> list[tuple[str, int]]:
+        """Every term of a (small) table and its count."""
+        return self._db.execute(f"SELECT term, n FROM {_table(table)} WHERE term != ?", (_TOTAL,)).fetchall()
 
     # The Lexicon protocol, as a Whoosh reader would answer it for a field of these terms.
 
@@ -76,36 +114,47 @@ class SpellingWriter:
         self._db = sqlite3.connect(path)
         self._db.execute("PRAGMA journal_mode = OFF")
         self._db.execute("PRAGMA synchronous = OFF")
-        self._db.execute("CREATE TABLE IF NOT EXISTS counts (term TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID")
-        self._pending: Counter[str] = Counter()
+        for table in TABLES:
+            self._db.execute(
+                f"CREATE TABLE IF NOT EXISTS {table} (term TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID"
+            )
+        for table in (ACCENTS, PHRASES):
+            # Autocompletion asks for the most frequent words of one syllable starting with a few
+            # letters: without an index of their own, that would walk every pair starting so.
+            self._db.execute(
+                f"CREATE INDEX IF NOT EXISTS {table}_words ON {table} (term, n) WHERE instr(term, ' ') = 0"
+            )
+        self._pending: Tally = {table: Counter() for table in TABLES}
 
-    def add(self, counts: Counter[str]) -> None:
-        self._pending.update(counts)
-        if len(self._pending) > FLUSH_TERMS:
-            self._flush()
+    def add(self, tally: Tally) -> None:
+        for table, counts in tally.items():
+            self._pending[table].update(counts)
+        self._flush_if_full()
 
-    def remove(self, counts: Counter[str]) -> None:
-        self._pending.subtract(counts)
-        if len(self._pending) > FLUSH_TERMS:
-            self._flush()
+    def remove(self, tally: Tally) -> None:
+        for table, counts in tally.items():
+            self._pending[table].subtract(counts)
+        self._flush_if_full()
 
     def merge(self, others: Iterable[Path]) -> None:
         """Adds the counts of files written by other writers (a build's worker processes)."""
         self._flush()
         for other in others:
             self._db.execute("ATTACH DATABASE ? AS other", (str(other),))
-            self._db.execute(
-                "INSERT INTO counts SELECT term, n FROM other.counts WHERE term != ? AND true "
-                "ON CONFLICT (term) DO UPDATE SET n = n + excluded.n",
-                (_TOTAL,),
-            )
+            for table in TABLES:
+                self._db.execute(
+                    f"INSERT INTO {table} SELECT term, n FROM other.{table} WHERE term != ? AND true "
+                    "ON CONFLICT (term) DO UPDATE SET n = n + excluded.n",
+                    (_TOTAL,),
+                )
             self._db.commit()
             self._db.execute("DETACH DATABASE other")
 
     def close(self) -> None:
         """Writes everything out, with the total, and closes the file."""
         self._flush()
-        self._db.execute("DELETE FROM counts WHERE n <= 0")
+        for table in TABLES:
+            self._db.execute(f"DELETE FROM {table} WHERE n <= 0")
         self._db.execute("DELETE FROM counts WHERE term = ?", (_TOTAL,))
         self._db.execute("INSERT INTO counts SELECT ?, coalesce(sum(n), 0) FROM counts", (_TOTAL,))
         self._db.commit()
@@ -114,11 +163,23 @@ class SpellingWriter:
     def abandon(self) -> None:
         self._db.close()
 
+    def _flush_if_full(self) -> None:
+        if sum(len(counts) for counts in self._pending.values()) > FLUSH_TERMS:
+            self._flush()
+
     def _flush(self) -> None:
-        if self._pending:
-            self._db.executemany(
-                "INSERT INTO counts VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET n = n + excluded.n",
-                ((term, n) for term, n in self._pending.items() if n),
-            )
-            self._db.commit()
-            self._pending.clear()
+        for table, counts in self._pending.items():
+            if counts:
+                self._db.executemany(
+                    f"INSERT INTO {table} VALUES (?, ?) ON CONFLICT (term) DO UPDATE SET n = n + excluded.n",
+                    ((term, n) for term, n in counts.items() if n),
+                )
+                counts.clear()
+        self._db.commit()
+
+
+def _table(name: str) -> str:
+    # Table names are written into SQL: only this module's own.
+    if name not in TABLES:
+        raise ValueError(f"no table {name!r}")
+    return name

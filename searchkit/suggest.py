@@ -92,17 +92,24 @@ class Restoration:
         return self.restored_text(MIN_CONFIDENCE).strip()
 
 
-def restore_query(lexicon: Lexicon, text: str, spellings: dict | None = None) -> Restoration:
+def restore_query(
+    lexicon: Lexicon, text: str, spellings: dict | None = None, *, as_typed: bool = False
+) -> Restoration:
     """The restoration of a query's words; operators, quotes, ``title:`` and prefixes are kept.
 
     ``spellings``, kept by the caller for as long as the lexicon does not change, caches the
     counts looked up, so later queries sharing syllables skip the term dictionary.
+
+    With ``as_typed``, a word typed without marks is believed as much as one typed with them: the
+    query was typed as Telex or VNI keys (``searchkit.keystrokes``), so a word without keys was
+    meant without marks, and is respelt only where the context makes it very unlikely.
     """
-    return _restore(lexicon, nfc(text), word_runs(text), spellings)
+    return _restore(lexicon, nfc(text), word_runs(text), spellings, as_typed)
 
 
-def restore_text(lexicon: Lexicon, text: str) -> Restoration:
-    """The restoration of plain text: every syllable, in runs broken by punctuation."""
+def restore_text(lexicon: Lexicon, text: str, *, as_typed: bool = False) -> Restoration:
+    """The restoration of plain text: every syllable, in runs broken by punctuation (``as_typed``: see
+    :func:`restore_query`)."""
     text = nfc(text)
     runs: list[list[Token]] = []
     for token in syllables(text):
@@ -110,7 +117,7 @@ def restore_text(lexicon: Lexicon, text: str) -> Restoration:
             runs[-1].append(token)
         else:
             runs.append([token])
-    return _restore(lexicon, text, runs)
+    return _restore(lexicon, text, runs, as_typed=as_typed)
 
 
 def suggest(lexicon: Lexicon, text: str) -> str | None:
@@ -211,12 +218,12 @@ class _Lattice:
 
 
 def _restore(
-    lexicon: Lexicon, text: str, runs: list[list[Token]], spellings: dict | None = None
+    lexicon: Lexicon, text: str, runs: list[list[Token]], spellings: dict | None = None, as_typed: bool = False
 ) -> Restoration:
     counts = _Counts(lexicon, spellings)
     restored: list[Restored] = []
     for run in runs:
-        lattice = _lattice(counts, run)
+        lattice = _lattice(counts, run, as_typed)
         path, marginals = lattice.best_path(), lattice.marginals()
         restored += [
             Restored(token, lattice.forms[i][c], marginals[i][c])
@@ -225,14 +232,14 @@ def _restore(
     return Restoration(text, tuple(restored))
 
 
-def _lattice(counts: _Counts, run: list[Token]) -> _Lattice:
+def _lattice(counts: _Counts, run: list[Token], as_typed: bool = False) -> _Lattice:
     forms: list[list[str]] = []
     seen: list[list[float]] = []
     belief: list[list[float]] = []
     for token in run:
         spellings = counts.spellings([token.text])
         typed = normalize_syllable(token.text)
-        accented = typed != fold_syllable(token.text)
+        accented = as_typed or typed != fold_syllable(token.text)
         candidates = sorted(spellings, key=lambda f: -spellings[f])
         # A word the corpus lacks stays as typed; so does an accented spelling it never saw.
         if typed not in spellings and (accented or not candidates):

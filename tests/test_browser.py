@@ -301,4 +301,91 @@ def test_tag_and_year_facets_add_filters_and_newest_first_orders_by_date(page, n
     assert page.locator(".hit-source").all_inner_texts() == ["Tuổi Trẻ", "Tuoi Tre"]
     chips = [" ".join(chip.split()) for chip in page.locator(".chip").all_text_contents()]
     assert chips == ["Chủ đề: giáo dục×", "Từ ngày: 01/01/2024×", "Đến ngày: 31/12/2024×"]
+
+
+# --- completions under the search box ---------------------------------------------------------------
+
+
+def completions(page) -> list[str]:
+    return page.locator("#q-completions [role=option]").all_inner_texts()
+
+
+def test_completions_appear_as_you_type_and_enter_searches_the_chosen_one(page, site):
+    page.goto(site)
+    box = page.locator("input[name=q]")
+    assert box.get_attribute("role") == "combobox"
+    assert box.get_attribute("aria-expanded") == "false"
+    box.press_sequentially("neu g", delay=30)
+    listbox = page.locator("#q-completions")
+    listbox.wait_for(state="visible")
+    assert listbox.get_attribute("role") == "listbox"
+    assert box.get_attribute("aria-controls") == "q-completions"
+    assert box.get_attribute("aria-expanded") == "true"
+    assert completions(page)[0] == "nêu gương"
+
+    box.press("ArrowDown")
+    first = page.locator("#q-completions [role=option]").first
+    assert first.get_attribute("aria-selected") == "true"
+    assert box.get_attribute("aria-activedescendant") == first.get_attribute("id")
+    assert page.evaluate("document.activeElement.id") == "q"  # the focus stays in the box
+    box.press("ArrowUp")  # back to the text as typed
+    assert box.get_attribute("aria-activedescendant") is None
+    assert first.get_attribute("aria-selected") == "false"
+    box.press("ArrowDown")
+    with page.expect_navigation():
+        box.press("Enter")
+    assert re.search(r"[?&]q=n%C3%AAu\+g%C6%B0%C6%A1ng", page.url)
+    assert page.input_value("input[name=q]") == "nêu gương"
+    assert page.locator(".hit .hit-path").first.inner_text() == NEU_GUONG
+    assert page.errors == []
+
+
+def test_escape_closes_the_completions_and_enter_then_searches_what_was_typed(page, site):
+    page.goto(site)
+    box = page.locator("input[name=q]")
+    box.press_sequentially("dang v", delay=30)
+    page.locator("#q-completions").wait_for(state="visible")
+    assert "đảng viên" in completions(page)
+    box.press("Escape")
+    page.locator("#q-completions").wait_for(state="hidden")
+    assert box.get_attribute("aria-expanded") == "false"
+    assert box.input_value() == "dang v"
+    with page.expect_navigation():
+        box.press("Enter")
+    assert re.search(r"[?&]q=dang\+v(&|$)", page.url)
+    assert page.errors == []
+
+
+def test_a_completion_can_be_clicked(page, site):
+    page.goto(site + "?q=x")  # the box in the header of a results page
+    box = page.locator("input[name=q]")
+    box.fill("")
+    box.press_sequentially("Thanh u", delay=30)
+    option = page.locator("#q-completions [role=option]", has_text="Thành ủy")
+    with page.expect_navigation():
+        option.click()
+    assert page.input_value("input[name=q]") == "Thành ủy"
+    assert page.errors == []
+
+
+def test_typing_fast_asks_once_per_pause(page, site):
+    asked: list[str] = []
+    page.on("request", lambda request: "/api/complete" in request.url and asked.append(request.url))
+    page.goto(site)
+    page.locator("input[name=q]").press_sequentially("hoc tap", delay=10)
+    page.locator("#q-completions").wait_for(state="visible")
+    assert len(asked) == 1 and asked[0].endswith("q=hoc%20tap")
+    assert completions(page)[0].startswith("học tập")
+
+
+def test_an_article_lists_related_articles(page, site):
+    page.goto(site + f"articles/{NEU_GUONG}")
+    related = page.locator("aside.related")
+    assert related.locator("h2").inner_text() == "Bài liên quan"
+    links = related.locator("a")
+    assert 1 <= links.count() <= 5
+    title = links.first.inner_text()
+    with page.expect_navigation():
+        links.first.click()
+    assert page.inner_text("h1") == title
     assert page.errors == []

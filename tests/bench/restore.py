@@ -1,13 +1,17 @@
 """Accent restoration on the XQuAD-vi questions, beside pyvi's ``ViUtils.add_accents``, and what a
 suggestion adds to a query's latency.
 
-    python tests/bench/restore.py [--baomoi 3000] [--data ../shared/data] [--out results.json]
+    python tests/bench/restore.py [--baomoi 3000] [--data ../shared/data] [--out results.json] [--reuse DIR]
 
 The index is built in a temporary folder from the shared data (the XQuAD-vi paragraphs and the
 first ``--baomoi`` news articles), never inside the project. Each question is folded with
 ``searchkit.analysis.fold``, restored, and compared syllable by syllable with the normalised
-original (so ``hoà``/``hòa`` count as the same spelling). ``--baomoi-only`` adds a second run on an
-index without the XQuAD paragraphs: the questions' own vocabulary is then unseen.
+original (so ``hoà``/``hòa`` count as the same spelling). The same questions are also typed as
+Telex and as VNI keys with the input method off (``searchkit.keystrokes.to_telex``/``to_vni``,
+marks after their letter, the tone at the end of the syllable), read back as a query is
+(``Searcher.converted``) and then restored. ``--baomoi-only`` adds a second run on an index
+without the XQuAD paragraphs: the questions' own vocabulary is then unseen. ``--reuse DIR`` keeps
+the index in DIR (built there if missing) so that a second run skips the build.
 
 Ranking: MRR@10 of the questions typed with accents, and folded with and without restoration
 (which adds the restored spellings as exact-accent boosts).
@@ -34,6 +38,7 @@ from corpora import read_jsonl  # noqa: E402
 from searchkit.analysis import fold, normalize_syllable, syllables  # noqa: E402
 from searchkit.evaluation import evaluate, load_qrels  # noqa: E402
 from searchkit.index import build, open_spellings  # noqa: E402
+from searchkit.keystrokes import to_telex, to_vni  # noqa: E402
 from searchkit.search import Searcher  # noqa: E402
 from searchkit.suggest import restore_query, restore_text  # noqa: E402
 
@@ -60,13 +65,16 @@ def stage(seeds: Path, data: Path, baomoi: int, xquad: bool) -> list[str]:
 
 
 def score(
-    questions: list[str], restore: Callable[[str], list[str] | None]
+    questions: list[str], restore: Callable[[str], list[str] | None], typed: Callable[[str], str] = fold
 ) -> dict[str, float | int]:
-    """Syllable accuracy of ``restore`` (folded text -> normalised syllables) over ``questions``."""
+    """Syllable accuracy of ``restore`` (typed text -> normalised syllables) over ``questions``.
+
+    Each question is typed by ``typed`` first: folded, or as keys.
+    """
     total = right = marked = marked_right = whole = skipped = 0
     for question in questions:
         truth = [normalize_syllable(s.text) for s in syllables(question)]
-        guess = restore(fold(question))
+        guess = restore(typed(question))
         if guess is None or len(guess) != len(truth):
             skipped += 1
             guess = [None] * len(truth)
@@ -90,6 +98,16 @@ def score(
 
 def ours(reader: object) -> Callable[[str], list[str]]:
     return lambda folded: [s.form for s in restore_text(reader, folded).syllables]
+
+
+def read_keys(searcher: Searcher) -> Callable[[str], list[str]]:
+    """Keys read as a query's are (``Searcher.converted``), then restored as a query typed so is."""
+
+    def restore(keys: str) -> list[str]:
+        read = searcher.converted(keys)
+        return [s.form for s in restore_text(searcher.spellings, read, as_typed=read != keys).syllables]
+
+    return restore
 
 
 def pyvi() -> Callable[[str], list[str] | None]:
@@ -165,11 +183,15 @@ def short_queries(titles: list[str], count: int) -> list[str]:
     return queries
 
 
-def run(data: Path, baomoi: int, xquad: bool, procs: int | None, with_pyvi: bool) -> dict:
+def run(data: Path, baomoi: int, xquad: bool, procs: int | None, with_pyvi: bool, reuse: Path | None = None) -> dict:
     questions = [row["text"].strip() for row in read_jsonl(data / "xquad-vi" / "queries.jsonl")]
     with tempfile.TemporaryDirectory() as folder:
-        seeds, index_dir = Path(folder) / "seeds", Path(folder) / "index"
-        titles = stage(seeds, data, baomoi, xquad)
+        where = reuse if reuse is not None else Path(folder)
+        seeds, index_dir = where / "seeds", where / "index"
+        if seeds.is_dir():
+            titles = [row["title"] for row in read_jsonl(seeds / "baomoi.jsonl")]
+        else:
+            titles = stage(seeds, data, baomoi, xquad)
         started = time.perf_counter()
         report = build(seeds, index_dir, procs=procs)
         built = time.perf_counter() - started
@@ -188,6 +210,11 @@ def run(data: Path, baomoi: int, xquad: bool, procs: int | None, with_pyvi: bool
             result["false_suggestion_rate_on_accented_questions"] = false_suggestions(
                 reader, questions
             )
+        with Searcher(index_dir) as searcher:
+            for name, keys in (("telex", to_telex), ("vni", to_vni)):
+                started = time.perf_counter()
+                result[name] = score(questions, read_keys(searcher), typed=keys)
+                result[name]["ms_per_question"] = 1000 * (time.perf_counter() - started) / len(questions)
         if with_pyvi:
             started = time.perf_counter()
             result["pyvi_add_accents"] = score(questions, pyvi())
@@ -212,8 +239,12 @@ def main() -> None:
     parser.add_argument("--procs", type=int, default=None)
     parser.add_argument("--baomoi-only", action="store_true", help="also run without XQuAD")
     parser.add_argument("--out", type=Path, help="write the figures as JSON here")
+    parser.add_argument("--reuse", type=Path, help="keep the staged articles and the index in this folder")
+    parser.add_argument("--no-pyvi", action="store_true", help="leave out pyvi's add_accents")
     args = parser.parse_args()
-    results = [run(args.data, args.baomoi, True, args.procs, with_pyvi=True)]
+    if args.reuse is not None:
+        args.reuse.mkdir(parents=True, exist_ok=True)
+    results = [run(args.data, args.baomoi, True, args.procs, with_pyvi=not args.no_pyvi, reuse=args.reuse)]
     if args.baomoi_only:
         results.append(run(args.data, args.baomoi, False, args.procs, with_pyvi=False))
     text = json.dumps(results, ensure_ascii=False, indent=2)

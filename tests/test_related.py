@@ -1,0 +1,69 @@
+"""Related articles: an article's most distinctive words, searched for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from searchkit import schema as f
+from searchkit.app import create_app
+from searchkit.index import build
+from searchkit.related import distinctive
+from searchkit.search import Searcher
+
+BALLOONS = {
+    "khinh-khi-cau-1.txt": "Lễ hội khinh khí cầu ở Huế\n\nHàng chục khinh khí cầu bay trên sông Hương.",
+    "khinh-khi-cau-2.txt": "Khinh khí cầu bay đêm\n\nDu khách ngắm Huế từ khinh khí cầu trong lễ hội.",
+    "khinh-khi-cau-3.txt": "Bay khinh khí cầu\n\nGiá vé bay khinh khí cầu ở Đà Lạt.",
+}
+OTHERS = {
+    f"bong-da-{n}.txt": f"Bóng đá {n}\n\nĐội tuyển bóng đá thắng trận thứ {n} trên sân nhà ở Huế."
+    for n in range(6)
+}
+
+
+def make_index(tmp_path: Path) -> Path:
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for name, text in {**BALLOONS, **OTHERS}.items():
+        (seeds / name).write_text(text + "\n", encoding="utf-8")
+    build(seeds, tmp_path / "index", procs=1)
+    return tmp_path / "index"
+
+
+def test_an_article_is_related_to_those_sharing_its_distinctive_words(tmp_path: Path):
+    with Searcher(make_index(tmp_path)) as searcher:
+        related = searcher.related("khinh-khi-cau-1.txt")
+        assert [hit.id for hit in related[:2]] == ["khinh-khi-cau-2.txt", "khinh-khi-cau-3.txt"]
+        assert "khinh-khi-cau-1.txt" not in [hit.id for hit in related]
+        assert len(searcher.related("bong-da-0.txt")) == 5
+        assert all(hit.id.startswith("bong-da") for hit in searcher.related("bong-da-0.txt"))
+        assert searcher.related("khong-co.txt") == []
+
+
+def test_distinctive_words_are_the_article_s_own_not_the_common_ones():
+    # How many of 200 articles hold each term; a term of this article alone is held by it only.
+    held = {"o": 150, "bay": 10, "khinh": 3, "khi": 40, "cau": 30, "khinh_khi": 2, "khi_cau": 4, "hue": 25}
+
+    def frequency(field: str, term: str) -> int:
+        return held.get(term, 1)
+
+    words = distinctive(
+        "Bay khinh khí cầu",
+        "Bay khinh khí cầu ở Huế, khinh khí cầu ở Huế.",
+        frequency,
+        200,
+        syllable_field=f.BODY,
+        word_field=f.WORDS,
+    )
+    assert [(w.field, w.term) for w in words[:3]] == [(f.WORDS, "khinh_khi"), (f.BODY, "khinh"), (f.WORDS, "khi_cau")]
+    terms = {w.term for w in words}
+    assert "o" not in terms  # in most articles
+    assert "bay_khinh" not in terms  # in this article only: it leads nowhere
+
+
+def test_the_article_page_lists_related_articles(tmp_path: Path):
+    client = create_app(index_dir=make_index(tmp_path)).test_client()
+    page = client.get("/articles/khinh-khi-cau-2.txt").get_data(as_text=True)
+    assert "<h2 id=\"related-heading\">Bài liên quan</h2>" in page
+    assert '<a href="/articles/khinh-khi-cau-1.txt">Lễ hội khinh khí cầu ở Huế</a>' in page
+    assert page.count("/articles/bong-da-") + page.count("/articles/khinh-khi-cau-") <= 5
