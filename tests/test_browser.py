@@ -312,7 +312,7 @@ def completions(page) -> list[str]:
 
 def test_completions_appear_as_you_type_and_enter_searches_the_chosen_one(page, site):
     page.goto(site)
-    box = page.locator("input[name=q]")
+    box = page.locator("#q")
     assert box.get_attribute("role") == "combobox"
     assert box.get_attribute("aria-expanded") == "false"
     box.press_sequentially("neu g", delay=30)
@@ -335,14 +335,14 @@ def test_completions_appear_as_you_type_and_enter_searches_the_chosen_one(page, 
     with page.expect_navigation():
         box.press("Enter")
     assert re.search(r"[?&]q=n%C3%AAu\+g%C6%B0%C6%A1ng", page.url)
-    assert page.input_value("input[name=q]") == "nêu gương"
+    assert page.input_value("#q") == "nêu gương"
     assert page.locator(".hit .hit-path").first.inner_text() == NEU_GUONG
     assert page.errors == []
 
 
 def test_escape_closes_the_completions_and_enter_then_searches_what_was_typed(page, site):
     page.goto(site)
-    box = page.locator("input[name=q]")
+    box = page.locator("#q")
     box.press_sequentially("dang v", delay=30)
     page.locator("#q-completions").wait_for(state="visible")
     assert "đảng viên" in completions(page)
@@ -358,13 +358,13 @@ def test_escape_closes_the_completions_and_enter_then_searches_what_was_typed(pa
 
 def test_a_completion_can_be_clicked(page, site):
     page.goto(site + "?q=x")  # the box in the header of a results page
-    box = page.locator("input[name=q]")
+    box = page.locator("#q")
     box.fill("")
     box.press_sequentially("Thanh u", delay=30)
     option = page.locator("#q-completions [role=option]", has_text="Thành ủy")
     with page.expect_navigation():
         option.click()
-    assert page.input_value("input[name=q]") == "Thành ủy"
+    assert page.input_value("#q") == "Thành ủy"
     assert page.errors == []
 
 
@@ -372,7 +372,7 @@ def test_typing_fast_asks_once_per_pause(page, site):
     asked: list[str] = []
     page.on("request", lambda request: "/api/complete" in request.url and asked.append(request.url))
     page.goto(site)
-    page.locator("input[name=q]").press_sequentially("hoc tap", delay=10)
+    page.locator("#q").press_sequentially("hoc tap", delay=10)
     page.locator("#q-completions").wait_for(state="visible")
     assert len(asked) == 1 and asked[0].endswith("q=hoc%20tap")
     assert completions(page)[0].startswith("học tập")
