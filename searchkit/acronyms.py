@@ -102,7 +102,14 @@ class Glossary:
     def __init__(self, learnt: Iterable[tuple[Acronym, int]]):
         self.by_short: dict[str, list[tuple[Acronym, int]]] = {}
         self.by_long: dict[tuple[str, ...], list[tuple[Acronym, int]]] = {}
+        # A long form written with other accents, or none ("hoc sinh (HS)"), is the same meaning:
+        # counted together, under the spelling written most often.
+        spellings: dict[tuple[str, tuple[str, ...]], list[tuple[Acronym, int]]] = {}
         for acronym, count in learnt:
+            spellings.setdefault((acronym.short, _folded(acronym.words)), []).append((acronym, count))
+        for same in spellings.values():
+            acronym = max(same, key=lambda pair: (pair[1], pair[0].long))[0]
+            count = sum(n for _, n in same)
             self.by_short.setdefault(key(acronym.short), []).append((acronym, count))
             self.by_long.setdefault(_folded(acronym.words), []).append((acronym, count))
         for meanings in (*self.by_short.values(), *self.by_long.values()):

@@ -110,13 +110,17 @@ def completions(store: Store, text: str, limit: int = MAX_COMPLETIONS) -> list[s
         # A lone word being typed is completed from the titles' lone words only: their runs
         # starting with a letter or two would be most of them.
         rows += store.prefixed(spellings.PHRASES, prefix, words=size, limit=_ROWS)
-        found: dict[str, int] = {}
+        # Completions differing only in letter case (iPhone, Iphone) are one, counted together and
+        # written as most often.
+        found: dict[str, dict[str, int]] = {}
         for term, count in rows:
             completion = _completion(typed, spelt, term)
             if completion is not None and completion.strip() != text.strip():
-                found[completion] = max(count, found.get(completion, 0))
+                cased = found.setdefault(completion.casefold(), {})
+                cased[completion] = max(count, cased.get(completion, 0))
         if found:
-            return sorted(found, key=lambda c: (-found[c], c))[:limit]
+            ranked = sorted(found.values(), key=lambda cased: (-sum(cased.values()), min(cased)))
+            return [max(cased, key=lambda c: (cased[c], c)) for cased in ranked[:limit]]
     return []
 
 

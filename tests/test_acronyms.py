@@ -74,6 +74,13 @@ def test_several_meanings_are_shared_by_how_often_each_is_defined():
     assert glossary.meanings("BA") == [(Acronym("BA", "ban an ninh"), 1.0)]
 
 
+def test_a_long_form_written_without_its_accents_is_the_same_meaning():
+    learnt = [(Acronym("HS", "học sinh"), 20), (Acronym("HS", "hoc sinh"), 1), (Acronym("HS", "hải sản"), 3)]
+    glossary = Glossary(learnt)
+    assert glossary.meanings("HS") == [(Acronym("HS", "học sinh"), 21 / 24), (Acronym("HS", "hải sản"), 3 / 24)]
+    assert glossary.shorts(("hoc", "sinh")) == [(Acronym("HS", "học sinh"), 1.0)]
+
+
 def test_expansion_keeps_the_query_as_typed_first():
     glossary = Glossary([(Acronym("UBND", "ủy ban nhân dân"), 2)])
     tree, used = expand(q.parse("uy ban nhan dan tinh -UBND"), glossary)

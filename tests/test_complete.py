@@ -88,6 +88,16 @@ def test_an_update_adds_and_removes_completions(seeds_dir: Path, seeds_index: Pa
         assert searcher.complete("iph") == []
 
 
+def test_completions_differing_only_in_case_are_one_written_as_most_often(tmp_path: Path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for n, title in enumerate(["iPhone mới", "iPhone 8 ra mắt", "IPHONE giảm giá", "Iphone cũ"]):
+        (seeds / f"{n}.txt").write_text(f"{title}\n\nBài viết số {n}.\n", encoding="utf-8")
+    index.build(seeds, tmp_path / "index", procs=1)
+    with Searcher(tmp_path / "index") as searcher:
+        assert searcher.complete("iph") == ["iPhone"]
+
+
 def test_completions_from_a_fake_store():
     class Store:
         def prefixed(self, table: str, prefix: str, *, words: int, limit: int) -> list[tuple[str, int]]:

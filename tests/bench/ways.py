@@ -14,7 +14,8 @@
 3. **Acronyms and ranking**: XQuAD-vi MRR@10 with and without acronym expansion, on the paragraphs
    alone and beside the first 3,000 news articles; and a known-item run over the news: 500
    articles drawn at random, each article's title searched for (with its accents and without),
-   MRR@10 of finding that article, with and without expansion.
+   MRR@10 of finding that article, with and without expansion; and how many articles the 100 most
+   defined acronyms find, typed alone or as their long forms, with and without expansion.
 4. **Related articles**: the time ``Searcher.related`` takes for 200 articles of the news index
    (the first time, and again), and through the article page.
 
@@ -209,6 +210,25 @@ def known_items(index_dir: Path, rows: list[dict], count: int) -> dict:
     return result
 
 
+def reach(index_dir: Path, count: int) -> dict:
+    """How many articles the ``count`` most defined acronyms find, typed alone or as their long forms."""
+    with Searcher(index_dir) as searcher:
+        learnt = [pair for meanings in searcher.glossary().by_short.values() for pair in meanings]
+        learnt.sort(key=lambda pair: (-pair[1], pair[0].short))
+        result: dict = {"pairs": min(count, len(learnt))}
+        for form in ("short", "long"):
+            found = {expand: 0 for expand in (False, True)}
+            for acronym, _ in learnt[:count]:
+                for expand in found:
+                    text = getattr(acronym, form)
+                    found[expand] += searcher.search(text, limit=1, snippets=False, acronyms=expand).total
+            result[f"articles_found_typing_the_{form}_form"] = {
+                "without_acronyms": found[False],
+                "with_acronyms": found[True],
+            }
+    return result
+
+
 # --- 4. related articles -------------------------------------------------------------------------------------
 
 
@@ -291,6 +311,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
     result["xquad_alone"] = xquad_mrr(alone, args.data)
     result["xquad_beside_3000_news"] = xquad_mrr(beside, args.data)
     result["known_item_news"] = known_items(news_index, news_rows, args.known_items)
+    result["acronym_reach_news"] = reach(news_index, 100)
     with Searcher(news_index) as searcher:
         result["pairs_learnt_news_index"] = len(searcher.glossary())
         reader = searcher._searcher.reader()
