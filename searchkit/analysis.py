@@ -248,6 +248,17 @@ def compound(syllables_: list[str]) -> str:
     return "_".join(syllables_)
 
 
+def clauses(text: str, tokens: list[Token]) -> list[list[Token]]:
+    """``tokens`` (syllables of ``text``, in order) grouped into runs side by side (see :func:`side_by_side`)."""
+    runs: list[list[Token]] = []
+    for token in tokens:
+        if runs and side_by_side(text, runs[-1][-1], token):
+            runs[-1].append(token)
+        else:
+            runs.append([token])
+    return runs
+
+
 def side_by_side(text: str, left: Token, right: Token) -> bool:
     """Whether two syllables of ``text`` belong to the same clause: only spaces between them.
 

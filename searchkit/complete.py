@@ -18,6 +18,7 @@ from typing import Protocol
 from searchkit import spellings
 from searchkit.analysis import (
     Token,
+    clauses,
     could_take_accents,
     fold_syllable,
     has_marks,
@@ -50,12 +51,7 @@ def title_phrases(title: str) -> list[str]:
     statistics leave out (numbers, acronyms, foreign words: ``iphone|iPhone``).
     """
     text = nfc(title)
-    runs: list[list[Token]] = []
-    for token in syllables(text):
-        if runs and side_by_side(text, runs[-1][-1], token):
-            runs[-1].append(token)
-        else:
-            runs.append([token])
+    runs = clauses(text, syllables(text))
     found: list[str] = []
     for run in runs:
         for i, token in enumerate(run):

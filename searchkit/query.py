@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
-from searchkit.analysis import Token, nfc, side_by_side, syllables
+from searchkit.analysis import Token, clauses, nfc, syllables
 from searchkit.errors import QueryError
 
 MAX_QUERY_CHARS = 1000
@@ -399,10 +399,5 @@ def word_runs(text: str) -> list[list[Token]]:
     for lexeme in _lex(text):
         if lexeme.kind == "phrase" or (lexeme.kind == "word" and not lexeme.text.endswith("*")):
             found += [Token(s.text, lexeme.start + s.start, lexeme.start + s.end) for s in syllables(lexeme.text)]
-    runs: list[list[Token]] = []
-    for token in found:
-        if runs and side_by_side(text, runs[-1][-1], token):
-            runs[-1].append(token)
-        else:
-            runs.append([token])
+    runs = clauses(text, found)
     return runs

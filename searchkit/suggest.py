@@ -20,10 +20,10 @@ from typing import Protocol
 from searchkit.analysis import (
     Token,
     accent_key,
+    clauses,
     fold_syllable,
     nfc,
     normalize_syllable,
-    side_by_side,
     syllables,
 )
 from searchkit.query import word_runs
@@ -111,12 +111,7 @@ def restore_text(lexicon: Lexicon, text: str, *, as_typed: bool = False) -> Rest
     """The restoration of plain text: every syllable, in runs broken by punctuation (``as_typed``: see
     :func:`restore_query`)."""
     text = nfc(text)
-    runs: list[list[Token]] = []
-    for token in syllables(text):
-        if runs and side_by_side(text, runs[-1][-1], token):
-            runs[-1].append(token)
-        else:
-            runs.append([token])
+    runs = clauses(text, syllables(text))
     return _restore(lexicon, text, runs, as_typed=as_typed)
 
 

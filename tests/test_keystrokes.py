@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_suggest import FakeLexicon
 
-from searchkit.analysis import accent_terms, could_take_accents, has_marks, normalize_syllable, syllables
+from searchkit.analysis import could_take_accents, has_marks, normalize_syllable, syllables
 from searchkit.app import create_app
 from searchkit.cli import main
 from searchkit.index import build
@@ -128,22 +128,6 @@ def test_in_a_query_typed_as_keys_a_rarer_english_word_is_read_as_keys_too():
     vocabulary = FakeVocabulary({"học": 40, "tên": 300, "iphone": 0}, {"teen": 5, "iphone": 50})
     assert converted("teen", vocabulary) == "teen"  # alone, it may be meant: 300 < 100 × 5
     assert converted("hocj teen iphone", vocabulary) == "học tên iphone"
-
-
-class FakeLexicon:
-    """Spelling counts of a text, as the accent statistics would hold them."""
-
-    def __init__(self, text: str):
-        self.counts = Counter(accent_terms(text))
-
-    def expand_prefix(self, fieldname: str, prefix: str) -> list[str]:
-        return sorted(term for term in self.counts if term.startswith(prefix))
-
-    def frequency(self, fieldname: str, text: str) -> float:
-        return self.counts[text]
-
-    def field_length(self, fieldname: str) -> float:
-        return sum(self.counts.values())
 
 
 def test_in_a_query_typed_as_keys_a_word_without_keys_is_meant_without_marks():
