@@ -216,10 +216,10 @@ class Executor:
         entry = None
         fmt = reader.schema[fieldname].format
         if (fieldname, text) in reader and fmt.supports("positions"):
-            leaf = _raw_leaf(reader, fieldname, text)
-            if leaf is not None:
+            blocks = _raw_blocks(reader, fieldname, text)
+            if blocks is not None:
                 ids, values = [], []
-                for block, data in _blocks(leaf):
+                for block, data in blocks:
                     ids.append(block)
                     values.extend(data[2])
                 if ids:
@@ -298,11 +298,11 @@ class Executor:
             reader = sub.reader()
             if (fieldname, text) not in reader:
                 continue
-            leaf = _raw_leaf(reader, fieldname, text)
-            if leaf is None or not hasattr(reader, "_perdoc"):
+            blocks = _raw_blocks(reader, fieldname, text)
+            if blocks is None or not hasattr(reader, "_perdoc"):
                 return None
             ids, frequencies = [], []
-            for block, data in _blocks(leaf):
+            for block, data in blocks:
                 ids.append(block)
                 weights = data[1]
                 if weights is None or isinstance(weights, float):
@@ -353,18 +353,23 @@ def prefix_terms(prefixes: int) -> int:
     return min(MAX_PREFIX_TERMS, MAX_EXPANDED_TERMS // max(prefixes, 1))
 
 
-def _raw_leaf(reader, fieldname: str, text: str):
-    """The segment's own posting reader for a term, deleted documents included; None if not Whoosh 3's.
+def _raw_blocks(reader, fieldname: str, text: str) -> Iterator[tuple[np.ndarray, tuple]] | None:
+    """A term's posting blocks in one segment: each block's document numbers and raw (ids, weights,
+    values), deleted documents included; None if the codec is not Whoosh 3's.
 
-    Its blocks are read whole, so it must start at the first posting: a matcher that skips deleted
-    documents may already have moved on.
+    Blocks are read whole, from the term's first posting: a matcher that skips deleted documents
+    may already have moved on. Postings inlined in the term table (see ``searchkit.segments``)
+    are one block, which Whoosh's reader hands over as a list matcher.
     """
     terms = getattr(reader, "_terms", None)
     if terms is None:
         return None
     raw = reader._text_to_bytes(fieldname, text)
     leaf = terms.matcher(fieldname, raw, reader.schema[fieldname].format)
-    return leaf if type(leaf).__name__ == "W3LeafMatcher" else None
+    kind = type(leaf).__name__
+    if kind == "ListMatcher":
+        return iter([(np.asarray(leaf._ids, dtype=np.int64), (leaf._ids, leaf._weights, leaf._values))])
+    return _blocks(leaf) if kind == "W3LeafMatcher" else None
 
 
 def _blocks(leaf) -> Iterator[tuple[np.ndarray, tuple]]:

@@ -39,7 +39,7 @@ from searchkit import schema as f
 from searchkit.errors import IndexBusyError, IndexDamagedError, IndexMissingError, SearchkitError
 from searchkit.storage import open_mapped
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 POINTER = "CURRENT"
 META = "searchkit.json"
 LOCK = "searchkit.lock"

@@ -325,7 +325,7 @@ def _write(
 def _document(article: Article, terms: str) -> dict:
     return {
         f.ID: article.id,
-        f.HASH: article.hash,
+        f.HASH: bytes.fromhex(article.hash),
         f.TITLE: article.title,
         f.TITLE_EXACT: article.title,
         f.BODY: article.text,
@@ -366,7 +366,7 @@ def _indexed_hashes(ix: whoosh_index.Index) -> dict[str, str]:
                 continue
             ids, hashes = leaf.column_reader(f.ID), leaf.column_reader(f.HASH)
             for docnum in leaf.all_doc_ids():
-                found[ids[docnum]] = hashes[docnum]
+                found[ids[docnum]] = hashes[docnum].hex()
         return found
 
 

@@ -36,6 +36,8 @@ URL = "url"
 TAGS = "tags"
 DAY = "day"
 
+# A content hash (hex SHA-256, ``corpus.Article.hash``) is kept in its column as raw bytes.
+HASH_BYTES = 32
 # A document's tags are one value, a line each: a column holds one value per document, and a tag
 # never holds a line break (its spaces are collapsed when it is read).
 TAG_SEPARATOR = "\n"
@@ -51,9 +53,11 @@ def schema() -> fields.Schema:
     folded, exact = folded_analyzer(), exact_analyzer()
     return fields.Schema(
         **{
-            # Columns (sortable) let an update read every id and hash without loading the bodies.
+            # Columns let an update read every id and hash without loading the bodies. The id is also
+            # a term (an update deletes by it); the hash is only ever read from its column, as the
+            # SHA-256's 32 bytes.
             ID: fields.ID(stored=True, unique=True, sortable=True),
-            HASH: fields.ID(stored=True, sortable=True),
+            HASH: fields.COLUMN(columns.FixedBytesColumn(HASH_BYTES)),
             TITLE: fields.TEXT(analyzer=folded, stored=True, phrase=True),
             TITLE_EXACT: fields.TEXT(analyzer=exact, phrase=False),
             BODY: fields.TEXT(analyzer=folded, stored=True, phrase=True),

@@ -1,19 +1,26 @@
-"""searchkit's segment writer writes the very files Whoosh's own writer writes for the same articles."""
+"""searchkit's segment writer writes the very files Whoosh's own writer writes for the same articles.
+
+With inlining off, byte for byte; with it on (the default), every term's statistics and postings
+read back through Whoosh's own reader as they do from Whoosh's own segment.
+"""
 
 from __future__ import annotations
 
 import unicodedata
+from functools import partial
 from pathlib import Path
 
 import pytest
 from whoosh import fields
 from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
 from searchkit import schema as f
 from searchkit.corpus import Article, read_articles
 from searchkit.index import _document, _word_terms
-from searchkit.segments import CompactSegmentWriter
+from searchkit.segments import COMPRESSION, INLINE_POSTINGS, CompactSegmentWriter
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,7 +39,7 @@ def constructed() -> list[Article]:
                 path=f"c{n:03}.txt",
                 title=title,
                 text=text + ("x " * (n * 40) if n % 50 == 0 else ""),  # long fields, long lengths
-                hash=f"{n:016x}",
+                hash=f"{n:064x}",
                 date="2024-05-22" if n % 2 else None,
                 source="Báo Quảng Trị" if n % 5 == 0 else None,
                 tags=("Thời sự", "Kinh tế") if n % 3 == 0 else (),
@@ -49,10 +56,16 @@ def articles() -> list[Article]:
 
 def segment_files(folder: Path, writer_class, schema: fields.Schema, rows: list[dict]) -> dict[str, bytes]:
     """The files of one segment written with ``writer_class``, named without the segment's random id."""
+    return write_segment(folder, writer_class, schema, rows)[1]
+
+
+def write_segment(folder: Path, writer_class, schema: fields.Schema, rows: list[dict]) -> tuple:
+    """The segment ``writer_class`` writes in ``folder`` (a new index) and its files, as above."""
     folder.mkdir()
     ix = whoosh_index.create_in(str(folder), schema)
     if writer_class is SegmentWriter:
-        writer = SegmentWriter(ix, _lk=False, compound=False)
+        # Whoosh's own writer, at the compression level searchkit's writes.
+        writer = SegmentWriter(ix, _lk=False, compound=False, codec=W3Codec(compression=COMPRESSION))
         for row in rows:
             writer.add_document(**row)
         segment = writer._finalize_segment()
@@ -65,13 +78,13 @@ def segment_files(folder: Path, writer_class, schema: fields.Schema, rows: list[
     files = {p.name.replace(prefix, "SEGMENT"): p.read_bytes() for p in folder.iterdir() if p.name.startswith(prefix)}
     files["lengths"] = repr(sorted(segment._fieldlengths.items())).encode()
     files["documents"] = str(segment.doc_count_all()).encode()
-    return files
+    return SegmentReader(ix.storage, schema, segment), files
 
 
 def test_segment_files_are_byte_for_byte_whooshs(tmp_path: Path):
     rows = [_document(article, _word_terms(article)) for article in articles()]
     theirs = segment_files(tmp_path / "whoosh", SegmentWriter, f.schema(), rows)
-    ours = segment_files(tmp_path / "ours", CompactSegmentWriter, f.schema(), rows)
+    ours = segment_files(tmp_path / "ours", partial(CompactSegmentWriter, inline=0, protocol=2), f.schema(), rows)
     assert sorted(ours) == sorted(theirs)
     assert len(theirs) > 5  # terms, postings, stored fields, columns, ...
     for name in theirs:
@@ -89,7 +102,45 @@ def test_fields_searchkit_does_not_know_go_through_their_own_analysis(tmp_path: 
         for n in range(200)
     ]
     theirs = segment_files(tmp_path / "whoosh", SegmentWriter, schema, rows)
-    assert segment_files(tmp_path / "ours", CompactSegmentWriter, schema, rows) == theirs
+    assert segment_files(tmp_path / "ours", partial(CompactSegmentWriter, inline=0, protocol=2), schema, rows) == theirs
+
+
+def _postings_by_term(reader: SegmentReader) -> dict:
+    """Every term of a segment as Whoosh's reader gives it: statistics and postings."""
+    found = {}
+    with reader:
+        for fieldname, text in reader.all_terms():
+            info = reader.term_info(fieldname, text)
+            stats = (info.weight(), info.doc_frequency(), info.min_length(), info.max_length(), info.max_weight())
+            stats += (info.min_id(), info.max_id())
+            matcher = reader.postings(fieldname, text)
+            postings = []
+            while matcher.is_active():
+                # A field without values (the id's existence format): Whoosh's block reader says
+                # None, its list reader "".
+                postings.append((matcher.id(), matcher.weight(), matcher.value() or None))
+                matcher.next()
+            found[fieldname, text] = (stats, postings)
+        stored = [reader.stored_fields(n) for n in range(reader.doc_count_all())]
+    return {"terms": found, "stored": stored}
+
+
+def test_inlined_postings_read_back_as_whooshs_own(tmp_path: Path):
+    rows = [_document(article, _word_terms(article)) for article in articles()]
+    whooshs, theirs = write_segment(tmp_path / "whoosh", SegmentWriter, f.schema(), rows)
+    reader, ours = write_segment(tmp_path / "ours", CompactSegmentWriter, f.schema(), rows)
+    # Most terms occur in one article: their postings left the postings file for the term table;
+    # the others' blocks shrank with the pickle protocol.
+    assert len(ours["SEGMENT.pst"]) < len(theirs["SEGMENT.pst"]) * 0.6
+    kinds = {type(reader.postings(*term)).__name__ for term in reader.all_terms()}
+    expected, found = _postings_by_term(whooshs), _postings_by_term(reader)
+    assert found == expected
+    terms = expected["terms"]
+    assert len(terms) > 1000
+    frequencies = {stats[1] for stats, _ in terms.values()}
+    assert {1, INLINE_POSTINGS, INLINE_POSTINGS + 1} <= frequencies and max(frequencies) > 128
+    # Whoosh's reader gives inlined postings a list matcher, the others its block reader.
+    assert kinds == {"ListMatcher", "W3LeafMatcher"}
 
 
 def test_a_writer_given_nothing_writes_no_segment(tmp_path: Path):
@@ -102,3 +153,4 @@ def test_formats_it_cannot_write_are_refused(tmp_path: Path):
     ix = whoosh_index.create_in(str(tmp_path), schema)
     with pytest.raises(NotImplementedError):
         CompactSegmentWriter(ix)
+

@@ -270,6 +270,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=10.0, help="seconds of unmeasured requests before each run")
     parser.add_argument("--rounds", type=int, default=1, help="alternate the worker counts this many times")
     parser.add_argument("--json", action="store_true", help="print the runs as JSON too")
+    parser.add_argument("--out", type=Path, help="write the runs and the summary as JSON here")
     args = parser.parse_args()
     worker_counts = [int(n) for n in args.workers.split(",")]
     client_counts = [int(n) for n in args.clients.split(",")]
@@ -315,9 +316,13 @@ def main() -> None:
                         print(run.line(), flush=True)
                 finally:
                     server.stop()
-    print(summary(runs, worker_counts, client_counts))
+    report = summary(runs, worker_counts, client_counts)
+    print(report)
     if args.json:
         print(json.dumps([asdict(run) for run in runs], indent=2))
+    if args.out:
+        figures = {"docs": len(news), "runs": [asdict(run) for run in runs], "summary": report}
+        args.out.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def summary(runs: list[Run], worker_counts: list[int], client_counts: list[int]) -> str:
