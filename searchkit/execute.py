@@ -393,7 +393,10 @@ def _in_order(positions: list[list[int]], slop: int) -> bool:
     """Whether one position from each list follows the previous one by 1 to ``slop``."""
     reachable = set(positions[0])
     for following in positions[1:]:
-        reachable = {p for p in following if any(0 < p - r <= slop for r in reachable)}
+        if slop == 1:  # the ranking's phrases and pairs: each word right after the last
+            reachable = {r + 1 for r in reachable}.intersection(following)
+        else:
+            reachable = {p for p in following if any(0 < p - r <= slop for r in reachable)}
         if not reachable:
             return False
     return True

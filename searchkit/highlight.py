@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from searchkit import query as q
-from searchkit.analysis import Token, fold_syllable, syllables
+from searchkit.analysis import Token, fold_syllable, syllable_spans, syllables
 
 SNIPPET_SYLLABLES = 40
 _PHRASE_GAP = re.compile(r"[ \t\u00a0]*[,\-–]?[ \t\u00a0]*")
@@ -54,17 +54,23 @@ class Matcher:
 
     def marks(self, text: str, tokens: list[Token]) -> list[Token]:
         """The syllables of ``text`` (its ``tokens``) to mark, in order."""
-        marked = [self(t.text) for t in tokens]
-        folded = [fold_syllable(t.text) for t in tokens] if self.phrases else []
+        found = self.marked(text, [t.text for t in tokens], [(t.start, t.end) for t in tokens])
+        return [tokens[i] for i in found]
+
+    def marked(self, text: str, texts: list[str], spans: list[tuple[int, int]]) -> list[int]:
+        """Which of the syllables of ``text`` (their ``texts`` and ``spans``) to mark, by index, in order."""
+        verdicts = {form: self(form) for form in set(texts)}  # an article repeats its syllables
+        marked = [verdicts[form] for form in texts]
+        folded = [fold_syllable(form) for form in texts] if self.phrases else []
         for phrase in self.phrases:
             size = len(phrase)
-            for i in range(len(tokens) - size + 1):
+            for i in range(len(texts) - size + 1):
                 if tuple(folded[i : i + size]) == phrase and all(
-                    _PHRASE_GAP.fullmatch(text[a.end : b.start])
-                    for a, b in zip(tokens[i : i + size], tokens[i + 1 : i + size], strict=False)
+                    _PHRASE_GAP.fullmatch(text[a[1] : b[0]])
+                    for a, b in zip(spans[i : i + size], spans[i + 1 : i + size], strict=False)
                 ):
                     marked[i : i + size] = [True] * size
-        return [t for t, m in zip(tokens, marked, strict=True) if m]
+        return [i for i, m in enumerate(marked) if m]
 
 
 def matcher_for(tree: q.Node) -> Matcher:
@@ -82,32 +88,31 @@ def highlight(text: str, matcher: Matcher) -> Snippet:
 
 def snippet(text: str, matcher: Matcher, size: int = SNIPPET_SYLLABLES) -> Snippet:
     """About ``size`` syllables of ``text`` around its densest cluster of distinct matches."""
-    tokens = syllables(text)
-    if not tokens:
+    texts, spans = syllable_spans(text)
+    if not texts:
         return Snippet(())
-    marked = matcher.marks(text, tokens)
-    chosen = {t.start for t in marked}
-    hits = [i for i, t in enumerate(tokens) if t.start in chosen]
-    start = _best_window(tokens, hits, size)
-    end = min(len(tokens), start + size)
+    hits = matcher.marked(text, texts, spans)
+    start = _best_window(texts, hits, size)
+    end = min(len(texts), start + size)
     # Start at the beginning of the sentence when it is close, so the snippet reads naturally.
-    lo = tokens[start].start
+    lo = spans[start][0]
     back = max(0, start - 8)
     for i in range(start, back, -1):
-        gap = text[tokens[i - 1].end : tokens[i].start]
+        gap = text[spans[i - 1][1] : spans[i][0]]
         if any(ch in _SENTENCE_ENDS for ch in gap):
-            lo = tokens[i].start
+            lo = spans[i][0]
             break
-    hi = tokens[end - 1].end
-    if end < len(tokens) and (stop := text.find(".", hi, hi + 40)) != -1:
+    hi = spans[end - 1][1]
+    if end < len(texts) and (stop := text.find(".", hi, hi + 40)) != -1:
         hi = stop + 1
-    result = _fragments(text, [t for t in marked if lo <= t.start and t.end <= hi], lo, hi)
-    prefix = (("…", False),) if lo > tokens[0].start else ()
-    suffix = (("…", False),) if hi < tokens[-1].end else ()
+    marked = [Token(texts[i], *spans[i]) for i in hits if lo <= spans[i][0] and spans[i][1] <= hi]
+    result = _fragments(text, marked, lo, hi)
+    prefix = (("…", False),) if lo > spans[0][0] else ()
+    suffix = (("…", False),) if hi < spans[-1][1] else ()
     return Snippet(prefix + result.fragments + suffix)
 
 
-def _best_window(tokens: list, hits: list[int], size: int) -> int:
+def _best_window(texts: list[str], hits: list[int], size: int) -> int:
     """The first syllable of the window covering the most distinct matched words (then the most matches)."""
     if not hits:
         return 0
@@ -117,12 +122,12 @@ def _best_window(tokens: list, hits: list[int], size: int) -> int:
         while hits[right] - hits[left] >= size:
             left += 1
         window = hits[left : right + 1]
-        distinct = len({fold_syllable(tokens[i].text) for i in window})
+        distinct = len({fold_syllable(texts[i]) for i in window})
         score = (distinct, len(window))
         if score > best_score:
             best, best_score = hits[left], score
     # Leave a little context before the first match.
-    return max(0, min(best - 4, len(tokens) - size))
+    return max(0, min(best - 4, len(texts) - size))
 
 
 def _fragments(text: str, marked: list, lo: int, hi: int, flatten: bool = True) -> Snippet:
