@@ -189,11 +189,12 @@ class Executor:
                 continue
             for ids, _values, _decode in postings:
                 local = np.intersect1d(local, ids, assume_unique=True)
+            # Where each candidate is in each word's postings, found for all candidates at once.
+            where = [(np.searchsorted(ids, local).tolist(), values, decode) for ids, values, decode in postings]
             for n, doc in enumerate(local.tolist()):
                 if not n % PHRASE_BATCH:
                     self._check_time()
-                lists = [decode(values[int(np.searchsorted(ids, doc))]) for ids, values, decode in postings]
-                if _in_order(lists, slop):
+                if _in_order([decode(values[at[n]]) for at, values, decode in where], slop):
                     found.append(offset + doc)
         if not found:
             return _EMPTY
