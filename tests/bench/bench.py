@@ -35,7 +35,8 @@ from engines import ENGINES
 
 from searchkit.evaluation import EvalReport, load_qrels, load_queries
 
-SCALING_TARGET = 1.6
+# Two worker processes against one, in articles per second (the build's goal since the archive-scale work).
+SCALING_TARGET = 1.8
 # Resident memory that opening searchkit's index may add, as a share of the index's size on disk.
 OPEN_TARGET_PCT = 10.0
 # A cold 'searchkit query' on the news index.
