@@ -334,7 +334,11 @@ def _finish_inlined(writer: object, protocol: int) -> None:
     postwriter = writer._postwriter
     terminfo = postwriter._terminfo
     terminfo.add_block(postwriter)
-    terminfo.set_inlined(postwriter._ids, postwriter._weights, postwriter._values)
+    # A field without values (the id's existence format) gets None for each posting, which is what
+    # Whoosh's block reader answers for it: its list reader would answer "" for no values at all,
+    # and Whoosh's merge accepts only bytes or None.
+    values = postwriter._values or (None,) * len(postwriter._ids)
+    terminfo.set_inlined(postwriter._ids, postwriter._weights, values)
     postwriter._terminfo = None
     # Whoosh's own packing of the statistics, then the postings (protocol 2 would spend some 30
     # bytes on each bytes value).

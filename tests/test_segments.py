@@ -19,7 +19,7 @@ from whoosh.writing import SegmentWriter
 
 from searchkit import schema as f
 from searchkit.corpus import Article, read_articles
-from searchkit.index import _document, _word_terms
+from searchkit.index import _commit_with_segments, _document, _word_terms
 from searchkit.segments import COMPRESSION, INLINE_POSTINGS, CompactSegmentWriter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,9 +116,7 @@ def _postings_by_term(reader: SegmentReader) -> dict:
             matcher = reader.postings(fieldname, text)
             postings = []
             while matcher.is_active():
-                # A field without values (the id's existence format): Whoosh's block reader says
-                # None, its list reader "".
-                postings.append((matcher.id(), matcher.weight(), matcher.value() or None))
+                postings.append((matcher.id(), matcher.weight(), matcher.value()))
                 matcher.next()
             found[fieldname, text] = (stats, postings)
         stored = [reader.stored_fields(n) for n in range(reader.doc_count_all())]
@@ -154,3 +152,25 @@ def test_formats_it_cannot_write_are_refused(tmp_path: Path):
     with pytest.raises(NotImplementedError):
         CompactSegmentWriter(ix)
 
+
+
+def test_whoosh_merges_the_segments_searchkit_writes(tmp_path: Path):
+    """An update's commit lets Whoosh's merge policy read small segments back into one of its own."""
+    rows = [_document(article, _word_terms(article)) for article in articles()]
+    whooshs, _ = write_segment(tmp_path / "whoosh", SegmentWriter, f.schema(), rows)
+    (tmp_path / "ours").mkdir()
+    ix = whoosh_index.create_in(str(tmp_path / "ours"), f.schema())
+    committing = ix.writer(compound=False)  # as a build does: its own writer first, then the segments
+    halves = []
+    for part in (rows[:150], rows[150:]):
+        writer = CompactSegmentWriter(ix)
+        for row in part:
+            writer.add_document(**row)
+        halves.append(writer.finish())
+    _commit_with_segments(committing, halves)
+    writer = ix.writer()
+    writer.commit(optimize=True)  # Whoosh reads every posting of both segments and writes its own
+    leaves = list(ix.reader().leaf_readers())
+    assert len(leaves) == 1
+    merged = _postings_by_term(leaves[0][0])  # closes the reader
+    assert merged == _postings_by_term(whooshs)
