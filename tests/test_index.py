@@ -73,7 +73,8 @@ def test_add_change_and_delete_follow_the_folder(seeds: Path, built: Path):
 def test_updates_one_article_at_a_time_keep_every_article(seeds: Path, built: Path):
     """Enough one-article updates that Whoosh's merge policy folds the small segments together."""
     for n in range(8):
-        (seeds / f"tin-{n}.txt").write_text(f"Tin số {n}\n\nNêu gương đảng viên ở Đông Hà, bài {n}.\n", encoding="utf-8")
+        text = f"Tin số {n}\n\nNêu gương đảng viên ở Đông Hà, bài {n}.\n"
+        (seeds / f"tin-{n}.txt").write_text(text, encoding="utf-8")
         assert index.build(seeds, built).added == 1
     with index.open_index(built).reader() as reader:
         assert len(list(reader.leaf_readers())) < 9  # some segments were merged
