@@ -340,9 +340,9 @@ def _finish_inlined(writer: object, protocol: int) -> None:
     values = postwriter._values or (None,) * len(postwriter._ids)
     terminfo.set_inlined(postwriter._ids, postwriter._weights, values)
     postwriter._terminfo = None
-    # Whoosh's own packing of the statistics, then the postings (protocol 2 would spend some 30
-    # bytes on each bytes value).
+    # Whoosh's own packing of the statistics, then the postings at the writer's protocol (Whoosh's
+    # protocol 2 would spend some 30 bytes on each bytes value).
     postings, terminfo._inlined = terminfo._inlined, ()
     head = terminfo.to_bytes()[: W3TermInfo._struct.size]
-    entry = head + pickle.dumps(postings, max(protocol, 3))
+    entry = head + pickle.dumps(postings, protocol)
     writer._tindex.add(pack_ushort(writer._fieldid) + writer._btext, entry)
