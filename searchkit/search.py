@@ -24,7 +24,6 @@ from searchkit.execute import MAX_PREFIX_TERMS, Deadline, Executor
 from searchkit.filters import RELEVANCE, Facets, Filters, check_sort
 from searchkit.highlight import Matcher, Snippet, highlight, matcher_for, snippet
 from searchkit.ranking import (
-    Respellings,
     Weights,
     compile_query,
     is_question,
@@ -202,33 +201,21 @@ class Searcher:
         relevant first); ``facets`` counts sources, tags and years beside them. With filters, ``text``
         may be empty: every article they let through is a hit, the newest first.
         """
-        if not 1 <= limit <= MAX_LIMIT:
-            raise QueryError(f"limit must be between 1 and {MAX_LIMIT}", code="limit_range", limit=MAX_LIMIT)
-        if not 1 <= page <= MAX_PAGE:
-            raise QueryError(f"page must be between 1 and {MAX_PAGE}", code="page_range", limit=MAX_PAGE)
+        check_page(limit, page)
         filters = filters or Filters()
         browsing = filters.active and not text.strip()
         sort = check_sort(sort, browsing=browsing)
         started = time.perf_counter()
         deadline = Deadline.after(budget) if budget is not None else None
-        restoration = first_group = None
-        matcher = Matcher(set(), set())
-        keyed, acronyms_used = False, []
+        first_group = None
+        prepared = _NOTHING_TYPED
         if browsing:
             matches = self._executor.every_document()
         else:
-            query = self._understood(text, keys=suggest, expand=acronyms)
-            tree, question = query.tree, query.question
-            keyed = query.text != nfc(text)  # typed as Telex or VNI keys
-            restoration = (
-                restore_query(self.spellings, query.text, self._looked_up, as_typed=keyed) if suggest else None
-            )
-            restored = restored_forms(restoration) if restoration else None
-            matches = self._matches(query.expanded, has_marks(query.text), restored, question, deadline)
-            tier = restored_tier(tree, restored) if restored and not question else None
-            first_group = self._executor.run(tier, deadline=deadline) if tier is not None else None
-            matcher = matcher_for(query.expanded)
-            acronyms_used = query.acronyms
+            prepared = self.prepared(text, suggest=suggest, acronyms=acronyms)
+            matches = self._executor.run(prepared.compiled, deadline=deadline)
+            if prepared.tier is not None:
+                first_group = self._executor.run(prepared.tier, deadline=deadline)
         counted = None
         if filters.active or facets:
             kept, counted = self.columns().narrow(matches.ids, filters, facets=facets)
@@ -240,12 +227,9 @@ class Searcher:
             order = self.columns().by_date(matches.ids, matches.scores, page * limit, sort)
             best = [(int(matches.ids[i]), float(matches.scores[i])) for i in order]
         hits = [
-            self._hit(rank, docnum, score, matcher if snippets else None)
+            self._hit(rank, docnum, score, prepared.matcher if snippets else None)
             for rank, (docnum, score) in enumerate(best[first:], first + 1)
         ]
-        suggestion = restoration.suggestion if restoration else None
-        if keyed:  # the query the keys type is the one offered
-            suggestion = suggestion or query.text
         return SearchResults(
             query=text,
             total=len(matches),
@@ -253,10 +237,39 @@ class Searcher:
             limit=limit,
             hits=hits,
             seconds=time.perf_counter() - started,
-            suggestion=suggestion,
+            suggestion=prepared.suggestion,
             sort=sort,
             facets=counted,
-            acronyms=acronyms_used,
+            acronyms=prepared.acronyms,
+        )
+
+    def prepared(self, text: str, *, suggest: bool = True, acronyms: bool = True) -> Prepared:
+        """The query ``text`` compiled for ranking, with what the results say of it (see :meth:`search`).
+
+        The same on either backend: ``searchkit.shards`` runs the compiled query on Xapian.
+        """
+        query = self._understood(text, keys=suggest, expand=acronyms)
+        keyed = query.text != nfc(text)  # typed as Telex or VNI keys
+        restoration = restore_query(self.spellings, query.text, self._looked_up, as_typed=keyed) if suggest else None
+        restored = restored_forms(restoration) if restoration else None
+        common = self._common(query.expanded) if query.question else frozenset()
+        compiled = compile_query(
+            query.expanded,
+            self.weights,
+            accents=has_marks(query.text),
+            restored=restored,
+            common=common,
+            question=query.question,
+        )
+        suggestion = restoration.suggestion if restoration else None
+        if keyed:  # the query the keys type is the one offered
+            suggestion = suggestion or query.text
+        return Prepared(
+            compiled=compiled,
+            tier=restored_tier(query.tree, restored) if restored and not query.question else None,
+            matcher=matcher_for(query.expanded),
+            suggestion=suggestion,
+            acronyms=query.acronyms,
         )
 
     def columns(self) -> Columns:
@@ -299,7 +312,7 @@ class Searcher:
 
     def converted(self, text: str) -> str:
         """``text`` with the words typed as Telex or VNI keys read as the syllables they type."""
-        return keystrokes.converted(text, _Vocabulary(self._searcher.reader(), self.spellings))
+        return keystrokes.converted(text, _Vocabulary(self._statistics(), self.spellings))
 
     def glossary(self) -> Glossary:
         """The acronyms this generation has learnt (read once)."""
@@ -313,18 +326,13 @@ class Searcher:
             raise q.too_long(len(text))
         return complete.completions(self.spellings, text, limit)
 
-    def _matches(
-        self, tree: q.Node, accents: bool, restored: Respellings | None, question: bool, deadline: Deadline | None
-    ):
-        common = self._common(tree) if question else frozenset()
-        whoosh_query = compile_query(
-            tree, self.weights, accents=accents, restored=restored, common=common, question=question
-        )
-        return self._executor.run(whoosh_query, deadline=deadline)
+    def _statistics(self):  # noqa: ANN202 - a Whoosh reader, or what answers as one
+        """The index's term statistics: ``doc_count()``, ``doc_frequency(field, term)``, ``frequency(field, term)``."""
+        return self._searcher.reader()
 
     def _common(self, tree: q.Node) -> frozenset[str]:
         """The question's folded syllables found in more than ``weights.common`` of the articles."""
-        reader = self._searcher.reader()
+        reader = self._statistics()
         if self.weights.common >= 1.0 or reader.doc_count() < COMMON_MIN_ARTICLES:
             return frozenset()
         ceiling = self.weights.common * max(reader.doc_count(), 1)
@@ -382,6 +390,22 @@ def _tags(stored: dict) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class Prepared:
+    """A query ready to run: the compiled query, the documents that rank first (``tier``: those
+    spelling it as its suggestion), what snippets mark, the suggestion and the acronyms used."""
+
+    compiled: wq.Query
+    tier: wq.Query | None
+    matcher: Matcher
+    suggestion: str | None
+    acronyms: list[Acronym]
+
+
+# Browsing by filters alone: no query, nothing to mark.
+_NOTHING_TYPED = Prepared(wq.NullQuery, None, Matcher(set(), set()), None, [])
+
+
+@dataclass(frozen=True)
 class _Query:
     """A query as searched: its text (keys read), its tree, whether it is a question, the tree with
     acronyms expanded, the pairs used."""
@@ -407,6 +431,14 @@ class _Vocabulary:
     def written(self, word: str) -> float:
         folded = fold_syllable(word)
         return sum(self.reader.frequency(name, folded) for name in f.TEXT_FIELDS)
+
+
+def check_page(limit: int, page: int) -> None:
+    """Refuses a page of hits beyond :data:`MAX_LIMIT` hits or :data:`MAX_PAGE` pages."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise QueryError(f"limit must be between 1 and {MAX_LIMIT}", code="limit_range", limit=MAX_LIMIT)
+    if not 1 <= page <= MAX_PAGE:
+        raise QueryError(f"page must be between 1 and {MAX_PAGE}", code="page_range", limit=MAX_PAGE)
 
 
 def check_cost(tree: q.Node) -> None:

@@ -1,0 +1,318 @@
+"""Searching the shards as one database: the same query, ranking clauses and snippets as on one machine.
+
+The text typed is understood exactly as :class:`searchkit.search.Searcher` understands it (keys,
+acronyms, accent restoration, the query tree) and compiled by ``searchkit.ranking`` into the same
+ranking query; :func:`to_xapian` writes that query with Xapian's operators, each field's terms
+under its prefix (:mod:`searchkit.shards.terms`). Xapian weighs it with BM25 over every shard's
+statistics at once, on the client, and each shard server returns its best documents.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from whoosh import query as wq
+
+from searchkit import related
+from searchkit import schema as f
+from searchkit.execute import prefix_terms
+from searchkit.filters import NEWEST, OLDEST, RELEVANCE, Filters, check_sort, value_key
+from searchkit.highlight import Matcher, snippet
+from searchkit.ranking import Weights
+from searchkit.search import RELATED, Document, Hit, Searcher, SearchResults, check_page
+from searchkit.shards import statistics
+from searchkit.shards.connection import Shard, guarded, open_one, open_reader, xapian
+from searchkit.shards.terms import (
+    MAX_TERM_BYTES,
+    PREFIX,
+    SLOT_DAY,
+    SLOT_OLDEST,
+    SOURCE_PREFIX,
+    TAG_PREFIX,
+    id_term,
+    read_stored,
+)
+from searchkit.dates import day_number
+
+# Matches counted exactly before Xapian estimates the total.
+CHECK_AT_LEAST = 10_000
+
+
+@dataclass(frozen=True)
+class _State:
+    """What a searcher has open: named by the shards' statistics, which change with every build."""
+
+    name: str
+
+
+class ShardSearcher(Searcher):
+    """The shards, open as one database and kept open across queries (see :class:`Searcher`)."""
+
+    def __init__(self, shards: list[Shard], cache: Path | str, weights: Weights | None = None):
+        self.shards = shards
+        self.cache = Path(cache)
+        self.weights = weights or Weights()
+        self._db = None
+        self._open()
+
+    def _open(self) -> None:
+        db = open_reader(self.shards)
+        singles = [open_one(shard) for shard in self.shards]
+        try:
+            with guarded(self.shards):
+                self.spellings, name = statistics.summed(singles, self.cache)
+        finally:
+            for single in singles:
+                single.close()
+        self._db = db
+        self.generation = _State(name)
+        self._looked_up: dict = {}
+        self._glossary = None
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self.spellings.close()
+
+    def is_current(self) -> bool:
+        """Whether no build has committed to any shard since this searcher opened (a round trip to each)."""
+        with guarded(self.shards):
+            return not self._db.reopen()
+
+    def refresh(self) -> None:
+        if not self.is_current():
+            old, counts = self._db, self.spellings
+            self._open()
+            old.close()
+            counts.close()
+
+    def _statistics(self) -> _Statistics:
+        return _Statistics(self._db)
+
+    def search(
+        self,
+        text: str,
+        *,
+        limit: int = 10,
+        page: int = 1,
+        snippets: bool = True,
+        suggest: bool = True,
+        acronyms: bool = True,
+        budget: float | None = None,
+        filters: Filters | None = None,
+        sort: str | None = None,
+        facets: bool = False,
+    ) -> SearchResults:
+        """As :meth:`Searcher.search`; ``facets`` are not counted over shards (the results hold none)."""
+        check_page(limit, page)
+        filters = filters or Filters()
+        browsing = filters.active and not text.strip()
+        sort = check_sort(sort, browsing=browsing)
+        started = time.perf_counter()
+        bindings = xapian()
+        with guarded(self.shards):
+            prepared = None if browsing else self.prepared(text, suggest=suggest, acronyms=acronyms)
+            query = bindings.Query.MatchAll if prepared is None else self.to_xapian(prepared.compiled)
+            narrowing = _filter(filters)
+            if narrowing is not None:
+                query = bindings.Query(bindings.Query.OP_FILTER, query, narrowing)
+            tier = self.to_xapian(prepared.tier) if prepared and prepared.tier and sort == RELEVANCE else None
+            total, best = self._ranked(query, tier, sort, (page - 1) * limit, limit)
+            matcher = prepared.matcher if prepared is not None and snippets else None
+            hits = [self._hit(rank, data, score, matcher) for rank, (data, score) in enumerate(best, (page - 1) * limit + 1)]
+        return SearchResults(
+            query=text,
+            total=total,
+            page=page,
+            limit=limit,
+            hits=hits,
+            seconds=time.perf_counter() - started,
+            suggestion=prepared.suggestion if prepared else None,
+            sort=sort,
+            acronyms=prepared.acronyms if prepared else [],
+        )
+
+    def _ranked(self, query, tier, sort: str, first: int, count: int) -> tuple[int, list[tuple[dict, float]]]:  # noqa: ANN001
+        """The total and the ``count`` hits from ``first`` on; the ``tier``'s documents come first."""
+        bindings = xapian()
+        if tier is None:
+            total, found = self._mset(query, sort, first, count)
+            return total, found
+        Query = bindings.Query
+        leading = Query(Query.OP_FILTER, query, tier)
+        following = Query(Query.OP_AND_NOT, query, tier)
+        ahead, found = self._mset(leading, sort, first, count)
+        rest, more = self._mset(following, sort, max(first - ahead, 0), count - len(found))
+        return ahead + rest, found + more
+
+    def _mset(self, query, sort: str, first: int, count: int) -> tuple[int, list[tuple[dict, float]]]:  # noqa: ANN001
+        bindings = xapian()
+        enquire = bindings.Enquire(self._db)
+        w = self.weights
+        enquire.set_weighting_scheme(bindings.BM25Weight(w.k1, 0.0, 0.0, w.b, 0.0))
+        enquire.set_query(query)
+        if sort == NEWEST:
+            enquire.set_sort_by_value_then_relevance(SLOT_DAY, True)
+        elif sort == OLDEST:
+            enquire.set_sort_by_value_then_relevance(SLOT_OLDEST, False)
+        mset = enquire.get_mset(first, count, CHECK_AT_LEAST) if count > 0 else enquire.get_mset(0, 0, CHECK_AT_LEAST)
+        found = [(read_stored(item.document.get_data()), item.weight) for item in mset] if count > 0 else []
+        return mset.get_matches_estimated(), found
+
+    def to_xapian(self, query: wq.Query):  # noqa: ANN201
+        """``query`` (compiled by ``searchkit.ranking``) in Xapian's operators."""
+        prefixes = {leaf.text for leaf in query.leaves() if isinstance(leaf, wq.Prefix)}
+        return _translated(query, xapian().Query, prefix_terms(len(prefixes)))
+
+    def _hit(self, rank: int, data: dict, score: float, matcher: Matcher | None) -> Hit:
+        return Hit(
+            rank=rank,
+            id=data[f.ID],
+            path=data[f.ID],
+            title=data.get(f.TITLE, ""),
+            score=score,
+            snippet=snippet(data.get(f.BODY, ""), matcher) if matcher is not None else None,
+            date=data.get(f.DATE),
+            source=data.get(f.SOURCE),
+            tags=tuple(data.get(f.TAGS) or ()),
+            url=data.get(f.URL),
+        )
+
+    def _stored(self, doc_id: str) -> tuple[int, dict] | None:
+        with guarded(self.shards):
+            for posting in self._db.postlist(id_term(doc_id)):
+                data = read_stored(self._db.get_document(posting.docid).get_data())
+                if data.get(f.ID) == doc_id:
+                    return posting.docid, data
+        return None
+
+    def document(self, doc_id: str) -> Document | None:
+        found = self._stored(doc_id)
+        if found is None:
+            return None
+        data = found[1]
+        return Document(
+            id=data[f.ID],
+            path=data[f.ID],
+            title=data.get(f.TITLE, ""),
+            text=data.get(f.BODY, ""),
+            date=data.get(f.DATE),
+            source=data.get(f.SOURCE),
+            url=data.get(f.URL),
+            tags=tuple(data.get(f.TAGS) or ()),
+        )
+
+    def related(self, doc_id: str, limit: int = RELATED, budget: float | None = None) -> list[Hit]:
+        found = self._stored(doc_id)
+        if found is None:
+            return []
+        docid, data = found
+        stats = self._statistics()
+        with guarded(self.shards):
+            words = related.distinctive(
+                data.get(f.TITLE, ""),
+                data.get(f.BODY, ""),
+                stats.doc_frequency,
+                stats.doc_count(),
+                syllable_field=f.BODY,
+                word_field=f.WORDS,
+            )
+            if not words:
+                return []
+            Query = xapian().Query
+            query = Query(Query.OP_OR, [Query(PREFIX[word.field] + word.term) for word in words])
+            query = Query(Query.OP_AND_NOT, query, Query(id_term(doc_id)))
+            _, best = self._mset(query, RELEVANCE, 0, limit)
+        return [self._hit(rank, found, score, None) for rank, (found, score) in enumerate(best, 1)]
+
+    def columns(self):  # noqa: ANN201
+        raise NotImplementedError("columns are the embedded index's; shards filter with Xapian's values")
+
+
+class _Statistics:
+    """The combined database's term statistics, answering as a Whoosh reader does."""
+
+    def __init__(self, db):  # noqa: ANN001
+        self.db = db
+
+    def doc_count(self) -> int:
+        return self.db.get_doccount()
+
+    def doc_frequency(self, fieldname: str, text: str) -> int:
+        term = PREFIX[fieldname] + text
+        return self.db.get_termfreq(term) if len(term.encode("utf-8")) <= MAX_TERM_BYTES else 0
+
+    def frequency(self, fieldname: str, text: str) -> float:
+        term = PREFIX[fieldname] + text
+        return float(self.db.get_collection_freq(term)) if len(term.encode("utf-8")) <= MAX_TERM_BYTES else 0.0
+
+
+def _translated(query: wq.Query, Query, per_prefix: int):  # noqa: ANN001, ANN202, N803
+    """Whoosh's query objects, as the ranking builds them, in Xapian's operators."""
+    if isinstance(query, wq.Term):
+        return _scaled(_term(Query, PREFIX[query.fieldname] + query.text), query.boost, Query)
+    if isinstance(query, wq.Phrase):
+        words = [_term(Query, PREFIX[query.fieldname] + word) for word in query.words]
+        # Each word within ``slop`` positions of the last: the whole phrase spans at most this window.
+        window = len(words) + (max(query.slop, 1) - 1) * (len(words) - 1)
+        return _scaled(Query(Query.OP_PHRASE, words, window), query.boost, Query)
+    if isinstance(query, wq.Prefix):
+        pattern = PREFIX[query.fieldname] + query.text
+        wildcard = Query(Query.OP_WILDCARD, pattern, per_prefix, Query.WILDCARD_LIMIT_MOST_FREQUENT)
+        return _scaled(wildcard, query.boost, Query)
+    if isinstance(query, wq.AndMaybe):
+        # Not OP_AND_MAYBE: with phrases among its optional clauses, the shard servers (Xapian 1.4.22)
+        # weigh some documents whose phrases do not match as if they did. The optional clauses,
+        # restricted to the required ones' documents, add the same scores and match correctly.
+        required = _translated(query.a, Query, per_prefix)
+        optional = Query(Query.OP_FILTER, _translated(query.b, Query, per_prefix), required)
+        return Query(Query.OP_OR, required, optional)
+    if isinstance(query, wq.AndNot):
+        return Query(Query.OP_AND_NOT, _translated(query.a, Query, per_prefix), _translated(query.b, Query, per_prefix))
+    if isinstance(query, wq.Not):
+        left_out = Query(Query.OP_AND_NOT, Query.MatchAll, _translated(query.query, Query, per_prefix))
+        return Query(Query.OP_SCALE_WEIGHT, left_out, 0.0)
+    if isinstance(query, (wq.And, wq.Or)):
+        operator = Query.OP_AND if isinstance(query, wq.And) else Query.OP_OR
+        parts = [_translated(sub, Query, per_prefix) for sub in query.subqueries]
+        return _scaled(Query(operator, parts), query.boost, Query)
+    if query is wq.NullQuery:
+        return Query.MatchNothing
+    raise TypeError(f"no Xapian query for {type(query).__name__}")
+
+
+def _term(Query, term: str):  # noqa: ANN001, ANN202, N803
+    # A term longer than Xapian allows is in no document.
+    return Query(term) if len(term.encode("utf-8")) <= MAX_TERM_BYTES else Query.MatchNothing
+
+
+def _scaled(query, boost: float, Query):  # noqa: ANN001, ANN202, N803
+    return query if boost == 1.0 else Query(Query.OP_SCALE_WEIGHT, query, boost)
+
+
+def _filter(filters: Filters):  # noqa: ANN202
+    """The filters as a Xapian query that only narrows, or None when there are none."""
+    if not filters.active:
+        return None
+    bindings = xapian()
+    Query = bindings.Query
+    parts = []
+    if filters.dated:
+        low = bindings.sortable_serialise(day_number(filters.since)) if filters.since else ""
+        high = bindings.sortable_serialise(day_number(filters.until)) if filters.until else ""
+        if filters.since and filters.until:
+            parts.append(Query(Query.OP_VALUE_RANGE, SLOT_DAY, low, high))
+        elif filters.since:
+            parts.append(Query(Query.OP_VALUE_GE, SLOT_DAY, low))
+        else:
+            parts.append(Query(Query.OP_VALUE_LE, SLOT_DAY, high))
+    for prefix, values in ((SOURCE_PREFIX, filters.sources), (TAG_PREFIX, filters.tags)):
+        if values:
+            parts.append(Query(Query.OP_OR, [_term(Query, prefix + value_key(v)) for v in values]))
+    return Query(Query.OP_AND, parts)
+
+
+def open_searcher(shards: list[Shard], cache: Path | str, weights: Weights | None = None) -> ShardSearcher:
+    return ShardSearcher(shards, cache, weights)
