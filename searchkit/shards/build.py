@@ -273,7 +273,7 @@ def _analysed(articles: Iterator[Article], total: int, procs: int | None) -> Ite
     pool = context.Pool(workers, initializer=_ignore_interrupts)
     try:
         while window := list(islice(articles, _WINDOW)):
-            yield from zip(window, pool.imap(analysed, window, chunksize=4))
+            yield from zip(window, pool.imap(analysed, window, chunksize=4), strict=True)
         pool.close()
     finally:
         pool.terminate()

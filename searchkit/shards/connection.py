@@ -48,7 +48,7 @@ def parse_shards(text: str) -> list[Shard]:
     shards: list[Shard] = []
     for part in (p.strip() for p in text.split(",")):
         found = re.fullmatch(r"\[(?P<v6>[^\]]+)\]:(?P<p6>\d{1,5})|(?P<host>[^:\s\[\]]+):(?P<port>\d{1,5})", part)
-        port = int((found.group("p6") or found.group("port"))) if found else 0
+        port = int(found.group("p6") or found.group("port")) if found else 0
         if not found or not 0 < port < 65536:
             raise SearchkitError(
                 f"not a shard address: {part!r} (write HOST:PORT, several separated by commas)",

@@ -17,6 +17,7 @@ from whoosh import query as wq
 
 from searchkit import related
 from searchkit import schema as f
+from searchkit.dates import day_number
 from searchkit.execute import prefix_terms
 from searchkit.filters import NEWEST, OLDEST, RELEVANCE, Filters, check_sort, value_key
 from searchkit.highlight import Matcher, snippet
@@ -34,7 +35,6 @@ from searchkit.shards.terms import (
     id_term,
     read_stored,
 )
-from searchkit.dates import day_number
 
 # Matches counted exactly before Xapian estimates the total.
 CHECK_AT_LEAST = 10_000
@@ -121,7 +121,8 @@ class ShardSearcher(Searcher):
             tier = self.to_xapian(prepared.tier) if prepared and prepared.tier and sort == RELEVANCE else None
             total, best = self._ranked(query, tier, sort, (page - 1) * limit, limit)
             matcher = prepared.matcher if prepared is not None and snippets else None
-            hits = [self._hit(rank, data, score, matcher) for rank, (data, score) in enumerate(best, (page - 1) * limit + 1)]
+            ranks = enumerate(best, (page - 1) * limit + 1)
+            hits = [self._hit(rank, data, score, matcher) for rank, (data, score) in ranks]
         return SearchResults(
             query=text,
             total=total,

@@ -94,7 +94,7 @@ def summed(shard_dbs: list, cache: Path) -> tuple[spellings.SpellingCounts, str]
         partial = cache / f".summing-{os.getpid()}-{name}.sqlite"
         pieces = [cache / f".shard-{os.getpid()}-{i}.sqlite" for i in range(len(shard_dbs))]
         try:
-            found = [piece for db, piece in zip(shard_dbs, pieces) if download(db, piece) is not None]
+            found = [piece for db, piece in zip(shard_dbs, pieces, strict=True) if download(db, piece) is not None]
             writer = spellings.SpellingWriter(partial)
             writer.merge(found)
             writer.close()
