@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import socket
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,7 @@ _VIETNAMESE = {
     ),
     "index_busy": "Chỉ mục tìm kiếm đang được cập nhật. Xin thử lại sau giây lát.",
     "corpus": "Máy chủ không đọc được thư mục bài viết. Xin thử lại sau.",
+    "shard_unavailable": "Máy chủ chỉ mục {shard} đang không trả lời, nên chưa tìm kiếm được. Xin thử lại sau.",
 }
 # For a code the table does not know yet: a query the visitor can change, or a server-side problem.
 QUERY_ERROR_VI = "Không chạy được truy vấn này: hãy thử viết cách khác, ngắn gọn hơn."
@@ -85,6 +86,8 @@ UNAVAILABLE_VI = _VIETNAMESE["index_missing"]
 # What the JSON API says when the index cannot answer (the library's message names server folders).
 UNAVAILABLE = "the index is not available: run 'searchkit index' on the server"
 _UNAVAILABLE_API = {"index_damaged": "the index is damaged: run 'searchkit index --rebuild' on the server"}
+# Errors whose message is the operator's and the client's alike (a shard server named by its address).
+_SAID_AS_IS = {"shard_unavailable"}
 
 _HTTP_TITLES = {
     404: "Không tìm thấy trang này",
@@ -114,8 +117,10 @@ def create_app(
     seeds_dir: Path | str = "seeds",
     *,
     stale_check_seconds: float = STALE_CHECK_SECONDS,
+    shards: list | None = None,
 ) -> Flask:
-    """The search site over the index in ``index_dir``, built from ``seeds_dir``.
+    """The search site over the index in ``index_dir``, built from ``seeds_dir``; over the Xapian
+    ``shards`` instead when given (``index_dir`` then keeps the shards' statistics).
 
     The pages say when the index is older than ``seeds_dir``, asking at most every
     ``stale_check_seconds``.
@@ -134,10 +139,18 @@ def create_app(
     # Same keys, order and characters as `searchkit query --json`.
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    live = LiveIndex(index_dir)
+    if shards:
+        # Imported here: the Xapian bindings are an optional dependency.
+        from searchkit.shards.live import ShardLive
+        from searchkit.shards.statistics import cache_folder
+
+        live: Any = ShardLive(shards, cache_folder(index_dir))
+        is_stale: Callable[[], bool] = lambda: False  # noqa: E731 - the shards' builds are not this machine's
+    else:
+        live = LiveIndex(index_dir)
+        is_stale = StaleCheck(seeds_dir, index_dir, every=stale_check_seconds)
     app.extensions["searchkit"] = live
     searcher = live.searcher
-    is_stale = StaleCheck(seeds_dir, index_dir, every=stale_check_seconds)
 
     app.add_template_filter(marked)
     app.add_template_filter(paragraphs)
@@ -243,7 +256,7 @@ def create_app(
             return _json_error(str(exc), exc.code, 400)
         except SearchkitError as exc:
             _log_unavailable(app, exc)
-            return _json_error(_UNAVAILABLE_API.get(exc.code, UNAVAILABLE), exc.code, 503)
+            return _json_error(_unavailable(exc), exc.code, 503)
         return jsonify(results.to_dict())
 
     @app.get("/api/complete")
@@ -256,7 +269,7 @@ def create_app(
             return _json_error(str(exc), exc.code, 400)
         except SearchkitError as exc:
             _log_unavailable(app, exc)
-            return _json_error(_UNAVAILABLE_API.get(exc.code, UNAVAILABLE), exc.code, 503)
+            return _json_error(_unavailable(exc), exc.code, 503)
         return jsonify({"query": text, "completions": found})
 
     @app.errorhandler(HTTPException)
@@ -431,6 +444,10 @@ def _whole_number(name: str, default: int, maximum: int) -> int:
 
 def _log_unavailable(app: Flask, exc: SearchkitError) -> None:
     app.logger.warning("search unavailable: %s", exc)
+
+
+def _unavailable(exc: SearchkitError) -> str:
+    return str(exc) if exc.code in _SAID_AS_IS else _UNAVAILABLE_API.get(exc.code, UNAVAILABLE)
 
 
 def _json_error(message: str, code: str, status: int) -> tuple[Response, int]:

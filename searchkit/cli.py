@@ -102,6 +102,17 @@ def index_option(f: Callable) -> Callable:
     )(f)
 
 
+def shards_option(f: Callable) -> Callable:
+    return click.option(
+        "--shards",
+        metavar="HOST:PORT,…",
+        envvar="SEARCHKIT_SHARDS",
+        default=None,
+        help="Use these Xapian shard servers (xapian-tcpsrv) instead of the embedded index; --index then "
+        "keeps only the shards' summed statistics. See README, 'Several machines'.  [env: SEARCHKIT_SHARDS]",
+    )(f)
+
+
 def max_bytes_option(f: Callable) -> Callable:
     return click.option(
         "--max-bytes",
@@ -139,6 +150,7 @@ def main() -> None:
     help="Worker processes [default: all cores].",
 )
 @max_bytes_option
+@shards_option
 def index_command(
     seeds_dir: Path,
     index_dir: Path,
@@ -146,6 +158,7 @@ def index_command(
     rebuild: bool,
     procs: int | None,
     max_bytes: int,
+    shards: str | None,
 ) -> None:
     """Bring the index up to date with the articles folder.
 
@@ -159,17 +172,28 @@ def index_command(
     with exit status 3 instead of waiting.
     """
     with _errors():
-        report = _with_progress(
-            lambda progress: indexing.build(
-                seeds_dir,
-                index_dir,
-                rebuild=rebuild,
-                procs=procs,
-                progress=progress,
-                max_bytes=max_bytes,
-            ),
-            quiet=as_json,
-        )
+        if shards:
+            from searchkit.shards import build as shard_build
+
+            addresses = _shards(shards)
+            report = _with_progress(
+                lambda progress: shard_build.build(
+                    seeds_dir, addresses, rebuild=rebuild, procs=procs, progress=progress, max_bytes=max_bytes
+                ),
+                quiet=as_json,
+            )
+        else:
+            report = _with_progress(
+                lambda progress: indexing.build(
+                    seeds_dir,
+                    index_dir,
+                    rebuild=rebuild,
+                    procs=procs,
+                    progress=progress,
+                    max_bytes=max_bytes,
+                ),
+                quiet=as_json,
+            )
     _print_report(report, as_json)
 
 
@@ -181,8 +205,9 @@ def index_command(
 @index_option
 @json_option
 @max_bytes_option
+@shards_option
 def add_command(
-    files: tuple[Path, ...], seeds_dir: Path, index_dir: Path, as_json: bool, max_bytes: int
+    files: tuple[Path, ...], seeds_dir: Path, index_dir: Path, as_json: bool, max_bytes: int, shards: str | None
 ) -> None:
     """Copy article FILES into the articles folder and index them.
 
@@ -191,12 +216,22 @@ def add_command(
     if another build is updating the index.
     """
     with _errors():
-        report = _with_progress(
-            lambda progress: indexing.add_files(
-                files, seeds_dir, index_dir, progress=progress, max_bytes=max_bytes
-            ),
-            quiet=as_json,
-        )
+        if shards:
+            from searchkit.shards import build as shard_build
+
+            addresses = _shards(shards)
+            adding = shard_build.add_files
+            report = _with_progress(
+                lambda progress: adding(files, seeds_dir, addresses, progress=progress, max_bytes=max_bytes),
+                quiet=as_json,
+            )
+        else:
+            report = _with_progress(
+                lambda progress: indexing.add_files(
+                    files, seeds_dir, index_dir, progress=progress, max_bytes=max_bytes
+                ),
+                quiet=as_json,
+            )
     _print_report(report, as_json)
 
 
@@ -221,6 +256,7 @@ def add_command(
     default=None,
     help="Order of the hits  [default: relevance; newest without TEXT]",
 )
+@shards_option
 def query_command(
     text: str,
     seeds_dir: Path,
@@ -233,15 +269,14 @@ def query_command(
     sources: tuple[str, ...],
     tags: tuple[str, ...],
     sort: str | None,
+    shards: str | None,
 ) -> None:
     with _errors():
         filters = Filters.parse(since=since, until=until, sources=sources, tags=tags)
         if not text.strip() and not filters.active:
             raise click.UsageError("the query is empty (give TEXT, or a filter to browse by)")
-        ensure_index(seeds_dir, index_dir, quiet=as_json)
-        with Searcher(index_dir) as searcher:
+        with _searcher(seeds_dir, index_dir, shards, quiet=as_json) as searcher:
             results = searcher.search(text, limit=limit, page=page, filters=filters, sort=sort, facets=as_json)
-        warn_if_stale(seeds_dir, index_dir)
     if as_json:
         click.echo(_json(results.to_dict()))
         return
@@ -301,6 +336,7 @@ query_command.help = QUERY_HELP
     help="Strip every diacritic from the queries first (đ → d too), as many users type.",
 )
 @click.option("--per-query", is_flag=True, help="Also show each query's rank of its first relevant article.")
+@shards_option
 def eval_command(
     queries_path: Path,
     qrels_path: Path,
@@ -309,6 +345,7 @@ def eval_command(
     as_json: bool,
     fold_queries: bool,
     per_query: bool,
+    shards: str | None,
 ) -> None:
     """Score the index's ranking against relevance judgements, with trec_eval's definitions.
 
@@ -328,8 +365,7 @@ def eval_command(
             queries = [evaluation.Query(query.id, fold(query.text)) for query in queries]
         # Judgements naming "file#id" are matched whole; plain ones by the id alone.
         whole_ids = any("#" in doc for judged in qrels.values() for doc in judged)
-        ensure_index(seeds_dir, index_dir, quiet=as_json)
-        with Searcher(index_dir) as searcher:
+        with _searcher(seeds_dir, index_dir, shards, quiet=as_json) as searcher:
 
             def search(text: str) -> list[str]:
                 results = searcher.search(text, limit=MAX_LIMIT, snippets=False)
@@ -390,7 +426,10 @@ def eval_command(
 )
 @seeds_option
 @index_option
-def serve_command(host: str, port: int, workers: int | None, seeds_dir: Path, index_dir: Path) -> None:
+@shards_option
+def serve_command(
+    host: str, port: int, workers: int | None, seeds_dir: Path, index_dir: Path, shards: str | None
+) -> None:
     """Serve the search page and its JSON API (/api/search) in the browser.
 
     Runs on waitress, a production WSGI server, in several worker processes sharing one port
@@ -405,10 +444,14 @@ def serve_command(host: str, port: int, workers: int | None, seeds_dir: Path, in
     if workers is None:
         workers = serving.default_workers()
     with _errors():
-        ensure_index(seeds_dir, index_dir)
-        warn_if_stale(seeds_dir, index_dir)
+        addresses = _shards(shards) if shards else None
+        if addresses:
+            ensure_shards(seeds_dir, addresses)
+        else:
+            ensure_index(seeds_dir, index_dir)
+            warn_if_stale(seeds_dir, index_dir)
         if workers == 1:
-            application = web.create_app(index_dir=index_dir, seeds_dir=seeds_dir)
+            application = web.create_app(index_dir=index_dir, seeds_dir=seeds_dir, shards=addresses)
             with _listening(host, port):
                 server = web.make_server(application, host=host, port=port)
             _announce(web.server_urls(server))
@@ -423,7 +466,7 @@ def serve_command(host: str, port: int, workers: int | None, seeds_dir: Path, in
             sockets = serving.listen(host, port)
         try:
             _announce(web.listening_urls(serving.addresses(sockets)))
-            serving.supervise(sockets, index_dir=index_dir, seeds_dir=seeds_dir, workers=workers)
+            serving.supervise(sockets, index_dir=index_dir, seeds_dir=seeds_dir, workers=workers, shards=addresses)
         finally:
             for sock in sockets:
                 sock.close()
@@ -455,6 +498,44 @@ def ensure_index(seeds_dir: Path, index_dir: Path, *, quiet: bool = False) -> No
     report = _with_progress(
         lambda progress: indexing.build(seeds_dir, index_dir, progress=progress), quiet=quiet
     )
+    _print_problems(report)
+
+
+@contextmanager
+def _searcher(seeds_dir: Path, index_dir: Path, shards: str | None, *, quiet: bool) -> Iterator[Searcher]:
+    """The searcher a command reads from: on the shards when given, else on the embedded index
+    (built first when there is none, and a note when the articles changed since)."""
+    if shards:
+        from searchkit.shards.search import ShardSearcher
+        from searchkit.shards.statistics import cache_folder
+
+        addresses = _shards(shards)
+        ensure_shards(seeds_dir, addresses, quiet=quiet)
+        with ShardSearcher(addresses, cache_folder(index_dir)) as searcher:
+            yield searcher
+        return
+    ensure_index(seeds_dir, index_dir, quiet=quiet)
+    with Searcher(index_dir) as searcher:
+        yield searcher
+    warn_if_stale(seeds_dir, index_dir)
+
+
+def _shards(text: str) -> list:
+    from searchkit.shards.connection import parse_shards
+
+    return parse_shards(text)
+
+
+def ensure_shards(seeds_dir: Path, shards: list, *, quiet: bool = False) -> None:
+    """Fills the shards from ``seeds_dir`` when none holds an article yet, as :func:`ensure_index` does."""
+    from searchkit.shards import build as shard_build
+
+    if not shard_build.is_empty(shards):
+        return
+    if not quiet:
+        named = ",".join(str(shard) for shard in shards)
+        click.echo(_escaped(f"The shards {named} hold no article yet: indexing {seeds_dir} into them."), err=True)
+    report = _with_progress(lambda progress: shard_build.build(seeds_dir, shards, progress=progress), quiet=quiet)
     _print_problems(report)
 
 

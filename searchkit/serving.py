@@ -88,6 +88,7 @@ def supervise(
     index_dir: Path,
     seeds_dir: Path,
     workers: int,
+    shards: list | None = None,
 ) -> None:
     """Serves the search site on ``sockets`` from ``workers`` processes until Ctrl-C or SIGTERM.
 
@@ -101,7 +102,7 @@ def supervise(
     def start() -> None:
         worker = context.Process(
             target=_work,
-            args=(sockets, index_dir, seeds_dir, os.getpid()),
+            args=(sockets, index_dir, seeds_dir, os.getpid(), shards),
             name="searchkit-worker",
             daemon=True,
         )
@@ -135,7 +136,9 @@ def supervise(
             _stop(list(running.values()))
 
 
-def _work(sockets: list[socket.socket], index_dir: Path, seeds_dir: Path, parent: int) -> None:
+def _work(
+    sockets: list[socket.socket], index_dir: Path, seeds_dir: Path, parent: int, shards: list | None = None
+) -> None:
     """One worker: its own app on the shared sockets, until it is stopped or its parent ends."""
     signal.set_wakeup_fd(-1)
     # Ctrl-C reaches every process of the terminal's group: the parent decides, and stops us.
@@ -144,7 +147,7 @@ def _work(sockets: list[socket.socket], index_dir: Path, seeds_dir: Path, parent
     _exit_with(parent)
     from searchkit.app import create_app, make_server
 
-    app = create_app(index_dir=index_dir, seeds_dir=seeds_dir)
+    app = create_app(index_dir=index_dir, seeds_dir=seeds_dir, shards=shards)
     make_server(app, sockets=sockets).run()
 
 

@@ -74,7 +74,7 @@ def add_files(
     targets = _copies(seeds_dir, [Path(p) for p in paths], max_bytes)
     created = _copy(targets)
     try:
-        if _empty(shards):
+        if is_empty(shards):
             return build(seeds_dir, shards, procs=procs, progress=progress, max_bytes=max_bytes)
         return _sync(
             lambda: (item for path in targets for item in read_file(path, seeds_dir, max_bytes=max_bytes)),
@@ -90,12 +90,16 @@ def add_files(
         raise
 
 
-def _empty(shards: list[Shard]) -> bool:
+def is_empty(shards: list[Shard]) -> bool:
+    """Whether no shard holds any article yet."""
     from searchkit.shards.connection import open_reader
 
     database = open_reader(shards)
-    with guarded(shards):
-        return database.get_doccount() == 0
+    try:
+        with guarded(shards):
+            return database.get_doccount() == 0
+    finally:
+        database.close()
 
 
 class _ShardWrite:

@@ -88,9 +88,9 @@ def guarded(shards: list[Shard]) -> Iterator[None]:
         ) from None
     except bindings.Error as exc:
         shard = _named(exc, shards)
-        reason = exc.get_msg()
+        reason = _text(exc.get_msg())
         if exc.get_error_string():
-            reason += f" ({exc.get_error_string()})"
+            reason += f" ({_text(exc.get_error_string())})"
         raise ShardError(f"shard {shard} is unavailable: {reason}", shard=shard) from None
 
 
@@ -116,6 +116,10 @@ def open_writer(shard: Shard):  # noqa: ANN201
     bindings = xapian()
     with guarded([shard]):
         return bindings.remote_open_writable(shard.host, shard.port, WRITE_TIMEOUT_MS, CONNECT_TIMEOUT_MS)
+
+
+def _text(value: str | bytes) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
 
 
 def _named(exc: Exception, shards: list[Shard]) -> str:

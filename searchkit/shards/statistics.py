@@ -28,6 +28,13 @@ CHUNK_KEY = "searchkit:counts:{}"
 CHUNK_BYTES = 4 << 20
 # Summed files kept in a client's cache: the current one and a few a slow reader may still use.
 KEEP_FILES = 4
+# Where a client keeps them: this folder of the ``--index`` folder (its own with shards).
+CACHE_FOLDER = "shards"
+
+
+def cache_folder(index_dir: Path | str) -> Path:
+    """The folder in ``index_dir`` where a client keeps the shards' summed statistics."""
+    return Path(index_dir) / CACHE_FOLDER
 
 
 def versions(db) -> dict[str, str]:  # noqa: ANN001
