@@ -8,6 +8,7 @@ install:
 
 test: install
 	bash scripts/install-browser.sh
+	bash scripts/install-xapian.sh
 	$(PYTHON) -m pytest
 
 lint:

@@ -112,3 +112,26 @@ def news_index(news_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     index_dir = tmp_path_factory.mktemp("news-index")
     build(news_dir, index_dir, procs=1)
     return index_dir
+
+
+# --- Xapian shard servers (searchkit.shards) -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def seeds_shards(seeds_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Three shard servers on 127.0.0.1 holding the seed articles, for the run; tests must not write to them."""
+    from searchkit.shards.build import build as build_shards
+    from searchkit.shards.servers import LocalShards
+
+    with LocalShards(tmp_path_factory.mktemp("shard-servers"), 3) as servers:
+        build_shards(seeds_dir, servers.shards, procs=1)
+        yield servers
+
+
+@pytest.fixture
+def shard_servers(tmp_path: Path):
+    """Three empty shard servers of a test's own, stopped after it."""
+    from searchkit.shards.servers import LocalShards
+
+    with LocalShards(tmp_path / "shard-servers", 3) as servers:
+        yield servers

@@ -1,0 +1,286 @@
+"""The index as Xapian shards: the same hits as the embedded index, incremental builds, statistics.
+
+Three ``xapian-tcpsrv`` servers run on 127.0.0.1 in temporary folders (``tests/conftest.py``);
+``make test`` installs them (``scripts/install-xapian.sh``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from searchkit.cli import main
+from searchkit.errors import SearchkitError
+from searchkit.filters import Filters
+from searchkit.index import build
+from searchkit.search import Searcher
+from searchkit.shards.build import build as build_shards
+from searchkit.shards.connection import Shard, open_one, parse_shards
+from searchkit.shards.search import ShardSearcher
+from searchkit.shards.statistics import cache_folder, versions
+from searchkit.shards.terms import id_key, shard_of
+
+NEU_GUONG = "004_a29b889078a98f24.txt"
+DONG_HA = "003_b3e0a07a9f4fc9ac.txt"
+AN_KHE = "000_f290433a7163aea1.txt"
+
+# The seed tests' queries (tests/test_search.py, test_suggest.py, test_keystrokes.py, test_acronyms.py):
+# unaccented finds accented, tone-mark placement, đ, phrases, exclusions, fields, prefixes,
+# questions, bad syntax, keys, acronyms.
+SEED_QUERIES = [
+    "nêu gương",
+    "neu guong",
+    "nêu guong",
+    "neeu guwowng",
+    "thành ủy",
+    "thành uỷ",
+    "dong ha",
+    "Đông Hà",
+    '"học tập và làm theo"',
+    '"hoc tap va lam theo"',
+    '"theo làm và tập học"',
+    '"nêu gương"~3',
+    "Chỉ thị",
+    "Chỉ thị -gương",
+    'chi thi -"an khe"',
+    "chi thi -title:khe",
+    "title:-khe chi thi",
+    "chi thi -(khe OR luc)",
+    "chi thi (khe OR luc)",
+    "title:gương",
+    'title:"Chỉ thị"',
+    "hoc*",
+    "học* gương",
+    "Hồ Chí Minh",
+    "xylophone",
+    "Đông Hà Phước nào",
+    "Đông Hà Phước Long?",
+    "Dong Ha Phuoc gi",
+    "ccvc",
+    "cbdv",
+    "cán bộ OR đảng viên",
+    "nêu) (gương",
+    "OR OR",
+    '"',
+    "trách nhiệm của người đứng đầu trong việc nêu gương là gì",
+]
+
+
+@pytest.fixture(scope="module")
+def both(seeds_index: Path, seeds_shards, tmp_path_factory: pytest.TempPathFactory):
+    cache = cache_folder(tmp_path_factory.mktemp("shard-client"))
+    with Searcher(seeds_index) as embedded, ShardSearcher(seeds_shards.shards, cache) as shards:
+        yield embedded, shards
+
+
+def ids(results) -> list[str]:
+    return [hit.id for hit in results.hits]
+
+
+@pytest.mark.parametrize("text", SEED_QUERIES)
+def test_shards_give_the_embedded_index_s_hits(both, text: str):
+    embedded, shards = both
+    try:
+        ours = embedded.search(text, limit=10)
+    except SearchkitError as refused:
+        with pytest.raises(SearchkitError) as caught:
+            shards.search(text, limit=10)
+        assert caught.value.code == refused.code
+        return
+    theirs = shards.search(text, limit=10)
+    assert theirs.total == ours.total
+    assert set(ids(theirs)) == set(ids(ours))
+    assert theirs.suggestion == ours.suggestion
+    assert [a.to_dict() for a in theirs.acronyms] == [a.to_dict() for a in ours.acronyms]
+    snippets = {hit.id: hit.snippet.html() for hit in ours.hits}
+    for hit in theirs.hits:
+        assert hit.snippet.html() == snippets[hit.id]
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [("nêu gương", NEU_GUONG), ("neu guong", NEU_GUONG), ("thành ủy", DONG_HA), ("Đông Hà Phước nào", DONG_HA)],
+)
+def test_the_article_about_it_ranks_first_on_shards_too(both, text: str, first: str):
+    embedded, shards = both
+    assert ids(shards.search(text))[0] == ids(embedded.search(text))[0] == first
+
+
+def test_unaccented_query_finds_accented_article_with_marked_snippet(both):
+    _, shards = both
+    hit = shards.search("neu guong").hits[0]
+    assert hit.id == NEU_GUONG
+    assert "<mark>nêu gương</mark>" in hit.snippet.html()
+
+
+def test_bad_syntax_is_the_same_error_on_shards(both):
+    embedded, shards = both
+    for text in ["", "-khe", "NOT khe", "a" * 5000]:
+        with pytest.raises(SearchkitError) as ours:
+            embedded.search(text)
+        with pytest.raises(SearchkitError) as theirs:
+            shards.search(text)
+        assert theirs.value.code == ours.value.code
+
+
+def test_statistics_read_through_the_same_interface(both):
+    embedded, shards = both
+    for prefix in ["nêu g", "chi t", "đảng v", "ho"]:
+        assert shards.complete(prefix) == embedded.complete(prefix)
+    assert shards.converted("neeu guwowng") == embedded.converted("neeu guwowng") == "nêu gương"
+    assert shards.glossary().by_short == embedded.glossary().by_short and len(embedded.glossary()) > 0
+
+
+def test_pages_articles_and_related_articles(both):
+    embedded, shards = both
+    first, second = shards.search("Hồ Chí Minh", limit=2), shards.search("Hồ Chí Minh", limit=2, page=2)
+    assert first.total == second.total == 5
+    assert not set(ids(first)) & set(ids(second)) and [h.rank for h in second.hits] == [3, 4]
+    assert shards.document(NEU_GUONG) == embedded.document(NEU_GUONG)
+    assert shards.document("no-such-article.txt") is None
+    assert {h.id for h in shards.related(NEU_GUONG)} == {h.id for h in embedded.related(NEU_GUONG)}
+    assert NEU_GUONG not in {h.id for h in shards.related(NEU_GUONG)}
+    marked = shards.highlighted(NEU_GUONG, "neu guong")
+    assert marked is not None and "nêu gương" in marked[2].marked
+
+
+def test_each_article_is_on_the_shard_its_id_hashes_to(seeds_shards, seeds_dir: Path):
+    names = sorted(p.name for p in seeds_dir.iterdir())
+    held = [versions(open_one(shard)) for shard in seeds_shards.shards]
+    assert sum(len(h) for h in held) == len(names) == 5
+    for name in names:
+        assert id_key(name) in held[shard_of(name, 3)]
+
+
+def test_the_shard_of_an_id_is_stable():
+    # The same on every machine and every version: an update or removal must find the article again.
+    assert [shard_of(name, 3) for name in ("a.txt", "tin.jsonl#42", "Nêu gương.md")] == [
+        int(id_key(name)[:16], 16) % 3 for name in ("a.txt", "tin.jsonl#42", "Nêu gương.md")
+    ]
+    assert shard_of("a.txt", 3) == 2 and shard_of("a.txt", 2) == 1 and shard_of("tin.jsonl#42", 3) == 0
+    spread = [shard_of(f"{n}.txt", 3) for n in range(3000)]
+    assert all(900 < spread.count(i) < 1100 for i in range(3))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("127.0.0.1:8001", [Shard("127.0.0.1", 8001)]),
+        ("a.example:1, b.example:2", [Shard("a.example", 1), Shard("b.example", 2)]),
+        ("[::1]:9000", [Shard("::1", 9000)]),
+    ],
+)
+def test_shard_addresses_are_parsed(text: str, expected: list[Shard]):
+    assert parse_shards(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "host", "host:", "host:0", "host:70000", ":80", "a:1,a:1", "a:1;b:2"])
+def test_a_bad_shard_address_is_refused_in_one_line(text: str):
+    with pytest.raises(SearchkitError) as caught:
+        parse_shards(text)
+    assert caught.value.code == "shards_invalid" and "\n" not in str(caught.value)
+
+
+def write(folder: Path, name: str, text: str) -> None:
+    (folder / name).write_text(text, encoding="utf-8")
+
+
+def test_builds_are_incremental_and_keep_one_copy_of_each_article(seeds_dir: Path, shard_servers, tmp_path: Path):
+    seeds = tmp_path / "seeds"
+    shutil.copytree(seeds_dir, seeds)
+    shards = shard_servers.shards
+    first = build_shards(seeds, shards, procs=1)
+    assert (first.added, first.updated, first.removed) == (5, 0, 0)
+    again = build_shards(seeds, shards, procs=1)
+    assert (again.added, again.updated, again.unchanged) == (0, 0, 5)
+    write(seeds, "moi.txt", "Bài mới về chuyển đổi số\n\nHội nghị bàn về chuyển đổi số ở Quảng Trị.")
+    text = (seeds / NEU_GUONG).read_text(encoding="utf-8")
+    write(seeds, NEU_GUONG, text + "\nThêm đoạn về kinh tế tuần hoàn.")
+    (seeds / AN_KHE).unlink()
+    update = build_shards(seeds, shards, procs=1)
+    assert (update.added, update.updated, update.removed, update.unchanged) == (1, 1, 1, 3)
+    build(seeds, tmp_path / "index", procs=1)
+    with ShardSearcher(shards, tmp_path / "cache") as searcher, Searcher(tmp_path / "index") as embedded:
+        assert ids(searcher.search('"ban ve chuyen doi so"')) == ["moi.txt"]
+        assert ids(searcher.search('"kinh tế tuần hoàn"')) == [NEU_GUONG]
+        assert searcher.search('"An Khê"').total == 0
+        for text in ("nêu gương", "Hồ Chí Minh", "chi thi", "đảng viên"):
+            assert set(ids(searcher.search(text))) == set(ids(embedded.search(text)))
+
+
+def test_statistics_follow_every_update_exactly(seeds_dir: Path, shard_servers, tmp_path: Path):
+    seeds = tmp_path / "seeds"
+    shutil.copytree(seeds_dir, seeds)
+    shards = shard_servers.shards
+    build_shards(seeds, shards, procs=1)
+    (seeds / NEU_GUONG).unlink()
+    build_shards(seeds, shards, procs=1)
+    embedded = tmp_path / "index"
+    build(seeds, embedded, procs=1)
+    with ShardSearcher(shards, tmp_path / "cache") as theirs, Searcher(embedded) as ours:
+        for table in ("counts", "acronyms", "phrases"):
+            assert sorted(theirs.spellings.all(table)) == sorted(ours.spellings.all(table))
+
+
+def test_more_shards_move_articles_without_copies(seeds_dir: Path, shard_servers, tmp_path: Path):
+    two, three = shard_servers.shards[:2], shard_servers.shards
+    build_shards(seeds_dir, two, procs=1)
+    moved = build_shards(seeds_dir, three, procs=1)
+    assert moved.added + moved.updated + moved.unchanged == 5
+    held = [versions(open_one(shard)) for shard in three]
+    assert sum(len(h) for h in held) == 5
+    with ShardSearcher(three, tmp_path / "cache") as searcher:
+        assert searcher.search("Hồ Chí Minh").total == 5
+
+
+def test_a_large_build_analyses_in_worker_processes(shard_servers, tmp_path: Path):
+    seeds = tmp_path / "many"
+    seeds.mkdir()
+    for n in range(60):
+        write(seeds, f"{n:03}.txt", f"Bài số {n}\n\nTỉnh ủy họp lần thứ {n} về công tác cán bộ, đảng viên.")
+    report = build_shards(seeds, shard_servers.shards, procs=2)
+    assert report.added == 60
+    with ShardSearcher(shard_servers.shards, tmp_path / "cache") as searcher:
+        assert searcher.search('"tỉnh ủy họp"').total == 60
+        assert ids(searcher.search('"lần thứ 42"'))[0] == "042.txt"
+
+
+def test_filters_and_date_order_on_shards(news_dir: Path, news_index: Path, shard_servers, tmp_path: Path):
+    build_shards(news_dir, shard_servers.shards, procs=1)
+    with Searcher(news_index) as embedded, ShardSearcher(shard_servers.shards, tmp_path / "cache") as shards:
+        for filters in [
+            Filters.parse(since="2024-05-01"),
+            Filters.parse(until="2024-05-20"),
+            Filters.parse(since="2024-01-01", until="2024-12-31"),
+            Filters.parse(sources=["Tuổi Trẻ"]),
+            Filters.parse(tags=["giáo dục"]),
+        ]:
+            for text in ["Việt Nam", ""]:
+                ours = embedded.search(text, filters=filters, limit=20)
+                theirs = shards.search(text, filters=filters, limit=20)
+                assert set(ids(theirs)) == set(ids(ours)) and theirs.total == ours.total
+        for sort in ("newest", "oldest"):
+            ours, theirs = embedded.search("Việt Nam", sort=sort, limit=20), shards.search("Việt Nam", sort=sort, limit=20)
+            assert [h.date for h in theirs.hits] == [h.date for h in ours.hits]
+
+
+def test_cli_commands_take_shards(seeds_dir: Path, shard_servers, tmp_path: Path):
+    runner = CliRunner()
+    address = shard_servers.address
+    seeds = tmp_path / "seeds"
+    shutil.copytree(seeds_dir, seeds)
+    common = ["--seeds", str(seeds), "--index", str(tmp_path / "client"), "--shards", address]
+    # Empty shards are filled from --seeds first, as a missing embedded index is built.
+    found = runner.invoke(main, ["query", "neu guong", "--json", *common])
+    assert found.exit_code == 0, found.output
+    assert '"id": "004_a29b889078a98f24.txt"' in found.output
+    extra = tmp_path / "extra.txt"
+    extra.write_text("Chuyển đổi số ở Cam Lộ\n\nHuyện Cam Lộ đẩy mạnh chuyển đổi số.", encoding="utf-8")
+    added = runner.invoke(main, ["add", str(extra), "--json", *common])
+    assert added.exit_code == 0 and '"added": 1' in added.output
+    indexed = runner.invoke(main, ["index", "--json", *common])
+    assert indexed.exit_code == 0 and '"unchanged": 6' in indexed.output
+    assert "extra.txt" in runner.invoke(main, ["query", "cam lo", *common]).output
