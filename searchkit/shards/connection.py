@@ -8,6 +8,7 @@ build holds a shard's write lock), so no Xapian traceback reaches a user.
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ CONNECT_TIMEOUT_MS = 2_000
 WRITE_TIMEOUT_MS = 600_000
 MAX_SHARDS = 64
 _CONTEXT = re.compile(r"tcp\(([^)]*)\)")
+_CONTEXT_NOTE = re.compile(r" \(context: [^()]*(?:\([^()]*\))?[^()]*\)")
 
 
 class ShardError(SearchkitError):
@@ -88,9 +90,7 @@ def guarded(shards: list[Shard]) -> Iterator[None]:
         ) from None
     except bindings.Error as exc:
         shard = _named(exc, shards)
-        reason = _text(exc.get_msg())
-        if exc.get_error_string():
-            reason += f" ({_text(exc.get_error_string())})"
+        reason = _CONTEXT_NOTE.sub("", str(exc)) or type(exc).__name__
         raise ShardError(f"shard {shard} is unavailable: {reason}", shard=shard) from None
 
 
@@ -118,13 +118,25 @@ def open_writer(shard: Shard):  # noqa: ANN201
         return bindings.remote_open_writable(shard.host, shard.port, WRITE_TIMEOUT_MS, CONNECT_TIMEOUT_MS)
 
 
-def _text(value: str | bytes) -> str:
-    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-
-
 def _named(exc: Exception, shards: list[Shard]) -> str:
-    """The shard an error came from: Xapian names the server in the error's context."""
-    found = _CONTEXT.search(exc.get_context() or "") if hasattr(exc, "get_context") else None
+    """The shard an error came from.
+
+    Xapian names the server in the message of an error opening a connection. An error on a
+    connection already open names none (and asking the error for its context can crash the
+    bindings), so the shards that no longer accept connections are named instead.
+    """
+    found = _CONTEXT.search(str(exc))
     if found:
         return found.group(1)
-    return str(shards[0]) if len(shards) == 1 else ", ".join(str(s) for s in shards)
+    if len(shards) == 1:
+        return str(shards[0])
+    down = [str(shard) for shard in shards if not _accepts(shard)]
+    return ", ".join(down or [str(shard) for shard in shards])
+
+
+def _accepts(shard: Shard) -> bool:
+    try:
+        socket.create_connection((shard.host, shard.port), timeout=CONNECT_TIMEOUT_MS / 1000).close()
+        return True
+    except OSError:
+        return False
