@@ -99,7 +99,7 @@ def test_an_interrupted_build_leaves_every_shard_at_its_last_commit(filled, tmp_
     seeds, servers = filled
     before = state(servers)
     for n in range(40):
-        (seeds / f"moi-{n:02}.txt").write_text(f"Tin số {n}\n\nHội nghị lần thứ {n} về chuyển đổi số.", encoding="utf-8")
+        write_news(seeds, n)
     (seeds / NEU_GUONG).unlink()
 
     def stop_midway(done: int, total: int) -> None:
@@ -114,11 +114,16 @@ def test_an_interrupted_build_leaves_every_shard_at_its_last_commit(filled, tmp_
     assert_same_as_one_machine(seeds, servers, tmp_path)
 
 
+def write_news(seeds: Path, n: int) -> None:
+    (seeds / f"moi-{n:02}.txt").write_text(f"Tin số {n}\n\nHội nghị lần thứ {n} về chuyển đổi số.", encoding="utf-8")
+
+
 def assert_same_as_one_machine(seeds: Path, servers, tmp_path: Path) -> None:
     build(seeds, tmp_path / "index", procs=1)
     with ShardSearcher(servers.shards, tmp_path / "cache") as theirs, Searcher(tmp_path / "index") as ours:
         for text in ("chuyển đổi số", "nêu gương", "Hồ Chí Minh", '"lần thứ 7"'):
-            assert {h.id for h in theirs.search(text, limit=100).hits} == {h.id for h in ours.search(text, limit=100).hits}
+            found = {h.id for h in theirs.search(text, limit=100).hits}
+            assert found == {h.id for h in ours.search(text, limit=100).hits}
         for table in ("counts", "acronyms", "phrases"):
             assert sorted(theirs.spellings.all(table)) == sorted(ours.spellings.all(table))
 
@@ -140,7 +145,7 @@ build(sys.argv[1], parse_shards(sys.argv[2]), procs=1, progress=progress)
 def test_a_killed_build_is_completed_by_the_next(filled, tmp_path: Path):
     seeds, servers = filled
     for n in range(60):
-        (seeds / f"moi-{n:02}.txt").write_text(f"Tin số {n}\n\nHội nghị lần thứ {n} về chuyển đổi số.", encoding="utf-8")
+        write_news(seeds, n)
     (seeds / NEU_GUONG).unlink()
     child = subprocess.Popen(
         [sys.executable, "-c", KILLED_BUILD, str(seeds), servers.address],
