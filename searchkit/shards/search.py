@@ -159,8 +159,6 @@ class ShardSearcher(Searcher):
         elif sort == OLDEST:
             enquire.set_sort_by_value_then_relevance(SLOT_OLDEST, False)
         mset = enquire.get_mset(first, count, CHECK_AT_LEAST) if count > 0 else enquire.get_mset(0, 0, CHECK_AT_LEAST)
-        if count > 0:
-            mset.fetch()  # every hit's document in one request per shard, not one per hit
         found = [(read_stored(item.document.get_data()), item.weight) for item in mset] if count > 0 else []
         return mset.get_matches_estimated(), found
 
