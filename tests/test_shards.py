@@ -6,6 +6,7 @@ Three ``xapian-tcpsrv`` servers run on 127.0.0.1 in temporary folders (``tests/c
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -285,3 +286,37 @@ def test_cli_commands_take_shards(seeds_dir: Path, shard_servers, tmp_path: Path
     indexed = runner.invoke(main, ["index", "--json", *common])
     assert indexed.exit_code == 0 and '"unchanged": 6' in indexed.output
     assert "extra.txt" in runner.invoke(main, ["query", "cam lo", *common]).output
+
+
+def test_eval_over_shards_ranks_as_the_embedded_index(seeds_dir: Path, seeds_index: Path, seeds_shards, tmp_path):
+    queries, qrels = tmp_path / "queries.jsonl", tmp_path / "qrels.tsv"
+    queries.write_text(
+        '{"id": "q1", "text": "trách nhiệm nêu gương"}\n{"id": "q2", "text": "Đông Hà thành ủy"}\n'
+        '{"id": "q3", "text": "thị xã An Khê"}\n',
+        encoding="utf-8",
+    )
+    qrels.write_text(f"q1\t{NEU_GUONG}\t1\nq2\t{DONG_HA}\t1\nq3\t{AN_KHE}\t1\n", encoding="utf-8")
+    runner = CliRunner()
+    common = ["eval", "--queries", str(queries), "--qrels", str(qrels), "--seeds", str(seeds_dir), "--json"]
+    ours = runner.invoke(main, [*common, "--index", str(seeds_index), "--per-query"])
+    theirs = runner.invoke(
+        main, [*common, "--index", str(tmp_path / "client"), "--per-query", "--shards", seeds_shards.address]
+    )
+    assert ours.exit_code == theirs.exit_code == 0, theirs.output
+    report, embedded = json.loads(theirs.stdout), json.loads(ours.stdout)
+    assert report["per_query"] == embedded["per_query"] and report["mrr_at_10"] == 1.0
+
+
+def test_serve_over_shards_sees_every_build(seeds_dir: Path, shard_servers, tmp_path: Path):
+    from tests.test_serve import ask, serve
+
+    seeds = tmp_path / "seeds"
+    shutil.copytree(seeds_dir, seeds)
+    build_shards(seeds, shard_servers.shards, procs=1)
+    with serve(seeds, tmp_path / "client", tmp_path, "--workers", "2", "--shards", shard_servers.address) as server:
+        connection = server.connect()
+        assert ask(connection, "neu guong")[0] == NEU_GUONG
+        assert ask(connection, "ca giong ho tram") == []
+        write(seeds, "ca-giong.txt", "Thả cá giống xuống hồ tràm\n\nXã thả cá giống xuống hồ Tràm.")
+        build_shards(seeds, shard_servers.shards, procs=1)
+        assert ask(connection, "ca giong ho tram")[0] == "ca-giong.txt"
