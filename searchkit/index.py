@@ -154,8 +154,8 @@ def add_files(
     if not seeds_dir.is_dir():
         raise SearchkitError(f"articles folder not found: {seeds_dir}")
     with generations.build_lock(index_dir) as lock_fd:
-        targets = _copies(seeds_dir, [Path(p) for p in paths], max_bytes)
-        created = _copy(targets)
+        targets = copies_for(seeds_dir, [Path(p) for p in paths], max_bytes)
+        created = copy_in(targets)
         try:
             if generations.state(index_dir) != "ready":
                 folder = freshness.snapshot(seeds_dir)
@@ -205,14 +205,7 @@ def _sync(
     The articles are read twice: once for their ids and hashes, to decide what to write, then
     again as they are written, so a build never holds the collection's text in memory.
     """
-    report = BuildReport()
-    hashes: dict[str, str] = {}
-    for item in read():
-        if isinstance(item, Skipped):
-            report.skipped.append(item)
-        else:
-            hashes[item.id] = item.hash
-            report.warnings.extend(BuildWarning(item.path, reason) for reason in item.warnings)
+    report, hashes = survey(read)
     found = generations.state(index_dir)
     if found == "outdated" and not rebuild:
         raise IndexMissingError(generations.outdated_message(index_dir), code="index_outdated")
@@ -227,7 +220,7 @@ def _sync(
         report.added = sum(1 for doc_id in changed if doc_id not in indexed)
         report.updated = len(changed) - report.added
         report.unchanged = len(hashes) - len(changed)
-    gone = [i for i in indexed if i not in hashes and not _unreadable(i, report.skipped)]
+    gone = [i for i in indexed if i not in hashes and not kept_unreadable(i, report.skipped)]
     if prune and not rebuild:
         report.removed = len(gone)
     stale = [] if rebuild else [doc_id for doc_id in changed if doc_id in indexed] + (gone if prune else [])
@@ -268,6 +261,20 @@ def _sync(
     return report
 
 
+def survey(read: Callable[[], Iterable[Article | Skipped]]) -> tuple[BuildReport, dict[str, str]]:
+    """A build's first reading: every article's id and content hash, with the files skipped and the
+    warnings in a new report."""
+    report = BuildReport()
+    hashes: dict[str, str] = {}
+    for item in read():
+        if isinstance(item, Skipped):
+            report.skipped.append(item)
+        else:
+            hashes[item.id] = item.hash
+            report.warnings.extend(BuildWarning(item.path, reason) for reason in item.warnings)
+    return report, hashes
+
+
 def _write(
     ix: whoosh_index.Index,
     folder: Path,
@@ -296,7 +303,7 @@ def _write(
             progress(0, total)
         for doc_id in stale:
             writer.delete_by_term(f.ID, doc_id)
-        workers = min(procs or _cpu_count(), total // _BATCH)
+        workers = min(procs or cpu_count(), total // _BATCH)
         if workers > 1 and total >= _PARALLEL_MIN_ARTICLES:
             inherited = [fd for fd in (lock_fd, writer.writelock.fd) if fd is not None]
             segments, written = _write_in_workers(folder, articles, total, workers, progress, inherited)
@@ -370,7 +377,7 @@ def _indexed_hashes(ix: whoosh_index.Index) -> dict[str, str]:
         return found
 
 
-def _unreadable(doc_id: str, skipped: list[Skipped]) -> bool:
+def kept_unreadable(doc_id: str, skipped: list[Skipped]) -> bool:
     # A file (or folder) that became unreadable keeps its last good articles: losing them would
     # lose data without a word. A JSON Lines record's id is "<file>#<record id>".
     return any(
@@ -542,7 +549,7 @@ def _commit_with_segments(writer: SegmentWriter, segments: list[object]) -> None
     writer._finish()
 
 
-def _cpu_count() -> int:
+def cpu_count() -> int:
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:
@@ -552,7 +559,7 @@ def _cpu_count() -> int:
 # --- adding files ------------------------------------------------------------------------------
 
 
-def _copies(seeds_dir: Path, paths: list[Path], max_bytes: int) -> dict[Path, Path]:
+def copies_for(seeds_dir: Path, paths: list[Path], max_bytes: int) -> dict[Path, Path]:
     """Where each of ``paths`` goes in ``seeds_dir``, after checking all of them (nothing is copied yet)."""
     targets: dict[Path, Path] = {}
     for path in paths:
@@ -573,7 +580,7 @@ def _copies(seeds_dir: Path, paths: list[Path], max_bytes: int) -> dict[Path, Pa
     return targets
 
 
-def _copy(targets: dict[Path, Path]) -> list[Path]:
+def copy_in(targets: dict[Path, Path]) -> list[Path]:
     """Copies each source to its target unless it is there already; returns the files created."""
     created: list[Path] = []
     try:

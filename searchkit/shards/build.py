@@ -32,7 +32,7 @@ from searchkit import schema as f
 from searchkit import spellings
 from searchkit.corpus import DEFAULT_MAX_BYTES, Article, Skipped, read_articles, read_file
 from searchkit.errors import SearchkitError
-from searchkit.index import BuildReport, BuildWarning, Progress, _copies, _copy, _cpu_count, _unreadable
+from searchkit.index import BuildReport, Progress, copies_for, copy_in, cpu_count, kept_unreadable, survey
 from searchkit.shards import statistics
 from searchkit.shards.connection import Shard, guarded, open_writer, xapian
 from searchkit.shards.terms import ID_PREFIX, analysed, id_key, read_stored, shard_of
@@ -71,8 +71,8 @@ def add_files(
     seeds_dir = Path(seeds_dir)
     if not seeds_dir.is_dir():
         raise SearchkitError(f"articles folder not found: {seeds_dir}")
-    targets = _copies(seeds_dir, [Path(p) for p in paths], max_bytes)
-    created = _copy(targets)
+    targets = copies_for(seeds_dir, [Path(p) for p in paths], max_bytes)
+    created = copy_in(targets)
     try:
         if is_empty(shards):
             return build(seeds_dir, shards, procs=procs, progress=progress, max_bytes=max_bytes)
@@ -158,14 +158,7 @@ def _sync(
     *,
     prune: bool,
 ) -> BuildReport:
-    report = BuildReport()
-    hashes: dict[str, str] = {}
-    for item in read():
-        if isinstance(item, Skipped):
-            report.skipped.append(item)
-        else:
-            hashes[item.id] = item.hash
-            report.warnings.extend(BuildWarning(item.path, reason) for reason in item.warnings)
+    report, hashes = survey(read)
     bindings = xapian()
     with tempfile.TemporaryDirectory(prefix="searchkit-shards-") as temporary, guarded(shards):
         folder = Path(temporary)
@@ -218,7 +211,7 @@ def _plan(parts: list[_ShardWrite], hashes: dict[str, str], report: BuildReport,
     for part in parts:
         for key in [k for k in part.held if k not in wanted]:
             data = part.stored(key) if prune or rebuild else None
-            if data is None or _unreadable(data[f.ID], report.skipped):
+            if data is None or kept_unreadable(data[f.ID], report.skipped):
                 continue  # a file that became unreadable keeps its last good articles
             part.stale.append(key)
             report.removed += 1
@@ -264,7 +257,7 @@ def _write(
 
 def _analysed(articles: Iterator[Article], total: int, procs: int | None) -> Iterator[tuple[Article, tuple]]:
     """Each article with its analysis, computed in worker processes for a large build."""
-    workers = min(procs or _cpu_count(), max(total // 4, 1))
+    workers = min(procs or cpu_count(), max(total // 4, 1))
     if workers < 2 or total < _PARALLEL_MIN_ARTICLES:
         for article in articles:
             yield article, analysed(article)
