@@ -279,19 +279,7 @@ class Searcher:
         return self._columns
 
     def _hit(self, rank: int, docnum: int, score: float, matcher: Matcher | None) -> Hit:
-        stored = self._searcher.stored_fields(docnum)
-        return Hit(
-            rank=rank,
-            id=stored[f.ID],
-            path=stored[f.ID],
-            title=stored.get(f.TITLE, ""),
-            score=score,
-            snippet=snippet(stored.get(f.BODY, ""), matcher) if matcher is not None else None,
-            date=stored.get(f.DATE),
-            source=stored.get(f.SOURCE),
-            tags=_tags(stored),
-            url=stored.get(f.URL),
-        )
+        return stored_hit(rank, self._searcher.stored_fields(docnum), score, matcher)
 
     def _understood(self, text: str, *, keys: bool = True, expand: bool = True) -> _Query:
         """The query ``text`` as searched: Telex or VNI keys read (``keys``), acronyms expanded (``expand``).
@@ -341,18 +329,7 @@ class Searcher:
 
     def document(self, doc_id: str) -> Document | None:
         stored = self._searcher.document(**{f.ID: doc_id})
-        if stored is None:
-            return None
-        return Document(
-            id=stored[f.ID],
-            path=stored[f.ID],
-            title=stored.get(f.TITLE, ""),
-            text=stored.get(f.BODY, ""),
-            date=stored.get(f.DATE),
-            source=stored.get(f.SOURCE),
-            url=stored.get(f.URL),
-            tags=_tags(stored),
-        )
+        return stored_document(stored) if stored is not None else None
 
     def related(self, doc_id: str, limit: int = RELATED, budget: float | None = DEFAULT_BUDGET) -> list[Hit]:
         """Up to ``limit`` articles on the subject of article ``doc_id``, best first (:mod:`searchkit.related`)."""
@@ -385,8 +362,41 @@ class Searcher:
         return document, highlight(document.title, matcher), highlight(document.text, matcher)
 
 
+def stored_hit(rank: int, stored: dict, score: float, matcher: Matcher | None) -> Hit:
+    """A hit from an article's stored fields (by the schema's names), its snippet marked by ``matcher``."""
+    return Hit(
+        rank=rank,
+        id=stored[f.ID],
+        path=stored[f.ID],
+        title=stored.get(f.TITLE, ""),
+        score=score,
+        snippet=snippet(stored.get(f.BODY, ""), matcher) if matcher is not None else None,
+        date=stored.get(f.DATE),
+        source=stored.get(f.SOURCE),
+        tags=_tags(stored),
+        url=stored.get(f.URL),
+    )
+
+
+def stored_document(stored: dict) -> Document:
+    """An article's stored fields as the article page shows them."""
+    return Document(
+        id=stored[f.ID],
+        path=stored[f.ID],
+        title=stored.get(f.TITLE, ""),
+        text=stored.get(f.BODY, ""),
+        date=stored.get(f.DATE),
+        source=stored.get(f.SOURCE),
+        url=stored.get(f.URL),
+        tags=_tags(stored),
+    )
+
+
 def _tags(stored: dict) -> tuple[str, ...]:
-    return tuple(tag for tag in (stored.get(f.TAGS) or "").split(f.TAG_SEPARATOR) if tag)
+    tags = stored.get(f.TAGS) or ()
+    # The embedded index stores them as one line each; a shard's document data as a list.
+    found = tags.split(f.TAG_SEPARATOR) if isinstance(tags, str) else tags
+    return tuple(tag for tag in found if tag)
 
 
 @dataclass(frozen=True)

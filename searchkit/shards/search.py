@@ -20,9 +20,18 @@ from searchkit import schema as f
 from searchkit.dates import day_number
 from searchkit.execute import prefix_terms
 from searchkit.filters import NEWEST, OLDEST, RELEVANCE, Filters, check_sort, value_key
-from searchkit.highlight import Matcher, snippet
+from searchkit.highlight import Matcher
 from searchkit.ranking import Weights
-from searchkit.search import RELATED, Document, Hit, Searcher, SearchResults, check_page
+from searchkit.search import (
+    RELATED,
+    Document,
+    Hit,
+    Searcher,
+    SearchResults,
+    check_page,
+    stored_document,
+    stored_hit,
+)
 from searchkit.shards import statistics
 from searchkit.shards.connection import Shard, guarded, open_one, open_reader, xapian
 from searchkit.shards.terms import (
@@ -168,18 +177,7 @@ class ShardSearcher(Searcher):
         return _translated(query, xapian().Query, prefix_terms(len(prefixes)))
 
     def _hit(self, rank: int, data: dict, score: float, matcher: Matcher | None) -> Hit:
-        return Hit(
-            rank=rank,
-            id=data[f.ID],
-            path=data[f.ID],
-            title=data.get(f.TITLE, ""),
-            score=score,
-            snippet=snippet(data.get(f.BODY, ""), matcher) if matcher is not None else None,
-            date=data.get(f.DATE),
-            source=data.get(f.SOURCE),
-            tags=tuple(data.get(f.TAGS) or ()),
-            url=data.get(f.URL),
-        )
+        return stored_hit(rank, data, score, matcher)
 
     def _stored(self, doc_id: str) -> tuple[int, dict] | None:
         with guarded(self.shards):
@@ -191,19 +189,7 @@ class ShardSearcher(Searcher):
 
     def document(self, doc_id: str) -> Document | None:
         found = self._stored(doc_id)
-        if found is None:
-            return None
-        data = found[1]
-        return Document(
-            id=data[f.ID],
-            path=data[f.ID],
-            title=data.get(f.TITLE, ""),
-            text=data.get(f.BODY, ""),
-            date=data.get(f.DATE),
-            source=data.get(f.SOURCE),
-            url=data.get(f.URL),
-            tags=tuple(data.get(f.TAGS) or ()),
-        )
+        return stored_document(found[1]) if found is not None else None
 
     def related(self, doc_id: str, limit: int = RELATED, budget: float | None = None) -> list[Hit]:
         found = self._stored(doc_id)
