@@ -93,6 +93,8 @@ def test_page_and_api_answer_503_while_a_shard_is_down_and_recover(filled, tmp_p
     again = client.get("/api/search?q=neu+guong")
     assert again.status_code == 200 and again.get_json()["results"][0]["id"] == NEU_GUONG
     assert client.get("/?q=neu+guong").status_code == 200
+    article = client.get(f"/articles/{NEU_GUONG}?q=neu+guong")
+    assert article.status_code == 200 and "<mark>nêu gương</mark>" in article.get_data(as_text=True)
 
 
 def test_an_interrupted_build_leaves_every_shard_at_its_last_commit(filled, tmp_path: Path):
