@@ -320,3 +320,19 @@ def test_serve_over_shards_sees_every_build(seeds_dir: Path, shard_servers, tmp_
         write(seeds, "ca-giong.txt", "Thả cá giống xuống hồ tràm\n\nXã thả cá giống xuống hồ Tràm.")
         build_shards(seeds, shard_servers.shards, procs=1)
         assert ask(connection, "ca giong ho tram")[0] == "ca-giong.txt"
+
+
+def test_a_rebuild_rewrites_every_article_and_recounts(seeds_dir: Path, shard_servers, tmp_path: Path):
+    seeds = tmp_path / "seeds"
+    shutil.copytree(seeds_dir, seeds)
+    shards = shard_servers.shards
+    build_shards(seeds, shards, procs=1)
+    (seeds / AN_KHE).unlink()
+    rebuilt = build_shards(seeds, shards, rebuild=True, procs=1)
+    assert (rebuilt.added, rebuilt.removed) == (4, 1)
+    assert sum(len(versions(open_one(shard))) for shard in shards) == 4
+    build(seeds, tmp_path / "index", procs=1)
+    with ShardSearcher(shards, tmp_path / "cache") as theirs, Searcher(tmp_path / "index") as ours:
+        for table in ("counts", "acronyms", "phrases"):
+            assert sorted(theirs.spellings.all(table)) == sorted(ours.spellings.all(table))
+        assert set(ids(theirs.search("chi thi"))) == set(ids(ours.search("chi thi")))
