@@ -185,6 +185,19 @@ def test_a_bad_shard_address_is_refused_in_one_line(text: str):
     assert caught.value.code == "shards_invalid" and "\n" not in str(caught.value)
 
 
+def copied(seeds_dir: Path, tmp_path: Path, shards: list[Shard]) -> Path:
+    """A copy of the seed articles a test may change, built into ``shards``."""
+    seeds = tmp_path / "seeds"
+    shutil.copytree(seeds_dir, seeds)
+    build_shards(seeds, shards, procs=1)
+    return seeds
+
+
+def assert_same_statistics(theirs: ShardSearcher, ours: Searcher) -> None:
+    for table in ("counts", "acronyms", "phrases"):
+        assert sorted(theirs.spellings.all(table)) == sorted(ours.spellings.all(table))
+
+
 def write(folder: Path, name: str, text: str) -> None:
     (folder / name).write_text(text, encoding="utf-8")
 
@@ -213,17 +226,14 @@ def test_builds_are_incremental_and_keep_one_copy_of_each_article(seeds_dir: Pat
 
 
 def test_statistics_follow_every_update_exactly(seeds_dir: Path, shard_servers, tmp_path: Path):
-    seeds = tmp_path / "seeds"
-    shutil.copytree(seeds_dir, seeds)
     shards = shard_servers.shards
-    build_shards(seeds, shards, procs=1)
+    seeds = copied(seeds_dir, tmp_path, shards)
     (seeds / NEU_GUONG).unlink()
     build_shards(seeds, shards, procs=1)
     embedded = tmp_path / "index"
     build(seeds, embedded, procs=1)
     with ShardSearcher(shards, tmp_path / "cache") as theirs, Searcher(embedded) as ours:
-        for table in ("counts", "acronyms", "phrases"):
-            assert sorted(theirs.spellings.all(table)) == sorted(ours.spellings.all(table))
+        assert_same_statistics(theirs, ours)
 
 
 def test_more_shards_move_articles_without_copies(seeds_dir: Path, shard_servers, tmp_path: Path):
@@ -310,9 +320,7 @@ def test_eval_over_shards_ranks_as_the_embedded_index(seeds_dir: Path, seeds_ind
 def test_serve_over_shards_sees_every_build(seeds_dir: Path, shard_servers, tmp_path: Path):
     from tests.test_serve import ask, serve
 
-    seeds = tmp_path / "seeds"
-    shutil.copytree(seeds_dir, seeds)
-    build_shards(seeds, shard_servers.shards, procs=1)
+    seeds = copied(seeds_dir, tmp_path, shard_servers.shards)
     with serve(seeds, tmp_path / "client", tmp_path, "--workers", "2", "--shards", shard_servers.address) as server:
         connection = server.connect()
         assert ask(connection, "neu guong")[0] == NEU_GUONG
@@ -323,16 +331,13 @@ def test_serve_over_shards_sees_every_build(seeds_dir: Path, shard_servers, tmp_
 
 
 def test_a_rebuild_rewrites_every_article_and_recounts(seeds_dir: Path, shard_servers, tmp_path: Path):
-    seeds = tmp_path / "seeds"
-    shutil.copytree(seeds_dir, seeds)
     shards = shard_servers.shards
-    build_shards(seeds, shards, procs=1)
+    seeds = copied(seeds_dir, tmp_path, shards)
     (seeds / AN_KHE).unlink()
     rebuilt = build_shards(seeds, shards, rebuild=True, procs=1)
     assert (rebuilt.added, rebuilt.removed) == (4, 1)
     assert sum(len(versions(open_one(shard))) for shard in shards) == 4
     build(seeds, tmp_path / "index", procs=1)
     with ShardSearcher(shards, tmp_path / "cache") as theirs, Searcher(tmp_path / "index") as ours:
-        for table in ("counts", "acronyms", "phrases"):
-            assert sorted(theirs.spellings.all(table)) == sorted(ours.spellings.all(table))
+        assert_same_statistics(theirs, ours)
         assert set(ids(theirs.search("chi thi"))) == set(ids(ours.search("chi thi")))

@@ -129,14 +129,18 @@ class _ShardWrite:
                 self.counts.add(spellings.counts_of(data.get(f.TITLE, ""), data.get(f.BODY, "")))
             self.touched = True  # the recount is written even if no article changes here
 
-    def remove(self, key: str) -> None:
-        """Removes article ``key`` (an id digest) and its counts."""
+    def uncount(self, key: str) -> None:
+        """Takes article ``key``'s counts (an id digest) out of the statistics, before it is replaced or removed."""
         data = None if self.fresh else self.stored(key)
         if data is not None:
             self.counts.remove(spellings.counts_of(data.get(f.TITLE, ""), data.get(f.BODY, "")))
+        self.touched = True
+
+    def remove(self, key: str) -> None:
+        """Removes article ``key`` and its counts."""
+        self.uncount(key)
         self.db.delete_document(ID_PREFIX + key)
         self.held.pop(key, None)
-        self.touched = True
 
     def stored(self, key: str) -> dict | None:
         for posting in self.db.postlist(ID_PREFIX + key):
@@ -209,10 +213,10 @@ def _plan(parts: list[_ShardWrite], hashes: dict[str, str], report: BuildReport,
         else:
             report.unchanged += 1
     for part in parts:
-        for key in [k for k in part.held if k not in wanted]:
-            data = part.stored(key) if prune or rebuild else None
-            if data is None or kept_unreadable(data[f.ID], report.skipped):
-                continue  # a file that became unreadable keeps its last good articles
+        for key in [k for k in part.held if k not in wanted] if prune or rebuild else []:
+            # A file that became unreadable keeps its last good articles: only then is the id read back.
+            if report.skipped and kept_unreadable(part.stored(key)[f.ID], report.skipped):
+                continue
             part.stale.append(key)
             report.removed += 1
     return changed
@@ -245,7 +249,7 @@ def _write(
         part = parts[shard_of(article.id, len(parts))]
         with guarded([part.shard]):
             if key in part.held:
-                part.remove(key)
+                part.uncount(key)  # the replacement takes the old document's place
             part.db.replace_document(ID_PREFIX + key, bindings.Document.unserialise(document))
         part.held[key] = article.hash
         part.counts.add(tally)

@@ -300,6 +300,3 @@ def _filter(filters: Filters):  # noqa: ANN202
             parts.append(Query(Query.OP_OR, [_term(Query, prefix + value_key(v)) for v in values]))
     return Query(Query.OP_AND, parts)
 
-
-def open_searcher(shards: list[Shard], cache: Path | str, weights: Weights | None = None) -> ShardSearcher:
-    return ShardSearcher(shards, cache, weights)
