@@ -21,6 +21,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import PathConverter
 
+from searchkit import serving
 from searchkit.address import SearchAddress
 from searchkit.dates import read_date
 from searchkit.errors import QueryError, SearchkitError
@@ -45,9 +46,16 @@ _SECURITY_HEADERS = {
         "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; "
         "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     ),
+    # For browsers that predate frame-ancestors.
+    "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+# Every page and answer but the static files is made from the index as it is now: a copy kept by a
+# browser or a proxy would show articles removed since (or none of the ones added) and a stale notice
+# out of date. Nothing on them is private, so caching would leak nothing; it would only mislead, and
+# a search costs milliseconds. Static files keep Flask's validators (ETag, Last-Modified).
+_DYNAMIC_CACHE_CONTROL = "no-store"
 
 # The library speaks English (the CLI and the JSON API show its messages as they are); the page
 # speaks Vietnamese, looked up by the error's code and filled in with its details.
@@ -58,6 +66,9 @@ _VIETNAMESE = {
     "query_only_excludes": "Truy vấn chỉ loại trừ từ: hãy thêm một từ cần tìm.",
     "query_too_many_words": "Truy vấn có quá nhiều từ (tối đa {limit} từ).",
     "query_too_deep": "Truy vấn lồng quá nhiều lớp ngoặc (tối đa {limit} lớp).",
+    "query_phrase_distance": (
+        "Sau dấu ~ của một cụm từ phải là một số nguyên, như \"nêu gương\"~3, không phải “{value}”."
+    ),
     "query_too_costly": "Truy vấn cần quá nhiều công sức để tìm: hãy bớt từ hoặc bớt dấu *.",
     "query_timeout": "Truy vấn chạy quá {limit} giây nên đã dừng: hãy thử truy vấn cụ thể hơn.",
     "page_range": "Số trang phải là một số nguyên từ 1 đến {limit}.",
@@ -150,6 +161,8 @@ def create_app(
         live = LiveIndex(index_dir)
         is_stale = StaleCheck(seeds_dir, index_dir, every=stale_check_seconds)
     app.extensions["searchkit"] = live
+    # A request's path reaches Flask's error log as typed: escape what a terminal would obey.
+    app.logger.addFilter(serving.ESCAPED)
     searcher = live.searcher
 
     app.add_template_filter(marked)
@@ -168,6 +181,8 @@ def create_app(
     def security_headers(response: Response) -> Response:
         for name, value in _SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.endpoint != "static":
+            response.headers["Cache-Control"] = _DYNAMIC_CACHE_CONTROL
         if response.location:
             response.location = _same_site(response.location)
         return response
@@ -298,17 +313,14 @@ def make_server(
     threads: int = 8,
     *,
     sockets: list[socket.socket] | None = None,
+    limits: serving.Limits = serving.DEFAULT_LIMITS,
 ) -> Any:
     """A waitress server for ``app``, listening, serving once ``run()``; port 0 picks any.
 
     Given ``sockets`` already listening (shared by several processes), it serves those instead
-    of binding ``host`` and ``port``.
+    of binding ``host`` and ``port``. See :func:`searchkit.serving.make_server` for ``limits``.
     """
-    from waitress import create_server
-
-    if sockets is not None:
-        return create_server(app, sockets=sockets, threads=threads, ident="searchkit")
-    return create_server(app, host=host, port=port, threads=threads, ident="searchkit")
+    return serving.make_server(app, host, port, threads, sockets=sockets, limits=limits)
 
 
 def server_urls(server: Any) -> list[str]:

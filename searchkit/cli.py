@@ -424,11 +424,41 @@ def eval_command(
     "at most one core busy; each opens the index on its own, so memory grows with their number. "
     "1: serve from this process alone.  [default: one per core this process may use]",
 )
+@click.option(
+    "--connection-limit",
+    type=click.IntRange(1, 100_000),
+    default=1000,
+    show_default=True,
+    help="Connections each worker keeps open at once; past it, new ones wait in the system's queue. "
+    "Each costs an open file and a few kilobytes. See README, 'Running it in public'.",
+)
+@click.option(
+    "--idle-timeout",
+    type=click.IntRange(1, 3600),
+    default=30,
+    show_default=True,
+    help="Seconds a connection may stay open sending nothing before it is closed.",
+)
+@click.option(
+    "--read-timeout",
+    type=click.IntRange(1, 3600),
+    default=20,
+    show_default=True,
+    help="Seconds a client has to send a whole request, from its first byte, before its connection is closed.",
+)
 @seeds_option
 @index_option
 @shards_option
 def serve_command(
-    host: str, port: int, workers: int | None, seeds_dir: Path, index_dir: Path, shards: str | None
+    host: str,
+    port: int,
+    workers: int | None,
+    connection_limit: int,
+    idle_timeout: int,
+    read_timeout: int,
+    seeds_dir: Path,
+    index_dir: Path,
+    shards: str | None,
 ) -> None:
     """Serve the search page and its JSON API (/api/search) in the browser.
 
@@ -443,6 +473,7 @@ def serve_command(
 
     if workers is None:
         workers = serving.default_workers()
+    limits = serving.Limits(connection_limit, idle_timeout, read_timeout)
     with _errors():
         addresses = _shards(shards) if shards else None
         if addresses:
@@ -453,7 +484,7 @@ def serve_command(
         if workers == 1:
             application = web.create_app(index_dir=index_dir, seeds_dir=seeds_dir, shards=addresses)
             with _listening(host, port):
-                server = web.make_server(application, host=host, port=port)
+                server = web.make_server(application, host=host, port=port, limits=limits)
             _announce(web.server_urls(server))
             try:
                 server.run()
@@ -466,7 +497,9 @@ def serve_command(
             sockets = serving.listen(host, port)
         try:
             _announce(web.listening_urls(serving.addresses(sockets)))
-            serving.supervise(sockets, index_dir=index_dir, seeds_dir=seeds_dir, workers=workers, shards=addresses)
+            serving.supervise(
+                sockets, index_dir=index_dir, seeds_dir=seeds_dir, workers=workers, shards=addresses, limits=limits
+            )
         finally:
             for sock in sockets:
                 sock.close()

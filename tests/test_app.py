@@ -19,6 +19,7 @@ from flask import redirect, url_for
 from markupsafe import escape
 
 from searchkit import app as web
+from searchkit import serving
 from searchkit.app import create_app, page_numbers
 from searchkit.cli import main
 from searchkit.errors import IndexBusyError, IndexDamagedError, QueryError, SearchkitError
@@ -403,6 +404,35 @@ def test_pages_forbid_other_scripts_and_framing(client):
         assert set(scripts) <= {OUR_SCRIPT}, scripts
 
 
+def test_frames_are_refused_for_browsers_without_frame_ancestors_too(client):
+    for url in ("/", "/?q=neu", f"/articles/{NEU_GUONG}", "/api/search?q=neu", "/khong-co"):
+        assert client.get(url).headers["X-Frame-Options"] == "DENY"
+
+
+def test_pages_and_answers_are_never_kept_but_static_files_are_revalidated(client):
+    # Made from the index as it is now: a kept copy would show articles removed since.
+    dynamic = (
+        "/",
+        "/?q=neu+guong",
+        "/?q=",
+        "/?q=neu&page=abc",
+        f"/articles/{NEU_GUONG}",
+        f"/articles/{NEU_GUONG}?q=neu",
+        "/articles/khong-co.txt",
+        "/api/search?q=neu",
+        "/api/search?q=",
+        "/api/complete?q=ne",
+        "/khong-co",
+    )
+    for url in dynamic:
+        assert client.get(url).headers["Cache-Control"] == "no-store", url
+    static = client.get("/static/style.css")
+    assert static.status_code == 200
+    assert "no-store" not in static.headers.get("Cache-Control", "")
+    assert static.headers["ETag"] and static.headers["Last-Modified"]
+    assert client.get("/static/style.css", headers={"If-None-Match": static.headers["ETag"]}).status_code == 304
+
+
 def test_the_app_never_runs_in_debug_mode(seeds_index: Path):
     app = create_app(index_dir=seeds_index)
     assert not app.debug and not app.testing
@@ -536,7 +566,8 @@ class FakeServer:
 def test_serve_builds_a_missing_index_and_listens_on_localhost(tmp_path, seeds_dir, monkeypatch):
     servers: list[FakeServer] = []
 
-    def fake_make_server(app, host="127.0.0.1", port=8000):
+    def fake_make_server(app, host="127.0.0.1", port=8000, limits=None):
+        assert limits == serving.Limits()
         servers.append(FakeServer(app, host, port))
         return servers[-1]
 

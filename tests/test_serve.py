@@ -263,7 +263,8 @@ def test_the_server_gives_up_when_workers_keep_dying(folders, tmp_path: Path):
 def test_workers_default_to_the_cores_this_process_may_use(seeds_dir, seeds_index, monkeypatch):
     calls = []
 
-    def fake_supervise(sockets, *, index_dir, seeds_dir, workers, shards=None):
+    def fake_supervise(sockets, *, index_dir, seeds_dir, workers, shards=None, limits=None):
+        assert limits == serving.Limits()
         calls.append((serving.addresses(sockets), workers))
 
     monkeypatch.setattr(serving, "supervise", fake_supervise)
@@ -274,6 +275,17 @@ def test_workers_default_to_the_cores_this_process_may_use(seeds_dir, seeds_inde
     assert workers == 3
     (host, port), *_ = listening
     assert f"Serving on http://{host}:{port}/" in result.output
+
+
+def test_serve_help_gives_the_limits_the_server_uses_by_default():
+    result = CliRunner().invoke(main, ["serve", "--help"])
+    text = " ".join(result.output.split())
+    limits = serving.DEFAULT_LIMITS
+    assert "--connection-limit INTEGER RANGE" in text
+    assert f"[default: {limits.connections};" in text
+    assert f"[default: {limits.idle_seconds};" in text
+    assert f"[default: {limits.read_seconds};" in text
+    assert "Running it in public" in text
 
 
 def test_workers_must_be_at_least_one(seeds_dir, seeds_index):
