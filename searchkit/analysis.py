@@ -8,6 +8,12 @@ Everything here is a pure function of its input. Three forms of a syllable matte
 - the *folded* form: every mark stripped and ``đ`` → ``d`` (diacritic-insensitive matching).
 
 Tokens always carry character offsets into the original text, so highlighting marks the right characters.
+
+Characters that show nothing (soft hyphens, zero-width spaces and joiners, word joiners, byte order marks, left- and
+right-to-left marks) belong to the syllable they stand in and are left out of its text: ``gư\u00adơng`` is the one
+syllable ``gương``, spanning all six characters. Fullwidth letters and digits (``ｎｅｕ``, ``２０２４``) are their NFKC
+forms in the normalised and folded forms, one character for one. A syllable reads as it shows, in an article and in a
+query alike.
 """
 
 from __future__ import annotations
@@ -22,8 +28,18 @@ from typing import NamedTuple
 from whoosh.analysis import Filter, Tokenizer
 from whoosh.analysis import Token as _WhooshToken
 
-# A syllable is a run of letters and digits; "_" is excluded because pyvi uses it to join words.
-_SYLLABLE = re.compile(r"[^\W_]+")
+# Characters that show nothing, left out of a syllable's text: soft hyphen, zero-width space, non-joiner and joiner,
+# left-to-right and right-to-left marks, word joiner and invisible operators, Mongolian vowel separator, BOM.
+_INVISIBLE_CHARS = "\u00ad\u200b-\u200f\u2060-\u2064\u180e\ufeff"
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
+_LEAVE_OUT_INVISIBLE = dict.fromkeys(ord(ch) for ch in "\u00ad\u180e\ufeff") | dict.fromkeys(
+    [*range(0x200B, 0x2010), *range(0x2060, 0x2065)]
+)
+# A syllable is a run of letters and digits, invisible characters inside it included; "_" is excluded because pyvi
+# uses it to join words.
+_SYLLABLE = re.compile(f"[^\\W_]+(?:[{_INVISIBLE_CHARS}]+[^\\W_]+)*")
+# Fullwidth ASCII (U+FF01-U+FF5E) as NFKC writes it: one character for one.
+_FULLWIDTH = {cp: unicodedata.normalize("NFKC", chr(cp)) for cp in range(0xFF01, 0xFF5F)}
 
 # The five Vietnamese tone marks, as combining characters. Vowel modifiers (circumflex, breve, horn) are not tones.
 _TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
@@ -36,6 +52,19 @@ class Token(NamedTuple):
     text: str
     start: int
     end: int
+
+
+def visible(text: str) -> str:
+    """``text`` without the characters that show nothing (``visible("nê\u200du") == "nêu"``)."""
+    return text.translate(_LEAVE_OUT_INVISIBLE) if _INVISIBLE.search(text) else text
+
+
+def _texts(found: list[str], text: str) -> list[str]:
+    """The syllables ``found`` in ``text`` as :func:`visible` text; the same list when ``text`` has no invisible
+    character (the usual case, checked once for the whole text)."""
+    if _INVISIBLE.search(text) is None:
+        return found
+    return [visible(s) for s in found]
 
 
 def nfc(text: str) -> str:
@@ -92,13 +121,13 @@ def _place_tone(word: str) -> str:
 @lru_cache(maxsize=500_000)
 def normalize_syllable(syllable: str) -> str:
     """Lower case, NFC, canonical tone placement: the form exact-accent matching compares."""
-    return _place_tone(nfc(syllable).lower())
+    return _place_tone(nfc(visible(syllable).translate(_FULLWIDTH)).lower())
 
 
 @lru_cache(maxsize=500_000)
 def fold_syllable(syllable: str) -> str:
     """Lower case with every mark stripped and ``đ`` → ``d``: the form diacritic-insensitive matching compares."""
-    decomposed = unicodedata.normalize("NFD", syllable.lower())
+    decomposed = unicodedata.normalize("NFD", visible(syllable).translate(_FULLWIDTH).lower())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.replace("đ", "d")
 
@@ -120,7 +149,10 @@ def has_marks(text: str) -> bool:
 
 
 def syllables(text: str) -> list[Token]:
-    """The syllables of ``text`` with offsets into it (``text`` should be NFC; see :func:`nfc`)."""
+    """The syllables of ``text`` with offsets into it (``text`` should be NFC; see :func:`nfc`), as
+    :func:`visible` text."""
+    if _INVISIBLE.search(text):
+        return [Token(visible(m.group()), m.start(), m.end()) for m in _SYLLABLE.finditer(text)]
     return [Token(m.group(), m.start(), m.end()) for m in _SYLLABLE.finditer(text)]
 
 
@@ -128,12 +160,13 @@ def syllable_spans(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     """:func:`syllables` as two lists, texts and (start, end) offsets: a third of the time, with no
     token object per syllable (snippets look at every syllable of an article)."""
     found = list(_SYLLABLE.finditer(text))
-    return [m.group() for m in found], [m.span() for m in found]
+    return _texts([m.group() for m in found], text), [m.span() for m in found]
 
 
 def syllable_texts(text: str) -> list[str]:
     """The syllables of ``text`` without their offsets: what the index's syllable fields are made of."""
-    return _SYLLABLE.findall(nfc(text))
+    text = nfc(text)
+    return _texts(_SYLLABLE.findall(text), text)
 
 
 def words(text: str) -> list[Token]:
@@ -217,12 +250,12 @@ def _token_syllables(token: str) -> _TokenSyllables:
 
 def _aligned(text: str, written: str) -> list[Token]:
     """The words of pyvi's output ``written``, placed on the syllables of ``text`` by their text."""
-    ours = _SYLLABLE.findall(text)
+    ours = _texts(_SYLLABLE.findall(text), text)
     spans: list[re.Match[str]] | None = None
     found: list[Token] = []
     cursor = 0
     for piece in written.split():
-        parts = _SYLLABLE.findall(piece)
+        parts = _texts(_SYLLABLE.findall(piece), piece)
         if not parts:
             continue
         start = _align(ours, cursor, parts)
@@ -320,7 +353,7 @@ def accent_terms(text: str) -> list[str]:
 
 
 # Syllables and what lies between them: split() gives [gap, syllable, gap, ..., syllable, gap].
-_SYLLABLE_AND_GAPS = re.compile(r"([^\W_]+)")
+_SYLLABLE_AND_GAPS = re.compile(f"({_SYLLABLE.pattern})")
 
 
 @lru_cache(maxsize=1 << 16)
@@ -333,6 +366,8 @@ def _accent_forms(syllable: str) -> tuple[str, str] | None:
 
 def _within_clause(gap: str) -> bool:
     """Whether the text between two syllables keeps them in one clause (see :func:`side_by_side`)."""
+    if gap != " " and _INVISIBLE.search(gap):
+        gap = visible(gap)
     return gap == " " or (bool(gap) and gap.isspace() and "\n" not in gap and "\r" not in gap)
 
 
@@ -382,7 +417,10 @@ class SyllableTokenizer(_SpanTokenizer):
     """Whoosh tokenizer emitting syllables with positions and offsets into the (NFC) stored text."""
 
     def spans(self, value: str) -> Iterator[tuple[str, int, int]]:
-        return ((m.group(), m.start(), m.end()) for m in _SYLLABLE.finditer(nfc(value)))
+        value = nfc(value)
+        if _INVISIBLE.search(value):
+            return ((visible(m.group()), m.start(), m.end()) for m in _SYLLABLE.finditer(value))
+        return ((m.group(), m.start(), m.end()) for m in _SYLLABLE.finditer(value))
 
 
 class NormalizeFilter(Filter):

@@ -5,8 +5,9 @@ is a word, a ``"phrase"``, a ``(group)`` or a ``title:`` clause), ``"phrase"``, 
 (words within N positions), ``title:word``, ``title:"phrase"`` or ``title:(…)``, parentheses and a
 trailing ``*`` for a prefix. Bad syntax degrades instead of failing: an unbalanced quote runs to the
 end, a missing parenthesis is closed, a lone operator or an empty field is dropped. A query is
-refused only when it is too long, has no word at all, only excludes words, or nests deeper than
-:data:`MAX_DEPTH`.
+refused only when it is too long, has no word at all, only excludes words, nests deeper than
+:data:`MAX_DEPTH`, or gives a phrase a distance that is no whole number (``"nêu gương"~-5``: read
+as a word, the ``5`` would silently be required too).
 
 The tree's nodes say what they hold in the same terms (``children``, and ``words``/``prefix`` on
 the leaves), so walks that treat every clause alike are written once (:func:`walk`,
@@ -240,7 +241,7 @@ class _Lexeme(NamedTuple):
 
 _TOKEN = re.compile(
     r"""
-    (?P<phrase>"(?P<ptext>[^"]*)(?:"|$)(?:~(?P<slop>\d+))?)
+    (?P<phrase>"(?P<ptext>[^"]*)(?:"|$)(?:~(?P<slop>[^\s()"]*))?)
   | (?P<open>\()
   | (?P<close>\))
   | (?P<minus>-)(?=[^\s)])
@@ -257,7 +258,7 @@ def _lex(text: str) -> list[_Lexeme]:
     for m in _TOKEN.finditer(text):
         kind = m.lastgroup
         if kind == "phrase":
-            lexemes.append(_Lexeme("phrase", m.group("ptext"), m.start("ptext"), int(m.group("slop") or 0)))
+            lexemes.append(_Lexeme("phrase", m.group("ptext"), m.start("ptext"), _slop(m.group("slop"))))
         elif kind == "minus":
             lexemes.append(_Lexeme("not", "-", m.start()))
         elif kind == "field" and m.group("fname").lower() in FIELDS:
@@ -268,6 +269,19 @@ def _lex(text: str) -> list[_Lexeme]:
             # A word, or a name before ":" that is no field ("http:"), searched as a word.
             lexemes.append(_Lexeme(_OPERATORS.get(m.group(), "word"), m.group(), m.start()))
     return lexemes
+
+
+def _slop(written: str | None) -> int:
+    """The distance written after a phrase's ``~``: none (or a bare ``~``) is 0."""
+    if not written:
+        return 0
+    if not written.isdecimal():
+        raise QueryError(
+            f'a phrase\'s "~" takes a whole number of words, as in "nêu gương"~3, not "~{written}"',
+            code="query_phrase_distance",
+            value=f"~{written}",
+        )
+    return int(written)
 
 
 class _Parser:

@@ -25,6 +25,7 @@ from searchkit.analysis import (
     nfc,
     normalize_syllable,
     syllables,
+    visible,
 )
 from searchkit.query import word_runs
 
@@ -89,7 +90,8 @@ class Restoration:
         """The query to offer ("Có phải bạn muốn tìm: …"); ``None`` when it is its own best form."""
         if not any(s.changed and s.confidence >= MIN_CONFIDENCE for s in self.syllables):
             return None
-        return self.restored_text(MIN_CONFIDENCE).strip()
+        # Offered as a link to follow: nothing in it that shows nothing.
+        return visible(self.restored_text(MIN_CONFIDENCE)).strip()
 
 
 def restore_query(

@@ -7,6 +7,7 @@ import unicodedata
 import pytest
 
 from searchkit.analysis import (
+    accent_terms,
     exact_analyzer,
     fold,
     fold_syllable,
@@ -116,3 +117,43 @@ def test_words_of_nfd_text_point_into_its_nfc_form():
     nfc_text = unicodedata.normalize("NFC", text)
     for word in words(text):
         assert nfc_text[word.start : word.end].replace(" ", "_") == word.text
+
+
+# Characters that show nothing, as copy and paste leaves them inside words.
+INVISIBLE = {
+    "zero-width joiner": "\u200d",
+    "zero-width space": "\u200b",
+    "zero-width non-joiner": "\u200c",
+    "soft hyphen": "\u00ad",
+    "byte order mark": "\ufeff",
+    "word joiner": "\u2060",
+    "left-to-right mark": "\u200e",
+}
+
+
+@pytest.mark.parametrize("name", INVISIBLE)
+def test_an_invisible_character_inside_a_syllable_is_left_out_of_its_text_not_its_offsets(name: str):
+    mark = INVISIBLE[name]
+    text = f"Cán bộ nê{mark}u gư{mark}{mark}ơng sáng"
+    found = syllables(text)
+    assert [s.text for s in found] == ["Cán", "bộ", "nêu", "gương", "sáng"]
+    assert [text[s.start : s.end] for s in found] == ["Cán", "bộ", f"nê{mark}u", f"gư{mark}{mark}ơng", "sáng"]
+    tokens = [(t.text, t.startchar, t.endchar) for t in folded_analyzer()(text, chars=True)]
+    assert tokens == [("can", 0, 3), ("bo", 4, 6), ("neu", 7, 11), ("guong", 12, 19), ("sang", 20, 24)]
+    assert [t.text for t in exact_analyzer()(text)] == ["cán", "bộ", "nêu", "gương", "sáng"]
+    assert fold(text) == "can bo neu guong sang"
+    assert normalize_syllable(f"Uỷ{mark}") == "ủy"
+
+
+def test_invisible_characters_between_syllables_keep_them_side_by_side():
+    assert accent_terms("Nêu\u200b gương.") == accent_terms("Nêu gương.")
+    assert accent_terms("nê\u00adu gư\u200dơng") == ["neu|nêu", "guong|gương", "neu guong|nêu gương"]
+
+
+def test_fullwidth_letters_and_digits_fold_and_normalise_as_their_nfkc_forms():
+    assert fold_syllable("ｎｅｕ") == "neu"
+    assert fold_syllable("ＧƯƠＮＧ") == "guong"
+    assert normalize_syllable("ｇưｏｎｇ") == normalize_syllable("gưong")
+    assert normalize_syllable("Ｕỷ") == "ủy"
+    assert fold("Ngày ２２/０５/２０２４") == "ngay 22/05/2024"
+    assert [s.text for s in syllables("ｎｅｕ ｇｕｏｎｇ")] == ["ｎｅｕ", "ｇｕｏｎｇ"]  # shown as written

@@ -177,3 +177,18 @@ def test_word_runs_leave_out_operators_prefixes_and_field_names():
     assert [[t.text for t in run] for run in runs] == [["nêu", "gương"], ["Đảng"], ["Đông"], ["tư", "tưởng"]]
     text = 'nêu gương -Đảng title:Đông AND học* "tư tưởng"'
     assert all(text[t.start : t.end] == t.text for run in runs for t in run)
+
+
+@pytest.mark.parametrize("text", ['"nêu gương"~-5', '"nêu gương"~3.5', '"nêu gương"~x', '"nêu gương"~5a', '("a b"~-1)'])
+def test_a_phrase_distance_that_is_no_whole_number_is_refused_in_one_line(text: str):
+    with pytest.raises(QueryError) as caught:
+        parse(text)
+    assert caught.value.code == "query_phrase_distance"
+    assert '"nêu gương"~3' in str(caught.value) and "\n" not in str(caught.value)
+    assert f"not \"{caught.value.details['value']}\"" in str(caught.value)
+
+
+def test_a_bare_tilde_after_a_phrase_is_the_exact_phrase():
+    assert parse('"nêu gương"~') == Phrase(("nêu", "gương"))
+    assert parse('"nêu gương"~ dang') == Group((Phrase(("nêu", "gương")), Term("dang")))
+    assert parse('("nêu gương"~2)') == Phrase(("nêu", "gương"), 2)

@@ -407,3 +407,42 @@ def test_query_help_states_every_limit():
     assert f"its {MAX_PREFIX_TERMS} most frequent words" in QUERY_HELP
     assert f"{MAX_DEPTH} levels of nesting" in QUERY_HELP
     assert f"{DEFAULT_BUDGET:g} seconds" in QUERY_HELP
+
+
+# Invisible characters and fullwidth forms, as pasted from a web page or a word processor or typed with an East
+# Asian input method: each query looks as "nêu gương" or "neu guong" does on screen.
+LOOKS_LIKE_NEU_GUONG = {
+    "zero-width joiners": "nê\u200du gư\u200dơng",
+    "zero-width spaces": "nêu\u200b gư\u200bơng",
+    "zero-width non-joiners": "n\u200cêu g\u200cương",
+    "soft hyphens": "nêu gư\u00adơng",
+    "byte order mark and word joiner": "\ufeffnê\u2060u gương",
+    "fullwidth letters": "ｎêｕ ｇươｎｇ",
+    "unaccented, zero-width joiners": "ne\u200du gu\u200dong",
+    "unaccented, fullwidth": "ｎｅｕ ｇｕｏｎｇ",
+}
+
+
+@pytest.mark.parametrize("name", LOOKS_LIKE_NEU_GUONG)
+def test_a_query_finds_what_the_query_it_looks_like_finds(seeds_index: Path, name: str):
+    typed = LOOKS_LIKE_NEU_GUONG[name]
+    plain = "neu guong" if name.startswith("unaccented") else "nêu gương"
+    results, expected = search(seeds_index, typed), search(seeds_index, plain)
+    assert ids(results) == ids(expected) and ids(results)[0] == NEU_GUONG
+    assert "nêu gương" in results.hits[0].snippet.marked
+    assert results.suggestion == expected.suggestion
+
+
+def test_the_suggestion_for_a_query_with_zero_width_joiners_is_the_plain_one(seeds_index: Path):
+    assert search(seeds_index, "neu guong").suggestion == "nêu gương"
+    assert search(seeds_index, "ne\u200du gu\u200dong").suggestion == "nêu gương"
+    assert search(seeds_index, "Ne\u200du gu\u200dong \u200b").suggestion == "Nêu gương"
+
+
+def test_an_article_with_invisible_characters_inside_words_is_found_and_marked_as_written(tmp_path: Path):
+    text = "Phong trào thi đua\n\nCán bộ nê\u200bu gư\u00adơng sáng về đạo đức, lối sống.\n"
+    index_dir = make_index(tmp_path, {"a.txt": text, "b.txt": "Chuyện khác\n\nMột bài viết về mùa lúa.\n"})
+    for query in ("nêu gương", "neu guong", '"nêu gương"', "gư\u200dơng"):
+        results = search(index_dir, query)
+        assert ids(results) == ["a.txt"], query
+    assert "nê\u200bu gư\u00adơng" in search(index_dir, "nêu gương").hits[0].snippet.marked
