@@ -404,6 +404,16 @@ def test_pages_forbid_other_scripts_and_framing(client):
         assert set(scripts) <= {OUR_SCRIPT}, scripts
 
 
+def test_a_phrase_distance_that_is_no_number_is_a_400_in_either_language(client):
+    answer = client.get("/api/search", query_string={"q": '"nêu gương"~-5'})
+    assert answer.status_code == 400
+    assert answer.get_json()["code"] == "query_phrase_distance"
+    page = client.get("/", query_string={"q": '"nêu gương"~-5'})
+    assert page.status_code == 400
+    assert "Sau dấu ~ của một cụm từ phải là một số nguyên" in html.unescape(page.get_data(as_text=True))
+    assert "“~-5”" in html.unescape(page.get_data(as_text=True))
+
+
 def test_frames_are_refused_for_browsers_without_frame_ancestors_too(client):
     for url in ("/", "/?q=neu", f"/articles/{NEU_GUONG}", "/api/search?q=neu", "/khong-co"):
         assert client.get(url).headers["X-Frame-Options"] == "DENY"
