@@ -235,7 +235,8 @@ def _ambiguity(request: Any) -> str | None:
 
     RFC 9112: a request with both Transfer-Encoding and Content-Length, or an HTTP/1.0 request
     with Transfer-Encoding, has faulty framing (section 6.1); versions other than 1.0 and 1.1, and
-    a request line with none (HTTP/0.9), are not HTTP/1.x (section 2.3); a request target in
+    a request line with none (HTTP/0.9), are not HTTP/1.x (section 2.3); an HTTP/1.1 request
+    without Host is refused with 400 (section 3.2); a request target in
     absolute form (``GET http://host/``) names the host it is for, which must be the Host header's
     (sections 3.2.2 and 7.2), or the page would be served for a name a cache in front files it
     under.
@@ -247,6 +248,8 @@ def _ambiguity(request: Any) -> str | None:
         return "both Content-Length and Transfer-Encoding: the request's length is ambiguous"
     if request.version == "1.0" and "TRANSFER_ENCODING" in headers:
         return "Transfer-Encoding in an HTTP/1.0 request"
+    if request.version == "1.1" and "HOST" not in headers:
+        return "an HTTP/1.1 request without a Host header"
     if request.proxy_scheme or request.proxy_netloc:
         host = headers.get("HOST")
         if host is None or _authority(request.proxy_scheme, request.proxy_netloc) != _authority(

@@ -86,6 +86,7 @@ AMBIGUOUS = {
         b"GET http://example.com/api/search?q=neu HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" + SMUGGLED_SEARCH
     ),
     "absolute form without a Host header": b"GET http://example.com/ HTTP/1.0\r\n\r\n",
+    "HTTP/1.1 without a Host header": b"GET /api/search?q=neu HTTP/1.1\r\n\r\n" + SMUGGLED_SEARCH,
 }
 
 
