@@ -288,7 +288,10 @@ class _EscapedLog(logging.Filter):
     message, and the traceback but for its line breaks."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a faulty call: left for the handler to report as logging does
+            return True
         escaped = escape_controls(message)
         if escaped != message:
             record.msg, record.args = escaped, None
