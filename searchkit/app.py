@@ -21,7 +21,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import PathConverter
 
-from searchkit import serving
+from searchkit import webserver
 from searchkit.address import SearchAddress
 from searchkit.dates import read_date
 from searchkit.errors import QueryError, SearchkitError
@@ -162,7 +162,7 @@ def create_app(
         is_stale = StaleCheck(seeds_dir, index_dir, every=stale_check_seconds)
     app.extensions["searchkit"] = live
     # A request's path reaches Flask's error log as typed: escape what a terminal would obey.
-    app.logger.addFilter(serving.ESCAPED)
+    app.logger.addFilter(webserver.ESCAPED)
     searcher = live.searcher
 
     app.add_template_filter(marked)
@@ -313,14 +313,14 @@ def make_server(
     threads: int = 8,
     *,
     sockets: list[socket.socket] | None = None,
-    limits: serving.Limits = serving.DEFAULT_LIMITS,
+    limits: webserver.Limits = webserver.DEFAULT_LIMITS,
 ) -> Any:
     """A waitress server for ``app``, listening, serving once ``run()``; port 0 picks any.
 
     Given ``sockets`` already listening (shared by several processes), it serves those instead
-    of binding ``host`` and ``port``. See :func:`searchkit.serving.make_server` for ``limits``.
+    of binding ``host`` and ``port``. See :func:`searchkit.webserver.make_server` for ``limits``.
     """
-    return serving.make_server(app, host, port, threads, sockets=sockets, limits=limits)
+    return webserver.make_server(app, host, port, threads, sockets=sockets, limits=limits)
 
 
 def server_urls(server: Any) -> list[str]:

@@ -469,11 +469,11 @@ def serve_command(
     # Imported here so the other commands start without loading Flask and waitress; imported
     # before the workers start, so each of them has them loaded already.
     from searchkit import app as web
-    from searchkit import serving
+    from searchkit import serving, webserver
 
     if workers is None:
         workers = serving.default_workers()
-    limits = serving.Limits(connection_limit, idle_timeout, read_timeout)
+    limits = webserver.Limits(connection_limit, idle_timeout, read_timeout)
     with _errors():
         addresses = _shards(shards) if shards else None
         if addresses:

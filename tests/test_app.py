@@ -19,7 +19,7 @@ from flask import redirect, url_for
 from markupsafe import escape
 
 from searchkit import app as web
-from searchkit import serving
+from searchkit import webserver
 from searchkit.app import create_app, page_numbers
 from searchkit.cli import main
 from searchkit.errors import IndexBusyError, IndexDamagedError, QueryError, SearchkitError
@@ -577,7 +577,7 @@ def test_serve_builds_a_missing_index_and_listens_on_localhost(tmp_path, seeds_d
     servers: list[FakeServer] = []
 
     def fake_make_server(app, host="127.0.0.1", port=8000, limits=None):
-        assert limits == serving.Limits()
+        assert limits == webserver.Limits()
         servers.append(FakeServer(app, host, port))
         return servers[-1]
 

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from searchkit import serving
+from searchkit import serving, webserver
 from searchkit.cli import main
 from searchkit.index import build
 
@@ -264,7 +264,7 @@ def test_workers_default_to_the_cores_this_process_may_use(seeds_dir, seeds_inde
     calls = []
 
     def fake_supervise(sockets, *, index_dir, seeds_dir, workers, shards=None, limits=None):
-        assert limits == serving.Limits()
+        assert limits == webserver.Limits()
         calls.append((serving.addresses(sockets), workers))
 
     monkeypatch.setattr(serving, "supervise", fake_supervise)
@@ -280,7 +280,7 @@ def test_workers_default_to_the_cores_this_process_may_use(seeds_dir, seeds_inde
 def test_serve_help_gives_the_limits_the_server_uses_by_default():
     result = CliRunner().invoke(main, ["serve", "--help"])
     text = " ".join(result.output.split())
-    limits = serving.DEFAULT_LIMITS
+    limits = webserver.DEFAULT_LIMITS
     assert "--connection-limit INTEGER RANGE" in text
     assert f"[default: {limits.connections};" in text
     assert f"[default: {limits.idle_seconds};" in text

@@ -1,7 +1,7 @@
 """The server as a visitor meets it over a socket: requests that could be read two ways are refused,
 slow and silent connections are closed, and what a request holds reaches the log escaped.
 
-Each test talks to a real waitress server on 127.0.0.1 (from :func:`searchkit.serving.make_server`),
+Each test talks to a real waitress server on 127.0.0.1 (from :func:`searchkit.webserver.make_server`),
 byte for byte, with a plain socket.
 """
 
@@ -23,7 +23,7 @@ import pytest
 from waitress.adjustments import Adjustments
 from waitress.parser import HTTPRequestParser
 
-from searchkit import serving
+from searchkit import webserver
 from searchkit.app import create_app
 from searchkit.search import Searcher
 
@@ -33,8 +33,8 @@ SEARCH = b"GET /api/search?q=neu+guong HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
 
 
 @contextmanager
-def running(app, limits: serving.Limits = serving.DEFAULT_LIMITS) -> Iterator[int]:
-    server = serving.make_server(app, "127.0.0.1", 0, limits=limits)
+def running(app, limits: webserver.Limits = webserver.DEFAULT_LIMITS) -> Iterator[int]:
+    server = webserver.make_server(app, "127.0.0.1", 0, limits=limits)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -106,7 +106,7 @@ def feed(parser: HTTPRequestParser, data: bytes) -> HTTPRequestParser:
 
 
 def test_waitress_alone_accepts_those_shapes_which_is_why_the_server_checks_them():
-    """If waitress starts refusing them itself, the check in searchkit.serving can go."""
+    """If waitress starts refusing them itself, the check in searchkit.webserver can go."""
     for shape, data in AMBIGUOUS.items():
         parser = feed(HTTPRequestParser(Adjustments()), data)
         assert parser.completed and parser.error is None, shape
@@ -124,7 +124,7 @@ def test_the_checked_parser_reads_ordinary_requests_as_waitress_does():
     ]
     fields = ("completed", "error", "command", "path", "query", "version", "headers", "chunked", "content_length")
     for data in requests:
-        ours, theirs = feed(serving._Parser(Adjustments()), data), feed(HTTPRequestParser(Adjustments()), data)
+        ours, theirs = feed(webserver._Parser(Adjustments()), data), feed(HTTPRequestParser(Adjustments()), data)
         assert ours.error is None
         assert {f: getattr(ours, f) for f in fields} == {f: getattr(theirs, f) for f in fields}, data
         assert ours.get_body_stream().read() == theirs.get_body_stream().read()
@@ -158,7 +158,7 @@ def test_a_kept_alive_connection_still_answers_request_after_request(port: int):
 
 def test_a_client_trickling_its_request_is_closed_after_the_read_timeout(seeds_index: Path, seeds_dir: Path):
     app = create_app(index_dir=seeds_index, seeds_dir=seeds_dir)
-    with running(app, serving.Limits(read_seconds=1)) as found:
+    with running(app, webserver.Limits(read_seconds=1)) as found:
         with socket.create_connection(("127.0.0.1", found), timeout=10) as sock:
             started = time.monotonic()
             closed_after = None
@@ -181,7 +181,7 @@ def test_a_client_trickling_its_request_is_closed_after_the_read_timeout(seeds_i
 
 def test_a_silent_connection_is_closed_after_the_idle_timeout(seeds_index: Path, seeds_dir: Path):
     app = create_app(index_dir=seeds_index, seeds_dir=seeds_dir)
-    with running(app, serving.Limits(idle_seconds=1)) as found:
+    with running(app, webserver.Limits(idle_seconds=1)) as found:
         with socket.create_connection(("127.0.0.1", found), timeout=10) as sock:
             started = time.monotonic()
             assert sock.recv(1) == b""
@@ -189,12 +189,12 @@ def test_a_silent_connection_is_closed_after_the_idle_timeout(seeds_index: Path,
 
 
 def test_the_server_holds_more_connections_than_waitress_would_and_watches_them_with_poll(port: int):
-    limits = serving.Limits(connections=700)
-    server = serving.make_server(create_app(index_dir="missing"), "127.0.0.1", 0, limits=limits)
+    limits = webserver.Limits(connections=700)
+    server = webserver.make_server(create_app(index_dir="missing"), "127.0.0.1", 0, limits=limits)
     try:
         assert server.adj.connection_limit == 700 > Adjustments().connection_limit
         assert server.adj.asyncore_use_poll
-        assert server.adj.channel_timeout == serving.IDLE_SECONDS < Adjustments().channel_timeout
+        assert server.adj.channel_timeout == webserver.IDLE_SECONDS < Adjustments().channel_timeout
     finally:
         server.close()
 
@@ -220,10 +220,10 @@ def test_a_search_answers_while_200_slow_clients_hold_connections(seeds_dir: Pat
 
 
 def test_escape_controls_writes_terminal_escapes_out():
-    assert serving.escape_controls("/articles/\x1b]0;PWNED\x07") == "/articles/\\x1b]0;PWNED\\x07"
-    assert serving.escape_controls("a\nb\r\u2028c\x9b") == "a\\nb\\r\\u2028c\\x9b"
-    assert serving.escape_controls("Traceback\n  x\x1b", newlines=True) == "Traceback\n  x\\x1b"
-    assert serving.escape_controls("Thành uỷ Đông Hà") == "Thành uỷ Đông Hà"
+    assert webserver.escape_controls("/articles/\x1b]0;PWNED\x07") == "/articles/\\x1b]0;PWNED\\x07"
+    assert webserver.escape_controls("a\nb\r\u2028c\x9b") == "a\\nb\\r\\u2028c\\x9b"
+    assert webserver.escape_controls("Traceback\n  x\x1b", newlines=True) == "Traceback\n  x\\x1b"
+    assert webserver.escape_controls("Thành uỷ Đông Hà") == "Thành uỷ Đông Hà"
 
 
 def test_terminal_escapes_in_a_request_path_reach_the_log_escaped(
