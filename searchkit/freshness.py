@@ -2,9 +2,10 @@
 
 After each build the index folder keeps a snapshot of the articles folder it was built from: every
 file's path relative to the folder with its size and modification time in nanoseconds, listed the
-way :func:`searchkit.corpus.read_articles` walks it (recursively, hidden entries and links to
-folders left out). A file added, changed or removed since then makes the index stale. Nothing is
-read or hashed, so the check costs one directory walk and is cheap enough to run for every query.
+way :func:`searchkit.corpus.read_articles` walks it (by :func:`searchkit.corpus.walk`: hidden
+entries, links to folders and folders nested too deeply left out). A file added, changed or removed
+since then makes the index stale. Nothing is read or hashed, so the check costs one directory walk
+and is cheap enough to run for every query.
 
 The snapshot records which folder it describes: asked about another one (``searchkit query``
 with the default ``--seeds`` against an index built from elsewhere), :func:`stale` says ``False``
@@ -20,11 +21,14 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from searchkit.corpus import Skipped, shown_name, walk
+
 SNAPSHOT_FILE = "searchkit-seeds.json"
 _VERSION = 1
 
 Snapshot = dict[str, tuple[int, int]]
-"""Relative path ("/" separators) → (size in bytes, modification time in nanoseconds)."""
+"""Relative path ("/" separators) → (size in bytes, modification time in nanoseconds). A name that is
+not UTF-8 has its bytes written as escapes ("caf\\xe9.txt"), so the snapshot can be saved as JSON."""
 
 
 def snapshot(seeds_dir: Path | str) -> Snapshot:
@@ -40,9 +44,9 @@ def snapshot(seeds_dir: Path | str) -> Snapshot:
     except OSError:
         return files
     if is_file:
-        _add(files, root.name, root)
+        _add(files, shown_name(root.name), root)
     elif is_dir:
-        _walk(str(root), "", files)
+        _walk(root, files)
     return files
 
 
@@ -50,7 +54,7 @@ def save(seeds_dir: Path | str, index_dir: Path | str, files: Snapshot) -> None:
     """Records ``files`` (taken from ``seeds_dir``) as the state the index in ``index_dir`` reflects."""
     data = {
         "version": _VERSION,
-        "seeds": str(Path(seeds_dir).resolve()),
+        "seeds": _seeds_key(seeds_dir),
         "files": {path: list(entry) for path, entry in sorted(files.items())},
     }
     target = Path(index_dir) / SNAPSHOT_FILE
@@ -79,7 +83,7 @@ def update(seeds_dir: Path | str, index_dir: Path | str, paths: Iterable[Path | 
     for path in paths:
         path = Path(path)
         try:
-            rel = path.relative_to(root).as_posix()
+            rel = shown_name(path.relative_to(root).as_posix())
         except ValueError:
             continue
         recorded.pop(rel, None)
@@ -91,7 +95,7 @@ def load(seeds_dir: Path | str, index_dir: Path | str) -> Snapshot | None:
     """The snapshot the index in ``index_dir`` was built from, if it describes ``seeds_dir``."""
     try:
         data = json.loads((Path(index_dir) / SNAPSHOT_FILE).read_text(encoding="utf-8"))
-        if data["version"] != _VERSION or data["seeds"] != str(Path(seeds_dir).resolve()):
+        if data["version"] != _VERSION or data["seeds"] != _seeds_key(seeds_dir):
             return None
         return {path: (int(size), int(mtime)) for path, (size, mtime) in data["files"].items()}
     except (OSError, RuntimeError, ValueError, KeyError, TypeError, AttributeError):
@@ -134,23 +138,24 @@ class StaleCheck:
             return self._stale
 
 
-def _walk(directory: str, prefix: str, files: Snapshot) -> None:
+def _walk(root: Path, files: Snapshot) -> None:
     # Plain strings and DirEntry objects: building a Path per file would cost more than its stat.
+    start = len(str(root).rstrip(os.sep)) + 1
     try:
-        with os.scandir(directory) as listing:
-            entries = [entry for entry in listing if not entry.name.startswith(".")]
-    except OSError:
-        return
-    for entry in entries:
-        rel = prefix + entry.name
-        try:
-            if not entry.is_dir():
+        for entry in walk(root):
+            if isinstance(entry, Skipped):
+                continue
+            try:
                 info = entry.stat()
-                files[rel] = (info.st_size, info.st_mtime_ns)
-            elif not entry.is_symlink():
-                _walk(entry.path, rel + "/", files)
-        except OSError:
-            continue
+            except OSError:
+                continue
+            files[shown_name(entry.path[start:])] = (info.st_size, info.st_mtime_ns)
+    except OSError:  # the folder itself cannot be listed
+        return
+
+
+def _seeds_key(seeds_dir: Path | str) -> str:
+    return shown_name(str(Path(seeds_dir).resolve()))
 
 
 def _add(files: Snapshot, rel: str, path: Path) -> None:
