@@ -17,7 +17,7 @@ import stat
 import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from searchkit.dates import dateline, read_date
@@ -83,10 +83,15 @@ class Article:
 
 @dataclass(frozen=True)
 class Skipped:
-    """A file (or "<file>#line <n>" of a JSON Lines file) that gave no article, and why."""
+    """A file (or "<file>#line <n>" of a JSON Lines file) that gave no article, and why.
+
+    A file that cannot be read as it stands keeps the articles an earlier build took from it; one
+    `refused` as it stands (a link out of the folder, a second name for a file read anyway) loses them.
+    """
 
     path: str
     reason: str
+    refused: bool = field(default=False, compare=False)
 
 
 def read_articles(
@@ -143,9 +148,9 @@ def read_file(
         yield Skipped(rel, f"unsupported file type {suffix or '(no suffix)'}")
         return
     if path.is_symlink():
-        reason = _link_reason(path, seeds_dir, follow_links)
-        if reason is not None:
-            yield Skipped(rel, reason)
+        refusal = _link_refusal(path, rel, seeds_dir, follow_links)
+        if refusal is not None:
+            yield refusal
             return
     taken = {} if taken is None else taken
     for item in _read_regular(path, rel, suffix, max_bytes, taken):
@@ -464,7 +469,10 @@ def walk(
         rel = shown_name(entry.path[start:]) + "/"
         if is_link:
             inside = _inside(os.path.realpath(entry.path), os.path.realpath(root))
-            yield Skipped(rel, "link to a folder (not followed)" if inside else f"{_OUTSIDE % 'folder'} (not followed)")
+            if inside:
+                yield Skipped(rel, "link to a folder (not followed)")
+            else:
+                yield Skipped(rel, f"{_OUTSIDE % 'folder'} (not followed)", True)
         elif len(stack) > MAX_DEPTH:
             yield Skipped(rel, f"folder nested more than {MAX_DEPTH} levels deep (not read)")
         else:
@@ -477,20 +485,20 @@ def walk(
 _OUTSIDE = "link to a %s outside the articles folder"
 
 
-def _link_reason(path: Path, seeds_dir: Path, follow_links: bool) -> str | None:
+def _link_refusal(path: Path, rel: str, seeds_dir: Path, follow_links: bool) -> Skipped | None:
     """Why the link `path` is not read, or None when it is."""
     try:
         target = os.path.realpath(path, strict=True)
     except OSError as exc:
-        return _os_reason(exc, path)
+        return Skipped(rel, _os_reason(exc, path))
     root = os.path.realpath(seeds_dir)
     if not _inside(target, root):
-        return None if follow_links else f"{_OUTSIDE % 'file'} (not read; --follow-links reads it)"
-    rel = Path(os.path.relpath(target, root)).as_posix()
-    parts = rel.split("/")
+        return None if follow_links else Skipped(rel, f"{_OUTSIDE % 'file'} (not read; --follow-links reads it)", True)
+    inside = Path(os.path.relpath(target, root)).as_posix()
+    parts = inside.split("/")
     if any(part.startswith(".") for part in parts) or len(parts) > MAX_DEPTH + 1:
         return None  # the walk never reaches the target: the link is the only way to it
-    return f"link to {shown_name(rel)}, read under that name"
+    return Skipped(rel, f"link to {shown_name(inside)}, read under that name", True)
 
 
 def _inside(target: str, root: str) -> bool:

@@ -72,7 +72,7 @@ class BuildReport:
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        data["skipped"] = [asdict(s) for s in self.skipped]
+        data["skipped"] = [{"path": s.path, "reason": s.reason} for s in self.skipped]
         data["warnings"] = [asdict(w) for w in self.warnings]
         return data
 
@@ -398,10 +398,12 @@ def _indexed_hashes(ix: whoosh_index.Index) -> dict[str, str]:
 
 def kept_unreadable(doc_id: str, skipped: list[Skipped]) -> bool:
     # A file (or folder) that became unreadable keeps its last good articles: losing them would
-    # lose data without a word. A JSON Lines record's id is "<file>#<record id>".
+    # lose data without a word. One refused as it stands (a link out of the folder) does not.
+    # A JSON Lines record's id is "<file>#<record id>".
     return any(
         doc_id == s.path or doc_id.startswith(s.path + "#") or (s.path.endswith("/") and doc_id.startswith(s.path))
         for s in skipped
+        if not s.refused
     )
 
 

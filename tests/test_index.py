@@ -441,3 +441,31 @@ def test_a_build_counts_the_articles_it_wrote_when_files_vanish_between_its_read
     monkeypatch.undo()
     assert index.build(seeds, built).summary() == "added 0, updated 0, removed 0, unchanged 4, skipped 0"
     assert paths(built, "festival") == paths(built, "khanh thanh") == []
+
+
+def test_an_article_read_through_a_link_out_of_the_folder_is_removed_by_the_next_build(
+    seeds: Path, built: Path, tmp_path: Path
+):
+    outside = tmp_path / "ngoai" / "hue.txt"
+    outside.parent.mkdir()
+    outside.write_text(HUE, encoding="utf-8")
+    (seeds / "hue.txt").symlink_to(outside)
+    (seeds / "ban-sao.txt").symlink_to("001_4485d4bbea077518.txt")
+    assert index.build(seeds, built, follow_links=True).added == 1  # as a build that followed every link did
+    assert paths(built, "festival") == ["hue.txt"]
+    report = index.build(seeds, built)
+    assert report.summary() == "added 0, updated 0, removed 1, unchanged 5, skipped 2"
+    assert paths(built, "festival") == []
+
+
+def test_two_articles_with_one_id_are_reported_and_the_next_build_changes_nothing(seeds: Path, built: Path):
+    record = {"id": "hue.txt", "title": "Lễ hội ở Huế", "text": HUE}
+    (seeds / "tin.jsonl").write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    (seeds / "tin.jsonl#hue.txt").write_text(HUE.replace("Festival", "Lễ hội"), encoding="utf-8")
+    report = index.build(seeds, built)
+    assert report.summary() == "added 1, updated 0, removed 0, unchanged 5, skipped 1"
+    assert [(s.path, s.reason) for s in report.skipped] == [
+        ("tin.jsonl#hue.txt", "same id as tin.jsonl#line 1 (rename one of them)")
+    ]
+    again = index.build(seeds, built)
+    assert again.summary() == "added 0, updated 0, removed 0, unchanged 6, skipped 1"
