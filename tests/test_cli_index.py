@@ -214,3 +214,25 @@ def test_add_refuses_a_hidden_file_and_a_folder_in_the_way_in_one_line(folders: 
     code, out, err = run("add", new, "--seeds", seeds, "--index", index_dir)
     assert (code, out) == (1, "") and err.count("\n") == 1 and "da-nang.txt is a folder" in err
     assert found(seeds, index_dir, "khanh thanh") == []
+
+
+def test_add_skips_records_a_parser_cannot_take_and_refuses_front_matter_it_cannot(
+    folders: tuple[Path, Path], tmp_path: Path
+):
+    seeds, index_dir = folders
+    corpus = tmp_path / "tin.jsonl"
+    good = json.dumps({"id": "dn", "text": DA_NANG}, ensure_ascii=False)
+    deep = '{"id": "sau", "text": "x", "n": ' + "{\"a\": " * 5000 + "1" + "}" * 5000 + "}"
+    corpus.write_text("\n".join([good, deep, '{"id": "so", "text": "x", "n": -' + "7" * 5001 + "}"]), encoding="utf-8")
+    code, out, err = run("add", corpus, "--seeds", seeds, "--index", index_dir)
+    assert (code, out) == (0, "added 1, updated 0, removed 0, unchanged 0, skipped 2\n")
+    assert err.splitlines()[-2:] == [
+        "skipped tin.jsonl#line 2: JSON error: nested too deeply",
+        "skipped tin.jsonl#line 3: JSON error: a number of more than 4300 digits",
+    ]
+    assert found(seeds, index_dir, "khanh thanh") == ["tin.jsonl#dn"]
+    deep_front = tmp_path / "dau.md"
+    deep_front.write_text("---\nx: " + "[" * 3000 + "]" * 3000 + "\n---\n# Tin\n\nnội dung\n", encoding="utf-8")
+    code, out, err = run("add", deep_front, "--seeds", seeds, "--index", index_dir)
+    assert (code, out) == (1, "") and err == f"Error: cannot add {deep_front}: front matter nested too deeply\n"
+    assert not (seeds / "dau.md").exists()
