@@ -422,9 +422,12 @@ def _article(
     return Article(id=key, path=key, title=title, text=text, hash=digest, tags=tags, warnings=warnings, **meta)
 
 
-def _list_dir(directory: Path | str) -> list[os.DirEntry[str]]:
+def _list_dir(directory: Path | str, ordered: bool = True) -> list[os.DirEntry[str]]:
     with os.scandir(directory) as entries:
-        return sorted((e for e in entries if not e.name.startswith(".")), key=lambda e: e.name)
+        found = [e for e in entries if not e.name.startswith(".")]
+    if ordered:
+        found.sort(key=lambda e: e.name)
+    return found
 
 
 def _read_tree(
@@ -439,10 +442,11 @@ def _read_tree(
 
 
 def walk(
-    root: Path | str, entries: list[os.DirEntry[str]] | None = None
+    root: Path | str, entries: list[os.DirEntry[str]] | None = None, *, ordered: bool = True
 ) -> Iterator[os.DirEntry[str] | Skipped]:
     """Every entry below `root` that is not a folder, in sorted order (a folder's files where the
-    folder sorts), hidden entries left out; `entries` is `root`'s own listing when already made.
+    folder sorts; in the system's order unless `ordered`), hidden entries left out; `entries` is
+    `root`'s own listing when already made.
 
     Folders are entered one at a time, never by recursion, so depth costs no stack. What cannot be
     entered gives a `Skipped` ending in "/": a link to a folder (a link back up the tree would loop
@@ -450,7 +454,7 @@ def walk(
     """
     root = str(root)
     start = len(root.rstrip(os.sep)) + 1
-    stack = [iter(_list_dir(root) if entries is None else entries)]
+    stack = [iter(_list_dir(root, ordered) if entries is None else entries)]
     while stack:
         entry = next(stack[-1], None)
         if entry is None:
@@ -477,7 +481,7 @@ def walk(
             yield Skipped(rel, f"folder nested more than {MAX_DEPTH} levels deep (not read)")
         else:
             try:
-                stack.append(iter(_list_dir(entry.path)))
+                stack.append(iter(_list_dir(entry.path, ordered)))
             except OSError as exc:
                 yield Skipped(rel, _os_reason(exc, Path(entry.path)))
 

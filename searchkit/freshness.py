@@ -21,14 +21,13 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from searchkit.corpus import Skipped, shown_name, walk
+from searchkit.corpus import Skipped, walk
 
 SNAPSHOT_FILE = "searchkit-seeds.json"
 _VERSION = 1
 
 Snapshot = dict[str, tuple[int, int]]
-"""Relative path ("/" separators) → (size in bytes, modification time in nanoseconds). A name that is
-not UTF-8 has its bytes written as escapes ("caf\\xe9.txt"), so the snapshot can be saved as JSON."""
+"""Relative path ("/" separators) → (size in bytes, modification time in nanoseconds)."""
 
 
 def snapshot(seeds_dir: Path | str) -> Snapshot:
@@ -44,7 +43,7 @@ def snapshot(seeds_dir: Path | str) -> Snapshot:
     except OSError:
         return files
     if is_file:
-        _add(files, shown_name(root.name), root)
+        _add(files, root.name, root)
     elif is_dir:
         _walk(root, files)
     return files
@@ -54,13 +53,20 @@ def save(seeds_dir: Path | str, index_dir: Path | str, files: Snapshot) -> None:
     """Records ``files`` (taken from ``seeds_dir``) as the state the index in ``index_dir`` reflects."""
     data = {
         "version": _VERSION,
-        "seeds": _seeds_key(seeds_dir),
+        "seeds": str(Path(seeds_dir).resolve()),
         "files": {path: list(entry) for path, entry in sorted(files.items())},
     }
     target = Path(index_dir) / SNAPSHOT_FILE
     temporary = target.with_name(f".{SNAPSHOT_FILE}.tmp")
+    text = json.dumps(data, ensure_ascii=False)
     try:
-        temporary.write_text(json.dumps(data, ensure_ascii=False) + "\n", encoding="utf-8")
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A name that is not UTF-8 holds its odd bytes as lone surrogates ("caf\udce9.txt"), which
+        # UTF-8 cannot write; as JSON escapes they are read back as the same name.
+        text = json.dumps(data)
+    try:
+        temporary.write_text(text + "\n", encoding="utf-8")
         os.replace(temporary, target)
     except OSError:
         # The build itself succeeded; an old snapshot left behind would keep a false notice up.
@@ -83,7 +89,7 @@ def update(seeds_dir: Path | str, index_dir: Path | str, paths: Iterable[Path | 
     for path in paths:
         path = Path(path)
         try:
-            rel = shown_name(path.relative_to(root).as_posix())
+            rel = path.relative_to(root).as_posix()
         except ValueError:
             continue
         recorded.pop(rel, None)
@@ -95,7 +101,7 @@ def load(seeds_dir: Path | str, index_dir: Path | str) -> Snapshot | None:
     """The snapshot the index in ``index_dir`` was built from, if it describes ``seeds_dir``."""
     try:
         data = json.loads((Path(index_dir) / SNAPSHOT_FILE).read_text(encoding="utf-8"))
-        if data["version"] != _VERSION or data["seeds"] != _seeds_key(seeds_dir):
+        if data["version"] != _VERSION or data["seeds"] != str(Path(seeds_dir).resolve()):
             return None
         return {path: (int(size), int(mtime)) for path, (size, mtime) in data["files"].items()}
     except (OSError, RuntimeError, ValueError, KeyError, TypeError, AttributeError):
@@ -142,20 +148,16 @@ def _walk(root: Path, files: Snapshot) -> None:
     # Plain strings and DirEntry objects: building a Path per file would cost more than its stat.
     start = len(str(root).rstrip(os.sep)) + 1
     try:
-        for entry in walk(root):
+        for entry in walk(root, ordered=False):
             if isinstance(entry, Skipped):
                 continue
             try:
                 info = entry.stat()
             except OSError:
                 continue
-            files[shown_name(entry.path[start:])] = (info.st_size, info.st_mtime_ns)
+            files[entry.path[start:]] = (info.st_size, info.st_mtime_ns)
     except OSError:  # the folder itself cannot be listed
         return
-
-
-def _seeds_key(seeds_dir: Path | str) -> str:
-    return shown_name(str(Path(seeds_dir).resolve()))
 
 
 def _add(files: Snapshot, rel: str, path: Path) -> None:
