@@ -8,7 +8,6 @@ read at all raises. JSON Lines files are read as a stream, one record at a time.
 from __future__ import annotations
 
 import bisect
-import errno
 import hashlib
 import json
 import os
@@ -17,20 +16,17 @@ import stat
 import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from searchkit.dates import dateline, read_date
 from searchkit.decoding import LineTooLong, clean_text, decode_text, text_lines
 from searchkit.errors import CorpusError
+from searchkit.folder import Skipped, link_refusal, list_dir, os_reason, shown_name, walk
 
 # The largest article: a .txt or Markdown file, or one record (line) of a JSON Lines file.
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".jsonl")
-
-# Folders below the seeds folder that are read; a deeper one is reported and left out. Real
-# collections nest a few levels; a path of 4,096 bytes allows about 2,000 levels of one-letter names.
-MAX_DEPTH = 100
 
 # A line longer than this is a lead paragraph rather than a headline; derived titles are cut to it.
 TITLE_MAX_CHARS = 160
@@ -81,19 +77,6 @@ class Article:
     warnings: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Skipped:
-    """A file (or "<file>#line <n>" of a JSON Lines file) that gave no article, and why.
-
-    A file that cannot be read as it stands keeps the articles an earlier build took from it; one
-    `refused` as it stands (a link out of the folder, a second name for a file read anyway) loses them.
-    """
-
-    path: str
-    reason: str
-    refused: bool = field(default=False, compare=False)
-
-
 def read_articles(
     seeds_dir: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, follow_links: bool = False
 ) -> Iterator[Article | Skipped]:
@@ -114,7 +97,7 @@ def read_articles(
     if not root.is_dir():
         raise CorpusError(f"not a folder: {root}")
     try:
-        entries = _list_dir(root)
+        entries = list_dir(root)
     except OSError as exc:
         raise CorpusError(f"cannot read articles folder {root}: {exc.strerror or exc}") from exc
     return _read_tree(root, entries, max_bytes, follow_links)
@@ -148,12 +131,12 @@ def read_file(
         yield Skipped(rel, f"unsupported file type {suffix or '(no suffix)'}")
         return
     if path.is_symlink():
-        refusal = _link_refusal(path, rel, seeds_dir, follow_links)
+        refusal = link_refusal(path, rel, seeds_dir, follow_links)
         if refusal is not None:
             yield refusal
             return
     taken = {} if taken is None else taken
-    for item in _read_regular(path, rel, suffix, max_bytes, taken):
+    for item in _read_contents(path, rel, suffix, max_bytes, taken):
         if isinstance(item, Article) and suffix != ".jsonl":  # records are checked as they are read
             if item.id in taken:
                 item = Skipped(rel, f"same id as {taken[item.id]} (rename one of them)")
@@ -162,7 +145,7 @@ def read_file(
         yield item
 
 
-def _read_regular(
+def _read_contents(
     path: Path, rel: str, suffix: str, max_bytes: int, taken: dict[str, str]
 ) -> Iterator[Article | Skipped]:
     too_big = Skipped(rel, _too_big(max_bytes))
@@ -181,7 +164,7 @@ def _read_regular(
             # One byte more than allowed catches a file that grew after stat.
             data = handle.read(max_bytes + 1)
     except OSError as exc:
-        yield Skipped(rel, _os_reason(exc, path))
+        yield Skipped(rel, os_reason(exc, path))
         return
     if len(data) > max_bytes:
         yield too_big
@@ -422,14 +405,6 @@ def _article(
     return Article(id=key, path=key, title=title, text=text, hash=digest, tags=tags, warnings=warnings, **meta)
 
 
-def _list_dir(directory: Path | str, ordered: bool = True) -> list[os.DirEntry[str]]:
-    with os.scandir(directory) as entries:
-        found = [e for e in entries if not e.name.startswith(".")]
-    if ordered:
-        found.sort(key=lambda e: e.name)
-    return found
-
-
 def _read_tree(
     root: Path, entries: list[os.DirEntry[str]], max_bytes: int, follow_links: bool
 ) -> Iterator[Article | Skipped]:
@@ -439,87 +414,6 @@ def _read_tree(
             yield entry
         else:
             yield from read_file(Path(entry.path), root, max_bytes=max_bytes, follow_links=follow_links, taken=taken)
-
-
-def walk(
-    root: Path | str, entries: list[os.DirEntry[str]] | None = None, *, ordered: bool = True
-) -> Iterator[os.DirEntry[str] | Skipped]:
-    """Every entry below `root` that is not a folder, in sorted order (a folder's files where the
-    folder sorts; in the system's order unless `ordered`), hidden entries left out; `entries` is
-    `root`'s own listing when already made.
-
-    Folders are entered one at a time, never by recursion, so depth costs no stack. What cannot be
-    entered gives a `Skipped` ending in "/": a link to a folder (a link back up the tree would loop
-    forever), a folder that cannot be listed, one nested deeper than `MAX_DEPTH`.
-    """
-    root = str(root)
-    start = len(root.rstrip(os.sep)) + 1
-    stack = [iter(_list_dir(root, ordered) if entries is None else entries)]
-    while stack:
-        entry = next(stack[-1], None)
-        if entry is None:
-            stack.pop()
-            continue
-        try:
-            # is_dir() follows links, so a link loop or a missing permission shows up here.
-            is_dir = entry.is_dir()
-            is_link = is_dir and entry.is_symlink()
-        except OSError as exc:
-            yield Skipped(shown_name(entry.path[start:]), _os_reason(exc, Path(entry.path)))
-            continue
-        if not is_dir:
-            yield entry
-            continue
-        rel = shown_name(entry.path[start:]) + "/"
-        if is_link:
-            inside = _inside(os.path.realpath(entry.path), os.path.realpath(root))
-            if inside:
-                yield Skipped(rel, "link to a folder (not followed)")
-            else:
-                yield Skipped(rel, f"{_OUTSIDE % 'folder'} (not followed)", True)
-        elif len(stack) > MAX_DEPTH:
-            yield Skipped(rel, f"folder nested more than {MAX_DEPTH} levels deep (not read)")
-        else:
-            try:
-                stack.append(iter(_list_dir(entry.path, ordered)))
-            except OSError as exc:
-                yield Skipped(rel, _os_reason(exc, Path(entry.path)))
-
-
-_OUTSIDE = "link to a %s outside the articles folder"
-
-
-def _link_refusal(path: Path, rel: str, seeds_dir: Path, follow_links: bool) -> Skipped | None:
-    """Why the link `path` is not read, or None when it is."""
-    try:
-        target = os.path.realpath(path, strict=True)
-    except OSError as exc:
-        return Skipped(rel, _os_reason(exc, path))
-    root = os.path.realpath(seeds_dir)
-    if not _inside(target, root):
-        return None if follow_links else Skipped(rel, f"{_OUTSIDE % 'file'} (not read; --follow-links reads it)", True)
-    inside = Path(os.path.relpath(target, root)).as_posix()
-    parts = inside.split("/")
-    if any(part.startswith(".") for part in parts) or len(parts) > MAX_DEPTH + 1:
-        return None  # the walk never reaches the target: the link is the only way to it
-    return Skipped(rel, f"link to {shown_name(inside)}, read under that name", True)
-
-
-def _inside(target: str, root: str) -> bool:
-    return os.path.commonpath([target, root]) == root
-
-
-def shown_name(rel: str) -> str:
-    """`rel` with each byte of a name that is not UTF-8 written as an escape a reader can see ("\\xe9")."""
-    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
-def _os_reason(exc: OSError, path: Path) -> str:
-    if exc.errno == errno.ELOOP:
-        return "symbolic link loop (too many levels of symbolic links)"
-    if exc.errno == errno.ENOENT:
-        return "link to a missing file" if os.path.islink(path) else "vanished while being read"
-    return exc.strerror or str(exc)
 
 
 def _relative(path: Path, seeds_dir: Path) -> str:

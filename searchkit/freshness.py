@@ -2,7 +2,7 @@
 
 After each build the index folder keeps a snapshot of the articles folder it was built from: every
 file's path relative to the folder with its size and modification time in nanoseconds, listed the
-way :func:`searchkit.corpus.read_articles` walks it (by :func:`searchkit.corpus.walk`: hidden
+way :func:`searchkit.corpus.read_articles` walks it (by :func:`searchkit.folder.walk`: hidden
 entries, links to folders and folders nested too deeply left out). A file added, changed or removed
 since then makes the index stale. Nothing is read or hashed, so the check costs one directory walk
 and is cheap enough to run for every query.
@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from searchkit.corpus import Skipped, walk
+from searchkit.folder import Skipped, walk
 
 SNAPSHOT_FILE = "searchkit-seeds.json"
 _VERSION = 1

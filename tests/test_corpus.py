@@ -931,7 +931,7 @@ def test_a_single_file_named_as_the_folder_is_read_through_its_link(tmp_path):
 
 
 def test_a_folder_nested_deeper_than_the_limit_is_skipped_and_the_rest_read(tmp_path, nest):
-    from searchkit.corpus import MAX_DEPTH
+    from searchkit.folder import MAX_DEPTH
 
     write(tmp_path, "bai.txt", ARTICLE)
     write(nest(tmp_path, MAX_DEPTH), "sau.txt", ARTICLE)
@@ -943,9 +943,9 @@ def test_a_folder_nested_deeper_than_the_limit_is_skipped_and_the_rest_read(tmp_
 
 
 def test_the_walk_enters_folders_without_recursion(tmp_path, monkeypatch, nest):
-    import searchkit.corpus as corpus
+    from searchkit import folder
 
-    monkeypatch.setattr(corpus, "MAX_DEPTH", 5000)
+    monkeypatch.setattr(folder, "MAX_DEPTH", 5000)
     write(nest(tmp_path, 1200), "sau.txt", ARTICLE)
     [article] = read_articles(tmp_path)
     assert article.id == "d/" * 1200 + "sau.txt"

@@ -220,7 +220,8 @@ def test_a_folder_whose_name_is_not_utf8_can_be_the_articles_folder(tmp_path: Pa
 
 
 def test_snapshot_of_a_very_deep_folder_lists_what_the_build_reads(tmp_path: Path, nest):
-    from searchkit.corpus import MAX_DEPTH, read_articles
+    from searchkit.corpus import read_articles
+    from searchkit.folder import MAX_DEPTH
 
     (tmp_path / "a.txt").write_text(DONG_HA, encoding="utf-8")
     (nest(tmp_path, MAX_DEPTH) / "b.txt").write_text(PHONG_NHA, encoding="utf-8")
