@@ -603,7 +603,7 @@ def copies_for(seeds_dir: Path, paths: list[Path], max_bytes: int) -> dict[Path,
             reason = items[0].reason if items else "no article in it"
             raise SearchkitError(f"cannot add {path}: {reason}")
         target = seeds_dir / path.name
-        taken = targets.get(target) or (target if os.path.lexists(target) else None)
+        taken = targets.get(target) or (target if target.exists() else None)
         if taken is not None and not _same_bytes(taken, path):
             raise SearchkitError(
                 f"cannot add {path}: {target} already exists with different content "
