@@ -274,8 +274,11 @@ def _sync(
     # The report counts what was written: an article gone by the second reading was not added,
     # and its old version, deleted to make room for the new one, is removed.
     old = sum(1 for doc_id in missing if doc_id in indexed)
-    report.added -= len(missing) - old if not rebuild else len(missing)
-    report.updated -= 0 if rebuild else old
+    if rebuild:
+        report.added -= len(missing)
+    else:
+        report.added -= len(missing) - old
+        report.updated -= old
     report.removed += old
     return report
 
