@@ -418,8 +418,15 @@ def test_add_files_refuses_an_article_whose_id_another_file_gives(seeds: Path, b
     assert not (seeds / "moi.jsonl").exists()
 
 
+@pytest.mark.parametrize(
+    ("rebuild", "summary"),
+    [
+        (False, "added 0, updated 0, removed 1, unchanged 4, skipped 0"),
+        (True, "added 4, updated 0, removed 1, unchanged 0, skipped 0"),
+    ],
+)
 def test_a_build_counts_the_articles_it_wrote_when_files_vanish_between_its_readings(
-    seeds: Path, built: Path, monkeypatch
+    seeds: Path, built: Path, monkeypatch, rebuild: bool, summary: str
 ):
     (seeds / "da-nang.txt").write_text(DA_NANG, encoding="utf-8")
     changed = seeds / "001_4485d4bbea077518.txt"
@@ -435,9 +442,9 @@ def test_a_build_counts_the_articles_it_wrote_when_files_vanish_between_its_read
         return read(*args, **kwargs)
 
     monkeypatch.setattr(index, "read_articles", vanishing)
-    report = index.build(seeds, built)
+    report = index.build(seeds, built, rebuild=rebuild)
     assert len(readings) == 2
-    assert report.summary() == "added 0, updated 0, removed 1, unchanged 4, skipped 0"
+    assert report.summary() == summary
     monkeypatch.undo()
     assert index.build(seeds, built).summary() == "added 0, updated 0, removed 0, unchanged 4, skipped 0"
     assert paths(built, "festival") == paths(built, "khanh thanh") == []
