@@ -124,6 +124,15 @@ def max_bytes_option(f: Callable) -> Callable:
     )(f)
 
 
+def follow_links_option(f: Callable) -> Callable:
+    return click.option(
+        "--follow-links",
+        is_flag=True,
+        help="Also read links to files outside the articles folder (skipped by default, so that a link "
+        "cannot put a file such as /etc/passwd on the page). Links to folders are never followed.",
+    )(f)
+
+
 def json_option(f: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")(f)
 
@@ -150,6 +159,7 @@ def main() -> None:
     help="Worker processes [default: all cores].",
 )
 @max_bytes_option
+@follow_links_option
 @shards_option
 def index_command(
     seeds_dir: Path,
@@ -158,13 +168,15 @@ def index_command(
     rebuild: bool,
     procs: int | None,
     max_bytes: int,
+    follow_links: bool,
     shards: str | None,
 ) -> None:
     """Bring the index up to date with the articles folder.
 
     New articles are added, changed ones re-indexed, deleted ones removed, the rest left alone;
     prints what was done. Files that cannot be read (empty, binary, undecodable, too large) are
-    reported and skipped.
+    reported and skipped, as are links to files outside the folder (unless --follow-links) and
+    links to files the folder holds anyway.
 
     The update is committed at once at the end: until then, and if the build is interrupted
     (Ctrl-C, killed, disk full), queries answer from the previous index, and the next run
@@ -178,7 +190,13 @@ def index_command(
             addresses = _shards(shards)
             report = _with_progress(
                 lambda progress: shard_build.build(
-                    seeds_dir, addresses, rebuild=rebuild, procs=procs, progress=progress, max_bytes=max_bytes
+                    seeds_dir,
+                    addresses,
+                    rebuild=rebuild,
+                    procs=procs,
+                    progress=progress,
+                    max_bytes=max_bytes,
+                    follow_links=follow_links,
                 ),
                 quiet=as_json,
             )
@@ -191,6 +209,7 @@ def index_command(
                     procs=procs,
                     progress=progress,
                     max_bytes=max_bytes,
+                    follow_links=follow_links,
                 ),
                 quiet=as_json,
             )
@@ -205,15 +224,24 @@ def index_command(
 @index_option
 @json_option
 @max_bytes_option
+@follow_links_option
 @shards_option
 def add_command(
-    files: tuple[Path, ...], seeds_dir: Path, index_dir: Path, as_json: bool, max_bytes: int, shards: str | None
+    files: tuple[Path, ...],
+    seeds_dir: Path,
+    index_dir: Path,
+    as_json: bool,
+    max_bytes: int,
+    follow_links: bool,
+    shards: str | None,
 ) -> None:
     """Copy article FILES into the articles folder and index them.
 
-    A file whose name is already taken in the folder by a different file is refused, as is a file
-    with no readable article; then nothing is copied. Stops with exit status 3 (nothing copied)
-    if another build is updating the index.
+    A file whose name is already taken in the folder by a different file (or a folder) is refused,
+    as is a file with no readable article, a hidden file (its name starts with "."; the folder's
+    walk never reads one) and a file whose article would share its id with another file's; then
+    nothing is copied. Stops with exit status 3 (nothing copied) if another build is updating the
+    index. --follow-links matters when the folder has no index yet and is read whole.
     """
     with _errors():
         if shards:
@@ -222,13 +250,15 @@ def add_command(
             addresses = _shards(shards)
             adding = shard_build.add_files
             report = _with_progress(
-                lambda progress: adding(files, seeds_dir, addresses, progress=progress, max_bytes=max_bytes),
+                lambda progress: adding(
+                    files, seeds_dir, addresses, progress=progress, max_bytes=max_bytes, follow_links=follow_links
+                ),
                 quiet=as_json,
             )
         else:
             report = _with_progress(
                 lambda progress: indexing.add_files(
-                    files, seeds_dir, index_dir, progress=progress, max_bytes=max_bytes
+                    files, seeds_dir, index_dir, progress=progress, max_bytes=max_bytes, follow_links=follow_links
                 ),
                 quiet=as_json,
             )

@@ -7,12 +7,13 @@ read at all raises. JSON Lines files are read as a stream, one record at a time.
 
 from __future__ import annotations
 
-import errno
+import bisect
 import hashlib
 import json
 import os
 import re
 import stat
+import sys
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from pathlib import Path
 from searchkit.dates import dateline, read_date
 from searchkit.decoding import LineTooLong, clean_text, decode_text, text_lines
 from searchkit.errors import CorpusError
+from searchkit.folder import Skipped, link_refusal, list_dir, os_reason, shown_name, walk
 
 # The largest article: a .txt or Markdown file, or one record (line) of a JSON Lines file.
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
@@ -75,55 +77,77 @@ class Article:
     warnings: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Skipped:
-    """A file (or "<file>#line <n>" of a JSON Lines file) that gave no article, and why."""
-
-    path: str
-    reason: str
-
-
 def read_articles(
-    seeds_dir: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES
+    seeds_dir: Path | str, *, max_bytes: int = DEFAULT_MAX_BYTES, follow_links: bool = False
 ) -> Iterator[Article | Skipped]:
     """Every file below `seeds_dir`, recursively and in sorted order, hidden entries ignored.
 
-    `seeds_dir` may also be a single file (a JSON Lines corpus, say): its articles are read as if
-    it were alone in a folder. Raises `CorpusError` at once (not on first iteration) if the folder
-    cannot be listed.
+    `seeds_dir` may also be a single file (a JSON Lines corpus, say, or a link to one): its articles
+    are read as if it were alone in a folder. Raises `CorpusError` at once (not on first iteration)
+    if the folder cannot be listed. A link to a file outside the folder is skipped unless
+    `follow_links`; see :func:`read_file`. Two articles never share an id: the second one read
+    is skipped, naming the first.
     """
     root = Path(seeds_dir)
     if not root.exists():
         raise CorpusError(f"articles folder not found: {root}")
     if root.is_file():
-        return read_file(root, root.parent, max_bytes=max_bytes)
+        # Named by the user: a link is read wherever it points.
+        return read_file(root, root.parent, max_bytes=max_bytes, follow_links=True)
     if not root.is_dir():
         raise CorpusError(f"not a folder: {root}")
     try:
-        entries = _list_dir(root)
+        entries = list_dir(root)
     except OSError as exc:
         raise CorpusError(f"cannot read articles folder {root}: {exc.strerror or exc}") from exc
-    return _read_tree(root, entries, max_bytes)
+    return _read_tree(root, entries, max_bytes, follow_links)
 
 
 def read_file(
-    path: Path, seeds_dir: Path, *, max_bytes: int = DEFAULT_MAX_BYTES
+    path: Path,
+    seeds_dir: Path,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    follow_links: bool = False,
+    taken: dict[str, str] | None = None,
 ) -> Iterator[Article | Skipped]:
     """The articles of one file: one for .txt and Markdown, one per line for JSON Lines.
 
     `max_bytes` limits one article: a whole .txt or Markdown file, or one JSON Lines record.
+    A symbolic link is skipped when its target (however reached: an absolute path, "..", a chain
+    of links) lies outside `seeds_dir`, unless `follow_links`; a link to a file the folder's walk
+    reads anyway is skipped too, so no article is read twice. `taken` maps the ids already read
+    to where they were read: an article whose id is among them is skipped, naming the other,
+    and each article read is added to it.
     """
     path, seeds_dir = Path(path), Path(seeds_dir)
     rel = _relative(path, seeds_dir)
     if _has_surrogates(rel):
         # Bytes that are not UTF-8 in a name: no id, page address or index term can hold them.
-        shown = rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-        yield Skipped(shown, "file name is not UTF-8 (rename the file)")
+        yield Skipped(shown_name(rel), "file name is not UTF-8 (rename the file)")
         return
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         yield Skipped(rel, f"unsupported file type {suffix or '(no suffix)'}")
         return
+    if path.is_symlink():
+        refusal = link_refusal(path, rel, seeds_dir, follow_links)
+        if refusal is not None:
+            yield refusal
+            return
+    taken = {} if taken is None else taken
+    for item in _read_contents(path, rel, suffix, max_bytes, taken):
+        if isinstance(item, Article) and suffix != ".jsonl":  # records are checked as they are read
+            if item.id in taken:
+                item = Skipped(rel, f"same id as {taken[item.id]} (rename one of them)")
+            else:
+                taken[item.id] = rel
+        yield item
+
+
+def _read_contents(
+    path: Path, rel: str, suffix: str, max_bytes: int, taken: dict[str, str]
+) -> Iterator[Article | Skipped]:
     too_big = Skipped(rel, _too_big(max_bytes))
     try:
         info = path.stat()
@@ -131,7 +155,7 @@ def read_file(
             yield Skipped(rel, "not a regular file")
             return
         if suffix == ".jsonl":
-            yield from _read_jsonl(path, rel, max_bytes)
+            yield from _read_jsonl(path, rel, max_bytes, taken)
             return
         if info.st_size > max_bytes:
             yield too_big
@@ -140,7 +164,7 @@ def read_file(
             # One byte more than allowed catches a file that grew after stat.
             data = handle.read(max_bytes + 1)
     except OSError as exc:
-        yield Skipped(rel, _os_reason(exc, path))
+        yield Skipped(rel, os_reason(exc, path))
         return
     if len(data) > max_bytes:
         yield too_big
@@ -159,7 +183,11 @@ def read_file(
         # Imported here: markdown-it and YAML take longer to import than a query takes to run.
         from searchkit.markdown import read_markdown
 
-        markdown = read_markdown(text)
+        try:
+            markdown = read_markdown(text)
+        except ValueError as exc:
+            yield Skipped(rel, str(exc))
+            return
         if markdown.title:
             title, body = markdown.title, markdown.text
         else:
@@ -168,6 +196,41 @@ def read_file(
             yield _article(rel, title, body, markdown.meta, markdown.tags)
         else:
             yield Skipped(rel, "no text besides markup")
+
+
+def ids_beside(seeds_dir: Path, name: str, listing: list[str], *, max_bytes: int) -> dict[str, str]:
+    """The ids that other entries of `seeds_dir` give their articles and that a file `name` put
+    there could give too, each with the path it is read from; `listing` is the folder's sorted names.
+
+    Ids meet only across a "#": a record "b.txt" of "a.jsonl" and a file "a.jsonl#b.txt" are both
+    "a.jsonl#b.txt"; so only a JSON Lines file whose name and a "#" begin `name`, and (when `name` is
+    JSON Lines itself) what begins with `name` and a "#", are read.
+    """
+    seeds_dir = Path(seeds_dir)
+
+    def listed(other: str) -> bool:
+        at = bisect.bisect_left(listing, other)
+        return listing[at : at + 1] == [other]
+
+    near = [name[:at] for at, char in enumerate(name) if char == "#" and name[:at].lower().endswith(".jsonl")]
+    near = [other for other in near if listed(other)]
+    if name.lower().endswith(".jsonl"):
+        for other in listing[bisect.bisect_left(listing, name + "#") :]:
+            if not other.startswith(name + "#"):
+                break
+            near.append(other)
+    found: dict[str, str] = {}
+    for other in near:
+        path = seeds_dir / other
+        if path.is_dir() and not path.is_symlink():
+            files = [Path(entry.path) for entry in walk(path) if not isinstance(entry, Skipped)]
+        else:
+            files = [path]
+        for file in files:
+            for item in read_file(file, seeds_dir, max_bytes=max_bytes):
+                if isinstance(item, Article):
+                    found[item.id] = _relative(file, seeds_dir)
+    return found
 
 
 def split_title(text: str) -> tuple[str, str]:
@@ -217,7 +280,7 @@ def _shorten(line: str) -> str:
     return lead[: cut if cut > 0 else TITLE_MAX_CHARS].rstrip(" ,;:-–—") + "…"
 
 
-def _read_jsonl(path: Path, rel: str, max_bytes: int) -> Iterator[Article | Skipped]:
+def _read_jsonl(path: Path, rel: str, max_bytes: int, taken: dict[str, str]) -> Iterator[Article | Skipped]:
     """One article per line, read as a stream; a record over `max_bytes` is skipped by its line."""
     with path.open("rb") as handle:
         try:
@@ -225,11 +288,11 @@ def _read_jsonl(path: Path, rel: str, max_bytes: int) -> Iterator[Article | Skip
         except ValueError as exc:
             yield Skipped(rel, str(exc))
             return
-        yield from _jsonl_records(lines, rel, max_bytes)
+        yield from _jsonl_records(lines, rel, max_bytes, taken)
 
 
 def _jsonl_records(
-    lines: Iterator[tuple[int, str | ValueError]], rel: str, max_bytes: int
+    lines: Iterator[tuple[int, str | ValueError]], rel: str, max_bytes: int, taken: dict[str, str]
 ) -> Iterator[Article | Skipped]:
     seen: set[str] = set()
     empty = True
@@ -249,6 +312,13 @@ def _jsonl_records(
         except json.JSONDecodeError as exc:
             yield Skipped(where, f"JSON error: {exc.msg} (column {exc.colno})")
             continue
+        except RecursionError:
+            yield Skipped(where, "JSON error: nested too deeply")
+            continue
+        except ValueError:
+            # Python refuses to convert a longer run of digits to a number (sys.set_int_max_str_digits).
+            yield Skipped(where, f"JSON error: a number of more than {sys.get_int_max_str_digits()} digits")
+            continue
         if not isinstance(record, dict):
             yield Skipped(where, "not a JSON object")
             continue
@@ -263,8 +333,12 @@ def _jsonl_records(
             yield Skipped(where, "missing text")
         elif key in seen:
             yield Skipped(where, f"duplicate id {key}")
+        elif f"{rel}#{key}" in taken:
+            # "a.jsonl" with a record "b.txt" and a file "a.jsonl#b.txt" beside it, say.
+            yield Skipped(where, f"id {key} gives {rel}#{key}, the same id as {taken[f'{rel}#{key}']} (rename one)")
         else:
             seen.add(key)
+            taken[f"{rel}#{key}"] = where
             title = _string(record.get("title"))
             title, body = (title, body.strip()) if title else split_title(body)
             meta = {name: _string(record.get(name)) for name in ("date", "source", "url")}
@@ -331,43 +405,15 @@ def _article(
     return Article(id=key, path=key, title=title, text=text, hash=digest, tags=tags, warnings=warnings, **meta)
 
 
-def _list_dir(directory: Path | str) -> list[os.DirEntry[str]]:
-    with os.scandir(directory) as entries:
-        return sorted((e for e in entries if not e.name.startswith(".")), key=lambda e: e.name)
-
-
 def _read_tree(
-    root: Path, entries: list[os.DirEntry[str]], max_bytes: int
+    root: Path, entries: list[os.DirEntry[str]], max_bytes: int, follow_links: bool
 ) -> Iterator[Article | Skipped]:
-    for entry in entries:
-        path = Path(entry.path)
-        try:
-            # is_dir() follows links, so a link loop or a missing permission shows up here.
-            is_dir = entry.is_dir()
-            is_link = is_dir and entry.is_symlink()
-        except OSError as exc:
-            yield Skipped(_relative(path, root), _os_reason(exc, path))
-            continue
-        if not is_dir:
-            yield from read_file(path, root, max_bytes=max_bytes)
-        elif is_link:
-            # Not followed: a link back up the tree would loop forever.
-            yield Skipped(_relative(path, root) + "/", "link to a folder (not followed)")
+    taken: dict[str, str] = {}
+    for entry in walk(root, entries):
+        if isinstance(entry, Skipped):
+            yield entry
         else:
-            try:
-                children = _list_dir(path)
-            except OSError as exc:
-                yield Skipped(_relative(path, root) + "/", _os_reason(exc, path))
-                continue
-            yield from _read_tree(root, children, max_bytes)
-
-
-def _os_reason(exc: OSError, path: Path) -> str:
-    if exc.errno == errno.ELOOP:
-        return "symbolic link loop (too many levels of symbolic links)"
-    if exc.errno == errno.ENOENT:
-        return "link to a missing file" if os.path.islink(path) else "vanished while being read"
-    return exc.strerror or str(exc)
+            yield from read_file(Path(entry.path), root, max_bytes=max_bytes, follow_links=follow_links, taken=taken)
 
 
 def _relative(path: Path, seeds_dir: Path) -> str:

@@ -17,7 +17,7 @@ from typing import BinaryIO
 # C0/C1 controls other than tab, newlines, vertical tab and form feed.
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
-_UNDECODABLE = "cannot decode text (not UTF-8/UTF-16)"
+_UNDECODABLE = "cannot decode text (not UTF-8/UTF-16/UTF-32)"
 # UTF-32 first: its little-endian BOM begins with the UTF-16 one.
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32"),
@@ -42,7 +42,7 @@ def decode_text(data: bytes) -> str:
             break
     else:
         if b"\x00" in data:
-            codec = _utf16_without_bom(data)
+            codec = _wide_without_bom(data)
             if codec is None:
                 raise ValueError("binary file")
             text = _strict(data, codec)
@@ -71,7 +71,7 @@ def text_lines(handle: BinaryIO, max_bytes: int) -> Iterator[tuple[int, str | Va
     handle.seek(0)
     codec = next((codec for bom, codec in _BOMS if head.startswith(bom)), None)
     if codec is None:
-        codec = _utf16_without_bom(head) if b"\x00" in head else "utf-8"
+        codec = _wide_without_bom(head) if b"\x00" in head else "utf-8"
         if codec is None:
             raise ValueError("binary file")
     if codec.startswith("utf-8"):
@@ -145,6 +145,24 @@ def _strict(data: bytes, codec: str) -> str:
         return data.decode(codec)
     except UnicodeDecodeError:
         raise ValueError(_UNDECODABLE) from None
+
+
+def _wide_without_bom(data: bytes) -> str | None:
+    return _utf32_without_bom(data) or _utf16_without_bom(data)
+
+
+def _utf32_without_bom(data: bytes) -> str | None:
+    # A UTF-32 character's highest byte is always NUL and the next one at most 0x10 (NUL for every
+    # letter of Vietnamese); ASCII letters and spaces add a third NUL, the lowest byte is rarely one.
+    units = len(data) // 4
+    if not units or len(data) % 4:
+        return None
+    sides = [data[side::4] for side in range(4)]
+    for codec, (top, high, middle, low) in (("utf-32-le", sides[::-1]), ("utf-32-be", sides)):
+        nul = top.count(0) == units and max(high) <= 0x10
+        if nul and middle.count(0) >= 0.3 * units and low.count(0) <= 0.05 * units:
+            return codec
+    return None
 
 
 def _utf16_without_bom(data: bytes) -> str | None:

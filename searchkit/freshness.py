@@ -2,9 +2,10 @@
 
 After each build the index folder keeps a snapshot of the articles folder it was built from: every
 file's path relative to the folder with its size and modification time in nanoseconds, listed the
-way :func:`searchkit.corpus.read_articles` walks it (recursively, hidden entries and links to
-folders left out). A file added, changed or removed since then makes the index stale. Nothing is
-read or hashed, so the check costs one directory walk and is cheap enough to run for every query.
+way :func:`searchkit.corpus.read_articles` walks it (by :func:`searchkit.folder.walk`: hidden
+entries, links to folders and folders nested too deeply left out). A file added, changed or removed
+since then makes the index stale. Nothing is read or hashed, so the check costs one directory walk
+and is cheap enough to run for every query.
 
 The snapshot records which folder it describes: asked about another one (``searchkit query``
 with the default ``--seeds`` against an index built from elsewhere), :func:`stale` says ``False``
@@ -19,6 +20,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+
+from searchkit.folder import Skipped, walk
 
 SNAPSHOT_FILE = "searchkit-seeds.json"
 _VERSION = 1
@@ -42,7 +45,7 @@ def snapshot(seeds_dir: Path | str) -> Snapshot:
     if is_file:
         _add(files, root.name, root)
     elif is_dir:
-        _walk(str(root), "", files)
+        _walk(root, files)
     return files
 
 
@@ -55,8 +58,15 @@ def save(seeds_dir: Path | str, index_dir: Path | str, files: Snapshot) -> None:
     }
     target = Path(index_dir) / SNAPSHOT_FILE
     temporary = target.with_name(f".{SNAPSHOT_FILE}.tmp")
+    text = json.dumps(data, ensure_ascii=False)
     try:
-        temporary.write_text(json.dumps(data, ensure_ascii=False) + "\n", encoding="utf-8")
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # A name that is not UTF-8 holds its odd bytes as lone surrogates ("caf\udce9.txt"), which
+        # UTF-8 cannot write; as JSON escapes they are read back as the same name.
+        text = json.dumps(data)
+    try:
+        temporary.write_text(text + "\n", encoding="utf-8")
         os.replace(temporary, target)
     except OSError:
         # The build itself succeeded; an old snapshot left behind would keep a false notice up.
@@ -134,23 +144,20 @@ class StaleCheck:
             return self._stale
 
 
-def _walk(directory: str, prefix: str, files: Snapshot) -> None:
+def _walk(root: Path, files: Snapshot) -> None:
     # Plain strings and DirEntry objects: building a Path per file would cost more than its stat.
+    start = len(str(root).rstrip(os.sep)) + 1
     try:
-        with os.scandir(directory) as listing:
-            entries = [entry for entry in listing if not entry.name.startswith(".")]
-    except OSError:
-        return
-    for entry in entries:
-        rel = prefix + entry.name
-        try:
-            if not entry.is_dir():
+        for entry in walk(root, ordered=False):
+            if isinstance(entry, Skipped):
+                continue
+            try:
                 info = entry.stat()
-                files[rel] = (info.st_size, info.st_mtime_ns)
-            elif not entry.is_symlink():
-                _walk(entry.path, rel + "/", files)
-        except OSError:
-            continue
+            except OSError:
+                continue
+            files[entry.path[start:]] = (info.st_size, info.st_mtime_ns)
+    except OSError:  # the folder itself cannot be listed
+        return
 
 
 def _add(files: Snapshot, rel: str, path: Path) -> None:

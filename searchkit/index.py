@@ -28,7 +28,7 @@ from whoosh.writing import SegmentWriter
 from searchkit import freshness, generations, spellings
 from searchkit import schema as f
 from searchkit.analysis import word_terms
-from searchkit.corpus import DEFAULT_MAX_BYTES, Article, Skipped, read_articles, read_file
+from searchkit.corpus import DEFAULT_MAX_BYTES, Article, Skipped, ids_beside, read_articles, read_file
 from searchkit.dates import day_number
 from searchkit.errors import IndexMissingError, SearchkitError
 from searchkit.segments import CompactSegmentWriter
@@ -72,7 +72,7 @@ class BuildReport:
 
     def to_dict(self) -> dict:
         data = asdict(self)
-        data["skipped"] = [asdict(s) for s in self.skipped]
+        data["skipped"] = [{"path": s.path, "reason": s.reason} for s in self.skipped]
         data["warnings"] = [asdict(w) for w in self.warnings]
         return data
 
@@ -110,19 +110,21 @@ def build(
     procs: int | None = None,
     progress: Progress | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    follow_links: bool = False,
 ) -> BuildReport:
     """Brings the index in ``index_dir`` up to date with the articles in ``seeds_dir``.
 
     New articles are added, changed ones re-indexed, deleted ones removed, the rest left alone;
-    ``rebuild`` re-indexes everything (still in one atomic commit). Raises
-    :class:`IndexBusyError` when another build holds the index.
+    ``rebuild`` re-indexes everything (still in one atomic commit). Links to files outside
+    ``seeds_dir`` are skipped unless ``follow_links``. Raises :class:`IndexBusyError` when another
+    build holds the index.
     """
     # The folder's state for the staleness check, taken before any article is read: a file
     # changed during the build then still shows as changed.
     folder = freshness.snapshot(seeds_dir)
     with generations.build_lock(Path(index_dir)) as lock_fd:
         report = _sync(
-            lambda: read_articles(seeds_dir, max_bytes=max_bytes),
+            lambda: read_articles(seeds_dir, max_bytes=max_bytes, follow_links=follow_links),
             Path(index_dir),
             rebuild,
             procs,
@@ -142,13 +144,16 @@ def add_files(
     procs: int | None = None,
     progress: Progress | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    follow_links: bool = False,
 ) -> BuildReport:
     """Copies article files into ``seeds_dir`` and indexes them, leaving the other files alone.
 
-    Refuses (:class:`SearchkitError`, nothing copied) a file that gives no article or whose name
-    is taken in ``seeds_dir`` by a different file. Without a complete index yet, the whole
-    folder is indexed, so the index never silently lacks the older articles. When the index
-    cannot take the articles (not writable, damaged, interrupted), the copies are removed again.
+    Refuses (:class:`SearchkitError`, nothing copied) a file that gives no article, a hidden one
+    (the folder's walk never reads it), one whose name is taken in ``seeds_dir`` by a different
+    file or a folder, and one whose article would share its id with another file's. Without a
+    complete index yet, the whole folder is indexed, so the index never silently lacks the older
+    articles. When the index cannot take the articles (not writable, damaged, interrupted), the
+    copies are removed again.
     """
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
     if not seeds_dir.is_dir():
@@ -160,7 +165,7 @@ def add_files(
             if generations.state(index_dir) != "ready":
                 folder = freshness.snapshot(seeds_dir)
                 report = _sync(
-                    lambda: read_articles(seeds_dir, max_bytes=max_bytes),
+                    lambda: read_articles(seeds_dir, max_bytes=max_bytes, follow_links=follow_links),
                     index_dir,
                     False,
                     procs,
@@ -171,7 +176,11 @@ def add_files(
                 freshness.save(seeds_dir, index_dir, folder)
                 return report
             report = _sync(
-                lambda: (item for path in targets for item in read_file(path, seeds_dir, max_bytes=max_bytes)),
+                lambda: (
+                    item
+                    for path in targets
+                    for item in read_file(path, seeds_dir, max_bytes=max_bytes, follow_links=follow_links)
+                ),
                 index_dir,
                 False,
                 procs,
@@ -227,13 +236,17 @@ def _sync(
     if not (fresh or changed or stale):
         return report
 
+    missing: set[str] = set()
+
     def articles() -> Iterator[Article]:
-        """The changed articles, read again (each id once, as the first reading found it)."""
+        """The changed articles, read again (each id once, as the first reading found it); those the
+        second reading no longer finds (a file removed in between) are left in ``missing``."""
         wanted = set(changed)
         for item in read():
             if isinstance(item, Article) and item.id in wanted:
                 wanted.discard(item.id)
                 yield item
+        missing.update(wanted)
 
     base = None if fresh else generations.current(index_dir)
     generation = generations.begin(index_dir, fresh=fresh)
@@ -258,6 +271,15 @@ def _sync(
         if isinstance(exc, OSError):
             raise generations.unwritable(index_dir, exc) from exc
         raise
+    # The report counts what was written: an article gone by the second reading was not added,
+    # and its old version, deleted to make room for the new one, is removed.
+    old = sum(1 for doc_id in missing if doc_id in indexed)
+    if rebuild:
+        report.added -= len(missing)
+    else:
+        report.added -= len(missing) - old
+        report.updated -= old
+    report.removed += old
     return report
 
 
@@ -379,10 +401,12 @@ def _indexed_hashes(ix: whoosh_index.Index) -> dict[str, str]:
 
 def kept_unreadable(doc_id: str, skipped: list[Skipped]) -> bool:
     # A file (or folder) that became unreadable keeps its last good articles: losing them would
-    # lose data without a word. A JSON Lines record's id is "<file>#<record id>".
+    # lose data without a word. One refused as it stands (a link out of the folder) does not.
+    # A JSON Lines record's id is "<file>#<record id>".
     return any(
         doc_id == s.path or doc_id.startswith(s.path + "#") or (s.path.endswith("/") and doc_id.startswith(s.path))
         for s in skipped
+        if not s.refused
     )
 
 
@@ -562,10 +586,22 @@ def cpu_count() -> int:
 def copies_for(seeds_dir: Path, paths: list[Path], max_bytes: int) -> dict[Path, Path]:
     """Where each of ``paths`` goes in ``seeds_dir``, after checking all of them (nothing is copied yet)."""
     targets: dict[Path, Path] = {}
+    # The ids of the articles about to be added, with the name each is added under.
+    claimed: dict[str, str] = {}
+    try:
+        listing = sorted(name for name in os.listdir(seeds_dir) if not name.startswith("."))
+    except OSError as exc:
+        raise SearchkitError(f"cannot read articles folder {seeds_dir}: {exc.strerror or exc}") from exc
     for path in paths:
         if not path.is_file():
             raise SearchkitError(f"not a file: {path}")
-        items = list(read_file(path, path.parent, max_bytes=max_bytes))
+        if path.name.startswith("."):
+            raise SearchkitError(
+                f"cannot add {path}: hidden files (names starting with '.') are not read from the articles folder "
+                "(rename the file)"
+            )
+        # Named by the user, so read wherever a link points: what is copied is the file's content.
+        items = list(read_file(path, path.parent, max_bytes=max_bytes, follow_links=True))
         if not any(isinstance(item, Article) for item in items):
             reason = items[0].reason if items else "no article in it"
             raise SearchkitError(f"cannot add {path}: {reason}")
@@ -576,6 +612,14 @@ def copies_for(seeds_dir: Path, paths: list[Path], max_bytes: int) -> dict[Path,
                 f"cannot add {path}: {target} already exists with different content "
                 "(rename the file, or edit the article in place and run 'searchkit index')"
             )
+        others = {**ids_beside(seeds_dir, path.name, listing, max_bytes=max_bytes), **claimed}
+        for item in items:
+            if isinstance(item, Article) and others.get(item.id, path.name) != path.name:
+                raise SearchkitError(
+                    f"cannot add {path}: its article {item.id} would have the same id as one read from "
+                    f"{others[item.id]} (rename the file)"
+                )
+        claimed.update((item.id, path.name) for item in items if isinstance(item, Article))
         targets[target] = path
     return targets
 
@@ -603,7 +647,22 @@ def copy_in(targets: dict[Path, Path]) -> list[Path]:
     return created
 
 
-def _same_bytes(a: Path, b: Path) -> bool:
-    if a.resolve() == b.resolve():
-        return True
-    return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
+def _same_bytes(target: Path, path: Path) -> bool:
+    """Whether ``target`` (in the articles folder) holds the bytes of ``path``; SearchkitError when
+    it cannot be told (a folder of that name, a file that cannot be read)."""
+    try:
+        if target.resolve() == path.resolve():
+            return True
+        if target.is_dir():
+            raise SearchkitError(f"cannot add {path}: {target} is a folder (rename the file)")
+        if target.stat().st_size != path.stat().st_size:
+            return False
+        with target.open("rb") as one, path.open("rb") as other:
+            while True:
+                block, again = one.read(1 << 20), other.read(1 << 20)
+                if block != again:
+                    return False
+                if not block:
+                    return True
+    except OSError as exc:
+        raise SearchkitError(f"cannot add {path}: cannot read {target}: {exc.strerror or exc}") from exc

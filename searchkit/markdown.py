@@ -5,7 +5,8 @@ rendered to text: emphasis, heading and list markers, code fences, HTML tags, li
 addresses vanish; link texts, image alt texts, code, table cells and paragraphs stay. Blocks are
 separated by a blank line (the items of a tight list by a single newline), because snippets and the
 article page split the text on newlines. Like the rest of the corpus layer this knows nothing of the
-index, and it never raises on what an article contains.
+index; the one thing an article can contain that it refuses (with a ValueError saying why) is front
+matter nested too deeply to parse.
 """
 
 from __future__ import annotations
@@ -52,7 +53,9 @@ class _Block:
 
 
 def read_markdown(text: str) -> MarkdownArticle:
-    """Title, plain-text body and metadata of a Markdown article (decoded, NFC, "\\n" line ends)."""
+    """Title, plain-text body and metadata of a Markdown article (decoded, NFC, "\\n" line ends).
+
+    Raises ValueError for front matter nested too deeply to parse."""
     front, body = split_front_matter(text)
     blocks = _blocks(_PARSER.parse(body))
     title = _scalar(front.get("title"))
@@ -73,7 +76,8 @@ def split_front_matter(text: str) -> tuple[dict[str, object], str]:
 
     Keys are lowercased; every scalar is the string it is written as (YAML's type guessing would turn
     `title: yes` into a boolean). YAML that cannot be parsed leaves no metadata and the body after it;
-    a block that is not a mapping is not front matter, and the whole text is the body.
+    a block that is not a mapping is not front matter, and the whole text is the body. Raises
+    ValueError for YAML nested too deeply for the parser (which recurses once per level).
     """
     lines = text.split("\n")
     if lines[0].strip() != "---":
@@ -89,6 +93,8 @@ def split_front_matter(text: str) -> tuple[dict[str, object], str]:
         data = yaml.load("\n".join(lines[1:end]), Loader=yaml.BaseLoader)
     except yaml.YAMLError:
         return {}, body
+    except RecursionError:
+        raise ValueError("front matter nested too deeply") from None
     if data is None:
         return {}, body
     if not isinstance(data, dict):

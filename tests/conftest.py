@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -135,3 +136,34 @@ def shard_servers(tmp_path: Path):
 
     with LocalShards(tmp_path / "shard-servers", 3) as servers:
         yield servers
+
+
+@pytest.fixture
+def nest():
+    """``nest(root, levels)`` makes folders named "d" ``levels`` deep below ``root`` (those already
+    there are kept) and returns the deepest; they are removed again after the test, deepest first,
+    because shutil.rmtree, with which pytest clears old temporary folders, recurses once per level."""
+    tops: list[str] = []
+
+    def make(root: Path, levels: int) -> Path:
+        folder = str(root)
+        tops.append(folder + "/d")
+        for _ in range(levels):  # one by one: Path.mkdir(parents=True) recurses too
+            folder += "/d"
+            if not os.path.isdir(folder):
+                os.mkdir(folder)
+        return Path(folder)
+
+    yield make
+    for top in tops:
+        stack = [top] if os.path.isdir(top) else []
+        while stack:
+            entries = list(os.scandir(stack[-1]))
+            folders = [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+            for entry in entries:
+                if not entry.is_dir(follow_symlinks=False):
+                    os.unlink(entry.path)
+            if folders:
+                stack.extend(folders)
+            else:
+                os.rmdir(stack.pop())

@@ -870,3 +870,148 @@ def test_file_name_that_is_not_utf8_is_skipped_and_shown_escaped(tmp_path):
     assert list(read_articles(tmp_path))[1:] == [
         Skipped("hu\\xe9.txt", "file name is not UTF-8 (rename the file)")
     ]
+
+
+# --- links, depth and ids -----------------------------------------------------------------------
+
+
+OUTSIDE = "link to a file outside the articles folder (not read; --follow-links reads it)"
+
+
+def test_a_link_out_of_the_folder_is_skipped_however_its_path_is_written(tmp_path):
+    seeds = tmp_path / "seeds"
+    write(seeds, "bai.txt", ARTICLE)
+    secret = write(tmp_path, "mat/khau.txt", "Mật khẩu\n\nroot:x:0:0:root:/root:/bin/bash\n")
+    (seeds / "tuyet-doi.txt").symlink_to(secret)  # absolute
+    (seeds / "sub").mkdir()
+    (seeds / "sub" / "tuong-doi.txt").symlink_to("../../mat/khau.txt")  # up and out
+    (seeds / "trung-gian.txt").symlink_to("sub/tuong-doi.txt")  # a link inside to a link out
+    (seeds / "noi-tiep.txt").symlink_to(seeds / "trung-gian.txt")  # a chain of three
+    (seeds / "thu-muc").symlink_to(tmp_path / "mat", target_is_directory=True)
+    results = list(read_articles(seeds))
+    assert [r.id for r in results if isinstance(r, Article)] == ["bai.txt"]
+    assert [r for r in results if isinstance(r, Skipped)] == [
+        Skipped("noi-tiep.txt", OUTSIDE),
+        Skipped("sub/tuong-doi.txt", OUTSIDE),
+        Skipped("thu-muc/", "link to a folder outside the articles folder (not followed)"),
+        Skipped("trung-gian.txt", OUTSIDE),
+        Skipped("tuyet-doi.txt", OUTSIDE),
+    ]
+    assert not any("bin/bash" in r.text for r in results if isinstance(r, Article))
+
+
+def test_follow_links_reads_a_link_out_of_the_folder_under_its_own_name(tmp_path):
+    seeds = tmp_path / "seeds"
+    write(seeds, "bai.txt", ARTICLE)
+    (seeds / "ngoai.txt").symlink_to(write(tmp_path, "kho/ngoai.txt", f"Tin ngoài\n\n{BODY}\n"))
+    (seeds / "thu-muc").symlink_to(tmp_path / "kho", target_is_directory=True)
+    results = list(read_articles(seeds, follow_links=True))
+    assert [(r.id, r.title) for r in results if isinstance(r, Article)] == [
+        ("bai.txt", HEADLINE),
+        ("ngoai.txt", "Tin ngoài"),
+    ]
+    assert results[-1] == Skipped("thu-muc/", "link to a folder outside the articles folder (not followed)")
+
+
+def test_a_link_inside_the_folder_gives_no_second_copy_of_its_article(tmp_path):
+    write(tmp_path, "tin/bai.txt", ARTICLE)
+    write(tmp_path, ".nhap/ban-thao.md", f"# Bản thảo\n\n{BODY}\n")
+    (tmp_path / "ban-sao.txt").symlink_to("tin/bai.txt")
+    (tmp_path / "ban-thao.md").symlink_to(".nhap/ban-thao.md")  # the walk never reads a hidden folder
+    results = list(read_articles(tmp_path))
+    assert results[0] == Skipped("ban-sao.txt", "link to tin/bai.txt, read under that name")
+    assert [(r.id, r.title) for r in results[1:]] == [("ban-thao.md", "Bản thảo"), ("tin/bai.txt", HEADLINE)]
+
+
+def test_a_single_file_named_as_the_folder_is_read_through_its_link(tmp_path):
+    corpus = write(tmp_path, "kho/tin.jsonl", jsonl(news("a1")))
+    (tmp_path / "seeds").mkdir()
+    (tmp_path / "seeds" / "tin.jsonl").symlink_to(corpus)
+    assert [r.id for r in read_articles(tmp_path / "seeds" / "tin.jsonl")] == ["tin.jsonl#a1"]
+
+
+def test_a_folder_nested_deeper_than_the_limit_is_skipped_and_the_rest_read(tmp_path, nest):
+    from searchkit.folder import MAX_DEPTH
+
+    write(tmp_path, "bai.txt", ARTICLE)
+    write(nest(tmp_path, MAX_DEPTH), "sau.txt", ARTICLE)
+    write(nest(tmp_path, 1200), "sau-hon.txt", ARTICLE)
+    results = list(read_articles(tmp_path))
+    assert [r.id for r in results if isinstance(r, Article)] == ["bai.txt", "d/" * MAX_DEPTH + "sau.txt"]
+    deeper = Skipped("d/" * (MAX_DEPTH + 1), f"folder nested more than {MAX_DEPTH} levels deep (not read)")
+    assert [r for r in results if isinstance(r, Skipped)] == [deeper]
+
+
+def test_the_walk_enters_folders_without_recursion(tmp_path, monkeypatch, nest):
+    from searchkit import folder
+
+    monkeypatch.setattr(folder, "MAX_DEPTH", 5000)
+    write(nest(tmp_path, 1200), "sau.txt", ARTICLE)
+    [article] = read_articles(tmp_path)
+    assert article.id == "d/" * 1200 + "sau.txt"
+
+
+def test_a_record_and_a_file_with_the_same_id_keep_the_first_and_name_it(tmp_path):
+    write(tmp_path, "c.jsonl", jsonl(news("x/y.txt"), news("b.txt"), news("z")))
+    write(tmp_path, "c.jsonl#x/y.txt", ARTICLE)  # a folder "c.jsonl#x" holding y.txt
+    write(tmp_path, "c.jsonl#b.txt", ARTICLE)
+    write(tmp_path, "c.jsonl#z.jsonl", jsonl(news("k.txt")))
+    write(tmp_path, "c.jsonl#z.jsonl#k.txt", ARTICLE)
+    write(tmp_path, "d.jsonl", jsonl(news("z.jsonl#k")))  # no clash: another file's records
+    results = list(read_articles(tmp_path))
+    ids = [r.id for r in results if isinstance(r, Article)]
+    assert ids == ["c.jsonl#x/y.txt", "c.jsonl#b.txt", "c.jsonl#z", "c.jsonl#z.jsonl#k.txt", "d.jsonl#z.jsonl#k"]
+    assert len(set(ids)) == len(ids)
+    assert [r for r in results if isinstance(r, Skipped)] == [
+        Skipped("c.jsonl#b.txt", "same id as c.jsonl#line 2 (rename one of them)"),
+        Skipped("c.jsonl#x/y.txt", "same id as c.jsonl#line 1 (rename one of them)"),
+        Skipped("c.jsonl#z.jsonl#k.txt", "same id as c.jsonl#z.jsonl#line 1 (rename one of them)"),
+    ]
+    assert list(read_articles(tmp_path)) == results  # the same one wins every time
+
+
+def test_records_of_two_files_with_the_same_id_keep_the_first(tmp_path):
+    write(tmp_path, "a.jsonl", jsonl(news("b.jsonl#c")))
+    write(tmp_path, "a.jsonl#b.jsonl", jsonl(news("d"), news("c")))
+    results = list(read_articles(tmp_path))
+    assert [r.id for r in results if isinstance(r, Article)] == ["a.jsonl#b.jsonl#c", "a.jsonl#b.jsonl#d"]
+    assert results[-1] == Skipped(
+        "a.jsonl#b.jsonl#line 2", "id c gives a.jsonl#b.jsonl#c, the same id as a.jsonl#line 1 (rename one)"
+    )
+
+
+# --- records and front matter that would exhaust the parser ------------------------------------
+
+
+def test_jsonl_record_nested_too_deeply_or_with_a_huge_number_is_skipped_by_its_line(tmp_path):
+    deep = '{"id": "sau", "text": "Tin", "x": ' + "[" * 5000 + "]" * 5000 + "}"
+    huge = '{"id": "so", "text": "Tin", "luot-xem": ' + "1" * 5001 + "}"
+    results = list(read_file(write(tmp_path, "tin.jsonl", jsonl(news("a"), deep, huge, news("b"))), tmp_path))
+    assert [r.id for r in results if isinstance(r, Article)] == ["tin.jsonl#a", "tin.jsonl#b"]
+    assert [r for r in results if isinstance(r, Skipped)] == [
+        Skipped("tin.jsonl#line 2", "JSON error: nested too deeply"),
+        Skipped("tin.jsonl#line 3", "JSON error: a number of more than 4300 digits"),
+    ]
+
+
+def test_front_matter_nested_too_deeply_skips_the_file_with_why(tmp_path):
+    write(tmp_path, "a.md", "---\ntitle: Tin\nx: " + "[" * 3000 + "]" * 3000 + f"\n---\n# {HEADLINE}\n\n{BODY}\n")
+    write(tmp_path, "b.md", f"---\ntitle: {HEADLINE}\nx: [[[1]]]\n---\n{BODY}\n")
+    results = list(read_articles(tmp_path))
+    assert results[0] == Skipped("a.md", "front matter nested too deeply")
+    assert (results[1].id, results[1].title) == ("b.md", HEADLINE)
+
+
+@pytest.mark.parametrize("codec", ["utf-32-le", "utf-32-be"])
+def test_utf32_without_bom_is_recognised_by_its_nul_bytes(codec):
+    seed = (SEEDS / "003_b3e0a07a9f4fc9ac.txt").read_text(encoding="utf-8")
+    assert decode_text(seed.encode(codec)) == decode_text(seed.encode("utf-8"))
+    assert decode_text(ARTICLE.encode(codec)) == ARTICLE
+
+
+def test_jsonl_in_utf32_without_bom_gives_the_same_articles(tmp_path):
+    content = jsonl(news("a"), news("b")) + "\n"
+    plain = list(read_file(write(tmp_path, "a.jsonl", content), tmp_path))
+    wide = list(read_file(write(tmp_path, "b.jsonl", content.encode("utf-32-le")), tmp_path))
+    assert [(a.id[2:], a.hash) for a in wide] == [(a.id[2:], a.hash) for a in plain]
+    assert len(plain) == 2

@@ -192,3 +192,40 @@ def test_the_check_is_asked_again_only_after_its_interval(built: tuple[Path, Pat
     assert check() is False and len(asked) == 1  # cached: the folder is not walked per request
     now[0] += 0.1
     assert check() is True and len(asked) == 2
+
+
+def test_a_file_name_that_is_not_utf8_is_recorded_and_watched(built: tuple[Path, Path]):
+    seeds, index_dir = built
+    odd = seeds / os.fsdecode(b"caf\xe9.txt")
+    odd.write_text(DONG_HA, encoding="utf-8")
+    report = index.build(seeds, index_dir, procs=1)  # once raised UnicodeEncodeError saving the snapshot
+    assert [(s.path, s.reason) for s in report.skipped] == [
+        ("caf\\xe9.txt", "file name is not UTF-8 (rename the file)")
+    ]
+    recorded = json.loads((index_dir / SNAPSHOT_FILE).read_text(encoding="utf-8"))["files"]
+    assert sorted(recorded) == ["caf\udce9.txt", "dong-ha.txt", "tỉnh/phong-nha.txt"]  # the bytes, escaped
+    assert not stale(seeds, index_dir)
+    odd.unlink()
+    assert stale(seeds, index_dir)
+
+
+def test_a_folder_whose_name_is_not_utf8_can_be_the_articles_folder(tmp_path: Path):
+    seeds, index_dir = tmp_path / os.fsdecode(b"b\xe0i"), tmp_path / "index"
+    seeds.mkdir()
+    (seeds / "dong-ha.txt").write_text(DONG_HA, encoding="utf-8")
+    assert index.build(seeds, index_dir, procs=1).added == 1
+    assert not stale(seeds, index_dir)
+    later(seeds / "dong-ha.txt")
+    assert stale(seeds, index_dir)
+
+
+def test_snapshot_of_a_very_deep_folder_lists_what_the_build_reads(tmp_path: Path, nest):
+    from searchkit.corpus import read_articles
+    from searchkit.folder import MAX_DEPTH
+
+    (tmp_path / "a.txt").write_text(DONG_HA, encoding="utf-8")
+    (nest(tmp_path, MAX_DEPTH) / "b.txt").write_text(PHONG_NHA, encoding="utf-8")
+    (nest(tmp_path, 1200) / "c.txt").write_text(PHONG_NHA, encoding="utf-8")
+    files = snapshot(tmp_path)  # once a RecursionError
+    assert sorted(files) == ["a.txt", "d/" * MAX_DEPTH + "b.txt"]
+    assert sorted(files) == sorted(a.id for a in read_articles(tmp_path) if hasattr(a, "id"))

@@ -354,3 +354,125 @@ def test_add_files_without_an_index_indexes_the_whole_folder(tmp_path: Path):
     report = index.add_files([new], seeds, tmp_path / "index")
     assert report.added == 3
     assert index.exists(tmp_path / "index")
+
+
+def test_add_files_refuses_a_hidden_file_the_next_build_would_remove(seeds: Path, built: Path, tmp_path: Path):
+    hidden = tmp_path / "in" / ".da-nang.txt"
+    hidden.parent.mkdir()
+    hidden.write_text(DA_NANG, encoding="utf-8")
+    with pytest.raises(SearchkitError, match=r"hidden files \(names starting with '.'\) are not read"):
+        index.add_files([hidden], seeds, built)
+    assert not (seeds / ".da-nang.txt").exists()
+    assert index.build(seeds, built).summary() == "added 0, updated 0, removed 0, unchanged 5, skipped 0"
+
+
+def test_add_files_onto_a_folder_of_the_same_name_is_refused(seeds: Path, built: Path, tmp_path: Path):
+    (seeds / "da-nang.txt").mkdir()
+    (seeds / "da-nang.txt" / "cu.txt").write_text(HUE, encoding="utf-8")
+    new = tmp_path / "da-nang.txt"
+    new.write_text(DA_NANG, encoding="utf-8")
+    with pytest.raises(SearchkitError, match=r"da-nang.txt is a folder \(rename the file\)$"):
+        index.add_files([new], seeds, built)
+    assert (seeds / "da-nang.txt" / "cu.txt").read_text(encoding="utf-8") == HUE
+
+
+def test_add_files_onto_an_unreadable_file_of_the_same_size_is_refused(
+    seeds: Path, built: Path, tmp_path: Path, monkeypatch
+):
+    (seeds / "da-nang.txt").write_text(DA_NANG.replace("Hàn", "Hán"), encoding="utf-8")  # as many bytes
+    new = tmp_path / "da-nang.txt"
+    new.write_text(DA_NANG, encoding="utf-8")
+    assert new.stat().st_size == (seeds / "da-nang.txt").stat().st_size
+    opened = Path.open
+
+    def refuse(self, *args, **kwargs):
+        # Root reads whatever the permissions say: refuse the file in the folder as a chmod 000 would.
+        if self == seeds / "da-nang.txt":
+            raise PermissionError(13, "Permission denied", str(self))
+        return opened(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", refuse)
+    with pytest.raises(SearchkitError, match=r"cannot read .*da-nang.txt: Permission denied$"):
+        index.add_files([new], seeds, built)
+    monkeypatch.undo()
+    assert "Hán" in (seeds / "da-nang.txt").read_text(encoding="utf-8")
+
+
+def test_add_files_refuses_an_article_whose_id_another_file_gives(seeds: Path, built: Path, tmp_path: Path):
+    record = {"id": "hue.txt", "title": "Lễ hội ở Huế", "text": HUE}
+    (seeds / "tin.jsonl").write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert index.build(seeds, built).added == 1
+    clash = tmp_path / "tin.jsonl#hue.txt"  # its id would be the record's
+    clash.write_text(DA_NANG, encoding="utf-8")
+    with pytest.raises(SearchkitError, match=r"its article tin.jsonl#hue.txt would have the same id as one read from "):
+        index.add_files([clash], seeds, built)
+    assert not (seeds / clash.name).exists()
+    assert paths(built, "festival") == ["tin.jsonl#hue.txt"]
+    # Both at once: the second refused for the first.
+    jsonl = tmp_path / "moi.jsonl"
+    jsonl.write_text(json.dumps({**record, "id": "a.txt"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    other = tmp_path / "moi.jsonl#a.txt"
+    other.write_text(DA_NANG, encoding="utf-8")
+    with pytest.raises(SearchkitError, match="moi.jsonl#a.txt would have the same id as one read from moi.jsonl"):
+        index.add_files([jsonl, other], seeds, built)
+    assert not (seeds / "moi.jsonl").exists()
+
+
+@pytest.mark.parametrize(
+    ("rebuild", "summary"),
+    [
+        (False, "added 0, updated 0, removed 1, unchanged 4, skipped 0"),
+        (True, "added 4, updated 0, removed 1, unchanged 0, skipped 0"),
+    ],
+)
+def test_a_build_counts_the_articles_it_wrote_when_files_vanish_between_its_readings(
+    seeds: Path, built: Path, monkeypatch, rebuild: bool, summary: str
+):
+    (seeds / "da-nang.txt").write_text(DA_NANG, encoding="utf-8")
+    changed = seeds / "001_4485d4bbea077518.txt"
+    changed.write_text(HUE, encoding="utf-8")
+    readings = []
+    read = index.read_articles
+
+    def vanishing(*args, **kwargs):
+        readings.append(1)
+        if len(readings) == 2:  # after the first reading decided what to write
+            (seeds / "da-nang.txt").unlink()
+            changed.unlink()
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(index, "read_articles", vanishing)
+    report = index.build(seeds, built, rebuild=rebuild)
+    assert len(readings) == 2
+    assert report.summary() == summary
+    monkeypatch.undo()
+    assert index.build(seeds, built).summary() == "added 0, updated 0, removed 0, unchanged 4, skipped 0"
+    assert paths(built, "festival") == paths(built, "khanh thanh") == []
+
+
+def test_an_article_read_through_a_link_out_of_the_folder_is_removed_by_the_next_build(
+    seeds: Path, built: Path, tmp_path: Path
+):
+    outside = tmp_path / "ngoai" / "hue.txt"
+    outside.parent.mkdir()
+    outside.write_text(HUE, encoding="utf-8")
+    (seeds / "hue.txt").symlink_to(outside)
+    (seeds / "ban-sao.txt").symlink_to("001_4485d4bbea077518.txt")
+    assert index.build(seeds, built, follow_links=True).added == 1  # as a build that followed every link did
+    assert paths(built, "festival") == ["hue.txt"]
+    report = index.build(seeds, built)
+    assert report.summary() == "added 0, updated 0, removed 1, unchanged 5, skipped 2"
+    assert paths(built, "festival") == []
+
+
+def test_two_articles_with_one_id_are_reported_and_the_next_build_changes_nothing(seeds: Path, built: Path):
+    record = {"id": "hue.txt", "title": "Lễ hội ở Huế", "text": HUE}
+    (seeds / "tin.jsonl").write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    (seeds / "tin.jsonl#hue.txt").write_text(HUE.replace("Festival", "Lễ hội"), encoding="utf-8")
+    report = index.build(seeds, built)
+    assert report.summary() == "added 1, updated 0, removed 0, unchanged 5, skipped 1"
+    assert [(s.path, s.reason) for s in report.skipped] == [
+        ("tin.jsonl#hue.txt", "same id as tin.jsonl#line 1 (rename one of them)")
+    ]
+    again = index.build(seeds, built)
+    assert again.summary() == "added 0, updated 0, removed 0, unchanged 6, skipped 1"

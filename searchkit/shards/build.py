@@ -51,9 +51,17 @@ def build(
     procs: int | None = None,
     progress: Progress | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    follow_links: bool = False,
 ) -> BuildReport:
     """Brings ``shards`` up to date with the articles in ``seeds_dir`` (see the module's note)."""
-    return _sync(lambda: read_articles(seeds_dir, max_bytes=max_bytes), shards, rebuild, procs, progress, prune=True)
+    return _sync(
+        lambda: read_articles(seeds_dir, max_bytes=max_bytes, follow_links=follow_links),
+        shards,
+        rebuild,
+        procs,
+        progress,
+        prune=True,
+    )
 
 
 def add_files(
@@ -64,6 +72,7 @@ def add_files(
     procs: int | None = None,
     progress: Progress | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    follow_links: bool = False,
 ) -> BuildReport:
     """Copies article files into ``seeds_dir`` and indexes them on their shards, as
     :func:`searchkit.index.add_files` does for the embedded index; with no article on any shard
@@ -75,9 +84,15 @@ def add_files(
     created = copy_in(targets)
     try:
         if is_empty(shards):
-            return build(seeds_dir, shards, procs=procs, progress=progress, max_bytes=max_bytes)
+            return build(
+                seeds_dir, shards, procs=procs, progress=progress, max_bytes=max_bytes, follow_links=follow_links
+            )
         return _sync(
-            lambda: (item for path in targets for item in read_file(path, seeds_dir, max_bytes=max_bytes)),
+            lambda: (
+                item
+                for path in targets
+                for item in read_file(path, seeds_dir, max_bytes=max_bytes, follow_links=follow_links)
+            ),
             shards,
             False,
             procs,
