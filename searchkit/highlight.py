@@ -8,9 +8,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from searchkit import query as q
-from searchkit.analysis import Token, fold_syllable, syllable_spans, syllables
+from searchkit.analysis import Token, fold_syllable, pieces, syllable_spans, syllable_texts, syllables
 
 SNIPPET_SYLLABLES = 40
+# A snippet of a longer article is made from a window of it this long (cut after a line break),
+# the first holding a match: its cost is that of an article this long, whatever the article's
+# length. Nearly every news article (about 2,600 characters) is read whole.
+WINDOW_CHARS = 10_000
+# How far into a long article a snippet looks for a match (the distinct syllables of each window
+# are tested, about a millisecond per window); past it, the snippet is the article's beginning.
+SCAN_CHARS = 2_000_000
 _PHRASE_GAP = re.compile(r"[ \t\u00a0]*[,\-–]?[ \t\u00a0]*")
 _SENTENCE_ENDS = ".!?\n…"
 
@@ -52,6 +59,18 @@ class Matcher:
         folded = fold_syllable(syllable)
         return folded in self.terms or (bool(self.prefixes) and folded.startswith(self.prefixes))
 
+    def first_window(self, text: str, window: int = WINDOW_CHARS, scan: int = SCAN_CHARS) -> tuple[int, int] | None:
+        """The first piece of ``text`` (of ``window`` characters, within its first ``scan``) that
+        may hold a match: one of its syllables is a term, has a prefix, or is part of a phrase."""
+        for start, end in pieces(text, window, 0, scan):
+            if any(self.may_mark(form) for form in set(syllable_texts(text[start:end]))):
+                return start, end
+        return None
+
+    def may_mark(self, syllable: str) -> bool:
+        """Whether ``syllable`` is marked alone, or may be as part of a phrase."""
+        return self(syllable) or any(fold_syllable(syllable) in phrase for phrase in self.phrases)
+
     def marks(self, text: str, tokens: list[Token]) -> list[Token]:
         """The syllables of ``text`` (its ``tokens``) to mark, in order."""
         found = self.marked(text, [t.text for t in tokens], [(t.start, t.end) for t in tokens])
@@ -87,7 +106,24 @@ def highlight(text: str, matcher: Matcher) -> Snippet:
 
 
 def snippet(text: str, matcher: Matcher, size: int = SNIPPET_SYLLABLES) -> Snippet:
-    """About ``size`` syllables of ``text`` around its densest cluster of distinct matches."""
+    """About ``size`` syllables of ``text`` around its densest cluster of distinct matches.
+
+    An article longer than :data:`WINDOW_CHARS` is read in windows: the snippet comes from the
+    first window that holds a match (and the one after it, so the cluster may run on), or from its
+    beginning when none does within :data:`SCAN_CHARS`.
+    """
+    if len(text) <= WINDOW_CHARS:
+        return _snippet(text, matcher, size)
+    found = matcher.first_window(text)
+    start = found[0] if found is not None else 0
+    cuts = pieces(text, WINDOW_CHARS, start)
+    next(cuts)
+    end = next(cuts, (0, len(text)))[1]
+    # The text either side of the window is there, unread: the snippet says so.
+    return _snippet(text[start:end], matcher, size, before=start > 0, after=end < len(text))
+
+
+def _snippet(text: str, matcher: Matcher, size: int, *, before: bool = False, after: bool = False) -> Snippet:
     texts, spans = syllable_spans(text)
     if not texts:
         return Snippet(())
@@ -107,8 +143,8 @@ def snippet(text: str, matcher: Matcher, size: int = SNIPPET_SYLLABLES) -> Snipp
         hi = stop + 1
     marked = [Token(texts[i], *spans[i]) for i in hits if lo <= spans[i][0] and spans[i][1] <= hi]
     result = _fragments(text, marked, lo, hi)
-    prefix = (("…", False),) if lo > spans[0][0] else ()
-    suffix = (("…", False),) if hi < spans[-1][1] else ()
+    prefix = (("…", False),) if before or lo > spans[0][0] else ()
+    suffix = (("…", False),) if after or hi < spans[-1][1] else ()
     return Snippet(prefix + result.fragments + suffix)
 
 
