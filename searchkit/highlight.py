@@ -18,6 +18,8 @@ WINDOW_CHARS = 10_000
 # How far into a long article a snippet looks for a match (the distinct syllables of each window
 # are tested, about a millisecond per window); past it, the snippet is the article's beginning.
 SCAN_CHARS = 2_000_000
+# Windows read whole in vain (their syllables hold a phrase's, never together) before giving up.
+_CHECKED_WINDOWS = 8
 _PHRASE_GAP = re.compile(r"[ \t\u00a0]*[,\-–]?[ \t\u00a0]*")
 _SENTENCE_ENDS = ".!?\n…"
 
@@ -56,20 +58,31 @@ class Matcher:
         self.phrases = {tuple(fold_syllable(s) for s in phrase) for phrase in phrases}
 
     def __call__(self, syllable: str) -> bool:
-        folded = fold_syllable(syllable)
+        return self._folded(fold_syllable(syllable))
+
+    def _folded(self, folded: str) -> bool:
         return folded in self.terms or (bool(self.prefixes) and folded.startswith(self.prefixes))
 
-    def first_window(self, text: str, window: int = WINDOW_CHARS, scan: int = SCAN_CHARS) -> tuple[int, int] | None:
-        """The first piece of ``text`` (of ``window`` characters, within its first ``scan``) that
-        may hold a match: one of its syllables is a term, has a prefix, or is part of a phrase."""
-        for start, end in pieces(text, window, 0, scan):
-            if any(self.may_mark(form) for form in set(syllable_texts(text[start:end]))):
-                return start, end
-        return None
+    def may_mark(self, syllables: Iterable[str]) -> bool:
+        """Whether a text holding these syllables may hold a mark: a term, a prefix, or every
+        syllable of a phrase (which then has to be found standing together)."""
+        folded = {fold_syllable(s) for s in syllables}
+        return any(self._folded(form) for form in folded) or any(set(p) <= folded for p in self.phrases)
 
-    def may_mark(self, syllable: str) -> bool:
-        """Whether ``syllable`` is marked alone, or may be as part of a phrase."""
-        return self(syllable) or any(fold_syllable(syllable) in phrase for phrase in self.phrases)
+    def first_window(self, text: str, window: int = WINDOW_CHARS, scan: int = SCAN_CHARS) -> tuple[int, int] | None:
+        """The first piece of ``text`` (of ``window`` characters, within its first ``scan``) holding
+        a mark. A piece is read whole only when its distinct syllables may hold one, and at most
+        :data:`_CHECKED_WINDOWS` times (a phrase whose words are everywhere, but never together)."""
+        checked = 0
+        for start, end in pieces(text, window, 0, scan):
+            part = text[start:end]
+            if self.may_mark(set(syllable_texts(part))):
+                if self.marked(part, *syllable_spans(part)):
+                    return start, end
+                checked += 1
+                if checked == _CHECKED_WINDOWS:
+                    break
+        return None
 
     def marks(self, text: str, tokens: list[Token]) -> list[Token]:
         """The syllables of ``text`` (its ``tokens``) to mark, in order."""

@@ -77,7 +77,7 @@ def first_marked_page(text: str, matcher: Matcher, size: int = PAGE_CHARS, scan:
         if start >= scan:
             break
         part = text[start:end]
-        if any(matcher.may_mark(form) for form in set(syllable_texts(part))) and highlight(part, matcher).marked:
+        if matcher.may_mark(set(syllable_texts(part))) and highlight(part, matcher).marked:
             return number
     return None
 

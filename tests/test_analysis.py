@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,7 @@ from searchkit.analysis import (
     normalize,
     normalize_syllable,
     syllables,
+    word_terms,
     words,
 )
 
@@ -116,3 +118,32 @@ def test_words_of_nfd_text_point_into_its_nfc_form():
     nfc_text = unicodedata.normalize("NFC", text)
     for word in words(text):
         assert nfc_text[word.start : word.end].replace(" ", "_") == word.text
+
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+
+def test_a_long_text_is_segmented_a_piece_at_a_time_with_offsets_into_the_whole(monkeypatch):
+    import searchkit.analysis
+    import searchkit.segment
+
+    paragraphs = [p for path in sorted(SEEDS.iterdir()) for p in path.read_text(encoding="utf-8").split("\n") if p]
+    text = "\n".join(paragraphs * 4)  # about 130,000 characters
+    assert len(text) > 2 * searchkit.analysis.WORDS_PIECE_CHARS
+    segmented: list[int] = []
+    tokens = searchkit.segment.tokens
+
+    def counted(part: str):
+        segmented.append(len(part))
+        return tokens(part)
+
+    monkeypatch.setattr(searchkit.segment, "tokens", counted)
+    found = words(text)
+    # pyvi's tagger never holds more than a piece's features at once.
+    assert len(segmented) >= 3 and max(segmented) <= searchkit.analysis.WORDS_PIECE_CHARS
+    for word in found:
+        assert "_".join(text[word.start : word.end].split()) == word.text
+    assert word_terms(text) == " ".join(fold(w.text) for w in found)
+    # Pieces end after line breaks, far from most words' context: the same words as segmenting it whole.
+    monkeypatch.setattr(searchkit.analysis, "WORDS_PIECE_CHARS", len(text))
+    assert words(text) == found and max(segmented) == len(text)

@@ -407,3 +407,25 @@ def test_query_help_states_every_limit():
     assert f"its {MAX_PREFIX_TERMS} most frequent words" in QUERY_HELP
     assert f"{MAX_DEPTH} levels of nesting" in QUERY_HELP
     assert f"{DEFAULT_BUDGET:g} seconds" in QUERY_HELP
+
+
+def test_the_time_budget_covers_the_snippets(seeds_index: Path, monkeypatch: pytest.MonkeyPatch):
+    import searchkit.execute
+    import searchkit.search
+
+    # A clock that only moves while snippets are made: three seconds for each.
+    now = [0.0]
+    monkeypatch.setattr(searchkit.execute, "thread_time", lambda: now[0])
+    made = searchkit.search.snippet
+
+    def slow_snippet(*args, **kwargs):
+        now[0] += 3.0
+        return made(*args, **kwargs)
+
+    monkeypatch.setattr(searchkit.search, "snippet", slow_snippet)
+    with Searcher(seeds_index) as searcher:
+        assert searcher.search("nêu gương", snippets=False).total > 1
+        with pytest.raises(QueryError) as caught:
+            searcher.search("nêu gương")
+    assert caught.value.code == "query_timeout"
+    assert now[0] == 3.0  # stopped after the first snippet over the budget, not after all of them
