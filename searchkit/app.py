@@ -29,7 +29,7 @@ from searchkit.freshness import StaleCheck
 from searchkit.highlight import Snippet
 from searchkit.live import LiveIndex
 from searchkit.query import MAX_QUERY_CHARS, too_long
-from searchkit.search import MAX_LIMIT, MAX_PAGE, Hit, Searcher, SearchResults
+from searchkit.search import MAX_LIMIT, MAX_PAGE, Document, Hit, Searcher, SearchResults
 
 PAGE_SIZE = 10
 DEFAULT_LIMIT = 10
@@ -225,7 +225,7 @@ def create_app(
                     message = vietnamese(exc)
                     return render_template("error.html", title="Không có trang này", message=message, query=query), 400
                 if found is not None:
-                    related = _related(s, doc_id)
+                    related = _related(s, found.document)
         except SearchkitError as exc:
             _log_unavailable(app, exc)
             title = "Chưa tìm kiếm được"
@@ -435,9 +435,9 @@ def _search(
     return searcher.search(text, page=page, limit=limit, filters=filters, sort=address.sort or None, facets=True)
 
 
-def _related(searcher: Searcher, doc_id: str) -> list[Hit]:
+def _related(searcher: Searcher, document: Document) -> list[Hit]:
     try:
-        return searcher.related(doc_id)
+        return searcher.related(document.id, document=document)
     except QueryError:  # over its time budget: the article is still worth reading without them
         return []
 

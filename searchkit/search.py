@@ -333,17 +333,28 @@ class Searcher:
         stored = self._searcher.document(**{f.ID: doc_id})
         return stored_document(stored) if stored is not None else None
 
-    def related(self, doc_id: str, limit: int = RELATED, budget: float | None = DEFAULT_BUDGET) -> list[Hit]:
-        """Up to ``limit`` articles on the subject of article ``doc_id``, best first (:mod:`searchkit.related`)."""
+    def related(
+        self,
+        doc_id: str,
+        limit: int = RELATED,
+        budget: float | None = DEFAULT_BUDGET,
+        *,
+        document: Document | None = None,
+    ) -> list[Hit]:
+        """Up to ``limit`` articles on the subject of article ``doc_id``, best first (:mod:`searchkit.related`).
+
+        ``document``: the article, when the caller has read it already (a long one costs a read).
+        """
         deadline = Deadline.after(budget) if budget is not None else None
         docnum = self._searcher.document_number(**{f.ID: doc_id})
         if docnum is None:
             return []
-        stored = self._searcher.stored_fields(docnum)
+        if document is None:
+            document = stored_document(self._searcher.stored_fields(docnum))
         reader = self._searcher.reader()
         words = related.distinctive(
-            stored.get(f.TITLE, ""),
-            stored.get(f.BODY, ""),
+            document.title,
+            document.text,
             reader.doc_frequency,
             reader.doc_count(),
             syllable_field=f.BODY,
