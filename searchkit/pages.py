@@ -13,11 +13,14 @@ from typing import TYPE_CHECKING
 
 from searchkit.analysis import syllable_texts
 from searchkit.errors import QueryError
-from searchkit.highlight import SCAN_CHARS, Matcher, Snippet, highlight
+from searchkit.highlight import Matcher, Snippet, highlight
 
 if TYPE_CHECKING:
     from searchkit.search import Document
 
+# How far into an article its page looks for the first match of a query (one look per visit,
+# where a results page makes ten snippets): half of the longest article.
+FIND_CHARS = 2_000_000
 # About ten screens of text: a news article (2,600 characters on average) or a long report is one
 # page; a book is hundreds, each about 40 KB of HTML.
 PAGE_CHARS = 30_000
@@ -69,7 +72,7 @@ def page_span(text: str, number: int, size: int = PAGE_CHARS) -> tuple[int, int]
     return page_start(text, number - 1, size), end
 
 
-def first_marked_page(text: str, matcher: Matcher, size: int = PAGE_CHARS, scan: int = SCAN_CHARS) -> int | None:
+def first_marked_page(text: str, matcher: Matcher, size: int = PAGE_CHARS, scan: int = FIND_CHARS) -> int | None:
     """The first page of ``text`` where ``matcher`` marks something, looking at most ``scan``
     characters in; a page is highlighted only when one of its distinct syllables may match."""
     for number in range(1, page_count(text, size) + 1):

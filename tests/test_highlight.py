@@ -6,7 +6,7 @@ from pathlib import Path
 
 from searchkit.analysis import fold, nfc, syllable_texts, syllables
 from searchkit.corpus import Article, read_articles
-from searchkit.highlight import WINDOW_CHARS, Matcher, highlight, snippet
+from searchkit.highlight import SCAN_CHARS, WINDOW_CHARS, Matcher, highlight, snippet
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,18 +42,19 @@ def test_accents_never_hide_a_match_and_each_form_is_marked_everywhere():
     assert marked_syllables(snippet(text, Matcher(["neu"])).fragments) == ["Nêu", "nếu", "NÊU"]
 
 
-def long_article() -> str:
-    """About 1.5 million characters of real news paragraphs, "Hà" (of Đông Hà) written only near the end."""
+def long_article(repeats: int) -> str:
+    """``repeats`` times 6,000 characters of real news paragraphs, then "Hà" (of Đông Hà), which they never write."""
     filler = (ROOT / "seeds" / "002_9dfebe253e7ee071.txt").read_text(encoding="utf-8")
     assert "ha" not in fold(filler).split()
     dong_ha = (ROOT / "seeds" / "003_b3e0a07a9f4fc9ac.txt").read_text(encoding="utf-8")
-    return nfc(filler * 180 + dong_ha + filler * 3)
+    return nfc(filler * repeats + dong_ha + filler * 3)
 
 
 def test_a_snippet_of_a_long_article_reads_a_window_of_it(monkeypatch):
     import searchkit.highlight
 
-    text = long_article()
+    text = long_article(50)
+    assert len(text) > 30 * WINDOW_CHARS
     read: list[int] = []
     spans = searchkit.highlight.syllable_spans
 
@@ -65,12 +66,14 @@ def test_a_snippet_of_a_long_article_reads_a_window_of_it(monkeypatch):
     found = snippet(text, Matcher([], phrases=[["dong", "ha"]]))
     assert marked_syllables(found.fragments)[:2] == ["Đông", "Hà"]
     assert found.fragments[0] == ("…", False) and found.fragments[-1] == ("…", False)
-    # The syllables of two windows at most were listed, not the article's million and a half characters.
+    # Only windows were ever read syllable by syllable, never the article's 320,000 characters.
     assert read and max(read) <= 2 * WINDOW_CHARS
 
 
-def test_a_long_article_without_a_match_in_reach_gives_its_beginning():
-    text = long_article()
-    found = snippet(text, Matcher(["khongcotu"]))
+def test_a_long_article_matching_past_the_scanned_part_gives_its_beginning():
+    text = long_article(100)
+    assert text.index("Đông Hà") > SCAN_CHARS
+    found = snippet(text, Matcher(["ha"]))
     assert not found.marked and found.fragments[-1] == ("…", False)
     assert found.text().split()[:8] == text.split()[:8]
+    assert snippet(text[SCAN_CHARS:], Matcher(["ha"])).marked
