@@ -17,7 +17,8 @@ lint:
 # Relevance and speed beside SQLite FTS5 and naive Whoosh, accent restoration (and Telex and VNI keys)
 # beside pyvi, the ranking weights tuned on half of XQuAD-vi and reported on the other half, and
 # acronyms, autocompletion and related articles, the server's throughput with one worker and two, and
-# the news corpus over 1, 2 and 3 Xapian shards beside the embedded index (see README).
+# the news corpus over 1, 2 and 3 Xapian shards beside the embedded index, and what one 15 MB
+# article costs to index, search and show (see README).
 bench:
 	$(PYTHON) tests/bench/bench.py --out bench-results.json
 	$(PYTHON) tests/bench/load.py --out load-results.json
@@ -25,3 +26,4 @@ bench:
 	$(PYTHON) tests/bench/tune.py --out tune-results.json
 	$(PYTHON) tests/bench/ways.py --out ways-results.json
 	$(PYTHON) tests/bench/shards.py --out shards-results.json
+	$(PYTHON) tests/bench/large.py --out large-results.json

@@ -22,7 +22,7 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from functools import lru_cache
-from itertools import compress
+from itertools import compress, islice
 from typing import NamedTuple
 
 from whoosh.analysis import Filter, Tokenizer
@@ -170,6 +170,32 @@ def syllable_spans(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     return _texts([m.group() for m in found], pattern), [m.span() for m in found]
 
 
+def first_syllables(text: str, count: int) -> list[Token]:
+    """The first ``count`` syllables of ``text``: reads no further into a long text than they reach."""
+    return [Token(m.group(), m.start(), m.end()) for m in islice(_SYLLABLE.finditer(text), count)]
+
+
+def pieces(text: str, size: int, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, int]]:
+    """``text[start:stop]`` as consecutive ``(start, end)`` pieces of at most ``size`` characters.
+
+    Each piece ends after a line break in its second half, or failing one after a space, so a
+    paragraph (or at least a syllable) is cut only when it is longer than half a piece: what
+    works piece by piece on a long text (word segmentation, snippets) sees whole paragraphs.
+    """
+    stop = len(text) if stop is None else min(stop, len(text))
+    while start < stop:
+        end = start + size
+        if end < stop:
+            cut = text.rfind("\n", start + size // 2, end)
+            if cut == -1:
+                cut = text.rfind(" ", start + size // 2, end)
+            end = cut + 1 if cut != -1 else end
+        else:
+            end = stop
+        yield start, end
+        start = end
+
+
 def syllable_texts(text: str) -> list[str]:
     """The syllables of ``text`` without their offsets: what the index's syllable fields are made of."""
     text = nfc(text)
@@ -177,17 +203,36 @@ def syllable_texts(text: str) -> list[str]:
     return _texts(pattern.findall(text), pattern)
 
 
+# pyvi's tagger holds a dozen feature strings per token at once: a long text is segmented a piece
+# of this many characters at a time (cut after a line break; see :func:`pieces`), which bounds the
+# memory of segmenting one article (about 750 MB for 3 million characters in one piece).
+WORDS_PIECE_CHARS = 50_000
+
+
 def words(text: str) -> list[Token]:
     """The multi-syllable words pyvi finds in ``text`` (``học_tập``, ``Hồ_Chí_Minh``), with offsets into ``text``.
+
+    A text longer than :data:`WORDS_PIECE_CHARS` is segmented piece by piece, cut after line
+    breaks, so a word never spans two pieces; shorter texts are segmented whole, as pyvi does.
 
     They are the words of pyvi's output (``ViTokenizer.tokenize``, computed by :mod:`searchkit.segment`) placed on
     this module's syllables. pyvi's tokens carry their offsets, so a word is placed where its tokens are; only when
     a token cuts a syllable in two (pyvi reads ``1.5km`` as ``1.5`` and ``km``) is the output placed by the text of
     its syllables, looking a few syllables ahead and leaving out what does not match, as it always was.
     """
+    text = nfc(text)
+    if len(text) <= WORDS_PIECE_CHARS:
+        return _words(text)
+    found: list[Token] = []
+    for start, end in pieces(text, WORDS_PIECE_CHARS):
+        found += [Token(word, start + a, start + b) for word, a, b in _words(text[start:end])]
+    return found
+
+
+def _words(text: str) -> list[Token]:
+    """:func:`words` of an NFC text, segmented at once."""
     from searchkit import segment  # imported here: loading the model takes a moment and queries never need it
 
-    text = nfc(text)
     tokens = segment.tokens(text)
     joins = segment.joins(tokens.texts)
     # A token's syllables are pieces of this module's syllables (a token may end inside one, never spans two), so
@@ -290,7 +335,10 @@ def _align(ours: list[str], cursor: int, parts: list[str], window: int = 8) -> i
 
 def word_terms(text: str) -> str:
     """The folded multi-syllable words of ``text`` as one space-separated string, for the index's word field."""
-    return " ".join(fold(word.text) for word in words(text))
+    text = nfc(text)
+    return " ".join(
+        fold(word.text) for start, end in pieces(text, WORDS_PIECE_CHARS) for word in _words(text[start:end])
+    )
 
 
 def compound(syllables_: list[str]) -> str:

@@ -30,7 +30,7 @@ from searchkit.freshness import StaleCheck
 from searchkit.highlight import Snippet
 from searchkit.live import LiveIndex
 from searchkit.query import MAX_QUERY_CHARS, too_long
-from searchkit.search import MAX_LIMIT, MAX_PAGE, Hit, Searcher, SearchResults
+from searchkit.search import MAX_LIMIT, MAX_PAGE, Document, Hit, Searcher, SearchResults
 
 PAGE_SIZE = 10
 DEFAULT_LIMIT = 10
@@ -217,43 +217,53 @@ def create_app(
     @app.get("/articles/<article_id:doc_id>")
     def article(doc_id: str) -> tuple[str, int] | str:
         text = request.args.get("q", "")
-        document = title = body = None
+        query = text[:MAX_QUERY_CHARS]
         related = []
         try:
+            # A long article is shown a page at a time (searchkit.pages); by default the first
+            # page, or with a query the first page it marks.
+            requested = _whole_number("page", 0, MAX_PAGE) or None
+        except QueryError as exc:
+            return render_template("error.html", title="Không có trang này", message=vietnamese(exc), query=query), 400
+        try:
             with searcher() as s:
+                matcher = None
                 if text.strip() and len(text) <= MAX_QUERY_CHARS:
                     try:
-                        found = s.highlighted(doc_id, text)
+                        matcher = s.matcher(text)
                     except QueryError:
                         # A query that cannot run still leaves an article worth reading, unmarked.
-                        found = None
-                    if found is not None:
-                        document, title, body = found
-                if body is None:
-                    document = s.document(doc_id)
-                if document is not None:
-                    related = _related(s, doc_id)
+                        matcher = None
+                try:
+                    found = s.article(doc_id, matcher, requested)
+                except QueryError as exc:  # a page past the article's last
+                    message = vietnamese(exc)
+                    return render_template("error.html", title="Không có trang này", message=message, query=query), 400
+                if found is not None:
+                    related = _related(s, found.document)
         except SearchkitError as exc:
             _log_unavailable(app, exc)
             title = "Chưa tìm kiếm được"
             return render_template("error.html", title=title, message=vietnamese(exc)), 503
-        if document is None:
+        if found is None:
             return (
                 render_template(
                     "error.html",
                     title="Không tìm thấy bài viết",
                     message=f"Không có bài viết nào mang mã “{doc_id}” trong chỉ mục.",
-                    query=text[:MAX_QUERY_CHARS],
+                    query=query,
                 ),
                 404,
             )
+        document = found.document
         return render_template(
             "article.html",
-            query=text[:MAX_QUERY_CHARS],
+            query=query,
             document=document,
-            title=title if title is not None else Snippet(((document.title, False),)),
-            body=body if body is not None else Snippet(((document.text, False),)),
-            matches=len(body.marked) if body is not None else 0,
+            title=found.title,
+            body=found.body,
+            page=found,
+            matches=found.matches,
             related=related,
             source_url=document.url if _is_web_address(document.url) else None,
         )
@@ -437,9 +447,9 @@ def _search(
     return searcher.search(text, page=page, limit=limit, filters=filters, sort=address.sort or None, facets=True)
 
 
-def _related(searcher: Searcher, doc_id: str) -> list[Hit]:
+def _related(searcher: Searcher, document: Document) -> list[Hit]:
     try:
-        return searcher.related(doc_id)
+        return searcher.related(document.id, document=document)
     except QueryError:  # over its time budget: the article is still worth reading without them
         return []
 

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import NamedTuple
 
-from searchkit.analysis import compound, fold_syllable, side_by_side, syllables
+from searchkit.analysis import compound, first_syllables, fold_syllable, side_by_side
 
 # Clauses of the query: enough to describe a subject, few enough to stay cheap.
 MAX_TERMS = 12
@@ -68,7 +68,7 @@ def distinctive(
 
 def _terms(text: str, syllable_field: str, word_field: str) -> Counter[tuple[str, str]]:
     """How often ``text`` holds each syllable, and each pair of neighbouring syllables as a word."""
-    tokens = syllables(text)[:MAX_SYLLABLES]
+    tokens = first_syllables(text, MAX_SYLLABLES)  # never the whole of a long article
     folded = [fold_syllable(t.text) for t in tokens]
     counts: Counter[tuple[str, str]] = Counter()
     for i, term in enumerate(folded):

@@ -22,7 +22,8 @@ from searchkit.columns import Columns
 from searchkit.errors import QueryError
 from searchkit.execute import MAX_PREFIX_TERMS, Deadline, Executor
 from searchkit.filters import RELEVANCE, Facets, Filters, check_sort
-from searchkit.highlight import Matcher, Snippet, highlight, matcher_for, snippet
+from searchkit.highlight import Matcher, Snippet, matcher_for, snippet
+from searchkit.pages import ArticlePage, article_page
 from searchkit.ranking import (
     Weights,
     compile_query,
@@ -226,10 +227,11 @@ class Searcher:
         else:
             order = self.columns().by_date(matches.ids, matches.scores, page * limit, sort)
             best = [(int(matches.ids[i]), float(matches.scores[i])) for i in order]
-        hits = [
-            self._hit(rank, docnum, score, prepared.matcher if snippets else None)
-            for rank, (docnum, score) in enumerate(best[first:], first + 1)
-        ]
+        hits = []
+        for rank, (docnum, score) in enumerate(best[first:], first + 1):
+            hits.append(self._hit(rank, docnum, score, prepared.matcher if snippets else None))
+            if deadline is not None:  # the budget covers the snippets too
+                deadline.check()
         return SearchResults(
             query=text,
             total=len(matches),
@@ -331,16 +333,28 @@ class Searcher:
         stored = self._searcher.document(**{f.ID: doc_id})
         return stored_document(stored) if stored is not None else None
 
-    def related(self, doc_id: str, limit: int = RELATED, budget: float | None = DEFAULT_BUDGET) -> list[Hit]:
-        """Up to ``limit`` articles on the subject of article ``doc_id``, best first (:mod:`searchkit.related`)."""
+    def related(
+        self,
+        doc_id: str,
+        limit: int = RELATED,
+        budget: float | None = DEFAULT_BUDGET,
+        *,
+        document: Document | None = None,
+    ) -> list[Hit]:
+        """Up to ``limit`` articles on the subject of article ``doc_id``, best first (:mod:`searchkit.related`).
+
+        ``document``: the article, when the caller has read it already (a long one costs a read).
+        """
+        deadline = Deadline.after(budget) if budget is not None else None
         docnum = self._searcher.document_number(**{f.ID: doc_id})
         if docnum is None:
             return []
-        stored = self._searcher.stored_fields(docnum)
+        if document is None:
+            document = stored_document(self._searcher.stored_fields(docnum))
         reader = self._searcher.reader()
         words = related.distinctive(
-            stored.get(f.TITLE, ""),
-            stored.get(f.BODY, ""),
+            document.title,
+            document.text,
             reader.doc_frequency,
             reader.doc_count(),
             syllable_field=f.BODY,
@@ -349,17 +363,25 @@ class Searcher:
         if not words:
             return []
         query = wq.Or([wq.Term(word.field, word.term) for word in words])
-        matches = self._executor.run(query, deadline=Deadline.after(budget) if budget is not None else None)
+        matches = self._executor.run(query, deadline=deadline)
         best = [(n, score) for n, score in self._executor.top(matches, limit + 1) if n != docnum][:limit]
         return [self._hit(rank, n, score, None) for rank, (n, score) in enumerate(best, 1)]
 
-    def highlighted(self, doc_id: str, text: str) -> tuple[Document, Snippet, Snippet] | None:
-        """The article ``doc_id`` with the matches of query ``text`` marked in its title and body."""
+    def matcher(self, text: str) -> Matcher:
+        """What the query ``text`` marks in an article (raises :class:`QueryError` as a search would)."""
+        return matcher_for(self._understood(text).expanded)
+
+    def article(self, doc_id: str, matcher: Matcher | None = None, page: int | None = None) -> ArticlePage | None:
+        """Page ``page`` of the article ``doc_id`` (:mod:`searchkit.pages`), marked by ``matcher``;
+        by default its first page ``matcher`` marks."""
         document = self.document(doc_id)
-        if document is None:
-            return None
-        matcher = matcher_for(self._understood(text).expanded)
-        return document, highlight(document.title, matcher), highlight(document.text, matcher)
+        return article_page(document, matcher, page) if document is not None else None
+
+    def highlighted(self, doc_id: str, text: str) -> tuple[Document, Snippet, Snippet] | None:
+        """The article ``doc_id`` with the matches of query ``text`` marked in its title and body
+        (the body's first page holding one, for an article of several pages)."""
+        found = self.article(doc_id, self.matcher(text))
+        return (found.document, found.title, found.body) if found is not None else None
 
 
 def stored_hit(rank: int, stored: dict, score: float, matcher: Matcher | None) -> Hit:

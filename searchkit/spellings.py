@@ -25,13 +25,15 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from searchkit.analysis import accent_terms
+from searchkit.analysis import accent_terms, nfc, pieces
 
 FILE = "spellings.sqlite"
 ACCENTS, ACRONYMS, PHRASES = "counts", "acronyms", "phrases"
 TABLES = (ACCENTS, ACRONYMS, PHRASES)
 # Counts held in memory before they are written out: bounds a build's memory, not its result.
 FLUSH_TERMS = 200_000
+# Characters of an article whose accent terms are listed at once.
+ACCENT_PIECE_CHARS = 100_000
 _TOTAL = ""  # the row holding the sum of all counts (no term is empty)
 
 
@@ -44,9 +46,14 @@ def counts_of(title: str, text: str) -> Tally:
     # Imported here: completion reads this module's tables, and acronyms import the query tree.
     from searchkit import acronyms, complete
 
-    whole = title + "\n" + text
+    whole = nfc(title + "\n" + text)
+    accents: Counter[str] = Counter()
+    # A long article a piece at a time, cut after line breaks, which no pair of syllables spans:
+    # the same counts without a list of every syllable of it at once.
+    for start, end in pieces(whole, ACCENT_PIECE_CHARS):
+        accents.update(accent_terms(whole[start:end]))
     return {
-        ACCENTS: Counter(accent_terms(whole)),
+        ACCENTS: accents,
         ACRONYMS: Counter(acronyms.terms(whole)),
         PHRASES: Counter(complete.title_phrases(title)),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ from searchkit.analysis import (
     normalize,
     normalize_syllable,
     syllables,
+    word_terms,
     words,
 )
 
@@ -157,3 +159,32 @@ def test_fullwidth_letters_and_digits_fold_and_normalise_as_their_nfkc_forms():
     assert normalize_syllable("Ｕỷ") == "ủy"
     assert fold("Ngày ２２/０５/２０２４") == "ngay 22/05/2024"
     assert [s.text for s in syllables("ｎｅｕ ｇｕｏｎｇ")] == ["ｎｅｕ", "ｇｕｏｎｇ"]  # shown as written
+
+
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+
+def test_a_long_text_is_segmented_a_piece_at_a_time_with_offsets_into_the_whole(monkeypatch):
+    import searchkit.analysis
+    import searchkit.segment
+
+    paragraphs = [p for path in sorted(SEEDS.iterdir()) for p in path.read_text(encoding="utf-8").split("\n") if p]
+    text = "\n".join(paragraphs * 4)  # about 130,000 characters
+    assert len(text) > 2 * searchkit.analysis.WORDS_PIECE_CHARS
+    segmented: list[int] = []
+    tokens = searchkit.segment.tokens
+
+    def counted(part: str):
+        segmented.append(len(part))
+        return tokens(part)
+
+    monkeypatch.setattr(searchkit.segment, "tokens", counted)
+    found = words(text)
+    # pyvi's tagger never holds more than a piece's features at once.
+    assert len(segmented) >= 3 and max(segmented) <= searchkit.analysis.WORDS_PIECE_CHARS
+    for word in found:
+        assert "_".join(text[word.start : word.end].split()) == word.text
+    assert word_terms(text) == " ".join(fold(w.text) for w in found)
+    # Pieces end after line breaks, far from most words' context: the same words as segmenting it whole.
+    monkeypatch.setattr(searchkit.analysis, "WORDS_PIECE_CHARS", len(text))
+    assert words(text) == found and max(segmented) == len(text)

@@ -262,7 +262,7 @@ def test_default_limit_is_named_in_mebibytes(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Path, "stat", lambda self, **kw: Huge(real_stat(self, **kw)))
     [result] = read_file(path, tmp_path)
-    assert result == Skipped("lon.txt", "larger than 20 MiB (limit --max-bytes)")
+    assert result == Skipped("lon.txt", "larger than 4 MiB (limit --max-bytes)")
 
 
 def test_file_at_the_limit_is_read(tmp_path):

@@ -67,3 +67,31 @@ def test_the_article_page_lists_related_articles(tmp_path: Path):
     assert "<h2 id=\"related-heading\">Bài liên quan</h2>" in page
     assert '<a href="/articles/khinh-khi-cau-1.txt">Lễ hội khinh khí cầu ở Huế</a>' in page
     assert page.count("/articles/bong-da-") + page.count("/articles/khinh-khi-cau-") <= 5
+
+
+def test_a_long_article_is_described_by_its_beginning_without_reading_the_rest():
+    import tracemalloc
+
+    from searchkit.related import MAX_SYLLABLES
+
+    seeds = Path(__file__).resolve().parents[1] / "seeds"
+    text = "".join(path.read_text(encoding="utf-8") for path in sorted(seeds.iterdir())) * 50  # 2 million characters
+    held = {}
+
+    def frequency(field: str, term: str) -> int:
+        return held.setdefault((field, term), 2 + len(held) % 7)
+
+    def described(body: str) -> list:
+        return distinctive("Nêu gương", body, frequency, 200, syllable_field=f.BODY, word_field=f.WORDS)
+
+    tracemalloc.start()
+    try:
+        found = described(text)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert found
+    # The syllables of the first MAX_SYLLABLES only (a list of every syllable of it would take 60 MB).
+    assert peak < 5_000_000
+    beginning = text[: text.index(" ", sum(len(s) + 1 for s in text.split()[: MAX_SYLLABLES + 10]))]
+    assert described(beginning) == found

@@ -446,3 +446,25 @@ def test_an_article_with_invisible_characters_inside_words_is_found_and_marked_a
         results = search(index_dir, query)
         assert ids(results) == ["a.txt"], query
     assert "nê\u200bu gư\u00adơng" in search(index_dir, "nêu gương").hits[0].snippet.marked
+
+
+def test_the_time_budget_covers_the_snippets(seeds_index: Path, monkeypatch: pytest.MonkeyPatch):
+    import searchkit.execute
+    import searchkit.search
+
+    # A clock that only moves while snippets are made: three seconds for each.
+    now = [0.0]
+    monkeypatch.setattr(searchkit.execute, "thread_time", lambda: now[0])
+    made = searchkit.search.snippet
+
+    def slow_snippet(*args, **kwargs):
+        now[0] += 3.0
+        return made(*args, **kwargs)
+
+    monkeypatch.setattr(searchkit.search, "snippet", slow_snippet)
+    with Searcher(seeds_index) as searcher:
+        assert searcher.search("nêu gương", snippets=False).total > 1
+        with pytest.raises(QueryError) as caught:
+            searcher.search("nêu gương")
+    assert caught.value.code == "query_timeout"
+    assert now[0] == 3.0  # stopped after the first snippet over the budget, not after all of them

@@ -82,3 +82,21 @@ def test_a_generation_never_shares_its_statistics_file_with_the_next(seeds_dir: 
     assert first.read_bytes() == before and first.stat().st_ino != second.stat().st_ino
     with closing(SpellingCounts(first)) as old:
         assert old.frequency("accents", "cau moi|cầu mới") == 0
+
+
+def test_a_long_article_s_accents_are_counted_a_piece_at_a_time_exactly(monkeypatch):
+    import searchkit.spellings
+    from searchkit.spellings import ACCENT_PIECE_CHARS, ACCENTS, counts_of
+
+    body = "".join(path.read_text(encoding="utf-8") for path in sorted(Path(index.__file__).parents[1].glob("seeds/*")))
+    body = body * 8  # about 350,000 characters
+    listed: list[int] = []
+
+    def counted(text: str) -> list[str]:
+        listed.append(len(text))
+        return accent_terms(text)
+
+    monkeypatch.setattr(searchkit.spellings, "accent_terms", counted)
+    found = counts_of("Nêu gương", body)[ACCENTS]
+    assert len(listed) > 2 and max(listed) <= ACCENT_PIECE_CHARS
+    assert found == Counter(accent_terms("Nêu gương\n" + body))

@@ -191,16 +191,19 @@ class ShardSearcher(Searcher):
         found = self._stored(doc_id)
         return stored_document(found[1]) if found is not None else None
 
-    def related(self, doc_id: str, limit: int = RELATED, budget: float | None = None) -> list[Hit]:
-        found = self._stored(doc_id)
-        if found is None:
-            return []
-        docid, data = found
+    def related(
+        self, doc_id: str, limit: int = RELATED, budget: float | None = None, *, document: Document | None = None
+    ) -> list[Hit]:
+        if document is None:
+            found = self._stored(doc_id)
+            if found is None:
+                return []
+            document = stored_document(found[1])
         stats = self._statistics()
         with guarded(self.shards):
             words = related.distinctive(
-                data.get(f.TITLE, ""),
-                data.get(f.BODY, ""),
+                document.title,
+                document.text,
                 stats.doc_frequency,
                 stats.doc_count(),
                 syllable_field=f.BODY,
