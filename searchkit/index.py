@@ -210,7 +210,12 @@ def _sync(
     if found == "outdated" and not rebuild:
         raise IndexMissingError(generations.outdated_message(index_dir), code="index_outdated")
     fresh = rebuild or found != "ready"
-    indexed = _current_hashes(index_dir) if found == "ready" and not rebuild else _old_hashes(index_dir, found)
+    if not fresh:
+        # An update keeps the current generation's files: damaged ones would pass into the next.
+        base = generations.current(index_dir)
+        assert base is not None
+        generations.verify(index_dir, base)
+    indexed = _current_hashes(index_dir) if not fresh else _old_hashes(index_dir, found)
     if rebuild:
         changed = list(hashes)
         report.added = len(hashes)
@@ -351,7 +356,14 @@ def _word_terms(article: Article) -> str:
 
 
 def _current_hashes(index_dir: Path) -> dict[str, str]:
-    return _indexed_hashes(generations.open_current(index_dir)[1])
+    generation, ix = generations.open_current(index_dir)
+    try:
+        return _indexed_hashes(ix)
+    except Exception as exc:
+        damage = generations.explain(index_dir, generation, exc)
+        if damage is None:
+            raise
+        raise damage from exc
 
 
 def _old_hashes(index_dir: Path, found: str) -> dict[str, str]:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,8 +14,10 @@ import pytest
 from click.testing import CliRunner
 
 from searchkit import freshness, generations, index, spellings
+from searchkit.app import create_app
 from searchkit.cli import main
 from searchkit.errors import IndexDamagedError, IndexMissingError
+from searchkit.execute import Executor
 from searchkit.search import Searcher
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -63,7 +67,48 @@ def junk_pointer(index_dir: Path) -> None:
     (index_dir / generations.POINTER).write_text("../../etc\n")
 
 
-DAMAGE = [junk_toc, truncated_toc, truncated_segment, missing_segment, junk_pointer]
+def long_pointer(index_dir: Path) -> None:
+    (index_dir / generations.POINTER).write_text("gen-" + "9" * 300 + "\n")
+
+
+def pointer_folder(index_dir: Path) -> None:
+    (index_dir / generations.POINTER).unlink()
+    (index_dir / generations.POINTER / "x").mkdir(parents=True)
+
+
+DAMAGE = [junk_toc, truncated_toc, truncated_segment, missing_segment, junk_pointer, long_pointer, pointer_folder]
+
+
+def scrambled(path: Path, share: float = 0.02) -> None:
+    """Changes ``share`` of the file's bytes in place: the size stays, the manifest's sizes still match."""
+    data = bytearray(path.read_bytes())
+    rng = random.Random(22)
+    for place in rng.sample(range(len(data)), max(1, int(len(data) * share))):
+        data[place] ^= rng.randrange(1, 256)
+    path.write_bytes(bytes(data))
+
+
+def scrambled_postings(index_dir: Path) -> None:
+    scrambled(next(current_files(index_dir).glob("MAIN_*.pst")))
+
+
+def scrambled_stored(index_dir: Path) -> None:
+    scrambled(next(current_files(index_dir).glob("MAIN_*._stored.col")))
+
+
+def foreign_spellings(index_dir: Path) -> None:
+    """Another SQLite file of the same size, written over the generation's accent statistics."""
+    target = current_files(index_dir) / spellings.FILE
+    other = index_dir.parent / "other.sqlite"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE notes (text TEXT)")
+    data = other.read_bytes()
+    size = target.stat().st_size
+    with open(target, "r+b") as handle:  # in place: a server holding the file open reads the new bytes
+        handle.write(data + bytes(size - len(data)))
+
+
+SAME_SIZE_DAMAGE = [scrambled_postings, scrambled_stored, foreign_spellings]
 
 
 @pytest.mark.parametrize("damage", DAMAGE, ids=lambda d: d.__name__)
@@ -85,6 +130,85 @@ def test_a_damaged_index_is_named_and_rebuild_recovers(folders: tuple[Path, Path
     assert "added 5" in out
     code, out, _ = query(seeds, index_dir)
     assert code == 0 and NEU_GUONG in out
+
+
+@pytest.mark.parametrize("damage", SAME_SIZE_DAMAGE, ids=lambda d: d.__name__)
+def test_damage_that_keeps_every_size_is_named_and_an_update_refuses_it(folders: tuple[Path, Path], damage):
+    seeds, index_dir = folders
+    damaged = generations.current(index_dir)
+    damage(index_dir)
+    generations.check(index_dir, damaged)  # every size is as the manifest says
+
+    code, out, err = query(seeds, index_dir, "nêu gương")
+    assert code == 1 and out == "" and err.count("\n") == 1, err
+    file = damaged.name + "/"
+    assert f"the index in {index_dir} is damaged ({file}" in err and "run 'searchkit index --rebuild'" in err
+    client = create_app(index_dir, seeds).test_client()
+    for url in ("/api/search?q=nêu gương", "/api/complete?q=nêu g"):
+        response = client.get(url)
+        if response.status_code == 200:  # this damage lies in no file that request reads
+            continue
+        assert response.status_code == 503 and response.json["code"] == "index_damaged", url
+    page = client.get("/?q=nêu gương")
+    assert page.status_code == 503 and "Chỉ mục tìm kiếm bị hỏng" in page.get_data(as_text=True)
+
+    # An update would carry the damaged file into the next generation: it says to rebuild instead.
+    (seeds / "new.txt").write_text("Khánh thành cầu mới\n\nCầu mới ở Đà Nẵng khánh thành.\n", encoding="utf-8")
+    for command in (["index"], ["add", str(seeds / "new.txt")]):
+        code, _, err = run(*command, "--seeds", str(seeds), "--index", str(index_dir))
+        assert code == 1 and err.count("\n") == 1 and "searchkit index --rebuild" in err, (command, err)
+        assert generations.current(index_dir) == damaged
+
+    code, out, err = run("index", "--rebuild", "--seeds", str(seeds), "--index", str(index_dir))
+    assert code == 0, err
+    assert "added 6" in out
+    code, out, _ = query(seeds, index_dir)
+    assert code == 0 and NEU_GUONG in out
+    assert client.get("/api/search?q=nêu gương").json["results"][0]["id"] == NEU_GUONG
+
+
+def test_the_article_page_of_damaged_stored_text_says_so_in_vietnamese(folders: tuple[Path, Path]):
+    seeds, index_dir = folders
+    scrambled_stored(index_dir)
+    response = create_app(index_dir, seeds).test_client().get(f"/articles/{NEU_GUONG}")
+    assert response.status_code == 503
+    assert "Chỉ mục tìm kiếm bị hỏng" in response.get_data(as_text=True)
+
+
+def test_a_fault_of_the_code_is_not_called_damage(folders: tuple[Path, Path], monkeypatch):
+    _, index_dir = folders
+
+    def broken(self, *args, **kwargs):
+        raise KeyError("a bug, not a damaged file")
+
+    monkeypatch.setattr(Executor, "run", broken)
+    with Searcher(index_dir) as searcher, pytest.raises(KeyError, match="a bug"):
+        searcher.search("nêu gương")
+
+
+def test_a_manifest_holds_every_file_s_checksum(folders: tuple[Path, Path]):
+    _, index_dir = folders
+    generation = generations.current(index_dir)
+    meta = generations.read_meta(generation)
+    assert meta[generations.CHECKSUMS].keys() == meta["files"].keys()
+    assert spellings.FILE in meta[generations.CHECKSUMS]
+    generations.verify(index_dir, generation)
+
+
+def test_rebuild_replaces_a_folder_where_the_lock_file_belongs(folders: tuple[Path, Path]):
+    seeds, index_dir = folders
+    (index_dir / generations.LOCK).unlink()
+    (index_dir / generations.LOCK / "inside").mkdir(parents=True)
+    code, out, err = run("index", "--rebuild", "--seeds", str(seeds), "--index", str(index_dir))
+    assert code == 0, err
+    assert (index_dir / generations.LOCK).is_file() and NEU_GUONG in query(seeds, index_dir)[1]
+
+
+def test_a_lock_held_by_a_running_build_is_still_respected(folders: tuple[Path, Path]):
+    seeds, index_dir = folders
+    with generations.build_lock(index_dir):
+        code, _, err = run("index", "--rebuild", "--seeds", str(seeds), "--index", str(index_dir))
+    assert code == 3 and "another build" in err
 
 
 def test_an_index_of_the_layout_before_generations_asks_for_a_rebuild(folders: tuple[Path, Path]):
