@@ -121,6 +121,11 @@ def test_a_damaged_index_is_named_and_rebuild_recovers(folders: tuple[Path, Path
     assert f"the index in {index_dir} is damaged" in err and "searchkit index --rebuild" in err
     with pytest.raises(IndexDamagedError):
         Searcher(index_dir)
+    client = create_app(index_dir, seeds).test_client()
+    for url in ("/api/search?q=nêu gương", "/api/complete?q=nêu g"):
+        response = client.get(url)
+        assert response.status_code == 503 and response.json["code"] == "index_damaged", url
+    assert client.get(f"/articles/{NEU_GUONG}").status_code == 503
     # An update would build on the damaged files: it says so instead.
     code, _, err = run("index", "--seeds", str(seeds), "--index", str(index_dir))
     assert code == 1 and "--rebuild" in err and "Traceback" not in err
