@@ -15,6 +15,7 @@ import os
 import queue
 import shutil
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -253,14 +254,15 @@ def _sync(
         try:
             if changed or stale:
                 _write(ix, generation.path, (articles(), len(changed)), stale, procs, progress, lock_fd, counts)
+            counts.close()
         except BaseException:
             counts.abandon()
             raise
-        counts.close()
         generations.publish(index_dir, generation)
     except BaseException as exc:
         generations.discard(generation)
-        if isinstance(exc, OSError):
+        # SQLite's "database or disk is full" is a full disk too.
+        if isinstance(exc, (OSError, sqlite3.OperationalError)):
             raise generations.unwritable(index_dir, exc) from exc
         raise
     return report
@@ -329,9 +331,24 @@ def _write(
 
             _commit_with_segments(writer, _write_segments(ix, articles, counts, one_more))
     except BaseException:
-        if not writer.is_closed:
-            writer.cancel()
+        _cancel(writer)
         raise
+
+
+def _cancel(writer: SegmentWriter | CompactSegmentWriter) -> None:
+    """Cancels a writer that has not finished, after an error (which is the one to report).
+
+    A full disk can fail a commit while it closes the segment's files: cancelling closes them again
+    and fails on the closed ones. The generation is discarded anyway; only the lock is released.
+    """
+    if writer.is_closed:
+        return
+    try:
+        writer.cancel()
+    except Exception:
+        lock = getattr(writer, "writelock", None)
+        if lock is not None:
+            lock.release()
 
 
 def _document(article: Article, terms: str) -> dict:
@@ -505,8 +522,8 @@ def _worker(index_dir: str, jobs: object, results: object, parent: int, inherite
         segments = _write_segments(whoosh_index.open_dir(index_dir), articles(), counts, lambda: None)
         counts.close()
         results.put(("segments", (segments, str(counts.path))))
-    except OSError as exc:  # reported to the parent, which raises it
-        results.put(("error", f"cannot write the index in {index_dir}: {exc.strerror or exc}"))
+    except (OSError, sqlite3.OperationalError) as exc:  # reported to the parent, which raises it
+        results.put(("error", f"cannot write the index in {index_dir}: {getattr(exc, 'strerror', None) or exc}"))
     except BaseException as exc:
         results.put(("error", f"indexing failed: {type(exc).__name__}: {exc}"))
 
@@ -541,8 +558,7 @@ def _write_segments(
                 writer = CompactSegmentWriter(ix)
         last = writer.finish()
     except BaseException:
-        if not writer.is_closed:
-            writer.cancel()
+        _cancel(writer)
         raise
     return segments + ([last] if last is not None else [])
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import io
 import os
 import random
 import shutil
@@ -12,11 +14,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from whoosh.filedb.filestore import FileStorage
+from whoosh.filedb.structfile import StructFile
 
 from searchkit import freshness, generations, index, spellings
 from searchkit.app import create_app
 from searchkit.cli import main
-from searchkit.errors import IndexDamagedError, IndexMissingError
+from searchkit.errors import IndexDamagedError, IndexMissingError, SearchkitError
 from searchkit.execute import Executor
 from searchkit.search import Searcher
 
@@ -370,6 +374,83 @@ def test_a_rebuild_killed_midway_leaves_a_working_index(folders: tuple[Path, Pat
     assert [hit.id for hit in Searcher(index_dir).search("nêu gương").hits][0] == NEU_GUONG
     assert index.build(seeds, index_dir, rebuild=True).added == 5
     assert len(list(index_dir.glob("gen-*"))) == generations.KEEP
+
+
+class FillingFile(io.FileIO):
+    """A file written on a disk that has ``room[0]`` bytes left, shared by every file written."""
+
+    def __init__(self, path: str, room: list[int]):
+        super().__init__(path, "w")
+        self.room = room
+
+    def write(self, data) -> int:
+        if self.room[0] <= 0:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written = super().write(memoryview(data)[: self.room[0]])
+        self.room[0] -= written
+        return written
+
+
+def fill_disk(patch: pytest.MonkeyPatch, room: int) -> list[int]:
+    """Every file Whoosh or the manifest writes goes through buffered files over a disk with ``room``
+    bytes left (the accent statistics are SQLite's: ``max_page_count`` stands for their disk)."""
+    left = [room]
+
+    def create_file(self, name, excl=False, mode="wb", **kwargs):
+        return StructFile(io.BufferedWriter(FillingFile(self._fpath(name), left)), name=name, **kwargs)
+
+    def opened(path, mode="r", *args, **kwargs):
+        if "w" not in mode:
+            return open(path, mode, *args, **kwargs)
+        return io.TextIOWrapper(io.BufferedWriter(FillingFile(str(path), left)), encoding=kwargs.get("encoding"))
+
+    patch.setattr(FileStorage, "create_file", create_file)
+    patch.setattr(generations, "open", opened, raising=False)
+    return left
+
+
+def test_a_full_disk_at_any_point_of_a_commit_is_one_line_and_keeps_the_last_index(
+    folders: tuple[Path, Path], monkeypatch
+):
+    seeds, index_dir = folders
+    (seeds / "new.txt").write_text("Khánh thành cầu mới\n\nCầu mới ở Đà Nẵng khánh thành.\n", encoding="utf-8")
+    with monkeypatch.context() as patch:  # what an update writes, with room for all of it
+        unlimited = 1 << 40
+        left = fill_disk(patch, unlimited)
+        index.build(seeds, index_dir, procs=1)
+        needed = unlimited - left[0]
+    (seeds / "new.txt").write_text("Khánh thành cầu mới\n\nCầu mới ở Huế khánh thành.\n", encoding="utf-8")
+    published = generations.current(index_dir)
+
+    levels = sorted({*range(0, needed, max(1, needed // 24)), needed - 1})
+    for room in levels:
+        with monkeypatch.context() as patch:
+            fill_disk(patch, room)
+            with pytest.raises(SearchkitError) as raised:
+                index.build(seeds, index_dir, procs=1)
+        assert raised.value.code == "index_unwritable" and "No space left" in str(raised.value), room
+        assert generations.current(index_dir) == published and sorted(index_dir.glob("gen-*"))[-1] == published.path
+    real_connect = sqlite3.connect
+
+    def full(path, *args, **kwargs):  # SQLite says "database or disk is full" as soon as the file grows
+        db = real_connect(path, *args, **kwargs)
+        db.execute("PRAGMA max_page_count = 1")
+        return db
+
+    # New pairs of syllables, so that the update's counts need new pages.
+    syllables = "cầu sông phố huế đò mới cũ xa gần bến chợ làng núi rừng biển đảo mưa nắng gió mây".split()
+    pairs = " ".join(f"{a} {b}." for a in syllables for b in syllables)
+    (seeds / "new.txt").write_text(f"Khánh thành cầu mới\n\nCầu mới ở Huế khánh thành. {pairs}\n", encoding="utf-8")
+    for rebuild in (False, True):
+        with monkeypatch.context() as patch:
+            patch.setattr(spellings.sqlite3, "connect", full)
+            with pytest.raises(SearchkitError, match="cannot write the index .*: database or disk is full"):
+                index.build(seeds, index_dir, procs=1, rebuild=rebuild)
+    assert generations.current(index_dir) == published
+    generations.verify(index_dir, published)
+    with Searcher(index_dir) as searcher:
+        assert searcher.search("khánh thành").total == 1
+    assert index.build(seeds, index_dir, procs=1).updated == 1
 
 
 PROBE = """
