@@ -52,6 +52,8 @@ POINTER = "CURRENT"
 META = "searchkit.json"
 # The manifest's key for each file's SHA-256 (beside "files", each file's size).
 CHECKSUMS = "sha256"
+# Its key for the articles the generation was built from (an absolute path).
+SEEDS = "seeds"
 LOCK = "searchkit.lock"
 # Generations kept: the current one and the one before, which a reader may still be using; an older
 # one too until it has been out of use this long, so a slow request never loses its files.
@@ -205,6 +207,17 @@ def explain(index_dir: Path, generation: Generation, exc: Exception) -> IndexDam
     return damaged(index_dir, f"{generation.name}: {type(exc).__name__}: {exc}")
 
 
+def built_from(index_dir: Path | str) -> str | None:
+    """The articles folder (or file) the current generation was built from, as an absolute path;
+    None when there is no generation or it does not say (built by an older version)."""
+    try:
+        generation = current(index_dir)
+    except IndexDamagedError:
+        return None
+    seeds = read_meta(generation).get(SEEDS) if generation is not None else None
+    return seeds if isinstance(seeds, str) else None
+
+
 def read_meta(generation: Generation) -> dict:
     try:
         meta = json.loads((generation.path / META).read_text(encoding="utf-8"))
@@ -241,8 +254,9 @@ def begin(index_dir: Path, *, fresh: bool) -> Generation:
     return generation
 
 
-def publish(index_dir: Path, generation: Generation) -> None:
-    """Records the generation's files and makes it the current one; removes what is no longer needed."""
+def publish(index_dir: Path, generation: Generation, *, seeds: str | None = None) -> None:
+    """Records the generation's files (and ``seeds``, the articles it was built from) and makes it
+    the current one; removes what is no longer needed."""
     files = {
         name: (generation.path / name).stat().st_size
         for name in _listing(generation.path)
@@ -251,6 +265,8 @@ def publish(index_dir: Path, generation: Generation) -> None:
     # Hashing costs about 40 ms for 3,000 news articles (33 MB, idle machine), next to their build's 48 s.
     checksums = {name: _digest(generation.path / name) for name in files}
     meta = {"schema": SCHEMA_VERSION, "fields": sorted(f.schema().names()), "files": files, CHECKSUMS: checksums}
+    if seeds is not None:
+        meta[SEEDS] = seeds
     _write_atomically(generation.path / META, json.dumps(meta, indent=1) + "\n")
     _sync_folder(generation.path)
     _clear(index_dir / POINTER)

@@ -87,6 +87,12 @@ def exists(index_dir: Path | str) -> bool:
     return generations.state(index_dir) == "ready"
 
 
+def built_from(index_dir: Path | str) -> str | None:
+    """The articles folder (or file) the index in ``index_dir`` was built from, as an absolute path;
+    None when it does not say."""
+    return generations.built_from(index_dir)
+
+
 def open_index(index_dir: Path | str) -> whoosh_index.Index:
     """The current generation of the index in ``index_dir``.
 
@@ -130,6 +136,7 @@ def build(
             progress,
             lock_fd,
             prune=True,
+            seeds=seeds_dir,
         )
         freshness.save(seeds_dir, index_dir, folder)
         return report
@@ -168,6 +175,7 @@ def add_files(
                     progress,
                     lock_fd,
                     prune=True,
+                    seeds=seeds_dir,
                 )
                 freshness.save(seeds_dir, index_dir, folder)
                 return report
@@ -179,6 +187,7 @@ def add_files(
                 progress,
                 lock_fd,
                 prune=False,
+                seeds=seeds_dir,
             )
             freshness.update(seeds_dir, index_dir, list(targets))
             return report
@@ -200,8 +209,9 @@ def _sync(
     lock_fd: int | None,
     *,
     prune: bool,
+    seeds: Path | str,
 ) -> BuildReport:
-    """Brings the index up to date with the articles ``read()`` gives.
+    """Brings the index up to date with the articles ``read()`` gives, those of ``seeds``.
 
     The articles are read twice: once for their ids and hashes, to decide what to write, then
     again as they are written, so a build never holds the collection's text in memory.
@@ -230,7 +240,9 @@ def _sync(
     if prune and not rebuild:
         report.removed = len(gone)
     stale = [] if rebuild else [doc_id for doc_id in changed if doc_id in indexed] + (gone if prune else [])
-    if not (fresh or changed or stale):
+    source = str(Path(seeds).resolve())
+    # Even with nothing to write, a new generation records the folder it now answers for.
+    if not (fresh or changed or stale) and generations.built_from(index_dir) == source:
         return report
 
     def articles() -> Iterator[Article]:
@@ -258,7 +270,7 @@ def _sync(
         except BaseException:
             counts.abandon()
             raise
-        generations.publish(index_dir, generation)
+        generations.publish(index_dir, generation, seeds=source)
     except BaseException as exc:
         generations.discard(generation)
         # SQLite's "database or disk is full" is a full disk too.
@@ -349,6 +361,41 @@ def _cancel(writer: SegmentWriter | CompactSegmentWriter) -> None:
         lock = getattr(writer, "writelock", None)
         if lock is not None:
             lock.release()
+
+
+# Articles read from a folder to tell whether an index holds them (see ``holds_articles_of``).
+SAMPLED_ARTICLES = 8
+
+
+def holds_articles_of(seeds_dir: Path | str, built_from: str | None, holds: Callable[[str], bool]) -> bool:
+    """Whether an index built from ``built_from`` (None: unknown) holds the articles of ``seeds_dir``.
+
+    It does when it was built from that very path, or when ``holds(id)`` is true of one of the first
+    :data:`SAMPLED_ARTICLES` articles read from there (a copy of the folder, the folder moved or
+    partly changed). A folder that cannot be read, or has no article, says nothing against it.
+    """
+    if built_from is not None and built_from == str(Path(seeds_dir).resolve()):
+        return True
+    try:
+        sampled: list[str] = []
+        for item in read_articles(seeds_dir):
+            if isinstance(item, Article):
+                sampled.append(item.id)
+                if len(sampled) == SAMPLED_ARTICLES:
+                    break
+    except (SearchkitError, OSError):
+        return True
+    return not sampled or any(holds(doc_id) for doc_id in sampled)
+
+
+def other_articles_message(index: str, seeds_dir: Path | str, built_from: str | None, build: str, option: str) -> str:
+    """The one line a command prints when its ``--seeds`` names other articles than ``index`` holds;
+    ``build`` is the command that would index them there, ``option`` the one naming another index."""
+    origin = f" (built from {built_from})" if built_from else ""
+    return (
+        f"{index}{origin} does not hold the articles of {seeds_dir}: run '{build}' to index them there, "
+        f"or give {option} their own index"
+    )
 
 
 def _document(article: Article, terms: str) -> dict:

@@ -492,3 +492,16 @@ def test_opening_a_multi_segment_index_adds_memory_well_below_its_size(tmp_path:
     assert done.returncode == 0, done.stderr
     added_kb = int(done.stdout)
     assert added_kb < 0.1 * size_kb, (added_kb, size_kb)
+
+
+def test_a_generation_records_the_articles_it_was_built_from(folders: tuple[Path, Path], tmp_path: Path):
+    seeds, index_dir = folders
+    before = generations.current(index_dir)
+    moved = Path(shutil.move(seeds, tmp_path / "moved"))
+    report = index.build(moved, index_dir)
+    # Nothing to write, but the index now answers for the folder where it is.
+    assert report.unchanged == 5 and report.added == report.removed == 0
+    assert generations.current(index_dir) != before
+    assert index.built_from(index_dir) == str(moved.resolve())
+    index.build(moved, index_dir)
+    assert generations.current(index_dir).number == before.number + 1  # the next no-op publishes nothing
