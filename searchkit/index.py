@@ -393,7 +393,7 @@ def other_articles_message(index: str, seeds_dir: Path | str, built_from: str | 
     ``build`` is the command that would index them there, ``option`` the one naming another index."""
     origin = f" (built from {built_from})" if built_from else ""
     return (
-        f"{index}{origin} does not hold the articles of {seeds_dir}: run '{build}' to index them there, "
+        f"no article of {seeds_dir} is in {index}{origin}: run '{build}' to index them there, "
         f"or give {option} their own index"
     )
 
