@@ -139,6 +139,8 @@ def test_eval_refuses_an_index_of_other_articles_than_its_seeds(seeds_index: Pat
     assert f"run 'searchkit index --seeds {corpus} --index {index_dir}'" in err
     code, out, err = run("query", "xăng", "--seeds", str(corpus), "--index", str(index_dir))
     assert code == 1 and out == "" and "no article of" in err
+    code, out, err = run("serve", "--seeds", str(corpus), "--index", str(index_dir), "--workers", "1", "--port", "0")
+    assert code == 1 and "Serving" not in out and "no article of" in err
 
     # Built from them, the same index answers.
     other = tmp_path / "other-index"
