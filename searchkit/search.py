@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from whoosh import query as wq
 from whoosh import scoring
@@ -129,7 +130,7 @@ class Document:
     tags: tuple[str, ...] = ()
 
 
-_Method = Callable[..., object]
+_Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
 def reads_index(method: _Method) -> _Method:
@@ -149,7 +150,7 @@ def reads_index(method: _Method) -> _Method:
                 raise
             raise damage from exc
 
-    return reading
+    return cast(_Method, reading)
 
 
 class Searcher:
