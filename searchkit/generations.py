@@ -10,16 +10,17 @@
 A build never writes into the current generation. An update hard-links the current generation's
 files into a new folder (Whoosh's segment files never change once written; deletions live in the
 table of contents), lets Whoosh add its segments there, writes the manifest (every file's size
-and SHA-256) and only then moves ``CURRENT``. A rebuild starts from an empty folder. So a build killed at any
-point leaves the last current generation answering, a rebuild never reads the old files (junk or
-damage in them cannot stop it), and a reader that opened a generation sees it whole until it closes,
-whatever builds run meanwhile. The two newest generations are kept, and older ones for two minutes
-after they stopped being current, so a reader opened just before builds publish can finish.
+and SHA-256, and the articles it was built from) and only then moves ``CURRENT``. A rebuild starts
+from an empty folder. So a build killed at any point leaves the last current generation
+answering, a rebuild never reads the old files (junk or damage in them cannot stop it), and a
+reader that opened a generation sees it whole until it closes, whatever builds run meanwhile.
+The two newest generations are kept, and older ones for two minutes after they stopped being
+current, so a reader opened just before builds publish can finish.
 
 Damage that keeps every size (a flipped byte, another file of the same length) passes the sizes
 checked at every open; the checksums find it, but hashing means reading every byte of the index
-(a few dozen milliseconds for 3,000 news articles, more than a cold query's own work on a large
-index), so they are checked where that is cheap beside the work: before an update builds on a
+(about 40 ms for 3,000 news articles, a tenth of a cold query there, and growing with the index),
+so they are checked where that is cheap beside the work: before an update builds on a
 generation (:func:`verify`), and when a read of an open generation fails (:func:`explain`), to name
 the damaged file, or to tell a fault of the code from a damaged file.
 
