@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import click
+from click.core import ParameterSource
 
 from searchkit import evaluation, freshness
 from searchkit import index as indexing
@@ -408,6 +409,14 @@ def eval_command(
                 unit="queries",
             )
         report = evaluation.evaluate(run, qrels, depth=MAX_LIMIT)
+        judged = {doc for found in qrels.values() for doc in found}
+        if run and not any(doc in judged for found in run.values() for doc in found):
+            # Not one judged article among all the results: most likely the index of other articles.
+            where = f"the shards {shards}" if shards else f"the index in {index_dir}"
+            click.echo(
+                _escaped(f"Warning: no judged article is among the results: is {where} the index of these judgements?"),
+                err=True,
+            )
     if as_json:
         data = report.to_dict(per_query=per_query) | {"fold_queries": fold_queries, "failed": failed}
         click.echo(_json(data))
@@ -511,6 +520,7 @@ def serve_command(
         else:
             ensure_index(seeds_dir, index_dir)
             warn_if_stale(seeds_dir, index_dir)
+        _check_served_articles(seeds_dir, index_dir, shards, addresses)
         if workers == 1:
             application = web.create_app(index_dir=index_dir, seeds_dir=seeds_dir, shards=addresses)
             with _listening(host, port):
@@ -575,12 +585,58 @@ def _searcher(seeds_dir: Path, index_dir: Path, shards: str | None, *, quiet: bo
         addresses = _shards(shards)
         ensure_shards(seeds_dir, addresses, quiet=quiet)
         with ShardSearcher(addresses, cache_folder(index_dir)) as searcher:
+            check_articles(searcher, seeds_dir, index_dir, shards)
             yield searcher
         return
     ensure_index(seeds_dir, index_dir, quiet=quiet)
     with Searcher(index_dir) as searcher:
+        check_articles(searcher, seeds_dir, index_dir, shards)
         yield searcher
     warn_if_stale(seeds_dir, index_dir)
+
+
+def check_articles(searcher: Searcher, seeds_dir: Path, index_dir: Path, shards: str | None) -> None:
+    """Refuses to answer from an index of other articles than the ones ``--seeds`` names, when it is
+    given: a query or an evaluation would score against the wrong collection without a word.
+
+    Refused rather than rebuilt: a typo in ``--seeds`` must not replace an index that took long to
+    build and may be serving a site; a missing index is built, since nothing is lost.
+    """
+    if not _seeds_given():
+        return
+    built_from = None if shards else indexing.built_from(index_dir)
+    if indexing.holds_articles_of(seeds_dir, built_from, lambda doc_id: searcher.document(doc_id) is not None):
+        return
+    if shards:
+        where, build = f"the shards {shards}", f"searchkit index --seeds {seeds_dir} --shards {shards}"
+    else:
+        where, build = f"the index in {index_dir}", f"searchkit index --seeds {seeds_dir} --index {index_dir}"
+    raise SearchkitError(
+        indexing.other_articles_message(where, seeds_dir, built_from, build, "--shards" if shards else "--index"),
+        code="index_other_articles",
+    )
+
+
+def _seeds_given() -> bool:
+    """Whether the command's ``--seeds`` was given (on the command line or in the environment)."""
+    context = click.get_current_context(silent=True)
+    given = context.get_parameter_source("seeds_dir") if context is not None else None
+    return given not in (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
+
+
+def _check_served_articles(seeds_dir: Path, index_dir: Path, shards: str | None, addresses: list | None) -> None:
+    """:func:`check_articles` before serving (the searcher it opens is closed before the workers start)."""
+    if not _seeds_given():
+        return
+    if addresses:
+        from searchkit.shards.search import ShardSearcher
+        from searchkit.shards.statistics import cache_folder
+
+        with ShardSearcher(addresses, cache_folder(index_dir)) as searcher:
+            check_articles(searcher, seeds_dir, index_dir, shards)
+        return
+    with Searcher(index_dir) as searcher:
+        check_articles(searcher, seeds_dir, index_dir, shards)
 
 
 def _shards(text: str) -> list:

@@ -15,6 +15,7 @@ import os
 import queue
 import shutil
 import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -86,6 +87,12 @@ def exists(index_dir: Path | str) -> bool:
     return generations.state(index_dir) == "ready"
 
 
+def built_from(index_dir: Path | str) -> str | None:
+    """The articles folder (or file) the index in ``index_dir`` was built from, as an absolute path;
+    None when it does not say."""
+    return generations.built_from(index_dir)
+
+
 def open_index(index_dir: Path | str) -> whoosh_index.Index:
     """The current generation of the index in ``index_dir``.
 
@@ -131,6 +138,7 @@ def build(
             progress,
             lock_fd,
             prune=True,
+            seeds=seeds_dir,
         )
         freshness.save(seeds_dir, index_dir, folder)
         return report
@@ -172,6 +180,7 @@ def add_files(
                     progress,
                     lock_fd,
                     prune=True,
+                    seeds=seeds_dir,
                 )
                 freshness.save(seeds_dir, index_dir, folder)
                 return report
@@ -187,6 +196,7 @@ def add_files(
                 progress,
                 lock_fd,
                 prune=False,
+                seeds=seeds_dir,
             )
             freshness.update(seeds_dir, index_dir, list(targets))
             return report
@@ -208,8 +218,9 @@ def _sync(
     lock_fd: int | None,
     *,
     prune: bool,
+    seeds: Path | str,
 ) -> BuildReport:
-    """Brings the index up to date with the articles ``read()`` gives.
+    """Brings the index up to date with the articles ``read()`` gives, those of ``seeds``.
 
     The articles are read twice: once for their ids and hashes, to decide what to write, then
     again as they are written, so a build never holds the collection's text in memory.
@@ -219,7 +230,12 @@ def _sync(
     if found == "outdated" and not rebuild:
         raise IndexMissingError(generations.outdated_message(index_dir), code="index_outdated")
     fresh = rebuild or found != "ready"
-    indexed = _current_hashes(index_dir) if found == "ready" and not rebuild else _old_hashes(index_dir, found)
+    if not fresh:
+        # An update keeps the current generation's files: damaged ones would pass into the next.
+        base = generations.current(index_dir)
+        assert base is not None
+        generations.verify(index_dir, base)
+    indexed = _current_hashes(index_dir) if not fresh else _old_hashes(index_dir, found)
     if rebuild:
         changed = list(hashes)
         report.added = len(hashes)
@@ -233,7 +249,9 @@ def _sync(
     if prune and not rebuild:
         report.removed = len(gone)
     stale = [] if rebuild else [doc_id for doc_id in changed if doc_id in indexed] + (gone if prune else [])
-    if not (fresh or changed or stale):
+    source = str(Path(seeds).resolve())
+    # Even with nothing to write, a new generation records the folder it now answers for.
+    if not (fresh or changed or stale) and generations.built_from(index_dir) == source:
         return report
 
     missing: set[str] = set()
@@ -261,14 +279,15 @@ def _sync(
         try:
             if changed or stale:
                 _write(ix, generation.path, (articles(), len(changed)), stale, procs, progress, lock_fd, counts)
+            counts.close()
         except BaseException:
             counts.abandon()
             raise
-        counts.close()
-        generations.publish(index_dir, generation)
+        generations.publish(index_dir, generation, seeds=source)
     except BaseException as exc:
         generations.discard(generation)
-        if isinstance(exc, OSError):
+        # SQLite's "database or disk is full" is a full disk too.
+        if isinstance(exc, (OSError, sqlite3.OperationalError)):
             raise generations.unwritable(index_dir, exc) from exc
         raise
     # The report counts what was written: an article gone by the second reading was not added,
@@ -346,9 +365,59 @@ def _write(
 
             _commit_with_segments(writer, _write_segments(ix, articles, counts, one_more))
     except BaseException:
-        if not writer.is_closed:
-            writer.cancel()
+        _cancel(writer)
         raise
+
+
+def _cancel(writer: SegmentWriter | CompactSegmentWriter) -> None:
+    """Cancels a writer that has not finished, after an error (which is the one to report).
+
+    A full disk can fail a commit while it closes the segment's files: cancelling closes them again
+    and fails on the closed ones. The generation is discarded anyway; only the lock is released.
+    """
+    if writer.is_closed:
+        return
+    try:
+        writer.cancel()
+    except Exception:
+        lock = getattr(writer, "writelock", None)
+        if lock is not None:
+            lock.release()
+
+
+# Articles read from a folder to tell whether an index holds them (see ``holds_articles_of``).
+SAMPLED_ARTICLES = 8
+
+
+def holds_articles_of(seeds_dir: Path | str, built_from: str | None, holds: Callable[[str], bool]) -> bool:
+    """Whether an index built from ``built_from`` (None: unknown) holds the articles of ``seeds_dir``.
+
+    It does when it was built from that very path, or when ``holds(id)`` is true of one of the first
+    :data:`SAMPLED_ARTICLES` articles read from there (a copy of the folder, the folder moved or
+    partly changed). A folder that cannot be read, or has no article, says nothing against it.
+    """
+    if built_from is not None and built_from == str(Path(seeds_dir).resolve()):
+        return True
+    try:
+        sampled: list[str] = []
+        for item in read_articles(seeds_dir):
+            if isinstance(item, Article):
+                sampled.append(item.id)
+                if len(sampled) == SAMPLED_ARTICLES:
+                    break
+    except (SearchkitError, OSError):
+        return True
+    return not sampled or any(holds(doc_id) for doc_id in sampled)
+
+
+def other_articles_message(index: str, seeds_dir: Path | str, built_from: str | None, build: str, option: str) -> str:
+    """The one line a command prints when its ``--seeds`` names other articles than ``index`` holds;
+    ``build`` is the command that would index them there, ``option`` the one naming another index."""
+    origin = f" (built from {built_from})" if built_from else ""
+    return (
+        f"no article of {seeds_dir} is in {index}{origin}: run '{build}' to index them there, "
+        f"or give {option} their own index"
+    )
 
 
 def _document(article: Article, terms: str) -> dict:
@@ -373,7 +442,14 @@ def _word_terms(article: Article) -> str:
 
 
 def _current_hashes(index_dir: Path) -> dict[str, str]:
-    return _indexed_hashes(generations.open_current(index_dir)[1])
+    generation, ix = generations.open_current(index_dir)
+    try:
+        return _indexed_hashes(ix)
+    except Exception as exc:
+        damage = generations.explain(index_dir, generation, exc)
+        if damage is None:
+            raise
+        raise damage from exc
 
 
 def _old_hashes(index_dir: Path, found: str) -> dict[str, str]:
@@ -517,8 +593,8 @@ def _worker(index_dir: str, jobs: object, results: object, parent: int, inherite
         segments = _write_segments(whoosh_index.open_dir(index_dir), articles(), counts, lambda: None)
         counts.close()
         results.put(("segments", (segments, str(counts.path))))
-    except OSError as exc:  # reported to the parent, which raises it
-        results.put(("error", f"cannot write the index in {index_dir}: {exc.strerror or exc}"))
+    except (OSError, sqlite3.OperationalError) as exc:  # reported to the parent, which raises it
+        results.put(("error", f"cannot write the index in {index_dir}: {getattr(exc, 'strerror', None) or exc}"))
     except BaseException as exc:
         results.put(("error", f"indexing failed: {type(exc).__name__}: {exc}"))
 
@@ -553,8 +629,7 @@ def _write_segments(
                 writer = CompactSegmentWriter(ix)
         last = writer.finish()
     except BaseException:
-        if not writer.is_closed:
-            writer.cancel()
+        _cancel(writer)
         raise
     return segments + ([last] if last is not None else [])
 

@@ -5,9 +5,12 @@ How hits are ordered is ``searchkit.ranking``'s; how a compiled query is run, ``
 
 from __future__ import annotations
 
+import functools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from whoosh import query as wq
 from whoosh import scoring
@@ -19,7 +22,7 @@ from searchkit.acronyms import Acronym, Glossary
 from searchkit.acronyms import expand as expand_acronyms
 from searchkit.analysis import accent_key, fold_syllable, has_marks, nfc, normalize_syllable
 from searchkit.columns import Columns
-from searchkit.errors import QueryError
+from searchkit.errors import IndexDamagedError, QueryError, SearchkitError
 from searchkit.execute import MAX_PREFIX_TERMS, Deadline, Executor
 from searchkit.filters import RELEVANCE, Facets, Filters, check_sort
 from searchkit.highlight import Matcher, Snippet, matcher_for, snippet
@@ -128,6 +131,29 @@ class Document:
     tags: tuple[str, ...] = ()
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def reads_index(method: _Method) -> _Method:
+    """Marks a method that reads the index's files: whatever a damaged file makes the readers
+    raise (a pickle, zlib, struct or SQLite error, a key or value Whoosh cannot find...) comes out
+    as the one :class:`IndexDamagedError`, naming the file; a fault of the code is raised as it is."""
+
+    @functools.wraps(method)
+    def reading(self: Searcher, *args: object, **kwargs: object) -> object:
+        try:
+            return method(self, *args, **kwargs)
+        except SearchkitError:
+            raise
+        except Exception as exc:
+            damage = self.damage(exc)
+            if damage is None:
+                raise
+            raise damage from exc
+
+    return cast(_Method, reading)
+
+
 class Searcher:
     """One generation of the index, open and kept warm across queries.
 
@@ -142,13 +168,26 @@ class Searcher:
 
     def _open(self) -> None:
         self.generation, index = generations.open_current(self.index_dir)
+        # What a failed read found, once per searcher: a damaged index fails every request, and
+        # each must not hash the whole generation again.
+        self._verdict: tuple[IndexDamagedError | None] | None = None
         try:
             self._searcher = index.searcher(weighting=scoring.BM25F(B=self.weights.b, K1=self.weights.k1))
         except Exception as exc:  # a segment Whoosh cannot read
             raise generations.damaged(self.index_dir, f"{type(exc).__name__}: {exc}") from exc
         self._executor = Executor(self._searcher)
         self._columns: Columns | None = None
-        self.spellings = open_spellings(self.generation)
+        try:
+            self.spellings = open_spellings(self.generation)
+        except SearchkitError:
+            self._searcher.close()
+            raise
+        except Exception as exc:  # not a SQLite file, or not the tables a build writes
+            self._searcher.close()
+            damage = self.damage(exc)
+            if damage is None:
+                raise
+            raise damage from exc
         # Spelling counts looked up by accent restoration, valid while the generation is.
         self._looked_up: dict = {}
         self._glossary: Glossary | None = None
@@ -156,6 +195,13 @@ class Searcher:
     def close(self) -> None:
         self._searcher.close()
         self.spellings.close()
+
+    def damage(self, exc: Exception) -> IndexDamagedError | None:
+        """The damage in this searcher's generation that made a read fail with ``exc``; None when its
+        files are as their build wrote them (:func:`searchkit.generations.explain`)."""
+        if self._verdict is None:
+            self._verdict = (generations.explain(self.index_dir, self.generation, exc),)
+        return self._verdict[0]
 
     def __enter__(self) -> Searcher:
         return self
@@ -175,6 +221,7 @@ class Searcher:
             old.close()
             counts.close()
 
+    @reads_index
     def search(
         self,
         text: str,
@@ -245,6 +292,7 @@ class Searcher:
             acronyms=prepared.acronyms,
         )
 
+    @reads_index
     def prepared(self, text: str, *, suggest: bool = True, acronyms: bool = True) -> Prepared:
         """The query ``text`` compiled for ranking, with what the results say of it (see :meth:`search`).
 
@@ -274,6 +322,7 @@ class Searcher:
             acronyms=query.acronyms,
         )
 
+    @reads_index
     def columns(self) -> Columns:
         """The metadata of every article as arrays, read on first use and kept with the generation."""
         if self._columns is None:
@@ -300,16 +349,19 @@ class Searcher:
         expanded, used = expand_acronyms(tree, self.glossary(), long_forms=not question) if expand else (tree, [])
         return _Query(understood, tree, question, expanded, list(dict.fromkeys(used)))
 
+    @reads_index
     def converted(self, text: str) -> str:
         """``text`` with the words typed as Telex or VNI keys read as the syllables they type."""
         return keystrokes.converted(text, _Vocabulary(self._statistics(), self.spellings))
 
+    @reads_index
     def glossary(self) -> Glossary:
         """The acronyms this generation has learnt (read once)."""
         if self._glossary is None:
             self._glossary = Glossary.from_terms(self.spellings.all(ACRONYMS))
         return self._glossary
 
+    @reads_index
     def complete(self, text: str, limit: int = complete.MAX_COMPLETIONS) -> list[str]:
         """Completions of the query ``text`` as it is being typed (see :mod:`searchkit.complete`)."""
         if len(text) > q.MAX_QUERY_CHARS:
@@ -329,10 +381,12 @@ class Searcher:
         folded = {fold_syllable(t) for run in runs(tree) for t in run}
         return frozenset(t for t in folded if reader.doc_frequency(f.BODY, t) > ceiling)
 
+    @reads_index
     def document(self, doc_id: str) -> Document | None:
         stored = self._searcher.document(**{f.ID: doc_id})
         return stored_document(stored) if stored is not None else None
 
+    @reads_index
     def related(
         self,
         doc_id: str,
@@ -367,10 +421,12 @@ class Searcher:
         best = [(n, score) for n, score in self._executor.top(matches, limit + 1) if n != docnum][:limit]
         return [self._hit(rank, n, score, None) for rank, (n, score) in enumerate(best, 1)]
 
+    @reads_index
     def matcher(self, text: str) -> Matcher:
         """What the query ``text`` marks in an article (raises :class:`QueryError` as a search would)."""
         return matcher_for(self._understood(text).expanded)
 
+    @reads_index
     def article(self, doc_id: str, matcher: Matcher | None = None, page: int | None = None) -> ArticlePage | None:
         """Page ``page`` of the article ``doc_id`` (:mod:`searchkit.pages`), marked by ``matcher``;
         by default its first page ``matcher`` marks."""

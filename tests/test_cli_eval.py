@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,51 @@ def test_a_bad_qrels_file_is_a_one_line_error(seeds_index: Path, seeds_dir: Path
     )  # fmt: skip
     assert code == 1
     assert "expected 3 or 4 fields" in err and "Traceback" not in err
+
+
+def small_corpus(tmp_path: Path) -> tuple[Path, tuple[Path, Path]]:
+    corpus = tmp_path / "corpus.jsonl"
+    rows = [
+        {"id": "p1", "title": "Bóng đá", "text": "Đội tuyển giành chức vô địch sau trận chung kết."},
+        {"id": "p2", "title": "Kinh tế", "text": "Giá xăng dầu tăng mạnh trong tháng này."},
+    ]
+    corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text('{"id": "a", "text": "Giá xăng tăng bao nhiêu?"}\n', encoding="utf-8")
+    qrels = tmp_path / "qrels.tsv"
+    qrels.write_text("a\tp2\t1\n", encoding="utf-8")
+    return corpus, (queries, qrels)
+
+
+def test_eval_refuses_an_index_of_other_articles_than_its_seeds(seeds_index: Path, tmp_path: Path):
+    corpus, (queries, qrels) = small_corpus(tmp_path)
+    index_dir = seeds_index  # built from the five seed articles
+    args = ["--queries", str(queries), "--qrels", str(qrels), "--index", str(index_dir), "--seeds", str(corpus)]
+    code, out, err = run("eval", *args)
+    assert code == 1 and out == "" and err.count("\n") == 1, err
+    assert f"no article of {corpus} is in the index in {index_dir} (built from " in err
+    assert f"run 'searchkit index --seeds {corpus} --index {index_dir}'" in err
+    code, out, err = run("query", "xăng", "--seeds", str(corpus), "--index", str(index_dir))
+    assert code == 1 and out == "" and "no article of" in err
+    code, out, err = run("serve", "--seeds", str(corpus), "--index", str(index_dir), "--workers", "1", "--port", "0")
+    assert code == 1 and "Serving" not in out and "no article of" in err
+
+    # Built from them, the same index answers.
+    other = tmp_path / "other-index"
+    assert run("index", "--seeds", str(corpus), "--index", str(other))[0] == 0
+    code, out, err = run("eval", *args[:5], str(other), "--seeds", str(corpus), "--json")
+    assert code == 0, err
+    assert json.loads(out)["mrr_at_10"] == 1.0
+
+
+def test_eval_without_seeds_warns_when_no_judged_article_is_found(seeds_index: Path, tmp_path: Path):
+    _, (queries, qrels) = small_corpus(tmp_path)
+    code, out, err = run("eval", "--queries", str(queries), "--qrels", str(qrels), "--index", str(seeds_index))
+    assert code == 0 and "MRR@10" in out
+    assert f"no judged article is among the results: is the index in {seeds_index} the index" in err
+
+
+def test_a_copy_of_the_articles_folder_still_answers_from_its_index(seeds_dir: Path, seeds_index: Path, tmp_path: Path):
+    copy = Path(shutil.copytree(seeds_dir, tmp_path / "seeds"))
+    code, out, err = run("query", "nêu gương", "--seeds", str(copy), "--index", str(seeds_index))
+    assert code == 0 and NEU_GUONG in out, err

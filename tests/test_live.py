@@ -6,6 +6,7 @@ import importlib.util
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import urllib.parse
@@ -153,3 +154,26 @@ def test_the_soak_check_catches_duplicates_and_articles_from_no_generation():
     errors = soak._check(answers, states)
     assert len(errors) == 3
     assert "did not hold" in errors[0] and "twice" in errors[1] and "status 500" in errors[2]
+
+
+def test_a_file_damaged_under_a_running_server_gives_503_until_a_rebuild(folders):
+    seeds, index_dir = folders
+    client = create_app(index_dir, seeds).test_client()
+    assert client.get("/api/search?q=nêu gương").json["results"][0]["id"] == NEU_GUONG
+    generation = Path(index_dir / "CURRENT").read_text().strip()
+    counts = index_dir / generation / "spellings.sqlite"
+    other = index_dir.parent / "other.sqlite"
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE notes (text TEXT)")
+    data = other.read_bytes()
+    with open(counts, "r+b") as handle:  # the open searchers' file, same size, other bytes
+        handle.write(data + bytes(counts.stat().st_size - len(data)))
+
+    for url in ("/api/search?q=dang vien", "/api/complete?q=ng"):
+        response = client.get(url)
+        assert response.status_code == 503 and response.json["code"] == "index_damaged", url
+    page = client.get("/?q=can bo")
+    assert page.status_code == 503 and "searchkit index --rebuild" in page.get_data(as_text=True)
+
+    index.build(seeds, index_dir, rebuild=True)
+    assert client.get("/api/search?q=dang vien").status_code == 200

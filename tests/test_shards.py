@@ -341,3 +341,18 @@ def test_a_rebuild_rewrites_every_article_and_recounts(seeds_dir: Path, shard_se
     with ShardSearcher(shards, tmp_path / "cache") as theirs, Searcher(tmp_path / "index") as ours:
         assert_same_statistics(theirs, ours)
         assert set(ids(theirs.search("chi thi"))) == set(ids(ours.search("chi thi")))
+
+
+def test_query_and_eval_refuse_shards_of_other_articles_than_their_seeds(seeds_shards, tmp_path: Path):
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text('{"id": "p1", "title": "Kinh tế", "text": "Giá xăng dầu tăng mạnh."}\n', encoding="utf-8")
+    queries, qrels = tmp_path / "queries.jsonl", tmp_path / "qrels.tsv"
+    queries.write_text('{"id": "a", "text": "giá xăng"}\n', encoding="utf-8")
+    qrels.write_text("a\tp1\t1\n", encoding="utf-8")
+    common = ["--seeds", str(corpus), "--index", str(tmp_path / "client"), "--shards", seeds_shards.address]
+    runner = CliRunner()
+    for args in (["query", "giá xăng"], ["eval", "--queries", str(queries), "--qrels", str(qrels)]):
+        result = runner.invoke(main, [*args, *common])
+        assert result.exit_code == 1 and result.stdout == "" and result.stderr.count("\n") == 1, result.output
+        assert f"no article of {corpus} is in the shards {seeds_shards.address}" in result.stderr
+        assert f"run 'searchkit index --seeds {corpus} --shards {seeds_shards.address}'" in result.stderr
