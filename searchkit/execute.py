@@ -26,6 +26,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.searching import Searcher as WhooshSearcher
 from whoosh.util.numeric import byte_to_length
 
+from searchkit.analysis import fold_syllable, normalize_syllable, syllable_texts
 from searchkit.errors import QueryError
 
 # Leaves cached per open index; enough for a few hundred distinct queries' terms.
@@ -41,6 +42,42 @@ MAX_PREFIX_TERMS = 64
 MAX_EXPANDED_TERMS = 128
 # How many candidates a phrase is checked in between two looks at the clock.
 PHRASE_BATCH = 256
+# Tiers (see :meth:`Executor.tiers`) are decided among this many of the best matches on their scores.
+TIER_DEPTH = 1000
+
+
+class SpeltPhrase(wq.Phrase):
+    """A phrase of folded syllables whose words must also be written as ``spelt`` says: each word's
+    normalised spelling, or ``None`` where any spelling that folds alike will do.
+
+    The exact-accent fields keep no positions; the spelling is read from the stored text of the
+    articles where the folded phrase stands (a few among the candidates of a tier).
+    """
+
+    def __init__(self, fieldname: str, words: list[str], spelt: list[str | None], boost: float = 1.0):
+        super().__init__(fieldname, words, slop=1, boost=boost)
+        self.spelt = tuple(spelt)
+
+    def __eq__(self, other: object) -> bool:
+        return super().__eq__(other) and self.spelt == getattr(other, "spelt", None)
+
+    def __hash__(self) -> int:
+        return hash((super().__hash__(), self.spelt))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.fieldname!r}, {self.words!r}, spelt={self.spelt!r})"
+
+    def written_in(self, text: str) -> bool:
+        """Whether ``text`` holds the words side by side, each spelt as asked."""
+        texts = syllable_texts(text)
+        size = len(self.words)
+        for i in range(len(texts) - size + 1):
+            if all(
+                fold_syllable(texts[i + j]) == word and (form is None or normalize_syllable(texts[i + j]) == form)
+                for j, (word, form) in enumerate(zip(self.words, self.spelt, strict=True))
+            ):
+                return True
+        return False
 
 
 @dataclass(frozen=True)
@@ -119,18 +156,40 @@ class Executor:
         if self._deadline is not None:
             self._deadline.check()
 
-    def top(self, matches: Matches, count: int, first: Matches | None = None) -> list[tuple[int, float]]:
+    def top(self, matches: Matches, count: int, tiers: list[np.ndarray] = ()) -> list[tuple[int, float]]:
         """The ``count`` best (document, score) pairs, ties by document order.
 
-        Documents also in ``first`` come before all others, each group by score.
+        ``tiers`` (see :meth:`tiers`) order the documents before their scores do: the first tier's
+        counts first, then the next's.
         """
         if not len(matches) or count <= 0:
             return []
-        keys = [matches.ids, -matches.scores]
-        if first is not None:
-            keys.append(~np.isin(matches.ids, first.ids))
+        keys = [matches.ids, -matches.scores] + [-tier for tier in reversed(tiers)]
         order = np.lexsort(keys)[:count]
         return [(int(matches.ids[i]), float(matches.scores[i])) for i in order]
+
+    def tiers(
+        self, matches: Matches, levels: tuple[tuple[wq.Query, ...], ...], *, deadline: Deadline | None = None
+    ) -> list[np.ndarray]:
+        """For each level, how many of its clauses each of ``matches`` satisfies (aligned with ``matches.ids``).
+
+        Only the best :data:`TIER_DEPTH` matches by score are placed in tiers; the others count 0.
+        """
+        if not levels or not len(matches):
+            return []
+        self._deadline = deadline
+        try:
+            candidates = _best_ids(matches, TIER_DEPTH)
+            counts = []
+            for clauses in levels:
+                count = np.zeros(len(matches), dtype=np.int64)
+                for clause in clauses:
+                    found = self._within(clause, candidates)
+                    count += np.isin(matches.ids, found.ids, assume_unique=True)
+                counts.append(count)
+            return counts
+        finally:
+            self._deadline = None
 
     # --- operators ---------------------------------------------------------------------------
 
@@ -169,6 +228,13 @@ class Executor:
         self._check_time()
         if isinstance(query, wq.Or):
             return _union([self._within(q, candidates) for q in query.subqueries]).scaled(query.boost)
+        if isinstance(query, SpeltPhrase):
+            folded = self._phrase_within(query, candidates)
+            keep = [
+                n for n, doc in enumerate(folded.ids.tolist())
+                if query.written_in(self.searcher.stored_fields(doc).get(query.fieldname, ""))
+            ]
+            return Matches(folded.ids[keep], folded.scores[keep])
         if isinstance(query, wq.Phrase):
             return self._phrase_within(query, candidates)
         found = self._eval(query)
