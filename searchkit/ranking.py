@@ -130,6 +130,19 @@ Levels = tuple[tuple[wq.Query, ...], ...]
 level is how many of them it satisfies (see ``Executor.tiers``)."""
 
 
+def partial_tiers(tree: q.Node) -> Levels:
+    """The tiers of a long keyword query that no article holds whole, searched as a question: the
+    articles holding most of its neighbouring pairs of words side by side, in the title, then in the body.
+    """
+    levels: tuple[list[wq.Query], list[wq.Query]] = ([], [])
+    for run in runs(tree):
+        folded = [fold_syllable(s) for s in run]
+        for i in range(len(folded) - 1):
+            for level, name in zip(levels, (f.TITLE, f.BODY), strict=True):
+                level.append(wq.Phrase(name, folded[i : i + 2], slop=1))
+    return tuple(tuple(level) for level in levels if level)
+
+
 def tiers(tree: q.Node, weights: Weights, *, accents: bool, restored: Respellings | None = None) -> Levels:
     """The tiers that order a keyword query's matches before their scores do.
 

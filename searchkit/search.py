@@ -26,9 +26,11 @@ from searchkit.highlight import Matcher, Snippet, highlight, matcher_for, snippe
 from searchkit.ranking import (
     KEYWORD_QUERY_MAX_TERMS,
     Levels,
+    Respellings,
     Weights,
     compile_query,
     is_question,
+    partial_tiers,
     restored_forms,
     runs,
     tiers,
@@ -273,12 +275,19 @@ class Searcher:
             suggestion = suggestion or query.text
         return Prepared(
             compiled=compiled,
-            tiers=() if query.question else tiers(query.tree, self.weights, accents=accented, restored=restored),
+            tiers=self._tiers(query, question, accented, restored),
             long_keywords=not query.question and q.term_count(query.tree) > KEYWORD_QUERY_MAX_TERMS,
             matcher=matcher_for(query.expanded),
             suggestion=suggestion,
             acronyms=query.acronyms,
         )
+
+    def _tiers(self, query: _Query, asked: bool | None, accented: bool, restored: Respellings | None) -> Levels:
+        """What orders the query's matches before their scores: a keyword query's tiers; none for a
+        question, but those of its neighbouring pairs for a long keyword query searched as one (``asked``)."""
+        if not query.question:
+            return tiers(query.tree, self.weights, accents=accented, restored=restored)
+        return partial_tiers(query.tree) if asked and not is_question(query.text, query.tree) else ()
 
     def columns(self) -> Columns:
         """The metadata of every article as arrays, read on first use and kept with the generation."""
