@@ -155,10 +155,10 @@ class ShardSearcher(Searcher):
         if narrowing is not None:
             query = Query(Query.OP_FILTER, query, narrowing)
         if prepared is not None and prepared.tiers and sort == RELEVANCE:
-            query = Query(Query.OP_OR, query, Query(Query.OP_FILTER, self._tiers(prepared.tiers), query))
+            query = Query(Query.OP_OR, query, Query(Query.OP_FILTER, self._tier_weights(prepared.tiers), query))
         return self._mset(query, sort, first, count)
 
-    def _tiers(self, levels: Levels):  # noqa: ANN202
+    def _tier_weights(self, levels: Levels):  # noqa: ANN202
         """The weights the tiers of a keyword query add (see :data:`TIER_WEIGHT`)."""
         bindings = xapian()
         Query = bindings.Query
