@@ -54,24 +54,29 @@ class SpeltPhrase(wq.Phrase):
     articles where the folded phrase stands (a few among the candidates of a tier).
     """
 
-    def __init__(self, fieldname: str, words: list[str], spelt: list[str | None], boost: float = 1.0):
+    def __init__(
+        self, fieldname: str, words: list[str], spelt: list[str | None], *, start: bool = False, boost: float = 1.0
+    ):
         super().__init__(fieldname, words, slop=1, boost=boost)
         self.spelt = tuple(spelt)
+        # Only at the start of the field (a title beginning with the words).
+        self.start = start
 
     def __eq__(self, other: object) -> bool:
-        return super().__eq__(other) and self.spelt == getattr(other, "spelt", None)
+        return super().__eq__(other) and (self.spelt, self.start) == (getattr(other, "spelt", None), other.start)
 
     def __hash__(self) -> int:
-        return hash((super().__hash__(), self.spelt))
+        return hash((super().__hash__(), self.spelt, self.start))
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.fieldname!r}, {self.words!r}, spelt={self.spelt!r})"
+        start = ", start=True" if self.start else ""
+        return f"{type(self).__name__}({self.fieldname!r}, {self.words!r}, spelt={self.spelt!r}{start})"
 
     def written_in(self, text: str) -> bool:
-        """Whether ``text`` holds the words side by side, each spelt as asked."""
+        """Whether ``text`` holds the words side by side (at its start, if asked), each spelt as asked."""
         texts = syllable_texts(text)
         size = len(self.words)
-        for i in range(len(texts) - size + 1):
+        for i in range(min(len(texts) - size + 1, 1 if self.start else len(texts))):
             if all(
                 fold_syllable(texts[i + j]) == word and (form is None or normalize_syllable(texts[i + j]) == form)
                 for j, (word, form) in enumerate(zip(self.words, self.spelt, strict=True))

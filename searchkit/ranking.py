@@ -149,7 +149,9 @@ def tiers(tree: q.Node, weights: Weights, *, accents: bool, restored: Respelling
     Words together beat words apart, and typed accents are information. For each run of words
     typed side by side, strongest first:
 
-    1. the run as a phrase in the title, each syllable typed with marks spelt exactly so;
+    0. the title beginning with the run, each syllable typed with marks spelt exactly so (a known
+       item: someone typing the start of a title they remember);
+    1. the run as a phrase in the title, spelt so;
     2. the same in the body;
     3. (a level of its own, counted) each syllable typed with marks found spelt so anywhere: a word
        that only folds alike (``nếu`` for ``nêu``) may match, never ahead of the spelling typed;
@@ -162,7 +164,7 @@ def tiers(tree: q.Node, weights: Weights, *, accents: bool, restored: Respelling
     Questions have none: their words match partly, and proximity only adds to their scores.
     """
     sure = {t: form for t, (form, odds) in (restored or {}).items() if odds >= MIN_CONFIDENCE}
-    spelt_title, spelt_body, exact, title, body, restored_phrases, windows = [], [], {}, [], [], [], []
+    starts, spelt_title, spelt_body, exact, title, body, restored_phrases, windows = [], [], [], {}, [], [], [], []
     for run in runs(tree):
         folded = [fold_syllable(s) for s in run]
         for word in run:
@@ -172,6 +174,7 @@ def tiers(tree: q.Node, weights: Weights, *, accents: bool, restored: Respelling
         if len(run) < 2:
             continue
         typed = [normalize_syllable(w) if has_marks(w) else None for w in run]
+        starts.append(SpeltPhrase(f.TITLE, folded, typed, start=True))
         if any(typed):
             spelt_title.append(SpeltPhrase(f.TITLE, folded, typed))
             spelt_body.append(SpeltPhrase(f.BODY, folded, typed))
@@ -183,7 +186,7 @@ def tiers(tree: q.Node, weights: Weights, *, accents: bool, restored: Respelling
         if weights.window > 1:
             windows.append(wq.Phrase(f.BODY, folded, slop=weights.window))
     spelling = _tier(tree, sure, f.TEXT_FIELDS) if sure and not accents else None
-    levels = [spelt_title, spelt_body, list(exact.values()), title, body, restored_phrases, windows]
+    levels = [starts, spelt_title, spelt_body, list(exact.values()), title, body, restored_phrases, windows]
     levels.append([spelling] if spelling is not None else [])
     return tuple(tuple(level) for level in levels if level)
 

@@ -254,7 +254,8 @@ def _translated(query: wq.Query, Query, per_prefix: int):  # noqa: ANN001, ANN20
         return _scaled(_term(Query, PREFIX[query.fieldname] + query.text), query.boost, Query)
     if isinstance(query, SpeltPhrase):
         # The exact-accent terms keep no positions: the folded phrase, in an article that also
-        # spells each of its words as asked somewhere in the same field.
+        # spells each of its words as asked somewhere in the same field (and anywhere in it, for a
+        # phrase asked at the field's start).
         phrase = _translated(wq.Phrase(query.fieldname, list(query.words), slop=1), Query, per_prefix)
         spelt = [_term(Query, PREFIX[f.EXACT[query.fieldname]] + form) for form in query.spelt if form]
         return Query(Query.OP_FILTER, phrase, Query(Query.OP_AND, spelt)) if spelt else phrase
