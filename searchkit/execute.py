@@ -55,10 +55,20 @@ class SpeltPhrase(wq.Phrase):
     """
 
     def __init__(
-        self, fieldname: str, words: list[str], spelt: list[str | None], *, start: bool = False, boost: float = 1.0
+        self,
+        fieldname: str,
+        words: list[str],
+        spelt: list[str | None],
+        *,
+        exact_field: str,
+        start: bool = False,
+        boost: float = 1.0,
     ):
         super().__init__(fieldname, words, slop=1, boost=boost)
         self.spelt = tuple(spelt)
+        # The field of normalised syllables beside ``fieldname``: an article lacking one of the
+        # spellings there is never read.
+        self.exact_field = exact_field
         # Only at the start of the field (a title beginning with the words).
         self.start = start
 
@@ -142,6 +152,8 @@ class Executor:
         self._lengths_cache: dict[tuple, np.ndarray] = {}
         self._deadline: Deadline | None = None
         self._prefix_terms = MAX_PREFIX_TERMS
+        # Phrases found while placing tiers, by field, words and slop (see :meth:`tiers`).
+        self._phrases: dict[tuple, Matches] | None = None
 
     def run(self, query: wq.Query, *, deadline: Deadline | None = None) -> Matches:
         """Every document ``query`` matches, with its score.
@@ -183,6 +195,7 @@ class Executor:
         if not levels or not len(matches):
             return []
         self._deadline = deadline
+        self._phrases = {}
         try:
             candidates = _best_ids(matches, TIER_DEPTH)
             counts = []
@@ -195,6 +208,7 @@ class Executor:
             return counts
         finally:
             self._deadline = None
+            self._phrases = None
 
     # --- operators ---------------------------------------------------------------------------
 
@@ -235,6 +249,9 @@ class Executor:
             return _union([self._within(q, candidates) for q in query.subqueries]).scaled(query.boost)
         if isinstance(query, SpeltPhrase):
             folded = self._phrase_within(query, candidates)
+            for form in {form for form in query.spelt if form}:
+                spelt = self._leaf(("term", query.exact_field, form), wq.Term(query.exact_field, form))
+                folded = folded.subset(np.isin(folded.ids, spelt.ids, assume_unique=True))
             keep = [
                 n for n, doc in enumerate(folded.ids.tolist())
                 if query.written_in(self.searcher.stored_fields(doc).get(query.fieldname, ""))
@@ -249,8 +266,18 @@ class Executor:
     def _phrase_within(self, query: wq.Phrase, candidates: np.ndarray) -> Matches:
         """The candidates holding the phrase's words in order, each within ``slop`` of the last.
 
-        A match scores the sum of its words' BM25F scores, as Whoosh's phrase matcher does.
+        A match scores the sum of its words' BM25F scores, as Whoosh's phrase matcher does. While
+        tiers are placed, each phrase is found once among their candidates (several tiers ask for
+        the same phrase, spelt otherwise or at the start).
         """
+        if self._phrases is not None:
+            key = (query.fieldname, tuple(query.words), max(query.slop, 1))
+            if key not in self._phrases:
+                self._phrases[key] = self._phrase_found(query, candidates).scaled(1 / query.boost)
+            return self._phrases[key].scaled(query.boost)
+        return self._phrase_found(query, candidates)
+
+    def _phrase_found(self, query: wq.Phrase, candidates: np.ndarray) -> Matches:
         fieldname, words, slop = query.fieldname, list(query.words), max(query.slop, 1)
         found: list[int] = []
         for sub, offset in self.searcher.subsearchers or [(self.searcher, 0)]:

@@ -174,15 +174,17 @@ def tiers(tree: q.Node, weights: Weights, *, accents: bool, restored: Respelling
         if len(run) < 2:
             continue
         typed = [normalize_syllable(w) if has_marks(w) else None for w in run]
-        starts.append(SpeltPhrase(f.TITLE, folded, typed, start=True))
+        starts.append(SpeltPhrase(f.TITLE, folded, typed, exact_field=f.TITLE_EXACT, start=True))
         if any(typed):
-            spelt_title.append(SpeltPhrase(f.TITLE, folded, typed))
-            spelt_body.append(SpeltPhrase(f.BODY, folded, typed))
+            spelt_title.append(SpeltPhrase(f.TITLE, folded, typed, exact_field=f.TITLE_EXACT))
+            spelt_body.append(SpeltPhrase(f.BODY, folded, typed, exact_field=f.BODY_EXACT))
         title.append(wq.Phrase(f.TITLE, folded, slop=1))
         body.append(wq.Phrase(f.BODY, folded, slop=1))
         guessed = [sure.get(w) for w in run]
         if not accents and any(guessed):
-            restored_phrases += [SpeltPhrase(name, folded, guessed) for name in (f.TITLE, f.BODY)]
+            restored_phrases += [
+                SpeltPhrase(name, folded, guessed, exact_field=f.EXACT[name]) for name in f.TEXT_FIELDS
+            ]
         if weights.window > 1:
             windows.append(wq.Phrase(f.BODY, folded, slop=weights.window))
     spelling = _tier(tree, sure, f.TEXT_FIELDS) if sure and not accents else None

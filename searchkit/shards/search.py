@@ -257,7 +257,7 @@ def _translated(query: wq.Query, Query, per_prefix: int):  # noqa: ANN001, ANN20
         # spells each of its words as asked somewhere in the same field (and anywhere in it, for a
         # phrase asked at the field's start).
         phrase = _translated(wq.Phrase(query.fieldname, list(query.words), slop=1), Query, per_prefix)
-        spelt = [_term(Query, PREFIX[f.EXACT[query.fieldname]] + form) for form in query.spelt if form]
+        spelt = [_term(Query, PREFIX[query.exact_field] + form) for form in query.spelt if form]
         return Query(Query.OP_FILTER, phrase, Query(Query.OP_AND, spelt)) if spelt else phrase
     if isinstance(query, wq.Phrase):
         words = [_term(Query, PREFIX[query.fieldname] + word) for word in query.words]
