@@ -91,26 +91,51 @@ QUESTION_WORDS = frozenset(
         ("vì", "sao"),
         ("làm", "sao"),
         ("ra", "sao"),
+        # "ai" (who) carries no mark: only beside a word that shows its accents.
+        ("là", "ai"),
+        ("ai", "đã"),
+        ("ai", "là"),
+        # "Kể tên…" (name a…) asks as a question does.
+        ("kể", "tên"),
     }
 )
+# Typed without any accent, a long query (more than KEYWORD_QUERY_MAX_TERMS syllables) holding one
+# of these expressions, or ending with one of the single question words, is a question: in a
+# sentence that long, "la gi" or "bao nhieu" is seldom anything else, while a short "bao nhieu"
+# may be "bảo nhiều" and "tai sao" a name.
+FOLDED_QUESTION_WORDS = frozenset(
+    tuple(fold_syllable(w) for w in words)
+    for words in QUESTION_WORDS | {("gì",), ("khi", "nào"), ("thế", "nào")}
+    if len(words) > 1 or words == ("gì",)
+)
+FOLDED_QUESTION_ENDS = frozenset({"nao", "ai"})
 
 
 def is_question(text: str, tree: q.Node) -> bool:
     """Whether a query ranks partial matches rather than needing every word.
 
     A question: a ``?`` at the end, or a question word typed with its accents (``Tesla chết năm
-    nào``, ``bao nhiêu``). Unaccented, ``nao``/``bao nhieu`` are too often other words. Length
-    alone makes no question: a long query is as often the start of a title.
+    nào``, ``bao nhiêu``). Unaccented, ``nao``/``bao nhieu`` are too often other words, except in a
+    long query (see :data:`FOLDED_QUESTION_WORDS`). Length alone makes no question: a long query
+    is as often the start of a title.
     """
     if text.rstrip().endswith("?"):
         return True
     longest = max(len(words) for words in QUESTION_WORDS)
-    for run in runs(tree):
+    found = runs(tree)
+    for run in found:
         spelt = [normalize_syllable(word) for word in run]
         for i in range(len(spelt)):
             if any(tuple(spelt[i : i + size]) in QUESTION_WORDS for size in range(1, longest + 1)):
                 return True
-    return False
+    words = [word for run in found for word in run]
+    if len(words) <= KEYWORD_QUERY_MAX_TERMS or any(has_marks(word) for word in words):
+        return False
+    folded = [fold_syllable(word) for word in words]
+    pairs = zip(folded, folded[1:], strict=False)
+    if folded[-1] in FOLDED_QUESTION_ENDS or any((word,) in FOLDED_QUESTION_WORDS for word in folded):
+        return True
+    return any(pair in FOLDED_QUESTION_WORDS for pair in pairs)
 
 
 def restored_forms(restoration: Restoration) -> Respellings:
