@@ -15,7 +15,7 @@ matcher tree except for the coordination bonus, which is defined here (see :func
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from time import thread_time
 
@@ -43,7 +43,12 @@ MAX_EXPANDED_TERMS = 128
 # How many candidates a phrase is checked in between two looks at the clock.
 PHRASE_BATCH = 256
 # Tiers (see :meth:`Executor.tiers`) are decided among this many of the best matches on their scores.
-TIER_DEPTH = 1000
+TIER_DEPTH = 300
+# A phrase's spelling is read from the stored text of at most this many of the articles holding it
+# folded and every spelling somewhere in the field, the best first; the others, far down the
+# results, are taken to spell it so (an article holding the folded phrase spelt otherwise and the
+# spelling elsewhere is rare).
+SPELT_CHECKS = 64
 
 
 class SpeltPhrase(wq.Phrase):
@@ -82,12 +87,16 @@ class SpeltPhrase(wq.Phrase):
         start = ", start=True" if self.start else ""
         return f"{type(self).__name__}({self.fieldname!r}, {self.words!r}, spelt={self.spelt!r}{start})"
 
-    def written_in(self, text: str) -> bool:
-        """Whether ``text`` holds the words side by side (at its start, if asked), each spelt as asked."""
+    def written_in(self, text: str, starts: Iterable[int] | None = None) -> bool:
+        """Whether ``text`` holds the words side by side (at its start, if asked), each spelt as asked;
+        only from the syllables ``starts`` (where the folded phrase begins) if given."""
         texts = syllable_texts(text)
         size = len(self.words)
-        for i in range(min(len(texts) - size + 1, 1 if self.start else len(texts))):
-            if all(
+        at = range(len(texts) - size + 1) if starts is None else sorted(starts)
+        for i in at:
+            if self.start and i:
+                return False
+            if 0 <= i <= len(texts) - size and all(
                 fold_syllable(texts[i + j]) == word and (form is None or normalize_syllable(texts[i + j]) == form)
                 for j, (word, form) in enumerate(zip(self.words, self.spelt, strict=True))
             ):
@@ -154,6 +163,9 @@ class Executor:
         self._prefix_terms = MAX_PREFIX_TERMS
         # Phrases found while placing tiers, by field, words and slop (see :meth:`tiers`).
         self._phrases: dict[tuple, Matches] | None = None
+        # While tiers are placed: where each phrase's matches begin, and the documents read.
+        self._starts: dict[tuple, dict[int, set[int]]] | None = None
+        self._documents: dict[int, dict] | None = None
 
     def run(self, query: wq.Query, *, deadline: Deadline | None = None) -> Matches:
         """Every document ``query`` matches, with its score.
@@ -195,7 +207,7 @@ class Executor:
         if not levels or not len(matches):
             return []
         self._deadline = deadline
-        self._phrases = {}
+        self._phrases, self._starts, self._documents = {}, {}, {}
         try:
             candidates = _best_ids(matches, TIER_DEPTH)
             counts = []
@@ -208,7 +220,7 @@ class Executor:
             return counts
         finally:
             self._deadline = None
-            self._phrases = None
+            self._phrases = self._starts = self._documents = None
 
     # --- operators ---------------------------------------------------------------------------
 
@@ -248,20 +260,36 @@ class Executor:
         if isinstance(query, wq.Or):
             return _union([self._within(q, candidates) for q in query.subqueries]).scaled(query.boost)
         if isinstance(query, SpeltPhrase):
-            folded = self._phrase_within(query, candidates)
-            for form in {form for form in query.spelt if form}:
-                spelt = self._leaf(("term", query.exact_field, form), wq.Term(query.exact_field, form))
-                folded = folded.subset(np.isin(folded.ids, spelt.ids, assume_unique=True))
-            keep = [
-                n for n, doc in enumerate(folded.ids.tolist())
-                if query.written_in(self.searcher.stored_fields(doc).get(query.fieldname, ""))
-            ]
-            return Matches(folded.ids[keep], folded.scores[keep])
+            return self._spelt_within(query, candidates)
         if isinstance(query, wq.Phrase):
             return self._phrase_within(query, candidates)
         found = self._eval(query)
         keep = np.isin(found.ids, candidates, assume_unique=True)
         return Matches(found.ids[keep], found.scores[keep])
+
+    def _spelt_within(self, query: SpeltPhrase, candidates: np.ndarray) -> Matches:
+        """The candidates holding the phrase spelt as asked (see :data:`SPELT_CHECKS`)."""
+        folded = self._phrase_within(query, candidates)
+        for form in {form for form in query.spelt if form}:
+            spelt = self._leaf(("term", query.exact_field, form), wq.Term(query.exact_field, form))
+            folded = folded.subset(np.isin(folded.ids, spelt.ids, assume_unique=True))
+        if not len(folded):
+            return folded
+        starts = (self._starts or {}).get((query.fieldname, tuple(query.words)), {})
+        keep = np.ones(len(folded), dtype=bool)
+        for n in np.argsort(-folded.scores, kind="stable")[:SPELT_CHECKS].tolist():
+            doc = int(folded.ids[n])
+            text = self._stored_field(doc, query.fieldname)
+            keep[n] = query.written_in(text, starts.get(doc))
+        return folded.subset(keep)
+
+    def _stored_field(self, doc: int, fieldname: str) -> str:
+        """A field of a document's stored fields, read once while tiers are placed."""
+        if self._documents is None:
+            return self.searcher.stored_fields(doc).get(fieldname, "")
+        if doc not in self._documents:
+            self._documents[doc] = self.searcher.stored_fields(doc)
+        return self._documents[doc].get(fieldname, "")
 
     def _phrase_within(self, query: wq.Phrase, candidates: np.ndarray) -> Matches:
         """The candidates holding the phrase's words in order, each within ``slop`` of the last.
@@ -280,6 +308,8 @@ class Executor:
     def _phrase_found(self, query: wq.Phrase, candidates: np.ndarray) -> Matches:
         fieldname, words, slop = query.fieldname, list(query.words), max(query.slop, 1)
         found: list[int] = []
+        # Where each match begins, for the spelling checks of tiers (phrases of adjacent words).
+        starts = self._starts.setdefault((fieldname, tuple(words)), {}) if self._starts is not None else None
         for sub, offset in self.searcher.subsearchers or [(self.searcher, 0)]:
             local = candidates[(candidates >= offset) & (candidates < offset + sub.doc_count_all())] - offset
             postings = [self._positions(sub.reader(), fieldname, word) for word in words]
@@ -292,8 +322,11 @@ class Executor:
             for n, doc in enumerate(local.tolist()):
                 if not n % PHRASE_BATCH:
                     self._check_time()
-                if _in_order([decode(values[at[n]]) for at, values, decode in where], slop):
+                ends = _ends_in_order([decode(values[at[n]]) for at, values, decode in where], slop)
+                if ends:
                     found.append(offset + doc)
+                    if starts is not None and slop == 1:
+                        starts[offset + doc] = {end - len(words) + 1 for end in ends}
         if not found:
             return _EMPTY
         docs = np.asarray(found, dtype=np.int64)
@@ -490,6 +523,12 @@ def _drain(matcher, ids: list[int], scores: list[float], offset: int = 0) -> Non
 
 def _in_order(positions: list[list[int]], slop: int) -> bool:
     """Whether one position from each list follows the previous one by 1 to ``slop``."""
+    return bool(_ends_in_order(positions, slop))
+
+
+def _ends_in_order(positions: list[list[int]], slop: int) -> set[int]:
+    """The positions of the last list that end a run, one position from each list following the
+    previous one by 1 to ``slop``; empty when there is none."""
     reachable = set(positions[0])
     for following in positions[1:]:
         if slop == 1:  # the ranking's phrases and pairs: each word right after the last
@@ -497,8 +536,8 @@ def _in_order(positions: list[list[int]], slop: int) -> bool:
         else:
             reachable = {p for p in following if any(0 < p - r <= slop for r in reachable)}
         if not reachable:
-            return False
-    return True
+            return reachable
+    return reachable
 
 
 def _best_ids(matches: Matches, count: int) -> np.ndarray:
