@@ -131,3 +131,15 @@ def test_a_long_query_that_no_article_holds_whole_still_finds_the_nearest(known_
     results = known_item.search("hủy nhiều văn bản vì dùng con dấu ngân sách")
     assert results.total > 0
     assert ids(results)[0] == "target.txt"
+
+
+def test_the_spelling_is_read_wherever_the_folded_phrase_stands(tmp_path: Path):
+    # "nếu gương" before "nêu gương" in the same body, and "nêu" and "gương" elsewhere in the other:
+    # only where the folded phrase stands does the spelling count.
+    articles = {
+        "later.txt": "Chuyện nhà\n\n" + FILLER + "Nếu gương vỡ thì thay. " + FILLER + "Cha mẹ phải nêu gương.",
+        "elsewhere.txt": "Chuyện xóm\n\nNếu gương vỡ thì thay. Anh nêu ý kiến về gương mặt mới của xóm.",
+    }
+    with Searcher(make_index(tmp_path, articles)) as searcher:
+        assert ids(searcher.search("nêu gương")) == ["later.txt", "elsewhere.txt"]
+        assert ids(searcher.search("nếu gương"))[0] == "elsewhere.txt"
