@@ -48,11 +48,8 @@ class Weights:
     word: float = 0.5
     # Or-queries: how much matching more of the query's terms is rewarded (Whoosh's coordination scale).
     coord: float = 0.0
-    # Questions: each pair of neighbouring syllables found side by side (slop 1) in the body. 2.0
-    # rather than 1.0 since keyword queries are placed in tiers: on the tuning half, XQuAD-vi MRR@10
-    # 0.952 / 0.947 (accented / folded) alone and 0.911 / 0.888 beside 3,000 news articles, against
-    # 0.955 / 0.948 and 0.907 / 0.876 (a mean of 0.925 against 0.921; held-out half 0.899 against 0.896).
-    pair: float = 2.0
+    # Questions: each pair of neighbouring syllables found side by side (slop 1) in the body.
+    pair: float = 1.0
     # Questions: a syllable in more than this share of the articles ("của", "là", "bao") is left
     # out of the terms that must match; it still counts inside the phrase, pair and word clauses.
     common: float = 0.6
