@@ -15,7 +15,7 @@ matcher tree except for the coordination bonus, which is defined here (see :func
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from time import thread_time
 
@@ -26,6 +26,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.searching import Searcher as WhooshSearcher
 from whoosh.util.numeric import byte_to_length
 
+from searchkit.analysis import fold_syllable, normalize_syllable, syllable_texts
 from searchkit.errors import QueryError
 
 # Leaves cached per open index; enough for a few hundred distinct queries' terms.
@@ -41,6 +42,66 @@ MAX_PREFIX_TERMS = 64
 MAX_EXPANDED_TERMS = 128
 # How many candidates a phrase is checked in between two looks at the clock.
 PHRASE_BATCH = 256
+# Tiers (see :meth:`Executor.tiers`) are decided among this many of the best matches on their scores.
+TIER_DEPTH = 300
+# A phrase's spelling is read from the stored text of at most this many of the articles holding it
+# folded and every spelling somewhere in the field, the best first; the others, far down the
+# results, are taken to spell it so (an article holding the folded phrase spelt otherwise and the
+# spelling elsewhere is rare).
+SPELT_CHECKS = 64
+
+
+class SpeltPhrase(wq.Phrase):
+    """A phrase of folded syllables whose words must also be written as ``spelt`` says: each word's
+    normalised spelling, or ``None`` where any spelling that folds alike will do.
+
+    The exact-accent fields keep no positions; the spelling is read from the stored text of the
+    articles where the folded phrase stands (a few among the candidates of a tier).
+    """
+
+    def __init__(
+        self,
+        fieldname: str,
+        words: list[str],
+        spelt: list[str | None],
+        *,
+        exact_field: str,
+        start: bool = False,
+        boost: float = 1.0,
+    ):
+        super().__init__(fieldname, words, slop=1, boost=boost)
+        self.spelt = tuple(spelt)
+        # The field of normalised syllables beside ``fieldname``: an article lacking one of the
+        # spellings there is never read.
+        self.exact_field = exact_field
+        # Only at the start of the field (a title beginning with the words).
+        self.start = start
+
+    def __eq__(self, other: object) -> bool:
+        return super().__eq__(other) and (self.spelt, self.start) == (getattr(other, "spelt", None), other.start)
+
+    def __hash__(self) -> int:
+        return hash((super().__hash__(), self.spelt, self.start))
+
+    def __repr__(self) -> str:
+        start = ", start=True" if self.start else ""
+        return f"{type(self).__name__}({self.fieldname!r}, {self.words!r}, spelt={self.spelt!r}{start})"
+
+    def written_in(self, text: str, starts: Iterable[int] | None = None) -> bool:
+        """Whether ``text`` holds the words side by side (at its start, if asked), each spelt as asked;
+        only from the syllables ``starts`` (where the folded phrase begins) if given."""
+        texts = syllable_texts(text)
+        size = len(self.words)
+        at = range(len(texts) - size + 1) if starts is None else sorted(starts)
+        for i in at:
+            if self.start and i:
+                return False
+            if 0 <= i <= len(texts) - size and all(
+                fold_syllable(texts[i + j]) == word and (form is None or normalize_syllable(texts[i + j]) == form)
+                for j, (word, form) in enumerate(zip(self.words, self.spelt, strict=True))
+            ):
+                return True
+        return False
 
 
 @dataclass(frozen=True)
@@ -100,6 +161,11 @@ class Executor:
         self._lengths_cache: dict[tuple, np.ndarray] = {}
         self._deadline: Deadline | None = None
         self._prefix_terms = MAX_PREFIX_TERMS
+        # Phrases found while placing tiers, by field, words and slop (see :meth:`tiers`).
+        self._phrases: dict[tuple, Matches] | None = None
+        # While tiers are placed: where each phrase's matches begin, and the documents read.
+        self._starts: dict[tuple, dict[int, set[int]]] | None = None
+        self._documents: dict[int, dict] | None = None
 
     def run(self, query: wq.Query, *, deadline: Deadline | None = None) -> Matches:
         """Every document ``query`` matches, with its score.
@@ -119,18 +185,42 @@ class Executor:
         if self._deadline is not None:
             self._deadline.check()
 
-    def top(self, matches: Matches, count: int, first: Matches | None = None) -> list[tuple[int, float]]:
+    def top(self, matches: Matches, count: int, tiers: list[np.ndarray] = ()) -> list[tuple[int, float]]:
         """The ``count`` best (document, score) pairs, ties by document order.
 
-        Documents also in ``first`` come before all others, each group by score.
+        ``tiers`` (see :meth:`tiers`) order the documents before their scores do: the first tier's
+        counts first, then the next's.
         """
         if not len(matches) or count <= 0:
             return []
-        keys = [matches.ids, -matches.scores]
-        if first is not None:
-            keys.append(~np.isin(matches.ids, first.ids))
+        keys = [matches.ids, -matches.scores] + [-tier for tier in reversed(tiers)]
         order = np.lexsort(keys)[:count]
         return [(int(matches.ids[i]), float(matches.scores[i])) for i in order]
+
+    def tiers(
+        self, matches: Matches, levels: tuple[tuple[wq.Query, ...], ...], *, deadline: Deadline | None = None
+    ) -> list[np.ndarray]:
+        """For each level, how many of its clauses each of ``matches`` satisfies (aligned with ``matches.ids``).
+
+        Only the best :data:`TIER_DEPTH` matches by score are placed in tiers; the others count 0.
+        """
+        if not levels or not len(matches):
+            return []
+        self._deadline = deadline
+        self._phrases, self._starts, self._documents = {}, {}, {}
+        try:
+            candidates = _best_ids(matches, TIER_DEPTH)
+            counts = []
+            for clauses in levels:
+                count = np.zeros(len(matches), dtype=np.int64)
+                for clause in clauses:
+                    found = self._within(clause, candidates)
+                    count += np.isin(matches.ids, found.ids, assume_unique=True)
+                counts.append(count)
+            return counts
+        finally:
+            self._deadline = None
+            self._phrases = self._starts = self._documents = None
 
     # --- operators ---------------------------------------------------------------------------
 
@@ -169,19 +259,57 @@ class Executor:
         self._check_time()
         if isinstance(query, wq.Or):
             return _union([self._within(q, candidates) for q in query.subqueries]).scaled(query.boost)
+        if isinstance(query, SpeltPhrase):
+            return self._spelt_within(query, candidates)
         if isinstance(query, wq.Phrase):
             return self._phrase_within(query, candidates)
         found = self._eval(query)
         keep = np.isin(found.ids, candidates, assume_unique=True)
         return Matches(found.ids[keep], found.scores[keep])
 
+    def _spelt_within(self, query: SpeltPhrase, candidates: np.ndarray) -> Matches:
+        """The candidates holding the phrase spelt as asked (see :data:`SPELT_CHECKS`)."""
+        folded = self._phrase_within(query, candidates)
+        for form in {form for form in query.spelt if form}:
+            spelt = self._leaf(("term", query.exact_field, form), wq.Term(query.exact_field, form))
+            folded = folded.subset(np.isin(folded.ids, spelt.ids, assume_unique=True))
+        if not len(folded):
+            return folded
+        starts = (self._starts or {}).get((query.fieldname, tuple(query.words)), {})
+        keep = np.ones(len(folded), dtype=bool)
+        for n in np.argsort(-folded.scores, kind="stable")[:SPELT_CHECKS].tolist():
+            doc = int(folded.ids[n])
+            text = self._stored_field(doc, query.fieldname)
+            keep[n] = query.written_in(text, starts.get(doc))
+        return folded.subset(keep)
+
+    def _stored_field(self, doc: int, fieldname: str) -> str:
+        """A field of a document's stored fields, read once while tiers are placed."""
+        if self._documents is None:
+            return self.searcher.stored_fields(doc).get(fieldname, "")
+        if doc not in self._documents:
+            self._documents[doc] = self.searcher.stored_fields(doc)
+        return self._documents[doc].get(fieldname, "")
+
     def _phrase_within(self, query: wq.Phrase, candidates: np.ndarray) -> Matches:
         """The candidates holding the phrase's words in order, each within ``slop`` of the last.
 
-        A match scores the sum of its words' BM25F scores, as Whoosh's phrase matcher does.
+        A match scores the sum of its words' BM25F scores, as Whoosh's phrase matcher does. While
+        tiers are placed, each phrase is found once among their candidates (several tiers ask for
+        the same phrase, spelt otherwise or at the start).
         """
+        if self._phrases is not None:
+            key = (query.fieldname, tuple(query.words), max(query.slop, 1))
+            if key not in self._phrases:
+                self._phrases[key] = self._phrase_found(query, candidates).scaled(1 / query.boost)
+            return self._phrases[key].scaled(query.boost)
+        return self._phrase_found(query, candidates)
+
+    def _phrase_found(self, query: wq.Phrase, candidates: np.ndarray) -> Matches:
         fieldname, words, slop = query.fieldname, list(query.words), max(query.slop, 1)
         found: list[int] = []
+        # Where each match begins, for the spelling checks of tiers (phrases of adjacent words).
+        starts = self._starts.setdefault((fieldname, tuple(words)), {}) if self._starts is not None else None
         for sub, offset in self.searcher.subsearchers or [(self.searcher, 0)]:
             local = candidates[(candidates >= offset) & (candidates < offset + sub.doc_count_all())] - offset
             postings = [self._positions(sub.reader(), fieldname, word) for word in words]
@@ -194,8 +322,11 @@ class Executor:
             for n, doc in enumerate(local.tolist()):
                 if not n % PHRASE_BATCH:
                     self._check_time()
-                if _in_order([decode(values[at[n]]) for at, values, decode in where], slop):
+                ends = _ends_in_order([decode(values[at[n]]) for at, values, decode in where], slop)
+                if ends:
                     found.append(offset + doc)
+                    if starts is not None and slop == 1:
+                        starts[offset + doc] = {end - len(words) + 1 for end in ends}
         if not found:
             return _EMPTY
         docs = np.asarray(found, dtype=np.int64)
@@ -392,6 +523,12 @@ def _drain(matcher, ids: list[int], scores: list[float], offset: int = 0) -> Non
 
 def _in_order(positions: list[list[int]], slop: int) -> bool:
     """Whether one position from each list follows the previous one by 1 to ``slop``."""
+    return bool(_ends_in_order(positions, slop))
+
+
+def _ends_in_order(positions: list[list[int]], slop: int) -> set[int]:
+    """The positions of the last list that end a run, one position from each list following the
+    previous one by 1 to ``slop``; empty when there is none."""
     reachable = set(positions[0])
     for following in positions[1:]:
         if slop == 1:  # the ranking's phrases and pairs: each word right after the last
@@ -399,8 +536,8 @@ def _in_order(positions: list[list[int]], slop: int) -> bool:
         else:
             reachable = {p for p in following if any(0 < p - r <= slop for r in reachable)}
         if not reachable:
-            return False
-    return True
+            return reachable
+    return reachable
 
 
 def _best_ids(matches: Matches, count: int) -> np.ndarray:

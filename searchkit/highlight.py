@@ -8,7 +8,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from searchkit import query as q
-from searchkit.analysis import Token, fold_syllable, pieces, syllable_spans, syllable_texts, syllables
+from searchkit.analysis import (
+    Token,
+    fold_syllable,
+    has_marks,
+    normalize_syllable,
+    pieces,
+    syllable_spans,
+    syllable_texts,
+    syllables,
+)
 
 SNIPPET_SYLLABLES = 40
 # An article up to this long is read whole for its snippet: nearly every news article (about
@@ -53,17 +62,32 @@ class Matcher:
 
     ``phrases`` are marked only where all their syllables stand in order, with nothing but spaces,
     commas or dashes between them (``công chức, viên chức`` for the acronym CCVC).
+
+    A term typed with its marks is marked only where it is spelt so: ``nêu`` marks ``nêu``, not
+    ``nếu``, which may match but is a looser match than the spelling typed. Typed bare, a term marks
+    every spelling.
     """
 
     def __init__(self, terms: Iterable[str], prefixes: Iterable[str] = (), phrases: Iterable[Iterable[str]] = ()):
+        terms = set(terms)
         self.terms = {fold_syllable(t) for t in terms}
         self.prefixes = tuple(fold_syllable(p) for p in prefixes)
         self.phrases = {tuple(fold_syllable(s) for s in phrase) for phrase in phrases}
+        bare = {fold_syllable(t) for t in terms if not has_marks(t)}
+        # Folded form -> the spellings typed with marks, for the folded forms never typed bare.
+        self.spelt: dict[str, set[str]] = {}
+        for t in terms:
+            if fold_syllable(t) not in bare:
+                self.spelt.setdefault(fold_syllable(t), set()).add(normalize_syllable(t))
 
     def __call__(self, syllable: str) -> bool:
-        return self._folded(fold_syllable(syllable))
+        folded = fold_syllable(syllable)
+        if folded in self.spelt:
+            return normalize_syllable(syllable) in self.spelt[folded]
+        return self._folded(folded)
 
     def _folded(self, folded: str) -> bool:
+        # Spelling aside: what a window's folded syllables are tested with before it is read.
         return folded in self.terms or (bool(self.prefixes) and folded.startswith(self.prefixes))
 
     def may_mark(self, syllables: Iterable[str]) -> bool:

@@ -19,10 +19,11 @@ from whoosh import query as wq
 from searchkit import query as q
 from searchkit import schema as f
 from searchkit.analysis import compound, fold_syllable, has_marks, normalize_syllable
+from searchkit.execute import SpeltPhrase
 from searchkit.suggest import MIN_CONFIDENCE, Restoration
 
-# A query with at most this many syllables is a keyword query: every syllable must match. Longer ones are
-# questions: the best partial matches rank first.
+# A keyword query needs every word, however long; one of more than this many syllables that finds
+# nothing that way is searched again as a question (see ``Searcher.search``).
 KEYWORD_QUERY_MAX_TERMS = 4
 
 
@@ -58,6 +59,9 @@ class Weights:
     # BM25's term-frequency saturation and length normalisation.
     k1: float = 2.0
     b: float = 0.9
+    # Keyword queries: the tier below the phrases holds the words in order, each within this many
+    # syllables of the last (``tư tưởng, đạo đức, phong cách`` for "tư tưởng phong cách").
+    window: int = 4
 
 
 #
@@ -87,26 +91,51 @@ QUESTION_WORDS = frozenset(
         ("vì", "sao"),
         ("làm", "sao"),
         ("ra", "sao"),
+        # "ai" (who) carries no mark: only beside a word that shows its accents.
+        ("là", "ai"),
+        ("ai", "đã"),
+        ("ai", "là"),
+        # "Kể tên…" (name a…) asks as a question does.
+        ("kể", "tên"),
     }
 )
+# Typed without any accent, a long query (more than KEYWORD_QUERY_MAX_TERMS syllables) holding one
+# of these expressions, or ending with one of the single question words, is a question: in a
+# sentence that long, "la gi" or "bao nhieu" is seldom anything else, while a short "bao nhieu"
+# may be "bảo nhiều" and "tai sao" a name.
+FOLDED_QUESTION_WORDS = frozenset(
+    tuple(fold_syllable(w) for w in words)
+    for words in QUESTION_WORDS | {("gì",), ("khi", "nào"), ("thế", "nào")}
+    if len(words) > 1 or words == ("gì",)
+)
+FOLDED_QUESTION_ENDS = frozenset({"nao", "ai"})
 
 
 def is_question(text: str, tree: q.Node) -> bool:
     """Whether a query ranks partial matches rather than needing every word.
 
-    A question: more than a few words, a ``?`` at the end, or a question word typed with its
-    accents (``Tesla chết năm nào``, ``bao nhiêu``). Unaccented, ``nao``/``bao nhieu`` are too
-    often other words.
+    A question: a ``?`` at the end, or a question word typed with its accents (``Tesla chết năm
+    nào``, ``bao nhiêu``). Unaccented, ``nao``/``bao nhieu`` are too often other words, except in a
+    long query (see :data:`FOLDED_QUESTION_WORDS`). Length alone makes no question: a long query
+    is as often the start of a title.
     """
-    if q.term_count(tree) > KEYWORD_QUERY_MAX_TERMS or text.rstrip().endswith("?"):
+    if text.rstrip().endswith("?"):
         return True
     longest = max(len(words) for words in QUESTION_WORDS)
-    for run in runs(tree):
+    found = runs(tree)
+    for run in found:
         spelt = [normalize_syllable(word) for word in run]
         for i in range(len(spelt)):
             if any(tuple(spelt[i : i + size]) in QUESTION_WORDS for size in range(1, longest + 1)):
                 return True
-    return False
+    words = [word for run in found for word in run]
+    if len(words) <= KEYWORD_QUERY_MAX_TERMS or any(has_marks(word) for word in words):
+        return False
+    folded = [fold_syllable(word) for word in words]
+    pairs = zip(folded, folded[1:], strict=False)
+    if folded[-1] in FOLDED_QUESTION_ENDS or any((word,) in FOLDED_QUESTION_WORDS for word in folded):
+        return True
+    return any(pair in FOLDED_QUESTION_WORDS for pair in pairs)
 
 
 def restored_forms(restoration: Restoration) -> Respellings:
@@ -121,17 +150,72 @@ def restored_forms(restoration: Restoration) -> Respellings:
     return forms
 
 
-def restored_tier(tree: q.Node, restored: Respellings) -> wq.Query | None:
-    """The documents spelling a keyword query as its suggestion does, which rank first.
+Levels = tuple[tuple[wq.Query, ...], ...]
+"""The tiers of a keyword query, strongest first: each a few clauses, and an article's place in the
+level is how many of them it satisfies (see ``Executor.tiers``)."""
 
-    Someone who types ``con duong`` and is offered ``con đường`` wants the articles about roads
-    before those about ``con dương``, whatever their scores; the others still follow. Question-like
-    queries are only boosted: few articles hold every word of a question.
+
+def partial_tiers(tree: q.Node) -> Levels:
+    """The tiers of a long keyword query that no article holds whole, searched as a question: the
+    articles holding most of its neighbouring pairs of words side by side, in the title, then in the body.
     """
-    if q.term_count(tree) > KEYWORD_QUERY_MAX_TERMS:
-        return None
-    sure = {typed: form for typed, (form, odds) in restored.items() if odds >= MIN_CONFIDENCE}
-    return _tier(tree, sure, f.TEXT_FIELDS) if sure else None
+    levels: tuple[list[wq.Query], list[wq.Query]] = ([], [])
+    for run in runs(tree):
+        folded = [fold_syllable(s) for s in run]
+        for i in range(len(folded) - 1):
+            for level, name in zip(levels, (f.TITLE, f.BODY), strict=True):
+                level.append(wq.Phrase(name, folded[i : i + 2], slop=1))
+    return tuple(tuple(level) for level in levels if level)
+
+
+def tiers(tree: q.Node, weights: Weights, *, accents: bool, restored: Respellings | None = None) -> Levels:
+    """The tiers that order a keyword query's matches before their scores do.
+
+    Words together beat words apart, and typed accents are information. For each run of words
+    typed side by side, strongest first:
+
+    0. the title beginning with the run, each syllable typed with marks spelt exactly so (a known
+       item: someone typing the start of a title they remember);
+    1. the run as a phrase in the title, spelt so;
+    2. the same in the body;
+    3. (a level of its own, counted) each syllable typed with marks found spelt so anywhere: a word
+       that only folds alike (``nếu`` for ``nêu``) may match, never ahead of the spelling typed;
+    4. the run as a phrase of folded syllables in the title, 5. in the body;
+    6. typed without accents, the phrase spelt as restoration surely reads it (``neu guong`` →
+       ``nêu gương`` before ``nếu gương``);
+    7. the words in order within a small window (``Weights.window``) in the body;
+    8. every word spelt as restoration surely reads it (``con duong``: roads before ``con dương``).
+
+    Questions have none: their words match partly, and proximity only adds to their scores.
+    """
+    sure = {t: form for t, (form, odds) in (restored or {}).items() if odds >= MIN_CONFIDENCE}
+    starts, spelt_title, spelt_body, exact, title, body, restored_phrases, windows = [], [], [], {}, [], [], [], []
+    for run in runs(tree):
+        folded = [fold_syllable(s) for s in run]
+        for word in run:
+            if has_marks(word):
+                form = normalize_syllable(word)
+                exact[form] = wq.Or([wq.Term(f.EXACT[name], form) for name in f.TEXT_FIELDS])
+        if len(run) < 2:
+            continue
+        typed = [normalize_syllable(w) if has_marks(w) else None for w in run]
+        starts.append(SpeltPhrase(f.TITLE, folded, typed, exact_field=f.TITLE_EXACT, start=True))
+        if any(typed):
+            spelt_title.append(SpeltPhrase(f.TITLE, folded, typed, exact_field=f.TITLE_EXACT))
+            spelt_body.append(SpeltPhrase(f.BODY, folded, typed, exact_field=f.BODY_EXACT))
+        title.append(wq.Phrase(f.TITLE, folded, slop=1))
+        body.append(wq.Phrase(f.BODY, folded, slop=1))
+        guessed = [sure.get(w) for w in run]
+        if not accents and any(guessed):
+            restored_phrases += [
+                SpeltPhrase(name, folded, guessed, exact_field=f.EXACT[name]) for name in f.TEXT_FIELDS
+            ]
+        if weights.window > 1:
+            windows.append(wq.Phrase(f.BODY, folded, slop=weights.window))
+    spelling = _tier(tree, sure, f.TEXT_FIELDS) if sure and not accents else None
+    levels = [starts, spelt_title, spelt_body, list(exact.values()), title, body, restored_phrases, windows]
+    levels.append([spelling] if spelling is not None else [])
+    return tuple(tuple(level) for level in levels if level)
 
 
 @singledispatch

@@ -28,12 +28,16 @@ from searchkit.filters import RELEVANCE, Facets, Filters, check_sort
 from searchkit.highlight import Matcher, Snippet, matcher_for, snippet
 from searchkit.pages import ArticlePage, article_page
 from searchkit.ranking import (
+    KEYWORD_QUERY_MAX_TERMS,
+    Levels,
+    Respellings,
     Weights,
     compile_query,
     is_question,
+    partial_tiers,
     restored_forms,
-    restored_tier,
     runs,
+    tiers,
 )
 from searchkit.spellings import ACRONYMS, SpellingCounts
 from searchkit.spellings import FILE as SPELLINGS_FILE
@@ -255,22 +259,23 @@ class Searcher:
         sort = check_sort(sort, browsing=browsing)
         started = time.perf_counter()
         deadline = Deadline.after(budget) if budget is not None else None
-        first_group = None
         prepared = _NOTHING_TYPED
         if browsing:
             matches = self._executor.every_document()
         else:
             prepared = self.prepared(text, suggest=suggest, acronyms=acronyms)
             matches = self._executor.run(prepared.compiled, deadline=deadline)
-            if prepared.tier is not None:
-                first_group = self._executor.run(prepared.tier, deadline=deadline)
+            if not len(matches) and prepared.long_keywords:
+                prepared = self.prepared(text, suggest=suggest, acronyms=acronyms, question=True)
+                matches = self._executor.run(prepared.compiled, deadline=deadline)
         counted = None
         if filters.active or facets:
             kept, counted = self.columns().narrow(matches.ids, filters, facets=facets)
             matches = matches.subset(kept)
         first = (page - 1) * limit
         if sort == RELEVANCE:
-            best = self._executor.top(matches, page * limit, first=first_group)
+            placed = self._executor.tiers(matches, prepared.tiers, deadline=deadline)
+            best = self._executor.top(matches, page * limit, tiers=placed)
         else:
             order = self.columns().by_date(matches.ids, matches.scores, page * limit, sort)
             best = [(int(matches.ids[i]), float(matches.scores[i])) for i in order]
@@ -293,20 +298,24 @@ class Searcher:
         )
 
     @reads_index
-    def prepared(self, text: str, *, suggest: bool = True, acronyms: bool = True) -> Prepared:
+    def prepared(
+        self, text: str, *, suggest: bool = True, acronyms: bool = True, question: bool | None = None
+    ) -> Prepared:
         """The query ``text`` compiled for ranking, with what the results say of it (see :meth:`search`).
 
+        ``question`` decides whether it is searched as a question (by default, :func:`is_question`).
         The same on either backend: ``searchkit.shards`` runs the compiled query on Xapian.
         """
-        query = self._understood(text, keys=suggest, expand=acronyms)
+        query = self._understood(text, keys=suggest, expand=acronyms, question=question)
         keyed = query.text != nfc(text)  # typed as Telex or VNI keys
         restoration = restore_query(self.spellings, query.text, self._looked_up, as_typed=keyed) if suggest else None
         restored = restored_forms(restoration) if restoration else None
         common = self._common(query.expanded) if query.question else frozenset()
+        accented = has_marks(query.text)
         compiled = compile_query(
             query.expanded,
             self.weights,
-            accents=has_marks(query.text),
+            accents=accented,
             restored=restored,
             common=common,
             question=query.question,
@@ -316,11 +325,20 @@ class Searcher:
             suggestion = suggestion or query.text
         return Prepared(
             compiled=compiled,
-            tier=restored_tier(query.tree, restored) if restored and not query.question else None,
+            tiers=self._tiers(query, question, accented, restored),
+            long_keywords=not query.question and q.term_count(query.tree) > KEYWORD_QUERY_MAX_TERMS,
             matcher=matcher_for(query.expanded),
             suggestion=suggestion,
             acronyms=query.acronyms,
         )
+
+    def _tiers(self, query: _Query, asked: bool | None, accented: bool, restored: Respellings | None) -> Levels:
+        """What orders the query's matches before their scores: a keyword query's tiers; none for a
+        question, but those of its neighbouring pairs for a long keyword query searched as one (``asked``)."""
+        if not query.question:
+            return tiers(query.tree, self.weights, accents=accented, restored=restored)
+        return partial_tiers(query.tree) if asked and not is_question(query.text, query.tree) else ()
+
 
     @reads_index
     def columns(self) -> Columns:
@@ -332,8 +350,9 @@ class Searcher:
     def _hit(self, rank: int, docnum: int, score: float, matcher: Matcher | None) -> Hit:
         return stored_hit(rank, self._searcher.stored_fields(docnum), score, matcher)
 
-    def _understood(self, text: str, *, keys: bool = True, expand: bool = True) -> _Query:
-        """The query ``text`` as searched: Telex or VNI keys read (``keys``), acronyms expanded (``expand``).
+    def _understood(self, text: str, *, keys: bool = True, expand: bool = True, question: bool | None = None) -> _Query:
+        """The query ``text`` as searched: Telex or VNI keys read (``keys``), acronyms expanded (``expand``),
+        a question if ``question`` says so (by default, if :func:`is_question` does).
 
         Raises :class:`QueryError` for a query that cannot run or costs too much, as typed.
         """
@@ -344,7 +363,8 @@ class Searcher:
             understood = self.converted(understood)
             if understood != nfc(text):
                 tree = q.parse(understood)
-        question = is_question(understood, tree)
+        if question is None:
+            question = is_question(understood, tree)
         # A question's words match partly anyway: a long form's acronym would only add noise there.
         expanded, used = expand_acronyms(tree, self.glossary(), long_forms=not question) if expand else (tree, [])
         return _Query(understood, tree, question, expanded, list(dict.fromkeys(used)))
@@ -479,18 +499,20 @@ def _tags(stored: dict) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Prepared:
-    """A query ready to run: the compiled query, the documents that rank first (``tier``: those
-    spelling it as its suggestion), what snippets mark, the suggestion and the acronyms used."""
+    """A query ready to run: the compiled query, the tiers that order its matches before their scores
+    (``searchkit.ranking.tiers``), whether it is a long keyword query (searched again as a question if
+    it finds nothing), what snippets mark, the suggestion and the acronyms used."""
 
     compiled: wq.Query
-    tier: wq.Query | None
+    tiers: Levels
+    long_keywords: bool
     matcher: Matcher
     suggestion: str | None
     acronyms: list[Acronym]
 
 
 # Browsing by filters alone: no query, nothing to mark.
-_NOTHING_TYPED = Prepared(wq.NullQuery, None, Matcher(set(), set()), None, [])
+_NOTHING_TYPED = Prepared(wq.NullQuery, (), False, Matcher(set(), set()), None, [])
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,9 @@ SEED_QUERIES = [
     "OR OR",
     '"',
     "trách nhiệm của người đứng đầu trong việc nêu gương là gì",
+    # A long keyword query no article holds whole, searched again as a question; a word folding alike.
+    "trách nhiệm nêu gương của người đứng đầu ở Nghệ An hôm qua",
+    "nếu gương",
 ]
 
 

@@ -18,10 +18,10 @@ from whoosh import query as wq
 from searchkit import related
 from searchkit import schema as f
 from searchkit.dates import day_number
-from searchkit.execute import prefix_terms
+from searchkit.execute import SpeltPhrase, prefix_terms
 from searchkit.filters import NEWEST, OLDEST, RELEVANCE, Filters, check_sort, value_key
 from searchkit.highlight import Matcher
-from searchkit.ranking import Weights
+from searchkit.ranking import Levels, Weights
 from searchkit.search import (
     RELATED,
     Document,
@@ -47,6 +47,11 @@ from searchkit.shards.terms import (
 
 # Matches counted exactly before Xapian estimates the total.
 CHECK_AT_LEAST = 10_000
+# The tiers of a keyword query become weights added to its matches: a clause of a level weighs
+# TIER_WEIGHT times TIER_BASE to the power of the number of levels below it, which orders the
+# levels before any BM25 score while each level counts up to TIER_BASE - 1 clauses.
+TIER_WEIGHT = 1e4
+TIER_BASE = 16
 
 
 @dataclass(frozen=True)
@@ -125,15 +130,13 @@ class ShardSearcher(Searcher):
         browsing = filters.active and not text.strip()
         sort = check_sort(sort, browsing=browsing)
         started = time.perf_counter()
-        bindings = xapian()
+        xapian()  # the bindings, or the one-line error saying they are missing
         with guarded(self.shards):
             prepared = None if browsing else self.prepared(text, suggest=suggest, acronyms=acronyms)
-            query = bindings.Query.MatchAll if prepared is None else self.to_xapian(prepared.compiled)
-            narrowing = _filter(filters)
-            if narrowing is not None:
-                query = bindings.Query(bindings.Query.OP_FILTER, query, narrowing)
-            tier = self.to_xapian(prepared.tier) if prepared and prepared.tier and sort == RELEVANCE else None
-            total, best = self._ranked(query, tier, sort, (page - 1) * limit, limit)
+            total, best = self._ranked(prepared, filters, sort, (page - 1) * limit, limit)
+            if not total and prepared is not None and prepared.long_keywords:
+                prepared = self.prepared(text, suggest=suggest, acronyms=acronyms, question=True)
+                total, best = self._ranked(prepared, filters, sort, (page - 1) * limit, limit)
             matcher = prepared.matcher if prepared is not None and snippets else None
             ranks = enumerate(best, (page - 1) * limit + 1)
             hits = [self._hit(rank, data, score, matcher) for rank, (data, score) in ranks]
@@ -149,18 +152,27 @@ class ShardSearcher(Searcher):
             acronyms=prepared.acronyms if prepared else [],
         )
 
-    def _ranked(self, query, tier, sort: str, first: int, count: int) -> tuple[int, list[tuple[dict, float]]]:  # noqa: ANN001
-        """The total and the ``count`` hits from ``first`` on; the ``tier``'s documents come first."""
+    def _ranked(self, prepared, filters: Filters, sort: str, first: int, count: int) -> tuple[int, list[tuple[dict, float]]]:  # noqa: ANN001, E501
+        """The total and the ``count`` hits from ``first`` on of a prepared query (``None``: browsing)."""
+        Query = xapian().Query
+        query = Query.MatchAll if prepared is None else self.to_xapian(prepared.compiled)
+        narrowing = _filter(filters)
+        if narrowing is not None:
+            query = Query(Query.OP_FILTER, query, narrowing)
+        if prepared is not None and prepared.tiers and sort == RELEVANCE:
+            query = Query(Query.OP_OR, query, Query(Query.OP_FILTER, self._tier_weights(prepared.tiers), query))
+        return self._mset(query, sort, first, count)
+
+    def _tier_weights(self, levels: Levels):  # noqa: ANN202
+        """The weights the tiers of a keyword query add (see :data:`TIER_WEIGHT`)."""
         bindings = xapian()
-        if tier is None:
-            total, found = self._mset(query, sort, first, count)
-            return total, found
         Query = bindings.Query
-        leading = Query(Query.OP_FILTER, query, tier)
-        following = Query(Query.OP_AND_NOT, query, tier)
-        ahead, found = self._mset(leading, sort, first, count)
-        rest, more = self._mset(following, sort, max(first - ahead, 0), count - len(found))
-        return ahead + rest, found + more
+        weights = []
+        for below, clauses in enumerate(reversed(levels)):
+            for clause in clauses:
+                marker = Query(bindings.FixedWeightPostingSource(TIER_WEIGHT * TIER_BASE**below))
+                weights.append(Query(Query.OP_FILTER, marker, self.to_xapian(clause)))
+        return Query(Query.OP_OR, weights)
 
     def _mset(self, query, sort: str, first: int, count: int) -> tuple[int, list[tuple[dict, float]]]:  # noqa: ANN001
         bindings = xapian()
@@ -248,6 +260,13 @@ def _translated(query: wq.Query, Query, per_prefix: int):  # noqa: ANN001, ANN20
     """Whoosh's query objects, as the ranking builds them, in Xapian's operators."""
     if isinstance(query, wq.Term):
         return _scaled(_term(Query, PREFIX[query.fieldname] + query.text), query.boost, Query)
+    if isinstance(query, SpeltPhrase):
+        # The exact-accent terms keep no positions: the folded phrase, in an article that also
+        # spells each of its words as asked somewhere in the same field (and anywhere in it, for a
+        # phrase asked at the field's start).
+        phrase = _translated(wq.Phrase(query.fieldname, list(query.words), slop=1), Query, per_prefix)
+        spelt = [_term(Query, PREFIX[query.exact_field] + form) for form in query.spelt if form]
+        return Query(Query.OP_FILTER, phrase, Query(Query.OP_AND, spelt)) if spelt else phrase
     if isinstance(query, wq.Phrase):
         words = [_term(Query, PREFIX[query.fieldname] + word) for word in query.words]
         # Each word within ``slop`` positions of the last: the whole phrase spans at most this window.

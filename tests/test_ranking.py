@@ -1,0 +1,145 @@
+"""Ranking on constructed articles: words together beat words apart, typed accents are information,
+and the start of a title finds its article, however long."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from searchkit.index import build
+from searchkit.search import Searcher
+
+FILLER = (
+    "Hội nghị tổng kết công tác năm của tỉnh diễn ra trong hai ngày với sự tham dự của các sở, ban, ngành. "
+    "Các đại biểu thảo luận về kết quả phát triển kinh tế, xã hội và những nhiệm vụ trọng tâm của năm tới. "
+)
+
+# The same two syllables, folded alike, in every arrangement: the phrase as typed (title, body of a
+# long article), the folded phrase spelt otherwise ("nếu gương", with "nêu" elsewhere), the words
+# far apart, and another word before "gương" ("noi gương").
+NEU_GUONG = {
+    "title-phrase.txt": "Trách nhiệm nêu gương của cán bộ\n\n" + FILLER * 2,
+    "body-phrase-long.txt": "Hội nghị cán bộ tỉnh\n\n" + FILLER * 12 + "Mỗi đảng viên phải nêu gương trong công việc. "
+    + FILLER * 12,
+    "body-phrase-short.txt": "Họp chi bộ\n\nĐảng viên nêu gương, làm trước.",
+    "folds-alike.txt": "Nếu gương vỡ thì sao\n\nNếu gương vỡ, nếu gương mờ, hãy thay. Anh nêu ý kiến về gương mặt "
+    "mới; nếu gương nứt thì bỏ.",
+    "apart.txt": "Soi gương mỗi sáng\n\nSoi gương mỗi sáng, nếu thấy mệt thì nghỉ; nếu trời mờ thì lau gương, gương "
+    "sạch, gương sáng, nếu rảnh thì soi gương.",
+    "noi-guong.txt": "Hãy noi gương thầy\n\nHọc trò noi gương thầy giáo; nếu chăm chỉ, các em sẽ thành "
+    "gương sáng, như gương của thầy.",
+}
+
+TITLE = "Hủy nhiều văn bản vì dùng con dấu chưa có hiệu lực"
+# Articles that hold the words of the title's start many times, apart, in short texts.
+KNOWN_ITEM = {
+    "target.txt": f"{TITLE}\n\nSở Tư pháp vừa thu hồi các quyết định ban hành sai thẩm quyền trong năm qua.",
+    **{
+        f"distractor-{i}.txt": f"Tin văn bản số {i}\n\nNhiều văn bản bị hủy; văn bản cũ, văn bản mới, dùng nhiều "
+        f"lần, hủy nhiều lần vì dùng sai. Vì văn bản nhiều nên dùng máy hủy văn bản, hủy nhiều, dùng nhiều."
+        for i in range(8)
+    },
+    "other-title.txt": "Nhiều văn bản bị hủy vì dùng sai mẫu\n\nCơ quan hủy nhiều văn bản trong năm.",
+}
+
+
+def make_index(folder: Path, articles: dict[str, str]) -> Path:
+    seeds, index_dir = folder / "seeds", folder / "index"
+    seeds.mkdir()
+    for name, text in articles.items():
+        (seeds / name).write_text(text, encoding="utf-8")
+    build(seeds, index_dir, procs=1)
+    return index_dir
+
+
+@pytest.fixture(scope="module")
+def neu_guong(tmp_path_factory: pytest.TempPathFactory):
+    with Searcher(make_index(tmp_path_factory.mktemp("neu-guong"), NEU_GUONG)) as searcher:
+        yield searcher
+
+
+@pytest.fixture(scope="module")
+def known_item(tmp_path_factory: pytest.TempPathFactory):
+    with Searcher(make_index(tmp_path_factory.mktemp("known-item"), KNOWN_ITEM)) as searcher:
+        yield searcher
+
+
+def ids(results) -> list[str]:
+    return [hit.id for hit in results.hits]
+
+
+def test_the_phrase_as_typed_ranks_first_title_before_body(neu_guong: Searcher):
+    found = ids(neu_guong.search("nêu gương"))
+    # The title before the bodies, the short body before the long one; then the rest.
+    assert found[:3] == ["title-phrase.txt", "body-phrase-short.txt", "body-phrase-long.txt"]
+    assert set(found) == set(NEU_GUONG)
+
+
+def test_a_word_folding_alike_never_outranks_the_spelling_typed(neu_guong: Searcher):
+    found = ids(neu_guong.search("nêu gương"))
+    # "nếu gương" is the folded phrase, and "nêu" stands elsewhere in it: below every "nêu gương".
+    assert found.index("folds-alike.txt") == 3
+    # Typed "nếu gương", the article writing it comes first, the "nêu gương" ones after it.
+    assert ids(neu_guong.search("nếu gương"))[0] == "folds-alike.txt"
+    # Articles holding only "nếu", far from "gương", still match, last.
+    assert set(found[4:]) == {"apart.txt", "noi-guong.txt"}
+
+
+def test_typed_without_accents_the_phrase_beats_the_words_apart(neu_guong: Searcher):
+    found = ids(neu_guong.search("neu guong"))
+    # The folded phrase in a title first, then in a body, however it is spelt; the words apart last.
+    assert set(found[:2]) == {"title-phrase.txt", "folds-alike.txt"}
+    assert set(found[2:4]) == {"body-phrase-short.txt", "body-phrase-long.txt"}
+    assert set(found[4:]) == {"apart.txt", "noi-guong.txt"}
+
+
+def test_the_snippet_marks_the_spelling_typed_not_a_word_folding_alike(neu_guong: Searcher):
+    hits = {hit.id: hit for hit in neu_guong.search("nêu gương").hits}
+    apart = hits["apart.txt"].snippet
+    assert "gương" in apart.marked and "nếu" not in " ".join(apart.marked).lower()
+    assert "<mark>nêu gương</mark>" in hits["body-phrase-long.txt"].snippet.html()
+    # Typed without accents, every spelling is a match.
+    bare = {hit.id: hit for hit in neu_guong.search("neu guong").hits}
+    assert any(text.lower().startswith("nếu") for text in bare["apart.txt"].snippet.marked)
+
+
+def test_the_article_page_marks_only_the_spelling_typed(neu_guong: Searcher):
+    _, title, body = neu_guong.highlighted("folds-alike.txt", "nêu gương")
+    assert not any("nếu" in text.lower() for text in title.marked + body.marked)
+    assert "nêu" in body.marked
+
+
+@pytest.mark.parametrize(
+    ("typed", "total"),
+    [
+        ("hủy nhiều văn bản vì dùng", len(KNOWN_ITEM)),
+        ("huy nhieu van ban vi dung", len(KNOWN_ITEM)),
+        # Every word is needed, as in any keyword query.
+        ("Hủy nhiều văn bản vì dùng con dấu chưa", 1),
+    ],
+)
+def test_a_long_title_start_finds_its_article_first(known_item: Searcher, typed: str, total: int):
+    results = known_item.search(typed)
+    assert ids(results)[0] == "target.txt"
+    assert results.total == total
+
+
+def test_a_long_query_that_no_article_holds_whole_still_finds_the_nearest(known_item: Searcher):
+    # No article holds "ngân sách"; searched as a question, the article holding most of the words
+    # together leads.
+    results = known_item.search("hủy nhiều văn bản vì dùng con dấu ngân sách")
+    assert results.total > 0
+    assert ids(results)[0] == "target.txt"
+
+
+def test_the_spelling_is_read_wherever_the_folded_phrase_stands(tmp_path: Path):
+    # "nếu gương" before "nêu gương" in the same body, and "nêu" and "gương" elsewhere in the other:
+    # only where the folded phrase stands does the spelling count.
+    articles = {
+        "later.txt": "Chuyện nhà\n\n" + FILLER + "Nếu gương vỡ thì thay. " + FILLER + "Cha mẹ phải nêu gương.",
+        "elsewhere.txt": "Chuyện xóm\n\nNếu gương vỡ thì thay. Anh nêu ý kiến về gương mặt mới của xóm.",
+    }
+    with Searcher(make_index(tmp_path, articles)) as searcher:
+        assert ids(searcher.search("nêu gương")) == ["later.txt", "elsewhere.txt"]
+        assert ids(searcher.search("nếu gương"))[0] == "elsewhere.txt"
