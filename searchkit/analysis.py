@@ -150,7 +150,7 @@ def fold(text: str) -> str:
 
 def has_marks(text: str) -> bool:
     """Whether ``text`` carries any Vietnamese diacritic (so the writer chose the accents)."""
-    return fold(text) != nfc(text).lower()
+    return fold(text) != nfc(visible(text).translate(_FULLWIDTH)).lower()
 
 
 def syllables(text: str) -> list[Token]:
