@@ -18,7 +18,7 @@ lint:
 # beside pyvi, the ranking weights tuned on half of XQuAD-vi and reported on the other half, and
 # acronyms, autocompletion and related articles, the server's throughput with one worker and two, and
 # the news corpus over 1, 2 and 3 Xapian shards beside the embedded index, and what one 15 MB
-# article costs to index, search and show (see README).
+# article costs to index, search and show (see docs/benchmarks.md).
 bench:
 	$(PYTHON) tests/bench/bench.py --out bench-results.json
 	$(PYTHON) tests/bench/load.py --out load-results.json

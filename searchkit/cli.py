@@ -110,7 +110,7 @@ def shards_option(f: Callable) -> Callable:
         envvar="SEARCHKIT_SHARDS",
         default=None,
         help="Use these Xapian shard servers (xapian-tcpsrv) instead of the embedded index; --index then "
-        "keeps only the shards' summed statistics. See README, 'Several machines'.  [env: SEARCHKIT_SHARDS]",
+        "keeps only the shards' summed statistics. See docs/shards.md.  [env: SEARCHKIT_SHARDS]",
     )(f)
 
 
@@ -469,7 +469,7 @@ def eval_command(
     default=1000,
     show_default=True,
     help="Connections each worker keeps open at once; past it, new ones wait in the system's queue. "
-    "Each costs an open file and a few kilobytes. See README, 'Running it in public'.",
+    "Each costs an open file and a few kilobytes. See docs/serving.md.",
 )
 @click.option(
     "--idle-timeout",

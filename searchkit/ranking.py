@@ -32,7 +32,7 @@ class Weights:
     """How much each signal adds to a document's score, relative to a folded body match.
 
     The defaults were tuned on half of the XQuAD-vi questions (``tests/bench/tune.py``) with the
-    paragraphs indexed alone and beside news articles; see README, "Relevance and speed".
+    paragraphs indexed alone and beside news articles; see docs/benchmarks.md.
     """
 
     title: float = 2.0

@@ -1,6 +1,6 @@
 """The index's fields: their names, written here once and imported wherever a field is read.
 
-Each article is indexed in several representations (see README, "How the index works"):
+Each article is indexed in several representations (see docs/index.md):
 
 - ``BODY``/``TITLE``: folded syllables with positions — diacritic-insensitive matching and
   phrases;

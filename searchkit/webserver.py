@@ -1,6 +1,6 @@
 """The waitress server one process runs, held to limits fit for a public page.
 
-Waitress's defaults suit a server behind a proxy (see README, "Running it in public"). Here a
+Waitress's defaults suit a server behind a proxy (see docs/serving.md). Here a
 server holds many connections, watched with poll() rather than select(), none of them idle or
 sending its request for long; waitress has no deadline for reading a request, so :class:`_Channel`
 adds one. Waitress also accepts a few request shapes a proxy in front could read otherwise
@@ -29,7 +29,7 @@ from waitress.server import BaseWSGIServer
 BACKLOG = 1024
 
 # Waitress's own defaults are 100 connections, 120 s idle and no deadline for a request: 120 sockets
-# sending their headers a byte a second shut everyone else out. See README, "Running it in public".
+# sending their headers a byte a second shut everyone else out. See docs/serving.md.
 CONNECTION_LIMIT = 1000
 IDLE_SECONDS = 30
 READ_SECONDS = 20

@@ -1,7 +1,8 @@
 """Regression guard: XQuAD-vi MRR@10 over all 1,190 questions, with and without diacritics.
 
-The floors are the figures measured when the ranking was last tuned (see README, "Relevance and
-speed") minus a small margin: a change that makes natural-language questions rank worse fails here.
+The floors are the figures measured when the ranking was last tuned (see
+docs/benchmarks.md) minus a small margin: a change that makes natural-language questions rank worse
+fails here.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Shard servers on this machine: ``xapian-tcpsrv --writable`` processes on 127.0.0.1, each with a
 database folder of its own, for trying shards out, the test suite and the benchmark.
 
-On several machines, run one ``xapian-tcpsrv --writable`` per host instead (see README).
+On several machines, run one ``xapian-tcpsrv --writable`` per host instead (see docs/shards.md).
 """
 
 from __future__ import annotations
