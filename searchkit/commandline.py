@@ -25,6 +25,10 @@ BAD_REQUEST, UNAVAILABLE = 400, 503
 EXIT_USAGE, EXIT_BUSY, EXIT_FAILED = 2, 3, 1
 
 
+# Raised for a bare "searchkit" since click 8.2 (whose help it shows); before, the help was printed and exited 0.
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 class Failure(click.ClickException):
     """A failure of a command with the code and status its JSON error reports."""
 
@@ -69,6 +73,9 @@ class Group(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
     def _show(self, exc: click.ClickException, given: list[str]) -> None:
+        if isinstance(exc, _NO_ARGS_IS_HELP):  # "searchkit" alone: click's help, as click shows it
+            exc.show()
+            return
         from searchkit.cli import _escaped, _json  # the CLI's escaping of what reaches a terminal
 
         message = _escaped(exc.format_message())

@@ -150,3 +150,9 @@ def test_control_characters_in_a_json_error_are_escaped(tmp_path: Path):
     code, out, _ = run("index", "--seeds", gone, "--index", tmp_path / "index", "--json")
     assert code == 1 and "\x1b" not in out and "\x07" not in out
     assert json.loads(out)["code"] == "corpus"
+
+
+def test_searchkit_alone_shows_its_help():
+    code, out, err = run()
+    assert "Usage: searchkit [OPTIONS] COMMAND [ARGS]..." in out + err and "Error" not in out + err
+    assert "\\n" not in out + err
