@@ -55,6 +55,14 @@ def error_code(exc: click.ClickException) -> str:
     return name.removesuffix("_error") or "usage"
 
 
+def error_status(exc: click.ClickException) -> int:
+    """The HTTP status the JSON API gives such an error: 400 for a usage error, 503 for one of click's own
+    others (a file it cannot open)."""
+    if isinstance(exc, Failure):
+        return exc.status
+    return BAD_REQUEST if isinstance(exc, click.UsageError) else UNAVAILABLE
+
+
 class Group(click.Group):
     """The ``searchkit`` group: its commands' failures on one line, or as JSON under ``--json``."""
 
@@ -80,10 +88,7 @@ class Group(click.Group):
 
         message = _escaped(exc.format_message())
         if self._wants_json(given):
-            status = exc.status if isinstance(exc, Failure) else BAD_REQUEST
-            if not isinstance(exc, (Failure, click.UsageError)):
-                status = UNAVAILABLE
-            data = {"error": message, "code": error_code(exc), "status": status}
+            data = {"error": message, "code": error_code(exc), "status": error_status(exc)}
             click.echo(_json(data))
             return
         if isinstance(exc, click.UsageError):

@@ -97,6 +97,11 @@ def test_a_usage_error_under_json_is_the_apis_json_error_on_stdout(seeds_index: 
     }
     code, out, _ = run("index", "--procs", "0", "--json", *where(seeds_dir, seeds_index))
     assert code == 2 and json.loads(out)["code"] == "bad_parameter"
+    code, out, _ = run("add", "--json", *where(seeds_dir, seeds_index))
+    assert (code, json.loads(out)) == (
+        2,
+        {"error": "Missing argument 'FILES...'.", "code": "missing_parameter", "status": 400},
+    )
     # After "--", "--json" is the query's text, not an option: the error stays a line of text.
     code, out, err = run("query", "--limt", "--", "--json")
     assert (code, out) == (2, "") and err.startswith("Error: No such option '--limt'")
