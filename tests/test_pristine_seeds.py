@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from pristine_seeds import ROOT, SEED_HASHES, MissingSeedError, pristine_seeds, seed_bytes, write_seeds
 
-GIT = ["git", "-c", "user.name=searchkit", "-c", "user.email=searchkit@example.invalid", "-c", "core.autocrlf=false"]
+# Whatever the machine's git settings: a name to commit with, no signing, files as they are.
+GIT = ["git", "-c", "user.name=searchkit", "-c", "user.email=searchkit@example.invalid", "-c", "commit.gpgsign=false"]
+GIT += ["-c", "core.autocrlf=false", "-c", "init.defaultBranch=main"]
 
 # Run inside the clone: the fixtures and folders every other test builds its corpus from.
 PROBE = '''
