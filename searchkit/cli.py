@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,10 +17,12 @@ from click.core import ParameterSource
 from searchkit import evaluation, freshness
 from searchkit import index as indexing
 from searchkit.analysis import fold
+from searchkit.commandline import EXIT_USAGE, Failure, Group, TextCommand, failure
 from searchkit.corpus import DEFAULT_MAX_BYTES
-from searchkit.errors import IndexBusyError, QueryError, SearchkitError
+from searchkit.errors import SearchkitError
 from searchkit.filters import RELEVANCE, SORTS, Filters
 from searchkit.highlight import Snippet
+from searchkit.meter import Meter
 from searchkit.search import MAX_LIMIT, Searcher
 
 T = TypeVar("T")
@@ -53,6 +55,12 @@ Query syntax:
   học*               words starting with "học"
 
 A query needs at least one word to look for: one that only leaves words out is refused.
+
+\b
+TEXT may start with "-": "-an nêu gương" (nêu gương, leaving out "an") is the
+query, not an option. Only "-" and one ASCII letter ("-x") is read as an option;
+to search for it, put "--" after the options:
+  searchkit query --limit 3 -- "-x nêu gương"
 
 \b
 Filters narrow the hits; with one, TEXT may be left out to list every article
@@ -138,7 +146,7 @@ def json_option(f: Callable) -> Callable:
     return click.option("--json", "as_json", is_flag=True, help="Print the result as one JSON object.")(f)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("searchkit", cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="searchkit")
 def main() -> None:
     """Vietnamese full-text search over a folder of articles.
@@ -266,7 +274,7 @@ def add_command(
     _print_report(report, as_json)
 
 
-@main.command("query")
+@main.command("query", cls=TextCommand)
 @click.argument("text", required=False, default="")
 @seeds_option
 @index_option
@@ -305,7 +313,12 @@ def query_command(
     with _errors():
         filters = Filters.parse(since=since, until=until, sources=sources, tags=tags)
         if not text.strip() and not filters.active:
-            raise click.UsageError("the query is empty (give TEXT, or a filter to browse by)")
+            raise Failure(
+                "the query is empty (give TEXT, or a filter to browse by)",
+                code="query_empty",
+                status=400,
+                exit_code=EXIT_USAGE,
+            )
         with _searcher(seeds_dir, index_dir, shards, quiet=as_json) as searcher:
             results = searcher.search(text, limit=limit, page=page, filters=filters, sort=sort, facets=as_json)
     if as_json:
@@ -567,11 +580,17 @@ def ensure_index(seeds_dir: Path, index_dir: Path, *, quiet: bool = False) -> No
     if indexing.exists(index_dir):
         return
     if not quiet:
-        click.echo(_escaped(f"No index in {index_dir} yet: building it from {seeds_dir}."), err=True)
+        click.echo(_escaped(f"No index in {_folder(index_dir)} yet: building it from {_folder(seeds_dir)}."), err=True)
     report = _with_progress(
         lambda progress: indexing.build(seeds_dir, index_dir, progress=progress), quiet=quiet
     )
     _print_problems(report)
+
+
+def _folder(path: Path) -> str:
+    """``index/``: a folder named so that it reads as one ("No index in index yet" did not)."""
+    text = str(path)
+    return text if text.endswith(os.sep) or path.is_file() else text + os.sep
 
 
 @contextmanager
@@ -677,35 +696,17 @@ def _with_progress(
     label: str = "Indexing",
     unit: str = "articles",
 ) -> T:
-    """Runs long work with a progress bar (``unit`` per second) on stderr, unless ``quiet``."""
-    bar = None
-    started = 0.0
-
-    def rate(done: int | None) -> str:
-        elapsed = time.perf_counter() - started
-        return f"{done / elapsed:.1f} {unit}/s" if done and elapsed > 0 else ""
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar, started
-        if bar is None:
-            started = time.perf_counter()
-            bar = click.progressbar(
-                length=total, label=label, file=sys.stderr, show_pos=True, item_show_func=rate
-            )
-            bar.__enter__()
-        bar.update(done - bar.pos, current_item=done)
-
+    """Runs long work with its progress on stderr (a bar on a terminal, a line every few seconds
+    elsewhere; see searchkit.meter), unless ``quiet``."""
+    meter = Meter(label, unit)
     try:
-        return run(None if quiet else progress)
+        return run(None if quiet else meter)
     except KeyboardInterrupt:
-        if bar is not None:
-            bar.__exit__(None, None, None)
-            bar = None
+        meter.close()
         click.echo("Interrupted: the index keeps its last committed state.", err=True)
         sys.exit(130)
     finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+        meter.close()
 
 
 def _print_report(report: indexing.BuildReport, as_json: bool) -> None:
@@ -770,15 +771,11 @@ def _json(data: object) -> str:
 
 @contextmanager
 def _errors() -> Iterator[None]:
-    """Turns the library's errors into one-line messages and exit codes: 2 for a bad query, 3 for an
-    index another build holds, 1 otherwise. Messages name paths, so they are escaped too."""
+    """Turns the library's errors into failures with their code: one-line messages (JSON under --json,
+    see searchkit.commandline) and exit codes: 2 for a bad query, 3 for an index another build holds,
+    1 otherwise (IndexDamagedError included: its message says to rebuild). Messages name paths, so they
+    are escaped too."""
     try:
         yield
-    except QueryError as exc:
-        raise click.UsageError(_escaped(exc)) from None
-    except IndexBusyError as exc:
-        click.echo(f"Error: {_escaped(exc)}", err=True)
-        sys.exit(3)
     except SearchkitError as exc:
-        # IndexDamagedError included: its message says to rebuild, and the exit status is 1.
-        raise click.ClickException(_escaped(exc)) from None
+        raise failure(exc, _escaped(exc)) from None

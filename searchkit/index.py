@@ -31,7 +31,7 @@ from searchkit import schema as f
 from searchkit.analysis import word_terms
 from searchkit.corpus import DEFAULT_MAX_BYTES, Article, Skipped, ids_beside, read_articles, read_file
 from searchkit.dates import day_number
-from searchkit.errors import IndexMissingError, SearchkitError
+from searchkit.errors import CorpusError, IndexMissingError, SearchkitError
 from searchkit.segments import CompactSegmentWriter
 
 # Below this many articles to analyse, starting worker processes costs more than it saves.
@@ -165,7 +165,7 @@ def add_files(
     """
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
     if not seeds_dir.is_dir():
-        raise SearchkitError(f"articles folder not found: {seeds_dir}")
+        raise CorpusError(f"articles folder not found: {seeds_dir}")
     with generations.build_lock(index_dir) as lock_fd:
         targets = copies_for(seeds_dir, [Path(p) for p in paths], max_bytes)
         created = copy_in(targets)
@@ -245,6 +245,9 @@ def _sync(
         report.added = sum(1 for doc_id in changed if doc_id not in indexed)
         report.updated = len(changed) - report.added
         report.unchanged = len(hashes) - len(changed)
+        if not prune:
+            # Adding files leaves every other article of the index alone: unchanged too, not "0".
+            report.unchanged += len(indexed.keys() - hashes.keys())
     gone = [i for i in indexed if i not in hashes and not kept_unreadable(i, report.skipped)]
     if prune and not rebuild:
         report.removed = len(gone)

@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
+from pristine_seeds import write_seeds
 
 from searchkit.index import build
 
 ROOT = Path(__file__).resolve().parents[1]
-SEEDS = ROOT / "seeds"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
 def seeds_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the five seed articles, so no test can change the project's own folder."""
-    target = tmp_path_factory.mktemp("seeds")
-    for path in SEEDS.iterdir():
-        if path.is_file() and not path.name.startswith("."):
-            shutil.copy(path, target / path.name)
-    return target
+    """The five seed articles as the repository holds them (never the working seeds/, where a user's own
+    articles go; see pristine_seeds), in a folder of the run's own, so no test can change the project's."""
+    return write_seeds(tmp_path_factory.mktemp("seeds"))
 
 
 @pytest.fixture(scope="session")

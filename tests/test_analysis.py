@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
-from pathlib import Path
 
 import pytest
+from pristine_seeds import pristine_seeds
 
 from searchkit.analysis import (
     accent_terms,
@@ -161,7 +161,7 @@ def test_fullwidth_letters_and_digits_fold_and_normalise_as_their_nfkc_forms():
     assert [s.text for s in syllables("ｎｅｕ ｇｕｏｎｇ")] == ["ｎｅｕ", "ｇｕｏｎｇ"]  # shown as written
 
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+SEEDS = pristine_seeds()
 
 
 def test_a_long_text_is_segmented_a_piece_at_a_time_with_offsets_into_the_whole(monkeypatch):

@@ -200,9 +200,12 @@ def test_a_damaged_index_is_one_line_and_exit_status_1(seeds_index: Path, seeds_
         raise IndexDamagedError(message)
 
     monkeypatch.setattr(Searcher, "search", damaged)
-    for extra in ((), ("--json",)):
-        code, out, err = query(seeds_index, seeds_dir, "nêu gương", *extra)
-        assert (code, out, err) == (1, "", f"Error: {message}\n")
+    code, out, err = query(seeds_index, seeds_dir, "nêu gương")
+    assert (code, out, err) == (1, "", f"Error: {message}\n")
+    # Under --json: the API's error (its code and the 503 it answers) on stdout, the same exit status.
+    code, out, err = query(seeds_index, seeds_dir, "nêu gương", "--json")
+    assert (code, err) == (1, "")
+    assert json.loads(out) == {"error": message, "code": "index_damaged", "status": 503}
 
 
 # --- the stale index notice -----------------------------------------------------------------------

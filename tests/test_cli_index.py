@@ -104,7 +104,8 @@ def test_add_copies_files_into_seeds_and_indexes_them(folders: tuple[Path, Path]
     new = tmp_path / "da-nang.txt"
     new.write_text(DA_NANG, encoding="utf-8")
     code, out, _ = run("add", new, "--seeds", seeds, "--index", index_dir)
-    assert (code, out) == (0, "added 1, updated 0, removed 0, unchanged 0, skipped 0\n")
+    # The five seed articles were left alone: unchanged 5, as 'searchkit index' would say.
+    assert (code, out) == (0, "added 1, updated 0, removed 0, unchanged 5, skipped 0\n")
     assert (seeds / "da-nang.txt").read_text(encoding="utf-8") == DA_NANG
     assert found(seeds, index_dir, "khanh thanh") == ["da-nang.txt"]
 
@@ -113,9 +114,15 @@ def test_add_refuses_to_overwrite_a_different_file(folders: tuple[Path, Path], t
     seeds, index_dir = folders
     clash = tmp_path / "000_f290433a7163aea1.txt"
     clash.write_text(DA_NANG, encoding="utf-8")
-    code, out, err = run("add", clash, "--seeds", seeds, "--index", index_dir, "--json")
+    code, out, err = run("add", clash, "--seeds", seeds, "--index", index_dir)
     assert code == 1 and out == "" and err.count("\n") == 1
     assert "already exists with different content" in err
+    # Under --json the same error is the API's JSON error on stdout, with the same exit status.
+    code, out, err = run("add", clash, "--seeds", seeds, "--index", index_dir, "--json")
+    assert (code, err) == (1, "")
+    assert json.loads(out) == {"error": f"cannot add {clash}: {seeds / clash.name} already exists with different "
+                               "content (rename the file, or edit the article in place and run 'searchkit index')",
+                               "code": "error", "status": 503}
     assert found(seeds, index_dir, "khanh thanh") == []
 
 
@@ -225,7 +232,7 @@ def test_add_skips_records_a_parser_cannot_take_and_refuses_front_matter_it_cann
     deep = '{"id": "sau", "text": "x", "n": ' + "{\"a\": " * 5000 + "1" + "}" * 5000 + "}"
     corpus.write_text("\n".join([good, deep, '{"id": "so", "text": "x", "n": -' + "7" * 5001 + "}"]), encoding="utf-8")
     code, out, err = run("add", corpus, "--seeds", seeds, "--index", index_dir)
-    assert (code, out) == (0, "added 1, updated 0, removed 0, unchanged 0, skipped 2\n")
+    assert (code, out) == (0, "added 1, updated 0, removed 0, unchanged 5, skipped 2\n")
     assert err.splitlines()[-2:] == [
         "skipped tin.jsonl#line 2: JSON error: nested too deeply",
         "skipped tin.jsonl#line 3: JSON error: a number of more than 4300 digits",

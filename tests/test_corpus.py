@@ -7,6 +7,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from pristine_seeds import pristine_seeds
 
 from searchkit.corpus import (
     DEFAULT_MAX_BYTES,
@@ -20,7 +21,7 @@ from searchkit.corpus import (
 from searchkit.errors import CorpusError
 
 ROOT = Path(__file__).resolve().parents[1]
-SEEDS = ROOT / "seeds"
+SEEDS = pristine_seeds()
 XQUAD = ROOT.parent / "shared" / "data" / "xquad-vi" / "corpus.jsonl"
 
 HEADLINE = "Thành uỷ Đông Hà sơ kết 3 năm thực hiện Kết luận 01-KL/TW"

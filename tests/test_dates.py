@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
+from pristine_seeds import pristine_seeds
 
 from searchkit.dates import dateline, day_number, from_day_number, read_date
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+SEEDS = pristine_seeds()
 
 MAY_22 = date(2024, 5, 22)
 

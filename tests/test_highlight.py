@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pristine_seeds import pristine_seeds
+
 from searchkit.analysis import fold, nfc, syllable_texts, syllables
 from searchkit.corpus import Article, read_articles
 from searchkit.highlight import SCAN_CHARS, WINDOW_CHARS, Matcher, highlight, snippet
@@ -18,7 +20,7 @@ def marked_syllables(fragments) -> list[str]:
 def test_a_snippet_marks_what_the_whole_article_marks_within_it():
     matcher = Matcher(["neu", "guong", "Đảng"], prefixes=["chi"], phrases=[["cán", "bộ", "đảng", "viên"]])
     seen = 0
-    for article in (item for item in read_articles(ROOT / "seeds") if isinstance(item, Article)):
+    for article in (item for item in read_articles(pristine_seeds()) if isinstance(item, Article)):
         text = nfc(article.text)
         whole = marked_syllables(highlight(text, matcher).fragments)
         assert whole == [t.text for t in matcher.marks(text, syllables(text))]
@@ -44,9 +46,9 @@ def test_accents_never_hide_a_match_and_each_form_is_marked_everywhere():
 
 def long_article(repeats: int) -> str:
     """``repeats`` times 6,000 characters of real news paragraphs, then "Hà" (of Đông Hà), which they never write."""
-    filler = (ROOT / "seeds" / "002_9dfebe253e7ee071.txt").read_text(encoding="utf-8")
+    filler = (pristine_seeds() / "002_9dfebe253e7ee071.txt").read_text(encoding="utf-8")
     assert "ha" not in fold(filler).split()
-    dong_ha = (ROOT / "seeds" / "003_b3e0a07a9f4fc9ac.txt").read_text(encoding="utf-8")
+    dong_ha = (pristine_seeds() / "003_b3e0a07a9f4fc9ac.txt").read_text(encoding="utf-8")
     return nfc(filler * repeats + dong_ha + filler * 3)
 
 

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pristine_seeds import pristine_seeds
 
 from searchkit.analysis import fold
 from searchkit.app import create_app
@@ -15,7 +16,7 @@ from searchkit.index import build
 from searchkit.pages import PAGE_CHARS, first_marked_page, page_count, page_span, page_start
 from searchkit.search import Searcher
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+SEEDS = pristine_seeds()
 # Seed 002 never writes "nêu" (nor "nếu", "nều"…); seed 004 writes it four times ("nêu gương").
 FILLER = SEEDS / "002_9dfebe253e7ee071.txt"
 NEU_GUONG = SEEDS / "004_a29b889078a98f24.txt"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pristine_seeds import pristine_seeds
+
 from searchkit import schema as f
 from searchkit.app import create_app
 from searchkit.index import build
@@ -74,7 +76,7 @@ def test_a_long_article_is_described_by_its_beginning_without_reading_the_rest()
 
     from searchkit.related import MAX_SYLLABLES
 
-    seeds = Path(__file__).resolve().parents[1] / "seeds"
+    seeds = pristine_seeds()
     text = "".join(path.read_text(encoding="utf-8") for path in sorted(seeds.iterdir())) * 50  # 2 million characters
     held = {}
 

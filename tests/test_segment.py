@@ -15,13 +15,14 @@ from itertools import islice
 from pathlib import Path
 
 import pytest
+from pristine_seeds import pristine_seeds
 
 from searchkit import segment
 from searchkit.analysis import Token, nfc, syllables, word_terms, words
 from searchkit.corpus import Article, read_articles
 
 ROOT = Path(__file__).resolve().parents[1]
-SEEDS = ROOT / "seeds"
+SEEDS = pristine_seeds()
 # The shared data sits next to the project, never inside it.
 NEWS = ROOT.parent / "shared" / "data" / "baomoi" / "articles.jsonl.gz"
 NEWS_ARTICLES = 400

@@ -11,6 +11,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from pristine_seeds import pristine_seeds
 from whoosh import fields
 from whoosh import index as whoosh_index
 from whoosh.codec.whoosh3 import W3Codec
@@ -49,7 +50,7 @@ def constructed() -> list[Article]:
 
 
 def articles() -> list[Article]:
-    seeds = [item for item in read_articles(ROOT / "seeds") if isinstance(item, Article)]
+    seeds = [item for item in read_articles(pristine_seeds()) if isinstance(item, Article)]
     assert len(seeds) == 5
     return seeds + constructed()
 

@@ -296,6 +296,7 @@ def test_cli_commands_take_shards(seeds_dir: Path, shard_servers, tmp_path: Path
     extra.write_text("Chuyển đổi số ở Cam Lộ\n\nHuyện Cam Lộ đẩy mạnh chuyển đổi số.", encoding="utf-8")
     added = runner.invoke(main, ["add", str(extra), "--json", *common])
     assert added.exit_code == 0 and '"added": 1' in added.output
+    assert '"unchanged": 5' in added.output  # the other articles, left alone
     indexed = runner.invoke(main, ["index", "--json", *common])
     assert indexed.exit_code == 0 and '"unchanged": 6' in indexed.output
     assert "extra.txt" in runner.invoke(main, ["query", "cam lo", *common]).output

@@ -7,6 +7,8 @@ from collections import Counter
 from contextlib import closing
 from pathlib import Path
 
+from pristine_seeds import pristine_seeds
+
 from searchkit import generations, index
 from searchkit.analysis import accent_terms
 from searchkit.corpus import read_articles
@@ -88,7 +90,7 @@ def test_a_long_article_s_accents_are_counted_a_piece_at_a_time_exactly(monkeypa
     import searchkit.spellings
     from searchkit.spellings import ACCENT_PIECE_CHARS, ACCENTS, counts_of
 
-    body = "".join(path.read_text(encoding="utf-8") for path in sorted(Path(index.__file__).parents[1].glob("seeds/*")))
+    body = "".join(path.read_text(encoding="utf-8") for path in sorted(pristine_seeds().iterdir()))
     body = body * 8  # about 350,000 characters
     listed: list[int] = []
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from searchkit import schema as f
 from searchkit import spellings
 from searchkit.corpus import DEFAULT_MAX_BYTES, Article, Skipped, read_articles, read_file
-from searchkit.errors import SearchkitError
+from searchkit.errors import CorpusError
 from searchkit.index import BuildReport, Progress, copies_for, copy_in, cpu_count, kept_unreadable, survey
 from searchkit.shards import statistics
 from searchkit.shards.connection import Shard, guarded, open_writer, xapian
@@ -79,7 +79,7 @@ def add_files(
     yet, the whole folder is indexed."""
     seeds_dir = Path(seeds_dir)
     if not seeds_dir.is_dir():
-        raise SearchkitError(f"articles folder not found: {seeds_dir}")
+        raise CorpusError(f"articles folder not found: {seeds_dir}")
     targets = copies_for(seeds_dir, [Path(p) for p in paths], max_bytes)
     created = copy_in(targets)
     try:
@@ -227,6 +227,9 @@ def _plan(parts: list[_ShardWrite], hashes: dict[str, str], report: BuildReport,
                 report.added += 1
         else:
             report.unchanged += 1
+    if not (prune or rebuild):
+        # Adding files leaves every other article on the shards alone: unchanged too, not "0".
+        report.unchanged += sum(1 for part in parts for key in part.held if key not in wanted)
     for part in parts:
         for key in [k for k in part.held if k not in wanted] if prune or rebuild else []:
             # A file that became unreadable keeps its last good articles: only then is the id read back.
