@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+import numpy as np
 from whoosh import query as wq
 from whoosh import scoring
 
@@ -98,6 +99,8 @@ class SearchResults:
     facets: Facets | None = None
     # The learnt acronyms the query was expanded with (an acronym typed, or a long form).
     acronyms: list[Acronym] = field(default_factory=list)
+    # Whether ``total`` is the count of the matches or an estimate (Xapian's, on shards).
+    exact: bool = True
 
     @property
     def pages(self) -> int:
@@ -268,6 +271,11 @@ class Searcher:
         if filters.active or facets:
             kept, counted = self.columns().narrow(matches.ids, filters, facets=facets)
             matches = matches.subset(kept)
+        suggestion = prepared.suggestion
+        if first_group is not None and not np.isin(first_group.ids, matches.ids).any():
+            # No hit under the filters spells the query as suggested ("lua": lựa, where the one
+            # article of the source chosen is about lúa): it would lead away from these results.
+            suggestion = None
         first = (page - 1) * limit
         if sort == RELEVANCE:
             best = self._executor.top(matches, page * limit, first=first_group)
@@ -286,7 +294,7 @@ class Searcher:
             limit=limit,
             hits=hits,
             seconds=time.perf_counter() - started,
-            suggestion=prepared.suggestion,
+            suggestion=suggestion,
             sort=sort,
             facets=counted,
             acronyms=prepared.acronyms,
@@ -328,6 +336,12 @@ class Searcher:
         if self._columns is None:
             self._columns = Columns(self._searcher.reader())
         return self._columns
+
+    @reads_index
+    def has_dates(self) -> bool:
+        """Whether any article of the index has a date: only then may hits be ordered or narrowed by date."""
+        days = self.columns().days[self._executor.every_document().ids]
+        return bool((days != f.NO_DAY).any())
 
     def _hit(self, rank: int, docnum: int, score: float, matcher: Matcher | None) -> Hit:
         return stored_hit(rank, self._searcher.stored_fields(docnum), score, matcher)

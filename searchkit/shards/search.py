@@ -133,7 +133,7 @@ class ShardSearcher(Searcher):
             if narrowing is not None:
                 query = bindings.Query(bindings.Query.OP_FILTER, query, narrowing)
             tier = self.to_xapian(prepared.tier) if prepared and prepared.tier and sort == RELEVANCE else None
-            total, best = self._ranked(query, tier, sort, (page - 1) * limit, limit)
+            total, exact, best, spelt = self._ranked(query, tier, sort, (page - 1) * limit, limit)
             matcher = prepared.matcher if prepared is not None and snippets else None
             ranks = enumerate(best, (page - 1) * limit + 1)
             hits = [self._hit(rank, data, score, matcher) for rank, (data, score) in ranks]
@@ -144,25 +144,32 @@ class ShardSearcher(Searcher):
             limit=limit,
             hits=hits,
             seconds=time.perf_counter() - started,
-            suggestion=prepared.suggestion if prepared else None,
+            # As on the embedded index: no suggestion that none of the hits spells.
+            suggestion=prepared.suggestion if prepared and spelt != 0 else None,
             sort=sort,
             acronyms=prepared.acronyms if prepared else [],
+            exact=exact,
         )
 
-    def _ranked(self, query, tier, sort: str, first: int, count: int) -> tuple[int, list[tuple[dict, float]]]:  # noqa: ANN001
-        """The total and the ``count`` hits from ``first`` on; the ``tier``'s documents come first."""
+    def _ranked(  # noqa: ANN202
+        self, query, tier, sort: str, first: int, count: int  # noqa: ANN001
+    ):
+        """The total, whether it is exact, the ``count`` hits from ``first`` on (the ``tier``'s
+        documents first), and how many of the hits are the tier's (None without one)."""
         bindings = xapian()
         if tier is None:
-            total, found = self._mset(query, sort, first, count)
-            return total, found
+            total, exact, found = self._mset(query, sort, first, count)
+            return total, exact, found, None
         Query = bindings.Query
         leading = Query(Query.OP_FILTER, query, tier)
         following = Query(Query.OP_AND_NOT, query, tier)
-        ahead, found = self._mset(leading, sort, first, count)
-        rest, more = self._mset(following, sort, max(first - ahead, 0), count - len(found))
-        return ahead + rest, found + more
+        ahead, exact_ahead, found = self._mset(leading, sort, first, count)
+        rest, exact_rest, more = self._mset(following, sort, max(first - ahead, 0), count - len(found))
+        return ahead + rest, exact_ahead and exact_rest, found + more, ahead
 
-    def _mset(self, query, sort: str, first: int, count: int) -> tuple[int, list[tuple[dict, float]]]:  # noqa: ANN001
+    def _mset(self, query, sort: str, first: int, count: int) -> tuple[int, bool, list[tuple[dict, float]]]:  # noqa: ANN001
+        """How many documents match (Xapian's estimate past CHECK_AT_LEAST), whether that is exact, and
+        the ``count`` best from ``first`` on."""
         bindings = xapian()
         enquire = bindings.Enquire(self._db)
         w = self.weights
@@ -174,7 +181,8 @@ class ShardSearcher(Searcher):
             enquire.set_sort_by_value_then_relevance(SLOT_OLDEST, False)
         mset = enquire.get_mset(first, count, CHECK_AT_LEAST) if count > 0 else enquire.get_mset(0, 0, CHECK_AT_LEAST)
         found = [(read_stored(item.document.get_data()), item.weight) for item in mset] if count > 0 else []
-        return mset.get_matches_estimated(), found
+        exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound()
+        return mset.get_matches_estimated(), exact, found
 
     def to_xapian(self, query: wq.Query):  # noqa: ANN201
         """``query`` (compiled by ``searchkit.ranking``) in Xapian's operators."""
@@ -219,8 +227,12 @@ class ShardSearcher(Searcher):
             Query = xapian().Query
             query = Query(Query.OP_OR, [Query(PREFIX[word.field] + word.term) for word in words])
             query = Query(Query.OP_AND_NOT, query, Query(id_term(doc_id)))
-            _, best = self._mset(query, RELEVANCE, 0, limit)
+            _, _, best = self._mset(query, RELEVANCE, 0, limit)
         return [self._hit(rank, found, score, None) for rank, (found, score) in enumerate(best, 1)]
+
+    def has_dates(self) -> bool:
+        with guarded(self.shards):
+            return self._db.get_value_freq(SLOT_DAY) > 0
 
     def columns(self):  # noqa: ANN201
         raise NotImplementedError("columns are the embedded index's; shards filter with Xapian's values")
