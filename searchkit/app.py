@@ -277,7 +277,6 @@ def create_app(
             address = SearchAddress.from_args(request.args)
             filters = address.filters()
             with searcher() as s:
-                page_context["dated"] = s.has_dates()
                 results = _search(s, address.text, page=page, limit=limit, address=address, filters=filters)
         except QueryError as exc:
             return _json_error(str(exc), exc.code, 400)

@@ -27,6 +27,7 @@ _PHRASE_GAP = re.compile(r"[ \t\u00a0]*[,\-–]?[ \t\u00a0]*")
 _SENTENCE_ENDS = ".!?\n…"
 # Where a snippet may end without an ellipsis: a sentence's end, maybe inside quotes or brackets.
 _FULL_STOP = re.compile(r"[.!?…][\"”’»)\]]*$")
+_CLOSING = re.compile(r"[.!?…\"”’»)\]]*")
 # A paragraph break: the blank line between blocks (a Markdown heading and its paragraph, two paragraphs).
 _PARAGRAPH_BREAK = re.compile(r"[ \t\u00a0]*\n[ \t\u00a0]*\n\s*")
 # What stands for a paragraph break that no punctuation closes, so that a heading does not run on.
@@ -163,6 +164,8 @@ def _snippet(text: str, matcher: Matcher, size: int, *, before: bool = False, af
     hi = spans[end - 1][1]
     if end < len(texts) and (stop := text.find(".", hi, hi + 40)) != -1:
         hi = stop + 1
+    elif end == len(texts):  # the last syllable: keep the full stop after it
+        hi = _CLOSING.match(text, hi).end()
     marked = [Token(texts[i], *spans[i]) for i in hits if lo <= spans[i][0] and spans[i][1] <= hi]
     result = _fragments(text, marked, lo, hi)
     prefix = (("…", False),) if before or lo > spans[0][0] else ()
