@@ -432,8 +432,13 @@ class Searcher:
             return []
         query = wq.Or([wq.Term(word.field, word.term) for word in words])
         matches = self._executor.run(query, deadline=deadline)
-        best = [(n, score) for n, score in self._executor.top(matches, limit + 1) if n != docnum][:limit]
-        return [self._hit(rank, n, score, None) for rank, (n, score) in enumerate(best, 1)]
+        holders = [self._executor.run(wq.Term(word.field, word.term), deadline=deadline).ids for word in words]
+        best = []
+        for n, score in self._executor.top(matches, related.CANDIDATES * limit + 1):
+            shared = [word for word, ids in zip(words, holders, strict=True) if _holds(ids, n)]
+            if n != docnum and related.alike(shared, words, reader.doc_count()):
+                best.append((n, score))
+        return [self._hit(rank, n, score, None) for rank, (n, score) in enumerate(best[:limit], 1)]
 
     @reads_index
     def matcher(self, text: str) -> Matcher:
@@ -452,6 +457,12 @@ class Searcher:
         (the body's first page holding one, for an article of several pages)."""
         found = self.article(doc_id, self.matcher(text))
         return (found.document, found.title, found.body) if found is not None else None
+
+
+def _holds(ids: np.ndarray, docnum: int) -> bool:
+    """Whether the sorted document numbers ``ids`` hold ``docnum``."""
+    at = int(np.searchsorted(ids, docnum))
+    return at < len(ids) and int(ids[at]) == docnum
 
 
 def stored_hit(rank: int, stored: dict, score: float, matcher: Matcher | None) -> Hit:

@@ -170,11 +170,7 @@ class ShardSearcher(Searcher):
     def _mset(self, query, sort: str, first: int, count: int) -> tuple[int, bool, list[tuple[dict, float]]]:  # noqa: ANN001
         """How many documents match (Xapian's estimate past CHECK_AT_LEAST), whether that is exact, and
         the ``count`` best from ``first`` on."""
-        bindings = xapian()
-        enquire = bindings.Enquire(self._db)
-        w = self.weights
-        enquire.set_weighting_scheme(bindings.BM25Weight(w.k1, 0.0, 0.0, w.b, 0.0))
-        enquire.set_query(query)
+        enquire = self._enquire(query)
         if sort == NEWEST:
             enquire.set_sort_by_value_then_relevance(SLOT_DAY, True)
         elif sort == OLDEST:
@@ -183,6 +179,15 @@ class ShardSearcher(Searcher):
         found = [(read_stored(item.document.get_data()), item.weight) for item in mset] if count > 0 else []
         exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound()
         return mset.get_matches_estimated(), exact, found
+
+    def _enquire(self, query):  # noqa: ANN001, ANN202
+        """A Xapian enquiry for ``query``, ranked by the searcher's BM25 weights."""
+        bindings = xapian()
+        enquire = bindings.Enquire(self._db)
+        w = self.weights
+        enquire.set_weighting_scheme(bindings.BM25Weight(w.k1, 0.0, 0.0, w.b, 0.0))
+        enquire.set_query(query)
+        return enquire
 
     def to_xapian(self, query: wq.Query):  # noqa: ANN201
         """``query`` (compiled by ``searchkit.ranking``) in Xapian's operators."""
@@ -227,8 +232,15 @@ class ShardSearcher(Searcher):
             Query = xapian().Query
             query = Query(Query.OP_OR, [Query(PREFIX[word.field] + word.term) for word in words])
             query = Query(Query.OP_AND_NOT, query, Query(id_term(doc_id)))
-            _, _, best = self._mset(query, RELEVANCE, 0, limit)
-        return [self._hit(rank, found, score, None) for rank, (found, score) in enumerate(best, 1)]
+            enquire = self._enquire(query)
+            best = []
+            # As on the embedded index: only the articles sharing words few would share by chance.
+            for item in enquire.get_mset(0, related.CANDIDATES * limit):
+                held = {_text(term) for term in enquire.matching_terms(item)}
+                shared = [word for word in words if PREFIX[word.field] + word.term in held]
+                if related.alike(shared, words, stats.doc_count()):
+                    best.append((read_stored(item.document.get_data()), item.weight))
+        return [self._hit(rank, found, score, None) for rank, (found, score) in enumerate(best[:limit], 1)]
 
     def has_dates(self) -> bool:
         with guarded(self.shards):
@@ -254,6 +266,10 @@ class _Statistics:
     def frequency(self, fieldname: str, text: str) -> float:
         term = PREFIX[fieldname] + text
         return float(self.db.get_collection_freq(term)) if len(term.encode("utf-8")) <= MAX_TERM_BYTES else 0.0
+
+
+def _text(term: str | bytes) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
 def _translated(query: wq.Query, Query, per_prefix: int):  # noqa: ANN001, ANN202, N803
