@@ -457,6 +457,8 @@ def test_a_hit_reads_as_source_date_and_site_and_its_heading_stands_apart(page, 
     with page.expect_navigation():
         page.locator(".hit-title a").click()
     assert "/articles/gia-lua.md" in page.url
+    # Beside the articles about Directive 05 it shares only common words: no related articles.
+    assert page.locator("aside.related").count() == 0
     assert page.errors == []
 
 
