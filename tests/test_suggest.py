@@ -229,6 +229,7 @@ def test_a_suggestion_stands_only_where_a_filtered_hit_spells_it(engine, seeds_i
         # Every seed but Đông Hà's (22/05/2024) is undated; it writes "lựa chọn".
         assert searcher.search("lua").suggestion == "lựa"
         assert searcher.search("lua").exact  # five articles: counted, not estimated, on either engine
+        assert searcher.has_dates()  # Đông Hà's dateline: the page offers date order and a range
         kept = searcher.search("lua", filters=Filters.parse(since="2024-05-22"))
         assert [h.id for h in kept.hits] == ["003_b3e0a07a9f4fc9ac.txt"] and kept.suggestion == "lựa"
         # No hit under the filter at all: nothing spells it, nothing is suggested.
