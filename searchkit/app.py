@@ -170,7 +170,7 @@ def create_app(
     app.add_template_filter(number)
     app.add_template_filter(seconds)
     app.add_template_filter(day)
-    app.add_template_filter(iso_day)
+    app.add_template_filter(host)
     app.add_template_global(search_url)
 
     @app.context_processor
@@ -200,6 +200,7 @@ def create_app(
             page = _whole_number("page", 1, MAX_PAGE)
             filters = address.filters()
             with searcher() as s:
+                page_context["dated"] = s.has_dates()
                 results = _search(s, address.text, page=page, limit=PAGE_SIZE, address=address, filters=filters)
         except QueryError as exc:
             return render_template("search.html", error=vietnamese(exc), **page_context), 400
@@ -383,10 +384,15 @@ def day(value: str | None) -> str:
     return f"{found.day:02d}/{found.month:02d}/{found.year}" if found else (value or "")
 
 
-def iso_day(value: str | None) -> str:
-    """A date as typed in a filter, as a date field's value holds it (``2024-05-22``); "" if none."""
-    found = read_date(value)
-    return found.isoformat() if found else ""
+def host(url: str | None) -> str:
+    """The site of a web address, as a reader knows it (``tuoitre.vn``); "" for none or another kind."""
+    if not _is_web_address(url):
+        return ""
+    try:
+        name = urlsplit(url).hostname or ""  # type: ignore[arg-type]
+    except ValueError:  # "http://[" and the like
+        return ""
+    return name.removeprefix("www.")
 
 
 def search_url(address: SearchAddress, page: int = 1) -> str:

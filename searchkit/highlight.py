@@ -34,6 +34,13 @@ SCAN_CHARS = 500_000
 _CHECKED_WINDOWS = 8
 _PHRASE_GAP = re.compile(r"[ \t\u00a0]*[,\-–]?[ \t\u00a0]*")
 _SENTENCE_ENDS = ".!?\n…"
+# Where a snippet may end without an ellipsis: a sentence's end, maybe inside quotes or brackets.
+_FULL_STOP = re.compile(r"[.!?…][\"”’»)\]]*$")
+_CLOSING = re.compile(r"[.!?…\"”’»)\]]*")
+# A paragraph break: the blank line between blocks (a Markdown heading and its paragraph, two paragraphs).
+_PARAGRAPH_BREAK = re.compile(r"[ \t\u00a0]*\n[ \t\u00a0]*\n\s*")
+# What stands for a paragraph break that no punctuation closes, so that a heading does not run on.
+PARAGRAPH_MARK = " · "
 
 
 @dataclass(frozen=True)
@@ -181,10 +188,13 @@ def _snippet(text: str, matcher: Matcher, size: int, *, before: bool = False, af
     hi = spans[end - 1][1]
     if end < len(texts) and (stop := text.find(".", hi, hi + 40)) != -1:
         hi = stop + 1
+    elif end == len(texts):  # the last syllable: keep the full stop after it
+        hi = _CLOSING.match(text, hi).end()
     marked = [Token(texts[i], *spans[i]) for i in hits if lo <= spans[i][0] and spans[i][1] <= hi]
     result = _fragments(text, marked, lo, hi)
     prefix = (("…", False),) if before or lo > spans[0][0] else ()
-    suffix = (("…", False),) if after or hi < spans[-1][1] else ()
+    ended = _FULL_STOP.search(text, max(lo, hi - 4), hi) is not None
+    suffix = (("…", False),) if (after or hi < spans[-1][1]) and not ended else ()
     return Snippet(prefix + result.fragments + suffix)
 
 
@@ -216,10 +226,20 @@ def _fragments(text: str, marked: list, lo: int, hi: int, flatten: bool = True) 
             fragments[-1] = (fragments[-1][0] + gap + text[token.start : token.end], True)
         else:
             if gap:
-                fragments.append((" ".join(gap.split("\n")) if flatten else gap, False))
+                fragments.append((_one_line(text, pos, token.start) if flatten else gap, False))
             fragments.append((text[token.start : token.end], True))
         pos = token.end
     if pos < hi:
-        rest = text[pos:hi]
-        fragments.append((" ".join(rest.split("\n")) if flatten else rest, False))
+        fragments.append((_one_line(text, pos, hi) if flatten else text[pos:hi], False))
     return Snippet(tuple(fragments))
+
+
+def _one_line(text: str, start: int, end: int) -> str:
+    """``text[start:end]`` on one line: a paragraph break after a line its punctuation does not end
+    (a heading) becomes :data:`PARAGRAPH_MARK`, every other line break a space."""
+
+    def joined(found: re.Match) -> str:
+        at = start + found.start()
+        return " " if at > 0 and text[at - 1] in _SENTENCE_ENDS + ":;" else PARAGRAPH_MARK
+
+    return " ".join(_PARAGRAPH_BREAK.sub(joined, text[start:end]).split("\n"))

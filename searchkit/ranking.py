@@ -212,10 +212,17 @@ def tiers(tree: q.Node, weights: Weights, *, accents: bool, restored: Respelling
             ]
         if weights.window > 1:
             windows.append(wq.Phrase(f.BODY, folded, slop=weights.window))
-    spelling = _tier(tree, sure, f.TEXT_FIELDS) if sure and not accents else None
+    spelling = restored_tier(tree, restored) if not accents else None
     levels = [starts, spelt_title, spelt_body, list(exact.values()), title, body, restored_phrases, windows]
     levels.append([spelling] if spelling is not None else [])
     return tuple(tuple(level) for level in levels if level)
+
+
+def restored_tier(tree: q.Node, restored: Respellings | None) -> wq.Query | None:
+    """The articles spelling every word of ``tree`` as restoration surely reads it; ``None`` when it
+    reads none surely (the last of the :func:`tiers`, and what a suggestion is checked against)."""
+    sure = {t: form for t, (form, odds) in (restored or {}).items() if odds >= MIN_CONFIDENCE}
+    return _tier(tree, sure, f.TEXT_FIELDS) if sure else None
 
 
 @singledispatch

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+import numpy as np
 from whoosh import query as wq
 from whoosh import scoring
 
@@ -36,6 +37,7 @@ from searchkit.ranking import (
     is_question,
     partial_tiers,
     restored_forms,
+    restored_tier,
     runs,
     tiers,
 )
@@ -102,6 +104,8 @@ class SearchResults:
     facets: Facets | None = None
     # The learnt acronyms the query was expanded with (an acronym typed, or a long form).
     acronyms: list[Acronym] = field(default_factory=list)
+    # Whether ``total`` is the count of the matches or an estimate (Xapian's, on shards).
+    exact: bool = True
 
     @property
     def pages(self) -> int:
@@ -272,6 +276,12 @@ class Searcher:
         if filters.active or facets:
             kept, counted = self.columns().narrow(matches.ids, filters, facets=facets)
             matches = matches.subset(kept)
+        suggestion = prepared.suggestion
+        spelling = self._executor.run(prepared.spelling, deadline=deadline) if prepared.spelling is not None else None
+        if spelling is not None and not np.isin(spelling.ids, matches.ids).any():
+            # No hit under the filters spells the query as suggested ("lua": lựa, where the one
+            # article of the source chosen is about lúa): it would lead away from these results.
+            suggestion = None
         first = (page - 1) * limit
         if sort == RELEVANCE:
             placed = self._executor.tiers(matches, prepared.tiers, deadline=deadline)
@@ -291,7 +301,7 @@ class Searcher:
             limit=limit,
             hits=hits,
             seconds=time.perf_counter() - started,
-            suggestion=prepared.suggestion,
+            suggestion=suggestion,
             sort=sort,
             facets=counted,
             acronyms=prepared.acronyms,
@@ -330,6 +340,7 @@ class Searcher:
             matcher=matcher_for(query.expanded),
             suggestion=suggestion,
             acronyms=query.acronyms,
+            spelling=restored_tier(query.tree, restored) if restored and not query.question else None,
         )
 
     def _tiers(self, query: _Query, asked: bool | None, accented: bool, restored: Respellings | None) -> Levels:
@@ -346,6 +357,12 @@ class Searcher:
         if self._columns is None:
             self._columns = Columns(self._searcher.reader())
         return self._columns
+
+    @reads_index
+    def has_dates(self) -> bool:
+        """Whether any article of the index has a date: only then may hits be ordered or narrowed by date."""
+        days = self.columns().days[self._executor.every_document().ids]
+        return bool((days != f.NO_DAY).any())
 
     def _hit(self, rank: int, docnum: int, score: float, matcher: Matcher | None) -> Hit:
         return stored_hit(rank, self._searcher.stored_fields(docnum), score, matcher)
@@ -438,8 +455,13 @@ class Searcher:
             return []
         query = wq.Or([wq.Term(word.field, word.term) for word in words])
         matches = self._executor.run(query, deadline=deadline)
-        best = [(n, score) for n, score in self._executor.top(matches, limit + 1) if n != docnum][:limit]
-        return [self._hit(rank, n, score, None) for rank, (n, score) in enumerate(best, 1)]
+        holders = [self._executor.run(wq.Term(word.field, word.term), deadline=deadline).ids for word in words]
+        best = []
+        for n, score in self._executor.top(matches, related.CANDIDATES * limit + 1):
+            shared = [word for word, ids in zip(words, holders, strict=True) if _holds(ids, n)]
+            if n != docnum and related.alike(shared, words, reader.doc_count()):
+                best.append((n, score))
+        return [self._hit(rank, n, score, None) for rank, (n, score) in enumerate(best[:limit], 1)]
 
     @reads_index
     def matcher(self, text: str) -> Matcher:
@@ -458,6 +480,12 @@ class Searcher:
         (the body's first page holding one, for an article of several pages)."""
         found = self.article(doc_id, self.matcher(text))
         return (found.document, found.title, found.body) if found is not None else None
+
+
+def _holds(ids: np.ndarray, docnum: int) -> bool:
+    """Whether the sorted document numbers ``ids`` hold ``docnum``."""
+    at = int(np.searchsorted(ids, docnum))
+    return at < len(ids) and int(ids[at]) == docnum
 
 
 def stored_hit(rank: int, stored: dict, score: float, matcher: Matcher | None) -> Hit:
@@ -501,7 +529,8 @@ def _tags(stored: dict) -> tuple[str, ...]:
 class Prepared:
     """A query ready to run: the compiled query, the tiers that order its matches before their scores
     (``searchkit.ranking.tiers``), whether it is a long keyword query (searched again as a question if
-    it finds nothing), what snippets mark, the suggestion and the acronyms used."""
+    it finds nothing), what snippets mark, the suggestion, the acronyms used and the articles spelling
+    the query as restored."""
 
     compiled: wq.Query
     tiers: Levels
@@ -509,6 +538,9 @@ class Prepared:
     matcher: Matcher
     suggestion: str | None
     acronyms: list[Acronym]
+    # The articles spelling the query as restored (``searchkit.ranking.restored_tier``): a suggestion
+    # none of the results spells is not offered.
+    spelling: wq.Query | None = None
 
 
 # Browsing by filters alone: no query, nothing to mark.

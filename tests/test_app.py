@@ -10,7 +10,7 @@ import re
 import socket
 import threading
 from pathlib import Path
-from urllib.parse import quote, urljoin
+from urllib.parse import quote, unquote, urljoin
 
 import pytest
 import searchkit.web
@@ -90,7 +90,8 @@ def text_of(response) -> str:
 
 
 def hit_paths(page: str) -> list[str]:
-    return re.findall(r'<p class="hit-path">([^<]*)</p>', page)
+    """The articles a results page lists, in order, read from their title links (no id is shown)."""
+    return [unquote(i) for i in re.findall(r'<h2 class="hit-title"><a href="/articles/([^"?]*)', page)]
 
 
 # --- the search page ---------------------------------------------------------------------------
@@ -118,7 +119,8 @@ def test_unaccented_query_ranks_the_neu_guong_article_first_with_marks(client):
 def test_search_page_keeps_the_query_and_counts_in_vietnamese(client):
     page = text_of(client.get("/?q=neu+guong"))
     assert 'value="neu guong"' in page
-    assert re.search(r"Khoảng 4 kết quả \(\d+,\d\d giây\)", page)
+    # The count is exact: no "Khoảng" (about) before it.
+    assert re.search(r'<p class="stats">4 kết quả \(\d+,\d\d giây\)</p>', page)
     assert "<title>neu guong – Tìm kiếm</title>" in page
 
 
@@ -135,7 +137,7 @@ def test_result_titles_link_to_the_article_with_the_query(client):
 
 def test_results_come_ten_a_page_with_links_between_pages(hostile_client):
     first = text_of(hostile_client.get("/?q=phuong"))
-    assert "Khoảng 27 kết quả" in first
+    assert '<p class="stats">27 kết quả' in first
     assert len(hit_paths(first)) == 10
     assert 'aria-current="page">1<' in first
     assert 'rel="next" href="/?q=phuong&amp;page=2"' in first

@@ -12,6 +12,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
@@ -33,6 +34,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PHONE = {"width": 390, "height": 844}
+SMALL_PHONE = {"width": 375, "height": 740}
 
 
 def _unavailable(reason: str) -> None:
@@ -80,6 +82,14 @@ def page(browser):
     context.close()
 
 
+def hit_ids(page) -> list[str]:
+    """The articles the results list, in order, read from their title links (no id is shown)."""
+    links = page.locator(".hit .hit-title a")
+    return [unquote(urlsplit(href).path.removeprefix("/articles/")) for href in links.evaluate_all(
+        "links => links.map(a => a.getAttribute('href'))"
+    )]
+
+
 def search(page, site: str, text: str) -> None:
     page.goto(site)
     page.fill("input[name=q]", text)
@@ -91,9 +101,10 @@ def test_typing_neu_guong_finds_the_article_and_opens_it(page, site):
     search(page, site, "neu guong")
     assert re.search(r"[?&]q=neu\+guong", page.url)
     assert page.input_value("input[name=q]") == "neu guong"
-    assert re.fullmatch(r"Khoảng 4 kết quả \(\d+,\d\d giây\)", page.inner_text(".stats"))
+    # An exact count, said without "Khoảng" (about).
+    assert re.fullmatch(r"4 kết quả \(\d+,\d\d giây\)", page.inner_text(".stats"))
     first = page.locator(".hit").first
-    assert first.locator(".hit-path").inner_text() == NEU_GUONG
+    assert hit_ids(page)[0] == NEU_GUONG and NEU_GUONG not in first.inner_text()
     marks = first.locator(".hit-snippet mark")
     assert marks.count() >= 1
     assert "nêu gương" in marks.all_inner_texts()
@@ -130,7 +141,7 @@ def test_the_page_works_without_javascript(browser, site):
         page.fill("input[name=q]", "nêu gương")
         with page.expect_navigation():
             page.click("button[type=submit]")
-        assert page.locator(".hit .hit-path").first.inner_text() == NEU_GUONG
+        assert hit_ids(page)[0] == NEU_GUONG
         with page.expect_navigation():
             page.locator(".hit-title a").first.click()
         assert page.locator(".article-text mark").count() >= 3
@@ -204,7 +215,7 @@ def news_site(news_index: Path) -> Iterator[str]:
 
 
 def shown_paths(page) -> list[str]:
-    return page.locator(".hit .hit-path").all_inner_texts()
+    return hit_ids(page)
 
 
 def test_facets_chips_sort_and_dates_narrow_the_news_and_live_in_the_address(page, news_site):
@@ -223,18 +234,19 @@ def test_facets_chips_sort_and_dates_narrow_the_news_and_live_in_the_address(pag
     with page.expect_navigation():
         page.click(".sort-switch a:text('Cũ nhất')")
     assert page.locator(".hit-date").all_inner_texts() == ["30/12/2023", "15/05/2024"]
-    # A date range from the form keeps the source and the order.
-    page.fill("input[name=since]", "2024-01-01")
+    # A date range from the form, typed day first, keeps the source and the order.
+    page.fill("input[name=since]", "01/01/2024")
     with page.expect_navigation():
         page.click(".dates button")
     assert shown_paths(page) == ["tin.jsonl#vne-1"]
     assert page.locator(".hit-source").all_inner_texts() == ["VnExpress"]
     bookmarked = page.url
-    assert re.search(r"[?&]since=2024-01-01", bookmarked) and "sort=oldest" in bookmarked
+    assert parse_qs(urlsplit(bookmarked).query)["since"] == ["01/01/2024"] and "sort=oldest" in bookmarked
     # Each chip removes its own filter.
     with page.expect_navigation():
         page.locator(".chip", has_text="Nguồn").click()
-    assert len(shown_paths(page)) == 5 and "source=" not in page.url and "since=2024-01-01" in page.url
+    assert len(shown_paths(page)) == 5 and "source=" not in page.url
+    assert parse_qs(urlsplit(page.url).query)["since"] == ["01/01/2024"]
     # The bookmarked address gives the same search again.
     page.goto(bookmarked)
     assert shown_paths(page) == ["tin.jsonl#vne-1"]
@@ -336,7 +348,7 @@ def test_completions_appear_as_you_type_and_enter_searches_the_chosen_one(page, 
         box.press("Enter")
     assert re.search(r"[?&]q=n%C3%AAu\+g%C6%B0%C6%A1ng", page.url)
     assert page.input_value("#q") == "nêu gương"
-    assert page.locator(".hit .hit-path").first.inner_text() == NEU_GUONG
+    assert hit_ids(page)[0] == NEU_GUONG
     assert page.errors == []
 
 
@@ -389,3 +401,116 @@ def test_an_article_lists_related_articles(page, site):
         links.first.click()
     assert page.inner_text("h1") == title
     assert page.errors == []
+
+
+# --- what the results say, on a small collection with and without dates ------------------------------
+
+RICE = (
+    "---\ntitle: Giá lúa tăng mạnh ở đồng bằng sông Cửu Long\ndate: 2024-05-20\nsource: Báo Nông nghiệp\n"
+    "tags: [kinh tế]\nurl: https://www.nongnghiep.example/gia-lua-tang\n---\n# Giá lúa tăng mạnh\n\n"
+    "Những ngày qua, giá lúa ở đồng bằng sông Cửu Long tăng mạnh. Thương lái thu mua lúa tươi với giá cao "
+    "hơn tuần trước. Nông dân phấn khởi vì vụ lúa được mùa được giá.\n"
+)
+FARM = "?q=lua&source=B%C3%A1o+N%C3%B4ng+nghi%E1%BB%87p&tag=kinh+t%E1%BA%BF"
+DATED_SEED = "003_b3e0a07a9f4fc9ac.txt"
+
+
+def serve_folder(seeds: Path, index_dir: Path) -> Iterator[str]:
+    build(seeds, index_dir, procs=1)
+    server = make_server(create_app(index_dir=index_dir), host="127.0.0.1", port=0)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield server_urls(server)[0]
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def farm_site(seeds_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The seeds and an article about rice (lúa) with a source, a tag, a date and an address."""
+    seeds = tmp_path_factory.mktemp("farm-seeds")
+    for path in seeds_dir.iterdir():
+        shutil.copy(path, seeds / path.name)
+    (seeds / "gia-lua.md").write_text(RICE, encoding="utf-8")
+    yield from serve_folder(seeds, tmp_path_factory.mktemp("farm-index"))
+
+
+@pytest.fixture(scope="module")
+def undated_site(seeds_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The seeds but the one with a dateline: no article has a date."""
+    seeds = tmp_path_factory.mktemp("undated-seeds")
+    for path in seeds_dir.iterdir():
+        if path.name != DATED_SEED:
+            shutil.copy(path, seeds / path.name)
+    yield from serve_folder(seeds, tmp_path_factory.mktemp("undated-index"))
+
+
+def test_a_hit_reads_as_source_date_and_site_and_its_heading_stands_apart(page, farm_site):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(farm_site + FARM)
+    assert page.inner_text(".stats").startswith("1 kết quả (")
+    assert page.inner_text(".hit-meta") == "Báo Nông nghiệp · 20/05/2024 · nongnghiep.example"
+    assert "gia-lua.md" not in page.inner_text(".hits")
+    snippet = page.inner_text(".hit-snippet")
+    assert snippet.startswith("Giá lúa tăng mạnh · Những ngày qua") and not snippet.endswith(".…")
+    # The only hit is about lúa: no "did you mean lựa".
+    assert page.locator(".suggestion").count() == 0
+    with page.expect_navigation():
+        page.locator(".hit-title a").click()
+    assert "/articles/gia-lua.md" in page.url
+    # Beside the articles about Directive 05 it shares only common words: no related articles.
+    assert page.locator("aside.related").count() == 0
+    assert page.errors == []
+
+
+def test_the_suggestion_shows_where_the_hits_spell_it(page, farm_site):
+    page.goto(farm_site + "?q=lua")
+    assert page.inner_text(".suggestion strong") == "lựa"
+
+
+def test_without_dated_articles_there_is_no_date_order_or_range(page, undated_site):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(undated_site + "?q=chi+thi")
+    assert hit_ids(page) and page.locator(".hit-date").count() == 0
+    assert page.locator(".sort-switch").count() == 0 and page.locator("form.dates").count() == 0
+    assert "Sắp xếp" not in page.inner_text("aside.filters")
+    assert page.errors == []
+
+
+def test_dates_are_shown_and_typed_day_first(page, farm_site):
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(farm_site + "?q=lua&since=2024-05-01")  # an ISO date in the address still reads
+    since, until = page.locator("#since"), page.locator("#until")
+    assert since.input_value() == "01/05/2024" and since.get_attribute("placeholder") == "dd/mm/yyyy"
+    assert since.get_attribute("type") == "text"
+    # The browser refuses what is no day-first date before sending it (and says how to write one).
+    until.fill("5/21/2024x")
+    assert until.evaluate("field => field.validity.patternMismatch")
+    until.fill("21/05/2024")
+    assert not until.evaluate("field => field.validity.patternMismatch")
+    with page.expect_navigation():
+        page.click(".dates button")
+    assert hit_ids(page) == ["gia-lua.md"]  # 20/05/2024; Đông Hà's article is of 22/05/2024
+    chips = [" ".join(chip.split()) for chip in page.locator(".chip").all_text_contents()]
+    assert chips == ["Từ ngày: 01/05/2024×", "Đến ngày: 21/05/2024×"]
+    assert page.locator("#until").input_value() == "21/05/2024"
+    assert page.errors == []
+
+
+def test_results_and_filters_read_well_on_a_375_pixel_phone(browser, farm_site, tmp_path: Path):
+    context = browser.new_context(viewport=SMALL_PHONE, is_mobile=True, has_touch=True, locale="vi-VN")
+    page = context.new_page()
+    try:
+        page.goto(farm_site + "?q=lua&source=B%C3%A1o+N%C3%B4ng+nghi%E1%BB%87p")
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        meta = page.locator(".hit-meta").first.bounding_box()
+        assert page.locator(".hit-title").first.bounding_box()["y"] < SMALL_PHONE["height"] / 2
+        assert meta["x"] + meta["width"] <= SMALL_PHONE["width"]
+        page.screenshot(path=str(tmp_path / "results-375.png"))
+        page.locator(".filters-panel summary").click()
+        for control in ("#since", "#until", ".dates button", ".sort-switch"):
+            box = page.locator(control).bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= SMALL_PHONE["width"], control
+        assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+        page.screenshot(path=str(tmp_path / "filters-375.png"), full_page=True)
+    finally:
+        context.close()

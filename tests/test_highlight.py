@@ -8,7 +8,8 @@ from pristine_seeds import pristine_seeds
 
 from searchkit.analysis import fold, nfc, syllable_texts, syllables
 from searchkit.corpus import Article, read_articles
-from searchkit.highlight import SCAN_CHARS, WINDOW_CHARS, Matcher, highlight, snippet
+from searchkit.highlight import PARAGRAPH_MARK, SCAN_CHARS, WINDOW_CHARS, Matcher, highlight, snippet
+from searchkit.markdown import read_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -77,5 +78,33 @@ def test_a_long_article_matching_past_the_scanned_part_gives_its_beginning():
     assert text.index("Đông Hà") > SCAN_CHARS
     found = snippet(text, Matcher(["ha"]))
     assert not found.marked and found.fragments[-1] == ("…", False)
-    assert found.text().split()[:8] == text.split()[:8]
+    # Its words as written, the heading "Search" kept apart from the paragraph by the paragraph mark.
+    assert found.text().split()[:9] == [*text.split()[:1], PARAGRAPH_MARK.strip(), *text.split()[1:8]]
     assert snippet(text[SCAN_CHARS:], Matcher(["ha"])).marked
+
+
+RICE = (
+    "---\ntitle: Giá lúa\n---\n# Giá lúa tăng mạnh\n\nNhững ngày qua, giá lúa ở đồng bằng sông Cửu Long tăng mạnh.\n"
+    "Thương lái thu mua lúa tươi với giá cao hơn tuần trước.\n\nNông dân phấn khởi vì vụ lúa được mùa được giá.\n"
+)
+
+
+def test_a_heading_does_not_run_into_its_paragraph_in_a_snippet():
+    text = read_markdown(RICE).text
+    shown = snippet(text, Matcher(["lua"])).text()
+    assert shown.startswith(f"Giá lúa tăng mạnh{PARAGRAPH_MARK}Những ngày qua")
+    # A paragraph its full stop ends, and a line break inside a paragraph, are only spaces.
+    assert "tăng mạnh. Thương lái" in shown and "tuần trước. Nông dân" in shown
+    assert shown.endswith("được mùa được giá.") and "  " not in shown
+
+
+def test_a_snippet_cut_after_a_full_stop_ends_without_an_ellipsis():
+    text = (
+        "Đảng ủy phường An Phú xác định và lựa chọn 2 nội dung đột phá để triển khai thực hiện nhằm tạo sự chuyển "
+        "biến trong việc học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh trên địa bàn. Theo đó, các "
+        "chi bộ đăng ký nội dung làm theo gắn với nhiệm vụ chính trị của từng đơn vị."
+    )
+    found = snippet(text, Matcher(["lua"]))
+    assert found.text().endswith("phong cách Hồ Chí Minh trên địa bàn.")
+    # Cut inside a sentence, it still says that the text goes on.
+    assert snippet(text, Matcher(["lua"]), size=10).text().endswith("…")

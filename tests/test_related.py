@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import pytest
 from pristine_seeds import pristine_seeds
 
 from searchkit import schema as f
 from searchkit.app import create_app
 from searchkit.index import build
-from searchkit.related import distinctive
+from searchkit.related import Distinctive, alike, by_chance, distinctive
 from searchkit.search import Searcher
 
 BALLOONS = {
@@ -97,3 +99,60 @@ def test_a_long_article_is_described_by_its_beginning_without_reading_the_rest()
     assert peak < 5_000_000
     beginning = text[: text.index(" ", sum(len(s) + 1 for s in text.split()[: MAX_SYLLABLES + 10]))]
     assert described(beginning) == found
+
+
+RICE = (
+    "---\ntitle: Giá lúa tăng mạnh ở đồng bằng sông Cửu Long\nsource: Báo Nông nghiệp\n---\n# Giá lúa tăng mạnh\n\n"
+    "Những ngày qua, giá lúa ở đồng bằng sông Cửu Long tăng mạnh. Thương lái thu mua lúa tươi với giá cao "
+    "hơn tuần trước. Nông dân phấn khởi vì vụ lúa được mùa được giá.\n"
+)
+DIRECTIVE_05 = {  # the four seeds about Directive 05 that share its rare words (An Khê's, Bình Lục's...)
+    "000_f290433a7163aea1.txt",
+    "001_4485d4bbea077518.txt",
+    "002_9dfebe253e7ee071.txt",
+    "003_b3e0a07a9f4fc9ac.txt",
+}
+
+
+def word(held: int) -> Distinctive:
+    return Distinctive("body", f"w{held}", 1.0, held)
+
+
+def test_shared_words_count_by_how_many_others_would_hold_them_all_by_chance():
+    # 3,000 articles: two words held by 31 each come together in about 0.3 others at random.
+    assert by_chance([word(31), word(31)], 3000) == pytest.approx(2999 * (30 / 2999) ** 2)
+    assert by_chance([], 3000) == 2999  # sharing nothing: any other article would do
+    # A single word, however rare, is no subject; two rare ones are (0.03 others by chance), two
+    # commoner ones not (0.3), and every word that describes an article always is.
+    rare, common = [word(11), word(11), word(2)], [word(31), word(31), word(5)]
+    assert not alike(rare[2:], rare, 3000) and alike(rare[:2], rare, 3000)
+    assert not alike(common[:2], common, 3000) and alike(common, common, 3000)
+    # Six articles: sharing words held by five of them is what any would do.
+    assert not alike([word(5), word(5), word(5)], [word(5)] * 4, 6)
+
+
+@pytest.fixture(scope="module")
+def farm(seeds_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    seeds = tmp_path_factory.mktemp("farm-seeds")
+    for path in seeds_dir.iterdir():
+        shutil.copy(path, seeds / path.name)
+    (seeds / "gia-lua.md").write_text(RICE, encoding="utf-8")
+    index_dir = tmp_path_factory.mktemp("farm-index")
+    build(seeds, index_dir, procs=1)
+    return index_dir
+
+
+def test_an_article_sharing_only_common_words_has_no_related_articles(farm: Path):
+    with Searcher(farm) as searcher:
+        # Its words in the others are "ở", "sống" for "sông", "lựa" for "lúa", "cứu" for "Cửu"...
+        assert searcher.related("gia-lua.md") == []
+        for doc_id in DIRECTIVE_05:
+            related = [hit.id for hit in searcher.related(doc_id)]
+            assert related and set(related) <= DIRECTIVE_05 - {doc_id}
+
+
+def test_the_article_page_shows_no_related_block_below_the_threshold(farm: Path):
+    client = create_app(index_dir=farm).test_client()
+    assert "Bài liên quan" not in client.get("/articles/gia-lua.md").get_data(as_text=True)
+    page = client.get("/articles/000_f290433a7163aea1.txt").get_data(as_text=True)
+    assert "Bài liên quan" in page and "gia-lua.md" not in page

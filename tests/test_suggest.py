@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from searchkit.analysis import accent_terms
 from searchkit.cli import main
+from searchkit.filters import Filters
 from searchkit.index import build, open_spellings
 from searchkit.search import Searcher
 from searchkit.suggest import restore_query, restore_text, suggest, with_case
@@ -211,3 +212,25 @@ def test_incremental_indexing_keeps_the_statistics_current(tmp_path: Path):
     build(seeds, index_dir, procs=1)
     with Searcher(index_dir) as searcher:
         assert searcher.search("giao su Ngo Bao Chau").suggestion == "giáo sư Ngô Bảo Châu"
+
+
+# --- the suggestion beside filtered results -------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ["embedded", "shards"])
+def test_a_suggestion_stands_only_where_a_filtered_hit_spells_it(engine, seeds_index: Path, request, tmp_path: Path):
+    if engine == "shards":
+        from searchkit.shards.search import ShardSearcher
+
+        searcher = ShardSearcher(request.getfixturevalue("seeds_shards").shards, tmp_path / "cache")
+    else:
+        searcher = Searcher(seeds_index)
+    with searcher:
+        # Every seed but Đông Hà's (22/05/2024) is undated; it writes "lựa chọn".
+        assert searcher.search("lua").suggestion == "lựa"
+        assert searcher.search("lua").exact  # five articles: counted, not estimated, on either engine
+        assert searcher.has_dates()  # Đông Hà's dateline: the page offers date order and a range
+        kept = searcher.search("lua", filters=Filters.parse(since="2024-05-22"))
+        assert [h.id for h in kept.hits] == ["003_b3e0a07a9f4fc9ac.txt"] and kept.suggestion == "lựa"
+        # No hit under the filter at all: nothing spells it, nothing is suggested.
+        assert searcher.search("lua", filters=Filters.parse(until="2024-05-21")).suggestion is None

@@ -133,10 +133,10 @@ class ShardSearcher(Searcher):
         xapian()  # the bindings, or the one-line error saying they are missing
         with guarded(self.shards):
             prepared = None if browsing else self.prepared(text, suggest=suggest, acronyms=acronyms)
-            total, best = self._ranked(prepared, filters, sort, (page - 1) * limit, limit)
+            total, exact, best, spelt = self._ranked(prepared, filters, sort, (page - 1) * limit, limit)
             if not total and prepared is not None and prepared.long_keywords:
                 prepared = self.prepared(text, suggest=suggest, acronyms=acronyms, question=True)
-                total, best = self._ranked(prepared, filters, sort, (page - 1) * limit, limit)
+                total, exact, best, spelt = self._ranked(prepared, filters, sort, (page - 1) * limit, limit)
             matcher = prepared.matcher if prepared is not None and snippets else None
             ranks = enumerate(best, (page - 1) * limit + 1)
             hits = [self._hit(rank, data, score, matcher) for rank, (data, score) in ranks]
@@ -147,21 +147,31 @@ class ShardSearcher(Searcher):
             limit=limit,
             hits=hits,
             seconds=time.perf_counter() - started,
-            suggestion=prepared.suggestion if prepared else None,
+            # As on the embedded index: no suggestion that none of the hits spells.
+            suggestion=prepared.suggestion if prepared and spelt != 0 else None,
             sort=sort,
             acronyms=prepared.acronyms if prepared else [],
+            exact=exact,
         )
 
-    def _ranked(self, prepared, filters: Filters, sort: str, first: int, count: int) -> tuple[int, list[tuple[dict, float]]]:  # noqa: ANN001, E501
-        """The total and the ``count`` hits from ``first`` on of a prepared query (``None``: browsing)."""
+    def _ranked(  # noqa: ANN202
+        self, prepared, filters: Filters, sort: str, first: int, count: int  # noqa: ANN001
+    ):
+        """The total of a prepared query (``None``: browsing), whether it is exact, the ``count`` hits
+        from ``first`` on, and whether any match spells the query as restored (None when nothing was)."""
         Query = xapian().Query
         query = Query.MatchAll if prepared is None else self.to_xapian(prepared.compiled)
         narrowing = _filter(filters)
         if narrowing is not None:
             query = Query(Query.OP_FILTER, query, narrowing)
+        spelt = None
+        if prepared is not None and prepared.spelling is not None:
+            _, _, spelling = self._mset(Query(Query.OP_FILTER, query, self.to_xapian(prepared.spelling)), sort, 0, 1)
+            spelt = len(spelling)
         if prepared is not None and prepared.tiers and sort == RELEVANCE:
             query = Query(Query.OP_OR, query, Query(Query.OP_FILTER, self._tier_weights(prepared.tiers), query))
-        return self._mset(query, sort, first, count)
+        total, exact, found = self._mset(query, sort, first, count)
+        return total, exact, found, spelt
 
     def _tier_weights(self, levels: Levels):  # noqa: ANN202
         """The weights the tiers of a keyword query add (see :data:`TIER_WEIGHT`)."""
@@ -174,19 +184,27 @@ class ShardSearcher(Searcher):
                 weights.append(Query(Query.OP_FILTER, marker, self.to_xapian(clause)))
         return Query(Query.OP_OR, weights)
 
-    def _mset(self, query, sort: str, first: int, count: int) -> tuple[int, list[tuple[dict, float]]]:  # noqa: ANN001
-        bindings = xapian()
-        enquire = bindings.Enquire(self._db)
-        w = self.weights
-        enquire.set_weighting_scheme(bindings.BM25Weight(w.k1, 0.0, 0.0, w.b, 0.0))
-        enquire.set_query(query)
+    def _mset(self, query, sort: str, first: int, count: int) -> tuple[int, bool, list[tuple[dict, float]]]:  # noqa: ANN001
+        """How many documents match (Xapian's estimate past CHECK_AT_LEAST), whether that is exact, and
+        the ``count`` best from ``first`` on."""
+        enquire = self._enquire(query)
         if sort == NEWEST:
             enquire.set_sort_by_value_then_relevance(SLOT_DAY, True)
         elif sort == OLDEST:
             enquire.set_sort_by_value_then_relevance(SLOT_OLDEST, False)
         mset = enquire.get_mset(first, count, CHECK_AT_LEAST) if count > 0 else enquire.get_mset(0, 0, CHECK_AT_LEAST)
         found = [(read_stored(item.document.get_data()), item.weight) for item in mset] if count > 0 else []
-        return mset.get_matches_estimated(), found
+        exact = mset.get_matches_lower_bound() == mset.get_matches_upper_bound()
+        return mset.get_matches_estimated(), exact, found
+
+    def _enquire(self, query):  # noqa: ANN001, ANN202
+        """A Xapian enquiry for ``query``, ranked by the searcher's BM25 weights."""
+        bindings = xapian()
+        enquire = bindings.Enquire(self._db)
+        w = self.weights
+        enquire.set_weighting_scheme(bindings.BM25Weight(w.k1, 0.0, 0.0, w.b, 0.0))
+        enquire.set_query(query)
+        return enquire
 
     def to_xapian(self, query: wq.Query):  # noqa: ANN201
         """``query`` (compiled by ``searchkit.ranking``) in Xapian's operators."""
@@ -231,8 +249,19 @@ class ShardSearcher(Searcher):
             Query = xapian().Query
             query = Query(Query.OP_OR, [Query(PREFIX[word.field] + word.term) for word in words])
             query = Query(Query.OP_AND_NOT, query, Query(id_term(doc_id)))
-            _, best = self._mset(query, RELEVANCE, 0, limit)
-        return [self._hit(rank, found, score, None) for rank, (found, score) in enumerate(best, 1)]
+            enquire = self._enquire(query)
+            best = []
+            # As on the embedded index: only the articles sharing words few would share by chance.
+            for item in enquire.get_mset(0, related.CANDIDATES * limit):
+                held = {_text(term) for term in enquire.matching_terms(item)}
+                shared = [word for word in words if PREFIX[word.field] + word.term in held]
+                if related.alike(shared, words, stats.doc_count()):
+                    best.append((read_stored(item.document.get_data()), item.weight))
+        return [self._hit(rank, found, score, None) for rank, (found, score) in enumerate(best[:limit], 1)]
+
+    def has_dates(self) -> bool:
+        with guarded(self.shards):
+            return self._db.get_value_freq(SLOT_DAY) > 0
 
     def columns(self):  # noqa: ANN201
         raise NotImplementedError("columns are the embedded index's; shards filter with Xapian's values")
@@ -254,6 +283,10 @@ class _Statistics:
     def frequency(self, fieldname: str, text: str) -> float:
         term = PREFIX[fieldname] + text
         return float(self.db.get_collection_freq(term)) if len(term.encode("utf-8")) <= MAX_TERM_BYTES else 0.0
+
+
+def _text(term: str | bytes) -> str:
+    return term.decode("utf-8") if isinstance(term, bytes) else term
 
 
 def _translated(query: wq.Query, Query, per_prefix: int):  # noqa: ANN001, ANN202, N803
