@@ -288,7 +288,7 @@ def test_serve_help_gives_the_limits_the_server_uses_by_default():
     assert f"[default: {limits.connections};" in text
     assert f"[default: {limits.idle_seconds};" in text
     assert f"[default: {limits.read_seconds};" in text
-    assert "Running it in public" in text
+    assert "docs/serving.md" in text
 
 
 def test_workers_must_be_at_least_one(seeds_dir, seeds_index):
