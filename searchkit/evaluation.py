@@ -1,13 +1,14 @@
 """Relevance evaluation of ranked runs against judgements, with trec_eval's definitions.
 
-Pure arithmetic over plain dictionaries: it knows nothing of the index, so any system's
+The measures are ``ir-measures``' (trec_eval's own code through ``pytrec_eval``, and MS MARCO's
+reciprocal rank at a cut-off); this module reads judgements and queries and shapes the report. It
+works on plain dictionaries: it knows nothing of the index, so any system's
 ranking (searchkit's or a baseline's) is scored the same way.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -123,7 +124,7 @@ def run_queries(
 def evaluate(
     run: dict[str, list[str]], qrels: dict[str, dict[str, int]], *, depth: int = 100
 ) -> EvalReport:
-    """Score a run (query id -> ranked doc ids) against ``qrels``.
+    """Score a run (query id -> ranked doc ids) against ``qrels``, with ``ir-measures``.
 
     As trec_eval: a document is relevant when its grade is above 0; queries only in the run are
     ignored; queries judged but absent from the run score 0 (trec_eval's ``-c``). Queries with no
@@ -132,13 +133,39 @@ def evaluate(
     """
     if depth < 1:
         raise ValueError("depth must be at least 1")
+    import ir_measures  # imported here: scoring is not on any query's path
+
+    judged = {
+        query_id: grades for query_id, grades in qrels.items() if any(grade > 0 for grade in grades.values())
+    }
+    rankings = {query_id: list(dict.fromkeys(run.get(query_id, [])))[:depth] for query_id in judged}
+    # trec_eval orders a run by score, not by the order given: strictly falling scores keep the ranking.
+    scored = {
+        query_id: {doc_id: float(len(ranking) - rank) for rank, doc_id in enumerate(ranking)}
+        for query_id, ranking in rankings.items()
+        if ranking
+    }
+    measures = {
+        ir_measures.RR @ MRR_CUTOFF: "mrr_at_10",
+        ir_measures.nDCG @ NDCG_CUTOFF: "ndcg_at_10",
+        **{ir_measures.R @ cutoff: f"recall_at_{cutoff}" for cutoff in RECALL_CUTOFFS},
+    }
+    values: dict[str, dict[str, float]] = {query_id: {} for query_id in judged}
+    if judged:
+        evaluator = ir_measures.evaluator(list(measures), judged)
+        for metric in evaluator.iter_calc(scored):
+            values[metric.query_id][measures[metric.measure]] = float(metric.value)
     rows = []
-    for query_id, judged in qrels.items():
-        relevant = {doc_id for doc_id, grade in judged.items() if grade > 0}
-        if not relevant:
-            continue
-        ranking = list(dict.fromkeys(run.get(query_id, [])))[:depth]
-        rows.append(_score_query(query_id, ranking, judged, relevant))
+    for query_id, ranking in rankings.items():
+        relevant = {doc_id for doc_id, grade in judged[query_id].items() if grade > 0}
+        first_relevant = next((rank for rank, doc_id in enumerate(ranking, 1) if doc_id in relevant), None)
+        row: dict[str, Any] = {
+            "query_id": query_id,
+            "first_relevant_rank": first_relevant,
+            "retrieved": len(ranking),
+            "relevant": len(relevant),
+        }
+        rows.append(row | {key: values[query_id].get(key, 0.0) for key in measures.values()})
 
     def mean(key: str) -> float:
         return sum(row[key] for row in rows) / len(rows) if rows else 0.0
@@ -152,36 +179,3 @@ def evaluate(
         queries=len(rows),
         per_query=rows,
     )
-
-
-def _score_query(
-    query_id: str, ranking: list[str], judged: dict[str, int], relevant: set[str]
-) -> dict[str, Any]:
-    first_relevant = next(
-        (rank for rank, doc_id in enumerate(ranking, 1) if doc_id in relevant), None
-    )
-    reciprocal_rank = (
-        1.0 / first_relevant if first_relevant and first_relevant <= MRR_CUTOFF else 0.0
-    )
-
-    gains = [max(judged.get(doc_id, 0), 0) for doc_id in ranking[:NDCG_CUTOFF]]
-    ideal_gains = sorted((grade for grade in judged.values() if grade > 0), reverse=True)
-    ideal = _dcg(ideal_gains[:NDCG_CUTOFF])
-    ndcg = _dcg(gains) / ideal if ideal else 0.0
-
-    row: dict[str, Any] = {
-        "query_id": query_id,
-        "first_relevant_rank": first_relevant,
-        "retrieved": len(ranking),
-        "relevant": len(relevant),
-        "mrr_at_10": reciprocal_rank,
-        "ndcg_at_10": ndcg,
-    }
-    for cutoff in RECALL_CUTOFFS:
-        found = sum(1 for doc_id in ranking[:cutoff] if doc_id in relevant)
-        row[f"recall_at_{cutoff}"] = found / len(relevant)
-    return row
-
-
-def _dcg(gains: list[int]) -> float:
-    return sum(gain / math.log2(rank + 1) for rank, gain in enumerate(gains, 1))
