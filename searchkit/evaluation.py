@@ -121,6 +121,30 @@ def run_queries(
     return run, failed
 
 
+def write_run(
+    path: str | Path, run: dict[str, list[str]], scores: dict[str, list[float]], tag: str = "searchkit"
+) -> None:
+    """Write a run in TREC's format, ``qid Q0 docid rank score tag`` per line, in the run's order.
+
+    ``scores[query_id]`` holds the score of each ranked document (missing ones are written as the
+    rank's reverse, so that trec_eval, which orders a run by score, keeps the ranking). Fields are
+    separated by spaces, so an id holding white space cannot be written.
+    """
+    lines = []
+    for query_id, ranking in run.items():
+        given = scores.get(query_id, [])
+        for rank, doc_id in enumerate(ranking, 1):
+            for name, value in (("query id", query_id), ("document id", doc_id), ("tag", tag)):
+                if not value or any(ch.isspace() for ch in value):
+                    raise SearchkitError(f"{name} {value!r} cannot be written in a TREC run file (white space)")
+            score = given[rank - 1] if rank <= len(given) else float(len(ranking) - rank + 1)
+            lines.append(f"{query_id} Q0 {doc_id} {rank} {score:.6f} {tag}\n")
+    try:
+        Path(path).write_text("".join(lines), encoding="utf-8")
+    except OSError as error:
+        raise SearchkitError(f"cannot write the run file {path}: {error.strerror or error}") from None
+
+
 def evaluate(
     run: dict[str, list[str]], qrels: dict[str, dict[str, int]], *, depth: int = 100
 ) -> EvalReport:
