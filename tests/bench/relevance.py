@@ -85,9 +85,10 @@ def known_items(articles: list[dict], fold: Callable[[str], str]) -> dict[str, t
 
 
 def phrase_pattern(phrase: str) -> re.Pattern[str]:
-    """The phrase as written: its syllables contiguous, whole, in any case, accents exactly as given."""
+    """The phrase as written: its syllables whole, one after the other with only spaces between them, in any case,
+    accents exactly as given."""
     words = corpora.SYLLABLE.findall(phrase)
-    return re.compile(r"(?<!\w)" + r"\W+".join(re.escape(word) for word in words) + r"(?!\w)", re.IGNORECASE)
+    return re.compile(r"(?<!\w)" + r"\s+".join(re.escape(word) for word in words) + r"(?!\w)", re.IGNORECASE)
 
 
 def phrase_holders(articles: Iterable[dict], phrases: Iterable[str]) -> dict[str, set[str]]:
