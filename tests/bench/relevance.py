@@ -1,20 +1,21 @@
 #!/usr/bin/env python3
-"""Relevance on every set we have, searchkit beside SQLite FTS5 and naive Whoosh, in one table.
+r"""Relevance on every set we have, searchkit beside SQLite FTS5 and naive Whoosh, in one table.
 
     python tests/bench/relevance.py [--data ../shared/data] [--docs N] [--out relevance-results.json]
-                                    [--work DIR] [--searchkit-index DIR] [--engines NAME ...]
+                                    [--work DIR] [--searchkit-index DIR] [--engines NAME ...] [--sets NAME ...]
 
 Each set is typed with its accents and folded (``searchkit.analysis.fold``), as a user without an
 accented keyboard types it:
 
-- XQuAD-vi alone: the 240 paragraphs and all 1,190 questions, and the held-out half as
-  ``tune.py`` splits it (the weights were never chosen on those questions);
+- XQuAD-vi alone: the 240 paragraphs and all 1,190 questions, and the half ``tune.py`` holds out
+  (the weights were never chosen on those questions);
 - XQuAD-vi beside the first 3,000 news articles, which share its words but answer none of its questions;
-- known items over the news corpus: every 70th article (in file order) is looked for by the first
-  six syllables of its title, and only that article is relevant (R@1 and MRR@10);
+- known items over the news corpus: every 70th article in file order (index % 70 == 0) is looked for by
+  the first six syllables (``\w+`` runs) of its title, joined by spaces, and only that article is relevant
+  (R@1 and MRR@10, all of them and the half ``tune.py`` holds out);
 - phrases on the first 6,000 news articles: common two- and three-syllable news phrases, typed with and
-  without accents; of the top-5 places that could hold an article with the exact phrase (accented, as
-  written, contiguous in the title or the text), the share that do.
+  without accents; of the top-5 places that could hold an article with the exact phrase (accented as
+  written, its syllables separated by spaces alone, in the title or the text), the share that do.
 
 ``--docs N`` indexes the first N news articles only (the beside-news and phrase sets take at most
 that many), for a quick run. Everything is staged and built in a temporary folder unless ``--work``
