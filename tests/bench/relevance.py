@@ -56,7 +56,7 @@ PHRASES = (
     "nêu gương", "giá vàng", "mưa lớn", "hồ chứa", "tai nạn giao thông", "bóng đá", "thị trường",
     "chứng khoán", "bất động sản", "giá xăng", "ngân hàng", "lãi suất", "xuất khẩu", "doanh nghiệp",
     "học sinh", "giáo viên", "bệnh viện", "bác sĩ", "cảnh sát", "công an", "tòa án", "tham nhũng",
-    "môi trường", "biển Đông", "nắng nóng", "lũ lụt", "bão số", "sạt lở", "cháy rừng", "ô nhiễm",
+    "môi trường", "biển Đông", "nắng nóng", "lũ lụt", "khởi tố", "sạt lở", "cháy rừng", "ô nhiễm",
     "đội tuyển", "huấn luyện viên", "ca sĩ", "phim truyền hình", "điện thoại", "mạng xã hội",
     "ô tô", "xe máy", "vi phạm", "xử phạt", "kiểm tra", "Quốc hội", "Thủ tướng", "nhà đầu tư",
     "giá trị", "người dân", "tăng trưởng", "nông dân", "du lịch", "an toàn thực phẩm",
