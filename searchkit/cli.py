@@ -338,7 +338,7 @@ query_command.help = QUERY_HELP
 @click.option(
     "--per-query",
     is_flag=True,
-    help="Also show each query: its text, the rank of its first relevant article, its RR@10 and its top hit.",
+    help="Also show each query: its text, the rank of its first relevant article, its RR@10, for a miss its top hit.",
 )
 @click.option(
     "--run",
