@@ -175,10 +175,13 @@ def evaluate(
         **{ir_measures.R @ cutoff: f"recall_at_{cutoff}" for cutoff in RECALL_CUTOFFS},
     }
     values: dict[str, dict[str, float]] = {query_id: {} for query_id in judged}
+    means = dict.fromkeys(measures.values(), 0.0)
     if judged:
-        evaluator = ir_measures.evaluator(list(measures), judged)
-        for metric in evaluator.iter_calc(scored):
+        # A judged query missing from the run gets each measure's default (0), and counts in its mean.
+        results = ir_measures.evaluator(list(measures), judged).calc(scored)
+        for metric in results.per_query:
             values[metric.query_id][measures[metric.measure]] = float(metric.value)
+        means = {measures[measure]: float(value) for measure, value in results.aggregated.items()}
     rows = []
     for query_id, ranking in rankings.items():
         relevant = {doc_id for doc_id, grade in judged[query_id].items() if grade > 0}
@@ -190,16 +193,4 @@ def evaluate(
             "relevant": len(relevant),
         }
         rows.append(row | {key: values[query_id].get(key, 0.0) for key in measures.values()})
-
-    def mean(key: str) -> float:
-        return sum(row[key] for row in rows) / len(rows) if rows else 0.0
-
-    return EvalReport(
-        mrr_at_10=mean("mrr_at_10"),
-        ndcg_at_10=mean("ndcg_at_10"),
-        recall_at_1=mean("recall_at_1"),
-        recall_at_10=mean("recall_at_10"),
-        recall_at_100=mean("recall_at_100"),
-        queries=len(rows),
-        per_query=rows,
-    )
+    return EvalReport(**means, queries=len(rows), per_query=rows)
