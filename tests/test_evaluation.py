@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from searchkit.errors import SearchkitError
-from searchkit.evaluation import EvalReport, Query, evaluate, load_qrels, load_queries
+from searchkit.evaluation import EvalReport, Query, evaluate, load_qrels, load_queries, write_run
 
 QRELS = {
     "q1": {"d1": 1},
@@ -233,3 +233,21 @@ def test_library_figures_agree_with_trec_eval_definitions_on_a_real_run(xquad_sl
     for key in keys:
         mean = sum(scores[key] for scores in expected.values()) / len(expected)
         assert round(getattr(report, key), 4) == round(mean, 4)
+
+
+def test_run_file_lines_are_trec_format_in_rank_order(tmp_path):
+    path = tmp_path / "run.txt"
+    write_run(path, {"q1": ["d2", "d1"], "q2": ["d3"]}, {"q1": [7.5, 2.25]})
+    assert path.read_text(encoding="utf-8").splitlines() == [
+        "q1 Q0 d2 1 7.500000 searchkit",
+        "q1 Q0 d1 2 2.250000 searchkit",
+        # No score given: the rank's reverse, so that a tool ordering by score keeps the ranking.
+        "q2 Q0 d3 1 1.000000 searchkit",
+    ]
+
+
+def test_run_file_refuses_an_id_with_white_space(tmp_path):
+    path = tmp_path / "run.txt"
+    with pytest.raises(SearchkitError, match="'Bài 1.txt'"):
+        write_run(path, {"q1": ["Bài 1.txt"]}, {})
+    assert not path.exists()
