@@ -14,13 +14,15 @@ test: install
 lint:
 	$(PYTHON) -m ruff check searchkit tests web
 
-# Relevance and speed beside SQLite FTS5 and naive Whoosh, accent restoration (and Telex and VNI keys)
-# beside pyvi, the ranking weights tuned on half of XQuAD-vi and reported on the other half, and
-# acronyms, autocompletion and related articles, the server's throughput with one worker and two, and
-# the news corpus over 1, 2 and 3 Xapian shards beside the embedded index, and what one 15 MB
+# Relevance and speed beside SQLite FTS5 and naive Whoosh; relevance on every set (XQuAD-vi alone and beside
+# news, known items over the whole news corpus, common news phrases) beside them; accent restoration (and
+# Telex and VNI keys) beside pyvi; the ranking weights tuned on half of XQuAD-vi and of the known items and
+# reported on the other half; acronyms, autocompletion and related articles; the server's throughput with one
+# worker and two; the news corpus over 1, 2 and 3 Xapian shards beside the embedded index; and what one 15 MB
 # article costs to index, search and show (see docs/benchmarks.md).
 bench:
 	$(PYTHON) tests/bench/bench.py --out bench-results.json
+	$(PYTHON) tests/bench/relevance.py --out relevance-results.json
 	$(PYTHON) tests/bench/load.py --out load-results.json
 	$(PYTHON) tests/bench/restore.py --out restore-results.json
 	$(PYTHON) tests/bench/tune.py --out tune-results.json

@@ -379,7 +379,17 @@ query_command.help = QUERY_HELP
     is_flag=True,
     help="Strip every diacritic from the queries first (đ → d too), as many users type.",
 )
-@click.option("--per-query", is_flag=True, help="Also show each query's rank of its first relevant article.")
+@click.option(
+    "--per-query",
+    is_flag=True,
+    help="Also show each query: its text, the rank of its first relevant article, its RR@10, for a miss its top hit.",
+)
+@click.option(
+    "--run",
+    "run_path",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Also write the ranking as a TREC run file (qid Q0 docid rank score tag), for trec_eval and the like.",
+)
 @shards_option
 def eval_command(
     queries_path: Path,
@@ -389,6 +399,7 @@ def eval_command(
     as_json: bool,
     fold_queries: bool,
     per_query: bool,
+    run_path: Path | None,
     shards: str | None,
 ) -> None:
     """Score the index's ranking against relevance judgements, with trec_eval's definitions.
@@ -408,12 +419,21 @@ def eval_command(
         if fold_queries:
             queries = [evaluation.Query(query.id, fold(query.text)) for query in queries]
         # Judgements naming "file#id" are matched whole; plain ones by the id alone.
+        if run_path is not None:
+            evaluation.write_run(run_path, {}, {})  # a run file that cannot be written fails before the run
         whole_ids = any("#" in doc for judged in qrels.values() for doc in judged)
+        # What each query text found: its scores (for the run file) and its first hit (for --per-query).
+        scores: dict[str, list[float]] = {}
+        top_hits: dict[str, dict[str, str]] = {}
         with _searcher(seeds_dir, index_dir, shards, quiet=as_json) as searcher:
 
             def search(text: str) -> list[str]:
                 results = searcher.search(text, limit=MAX_LIMIT, snippets=False)
-                return [hit.id if whole_ids else hit.id.split("#", 1)[-1] for hit in results.hits]
+                ids = [hit.id if whole_ids else hit.id.split("#", 1)[-1] for hit in results.hits]
+                scores[text] = [hit.score for hit in results.hits]
+                if results.hits:
+                    top_hits[text] = {"id": ids[0], "title": results.hits[0].title}
+                return ids
 
             run, failed = _with_progress(
                 lambda progress: evaluation.run_queries(queries, search, progress=progress),
@@ -430,6 +450,15 @@ def eval_command(
                 _escaped(f"Warning: no judged article is among the results: is {where} the index of these judgements?"),
                 err=True,
             )
+
+
+        texts = {query.id: query.text for query in queries}
+        if run_path is not None:
+            run_scores = {query.id: scores.get(query.text, []) for query in queries}
+            evaluation.write_run(run_path, run, run_scores)
+    for row in report.per_query:
+        text = texts.get(row["query_id"])
+        row |= {"text": text, "top_hit": top_hits.get(text) if text is not None else None}
     if as_json:
         data = report.to_dict(per_query=per_query) | {"fold_queries": fold_queries, "failed": failed}
         click.echo(_json(data))
@@ -437,11 +466,7 @@ def eval_command(
     for query_id, reason in failed.items():
         click.echo(f"query {_escaped(query_id)} failed: {_escaped(reason)}", err=True)
     if per_query:
-        click.echo(f"{'query':<28} {'first relevant':>14} {'RR@10':>7}")
-        for row in report.per_query:
-            first = row["first_relevant_rank"] or "-"
-            click.echo(f"{_escaped(row['query_id']):<28} {first:>14} {row['mrr_at_10']:>7.3f}")
-        click.echo()
+        _echo_per_query(report.per_query)
     typed = "without diacritics" if fold_queries else "as written"
     click.echo(f"{report.queries} judged queries, typed {typed}")
     for label, value in (
@@ -452,6 +477,20 @@ def eval_command(
         ("Recall@100", report.recall_at_100),
     ):
         click.echo(f"{label:<11} {value:.4f}")
+
+
+def _echo_per_query(rows: list[dict]) -> None:
+    """One line per judged query (the misses readable at a glance), then its top hit when it is not relevant."""
+    click.echo(f"{'query':<20} {'first relevant':>14} {'RR@10':>6}  text")
+    for row in rows:
+        first = row["first_relevant_rank"] or "-"
+        text = _escaped(row["text"] or "")
+        click.echo(f"{_escaped(row['query_id']):<20} {first:>14} {row['mrr_at_10']:>6.3f}  {text}")
+        top = row["top_hit"]
+        if row["first_relevant_rank"] != 1:
+            shown = f"{_escaped(top['title'])} ({_escaped(top['id'])})" if top else "nothing found"
+            click.echo(f"{'':<20} {'':>14} {'':>6}  top hit: {shown}")
+    click.echo()
 
 
 @main.command("serve")

@@ -1,13 +1,14 @@
 """Relevance evaluation of ranked runs against judgements, with trec_eval's definitions.
 
-Pure arithmetic over plain dictionaries: it knows nothing of the index, so any system's
+The measures are ``ir-measures``' (trec_eval's own code through ``pytrec_eval``, and MS MARCO's
+reciprocal rank at a cut-off); this module reads judgements and queries and shapes the report. It
+works on plain dictionaries: it knows nothing of the index, so any system's
 ranking (searchkit's or a baseline's) is scored the same way.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -120,10 +121,34 @@ def run_queries(
     return run, failed
 
 
+def write_run(
+    path: str | Path, run: dict[str, list[str]], scores: dict[str, list[float]], tag: str = "searchkit"
+) -> None:
+    """Write a run in TREC's format, ``qid Q0 docid rank score tag`` per line, in the run's order.
+
+    ``scores[query_id]`` holds the score of each ranked document (missing ones are written as the
+    rank's reverse, so that trec_eval, which orders a run by score, keeps the ranking). Fields are
+    separated by spaces, so an id holding white space cannot be written.
+    """
+    lines = []
+    for query_id, ranking in run.items():
+        given = scores.get(query_id, [])
+        for rank, doc_id in enumerate(ranking, 1):
+            for name, value in (("query id", query_id), ("document id", doc_id), ("tag", tag)):
+                if not value or any(ch.isspace() for ch in value):
+                    raise SearchkitError(f"{name} {value!r} cannot be written in a TREC run file (white space)")
+            score = given[rank - 1] if rank <= len(given) else float(len(ranking) - rank + 1)
+            lines.append(f"{query_id} Q0 {doc_id} {rank} {score:.6f} {tag}\n")
+    try:
+        Path(path).write_text("".join(lines), encoding="utf-8")
+    except OSError as error:
+        raise SearchkitError(f"cannot write the run file {path}: {error.strerror or error}") from None
+
+
 def evaluate(
     run: dict[str, list[str]], qrels: dict[str, dict[str, int]], *, depth: int = 100
 ) -> EvalReport:
-    """Score a run (query id -> ranked doc ids) against ``qrels``.
+    """Score a run (query id -> ranked doc ids) against ``qrels``, with ``ir-measures``.
 
     As trec_eval: a document is relevant when its grade is above 0; queries only in the run are
     ignored; queries judged but absent from the run score 0 (trec_eval's ``-c``). Queries with no
@@ -132,56 +157,40 @@ def evaluate(
     """
     if depth < 1:
         raise ValueError("depth must be at least 1")
-    rows = []
-    for query_id, judged in qrels.items():
-        relevant = {doc_id for doc_id, grade in judged.items() if grade > 0}
-        if not relevant:
-            continue
-        ranking = list(dict.fromkeys(run.get(query_id, [])))[:depth]
-        rows.append(_score_query(query_id, ranking, judged, relevant))
+    import ir_measures  # imported here: scoring is not on any query's path
 
-    def mean(key: str) -> float:
-        return sum(row[key] for row in rows) / len(rows) if rows else 0.0
-
-    return EvalReport(
-        mrr_at_10=mean("mrr_at_10"),
-        ndcg_at_10=mean("ndcg_at_10"),
-        recall_at_1=mean("recall_at_1"),
-        recall_at_10=mean("recall_at_10"),
-        recall_at_100=mean("recall_at_100"),
-        queries=len(rows),
-        per_query=rows,
-    )
-
-
-def _score_query(
-    query_id: str, ranking: list[str], judged: dict[str, int], relevant: set[str]
-) -> dict[str, Any]:
-    first_relevant = next(
-        (rank for rank, doc_id in enumerate(ranking, 1) if doc_id in relevant), None
-    )
-    reciprocal_rank = (
-        1.0 / first_relevant if first_relevant and first_relevant <= MRR_CUTOFF else 0.0
-    )
-
-    gains = [max(judged.get(doc_id, 0), 0) for doc_id in ranking[:NDCG_CUTOFF]]
-    ideal_gains = sorted((grade for grade in judged.values() if grade > 0), reverse=True)
-    ideal = _dcg(ideal_gains[:NDCG_CUTOFF])
-    ndcg = _dcg(gains) / ideal if ideal else 0.0
-
-    row: dict[str, Any] = {
-        "query_id": query_id,
-        "first_relevant_rank": first_relevant,
-        "retrieved": len(ranking),
-        "relevant": len(relevant),
-        "mrr_at_10": reciprocal_rank,
-        "ndcg_at_10": ndcg,
+    judged = {
+        query_id: grades for query_id, grades in qrels.items() if any(grade > 0 for grade in grades.values())
     }
-    for cutoff in RECALL_CUTOFFS:
-        found = sum(1 for doc_id in ranking[:cutoff] if doc_id in relevant)
-        row[f"recall_at_{cutoff}"] = found / len(relevant)
-    return row
-
-
-def _dcg(gains: list[int]) -> float:
-    return sum(gain / math.log2(rank + 1) for rank, gain in enumerate(gains, 1))
+    rankings = {query_id: list(dict.fromkeys(run.get(query_id, [])))[:depth] for query_id in judged}
+    # trec_eval orders a run by score, not by the order given: strictly falling scores keep the ranking.
+    scored = {
+        query_id: {doc_id: float(len(ranking) - rank) for rank, doc_id in enumerate(ranking)}
+        for query_id, ranking in rankings.items()
+        if ranking
+    }
+    measures = {
+        ir_measures.RR @ MRR_CUTOFF: "mrr_at_10",
+        ir_measures.nDCG @ NDCG_CUTOFF: "ndcg_at_10",
+        **{ir_measures.R @ cutoff: f"recall_at_{cutoff}" for cutoff in RECALL_CUTOFFS},
+    }
+    values: dict[str, dict[str, float]] = {query_id: {} for query_id in judged}
+    means = dict.fromkeys(measures.values(), 0.0)
+    if judged:
+        # A judged query missing from the run gets each measure's default (0), and counts in its mean.
+        results = ir_measures.evaluator(list(measures), judged).calc(scored)
+        for metric in results.per_query:
+            values[metric.query_id][measures[metric.measure]] = float(metric.value)
+        means = {measures[measure]: float(value) for measure, value in results.aggregated.items()}
+    rows = []
+    for query_id, ranking in rankings.items():
+        relevant = {doc_id for doc_id, grade in judged[query_id].items() if grade > 0}
+        first_relevant = next((rank for rank, doc_id in enumerate(ranking, 1) if doc_id in relevant), None)
+        row: dict[str, Any] = {
+            "query_id": query_id,
+            "first_relevant_rank": first_relevant,
+            "retrieved": len(ranking),
+            "relevant": len(relevant),
+        }
+        rows.append(row | {key: values[query_id].get(key, 0.0) for key in measures.values()})
+    return EvalReport(**means, queries=len(rows), per_query=rows)

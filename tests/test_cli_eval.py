@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -88,18 +91,9 @@ def test_text_output_lists_the_five_metrics(seeds_index: Path, seeds_dir: Path, 
 
 
 def test_jsonl_articles_are_judged_by_their_own_ids(tmp_path: Path):
-    corpus = tmp_path / "corpus.jsonl"
-    rows = [
-        {"id": "p1", "title": "Bóng đá", "text": "Đội tuyển giành chức vô địch sau trận chung kết."},
-        {"id": "p2", "title": "Kinh tế", "text": "Giá xăng dầu tăng mạnh trong tháng này."},
-    ]
-    corpus.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    queries = tmp_path / "queries.jsonl"
-    queries.write_text('{"id": "a", "text": "Giá xăng tăng bao nhiêu?"}\n', encoding="utf-8")
-    qrels = tmp_path / "qrels.tsv"
-    qrels.write_text("a\tp2\t1\n", encoding="utf-8")
+    corpus, judgements = small_corpus(tmp_path)
     # --seeds may name the corpus file itself; the missing index is built from it.
-    report = evaluate(tmp_path / "index", corpus, (queries, qrels))
+    report = evaluate(tmp_path / "index", corpus, judgements)
     assert report["per_query"][0]["first_relevant_rank"] == 1
 
 
@@ -161,3 +155,123 @@ def test_a_copy_of_the_articles_folder_still_answers_from_its_index(seeds_dir: P
     copy = Path(shutil.copytree(seeds_dir, tmp_path / "seeds"))
     code, out, err = run("query", "nêu gương", "--seeds", str(copy), "--index", str(seeds_index))
     assert code == 0 and NEU_GUONG in out, err
+
+
+# --- reading the misses: --per-query and --run ----------------------------------------------------------------
+
+# "cán bộ" is written in every seed: its judged article is not the first hit, so it is a miss to read.
+CAN_BO_RELEVANT = "001_4485d4bbea077518.txt"
+
+
+@pytest.fixture
+def with_a_miss(judged: tuple[Path, Path]) -> tuple[Path, Path]:
+    queries, qrels = judged
+    with queries.open("a", encoding="utf-8") as out:
+        out.write(json.dumps({"id": "q4", "text": "cán bộ"}, ensure_ascii=False) + "\n")
+    with qrels.open("a", encoding="utf-8") as out:
+        out.write(f"q4\t{CAN_BO_RELEVANT}\t1\n")
+    return queries, qrels
+
+
+def query_hits(seeds_index: Path, seeds_dir: Path, text: str) -> list[dict]:
+    code, out, err = run(
+        "query", text, "--json", "--limit", "100", "--index", str(seeds_index), "--seeds", str(seeds_dir)
+    )
+    assert code == 0, err
+    return json.loads(out)["results"]
+
+
+def test_per_query_json_gives_each_query_its_text_rank_and_top_hit(seeds_index: Path, seeds_dir: Path, with_a_miss):
+    report = evaluate(seeds_index, seeds_dir, with_a_miss)
+    rows = {row["query_id"]: row for row in report["per_query"]}
+    assert rows["q1"]["text"] == "trách nhiệm nêu gương" and rows["q4"]["text"] == "cán bộ"
+    for row in rows.values():
+        hits = query_hits(seeds_index, seeds_dir, row["text"])
+        assert row["top_hit"] == {"id": hits[0]["id"], "title": hits[0]["title"]}
+    hits = query_hits(seeds_index, seeds_dir, "cán bộ")
+    rank = [hit["id"] for hit in hits].index(CAN_BO_RELEVANT) + 1
+    assert rank > 1 and rows["q4"]["first_relevant_rank"] == rank
+    assert rows["q4"]["mrr_at_10"] == pytest.approx(1 / rank)
+    assert report["mrr_at_10"] == pytest.approx((3 + 1 / rank) / 4)
+
+
+def test_per_query_text_shows_the_top_hit_of_a_miss(seeds_index: Path, seeds_dir: Path, with_a_miss):
+    queries, qrels = with_a_miss
+    code, out, err = run(
+        "eval", "--queries", str(queries), "--qrels", str(qrels),
+        "--index", str(seeds_index), "--seeds", str(seeds_dir), "--per-query",
+    )  # fmt: skip
+    assert code == 0, err
+    lines = out.splitlines()
+    top = query_hits(seeds_index, seeds_dir, "cán bộ")[0]
+    miss = next(number for number, line in enumerate(lines) if line.startswith("q4 "))
+    assert lines[miss].rstrip().endswith("cán bộ")
+    assert lines[miss + 1].strip() == f"top hit: {top['title']} ({top['id']})"
+    # A query whose article comes first takes one line.
+    first = next(number for number, line in enumerate(lines) if line.startswith("q1 "))
+    assert lines[first + 1].startswith("q2 ")
+    assert "4 judged queries, typed as written" in out
+
+
+def test_run_file_holds_the_ranking_in_trec_format(seeds_index: Path, seeds_dir: Path, with_a_miss, tmp_path: Path):
+    import ir_measures
+
+    run_file = tmp_path / "searchkit.run"
+    report = evaluate(seeds_index, seeds_dir, with_a_miss, "--run", str(run_file))
+    lines = [line.split() for line in run_file.read_text(encoding="utf-8").splitlines()]
+    assert all(len(fields) == 6 and fields[1] == "Q0" and fields[5] == "searchkit" for fields in lines)
+    texts = {"q1": "trách nhiệm nêu gương", "q2": "Đông Hà thành ủy", "q3": "thị xã An Khê", "q4": "cán bộ"}
+    assert list(dict.fromkeys(fields[0] for fields in lines)) == list(texts)
+    for query_id, text in texts.items():
+        hits = query_hits(seeds_index, seeds_dir, text)
+        rows = [fields for fields in lines if fields[0] == query_id]
+        assert [fields[2] for fields in rows] == [hit["id"] for hit in hits]
+        assert [int(fields[3]) for fields in rows] == list(range(1, len(hits) + 1))
+        # The query's JSON rounds its scores to four decimals; the run file keeps six.
+        assert [float(fields[4]) for fields in rows] == [pytest.approx(hit["score"], abs=1e-4) for hit in hits]
+    # trec_eval's tools read it back to the same figures.
+    _, qrels = with_a_miss
+    trec_qrels = tmp_path / "qrels.trec"
+    trec_qrels.write_text("".join(f"{q} 0 {d} {g}\n" for q, d, g in (line.split("\t") for line in
+                          qrels.read_text(encoding="utf-8").splitlines())), encoding="utf-8")
+    measures = ir_measures.calc_aggregate(
+        [ir_measures.RR @ 10, ir_measures.R @ 1],
+        list(ir_measures.read_trec_qrels(str(trec_qrels))),
+        list(ir_measures.read_trec_run(str(run_file))),
+    )
+    assert measures[ir_measures.RR @ 10] == pytest.approx(report["mrr_at_10"])
+    assert measures[ir_measures.R @ 1] == pytest.approx(report["recall_at_1"])
+
+
+def test_run_file_in_a_missing_folder_is_a_one_line_error(seeds_index: Path, seeds_dir: Path, judged, tmp_path: Path):
+    queries, qrels = judged
+    code, _, err = run(
+        "eval", "--queries", str(queries), "--qrels", str(qrels), "--index", str(seeds_index),
+        "--seeds", str(seeds_dir), "--run", str(tmp_path / "no-such-folder" / "searchkit.run"),
+    )  # fmt: skip
+    assert code == 1
+    assert "cannot write the run file" in err and "Traceback" not in err
+    # Said before the queries run, not after.
+    assert "Querying" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_query_does_not_load_the_evaluation_measures(seeds_dir: Path, seeds_index: Path):
+    """ir-measures is for `searchkit eval`: a query must not wait for it."""
+    code = (
+        "import sys\n"
+        "from searchkit.cli import main\n"
+        f"sys.argv = ['searchkit', 'query', 'nêu gương', '--seeds', {str(seeds_dir)!r},\n"
+        f"            '--index', {str(seeds_index)!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'ir_measures', 'pytrec_eval'}), file=sys.stderr)\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )  # fmt: skip
+    assert NEU_GUONG in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == "[]"

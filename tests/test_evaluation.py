@@ -2,11 +2,12 @@
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 
 from searchkit.errors import SearchkitError
-from searchkit.evaluation import EvalReport, Query, evaluate, load_qrels, load_queries
+from searchkit.evaluation import EvalReport, Query, evaluate, load_qrels, load_queries, write_run
 
 QRELS = {
     "q1": {"d1": 1},
@@ -160,3 +161,93 @@ def test_load_qrels_rejects_a_bad_grade(tmp_path):
     path.write_text("q1\td1\t1\nq1\td2\thigh\n", encoding="utf-8")
     with pytest.raises(SearchkitError, match=":2:"):
         load_qrels(path)
+
+
+# --- the library's figures beside trec_eval's definitions worked out here, on a real run ------------------------
+
+XQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "xquad-vi"
+SLICE_PARAGRAPHS = 20
+
+
+def reference_scores(run: dict[str, list[str]], qrels: dict[str, dict[str, int]], depth: int) -> dict:
+    """trec_eval's definitions written out (the arithmetic this module had before it used ir-measures)."""
+    rows = {}
+    for query_id, judged in qrels.items():
+        relevant = {doc for doc, grade in judged.items() if grade > 0}
+        if not relevant:
+            continue
+        ranking = list(dict.fromkeys(run.get(query_id, [])))[:depth]
+        first = next((rank for rank, doc in enumerate(ranking, 1) if doc in relevant), None)
+        gains = [max(judged.get(doc, 0), 0) for doc in ranking[:10]]
+        ideal = sorted((grade for grade in judged.values() if grade > 0), reverse=True)[:10]
+
+        def dcg(values: list[int]) -> float:
+            return sum(gain / math.log2(rank + 1) for rank, gain in enumerate(values, 1))
+
+        rows[query_id] = {
+            "mrr_at_10": 1.0 / first if first and first <= 10 else 0.0,
+            "ndcg_at_10": dcg(gains) / dcg(ideal),
+            **{f"recall_at_{k}": sum(doc in relevant for doc in ranking[:k]) / len(relevant) for k in (1, 10, 100)},
+        }
+    return rows
+
+
+@pytest.fixture(scope="module")
+def xquad_slice_runs(tmp_path_factory: pytest.TempPathFactory):
+    """Real runs: the questions on the first 20 XQuAD-vi paragraphs, searched over those paragraphs."""
+    from searchkit.analysis import fold
+    from searchkit.index import build
+    from searchkit.search import Searcher
+
+    folder = tmp_path_factory.mktemp("xquad-slice")
+    paragraphs = (XQUAD / "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:SLICE_PARAGRAPHS]
+    (folder / "corpus.jsonl").write_text("\n".join(paragraphs) + "\n", encoding="utf-8")
+    ids = {json.loads(line)["id"] for line in paragraphs}
+    qrels = {q: judged for q, judged in load_qrels(XQUAD / "qrels.tsv").items() if set(judged) <= ids}
+    queries = [query for query in load_queries(XQUAD / "queries.jsonl") if query.id in qrels]
+    build(folder / "corpus.jsonl", folder / "index", procs=1)
+    runs = {}
+    with Searcher(folder / "index") as searcher:
+        for typed, prepare in (("accented", str), ("folded", fold)):
+            runs[typed] = {
+                query.id: [hit.id.split("#", 1)[-1] for hit in searcher.search(prepare(query.text), limit=100).hits]
+                for query in queries
+            }
+    return runs, qrels
+
+
+@pytest.mark.parametrize("typed", ["accented", "folded"])
+def test_library_figures_agree_with_trec_eval_definitions_on_a_real_run(xquad_slice_runs, typed: str):
+    runs, qrels = xquad_slice_runs
+    run = runs[typed]
+    assert len(qrels) > 60 and all(run.values())
+    # Not every question finds its paragraph first: the comparison covers ranks past 1 and misses.
+    assert any(ranking[0] not in qrels[query_id] for query_id, ranking in run.items())
+    expected = reference_scores(run, qrels, depth=100)
+    report = evaluate(run, qrels, depth=100)
+    assert report.queries == len(expected)
+    keys = ("mrr_at_10", "ndcg_at_10", "recall_at_1", "recall_at_10", "recall_at_100")
+    for row in report.per_query:
+        for key in keys:
+            assert row[key] == pytest.approx(expected[row["query_id"]][key], abs=1e-9), (row["query_id"], key)
+    for key in keys:
+        mean = sum(scores[key] for scores in expected.values()) / len(expected)
+        assert round(getattr(report, key), 4) == round(mean, 4)
+
+
+def test_run_file_lines_are_trec_format_in_rank_order(tmp_path):
+    path = tmp_path / "run.txt"
+    write_run(path, {"q1": ["d2", "d1"], "q2": ["d3"]}, {"q1": [7.5, 2.25]})
+    assert path.read_text(encoding="utf-8").splitlines() == [
+        "q1 Q0 d2 1 7.500000 searchkit",
+        "q1 Q0 d1 2 2.250000 searchkit",
+        # No score given: the rank's reverse, so that a tool ordering by score keeps the ranking.
+        "q2 Q0 d3 1 1.000000 searchkit",
+    ]
+
+
+def test_run_file_refuses_an_id_with_white_space(tmp_path):
+    path = tmp_path / "run.txt"
+    with pytest.raises(SearchkitError, match="'Bài 1.txt'"):
+        write_run(path, {"q1": ["Bài 1.txt"]}, {})
+    assert not path.exists()

@@ -140,6 +140,22 @@ def first(rows: Iterable[dict], limit: int | None) -> Iterator[dict]:
         yield row
 
 
+# Known items: every KNOWN_ITEM_EVERY-th news article in file order is looked for by the first
+# KNOWN_ITEM_SYLLABLES syllables of its title (joined by single spaces), and only it is relevant.
+KNOWN_ITEM_EVERY = 70
+KNOWN_ITEM_SYLLABLES = 6
+
+
+def known_items(articles: list[dict]) -> list[tuple[str, str, str]]:
+    """``(query id, query typed with its accents, the article's id)`` for every 70th article."""
+    items = []
+    for number in range(0, len(articles), KNOWN_ITEM_EVERY):
+        words = SYLLABLE.findall(articles[number]["title"])[:KNOWN_ITEM_SYLLABLES]
+        if words:
+            items.append((f"ki-{number:05d}", " ".join(words), articles[number]["id"]))
+    return items
+
+
 def latency_queries(titles: list[str], count: int, seed: int = QUERY_SEED) -> list[str]:
     """``count`` queries of 2–6 consecutive syllables cut from the titles, the same on every run."""
     usable = [words for words in (SYLLABLE.findall(title) for title in titles) if len(words) >= 2]

@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """Ranking weights tuned on half of the XQuAD-vi questions and reported on the other half.
 
-    python tests/bench/tune.py [--data ../shared/data] [--out tune-results.json]
+    python tests/bench/tune.py [--data ../shared/data] [--out tune-results.json] [--known-items N]
 
 The questions are split by the paragraph that answers them (a hash of its id), so no paragraph
 has questions on both sides. The paragraphs are indexed alone and beside ``--distractors`` news articles:
 alone, the 240 paragraphs cannot tell some weights apart (their titles are Wikipedia page names
-shared by several paragraphs), and a real index is never so uniform.
+shared by several paragraphs), and a real index is never so uniform. The known items of ``relevance.py``
+(every 70th news article, looked for by the first six syllables of its title) are split the same way, by a
+hash of the wanted article's id, over an index of ``--known-items`` news articles (default all; 0: none).
 
 Each candidate setting of ``searchkit.search.Weights`` is scored on
-the tuning half, accented and folded; the best (by the mean MRR@10 over the indexes and both typings) and the defaults
-are then scored on the held-out half, which no choice was made on.
+the tuning half, accented and folded; the best (by the mean MRR@10 over the indexes, the known items and both
+typings) and the defaults are then scored on the held-out half, which no choice was made on.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import corpora  # noqa: E402
 
 from searchkit.analysis import fold  # noqa: E402
 from searchkit.evaluation import Query, evaluate, load_qrels, load_queries, run_queries  # noqa: E402
@@ -63,6 +68,16 @@ def split(queries: list[Query], qrels: dict[str, dict[str, int]]) -> tuple[list[
     return tuning, held_out
 
 
+def split_known_items(articles: list[dict]) -> tuple[list[Query], list[Query], dict[str, dict[str, int]]]:
+    """(tuning, held-out, qrels) of the known items: by the parity of a hash of the wanted article's id."""
+    tuning, held_out, qrels = [], [], {}
+    for query_id, text, article in corpora.known_items(articles):
+        qrels[query_id] = {article: 1}
+        digest = hashlib.sha1(article.encode("utf-8")).digest()[0]
+        (tuning if digest % 2 == 0 else held_out).append(Query(query_id, text))
+    return tuning, held_out, qrels
+
+
 def score(searcher: Searcher, queries: list[Query], qrels: dict[str, dict[str, int]]) -> dict[str, float]:
     def search(text: str) -> list[str]:
         results = searcher.search(text, limit=100, snippets=False)
@@ -89,6 +104,20 @@ def main(argv: list[str] | None = None) -> int:
         help="news articles indexed beside the paragraphs, one index per figure (default 0 1000)",
     )
     parser.add_argument(
+        "--known-items",
+        metavar="N",
+        type=int,
+        default=None,
+        help="news articles indexed for the known items, the first N (default all; 0 leaves the known items out)",
+    )
+    parser.add_argument(
+        "--known-items-index",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="searchkit's index of those news articles, read only (default: built here)",
+    )
+    parser.add_argument(
         "--check",
         action="store_true",
         help="no search: score the current defaults on both halves (a minute or two)",
@@ -99,6 +128,12 @@ def main(argv: list[str] | None = None) -> int:
     qrels = load_qrels(xquad / "qrels.tsv")
     tuning, held_out = split(queries, qrels)
     print(f"{len(tuning)} tuning questions, {len(held_out)} held out", file=sys.stderr)
+    known: dict = {}
+    if args.known_items != 0:
+        news = list(corpora.first(corpora.read_jsonl(args.data / corpora.BAOMOI), args.known_items))
+        known_tuning, known_held_out, known_qrels = split_known_items(news)
+        known = {"articles": len(news), "tuning": known_tuning, "held_out": known_held_out, "qrels": known_qrels}
+        print(f"{len(known_tuning)} tuning known items, {len(known_held_out)} held out", file=sys.stderr)
     tried = []
     report: dict = {"distractors": args.distractors}
     with tempfile.TemporaryDirectory(prefix="searchkit-tune-") as work:
@@ -113,13 +148,23 @@ def main(argv: list[str] | None = None) -> int:
                 (seeds / "baomoi.jsonl").write_text("".join(lines), encoding="utf-8")
             build(seeds, index_dir, rebuild=True)
             indexes[count] = index_dir
+        known_index = args.known_items_index
+        if known and known_index is None:
+            known_index, seeds = Path(work) / "index-known", Path(work) / "seeds-known"
+            corpora.stage(news, seeds, "news", corpora.news_metadata)
+            print(f"building the known items' index of {len(news):,} news articles", file=sys.stderr)
+            build(seeds, known_index, rebuild=True)
 
-        def score_all(weights: Weights, queries: list[Query]) -> dict[str, float]:
+        def score_all(weights: Weights, queries: list[Query], half: str = "tuning") -> dict[str, float]:
             figures: dict[str, float] = {}
             for count, index_dir in indexes.items():
                 with Searcher(index_dir, weights=weights) as searcher:
                     for label, value in score(searcher, queries, qrels).items():
                         figures[f"{label}+{count}"] = value
+            if known:
+                with Searcher(known_index, weights=weights) as searcher:
+                    for label, value in score(searcher, known[half], known["qrels"]).items():
+                        figures[f"{label} known items"] = value
             names = [k for k in figures if not k.startswith("mean")]
             figures["mean"] = sum(figures[k] for k in names) / len(names)
             return figures
@@ -149,8 +194,15 @@ def main(argv: list[str] | None = None) -> int:
                     current = option
         best = {"change": current}
         report |= {"tuning_questions": len(tuning), "held_out_questions": len(held_out), "tried": tried}
+        if known:
+            report |= {
+                "known_item_articles": known["articles"],
+                "tuning_known_items": len(known["tuning"]),
+                "held_out_known_items": len(known["held_out"]),
+            }
         for name, change in (("defaults", {}), ("best", best["change"])):
-            report[name] = {"change": change, "held_out": score_all(dataclasses.replace(Weights(), **change), held_out)}
+            weights = dataclasses.replace(Weights(), **change)
+            report[name] = {"change": change, "held_out": score_all(weights, held_out, "held_out")}
     args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     for name in ("defaults", "best"):
         figures = report[name]["held_out"]
