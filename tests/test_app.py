@@ -223,6 +223,13 @@ def test_article_page_shows_the_whole_article_with_the_matches_marked(client, se
     assert 'href="/?q=neu+guong"' in page
 
 
+def test_article_page_marks_an_unaccented_query_as_restored(client):
+    page = text_of(client.get("/articles/000_f290433a7163aea1.txt?q=chi+thi+05"))
+    assert "<mark>Chỉ thị 05</mark>" in page
+    assert "Hồ Chí Minh" in page and "<mark>Chí</mark>" not in page
+    assert "<mark>Chí</mark>" in text_of(client.get("/articles/000_f290433a7163aea1.txt?q=chi"))
+
+
 def test_article_page_without_a_query_shows_the_article_unmarked(client):
     page = text_of(client.get(f"/articles/{NEU_GUONG}"))
     assert "<mark>" not in page
