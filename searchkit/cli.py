@@ -420,6 +420,7 @@ def eval_command(
                 quiet=as_json,
                 label="Querying",
                 unit="queries",
+                one="query",
             )
         report = evaluation.evaluate(run, qrels, depth=MAX_LIMIT)
         judged = {doc for found in qrels.values() for doc in found}
@@ -695,10 +696,11 @@ def _with_progress(
     quiet: bool,
     label: str = "Indexing",
     unit: str = "articles",
+    one: str = "article",
 ) -> T:
     """Runs long work with its progress on stderr (a bar on a terminal, a line every few seconds
     elsewhere; see searchkit.meter), unless ``quiet``."""
-    meter = Meter(label, unit)
+    meter = Meter(label, unit, one=one)
     try:
         return run(None if quiet else meter)
     except KeyboardInterrupt:
