@@ -226,6 +226,8 @@ def test_article_page_marks_an_unaccented_query_as_restored(client):
     page = text_of(client.get("/articles/000_f290433a7163aea1.txt?q=chi+thi+05"))
     assert "<mark>Chỉ thị 05</mark>" in page
     assert "Hồ Chí Minh" in page and "<mark>Chí</mark>" not in page
+    # An article with no date, source, tags or address has nothing under its title: no id, no empty line.
+    assert "hit-path" not in page and '<p class="meta">' not in page
     assert "<mark>Chí</mark>" in text_of(client.get("/articles/000_f290433a7163aea1.txt?q=chi"))
 
 
