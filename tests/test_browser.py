@@ -120,6 +120,18 @@ def test_typing_neu_guong_finds_the_article_and_opens_it(page, site):
     assert page.errors == []
 
 
+def test_an_unaccented_query_marks_its_restored_words_not_those_folding_alike(page, site):
+    search(page, site, "chi thi 05")
+    snippets = page.locator(".hit-snippet mark").all_inner_texts()
+    assert "Chỉ thị 05" in snippets and "Chí" not in snippets
+    with page.expect_navigation():
+        page.locator(".hit-title a", has_text="An Khê").click()
+    marked = page.locator(".article-text mark").all_inner_texts()
+    assert "Chỉ thị 05" in marked and "Chí" not in marked
+    assert "Hồ Chí Minh" in page.inner_text(".article-text")
+    assert page.errors == []
+
+
 def test_markup_typed_as_a_query_is_shown_as_text(page, site):
     query = '<script>alert("zzxss")</script>'
     search(page, site, query)
