@@ -483,7 +483,7 @@ def eval_command(
     default=1000,
     show_default=True,
     help="Connections each worker keeps open at once; past it, new ones wait in the system's queue. "
-    "Each costs an open file and a few kilobytes. See docs/serving.md.",
+    "Each costs an open file and a few kilobytes. See docs/serving.md, 'Running it in public'.",
 )
 @click.option(
     "--idle-timeout",
