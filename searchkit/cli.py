@@ -440,6 +440,7 @@ def eval_command(
                 quiet=as_json,
                 label="Querying",
                 unit="queries",
+                one="query",
             )
         report = evaluation.evaluate(run, qrels, depth=MAX_LIMIT)
         judged = {doc for found in qrels.values() for doc in found}
@@ -521,7 +522,7 @@ def _echo_per_query(rows: list[dict]) -> None:
     default=1000,
     show_default=True,
     help="Connections each worker keeps open at once; past it, new ones wait in the system's queue. "
-    "Each costs an open file and a few kilobytes. See docs/serving.md.",
+    "Each costs an open file and a few kilobytes. See docs/serving.md, 'Running it in public'.",
 )
 @click.option(
     "--idle-timeout",
@@ -734,10 +735,11 @@ def _with_progress(
     quiet: bool,
     label: str = "Indexing",
     unit: str = "articles",
+    one: str = "article",
 ) -> T:
     """Runs long work with its progress on stderr (a bar on a terminal, a line every few seconds
     elsewhere; see searchkit.meter), unless ``quiet``."""
-    meter = Meter(label, unit)
+    meter = Meter(label, unit, one=one)
     try:
         return run(None if quiet else meter)
     except KeyboardInterrupt:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from searchkit import query as q
@@ -18,6 +18,7 @@ from searchkit.analysis import (
     syllable_texts,
     syllables,
 )
+from searchkit.ranking import runs
 
 SNIPPET_SYLLABLES = 40
 # An article up to this long is read whole for its snippet: nearly every news article (about
@@ -72,20 +73,36 @@ class Matcher:
 
     A term typed with its marks is marked only where it is spelt so: ``nêu`` marks ``nêu``, not
     ``nếu``, which may match but is a looser match than the spelling typed. Typed bare, a term marks
-    every spelling.
+    every spelling, unless ``readings`` give the spellings accent restoration surely reads it as
+    (``nam`` in ``viet nam``: ``nam``, not ``Năm``): alone, it is then marked only so spelt, and
+    every spelling only inside one of the ``together`` sequences of words, where all stand together
+    (each typed with marks spelt so).
     """
 
-    def __init__(self, terms: Iterable[str], prefixes: Iterable[str] = (), phrases: Iterable[Iterable[str]] = ()):
+    def __init__(
+        self,
+        terms: Iterable[str],
+        prefixes: Iterable[str] = (),
+        phrases: Iterable[Iterable[str]] = (),
+        *,
+        readings: Mapping[str, Iterable[str]] | None = None,
+        together: Iterable[Sequence[str]] = (),
+    ):
         terms = set(terms)
+        read = {normalize_syllable(t): {normalize_syllable(s) for s in forms} for t, forms in (readings or {}).items()}
         self.terms = {fold_syllable(t) for t in terms}
         self.prefixes = tuple(fold_syllable(p) for p in prefixes)
-        self.phrases = {tuple(fold_syllable(s) for s in phrase) for phrase in phrases}
-        bare = {fold_syllable(t) for t in terms if not has_marks(t)}
-        # Folded form -> the spellings typed with marks, for the folded forms never typed bare.
+        # Each phrase as its folded syllables, each with the one spelling it must have (or None).
+        self.phrases = {tuple((fold_syllable(s), None) for s in phrase) for phrase in phrases}
+        self.phrases |= {tuple((fold_syllable(w), _typed_spelling(w)) for w in words) for words in together}
+        free = {fold_syllable(t) for t in terms if not has_marks(t) and normalize_syllable(t) not in read}
+        # Folded form -> the spellings it is marked in alone, for the folded forms never typed bare
+        # without a sure reading.
         self.spelt: dict[str, set[str]] = {}
         for t in terms:
-            if fold_syllable(t) not in bare:
-                self.spelt.setdefault(fold_syllable(t), set()).add(normalize_syllable(t))
+            if fold_syllable(t) not in free:
+                form = normalize_syllable(t)
+                self.spelt.setdefault(fold_syllable(t), set()).update({form} if has_marks(t) else read[form])
 
     def __call__(self, syllable: str) -> bool:
         folded = fold_syllable(syllable)
@@ -101,7 +118,9 @@ class Matcher:
         """Whether a text holding these syllables may hold a mark: a term, a prefix, or every
         syllable of a phrase (which then has to be found standing together)."""
         folded = {fold_syllable(s) for s in syllables}
-        return any(self._folded(form) for form in folded) or any(set(p) <= folded for p in self.phrases)
+        return any(self._folded(form) for form in folded) or any(
+            {form for form, _ in p} <= folded for p in self.phrases
+        )
 
     def first_window(self, text: str, window: int = WINDOW_CHARS, scan: int = SCAN_CHARS) -> tuple[int, int] | None:
         """The first piece of ``text`` (of ``window`` characters, within its first ``scan``) holding
@@ -130,21 +149,49 @@ class Matcher:
         folded = [fold_syllable(form) for form in texts] if self.phrases else []
         for phrase in self.phrases:
             size = len(phrase)
+            forms = tuple(form for form, _ in phrase)
             for i in range(len(texts) - size + 1):
-                if tuple(folded[i : i + size]) == phrase and all(
-                    _PHRASE_GAP.fullmatch(text[a[1] : b[0]])
-                    for a, b in zip(spans[i : i + size], spans[i + 1 : i + size], strict=False)
+                if (
+                    tuple(folded[i : i + size]) == forms
+                    and all(
+                        spelling is None or normalize_syllable(texts[i + k]) == spelling
+                        for k, (_, spelling) in enumerate(phrase)
+                    )
+                    and all(
+                        _PHRASE_GAP.fullmatch(text[a[1] : b[0]])
+                        for a, b in zip(spans[i : i + size], spans[i + 1 : i + size], strict=False)
+                    )
                 ):
                     marked[i : i + size] = [True] * size
         return [i for i, m in enumerate(marked) if m]
 
 
-def matcher_for(tree: q.Node) -> Matcher:
-    """What a query marks: its words and prefixes outside NOT, and whole what an expansion adds."""
+def matcher_for(tree: q.Node, readings: Mapping[str, Iterable[str]] | None = None) -> Matcher:
+    """What a query marks: its words and prefixes outside NOT, and whole what an expansion adds.
+
+    ``readings`` (``Restoration.readings``) are how accent restoration surely reads the words typed
+    bare. A word typed beside others is marked alone only as so read, and in any spelling where the
+    words typed beside it stand together (``neu guong``: ``nêu gương``, ``nếu gương``, a lone
+    ``nêu``, never a lone ``nếu``); a word typed alone marks every spelling.
+    """
     added = [n for e in q.walk(tree, exclusions=False) if isinstance(e, q.Expansion) for n in e.nodes[1:]]
     whole = [n for n in added if isinstance(n, q.Phrase)]
     terms = {word for leaf in q.searched(tree) if not any(leaf is n for n in whole) for word in leaf.words}
-    return Matcher(terms, q.prefixes(tree), [n.words for n in whole])
+    if not readings:
+        return Matcher(terms, q.prefixes(tree), [n.words for n in whole])
+    read = {normalize_syllable(t): forms for t, forms in readings.items()}
+    typed = runs(tree)
+    quoted = [list(leaf.words) for leaf in q.searched(tree) if not any(leaf is n for n in added)]
+    together = [run for run in typed + quoted if len(run) > 1 and any(normalize_syllable(w) in read for w in run)]
+    alone = {normalize_syllable(run[0]) for run in typed if len(run) == 1}
+    beside = {normalize_syllable(w) for run in together for w in run if not has_marks(w)} - alone
+    kept = {t: read[t] for t in beside if t in read}
+    return Matcher(terms, q.prefixes(tree), [n.words for n in whole], readings=kept, together=together)
+
+
+def _typed_spelling(word: str) -> str | None:
+    """The spelling a word typed with marks must have to be marked in a phrase; None typed bare."""
+    return normalize_syllable(word) if has_marks(word) else None
 
 
 def highlight(text: str, matcher: Matcher) -> Snippet:

@@ -69,12 +69,14 @@ class Meter:
         label: str,
         unit: str,
         *,
+        one: str | None = None,
         file: IO[str] | None = None,
         clock: Callable[[], float] = time.monotonic,
         interval: float | None = None,
         terminal: bool | None = None,
     ):
-        self.label, self.unit = label, unit
+        # ``unit`` counts many (``articles``), ``one`` a single one (``article``): "Indexing 1 article".
+        self.label, self.unit, self.one = label, unit, one or unit
         self.file = file if file is not None else sys.stderr
         self.clock = clock
         self.interval = INTERVAL if interval is None else interval
@@ -104,7 +106,7 @@ class Meter:
                 )
                 self._bar.__enter__()
             else:
-                click.echo(f"{self.label} {total} {self.unit}", file=self.file)
+                click.echo(f"{self.label} {total} {self.one if total == 1 else self.unit}", file=self.file)
         if self._bar is not None:
             self._bar.update(done - self._bar.pos)
         elif now - self._shown >= self.interval and self._shown_done < done < total:

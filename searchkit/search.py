@@ -43,7 +43,7 @@ from searchkit.ranking import (
 )
 from searchkit.spellings import ACRONYMS, SpellingCounts
 from searchkit.spellings import FILE as SPELLINGS_FILE
-from searchkit.suggest import restore_query
+from searchkit.suggest import Restoration, restore_query
 
 MAX_LIMIT = 100
 MAX_PAGE = 1000
@@ -318,7 +318,7 @@ class Searcher:
         """
         query = self._understood(text, keys=suggest, expand=acronyms, question=question)
         keyed = query.text != nfc(text)  # typed as Telex or VNI keys
-        restoration = restore_query(self.spellings, query.text, self._looked_up, as_typed=keyed) if suggest else None
+        restoration = self._restoration(query, keyed) if suggest else None
         restored = restored_forms(restoration) if restoration else None
         common = self._common(query.expanded) if query.question else frozenset()
         accented = has_marks(query.text)
@@ -337,7 +337,7 @@ class Searcher:
             compiled=compiled,
             tiers=self._tiers(query, question, accented, restored),
             long_keywords=not query.question and q.term_count(query.tree) > KEYWORD_QUERY_MAX_TERMS,
-            matcher=matcher_for(query.expanded),
+            matcher=matcher_for(query.expanded, restoration.readings() if restoration else None),
             suggestion=suggestion,
             acronyms=query.acronyms,
             spelling=restored_tier(query.tree, restored) if restored and not query.question else None,
@@ -465,8 +465,14 @@ class Searcher:
 
     @reads_index
     def matcher(self, text: str) -> Matcher:
-        """What the query ``text`` marks in an article (raises :class:`QueryError` as a search would)."""
-        return matcher_for(self._understood(text).expanded)
+        """What the query ``text`` marks in an article, as its hits' snippets do (raises
+        :class:`QueryError` as a search would)."""
+        query = self._understood(text)
+        return matcher_for(query.expanded, self._restoration(query, query.text != nfc(text)).readings())
+
+    def _restoration(self, query: _Query, keyed: bool) -> Restoration:
+        """The query's accents restored (``keyed``: typed as Telex or VNI keys, see :func:`restore_query`)."""
+        return restore_query(self.spellings, query.text, self._looked_up, as_typed=keyed)
 
     @reads_index
     def article(self, doc_id: str, matcher: Matcher | None = None, page: int | None = None) -> ArticlePage | None:

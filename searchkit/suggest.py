@@ -22,6 +22,7 @@ from searchkit.analysis import (
     accent_key,
     clauses,
     fold_syllable,
+    has_marks,
     nfc,
     normalize_syllable,
     syllables,
@@ -84,6 +85,16 @@ class Restoration:
                 cursor = s.typed.end
         pieces.append(self.text[cursor:])
         return "".join(pieces)
+
+    def readings(self, min_confidence: float = MIN_CONFIDENCE) -> dict[str, set[str]]:
+        """Each word typed without marks that restoration reads at least that surely (normalised),
+        with the spellings it reads: ``neu guong`` → ``{"neu": {"nêu"}, "guong": {"gương"}}``; a word
+        read as typed counts too (``viet nam`` → ``"nam": {"nam"}``, not ``năm``)."""
+        found: dict[str, set[str]] = {}
+        for s in self.syllables:
+            if not has_marks(s.typed.text) and s.confidence >= min_confidence:
+                found.setdefault(normalize_syllable(s.typed.text), set()).add(s.form)
+        return found
 
     @property
     def suggestion(self) -> str | None:

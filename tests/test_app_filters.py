@@ -258,6 +258,15 @@ def test_sources_and_tags_from_articles_are_escaped(tmp_path: Path):
     assert "&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in body
 
 
+def test_the_article_page_shows_its_date_source_and_site_under_the_title_never_its_id(client):
+    body = client.get(f"/articles/{TUYEN_SINH}").get_data(as_text=True)
+    meta = re.search(r'<p class="meta">(.*?)</p>', body, re.S).group(1)
+    assert TUYEN_SINH not in meta and "hit-path" not in body
+    assert "22/05/2024" in meta and ">Tuổi Trẻ</a>" in meta
+    site = r'<a class="article-site" href="https://tuoitre.example/tuyen-sinh"[^>]*>Bài gốc \(tuoitre.example\)</a>'
+    assert re.search(site, meta)
+
+
 def test_the_article_page_links_its_source_and_tags_to_the_articles_sharing_them(client):
     body = client.get(f"/articles/{TUYEN_SINH}").get_data(as_text=True)
     assert '<time datetime="2024-05-22">22/05/2024</time>' in body

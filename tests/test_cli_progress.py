@@ -72,6 +72,28 @@ def test_an_unfinished_run_prints_no_closing_line():
     assert out.getvalue() == "Indexing 100 articles\n"
 
 
+def test_one_article_is_counted_as_one():
+    clock, out = Clock(), io.StringIO()
+    progress = Meter("Indexing", "articles", one="article", file=out, clock=clock, terminal=False)
+    progress(0, 1)
+    clock.now += 1
+    progress(1, 1)
+    progress.close()
+    assert out.getvalue().splitlines()[0] == "Indexing 1 article"
+
+
+def test_adding_one_article_says_so(tmp_path: Path, seeds_dir: Path):
+    article = tmp_path / "lua.md"
+    article.write_text("# Giá lúa tăng mạnh\n\nNhững ngày qua giá lúa ở đồng bằng sông Cửu Long tăng.\n", "utf-8")
+    seeds, index = tmp_path / "seeds", tmp_path / "index"
+    shutil.copytree(seeds_dir, seeds)
+    assert CliRunner().invoke(main, ["index", "--seeds", str(seeds), "--index", str(index)]).exit_code == 0
+    result = CliRunner().invoke(main, ["add", "--seeds", str(seeds), "--index", str(index), str(article)])
+    assert result.exit_code == 0, result.output
+    assert "Indexing 1 article\n" in result.stderr
+    assert result.stdout == "added 1, updated 0, removed 0, unchanged 5, skipped 0\n"
+
+
 def test_on_a_terminal_the_bar_shows_the_recent_rate_and_time_left():
     clock, out = Clock(), io.StringIO()
     progress = Meter("Indexing", "articles", file=out, clock=clock, terminal=True)

@@ -8,8 +8,17 @@ from pristine_seeds import pristine_seeds
 
 from searchkit.analysis import fold, nfc, syllable_texts, syllables
 from searchkit.corpus import Article, read_articles
-from searchkit.highlight import PARAGRAPH_MARK, SCAN_CHARS, WINDOW_CHARS, Matcher, highlight, snippet
+from searchkit.highlight import (
+    PARAGRAPH_MARK,
+    SCAN_CHARS,
+    WINDOW_CHARS,
+    Matcher,
+    highlight,
+    matcher_for,
+    snippet,
+)
 from searchkit.markdown import read_markdown
+from searchkit.query import parse
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,6 +52,48 @@ def test_a_phrase_is_marked_only_where_its_words_stand_together():
 def test_accents_never_hide_a_match_and_each_form_is_marked_everywhere():
     text = "Nêu gương, nếu gương mẫu thì NÊU GƯƠNG."
     assert marked_syllables(snippet(text, Matcher(["neu"])).fragments) == ["Nêu", "nếu", "NÊU"]
+
+
+# The opening of seed 000: "chi", "thi" fold alike in "Chỉ thị", "thị xã", "chỉ đạo" and "Hồ Chí Minh".
+AN_KHE = (
+    "Hai năm qua, Đảng bộ thị xã An Khê đã lãnh đạo, chỉ đạo sâu sát, kịp thời việc thực hiện Chỉ thị 05-CT/TW "
+    "của Bộ Chính trị về đẩy mạnh học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh."
+)
+CHI_THI_05 = {"chi": {"chỉ"}, "thi": {"thị"}, "05": {"05"}}
+
+
+def marks(text: str, matcher: Matcher) -> list[str]:
+    return marked_syllables(highlight(text, matcher).fragments)
+
+
+def test_an_unaccented_word_beside_others_is_marked_alone_only_as_restoration_reads_it():
+    matcher = matcher_for(parse("chi thi 05"), CHI_THI_05)
+    assert marks(AN_KHE, matcher) == ["thị", "chỉ", "Chỉ", "thị", "05"]
+    assert marked_syllables(snippet(AN_KHE, matcher).fragments) == ["thị", "chỉ", "Chỉ", "thị", "05"]
+    # Without a reading, every spelling, "Chí" of Hồ Chí Minh too.
+    assert "Chí" in marks(AN_KHE, matcher_for(parse("chi thi 05")))
+
+
+def test_a_word_read_as_typed_marks_no_other_spelling_alone():
+    text = "Việt Nam đón hơn 17 triệu lượt khách quốc tế trong năm 2024, miền Nam đông nhất."
+    matcher = matcher_for(parse("viet nam"), {"viet": {"việt"}, "nam": {"nam"}})
+    assert marks(text, matcher) == ["Việt", "Nam", "Nam"]
+
+
+def test_the_typed_words_standing_together_are_marked_in_any_spelling():
+    text = "Cán bộ phải nêu gương; nếu gương mẫu thì quần chúng noi theo, nếu không thì khó."
+    matcher = matcher_for(parse("neu guong"), {"neu": {"nêu"}, "guong": {"gương"}})
+    assert marks(text, matcher) == ["nêu", "gương", "nếu", "gương"]
+    # A word typed with its marks keeps its spelling inside the words standing together too.
+    mixed = matcher_for(parse("nêu guong"), {"guong": {"gương"}})
+    assert marks(text, mixed) == ["nêu", "gương", "gương"]
+
+
+def test_a_word_typed_alone_marks_every_spelling():
+    matcher = matcher_for(parse("chi"), {"chi": {"chỉ"}})
+    assert marks(AN_KHE, matcher) == ["chỉ", "Chỉ", "Chí"]
+    # Alone beside OR too: "chi OR thi" is two words each typed alone.
+    assert "Chí" in marks(AN_KHE, matcher_for(parse("chi OR thi"), {"chi": {"chỉ"}, "thi": {"thị"}}))
 
 
 def long_article(repeats: int) -> str:

@@ -200,6 +200,20 @@ def test_article_page_highlights_the_query(seeds_index: Path):
     assert len(body.marked) >= 3
 
 
+def test_an_unaccented_query_marks_no_lone_word_its_restoration_does_not_read(seeds_index: Path):
+    with Searcher(seeds_index) as searcher:
+        results = searcher.search("chi thi 05")
+        assert results.suggestion == "chỉ thị 05"
+        marked = [syllable for hit in results.hits for syllable in hit.snippet.marked]
+        assert "Chỉ thị 05" in marked
+        assert {"Chí", "chí", "chi", "thì"}.isdisjoint(marked)  # Hồ Chí Minh, chi bộ
+        assert "Chí" in [m for hit in searcher.search("chi").hits for m in hit.snippet.marked]
+        # The article's page marks as its snippet does.
+        _, _, body = searcher.highlighted(AN_KHE, "chi thi 05")
+        assert "Chỉ thị 05" in body.marked and "Chí" not in body.marked
+        assert "Chí" in searcher.highlighted(AN_KHE, "chi")[2].marked
+
+
 def test_short_question_ranks_partial_matches(seeds_index: Path):
     # No article names both towns, so as keywords nothing matches…
     assert search(seeds_index, "Đông Hà Phước Long").total == 0

@@ -120,6 +120,13 @@ def test_unaccented_query_finds_accented_article_with_marked_snippet(both):
     assert "<mark>nêu gương</mark>" in hit.snippet.html()
 
 
+def test_an_unaccented_query_marks_words_as_restored_on_shards_too(both):
+    _, shards = both
+    marked = [syllable for hit in shards.search("chi thi 05").hits for syllable in hit.snippet.marked]
+    assert "Chỉ thị 05" in marked and "Chí" not in marked
+    assert "Chí" not in shards.highlighted(AN_KHE, "chi thi 05")[2].marked
+
+
 def test_bad_syntax_is_the_same_error_on_shards(both):
     embedded, shards = both
     for text in ["", "-khe", "NOT khe", "a" * 5000]:
