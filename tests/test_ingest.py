@@ -401,3 +401,14 @@ def test_server_killed_after_accepting_an_article_indexes_it_at_the_next_start(f
     finally:
         process.kill()
         process.wait(timeout=10)
+
+
+def test_article_sent_while_another_build_holds_the_index_is_kept_and_answered_202(site, monkeypatch):
+    client, key, seeds, index_dir = site
+    monkeypatch.setattr(ingest, "BUSY_SECONDS", 0.3)
+    with generations.build_lock(index_dir):
+        answer = client.put("/api/articles/x", json={"text": "Đà Lạt mùa hoa dã quỳ"}, headers=bearer(key["write"]))
+    assert answer.status_code == 202 and answer.json["indexed"] is False
+    assert (seeds / "api" / "x.jsonl").exists() and hit_ids(client, "da quy") == []
+    build(seeds, index_dir, procs=1)
+    assert hit_ids(client, "da quy") == ["api/x.jsonl#x"]
