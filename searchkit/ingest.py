@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, request, url_for
 from werkzeug.routing import BaseConverter
 
 from searchkit import freshness, keys
@@ -51,6 +51,10 @@ MAX_BATCH_BYTES = 32 * 1024 * 1024
 # How long a request waits for a build another process holds before answering 202.
 BUSY_SECONDS = 30.0
 LOCK = "ingest.lock"
+# Requests one worker process lets wait for the lock or write: the others of its eight threads stay
+# free for searches. One more gets 503 and Retry-After.
+WRITERS = 4
+_writers = threading.BoundedSemaphore(WRITERS)
 FIELDS = ("title", "text", "date", "source", "tags", "url")
 _STATUS = {
     "key_missing": 401,
@@ -62,6 +66,7 @@ _STATUS = {
     "body_too_large": 413,
     "media_type": 415,
     "disk_full": 507,
+    "writers_busy": 503,
 }
 
 
@@ -328,6 +333,17 @@ def _write(records: list[Record], removed: list[str]) -> tuple[bool, list[str]]:
     if not seeds_dir.is_dir():
         raise IngestError("the articles folder is not a folder on this server", code="corpus")
     folder = seeds_dir / FOLDER
+    if not _writers.acquire(blocking=False):
+        raise IngestError("too many articles are being written at once: try again in a second", code="writers_busy")
+    try:
+        return _write_alone(records, removed, seeds_dir, index_dir, folder)
+    finally:
+        _writers.release()
+
+
+def _write_alone(
+    records: list[Record], removed: list[str], seeds_dir: Path, index_dir: Path, folder: Path
+) -> tuple[bool, list[str]]:
     with _one_writer(index_dir):
         backups: dict[Path, Path | None] = {}
         try:
@@ -465,7 +481,7 @@ def _answer(handle: object) -> tuple[Response, int]:
         return _error("the index is not available: run 'searchkit index' on the server", exc.code, 503)
     response = jsonify(data)
     if status in (201, 200) and "article" in data:
-        response.headers["Location"] = f"/articles/{data['article']}"
+        response.headers["Location"] = url_for("article", doc_id=data["article"])
     return response, status
 
 
@@ -473,4 +489,6 @@ def _error(message: str, code: str, status: int) -> tuple[Response, int]:
     response = jsonify({"error": message, "code": code, "status": status})
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="searchkit"'
+    if code == "writers_busy":
+        response.headers["Retry-After"] = "1"
     return response, status

@@ -73,6 +73,7 @@ def test_put_json_article_is_searchable_when_answered_and_reads_back_as_the_cli_
     answer = client.put("/api/articles/gia-vang", json=GOLD, headers=bearer(key["write"]))
     assert answer.status_code == 201, answer.json
     assert answer.json == {"id": "gia-vang", "article": "api/gia-vang.jsonl#gia-vang", "indexed": True}
+    assert answer.headers["Location"] == "/articles/api/gia-vang.jsonl%23gia-vang"
     assert hit_ids(client, "gia vang dinh moi")[0] == "api/gia-vang.jsonl#gia-vang"
     (article,) = [a for a in read_articles(seeds) if isinstance(a, Article) and a.id.startswith("api/")]
     assert (article.title, article.text, article.date, article.source, article.url, article.tags) == (
@@ -412,3 +413,14 @@ def test_article_sent_while_another_build_holds_the_index_is_kept_and_answered_2
     assert (seeds / "api" / "x.jsonl").exists() and hit_ids(client, "da quy") == []
     build(seeds, index_dir, procs=1)
     assert hit_ids(client, "da quy") == ["api/x.jsonl#x"]
+
+
+def test_a_worker_keeps_most_of_its_threads_for_searches_while_articles_are_written(site, monkeypatch):
+    client, key, seeds, _ = site
+    monkeypatch.setattr(ingest, "_writers", threading.BoundedSemaphore(1))
+    ingest._writers.acquire()  # one request writing already
+    answer = client.put("/api/articles/x", json={"text": "Đà Lạt mùa hoa dã quỳ"}, headers=bearer(key["write"]))
+    assert (answer.status_code, answer.json["code"], answer.headers["Retry-After"]) == (503, "writers_busy", "1")
+    assert not (seeds / "api").exists()
+    ingest._writers.release()
+    assert client.put("/api/articles/x", json={"text": "Đà Lạt"}, headers=bearer(key["write"])).status_code == 201
