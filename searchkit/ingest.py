@@ -181,7 +181,7 @@ def _post() -> tuple[dict, int]:
 def check_id(article_id: str, *, where: str = "") -> None:
     """Refuses (400, code ``id_invalid``, the rule in the message) an id the folder could not hold as one file."""
     rule = (
-        f"an id is 1 to {MAX_ID_CHARS} characters ({MAX_ID_BYTES} bytes in UTF-8), without '/', '..', "
+        f"an id is 1 to {MAX_ID_CHARS} characters ({MAX_ID_BYTES} bytes in UTF-8), without '/', '\\', '..', "
         "control characters (NUL, line breaks) or a leading '.'"
     )
     bad = (
