@@ -161,6 +161,11 @@ def create_app(
         live = LiveIndex(index_dir)
         is_stale = StaleCheck(seeds_dir, index_dir, every=stale_check_seconds)
     app.extensions["searchkit"] = live
+    if not shards:
+        # Imported here: the build path it brings is needed only when articles are written.
+        from searchkit import ingest
+
+        ingest.register(app, Path(index_dir), Path(seeds_dir))
     # A request's path reaches Flask's error log as typed: escape what a terminal would obey.
     app.logger.addFilter(webserver.ESCAPED)
     searcher = live.searcher

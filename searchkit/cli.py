@@ -16,6 +16,7 @@ from click.core import ParameterSource
 
 from searchkit import evaluation, freshness
 from searchkit import index as indexing
+from searchkit import keys as keyring
 from searchkit.analysis import fold
 from searchkit.commandline import EXIT_USAGE, Failure, Group, TextCommand, failure
 from searchkit.corpus import DEFAULT_MAX_BYTES
@@ -492,6 +493,54 @@ def _echo_per_query(rows: list[dict]) -> None:
             shown = f"{_escaped(top['title'])} ({_escaped(top['id'])})" if top else "nothing found"
             click.echo(f"{'':<20} {'':>14} {'':>6}  top hit: {shown}")
     click.echo()
+
+
+@main.group("keys")
+def keys_group() -> None:
+    """Keys for writing articles over HTTP (PUT /api/articles/ID); see docs/serving.md.
+
+    Without a write key the server takes no articles. A key is printed once, when it is created; only its
+    hash is kept, in keys.sqlite in the index folder.
+    """
+
+
+@keys_group.command("create")
+@index_option
+@click.option("--name", required=True, help="Who uses the key (a CMS, a script): how list and revoke name it.")
+@click.option(
+    "--scope", type=click.Choice(keyring.SCOPES), default="write", show_default=True, help="What the key may do."
+)
+def keys_create_command(index_dir: Path, name: str, scope: str) -> None:
+    """Create a key and print it, once: keep it where the client can read it."""
+    with _errors():
+        key, text = keyring.create(index_dir, name, scope)
+    click.echo(text)
+    click.echo(_escaped(f"created {scope} key {key.id} named {name!r}: it is not shown again"), err=True)
+
+
+@keys_group.command("list")
+@index_option
+@json_option
+def keys_list_command(index_dir: Path, as_json: bool) -> None:
+    """List the keys: id, name, scope, when created and revoked (never the key)."""
+    with _errors():
+        found = keyring.list_keys(index_dir)
+    if as_json:
+        click.echo(_json({"keys": [key.to_dict() for key in found]}))
+        return
+    for key in found:
+        revoked = f"  revoked {key.revoked}" if key.revoked else ""
+        click.echo(_escaped(f"{key.id}  {key.scope:<6}  {key.created}  {key.name}{revoked}"))
+
+
+@keys_group.command("revoke")
+@index_option
+@click.argument("name")
+def keys_revoke_command(index_dir: Path, name: str) -> None:
+    """Revoke the key NAME (or its id): requests carrying it are refused from now on."""
+    with _errors():
+        key = keyring.revoke(index_dir, name)
+    click.echo(_escaped(f"revoked key {key.id} named {key.name!r}"))
 
 
 @main.command("serve")

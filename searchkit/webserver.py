@@ -12,6 +12,7 @@ them against waitress's own parser. And what a visitor puts in a request reaches
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 import select
@@ -35,9 +36,14 @@ IDLE_SECONDS = 30
 READ_SECONDS = 20
 THREADS = 8
 # The longest request head a page of this site makes is about 10 KiB (a 1,000-character query, each
-# character percent-encoded, and its filters); the site takes no request body at all.
+# character percent-encoded, and its filters); the pages and searches take no request body at all.
 MAX_HEAD_BYTES = 64 * 1024
 MAX_BODY_BYTES = 64 * 1024
+# Except the articles API (searchkit/ingest.py), which takes an article of up to 4 MiB, or a batch of
+# them of up to 32 MiB, and answers a larger one with its own JSON 413; past this, waitress's own 413.
+# Waitress keeps a body over 512 KiB in a temporary file, not in memory.
+ARTICLES_PATH = "/api/articles"
+MAX_ARTICLES_BODY_BYTES = 32 * 1024 * 1024 + MAX_BODY_BYTES
 # Open files a worker needs beyond its connections: the index's files, the logs, the listening sockets.
 SPARE_FILES = 256
 
@@ -138,6 +144,11 @@ class _Parser(HTTPRequestParser):
 
     def parse_header(self, header_plus: bytes) -> None:
         super().parse_header(header_plus)
+        if self.path == ARTICLES_PATH or self.path.startswith(ARTICLES_PATH + "/"):
+            # Waitress reads the body's limit from its settings once the head is parsed: these
+            # routes get their own copy with a higher one, every other route keeps 64 KiB.
+            self.adj = copy.copy(self.adj)
+            self.adj.max_request_body_size = MAX_ARTICLES_BODY_BYTES
         problem = _ambiguity(self)
         if problem:
             # Waitress answers a ParsingError with 400 and closes the connection, dropping
