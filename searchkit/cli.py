@@ -498,6 +498,49 @@ def eval_command(
         click.echo(f"{label:<11} {value:.4f}")
 
 
+@main.command("stats")
+@index_option
+@json_option
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),
+    default=30,
+    show_default=True,
+    help="The period: this many days, today's included.",
+)
+@click.option(
+    "--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Searches shown in each list."
+)
+def stats_command(index_dir: Path, as_json: bool, days: int, limit: int) -> None:
+    """What readers searched for, and what they could not find.
+
+    Lists the most frequent searches over the period and, apart, the most frequent ones that found
+    no result, as 'searchkit serve' counts them (their normalised text, result count and day, in
+    searches.sqlite in the index folder; nothing about who searched). Days are UTC.
+    """
+    from searchkit import searchlog
+
+    with _errors():
+        found = searchlog.stats(index_dir, days=days, limit=limit)
+    if as_json:
+        click.echo(_json(found.to_dict()))
+        return
+    click.echo(f"{found.searches} searches, {found.distinct} distinct, from {found.since} to {found.until} (UTC)")
+    for title, counts, column in (
+        ("Most frequent searches", found.top, "searches"),
+        ("Most frequent searches with no results", found.not_found, "no results"),
+    ):
+        click.echo()
+        click.echo(f"{title}:")
+        if not counts:
+            click.echo("  (none)")
+            continue
+        click.echo(f"  {column:>10}  {'results':>7}  query")
+        for count in counts:
+            times = count.searches if column == "searches" else count.empty
+            click.echo(f"  {times:>10}  {count.results:>7}  {_escaped_text(count.query)}")
+
+
 @main.command("serve")
 @click.option(
     "--host",
@@ -551,6 +594,13 @@ def eval_command(
     help="Build the index after every change to the articles folder, in one process of its own, and serve each "
     "build without a restart (a burst of changes is one build). Not with --shards.",
 )
+@click.option(
+    "--count-searches/--no-count-searches",
+    default=True,
+    show_default=True,
+    help="Count each search (its normalised text, its result count and the day; nothing about who searched) in "
+    "searches.sqlite in the index folder, for 'searchkit stats'.",
+)
 def serve_command(
     host: str,
     port: int,
@@ -562,6 +612,7 @@ def serve_command(
     index_dir: Path,
     shards: str | None,
     watch: bool,
+    count_searches: bool,
 ) -> None:
     """Serve the search page and its JSON API (/api/search) in the browser.
 
@@ -599,7 +650,9 @@ def serve_command(
             # Started before the app and the server's threads, which the watcher's fork does not need.
             watcher = serving.start_watcher(seeds_dir, index_dir, watching) if watching else None
             try:
-                application = web.create_app(index_dir=index_dir, seeds_dir=seeds_dir, shards=addresses)
+                application = web.create_app(
+                    index_dir=index_dir, seeds_dir=seeds_dir, shards=addresses, count_searches=count_searches
+                )
                 with _listening(host, port):
                     server = web.make_server(application, host=host, port=port, limits=limits)
                 _announce(web.server_urls(server))
@@ -609,6 +662,8 @@ def serve_command(
                     pass
                 finally:
                     server.close()
+                    if application.extensions["searchkit_searches"] is not None:
+                        application.extensions["searchkit_searches"].close()
             finally:
                 if watcher is not None:
                     serving.stop([watcher])
@@ -624,7 +679,8 @@ def serve_command(
                 workers=workers,
                 shards=addresses,
                 limits=limits,
-                **({"watch": watching} if watching else {}),
+                watch=watching,
+                count_searches=count_searches,
             )
         finally:
             for sock in sockets:

@@ -100,6 +100,7 @@ def supervise(
     shards: list | None = None,
     limits: Limits = DEFAULT_LIMITS,
     watch: BuildOptions | None = None,
+    count_searches: bool = False,
 ) -> None:
     """Serves the search site on ``sockets`` from ``workers`` processes until Ctrl-C or SIGTERM.
 
@@ -115,7 +116,7 @@ def supervise(
     def start() -> None:
         worker = context.Process(
             target=_work,
-            args=(sockets, index_dir, seeds_dir, os.getpid(), shards, limits),
+            args=(sockets, index_dir, seeds_dir, os.getpid(), shards, limits, count_searches),
             name="searchkit-worker",
             daemon=True,
         )
@@ -218,6 +219,7 @@ def _work(
     parent: int,
     shards: list | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    count_searches: bool = False,
 ) -> None:
     """One worker: its own app on the shared sockets, until it is stopped or its parent ends."""
     signal.set_wakeup_fd(-1)
@@ -227,7 +229,11 @@ def _work(
     _exit_with(parent)
     from searchkit.app import create_app
 
-    app = create_app(index_dir=index_dir, seeds_dir=seeds_dir, shards=shards)
+    app = create_app(index_dir=index_dir, seeds_dir=seeds_dir, shards=shards, count_searches=count_searches)
+    searches = app.extensions.get("searchkit_searches")
+    if searches is not None:
+        # SIGTERM ends this worker: its last counts are written first (a kill loses a few seconds of them).
+        signal.signal(signal.SIGTERM, lambda signum, frame: (searches.flush(), os._exit(0)))
     make_server(app, sockets=sockets, limits=limits).run()
 
 
