@@ -12,7 +12,7 @@ left out; the ones already there go on counting), texts cut at :data:`MAX_QUERY_
 A request only adds to a counter in memory; a thread writes the counters in one short transaction every
 :data:`FLUSH_SECONDS`, so a search never waits for the disk. A file that cannot be written (a read-only folder,
 a full disk, a locked or damaged file) is logged once and the counts of that moment dropped: searching goes on.
-Counts not yet written when a worker is stopped are lost (a few seconds' worth at most).
+A worker stopped by SIGTERM writes its counts first; one killed outright loses the last few seconds' worth.
 """
 
 from __future__ import annotations

@@ -104,9 +104,10 @@ def supervise(
 ) -> None:
     """Serves the search site on ``sockets`` from ``workers`` processes until Ctrl-C or SIGTERM.
 
-    Each worker holds its visitors to ``limits``. Given ``watch``, one more process builds the index
-    after every change to ``seeds_dir`` (see :func:`start_watcher`). Returns once every worker has stopped. Raises
-    :class:`SearchkitError` (code ``workers_failing``) when workers keep dying, after stopping the others.
+    Each worker holds its visitors to ``limits`` (and counts searches, given ``count_searches``). Given
+    ``watch``, one more process builds the index after every change to ``seeds_dir`` (see
+    :func:`start_watcher`). Returns once every worker has stopped. Raises :class:`SearchkitError` (code
+    ``workers_failing``) when workers keep dying, after stopping the others.
     """
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     running: dict[int, multiprocessing.process.BaseProcess] = {}
@@ -155,7 +156,10 @@ def supervise(
                             deaths=MAX_DEATHS,
                             seconds=DEATH_WINDOW_SECONDS,
                         )
-                    start_watching() if was_watcher else start()
+                    if was_watcher:
+                        start_watching()
+                    else:
+                        start()
         finally:
             stop(list(running.values()))
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import watchfiles
@@ -46,13 +46,13 @@ class BuildOptions:
 
 @dataclass
 class Listener:
-    """What the watcher tells: a build done (its report and seconds), a build failed, the index busy."""
+    """What the watcher tells: the watch under way, a build done (its report and seconds), a build failed, the
+    index held by another build (told once per wait)."""
 
     built: Callable[[indexing.BuildReport, float], None] = lambda report, seconds: None
     failed: Callable[[SearchkitError], None] = lambda exc: None
     busy: Callable[[], None] = lambda: None
     watching: Callable[[], None] = lambda: None
-    builds: int = field(default=0, init=False)
 
 
 def follow(
@@ -144,7 +144,6 @@ def _build(seeds: Path, index: Path, listener: Listener, options: BuildOptions, 
         except SearchkitError as exc:
             listener.failed(exc)
             return
-        listener.builds += 1
         listener.built(report, time.monotonic() - started)
         return
 

@@ -324,3 +324,58 @@ def test_serve_watch_serves_each_build_from_one_watcher(folders, tmp_path: Path,
     text = log.read_text()
     assert "Traceback" not in text, text
     assert "added 1, updated 0, removed 0, unchanged 5, skipped 0" in text
+
+
+def watchers(parent: int) -> set[int]:
+    """The children of ``parent`` holding an inotify watch: the watcher, not the workers."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            if stat[1] != str(parent) or stat[0] == "Z":
+                continue
+            links = [os.readlink(fd) for fd in (entry / "fd").iterdir()]
+        except OSError:
+            continue
+        if any("inotify" in link for link in links):
+            found.add(int(entry.name))
+    return found
+
+
+def gone(pid: int) -> bool:
+    """Ended: no such process, or a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="reads processes from /proc")
+def test_a_watcher_that_dies_is_replaced(folders, tmp_path: Path):
+    seeds, index_dir = folders
+    log = tmp_path / "server.log"
+    with log.open("w") as stderr:
+        process = command(
+            "serve", "--host", "127.0.0.1", "--port", "0", "--seeds", str(seeds), "--index", str(index_dir),
+            "--workers", "2", "--watch", stdout=subprocess.PIPE, stderr=stderr,
+        )
+    try:
+        line = process.stdout.readline()  # type: ignore[union-attr]
+        assert line.startswith("Serving on http://127.0.0.1:"), line + log.read_text()
+        (first,) = wait_for(lambda: watchers(process.pid))
+        os.kill(first, signal.SIGKILL)
+        (second,) = wait_for(lambda: watchers(process.pid) - {first})
+        wait_for(lambda: "watching" in log.read_text().split("watcher", 1)[-1])  # the new one is under way
+        (seeds / "hồ-tràm.txt").write_text(HO_TRAM, encoding="utf-8")
+        wait_for(lambda: "hồ-tràm.txt" in ids(index_dir, "ho tram"))
+        assert f"watcher {first} died (signal SIGKILL)" in log.read_text()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(PATIENCE) == 0, log.read_text()
+        # The watcher ends with the server (it is no orphan left building).
+        wait_for(lambda: gone(second))
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
