@@ -525,7 +525,8 @@ def stats_command(index_dir: Path, as_json: bool, days: int, limit: int) -> None
     if as_json:
         click.echo(_json(found.to_dict()))
         return
-    click.echo(f"{found.searches} searches, {found.distinct} distinct, from {found.since} to {found.until} (UTC)")
+    counted = f"{found.searches} search{'' if found.searches == 1 else 'es'}, {found.distinct} distinct"
+    click.echo(f"{counted}, from {found.since} to {found.until} (UTC)")
     for title, counts, column in (
         ("Most frequent searches", found.top, "searches"),
         ("Most frequent searches with no results", found.not_found, "no results"),

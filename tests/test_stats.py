@@ -154,7 +154,7 @@ def test_stats_without_any_search_yet_and_as_text(client, index_dir: Path):
     result = CliRunner().invoke(main, ["stats", "--index", str(index_dir), "--days", "7"])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert lines[0].startswith("1 searches, 1 distinct, from ")
+    assert lines[0].startswith("1 search, 1 distinct, from ")
     assert "Most frequent searches with no results:" in lines
     assert lines[-1].split() == ["1", "0", "phi", "hành", "gia"]
 
