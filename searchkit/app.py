@@ -31,6 +31,8 @@ from searchkit.highlight import Snippet
 from searchkit.live import LiveIndex
 from searchkit.query import MAX_QUERY_CHARS, too_long
 from searchkit.search import MAX_LIMIT, MAX_PAGE, Document, Hit, Searcher, SearchResults
+from searchkit.searchlog import FILE as SEARCHES_FILE
+from searchkit.searchlog import SearchLog
 
 PAGE_SIZE = 10
 DEFAULT_LIMIT = 10
@@ -129,12 +131,14 @@ def create_app(
     *,
     stale_check_seconds: float = STALE_CHECK_SECONDS,
     shards: list | None = None,
+    count_searches: bool = False,
 ) -> Flask:
     """The search site over the index in ``index_dir``, built from ``seeds_dir``; over the Xapian
     ``shards`` instead when given (``index_dir`` then keeps the shards' statistics).
 
     The pages say when the index is older than ``seeds_dir``, asking at most every
-    ``stale_check_seconds``.
+    ``stale_check_seconds``. With ``count_searches``, the first page of each search is counted in
+    ``index_dir``'s search counts (:mod:`searchkit.searchlog`, read by ``searchkit stats``).
     """
     web = resources.files("searchkit.web")
     app = Flask(
@@ -166,6 +170,14 @@ def create_app(
         from searchkit import ingest
 
         ingest.register(app, Path(index_dir), Path(seeds_dir))
+    searches = SearchLog(Path(index_dir) / SEARCHES_FILE) if count_searches else None
+    app.extensions["searchkit_searches"] = searches
+
+    def counted(text: str, page: int, results: SearchResults) -> None:
+        # The first page only: a reader paging through the hits searched once.
+        if searches is not None and page == 1 and text.strip():
+            searches.record(text, results.total)
+
     # A request's path reaches Flask's error log as typed: escape what a terminal would obey.
     app.logger.addFilter(webserver.ESCAPED)
     searcher = live.searcher
@@ -207,6 +219,7 @@ def create_app(
             with searcher() as s:
                 page_context["dated"] = s.has_dates()
                 results = _search(s, address.text, page=page, limit=PAGE_SIZE, address=address, filters=filters)
+            counted(address.text, page, results)
         except QueryError as exc:
             return render_template("search.html", error=vietnamese(exc), **page_context), 400
         except SearchkitError as exc:
@@ -283,6 +296,7 @@ def create_app(
             filters = address.filters()
             with searcher() as s:
                 results = _search(s, address.text, page=page, limit=limit, address=address, filters=filters)
+            counted(address.text, page, results)
         except QueryError as exc:
             return _json_error(str(exc), exc.code, 400)
         except SearchkitError as exc:

@@ -20,7 +20,7 @@ from searchkit import keys as keyring
 from searchkit.analysis import fold
 from searchkit.commandline import EXIT_USAGE, Failure, Group, TextCommand, failure
 from searchkit.corpus import DEFAULT_MAX_BYTES
-from searchkit.errors import SearchkitError
+from searchkit.errors import CorpusError, SearchkitError
 from searchkit.filters import RELEVANCE, SORTS, Filters
 from searchkit.highlight import Snippet
 from searchkit.meter import Meter
@@ -171,6 +171,12 @@ def main() -> None:
 @max_bytes_option
 @follow_links_option
 @shards_option
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="After the build, keep watching the articles folder and build again after each change (a burst of "
+    "changes is one build, a file still being written is waited for), until Ctrl+C. Not with --shards.",
+)
 def index_command(
     seeds_dir: Path,
     index_dir: Path,
@@ -180,6 +186,7 @@ def index_command(
     max_bytes: int,
     follow_links: bool,
     shards: str | None,
+    watch: bool,
 ) -> None:
     """Bring the index up to date with the articles folder.
 
@@ -193,6 +200,8 @@ def index_command(
     completes the work. If another build is updating the same index, this one stops at once
     with exit status 3 instead of waiting.
     """
+    if watch and shards:
+        raise click.UsageError("--watch cannot be combined with --shards (the shards are built from elsewhere)")
     with _errors():
         if shards:
             from searchkit.shards import build as shard_build
@@ -224,6 +233,41 @@ def index_command(
                 quiet=as_json,
             )
     _print_report(report, as_json)
+    if watch:
+        _watch(seeds_dir, index_dir, as_json, procs, max_bytes, follow_links)
+
+
+def _watch(
+    seeds_dir: Path, index_dir: Path, as_json: bool, procs: int | None, max_bytes: int, follow_links: bool
+) -> None:
+    """``index --watch``: a line per build that changed something (one JSON object per line under --json)."""
+    from searchkit import watch
+
+    def built(report: indexing.BuildReport, seconds: float) -> None:
+        if not (report.added or report.updated or report.removed or report.skipped or report.warnings):
+            return
+        if as_json:
+            click.echo(json.dumps(report.to_dict() | {"seconds": round(seconds, 3)}, ensure_ascii=False))
+            return
+        _print_problems(report)
+        click.echo(f"{report.summary()} ({seconds:.1f} s)")
+
+    listener = watch.Listener(
+        built=built,
+        failed=lambda exc: click.echo(f"Error: {_escaped(exc)}", err=True),
+        busy=lambda: click.echo(
+            _escaped(f"Another build is updating {_folder(index_dir)}: waiting for it to finish."), err=True
+        ),
+        watching=lambda: click.echo(
+            _escaped(f"Watching {_folder(seeds_dir)} for changes (Ctrl+C to stop)."), err=True
+        ),
+    )
+    options = watch.BuildOptions(procs=procs, max_bytes=max_bytes, follow_links=follow_links)
+    try:
+        with _errors():
+            watch.follow(seeds_dir, index_dir, listener=listener, options=options)
+    except KeyboardInterrupt:
+        click.echo("Stopped watching: the index keeps its last committed build.", err=True)
 
 
 @main.command("add")
@@ -543,6 +587,50 @@ def keys_revoke_command(index_dir: Path, name: str) -> None:
     click.echo(_escaped(f"revoked key {key.id} named {key.name!r}"))
 
 
+@main.command("stats")
+@index_option
+@json_option
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),
+    default=30,
+    show_default=True,
+    help="The period: this many days, today's included.",
+)
+@click.option(
+    "--limit", type=click.IntRange(1, 1000), default=20, show_default=True, help="Searches shown in each list."
+)
+def stats_command(index_dir: Path, as_json: bool, days: int, limit: int) -> None:
+    """What readers searched for, and what they could not find.
+
+    Lists the most frequent searches over the period and, apart, the most frequent ones that found
+    no result, as 'searchkit serve' counts them (their normalised text, result count and day, in
+    searches.sqlite in the index folder; nothing about who searched). Days are UTC.
+    """
+    from searchkit import searchlog
+
+    with _errors():
+        found = searchlog.stats(index_dir, days=days, limit=limit)
+    if as_json:
+        click.echo(_json(found.to_dict()))
+        return
+    counted = f"{found.searches} search{'' if found.searches == 1 else 'es'}, {found.distinct} distinct"
+    click.echo(f"{counted}, from {found.since} to {found.until} (UTC)")
+    for title, counts, column in (
+        ("Most frequent searches", found.top, "searches"),
+        ("Most frequent searches with no results", found.not_found, "no results"),
+    ):
+        click.echo()
+        click.echo(f"{title}:")
+        if not counts:
+            click.echo("  (none)")
+            continue
+        click.echo(f"  {column:>10}  {'results':>7}  query")
+        for count in counts:
+            times = count.searches if column == "searches" else count.empty
+            click.echo(f"  {times:>10}  {count.results:>7}  {_escaped_text(count.query)}")
+
+
 @main.command("serve")
 @click.option(
     "--host",
@@ -590,6 +678,19 @@ def keys_revoke_command(index_dir: Path, name: str) -> None:
 @seeds_option
 @index_option
 @shards_option
+@click.option(
+    "--watch",
+    is_flag=True,
+    help="Build the index after every change to the articles folder, in one process of its own, and serve each "
+    "build without a restart (a burst of changes is one build). Not with --shards.",
+)
+@click.option(
+    "--count-searches/--no-count-searches",
+    default=True,
+    show_default=True,
+    help="Count each search (its normalised text, its result count and the day; nothing about who searched) in "
+    "searches.sqlite in the index folder, for 'searchkit stats'.",
+)
 def serve_command(
     host: str,
     port: int,
@@ -600,6 +701,8 @@ def serve_command(
     seeds_dir: Path,
     index_dir: Path,
     shards: str | None,
+    watch: bool,
+    count_searches: bool,
 ) -> None:
     """Serve the search page and its JSON API (/api/search) in the browser.
 
@@ -615,32 +718,59 @@ def serve_command(
     if workers is None:
         workers = serving.default_workers()
     limits = webserver.Limits(connection_limit, idle_timeout, read_timeout)
+    if watch and shards:
+        raise click.UsageError("--watch cannot be combined with --shards (the shards are built from elsewhere)")
+    watching = None
     with _errors():
         addresses = _shards(shards) if shards else None
         if addresses:
             ensure_shards(seeds_dir, addresses)
         else:
             ensure_index(seeds_dir, index_dir)
-            warn_if_stale(seeds_dir, index_dir)
+            if not watch:  # the watcher's first build brings the index up to date
+                warn_if_stale(seeds_dir, index_dir)
         _check_served_articles(seeds_dir, index_dir, shards, addresses)
+        if watch:
+            from searchkit.watch import BuildOptions
+
+            if not seeds_dir.exists():
+                raise CorpusError(f"articles folder not found: {seeds_dir}")
+            watching = BuildOptions()
         if workers == 1:
-            application = web.create_app(index_dir=index_dir, seeds_dir=seeds_dir, shards=addresses)
-            with _listening(host, port):
-                server = web.make_server(application, host=host, port=port, limits=limits)
-            _announce(web.server_urls(server))
+            # Started before the app and the server's threads, which the watcher's fork does not need.
+            watcher = serving.start_watcher(seeds_dir, index_dir, watching) if watching else None
             try:
-                server.run()
-            except KeyboardInterrupt:
-                pass
+                application = web.create_app(
+                    index_dir=index_dir, seeds_dir=seeds_dir, shards=addresses, count_searches=count_searches
+                )
+                with _listening(host, port):
+                    server = web.make_server(application, host=host, port=port, limits=limits)
+                _announce(web.server_urls(server))
+                try:
+                    server.run()
+                except KeyboardInterrupt:
+                    pass
+                finally:
+                    server.close()
+                    if application.extensions["searchkit_searches"] is not None:
+                        application.extensions["searchkit_searches"].close()
             finally:
-                server.close()
+                if watcher is not None:
+                    serving.stop([watcher])
             return
         with _listening(host, port):
             sockets = serving.listen(host, port)
         try:
             _announce(web.listening_urls(serving.addresses(sockets)))
             serving.supervise(
-                sockets, index_dir=index_dir, seeds_dir=seeds_dir, workers=workers, shards=addresses, limits=limits
+                sockets,
+                index_dir=index_dir,
+                seeds_dir=seeds_dir,
+                workers=workers,
+                shards=addresses,
+                limits=limits,
+                watch=watching,
+                count_searches=count_searches,
             )
         finally:
             for sock in sockets:

@@ -119,7 +119,8 @@ def stale(seeds_dir: Path | str, index_dir: Path | str) -> bool:
 
 
 class StaleCheck:
-    """:func:`stale`, asked again at most every ``every`` seconds, for a server answering many requests."""
+    """:func:`stale`, asked again at most every ``every`` seconds, for a server answering many requests,
+    and at once when a build has saved a new snapshot (one stat), so its notice goes with the build."""
 
     def __init__(
         self,
@@ -133,15 +134,26 @@ class StaleCheck:
         self._clock = clock
         self._lock = threading.Lock()
         self._checked: float | None = None
+        self._saved: tuple[int, int, int] | None = None
         self._stale = False
 
     def __call__(self) -> bool:
         with self._lock:
             now = self._clock()
-            if self._checked is None or now - self._checked >= self.every:
+            saved = _saved(self.index_dir)
+            if self._checked is None or now - self._checked >= self.every or saved != self._saved:
                 self._stale = stale(self.seeds_dir, self.index_dir)
-                self._checked = now
+                self._checked, self._saved = now, saved
             return self._stale
+
+
+def _saved(index_dir: Path) -> tuple[int, int, int] | None:
+    """Which snapshot the index folder holds now (replaced by each build), without reading it."""
+    try:
+        info = (index_dir / SNAPSHOT_FILE).stat()
+    except OSError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 def _walk(root: Path, files: Snapshot) -> None:

@@ -9,6 +9,9 @@ the index's current generation before each request, so a build is seen by all of
 The parent only watches. It starts a new worker for one that dies, gives up when they keep dying,
 and on Ctrl-C or SIGTERM stops them all. A worker never outlives the parent, even a killed one.
 
+With ``--watch`` one more process follows the articles folder (:mod:`searchkit.watch`) and builds; the
+workers only reopen the generations it publishes. It is started, replaced and stopped as a worker is.
+
 Each worker's server holds its visitors to :class:`searchkit.webserver.Limits`.
 """
 
@@ -28,9 +31,14 @@ import time
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import wait
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from searchkit.errors import SearchkitError
 from searchkit.webserver import BACKLOG, DEFAULT_LIMITS, Limits, make_server
+
+if TYPE_CHECKING:
+    from searchkit.index import BuildReport
+    from searchkit.watch import BuildOptions
 
 # Give up when this many workers die within this many seconds: the next one would die too.
 MAX_DEATHS = 5
@@ -91,28 +99,41 @@ def supervise(
     workers: int,
     shards: list | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    watch: BuildOptions | None = None,
+    count_searches: bool = False,
 ) -> None:
     """Serves the search site on ``sockets`` from ``workers`` processes until Ctrl-C or SIGTERM.
 
-    Each worker holds its visitors to ``limits``. Returns once every worker has stopped. Raises
-    :class:`SearchkitError` (code ``workers_failing``) when workers keep dying, after stopping the others.
+    Each worker holds its visitors to ``limits`` (and counts searches, given ``count_searches``). Given
+    ``watch``, one more process builds the index after every change to ``seeds_dir`` (see
+    :func:`start_watcher`). Returns once every worker has stopped. Raises :class:`SearchkitError` (code
+    ``workers_failing``) when workers keep dying, after stopping the others.
     """
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     running: dict[int, multiprocessing.process.BaseProcess] = {}
     deaths: collections.deque[float] = collections.deque(maxlen=MAX_DEATHS)
+    watcher: list[int] = []  # the watcher's sentinel, when there is one
 
     def start() -> None:
         worker = context.Process(
             target=_work,
-            args=(sockets, index_dir, seeds_dir, os.getpid(), shards, limits),
+            args=(sockets, index_dir, seeds_dir, os.getpid(), shards, limits, count_searches),
             name="searchkit-worker",
             daemon=True,
         )
         worker.start()
         running[worker.sentinel] = worker
 
+    def start_watching() -> None:
+        assert watch is not None
+        process = start_watcher(seeds_dir, index_dir, watch)
+        running[process.sentinel] = process
+        watcher[:] = [process.sentinel]
+
     with _stop_signals() as (stop_requested, wakeup):
         try:
+            if watch is not None:
+                start_watching()
             for _ in range(workers):
                 start()
             while not stop_requested():
@@ -124,7 +145,9 @@ def supervise(
                     worker.join()
                     if stop_requested():
                         break
-                    log.warning("worker %s died (%s)", worker.pid, _how(worker.exitcode))
+                    was_watcher = ready in watcher
+                    kind = "watcher" if was_watcher else "worker"
+                    log.warning("%s %s died (%s)", kind, worker.pid, _how(worker.exitcode))
                     deaths.append(time.monotonic())
                     if len(deaths) == MAX_DEATHS and deaths[-1] - deaths[0] <= DEATH_WINDOW_SECONDS:
                         raise SearchkitError(
@@ -133,9 +156,64 @@ def supervise(
                             deaths=MAX_DEATHS,
                             seconds=DEATH_WINDOW_SECONDS,
                         )
-                    start()
+                    if was_watcher:
+                        start_watching()
+                    else:
+                        start()
         finally:
-            _stop(list(running.values()))
+            stop(list(running.values()))
+
+
+def start_watcher(seeds_dir: Path, index_dir: Path, options: BuildOptions) -> multiprocessing.process.BaseProcess:
+    """Starts the process that builds the index after every change to ``seeds_dir`` (:func:`searchkit.watch.follow`).
+
+    Its own process, so that its builds' forks and memory stay out of the ones answering. It ends
+    with this process; :func:`stop` ends it sooner, abandoning a build under way as Ctrl-C would.
+    """
+    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+    process = context.Process(
+        target=_watch, args=(seeds_dir, index_dir, os.getpid(), options), name="searchkit-watcher", daemon=False
+    )
+    process.start()
+    return process
+
+
+def _watch(seeds_dir: Path, index_dir: Path, parent: int, options: BuildOptions) -> None:
+    """The watcher process: builds after each change, logging each build, until stopped or its parent ends."""
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # SIGTERM abandons a build under way the way Ctrl-C does (its generation discarded, the lock freed).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    _exit_with(parent)
+    from searchkit import watch
+
+    out = logging.getLogger("searchkit.watch")
+    if not out.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s searchkit watch: %(message)s"))
+        out.addHandler(handler)
+        out.setLevel(logging.INFO)
+        out.propagate = False
+
+    def built(report: BuildReport, seconds: float) -> None:
+        if report.added or report.updated or report.removed or report.skipped:
+            out.info("%s (%.1f s)", report.summary(), seconds)
+        for skipped in report.skipped:
+            out.warning("skipped %r: %s", skipped.path, skipped.reason)
+
+    listener = watch.Listener(
+        built=built,
+        failed=lambda exc: out.error("build failed: %s", exc),
+        busy=lambda: out.info("another build holds %s: waiting for it", index_dir),
+        watching=lambda: out.info("watching %s", seeds_dir),
+    )
+    try:
+        watch.follow(seeds_dir, index_dir, listener=listener, options=options)
+    except KeyboardInterrupt:
+        pass
+    except SearchkitError as exc:
+        out.error("%s", exc)
+        sys.exit(1)
 
 
 def _work(
@@ -145,6 +223,7 @@ def _work(
     parent: int,
     shards: list | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    count_searches: bool = False,
 ) -> None:
     """One worker: its own app on the shared sockets, until it is stopped or its parent ends."""
     signal.set_wakeup_fd(-1)
@@ -154,7 +233,11 @@ def _work(
     _exit_with(parent)
     from searchkit.app import create_app
 
-    app = create_app(index_dir=index_dir, seeds_dir=seeds_dir, shards=shards)
+    app = create_app(index_dir=index_dir, seeds_dir=seeds_dir, shards=shards, count_searches=count_searches)
+    searches = app.extensions.get("searchkit_searches")
+    if searches is not None:
+        # SIGTERM ends this worker: its last counts are written first (a kill loses a few seconds of them).
+        signal.signal(signal.SIGTERM, lambda signum, frame: (searches.flush(), os._exit(0)))
     make_server(app, sockets=sockets, limits=limits).run()
 
 
@@ -180,8 +263,8 @@ def _watch_parent(parent: int) -> None:
     os._exit(1)
 
 
-def _stop(workers: list[multiprocessing.process.BaseProcess]) -> None:
-    """Asks every worker to stop, then kills any still running after :data:`STOP_SECONDS`."""
+def stop(workers: list[multiprocessing.process.BaseProcess]) -> None:
+    """Asks every worker (or the watcher) to stop, then kills any still running after :data:`STOP_SECONDS`."""
     for worker in workers:
         if worker.is_alive():
             worker.terminate()

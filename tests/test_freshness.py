@@ -229,3 +229,14 @@ def test_snapshot_of_a_very_deep_folder_lists_what_the_build_reads(tmp_path: Pat
     files = snapshot(tmp_path)  # once a RecursionError
     assert sorted(files) == ["a.txt", "d/" * MAX_DEPTH + "b.txt"]
     assert sorted(files) == sorted(a.id for a in read_articles(tmp_path) if hasattr(a, "id"))
+
+
+def test_the_check_is_asked_again_at_once_after_a_build(built: tuple[Path, Path]):
+    seeds, index_dir = built
+    now = [100.0]
+    check = StaleCheck(seeds, index_dir, every=5.0, clock=lambda: now[0])
+    later(seeds / "dong-ha.txt")
+    assert check() is True
+    index.build(seeds, index_dir, procs=1)  # a watcher's build, seconds before the interval ends
+    now[0] += 0.1
+    assert check() is False  # the notice goes with the build, not up to five seconds after it

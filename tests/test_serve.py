@@ -266,7 +266,7 @@ def test_the_server_gives_up_when_workers_keep_dying(folders, tmp_path: Path):
 def test_workers_default_to_the_cores_this_process_may_use(seeds_dir, seeds_index, monkeypatch):
     calls = []
 
-    def fake_supervise(sockets, *, index_dir, seeds_dir, workers, shards=None, limits=None):
+    def fake_supervise(sockets, *, index_dir, seeds_dir, workers, shards=None, limits=None, **options):
         assert limits == webserver.Limits()
         calls.append((serving.addresses(sockets), workers))
 
