@@ -62,6 +62,14 @@ class Weights:
     # Keyword queries: the tier below the phrases holds the words in order, each within this many
     # syllables of the last (``tư tưởng, đạo đức, phong cách`` for "tư tưởng phong cách").
     window: int = 4
+    # Questions: the best matches placed again by their best window of syllables
+    # (``searchkit.passages``): each of the ``passage_depth`` best gains ``passage`` times the best
+    # score times the share of the question's weight its best ``passage_window`` syllables hold; a
+    # syllable typed with marks keeps ``passage_loose`` of its weight where only folding alike.
+    passage: float = 1.0
+    passage_window: int = 40
+    passage_depth: int = 100
+    passage_loose: float = 0.3
 
 
 #
