@@ -337,11 +337,15 @@ class Searcher:
         )
 
     def _passage_words(self, query: _Query) -> passages.Words | None:
-        """A question's syllables as its passages weigh them; ``None`` for a keyword query."""
+        """A question's syllables as its passages weigh them; ``None`` for a keyword query, and in an index
+        too small for its syllables' frequencies to tell common words from rare ones (as for ``_common``)."""
         if not query.question or self.weights.passage <= 0:
             return None
+        reader = self._statistics()
         typed = [word for run in runs(query.tree) for word in run]
-        return passages.question_words(typed, self._statistics(), loose=self.weights.passage_loose) if typed else None
+        if not typed or reader.doc_count() < COMMON_MIN_ARTICLES:
+            return None
+        return passages.question_words(typed, reader, loose=self.weights.passage_loose)
 
     def _by_passages(self, matches: Matches, words: passages.Words, deadline: Deadline | None) -> Matches:
         """``matches`` with the best of them scored again by their passages (see :mod:`searchkit.passages`)."""

@@ -85,7 +85,11 @@ def test_a_question_ranks_the_article_holding_its_words_together_above_one_holdi
         )
         * 2,
     }
-    with Searcher(make_index(tmp_path, articles)) as searcher:
+    # Enough other articles for the syllables' frequencies to tell common words from rare ones.
+    others = {
+        f"other-{i}.txt": f"Tin số {i}\n\nBản tin địa phương số {i} về thời tiết và giao thông." for i in range(100)
+    }
+    with Searcher(make_index(tmp_path, articles | others)) as searcher:
         for typed in (
             "Đội tuyển nào giành chức vô địch giải bóng đá năm 2010?",
             "Doi tuyen nao gianh chuc vo dich giai bong da nam 2010?",
