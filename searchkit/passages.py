@@ -81,13 +81,16 @@ def question_words(typed: Iterable[str], statistics: Statistics, *, loose: float
     )
 
 
-def best_window(text: str, words: Words, window: int) -> float:
-    """The largest share of the question's weight (0–1) that ``window`` consecutive syllables of ``text`` hold."""
+def best_window(text: str, words: Words, window: int, read: dict | None = None) -> float:
+    """The largest share of the question's weight (0–1) that ``window`` consecutive syllables of ``text`` hold.
+
+    ``read``: what each syllable as written was found to be, kept across the texts of one question.
+    """
     if not words.folded or words.total <= 0:
         return 0.0
     index = {w: i for i, w in enumerate(words.folded)}
     matches: list[tuple[int, int, bool]] = []  # position, word, spelt as typed
-    read: dict[str, tuple[int, bool] | None] = {}
+    read = {} if read is None else read
     for position, syllable in enumerate(syllable_texts(text[:PASSAGE_CHARS])):
         found = read.get(syllable, False)
         if found is False:
@@ -127,4 +130,5 @@ def bonuses(scores: Sequence[float], texts: Iterable[str], words: Words, *, weig
     """What each of a question's best matches (their ``scores`` and stored ``texts``) gains for its best
     window: ``weight`` times the best score times the share of the question's weight it holds."""
     top = max(scores, default=0.0)
-    return [weight * top * best_window(text, words, window) for text in texts]
+    read: dict = {}
+    return [weight * top * best_window(text, words, window, read) for text in texts]

@@ -66,9 +66,12 @@ class Weights:
     # (``searchkit.passages``): each of the ``passage_depth`` best gains ``passage`` times the best
     # score times the share of the question's weight its best ``passage_window`` syllables hold; a
     # syllable typed with marks keeps ``passage_loose`` of its weight where only folding alike.
+    # Tuned on the tuning half of XQuAD-vi, alone and beside 3,000 news (1.0 against 2.0; windows
+    # of 25, 40 and 60). A depth of 30 ranks as 100 did alone and within 0.002 beside news, at a
+    # third of the cost.
     passage: float = 1.0
     passage_window: int = 40
-    passage_depth: int = 100
+    passage_depth: int = 30
     passage_loose: float = 0.3
 
 
