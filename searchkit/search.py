@@ -16,7 +16,7 @@ import numpy as np
 from whoosh import query as wq
 from whoosh import scoring
 
-from searchkit import complete, generations, keystrokes, related
+from searchkit import complete, generations, keystrokes, passages, related
 from searchkit import query as q
 from searchkit import schema as f
 from searchkit.acronyms import Acronym, Glossary
@@ -24,7 +24,7 @@ from searchkit.acronyms import expand as expand_acronyms
 from searchkit.analysis import accent_key, fold_syllable, has_marks, nfc, normalize_syllable
 from searchkit.columns import Columns
 from searchkit.errors import IndexDamagedError, QueryError, SearchkitError
-from searchkit.execute import MAX_PREFIX_TERMS, Deadline, Executor
+from searchkit.execute import MAX_PREFIX_TERMS, Deadline, Executor, Matches
 from searchkit.filters import RELEVANCE, Facets, Filters, check_sort
 from searchkit.highlight import Matcher, Snippet, matcher_for, snippet
 from searchkit.pages import ArticlePage, article_page
@@ -283,6 +283,8 @@ class Searcher:
             # article of the source chosen is about lúa): it would lead away from these results.
             suggestion = None
         first = (page - 1) * limit
+        if sort == RELEVANCE and prepared.question_words is not None:
+            matches = self._by_passages(matches, prepared.question_words, deadline)
         if sort == RELEVANCE:
             placed = self._executor.tiers(matches, prepared.tiers, deadline=deadline)
             best = self._executor.top(matches, page * limit, tiers=placed)
@@ -341,7 +343,36 @@ class Searcher:
             suggestion=suggestion,
             acronyms=query.acronyms,
             spelling=restored_tier(query.tree, restored) if restored and not query.question else None,
+            question_words=self._passage_words(query),
         )
+
+    def _passage_words(self, query: _Query) -> passages.Words | None:
+        """A question's syllables as its passages weigh them; ``None`` for a keyword query, and in an index
+        too small for its syllables' frequencies to tell common words from rare ones (as for ``_common``)."""
+        if not query.question or self.weights.passage <= 0:
+            return None
+        reader = self._statistics()
+        typed = [word for run in runs(query.tree) for word in run]
+        if not typed or reader.doc_count() < COMMON_MIN_ARTICLES:
+            return None
+        return passages.question_words(typed, reader, loose=self.weights.passage_loose)
+
+    def _by_passages(self, matches: Matches, words: passages.Words, deadline: Deadline | None) -> Matches:
+        """``matches`` with the best of them scored again by their passages (see :mod:`searchkit.passages`)."""
+        w = self.weights
+        if not len(matches):
+            return matches
+        best = np.argsort(-matches.scores, kind="stable")[: w.passage_depth]
+        texts = []
+        for n in best.tolist():
+            texts.append(self._searcher.stored_fields(int(matches.ids[n])).get(f.BODY, ""))
+            if deadline is not None:
+                deadline.check()
+        scores = matches.scores[best].tolist()
+        gained = passages.bonuses(scores, texts, words, weight=w.passage, window=w.passage_window)
+        placed = matches.scores.copy()
+        placed[best] += gained
+        return Matches(matches.ids, placed)
 
     def _tiers(self, query: _Query, asked: bool | None, accented: bool, restored: Respellings | None) -> Levels:
         """What orders the query's matches before their scores: a keyword query's tiers; none for a
@@ -547,6 +578,8 @@ class Prepared:
     # The articles spelling the query as restored (``searchkit.ranking.restored_tier``): a suggestion
     # none of the results spells is not offered.
     spelling: wq.Query | None = None
+    # A question's syllables, by which its best matches are placed again (``searchkit.passages``).
+    question_words: passages.Words | None = None
 
 
 # Browsing by filters alone: no query, nothing to mark.

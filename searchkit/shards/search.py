@@ -15,7 +15,7 @@ from pathlib import Path
 
 from whoosh import query as wq
 
-from searchkit import related
+from searchkit import passages, related
 from searchkit import schema as f
 from searchkit.dates import day_number
 from searchkit.execute import SpeltPhrase, prefix_terms
@@ -170,8 +170,20 @@ class ShardSearcher(Searcher):
             spelt = len(spelling)
         if prepared is not None and prepared.tiers and sort == RELEVANCE:
             query = Query(Query.OP_OR, query, Query(Query.OP_FILTER, self._tier_weights(prepared.tiers), query))
-        total, exact, found = self._mset(query, sort, first, count)
-        return total, exact, found, spelt
+        words = prepared.question_words if prepared is not None and sort == RELEVANCE else None
+        if words is None or first >= self.weights.passage_depth:
+            total, exact, found = self._mset(query, sort, first, count)
+            return total, exact, found, spelt
+        # A question's best matches placed again by their passages, as on the embedded index.
+        w = self.weights
+        total, exact, best = self._mset(query, sort, 0, max(w.passage_depth, first + count))
+        depth = best[: w.passage_depth]
+        scores = [score for _, score in depth]
+        texts = [data.get(f.BODY, "") for data, _ in depth]
+        gained = passages.bonuses(scores, texts, words, weight=w.passage, window=w.passage_window)
+        placed = [(data, score + bonus) for (data, score), bonus in zip(depth, gained, strict=True)]
+        placed = sorted(placed, key=lambda hit: -hit[1]) + best[w.passage_depth :]
+        return total, exact, placed[first : first + count], spelt
 
     def _tier_weights(self, levels: Levels):  # noqa: ANN202
         """The weights the tiers of a keyword query add (see :data:`TIER_WEIGHT`)."""

@@ -1,0 +1,97 @@
+"""Passages: a question's words held together in a few dozen syllables count more than the same
+words scattered over a long article, and a syllable spelt as typed more than one folding alike."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from searchkit.passages import Words, best_window, question_words
+from searchkit.search import Searcher
+from tests.test_ranking import FILLER, make_index
+
+
+class _Counts:
+    """Term statistics of a hundred articles: ``nêu`` is rarer spelt so than folded (``nếu`` is common)."""
+
+    frequencies = {
+        ("body", "neu"): 60,
+        ("body_exact", "nêu"): 5,
+        ("body", "guong"): 10,
+        ("body_exact", "gương"): 10,
+        ("body", "cua"): 95,
+        ("body_exact", "của"): 90,
+    }
+
+    def doc_count(self) -> int:
+        return 100
+
+    def doc_frequency(self, fieldname: str, text: str) -> int:
+        return self.frequencies.get((fieldname, text), 0)
+
+
+@pytest.fixture
+def words() -> Words:
+    return question_words(["nêu", "gương", "của", "nêu"], _Counts(), loose=0.3)
+
+
+def test_a_syllable_typed_with_marks_weighs_its_own_spelling(words: Words):
+    assert words.folded == ("neu", "guong", "cua")
+    assert words.spelt == ("nêu", "gương", "của")
+    neu, guong, cua = words.exact
+    assert neu > guong > cua > 0  # "nêu" is rarer spelt so than "gương"; "của" is in most articles
+    assert words.loose[0] == pytest.approx(0.3 * question_words(["neu"], _Counts(), loose=0.3).exact[0])
+
+
+def test_the_words_together_hold_the_whole_question(words: Words):
+    assert best_window("Cán bộ phải nêu gương của người đứng đầu.", words, 40) == pytest.approx(1.0)
+
+
+def test_the_words_apart_hold_only_what_one_window_reaches(words: Words):
+    text = "Cán bộ phải nêu ý kiến. " + FILLER * 2 + "Soi gương mỗi sáng."
+    together = best_window("Cán bộ phải nêu gương.", words, 40)
+    assert best_window(text, words, 40) < together
+    assert best_window(text, words, 400) == pytest.approx(1.0)  # with "của" from the filler
+
+
+def test_a_word_folding_alike_counts_less_than_the_spelling_typed(words: Words):
+    exact = best_window("Đảng viên nêu gương.", words, 40)
+    alike = best_window("Nếu gương vỡ thì thay.", words, 40)
+    assert 0 < alike < exact
+
+
+def test_typed_without_marks_any_spelling_counts_fully():
+    words = question_words(["neu", "guong"], _Counts(), loose=0.3)
+    assert best_window("Nếu gương vỡ.", words, 40) == pytest.approx(best_window("Nêu gương.", words, 40))
+
+
+def test_a_question_ranks_the_article_holding_its_words_together_above_one_holding_them_scattered(tmp_path: Path):
+    articles = {
+        "together.txt": "Tổng kết thể thao\n\n"
+        + FILLER * 4
+        + "Đội tuyển Tây Ban Nha giành chức vô địch giải bóng đá thế giới năm 2010. "
+        + FILLER * 4,
+        # Each of the question's words as often or more, each paragraph apart.
+        "scattered.txt": "Tổng kết thể thao\n\n"
+        + (
+            "Đội tuyển trẻ tập luyện. "
+            + FILLER
+            + "Chức vô địch còn xa. "
+            + FILLER
+            + "Giải bóng đá phong trào năm nay. "
+            + FILLER
+            + "Năm 2010 có nhiều đổi mới, họ giành vé. "
+        )
+        * 2,
+    }
+    # Enough other articles for the syllables' frequencies to tell common words from rare ones.
+    others = {
+        f"other-{i}.txt": f"Tin số {i}\n\nBản tin địa phương số {i} về thời tiết và giao thông." for i in range(100)
+    }
+    with Searcher(make_index(tmp_path, articles | others)) as searcher:
+        for typed in (
+            "Đội tuyển nào giành chức vô địch giải bóng đá năm 2010?",
+            "Doi tuyen nao gianh chuc vo dich giai bong da nam 2010?",
+        ):
+            assert [hit.id for hit in searcher.search(typed).hits] == ["together.txt", "scattered.txt"]
