@@ -269,10 +269,10 @@ def publish(index_dir: Path, generation: Generation, *, seeds: str | None = None
     if seeds is not None:
         meta[SEEDS] = seeds
     _write_atomically(generation.path / META, json.dumps(meta, indent=1) + "\n")
-    _sync_folder(generation.path)
+    sync_folder(generation.path)
     _clear(index_dir / POINTER)
     _write_atomically(index_dir / POINTER, generation.name + "\n")
-    _sync_folder(index_dir)
+    sync_folder(index_dir)
     _remove_legacy(index_dir)
     _prune(index_dir, generation)
 
@@ -355,9 +355,16 @@ def _link(source: Path, target: Path) -> None:
 def _write_atomically(path: Path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     _clear(temporary)
+    replace_file(path, text.encode("utf-8"), temporary)
+
+
+def replace_file(path: Path, data: bytes, temporary: Path, *, exclusive: bool = False) -> None:
+    """Puts ``data`` at ``path`` whole or not at all: written to ``temporary`` beside it, synced,
+    renamed over it (``exclusive``: ``temporary`` must not exist yet). :func:`sync_folder` then makes
+    the rename durable."""
     try:
-        with open(temporary, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with open(temporary, "xb" if exclusive else "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
@@ -384,8 +391,8 @@ def _digest(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _sync_folder(folder: Path) -> None:
-    # Makes the renames durable; not every system can open a folder for it.
+def sync_folder(folder: Path) -> None:
+    """Makes the renames in ``folder`` durable; not every system can open a folder for it."""
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError:

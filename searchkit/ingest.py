@@ -39,6 +39,7 @@ from searchkit.corpus import DEFAULT_MAX_BYTES, split_title
 from searchkit.dates import dateline, read_date
 from searchkit.decoding import clean_text
 from searchkit.errors import IndexBusyError, SearchkitError
+from searchkit.generations import replace_file, sync_folder
 
 # seeds/api/<id>.jsonl: the articles the API wrote, apart from the ones put there by hand.
 FOLDER = "api"
@@ -355,7 +356,7 @@ def _write_alone(
                 _replace(_path(record.id), record.line)
             for article_id in removed:
                 _path(article_id).unlink()
-            _sync_folder(folder)
+            sync_folder(folder)
         except OSError as exc:
             _restore(backups, folder)
             raise _unwritable(exc) from exc
@@ -421,16 +422,8 @@ def _keep(path: Path) -> Path | None:
 
 
 def _replace(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(temporary, "xb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    # A name of its own for each writer: two clients writing one id never share a temporary file.
+    replace_file(path, data, path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp"), exclusive=True)
 
 
 def _restore(backups: dict[Path, Path | None], folder: Path) -> None:
@@ -444,20 +437,7 @@ def _restore(backups: dict[Path, Path | None], folder: Path) -> None:
                 backup.unlink(missing_ok=True)
         except OSError:
             pass
-    _sync_folder(folder)
-
-
-def _sync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    sync_folder(folder)
 
 
 def _unwritable(exc: OSError) -> IngestError:

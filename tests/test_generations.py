@@ -402,7 +402,8 @@ def fill_disk(patch: pytest.MonkeyPatch, room: int) -> list[int]:
     def opened(path, mode="r", *args, **kwargs):
         if "w" not in mode:
             return open(path, mode, *args, **kwargs)
-        return io.TextIOWrapper(io.BufferedWriter(FillingFile(str(path), left)), encoding=kwargs.get("encoding"))
+        written = io.BufferedWriter(FillingFile(str(path), left))
+        return written if "b" in mode else io.TextIOWrapper(written, encoding=kwargs.get("encoding"))
 
     patch.setattr(FileStorage, "create_file", create_file)
     patch.setattr(generations, "open", opened, raising=False)
