@@ -55,6 +55,7 @@
       .then(function (data) {
         // An answer to what the box no longer holds is dropped.
         if (data && data.query === input.value && document.activeElement === input) {
+          list.dataset.query = data.query; // what the list completes, for whoever reads the page
           show(data.completions);
         } else if (!data) {
           close();
