@@ -1,4 +1,5 @@
-"""Articles dropped into a watched folder: time until all are searchable, beside `searchkit index`.
+"""Articles dropped into a watched folder or sent over HTTP: time until all are searchable, beside
+`searchkit index`.
 
     python tests/bench/watch.py --articles 1000
 
@@ -6,7 +7,10 @@ Both runs start from a copy of the seed articles and their index, and add the sa
 ``--articles`` of the baomoi corpus, one `.txt` file each, title on the first line). `searchkit index --watch`
 is already running when the files are written, as fast as Python writes them; its time runs from the first file
 written until every one of them is in the published index, and the generations it made are counted. The other
-run writes the same files and then runs `searchkit index`, timed until it ends. Processes run on this machine only.
+run writes the same files and then runs `searchkit index`, timed until it ends. A third sends them to
+`searchkit serve` (one worker, a write key) as `PUT /api/articles/<id>` from ``--clients`` threads, each answered
+once its article is searchable, timed from the first request until the last answer. Processes run on this machine
+only, and every request goes to 127.0.0.1 with a timeout.
 """
 
 from __future__ import annotations
@@ -19,13 +23,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from searchkit import generations  # noqa: E402
+from searchkit import keys as keyring  # noqa: E402
 from searchkit.index import build  # noqa: E402
 from searchkit.search import Searcher  # noqa: E402
 
@@ -123,10 +130,67 @@ def by_hand(work: Path, news: list[tuple[str, str]], base: Path, base_index: Pat
     return time.monotonic() - started
 
 
+def sent(work: Path, news: list[tuple[str, str]], base: Path, base_index: Path, clients: int) -> tuple[float, int]:
+    """Seconds until every article PUT by ``clients`` threads is answered as searchable, and the answers
+    that were not 200 or 201."""
+    seeds, index_dir = work / "api-seeds", work / "api-index"
+    shutil.copytree(base, seeds)
+    shutil.copytree(base_index, index_dir)
+    _, key = keyring.create(index_dir, "bench", "write")
+    log = (work / "serve.log").open("w")
+    process = command(
+        "serve", "--seeds", str(seeds), "--index", str(index_dir), "--workers", "1", "--port", "0",
+        stdout=log, stderr=log,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while "Serving on" not in (work / "serve.log").read_text():
+            assert process.poll() is None and time.monotonic() < deadline, (work / "serve.log").read_text()
+            time.sleep(0.1)
+        url = (work / "serve.log").read_text().split("Serving on ", 1)[1].split()[0]
+        assert url.startswith("http://127.0.0.1:"), url
+        queue, refused, lock = list(news), [], threading.Lock()
+
+        def client() -> None:
+            while True:
+                with lock:
+                    if not queue:
+                        return
+                    name, text = queue.pop()
+                title, _, body = text.partition("\n\n")
+                request = urllib.request.Request(
+                    f"{url}api/articles/{name.removesuffix('.txt')}",
+                    data=json.dumps({"title": title, "text": body}, ensure_ascii=False).encode("utf-8"),
+                    method="PUT",
+                    headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+                )
+                try:
+                    with urllib.request.urlopen(request, timeout=PATIENCE) as answer:
+                        status = answer.status
+                except urllib.error.HTTPError as error:
+                    status = error.code
+                if status not in (200, 201):
+                    with lock:
+                        refused.append(status)
+
+        started = time.monotonic()
+        threads = [threading.Thread(target=client) for _ in range(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return time.monotonic() - started, len(refused)
+    finally:
+        process.terminate()
+        process.wait(30)
+        log.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--clients", type=int, default=4, help="threads sending PUT requests")
     options = parser.parse_args()
     news = articles(options.data, options.articles)
     with tempfile.TemporaryDirectory(prefix="searchkit-watch-") as name:
@@ -136,10 +200,12 @@ def main() -> None:
         build(base, base_index)
         cli_seconds = by_hand(work, news, base, base_index)
         watch_seconds, builds, build_seconds = watched(work, news, base, base_index)
+        put_seconds, refused = sent(work, news, base, base_index, options.clients)
     print(f"{len(news)} articles written into seeds/, time until all are searchable:")
     made = f"{builds} generation(s), built in {build_seconds}"
     print(f"  searchkit index --watch (already running)  {watch_seconds:6.1f} s  ({made})")
     print(f"  written, then searchkit index              {cli_seconds:6.1f} s")
+    print(f"  PUT /api/articles/<id>, {options.clients} clients         {put_seconds:6.1f} s  ({refused} not 200/201)")
 
 
 if __name__ == "__main__":
