@@ -34,6 +34,8 @@ import time
 import urllib.parse
 from pathlib import Path
 
+import memory
+
 ROOT = Path(__file__).resolve().parents[2]
 NEWS = ROOT.parent / "shared" / "data" / "baomoi" / "articles.jsonl.gz"
 SEEDS = ROOT / "seeds"
@@ -173,12 +175,7 @@ def main() -> None:
             results["server_peak_rss_mb"] = peak_rss_mb(server.pid)
             print(f"server peak RSS: {results['server_peak_rss_mb']} MB", flush=True)
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            memory.stop(server)
     if args.out:
         args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
 

@@ -162,12 +162,7 @@ def serving(
             seconds = time.perf_counter() - started
             served = status(server.pid)
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop(server)
     if failures:
         raise RuntimeError(f"{len(failures)} of {requests} queries failed, first: {failures[0]}")
     return {
@@ -212,3 +207,13 @@ def _client(base: str, texts: list[str], refused: list[dict], failures: list[str
 if __name__ == "__main__":
     # python tests/bench/memory.py INDEX QUERY: what opening that index and one query add here.
     print(json.dumps(opening("searchkit", Path(sys.argv[1]), sys.argv[2]), indent=2))
+
+
+def stop(server: subprocess.Popen, patience: float = 30) -> None:
+    """Ends a server started for a bench: asked to stop, killed if it has not within ``patience`` seconds."""
+    server.terminate()
+    try:
+        server.wait(timeout=patience)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
