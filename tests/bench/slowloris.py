@@ -29,8 +29,6 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import memory
-
 ROOT = Path(__file__).resolve().parents[2]
 QUERY = "nêu gương"
 # A request head that never ends: one byte of it is sent each second.
@@ -132,7 +130,12 @@ def run(
         report.opened, report.closed_by_server, report.open_at_end = slow.opened, slow.closed, len(slow.open)
         slow.close()
     finally:
-        memory.stop(server, patience=10)
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
     return report
 
 
