@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pristine_seeds import write_seeds
 
-from searchkit.index import build
+from searchkit.build.index import build
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -111,14 +111,14 @@ def news_index(news_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
     return index_dir
 
 
-# --- Xapian shard servers (searchkit.shards) -------------------------------------------------------------------------
+# --- Xapian shard servers (searchkit.engines.xapian) ------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")
 def seeds_shards(seeds_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     """Three shard servers on 127.0.0.1 holding the seed articles, for the run; tests must not write to them."""
-    from searchkit.shards.build import build as build_shards
-    from searchkit.shards.servers import LocalShards
+    from searchkit.engines.xapian.build import build as build_shards
+    from searchkit.engines.xapian.servers import LocalShards
 
     with LocalShards(tmp_path_factory.mktemp("shard-servers"), 3) as servers:
         build_shards(seeds_dir, servers.shards, procs=1)
@@ -128,7 +128,7 @@ def seeds_shards(seeds_dir: Path, tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture
 def shard_servers(tmp_path: Path):
     """Three empty shard servers of a test's own, stopped after it."""
-    from searchkit.shards.servers import LocalShards
+    from searchkit.engines.xapian.servers import LocalShards
 
     with LocalShards(tmp_path / "shard-servers", 3) as servers:
         yield servers

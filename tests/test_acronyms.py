@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from searchkit import index
-from searchkit import query as q
-from searchkit.acronyms import Acronym, Glossary, definitions, expand, initial, key
-from searchkit.app import create_app
+from searchkit.build import index
 from searchkit.cli import main
-from searchkit.search import Searcher
+from searchkit.search import parse as q
+from searchkit.search.acronyms import Acronym, Glossary, definitions, expand, initial, key
+from searchkit.search.searcher import Searcher
+from searchkit.webapp.app import create_app
 
 BINH_LUC = "001_4485d4bbea077518.txt"
 

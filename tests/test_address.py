@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from searchkit.address import SearchAddress
 from searchkit.errors import QueryError
-from searchkit.filters import Filters
+from searchkit.search.filters import Filters
+from searchkit.webapp.address import SearchAddress
 
 ADDRESS = SearchAddress(text="việt nam", since="1/5/2024", sources=("Tuổi Trẻ",), tags=("kinh tế",), sort="newest")
 

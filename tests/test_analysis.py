@@ -7,12 +7,11 @@ import unicodedata
 import pytest
 from pristine_seeds import pristine_seeds
 
-from searchkit.analysis import (
+from searchkit.engines.whoosh.analyzers import exact_analyzer, folded_analyzer
+from searchkit.text.analysis import (
     accent_terms,
-    exact_analyzer,
     fold,
     fold_syllable,
-    folded_analyzer,
     has_marks,
     normalize,
     normalize_syllable,
@@ -165,26 +164,26 @@ SEEDS = pristine_seeds()
 
 
 def test_a_long_text_is_segmented_a_piece_at_a_time_with_offsets_into_the_whole(monkeypatch):
-    import searchkit.analysis
-    import searchkit.segment
+    import searchkit.text.analysis
+    import searchkit.text.segmentation
 
     paragraphs = [p for path in sorted(SEEDS.iterdir()) for p in path.read_text(encoding="utf-8").split("\n") if p]
     text = "\n".join(paragraphs * 4)  # about 130,000 characters
-    assert len(text) > 2 * searchkit.analysis.WORDS_PIECE_CHARS
+    assert len(text) > 2 * searchkit.text.analysis.WORDS_PIECE_CHARS
     segmented: list[int] = []
-    tokens = searchkit.segment.tokens
+    tokens = searchkit.text.segmentation.tokens
 
     def counted(part: str):
         segmented.append(len(part))
         return tokens(part)
 
-    monkeypatch.setattr(searchkit.segment, "tokens", counted)
+    monkeypatch.setattr(searchkit.text.segmentation, "tokens", counted)
     found = words(text)
     # pyvi's tagger never holds more than a piece's features at once.
-    assert len(segmented) >= 3 and max(segmented) <= searchkit.analysis.WORDS_PIECE_CHARS
+    assert len(segmented) >= 3 and max(segmented) <= searchkit.text.analysis.WORDS_PIECE_CHARS
     for word in found:
         assert "_".join(text[word.start : word.end].split()) == word.text
     assert word_terms(text) == " ".join(fold(w.text) for w in found)
     # Pieces end after line breaks, far from most words' context: the same words as segmenting it whole.
-    monkeypatch.setattr(searchkit.analysis, "WORDS_PIECE_CHARS", len(text))
+    monkeypatch.setattr(searchkit.text.analysis, "WORDS_PIECE_CHARS", len(text))
     assert words(text) == found and max(segmented) == len(text)

@@ -17,13 +17,13 @@ import searchkit.web
 from click.testing import CliRunner
 from flask import redirect, url_for
 
-from searchkit import app as web
-from searchkit import webserver
-from searchkit.app import create_app, page_numbers
+from searchkit.build.index import build
 from searchkit.cli import main
 from searchkit.errors import IndexBusyError, IndexDamagedError, QueryError, SearchkitError
-from searchkit.index import build
-from searchkit.search import MAX_LIMIT, MAX_PAGE, Searcher
+from searchkit.search.searcher import MAX_LIMIT, MAX_PAGE, Searcher
+from searchkit.webapp import app as web
+from searchkit.webapp import webserver
+from searchkit.webapp.app import create_app, page_numbers
 
 NEU_GUONG = "004_a29b889078a98f24.txt"
 SCRIPT = "<script>alert(1)</script>"

@@ -14,10 +14,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from searchkit import app as web
-from searchkit.app import create_app
-from searchkit.filters import MAX_VALUES
-from searchkit.index import build
+from searchkit.build.index import build
+from searchkit.search import filters
+from searchkit.search.filters import MAX_VALUES
+from searchkit.webapp import app as web
+from searchkit.webapp.app import create_app
 
 TUYEN_SINH = "tuoi-tre-tuyen-sinh.md"
 
@@ -228,7 +229,7 @@ def test_page_bad_filters_are_a_400_in_vietnamese(client, query_string, message)
 
 
 def test_every_filter_error_code_has_a_vietnamese_message():
-    source = (Path(web.__file__).parent / "filters.py").read_text(encoding="utf-8")
+    source = Path(filters.__file__).read_text(encoding="utf-8")
     codes = set(re.findall(r'code="([a-z_]+)"', source))
     assert codes == {"date_invalid", "date_range", "sort_unknown", "filter_too_many", "filter_too_long"}
     assert codes <= set(web._VIETNAMESE)

@@ -12,9 +12,9 @@ from urllib.parse import unquote
 
 import pytest
 
-from searchkit.app import create_app, host
-from searchkit.index import build
-from searchkit.search import Searcher, SearchResults
+from searchkit.build.index import build
+from searchkit.search.searcher import Searcher, SearchResults
+from searchkit.webapp.app import create_app, host
 
 NEU_GUONG = "004_a29b889078a98f24.txt"
 DONG_HA = "003_b3e0a07a9f4fc9ac.txt"  # the one seed with a dateline

@@ -16,8 +16,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from searchkit.app import create_app, make_server, server_urls
-from searchkit.index import build
+from searchkit.build.index import build
+from searchkit.webapp.app import create_app, make_server, server_urls
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

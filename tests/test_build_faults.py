@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from searchkit import index
-from searchkit.search import search
+from searchkit.build import index
+from searchkit.search.searcher import search
 
 pytestmark = [
     pytest.mark.slow,

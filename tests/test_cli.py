@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from searchkit import cli
+from searchkit.build.index import build
 from searchkit.cli import main
 from searchkit.errors import IndexDamagedError
-from searchkit.index import build
-from searchkit.search import Searcher
+from searchkit.search.searcher import Searcher
 
 ROOT = Path(__file__).resolve().parents[1]
 NEU_GUONG = "004_a29b889078a98f24.txt"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from searchkit import generations
 from searchkit.cli import main
+from searchkit.engines.whoosh import generations
 
 NEU_GUONG = "004_a29b889078a98f24.txt"
 
@@ -113,7 +113,7 @@ def test_a_bad_query_under_json_has_the_apis_code_and_status(seeds_index: Path, 
     error = json.loads(out)
     assert error["code"].startswith("query") and error["status"] == 400 and error["error"]
     # The page's API answers the same query with the same code and status.
-    from searchkit.app import create_app
+    from searchkit.webapp.app import create_app
 
     response = create_app(seeds_index, seeds_dir).test_client().get("/api/search", query_string={"q": "-nêu"})
     assert (response.status_code, response.get_json()["code"]) == (error["status"], error["code"])

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from searchkit import generations, index
+from searchkit.build import index
 from searchkit.cli import main
+from searchkit.engines.whoosh import generations
 
 DA_NANG = "Cầu mới ở Đà Nẵng\n\nThành phố Đà Nẵng khánh thành cây cầu mới bắc qua sông Hàn.\n"
 
@@ -160,7 +161,7 @@ SECRET = "Mật khẩu\n\nroot:x:0:0:root:/root:/bin/bash\n"
 def test_index_skips_links_out_of_the_folder_and_the_page_never_shows_them(
     folders: tuple[Path, Path], tmp_path: Path
 ):
-    from searchkit.app import create_app
+    from searchkit.webapp.app import create_app
 
     seeds, index_dir = folders
     secret = tmp_path / "etc" / "passwd"

@@ -8,9 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from searchkit import meter
-from searchkit.cli import main
-from searchkit.meter import Meter, Rate, duration
+from searchkit.cli import main, meter
+from searchkit.cli.meter import Meter, Rate, duration
 
 
 def run(*args: str | Path) -> tuple[int, str, str]:

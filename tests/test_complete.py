@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from searchkit import index
-from searchkit.app import create_app
-from searchkit.complete import MAX_COMPLETIONS, completions, title_phrases
-from searchkit.search import Searcher
+from searchkit.build import index
+from searchkit.search.complete import MAX_COMPLETIONS, completions, title_phrases
+from searchkit.search.searcher import Searcher
+from searchkit.webapp.app import create_app
 
 
 @pytest.fixture(scope="module")

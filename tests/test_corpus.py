@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from pristine_seeds import pristine_seeds
 
-from searchkit.corpus import (
+from searchkit.corpus.articles import (
     DEFAULT_MAX_BYTES,
     Article,
     Skipped,
@@ -932,7 +932,7 @@ def test_a_single_file_named_as_the_folder_is_read_through_its_link(tmp_path):
 
 
 def test_a_folder_nested_deeper_than_the_limit_is_skipped_and_the_rest_read(tmp_path, nest):
-    from searchkit.folder import MAX_DEPTH
+    from searchkit.corpus.folder import MAX_DEPTH
 
     write(tmp_path, "bai.txt", ARTICLE)
     write(nest(tmp_path, MAX_DEPTH), "sau.txt", ARTICLE)
@@ -944,7 +944,7 @@ def test_a_folder_nested_deeper_than_the_limit_is_skipped_and_the_rest_read(tmp_
 
 
 def test_the_walk_enters_folders_without_recursion(tmp_path, monkeypatch, nest):
-    from searchkit import folder
+    from searchkit.corpus import folder
 
     monkeypatch.setattr(folder, "MAX_DEPTH", 5000)
     write(nest(tmp_path, 1200), "sau.txt", ARTICLE)

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from pristine_seeds import pristine_seeds
 
-from searchkit.dates import dateline, day_number, from_day_number, read_date
+from searchkit.text.dates import dateline, day_number, from_day_number, read_date
 
 SEEDS = pristine_seeds()
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from searchkit.errors import SearchkitError
-from searchkit.evaluation import EvalReport, Query, evaluate, load_qrels, load_queries, write_run
+from searchkit.search.evaluation import EvalReport, Query, evaluate, load_qrels, load_queries, write_run
 
 QRELS = {
     "q1": {"d1": 1},
@@ -195,9 +195,9 @@ def reference_scores(run: dict[str, list[str]], qrels: dict[str, dict[str, int]]
 @pytest.fixture(scope="module")
 def xquad_slice_runs(tmp_path_factory: pytest.TempPathFactory):
     """Real runs: the questions on the first 20 XQuAD-vi paragraphs, searched over those paragraphs."""
-    from searchkit.analysis import fold
-    from searchkit.index import build
-    from searchkit.search import Searcher
+    from searchkit.build.index import build
+    from searchkit.search.searcher import Searcher
+    from searchkit.text.analysis import fold
 
     folder = tmp_path_factory.mktemp("xquad-slice")
     paragraphs = (XQUAD / "corpus.jsonl").read_text(encoding="utf-8").splitlines()[:SLICE_PARAGRAPHS]

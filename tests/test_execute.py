@@ -10,11 +10,18 @@ import numpy as np
 import pytest
 from whoosh import query as wq
 
-from searchkit import execute
+from searchkit.build.index import build
+from searchkit.engines.whoosh import execute
+from searchkit.engines.whoosh.execute import (
+    MAX_EXPANDED_TERMS,
+    MAX_PREFIX_TERMS,
+    Deadline,
+    Executor,
+    _drain,
+    prefix_terms,
+)
 from searchkit.errors import QueryError
-from searchkit.execute import MAX_EXPANDED_TERMS, MAX_PREFIX_TERMS, Deadline, Executor, _drain, prefix_terms
-from searchkit.index import build
-from searchkit.search import Searcher
+from searchkit.search.searcher import Searcher
 
 TERMS = [
     ("body", "nguoi"),

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from searchkit.build.index import build
 from searchkit.errors import QueryError
-from searchkit.filters import MAX_VALUES, Filters, check_sort, value_key
-from searchkit.index import build
-from searchkit.search import Searcher
+from searchkit.search.filters import MAX_VALUES, Filters, check_sort, value_key
+from searchkit.search.searcher import Searcher
 
 TUYEN_SINH = "tuoi-tre-tuyen-sinh.md"
 NGAY_HONG = "ngay-hong.md"

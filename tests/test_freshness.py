@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from searchkit import freshness, index
+from searchkit.build import index
+from searchkit.corpus import freshness
+from searchkit.corpus.freshness import SNAPSHOT_FILE, StaleCheck, snapshot, stale
 from searchkit.errors import SearchkitError
-from searchkit.freshness import SNAPSHOT_FILE, StaleCheck, snapshot, stale
 
 DONG_HA = "Tin Đông Hà\n\nThành uỷ Đông Hà họp bàn về công tác cán bộ.\n"
 PHONG_NHA = "Tin Phong Nha\n\nHang động Phong Nha đón khách trở lại.\n"
@@ -220,8 +221,8 @@ def test_a_folder_whose_name_is_not_utf8_can_be_the_articles_folder(tmp_path: Pa
 
 
 def test_snapshot_of_a_very_deep_folder_lists_what_the_build_reads(tmp_path: Path, nest):
-    from searchkit.corpus import read_articles
-    from searchkit.folder import MAX_DEPTH
+    from searchkit.corpus.articles import read_articles
+    from searchkit.corpus.folder import MAX_DEPTH
 
     (tmp_path / "a.txt").write_text(DONG_HA, encoding="utf-8")
     (nest(tmp_path, MAX_DEPTH) / "b.txt").write_text(PHONG_NHA, encoding="utf-8")

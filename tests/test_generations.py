@@ -17,12 +17,15 @@ from click.testing import CliRunner
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 
-from searchkit import freshness, generations, index, spellings
-from searchkit.app import create_app
+from searchkit.build import index
 from searchkit.cli import main
+from searchkit.corpus import freshness
+from searchkit.engines.whoosh import generations
+from searchkit.engines.whoosh.execute import Executor
 from searchkit.errors import IndexDamagedError, IndexMissingError, SearchkitError
-from searchkit.execute import Executor
-from searchkit.search import Searcher
+from searchkit.search import spellings
+from searchkit.search.searcher import Searcher
+from searchkit.webapp.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 NEU_GUONG = "004_a29b889078a98f24.txt"
@@ -362,7 +365,7 @@ def test_a_rebuild_killed_midway_leaves_a_working_index(folders: tuple[Path, Pat
     published = generations.current(index_dir)
     command = (
         "import os, signal\n"
-        "from searchkit import index\n"
+        "from searchkit.build import index\n"
         "def stop(done, total):\n"
         "    if done >= 2: os.kill(os.getpid(), signal.SIGKILL)\n"
         f"index.build({str(seeds)!r}, {str(index_dir)!r}, rebuild=True, procs=1, progress=stop)\n"
@@ -459,7 +462,7 @@ import re, sys
 def anonymous_kb():
     # Copies are anonymous memory; pages of a memory-mapped file are the system's to share or drop.
     return int(re.search(r"RssAnon:\\s+(\\d+)", open("/proc/self/status").read()).group(1))
-from searchkit.search import Searcher
+from searchkit.search.searcher import Searcher
 before = anonymous_kb()
 searcher = Searcher(sys.argv[1])
 print(anonymous_kb() - before)

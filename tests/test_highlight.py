@@ -6,9 +6,9 @@ from pathlib import Path
 
 from pristine_seeds import pristine_seeds
 
-from searchkit.analysis import fold, nfc, syllable_texts, syllables
-from searchkit.corpus import Article, read_articles
-from searchkit.highlight import (
+from searchkit.corpus.articles import Article, read_articles
+from searchkit.corpus.markdown import read_markdown
+from searchkit.search.highlight import (
     PARAGRAPH_MARK,
     SCAN_CHARS,
     WINDOW_CHARS,
@@ -17,8 +17,8 @@ from searchkit.highlight import (
     matcher_for,
     snippet,
 )
-from searchkit.markdown import read_markdown
-from searchkit.query import parse
+from searchkit.search.parse import parse
+from searchkit.text.analysis import fold, nfc, syllable_texts, syllables
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -105,18 +105,18 @@ def long_article(repeats: int) -> str:
 
 
 def test_a_snippet_of_a_long_article_reads_a_window_of_it(monkeypatch):
-    import searchkit.highlight
+    import searchkit.search.highlight
 
     text = long_article(50)
     assert len(text) > 30 * WINDOW_CHARS
     read: list[int] = []
-    spans = searchkit.highlight.syllable_spans
+    spans = searchkit.search.highlight.syllable_spans
 
     def counted(part: str):
         read.append(len(part))
         return spans(part)
 
-    monkeypatch.setattr(searchkit.highlight, "syllable_spans", counted)
+    monkeypatch.setattr(searchkit.search.highlight, "syllable_spans", counted)
     found = snippet(text, Matcher([], phrases=[["dong", "ha"]]))
     assert marked_syllables(found.fragments)[:2] == ["Đông", "Hà"]
     assert found.fragments[0] == ("…", False) and found.fragments[-1] == ("…", False)

@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from searchkit import generations, index
+from searchkit.build import index
+from searchkit.engines.whoosh import generations
+from searchkit.engines.whoosh.writer import CompactSegmentWriter
 from searchkit.errors import IndexBusyError, IndexMissingError, SearchkitError
-from searchkit.search import Searcher, search
-from searchkit.segments import CompactSegmentWriter
+from searchkit.search.searcher import Searcher, search
 
 DA_NANG = "Cầu mới ở Đà Nẵng\n\nThành phố Đà Nẵng khánh thành cây cầu mới bắc qua sông Hàn.\n"
 HUE = "Lễ hội ở Huế\n\nFestival Huế thu hút đông đảo du khách đến với cố đô.\n"

@@ -19,10 +19,11 @@ from pathlib import Path
 import pytest
 from waitress.adjustments import Adjustments
 
-from searchkit import generations, ingest, keys, webserver
-from searchkit.app import create_app
-from searchkit.corpus import DEFAULT_MAX_BYTES, Article, read_articles
-from searchkit.index import build
+from searchkit.build.index import build
+from searchkit.corpus.articles import DEFAULT_MAX_BYTES, Article, read_articles
+from searchkit.engines.whoosh import generations
+from searchkit.webapp import ingest, keys, webserver
+from searchkit.webapp.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = {

@@ -8,8 +8,8 @@ import stat
 
 from click.testing import CliRunner
 
-from searchkit import keys
 from searchkit.cli import main
+from searchkit.webapp import keys
 
 
 def test_created_key_is_kept_only_as_a_salted_hash(tmp_path):

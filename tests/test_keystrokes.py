@@ -8,13 +8,13 @@ import pytest
 from click.testing import CliRunner
 from test_suggest import FakeLexicon
 
-from searchkit.analysis import could_take_accents, has_marks, normalize_syllable, syllables
-from searchkit.app import create_app
+from searchkit.build.index import build
 from searchkit.cli import main
-from searchkit.index import build
-from searchkit.keystrokes import converted, readings, telex, to_telex, to_vni, vni
-from searchkit.search import Searcher
-from searchkit.suggest import restore_query
+from searchkit.search.keystrokes import converted, readings, telex, to_telex, to_vni, vni
+from searchkit.search.restoration import restore_query
+from searchkit.search.searcher import Searcher
+from searchkit.text.analysis import could_take_accents, has_marks, normalize_syllable, syllables
+from searchkit.webapp.app import create_app
 
 NEU_GUONG = "004_a29b889078a98f24.txt"
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from searchkit import index
-from searchkit.app import create_app
-from searchkit.live import LiveIndex
-from searchkit.search import Searcher
+from searchkit.build import index
+from searchkit.engines.whoosh.live import LiveIndex
+from searchkit.search.searcher import Searcher
+from searchkit.webapp.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 AN_KHE = "000_f290433a7163aea1.txt"

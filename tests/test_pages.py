@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from pristine_seeds import pristine_seeds
 
-from searchkit.analysis import fold
-from searchkit.app import create_app
-from searchkit.highlight import Matcher
-from searchkit.index import build
-from searchkit.pages import PAGE_CHARS, first_marked_page, page_count, page_span, page_start
-from searchkit.search import Searcher
+from searchkit.build.index import build
+from searchkit.search.highlight import Matcher
+from searchkit.search.pages import PAGE_CHARS, first_marked_page, page_count, page_span, page_start
+from searchkit.search.searcher import Searcher
+from searchkit.text.analysis import fold
+from searchkit.webapp.app import create_app
 
 SEEDS = pristine_seeds()
 # Seed 002 never writes "nêu" (nor "nếu", "nều"…); seed 004 writes it four times ("nêu gương").

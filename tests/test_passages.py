@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from searchkit.passages import Words, best_window, question_words
-from searchkit.search import Searcher
+from searchkit.search.passages import Words, best_window, question_words
+from searchkit.search.searcher import Searcher
 from tests.test_ranking import FILLER, make_index
 
 

@@ -20,7 +20,7 @@ GIT += ["-c", "core.autocrlf=false", "-c", "init.defaultBranch=main"]
 PROBE = '''
 import hashlib
 from pristine_seeds import SEED_HASHES, pristine_seeds
-from searchkit.search import Searcher
+from searchkit.search.searcher import Searcher
 
 
 def hashes(folder):

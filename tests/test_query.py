@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from searchkit.errors import QueryError
-from searchkit.query import (
+from searchkit.search.parse import (
     MAX_DEPTH,
     All,
     Any,

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from searchkit.index import build
-from searchkit.search import Searcher
+from searchkit.build.index import build
+from searchkit.search.searcher import Searcher
 
 FILLER = (
     "Hội nghị tổng kết công tác năm của tỉnh diễn ra trong hai ngày với sự tham dự của các sở, ban, ngành. "

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from pristine_seeds import pristine_seeds
 
-from searchkit import schema as f
-from searchkit.app import create_app
-from searchkit.index import build
-from searchkit.related import Distinctive, alike, by_chance, distinctive
-from searchkit.search import Searcher
+from searchkit.build.index import build
+from searchkit.engines import fields as f
+from searchkit.search.related import Distinctive, alike, by_chance, distinctive
+from searchkit.search.searcher import Searcher
+from searchkit.webapp.app import create_app
 
 BALLOONS = {
     "khinh-khi-cau-1.txt": "Lễ hội khinh khí cầu ở Huế\n\nHàng chục khinh khí cầu bay trên sông Hương.",
@@ -76,7 +76,7 @@ def test_the_article_page_lists_related_articles(tmp_path: Path):
 def test_a_long_article_is_described_by_its_beginning_without_reading_the_rest():
     import tracemalloc
 
-    from searchkit.related import MAX_SYLLABLES
+    from searchkit.search.related import MAX_SYLLABLES
 
     seeds = pristine_seeds()
     text = "".join(path.read_text(encoding="utf-8") for path in sorted(seeds.iterdir())) * 50  # 2 million characters

@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from searchkit import schema as f
+from searchkit.build.index import build
 from searchkit.cli import QUERY_HELP, main
+from searchkit.engines import fields as f
+from searchkit.engines.whoosh.execute import MAX_PREFIX_TERMS
 from searchkit.errors import QueryError
-from searchkit.execute import MAX_PREFIX_TERMS
-from searchkit.index import build
-from searchkit.query import MAX_DEPTH, MAX_QUERY_CHARS, parse
-from searchkit.ranking import Weights, compile_query, is_question
-from searchkit.search import DEFAULT_BUDGET, MAX_PREFIXES, MAX_TERMS, Searcher, search
+from searchkit.search.parse import MAX_DEPTH, MAX_QUERY_CHARS, parse
+from searchkit.search.ranking import Weights, compile_query, is_question
+from searchkit.search.searcher import DEFAULT_BUDGET, MAX_PREFIXES, MAX_TERMS, Searcher, search
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -471,19 +471,19 @@ def test_an_article_with_invisible_characters_inside_words_is_found_and_marked_a
 
 
 def test_the_time_budget_covers_the_snippets(seeds_index: Path, monkeypatch: pytest.MonkeyPatch):
-    import searchkit.execute
-    import searchkit.search
+    import searchkit.engines.whoosh.execute
+    import searchkit.search.searcher
 
     # A clock that only moves while snippets are made: three seconds for each.
     now = [0.0]
-    monkeypatch.setattr(searchkit.execute, "thread_time", lambda: now[0])
-    made = searchkit.search.snippet
+    monkeypatch.setattr(searchkit.engines.whoosh.execute, "thread_time", lambda: now[0])
+    made = searchkit.search.searcher.snippet
 
     def slow_snippet(*args, **kwargs):
         now[0] += 3.0
         return made(*args, **kwargs)
 
-    monkeypatch.setattr(searchkit.search, "snippet", slow_snippet)
+    monkeypatch.setattr(searchkit.search.searcher, "snippet", slow_snippet)
     with Searcher(seeds_index) as searcher:
         assert searcher.search("nêu gương", snippets=False).total > 1
         with pytest.raises(QueryError) as caught:

@@ -1,4 +1,4 @@
-"""Word segmentation: searchkit.segment and analysis.words give exactly what pyvi itself gives.
+"""Word segmentation: searchkit.text.segmentation and analysis.words give exactly what pyvi itself gives.
 
 The reference is pyvi's own ``ViTokenizer.tokenize`` and, for ``words``, the implementation it replaced: pyvi's
 output aligned back onto the syllables of the text. The index's word field depends on every detail of both.
@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from pristine_seeds import pristine_seeds
 
-from searchkit import segment
-from searchkit.analysis import Token, nfc, syllables, word_terms, words
-from searchkit.corpus import Article, read_articles
+from searchkit.corpus.articles import Article, read_articles
+from searchkit.text import segmentation as segment
+from searchkit.text.analysis import Token, nfc, syllables, word_terms, words
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = pristine_seeds()
@@ -162,7 +162,7 @@ def test_news_articles_segment_as_pyvi_does(pyvi_tokenize):
 def test_segmenting_does_not_import_scikit_learn():
     code = (
         "import sys\n"
-        "from searchkit.analysis import words\n"
+        "from searchkit.text.analysis import words\n"
         "assert [w.text for w in words('Đảng viên học tập.')] == ['Đảng_viên', 'học_tập']\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'sklearn_crfsuite', 'scipy')))\n"
     )

@@ -18,10 +18,10 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
-from searchkit import schema as f
-from searchkit.corpus import Article, read_articles
-from searchkit.index import _commit_with_segments, _document, _word_terms
-from searchkit.segments import COMPRESSION, INLINE_POSTINGS, CompactSegmentWriter
+from searchkit.build.index import _commit_with_segments, _document, _word_terms
+from searchkit.corpus.articles import Article, read_articles
+from searchkit.engines.whoosh.schema import schema as whoosh_schema
+from searchkit.engines.whoosh.writer import COMPRESSION, INLINE_POSTINGS, CompactSegmentWriter
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,8 +84,8 @@ def write_segment(folder: Path, writer_class, schema: fields.Schema, rows: list[
 
 def test_segment_files_are_byte_for_byte_whooshs(tmp_path: Path):
     rows = [_document(article, _word_terms(article)) for article in articles()]
-    theirs = segment_files(tmp_path / "whoosh", SegmentWriter, f.schema(), rows)
-    ours = segment_files(tmp_path / "ours", partial(CompactSegmentWriter, inline=0, protocol=2), f.schema(), rows)
+    theirs = segment_files(tmp_path / "whoosh", SegmentWriter, whoosh_schema(), rows)
+    ours = segment_files(tmp_path / "ours", partial(CompactSegmentWriter, inline=0, protocol=2), whoosh_schema(), rows)
     assert sorted(ours) == sorted(theirs)
     assert len(theirs) > 5  # terms, postings, stored fields, columns, ...
     for name in theirs:
@@ -126,8 +126,8 @@ def _postings_by_term(reader: SegmentReader) -> dict:
 
 def test_inlined_postings_read_back_as_whooshs_own(tmp_path: Path):
     rows = [_document(article, _word_terms(article)) for article in articles()]
-    whooshs, theirs = write_segment(tmp_path / "whoosh", SegmentWriter, f.schema(), rows)
-    reader, ours = write_segment(tmp_path / "ours", CompactSegmentWriter, f.schema(), rows)
+    whooshs, theirs = write_segment(tmp_path / "whoosh", SegmentWriter, whoosh_schema(), rows)
+    reader, ours = write_segment(tmp_path / "ours", CompactSegmentWriter, whoosh_schema(), rows)
     # Most terms occur in one article: their postings left the postings file for the term table;
     # the others' blocks shrank with the pickle protocol.
     assert len(ours["SEGMENT.pst"]) < len(theirs["SEGMENT.pst"]) * 0.6
@@ -143,7 +143,7 @@ def test_inlined_postings_read_back_as_whooshs_own(tmp_path: Path):
 
 
 def test_a_writer_given_nothing_writes_no_segment(tmp_path: Path):
-    ix = whoosh_index.create_in(str(tmp_path), f.schema())
+    ix = whoosh_index.create_in(str(tmp_path), whoosh_schema())
     assert CompactSegmentWriter(ix).finish() is None
 
 
@@ -158,9 +158,9 @@ def test_formats_it_cannot_write_are_refused(tmp_path: Path):
 def test_whoosh_merges_the_segments_searchkit_writes(tmp_path: Path):
     """An update's commit lets Whoosh's merge policy read small segments back into one of its own."""
     rows = [_document(article, _word_terms(article)) for article in articles()]
-    whooshs, _ = write_segment(tmp_path / "whoosh", SegmentWriter, f.schema(), rows)
+    whooshs, _ = write_segment(tmp_path / "whoosh", SegmentWriter, whoosh_schema(), rows)
     (tmp_path / "ours").mkdir()
-    ix = whoosh_index.create_in(str(tmp_path / "ours"), f.schema())
+    ix = whoosh_index.create_in(str(tmp_path / "ours"), whoosh_schema())
     committing = ix.writer(compound=False)  # as a build does: its own writer first, then the segments
     halves = []
     for part in (rows[:150], rows[150:]):

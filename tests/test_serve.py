@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from searchkit import serving, webserver
+from searchkit.build.index import build
 from searchkit.cli import main
-from searchkit.index import build
+from searchkit.webapp import serving, webserver
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
 

@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from searchkit.build.index import build
 from searchkit.cli import main
+from searchkit.engines.xapian.build import build as build_shards
+from searchkit.engines.xapian.connection import Shard, open_one, parse_shards
+from searchkit.engines.xapian.search import ShardSearcher
+from searchkit.engines.xapian.statistics import cache_folder, versions
+from searchkit.engines.xapian.terms import id_key, shard_of
 from searchkit.errors import SearchkitError
-from searchkit.filters import Filters
-from searchkit.index import build
-from searchkit.search import Searcher
-from searchkit.shards.build import build as build_shards
-from searchkit.shards.connection import Shard, open_one, parse_shards
-from searchkit.shards.search import ShardSearcher
-from searchkit.shards.statistics import cache_folder, versions
-from searchkit.shards.terms import id_key, shard_of
+from searchkit.search.filters import Filters
+from searchkit.search.searcher import Searcher
 
 NEU_GUONG = "004_a29b889078a98f24.txt"
 DONG_HA = "003_b3e0a07a9f4fc9ac.txt"

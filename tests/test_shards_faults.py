@@ -2,7 +2,7 @@
 
 A shard that cannot answer is one line naming it (exit status 1, HTTP 503), never a traceback, and
 queries work again once it is back. A build stopped midway leaves every shard at its last commit;
-the next build completes (see ``searchkit.shards.build``).
+the next build completes (see ``searchkit.engines.xapian.build``).
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from searchkit.app import create_app
+from searchkit.build.index import build
 from searchkit.cli import main
+from searchkit.engines.xapian.build import build as build_shards
+from searchkit.engines.xapian.connection import ShardError, open_one, open_writer
+from searchkit.engines.xapian.search import ShardSearcher
+from searchkit.engines.xapian.statistics import described, state_of, versions
 from searchkit.errors import IndexBusyError
-from searchkit.index import build
-from searchkit.search import Searcher
-from searchkit.shards.build import build as build_shards
-from searchkit.shards.connection import ShardError, open_one, open_writer
-from searchkit.shards.search import ShardSearcher
-from searchkit.shards.statistics import described, state_of, versions
+from searchkit.search.searcher import Searcher
+from searchkit.webapp.app import create_app
 
 NEU_GUONG = "004_a29b889078a98f24.txt"
 
@@ -132,8 +132,8 @@ def assert_same_as_one_machine(seeds: Path, servers, tmp_path: Path) -> None:
 
 KILLED_BUILD = """
 import sys
-from searchkit.shards.build import build
-from searchkit.shards.connection import parse_shards
+from searchkit.engines.xapian.build import build
+from searchkit.engines.xapian.connection import parse_shards
 
 def progress(done, total):
     if done == 30:

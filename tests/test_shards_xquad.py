@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from searchkit.analysis import fold
-from searchkit.evaluation import Query, load_qrels, load_queries
-from searchkit.index import build
-from searchkit.search import Searcher
-from searchkit.shards.build import build as build_shards
-from searchkit.shards.search import ShardSearcher
-from searchkit.shards.servers import LocalShards
+from searchkit.build.index import build
+from searchkit.engines.xapian.build import build as build_shards
+from searchkit.engines.xapian.search import ShardSearcher
+from searchkit.engines.xapian.servers import LocalShards
+from searchkit.search.evaluation import Query, load_qrels, load_queries
+from searchkit.search.searcher import Searcher
+from searchkit.text.analysis import fold
 from tests.test_xquad import XQUAD, mrr
 
 PARITY = 0.01

@@ -1,4 +1,4 @@
-"""What readers could not find: the server's search counts (searchkit.searchlog) and `searchkit stats`."""
+"""What readers could not find: the server's search counts (searchkit.webapp.searchlog) and `searchkit stats`."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from searchkit import searchlog
-from searchkit.app import create_app
 from searchkit.cli import main
+from searchkit.webapp import searchlog
+from searchkit.webapp.app import create_app
 
 ADDRESS = "203.0.113.7"
 BROWSER = "Mozilla/5.0 (Điện thoại thử nghiệm)"
@@ -95,7 +95,7 @@ def test_nothing_about_who_searched_is_stored(client, index_dir: Path):
 
 def test_a_file_that_cannot_be_written_never_breaks_a_search(client, index_dir: Path, caplog):
     (index_dir / searchlog.FILE).mkdir()  # a folder where the file should be: unwritable, even for root
-    caplog.set_level(logging.WARNING, logger="searchkit.searchlog")
+    caplog.set_level(logging.WARNING, logger="searchkit.webapp.searchlog")
     for _ in range(2):
         answer = client.get("/api/search?q=nêu+gương")
         assert answer.status_code == 200 and answer.get_json()["total"] == 4

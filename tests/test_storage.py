@@ -9,9 +9,9 @@ from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import scoring
 
-from searchkit import generations
-from searchkit import schema as f
-from searchkit.storage import MappedFile, open_mapped
+from searchkit.engines import fields as f
+from searchkit.engines.whoosh import generations
+from searchkit.engines.whoosh.storage import MappedFile, open_mapped
 
 WORDS = ("neu", "guong", "dang", "vien", "dong", "ha", "chi", "thi", "khe")
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from searchkit.analysis import accent_terms
+from searchkit.build.index import build, open_spellings
 from searchkit.cli import main
-from searchkit.filters import Filters
-from searchkit.index import build, open_spellings
-from searchkit.search import Searcher
-from searchkit.suggest import restore_query, restore_text, suggest, with_case
+from searchkit.search.filters import Filters
+from searchkit.search.restoration import restore_query, restore_text, suggest, with_case
+from searchkit.search.searcher import Searcher
+from searchkit.text.analysis import accent_terms
 
 
 class FakeLexicon:
@@ -220,7 +220,7 @@ def test_incremental_indexing_keeps_the_statistics_current(tmp_path: Path):
 @pytest.mark.parametrize("engine", ["embedded", "shards"])
 def test_a_suggestion_stands_only_where_a_filtered_hit_spells_it(engine, seeds_index: Path, request, tmp_path: Path):
     if engine == "shards":
-        from searchkit.shards.search import ShardSearcher
+        from searchkit.engines.xapian.search import ShardSearcher
 
         searcher = ShardSearcher(request.getfixturevalue("seeds_shards").shards, tmp_path / "cache")
     else:

@@ -1,4 +1,4 @@
-"""Watching the articles folder: `searchkit index --watch`, `searchkit serve --watch` and searchkit.watch."""
+"""Watching the articles folder: `searchkit index --watch`, `searchkit serve --watch` and searchkit.build.watch."""
 
 from __future__ import annotations
 
@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from searchkit import generations, watch
+from searchkit.build import watch
+from searchkit.build.index import BuildReport
+from searchkit.engines.whoosh import generations
 from searchkit.errors import CorpusError
-from searchkit.index import BuildReport
-from searchkit.search import Searcher
+from searchkit.search.searcher import Searcher
 
 ROOT = Path(__file__).resolve().parents[1]
 # How long anything the tests wait for may take, on a shared machine; it takes well under a second alone.
@@ -112,7 +113,7 @@ def number(index_dir: Path) -> int:
     return current.number
 
 
-# --- searchkit.watch --------------------------------------------------------------------------------
+# --- searchkit.build.watch --------------------------------------------------------------------------------
 
 
 def test_a_file_dropped_in_is_searchable_within_seconds(folders):

@@ -1,7 +1,7 @@
 """The server as a visitor meets it over a socket: requests that could be read two ways are refused,
 slow and silent connections are closed, and what a request holds reaches the log escaped.
 
-Each test talks to a real waitress server on 127.0.0.1 (from :func:`searchkit.webserver.make_server`),
+Each test talks to a real waitress server on 127.0.0.1 (from :func:`searchkit.webapp.webserver.make_server`),
 byte for byte, with a plain socket.
 """
 
@@ -23,9 +23,9 @@ import pytest
 from waitress.adjustments import Adjustments
 from waitress.parser import HTTPRequestParser
 
-from searchkit import webserver
-from searchkit.app import create_app
-from searchkit.search import Searcher
+from searchkit.search.searcher import Searcher
+from searchkit.webapp import webserver
+from searchkit.webapp.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 NEU_GUONG = "004_a29b889078a98f24.txt"
@@ -106,7 +106,7 @@ def feed(parser: HTTPRequestParser, data: bytes) -> HTTPRequestParser:
 
 
 def test_waitress_alone_accepts_those_shapes_which_is_why_the_server_checks_them():
-    """If waitress starts refusing them itself, the check in searchkit.webserver can go."""
+    """If waitress starts refusing them itself, the check in searchkit.webapp.webserver can go."""
     for shape, data in AMBIGUOUS.items():
         parser = feed(HTTPRequestParser(Adjustments()), data)
         assert parser.completed and parser.error is None, shape

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from searchkit.analysis import fold
-from searchkit.evaluation import Query, evaluate, load_qrels, load_queries, run_queries
-from searchkit.index import build
-from searchkit.search import MAX_LIMIT, Searcher
+from searchkit.build.index import build
+from searchkit.search.evaluation import Query, evaluate, load_qrels, load_queries, run_queries
+from searchkit.search.searcher import MAX_LIMIT, Searcher
+from searchkit.text.analysis import fold
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

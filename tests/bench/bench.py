@@ -33,7 +33,7 @@ import measure
 import memory
 from engines import ENGINES
 
-from searchkit.evaluation import EvalReport, load_qrels, load_queries
+from searchkit.search.evaluation import EvalReport, load_qrels, load_queries
 
 # Two worker processes against one, in articles per second (the build's goal since the archive-scale work).
 SCALING_TARGET = 1.8

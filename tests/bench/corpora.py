@@ -52,10 +52,10 @@ def query_folder() -> tuple[Callable[[str], str], str]:
     what its users type; otherwise an equivalent local one (strip every mark, đ → d, lower case).
     """
     try:
-        from searchkit.analysis import fold
+        from searchkit.text.analysis import fold
     except ImportError:
         return _fold_locally, "local"
-    return fold, "searchkit.analysis.fold"
+    return fold, "searchkit.text.analysis.fold"
 
 
 def read_jsonl(path: Path) -> Iterator[dict]:

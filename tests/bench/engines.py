@@ -31,14 +31,14 @@ class Searchkit:
     def available() -> str | None:
         """None when the library API is importable, else why not."""
         try:
-            from searchkit.index import build  # noqa: F401
-            from searchkit.search import Searcher  # noqa: F401
+            from searchkit.build.index import build  # noqa: F401
+            from searchkit.search.searcher import Searcher  # noqa: F401
         except ImportError as error:
             return f"searchkit's library API is not importable ({error})"
         return None
 
     def build(self, seeds_dir: Path, index_dir: Path, procs: int | None = None) -> dict:
-        from searchkit.index import build
+        from searchkit.build.index import build
 
         report = build(seeds_dir, index_dir, rebuild=True, procs=procs)
         counts = ("added", "updated", "removed", "unchanged")
@@ -47,7 +47,7 @@ class Searchkit:
     @contextmanager
     def searcher(self, index_dir: Path) -> Iterator[Search]:
         from searchkit.errors import SearchkitError
-        from searchkit.search import Searcher
+        from searchkit.search.searcher import Searcher
 
         with Searcher(index_dir) as searcher:
 

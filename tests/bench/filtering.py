@@ -48,8 +48,8 @@ def filters_for(count: int, seed: int = QUERY_SEED) -> list[dict[str, Any]]:
 def measure(index_dir: Path, queries: list[str]) -> dict[str, Any]:
     """Run in a child: the five forms of each query (see the module's note), and the cost of the first facets."""
     from searchkit.errors import SearchkitError
-    from searchkit.filters import Filters
-    from searchkit.search import Searcher
+    from searchkit.search.filters import Filters
+    from searchkit.search.searcher import Searcher
 
     chosen = [Filters.parse(**found) for found in filters_for(len(queries))]
     wall: dict[str, list[float]] = {form: [] for form in FORMS}

@@ -48,7 +48,7 @@ QUERIES = 4000
 _WORD = re.compile(r"[^\W\d_]+")
 
 sys.path.insert(0, str(ROOT))
-from searchkit.analysis import fold  # noqa: E402
+from searchkit.text.analysis import fold  # noqa: E402
 
 
 @dataclass

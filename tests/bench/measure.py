@@ -24,7 +24,7 @@ from typing import Any
 import memory
 from engines import ENGINES
 
-from searchkit.evaluation import Query, evaluate
+from searchkit.search.evaluation import Query, evaluate
 
 # What a cold ``searchkit query`` searches for, on the seeds and on the news index.
 COLD_QUERY = "nêu gương"
@@ -94,7 +94,7 @@ def _size_mb(folder: Path) -> float:
     A searchkit index folder also holds the generations before the current one for a while, sharing
     its unchanged segment files through hard links: a file is counted once however many names it has.
     """
-    from searchkit import generations
+    from searchkit.engines.whoosh import generations
 
     generation = generations.current(folder)
     seen, total = set(), 0
@@ -225,7 +225,7 @@ def build_and_query(
 
 def build_news(seeds_dir: Path, index_dir: Path) -> dict[str, Any]:
     """Run in a child: searchkit's index of ``seeds_dir`` brought up to date (built when new), timed."""
-    from searchkit.index import build
+    from searchkit.build.index import build
 
     cpu_started, started = _cpu_s(), time.perf_counter()
     report = build(seeds_dir, index_dir)
@@ -248,7 +248,7 @@ def searchkit_command() -> list[str]:
 
 def cold_start(seeds_dir: Path, index_dir: Path, runs: int = 5) -> dict[str, Any]:
     """Wall time and peak memory of a fresh ``searchkit query`` over the seeds index, next to an empty Python."""
-    from searchkit.index import build
+    from searchkit.build.index import build
 
     build(seeds_dir, index_dir, rebuild=True)
     python = memory.runs([sys.executable, "-c", "pass"], seeds_dir.parent, runs)

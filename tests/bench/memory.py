@@ -75,7 +75,7 @@ def opening(engine_name: str, index_dir: Path, query: str) -> dict[str, Any]:
     import whoosh.index  # noqa: F401
     from engines import ENGINES
 
-    import searchkit.search  # noqa: F401
+    import searchkit.search.searcher  # noqa: F401
 
     engine = ENGINES[engine_name]
     start = status()
@@ -177,7 +177,7 @@ def serving(
 
 def server_threads() -> int:
     """How many requests ``searchkit serve`` answers at once: its server's default thread count."""
-    from searchkit.app import make_server
+    from searchkit.webapp.app import make_server
 
     return inspect.signature(make_server).parameters["threads"].default
 

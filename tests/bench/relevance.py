@@ -4,7 +4,7 @@ r"""Relevance on every set we have, searchkit beside SQLite FTS5 and naive Whoos
     python tests/bench/relevance.py [--data ../shared/data] [--docs N] [--out relevance-results.json]
                                     [--work DIR] [--searchkit-index DIR] [--engines NAME ...] [--sets NAME ...]
 
-Each set is typed with its accents and folded (``searchkit.analysis.fold``), as a user without an
+Each set is typed with its accents and folded (``searchkit.text.analysis.fold``), as a user without an
 accented keyboard types it:
 
 - XQuAD-vi alone: the 240 paragraphs and all 1,190 questions, and the half ``tune.py`` holds out
@@ -42,7 +42,7 @@ import measure
 from engines import ENGINES, Search
 from tune import split, split_known_items
 
-from searchkit.evaluation import Query, evaluate, load_qrels, load_queries, run_queries
+from searchkit.search.evaluation import Query, evaluate, load_qrels, load_queries, run_queries
 
 NEWS_BESIDE_XQUAD = 3000
 PHRASE_DOCS = 6000

@@ -5,9 +5,9 @@ suggestion adds to a query's latency.
 
 The index is built in a temporary folder from the shared data (the XQuAD-vi paragraphs and the
 first ``--baomoi`` news articles), never inside the project. Each question is folded with
-``searchkit.analysis.fold``, restored, and compared syllable by syllable with the normalised
+``searchkit.text.analysis.fold``, restored, and compared syllable by syllable with the normalised
 original (so ``hoà``/``hòa`` count as the same spelling). The same questions are also typed as
-Telex and as VNI keys with the input method off (``searchkit.keystrokes.to_telex``/``to_vni``,
+Telex and as VNI keys with the input method off (``searchkit.search.keystrokes.to_telex``/``to_vni``,
 marks after their letter, the tone at the end of the syllable), read back as a query is
 (``Searcher.converted``) and then restored. ``--baomoi-only`` adds a second run on an index
 without the XQuAD paragraphs: the questions' own vocabulary is then unseen. ``--reuse DIR`` keeps
@@ -35,12 +35,12 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from corpora import read_jsonl  # noqa: E402
 
-from searchkit.analysis import fold, normalize_syllable, syllables  # noqa: E402
-from searchkit.evaluation import evaluate, load_qrels  # noqa: E402
-from searchkit.index import build, open_spellings  # noqa: E402
-from searchkit.keystrokes import to_telex, to_vni  # noqa: E402
-from searchkit.search import Searcher  # noqa: E402
-from searchkit.suggest import restore_query, restore_text  # noqa: E402
+from searchkit.build.index import build, open_spellings  # noqa: E402
+from searchkit.search.evaluation import evaluate, load_qrels  # noqa: E402
+from searchkit.search.keystrokes import to_telex, to_vni  # noqa: E402
+from searchkit.search.restoration import restore_query, restore_text  # noqa: E402
+from searchkit.search.searcher import Searcher  # noqa: E402
+from searchkit.text.analysis import fold, normalize_syllable, syllables  # noqa: E402
 
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
 # The same sample of timed queries on every run.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Word segmentation, old and new side by side: pyvi's output aligned onto syllables vs searchkit.segment.
+"""Word segmentation, old and new side by side: pyvi's output aligned onto syllables vs searchkit.text.segmentation.
 
     python3 tests/bench/segmentation.py [--docs N] [--rounds N] [--profile]
 
@@ -30,8 +30,8 @@ from pyvi import ViTokenizer
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import test_segment as reference  # noqa: E402  the old implementation the test compares with
 
-from searchkit import segment
-from searchkit.analysis import Token, nfc, words
+from searchkit.text import segmentation as segment
+from searchkit.text.analysis import Token, nfc, words
 
 SYLLABLE = re.compile(r"[^\W_]+")
 
@@ -43,8 +43,8 @@ def pyvi_words(text: str) -> list[Token]:
 
 IMPORTS = {
     "pyvi": "from pyvi import ViTokenizer",
-    "searchkit.segment": "from searchkit import segment",
-    "searchkit.segment + model": "from searchkit import segment; segment._model()",
+    "searchkit.text.segmentation": "from searchkit.text import segmentation as segment",
+    "searchkit.text.segmentation + model": "from searchkit.text import segmentation as segment; segment._model()",
 }
 
 

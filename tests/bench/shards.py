@@ -43,8 +43,8 @@ def _log(message: str) -> None:
 
 def shards_build(seeds_dir: Path, address: str) -> dict[str, Any]:
     """Run in a child: build the shards from ``seeds_dir``, timed."""
-    from searchkit.shards.build import build
-    from searchkit.shards.connection import parse_shards
+    from searchkit.engines.xapian.build import build
+    from searchkit.engines.xapian.connection import parse_shards
 
     cpu_started, started = measure._cpu_s(), time.perf_counter()
     report = build(seeds_dir, parse_shards(address))
@@ -58,8 +58,8 @@ def shards_build(seeds_dir: Path, address: str) -> dict[str, Any]:
 
 def shards_query(address: str, cache: Path, queries: list[str]) -> dict[str, Any]:
     """Run in a child: time each query's first page on the shards as the embedded bench does."""
-    from searchkit.shards.connection import parse_shards
-    from searchkit.shards.search import ShardSearcher
+    from searchkit.engines.xapian.connection import parse_shards
+    from searchkit.engines.xapian.search import ShardSearcher
 
     first, repeated = [], []
     opened = time.perf_counter()
@@ -124,7 +124,7 @@ class MemoryWatch:
 
 
 def run_shards(count: int, staged: corpora.StagedCorpus, queries: list[str], work: Path) -> dict[str, Any]:
-    from searchkit.shards.servers import LocalShards
+    from searchkit.engines.xapian.servers import LocalShards
 
     with LocalShards(work / f"servers-{count}", count) as servers:
         # Apart, since a server's memory while it takes a build (it holds up to XAPIAN_FLUSH_THRESHOLD,

@@ -35,7 +35,7 @@ ARTICLE = "Khánh thành cầu mới số {n}\n\nĐảng bộ thành phố Đôn
 CHANGER = r"""
 import json, sys, time
 from pathlib import Path
-from searchkit import index
+from searchkit.build import index
 
 seeds, index_dir, staging, stop_at = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), float(sys.argv[4])
 article = sys.argv[5]

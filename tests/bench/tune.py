@@ -10,7 +10,7 @@ shared by several paragraphs), and a real index is never so uniform. The known i
 (every 70th news article, looked for by the first six syllables of its title) are split the same way, by a
 hash of the wanted article's id, over an index of ``--known-items`` news articles (default all; 0: none).
 
-Each candidate setting of ``searchkit.search.Weights`` is scored on
+Each candidate setting of ``searchkit.search.searcher.Weights`` is scored on
 the tuning half, accented and folded; the best (by the mean MRR@10 over the indexes, the known items and both
 typings) and the defaults are then scored on the held-out half, which no choice was made on.
 """
@@ -35,10 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import corpora  # noqa: E402
 
-from searchkit.analysis import fold  # noqa: E402
-from searchkit.evaluation import Query, evaluate, load_qrels, load_queries, run_queries  # noqa: E402
-from searchkit.index import build  # noqa: E402
-from searchkit.search import Searcher, Weights  # noqa: E402
+from searchkit.build.index import build  # noqa: E402
+from searchkit.search.evaluation import Query, evaluate, load_qrels, load_queries, run_queries  # noqa: E402
+from searchkit.search.searcher import Searcher, Weights  # noqa: E402
+from searchkit.text.analysis import fold  # noqa: E402
 
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
 

@@ -31,10 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from searchkit import generations  # noqa: E402
-from searchkit import keys as keyring  # noqa: E402
-from searchkit.index import build  # noqa: E402
-from searchkit.search import Searcher  # noqa: E402
+from searchkit.build.index import build  # noqa: E402
+from searchkit.engines.whoosh import generations  # noqa: E402
+from searchkit.search.searcher import Searcher  # noqa: E402
+from searchkit.webapp import keys as keyring  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "baomoi" / "articles.jsonl.gz"
 PATIENCE = 600.0

@@ -4,7 +4,7 @@
                                  [--reuse DIR] [--out ways-results.json]
 
 1. **Acronyms the news defines**: every article of the news corpus read with
-   ``searchkit.acronyms.definitions``: how many articles define one, how many distinct pairs.
+   ``searchkit.search.acronyms.definitions``: how many articles define one, how many distinct pairs.
 2. **Autocompletion on the full news corpus**: completion reads nothing but the statistics file a
    build writes beside the index (``spellings.sqlite``), so that file is written here for all
    35,425 articles with the build's own code (``spellings.counts_of`` and ``SpellingWriter``),
@@ -42,15 +42,15 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from corpora import BAOMOI, DEFAULT_DATA, XQUAD, first, read_jsonl, stage  # noqa: E402
 
-from searchkit import spellings  # noqa: E402
-from searchkit.acronyms import definitions  # noqa: E402
-from searchkit.analysis import fold, syllables  # noqa: E402
-from searchkit.app import create_app  # noqa: E402
-from searchkit.complete import completions  # noqa: E402
-from searchkit.evaluation import evaluate, load_qrels, load_queries  # noqa: E402
-from searchkit.generations import current  # noqa: E402
-from searchkit.index import build  # noqa: E402
-from searchkit.search import MAX_LIMIT, Searcher  # noqa: E402
+from searchkit.build.index import build  # noqa: E402
+from searchkit.engines.whoosh.generations import current  # noqa: E402
+from searchkit.search import spellings  # noqa: E402
+from searchkit.search.acronyms import definitions  # noqa: E402
+from searchkit.search.complete import completions  # noqa: E402
+from searchkit.search.evaluation import evaluate, load_qrels, load_queries  # noqa: E402
+from searchkit.search.searcher import MAX_LIMIT, Searcher  # noqa: E402
+from searchkit.text.analysis import fold, syllables  # noqa: E402
+from searchkit.webapp.app import create_app  # noqa: E402
 
 SEED = 20170101
 

@@ -1,0 +1,1 @@
+"""Build: bringing an index up to date with the articles folder."""

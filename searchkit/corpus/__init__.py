@@ -1,0 +1,1 @@
+"""Corpus: reading articles from the articles folder (decoding, Markdown, metadata, freshness)."""

@@ -1,0 +1,1 @@
+"""Engines: where analysed articles are stored and compiled queries run (Whoosh embedded, Xapian shards)."""

@@ -1,0 +1,1 @@
+"""The embedded Whoosh engine: schema, segment writer, storage, generations, executor, columns."""

@@ -1,0 +1,510 @@
+"""Ranking: from the parsed query to the Whoosh query whose scores order the hits.
+
+Ranking is BM25F over the folded fields, so a query finds every accent variant, plus optional
+clauses that only add score: the same syllables with their accents as typed or, typed without
+accents, as accent restoration spells them, weighted by how sure it is (exact-accent boost), the
+query's syllables adjacent (phrase/proximity boost), the query's syllables forming one pyvi word
+(word boost), and title matches. ``searchkit.engines.whoosh.execute`` runs the result.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial, singledispatch
+
+from whoosh import query as wq
+
+from searchkit.engines import fields as f
+from searchkit.engines.whoosh.execute import SpeltPhrase
+from searchkit.search import parse as q
+from searchkit.search.restoration import MIN_CONFIDENCE, Restoration
+from searchkit.text.analysis import compound, fold_syllable, has_marks, normalize_syllable
+
+# A keyword query needs every word, however long; one of more than this many syllables that finds
+# nothing that way is searched again as a question (see ``Searcher.search``).
+KEYWORD_QUERY_MAX_TERMS = 4
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How much each signal adds to a document's score, relative to a folded body match.
+
+    The defaults were tuned on half of the XQuAD-vi questions (``tests/bench/tune.py``) with the
+    paragraphs indexed alone and beside news articles; see docs/benchmarks.md.
+    """
+
+    title: float = 2.0
+    # The title's weight in questions, where a title matching a few common words misleads more
+    # than it tells (a news title with "bao nhiêu" is not about the question).
+    question_title: float = 0.0
+    # Questions: each pair of neighbouring syllables found side by side in the title.
+    title_pair: float = 2.0
+    exact: float = 1.0
+    # Typed without accents: the spelling accent restoration gives, times how sure it is.
+    restored: float = 0.0
+    phrase: float = 1.5
+    word: float = 0.5
+    # Or-queries: how much matching more of the query's terms is rewarded (Whoosh's coordination scale).
+    coord: float = 0.0
+    # Questions: each pair of neighbouring syllables found side by side (slop 1) in the body.
+    pair: float = 1.0
+    # Questions: a syllable in more than this share of the articles ("của", "là", "bao") is left
+    # out of the terms that must match; it still counts inside the phrase, pair and word clauses.
+    common: float = 0.6
+    # An acronym's learnt long forms (and a long form's acronym), times each one's share of the
+    # definitions: the form typed counts fully, the other is a fallback.
+    acronym: float = 0.5
+    # BM25's term-frequency saturation and length normalisation.
+    k1: float = 2.0
+    b: float = 0.9
+    # Keyword queries: the tier below the phrases holds the words in order, each within this many
+    # syllables of the last (``tư tưởng, đạo đức, phong cách`` for "tư tưởng phong cách").
+    window: int = 4
+    # Questions: the best matches placed again by their best window of syllables
+    # (``searchkit.search.passages``): each of the ``passage_depth`` best gains ``passage`` times the best
+    # score times the share of the question's weight its best ``passage_window`` syllables hold; a
+    # syllable typed with marks keeps ``passage_loose`` of its weight where only folding alike.
+    # Tuned on the tuning half of XQuAD-vi, alone and beside 3,000 news (1.0 against 2.0; windows
+    # of 25, 40 and 60). A depth of 30 ranks as 100 did alone and within 0.002 beside news, at a
+    # third of the cost.
+    passage: float = 1.0
+    passage_window: int = 40
+    passage_depth: int = 30
+    passage_loose: float = 0.3
+
+
+#
+# Each operation on the tree is one ``singledispatch`` function: a clause kind registers what it
+# means there, and clauses that behave alike share one registration (on ``q.Leaf``, ``q.Clauses``
+# or the base ``q.Node``).
+
+
+Respellings = dict[str, tuple[str, float]]
+"""Typed syllable -> (restored spelling, its probability), for the syllables typed without accents
+that restoration changes."""
+
+
+# Typed with their accents, the words and expressions that make a short query a question ("NASUWT
+# là gì", "dân số bao nhiêu"). "bao" and "sao" carry no mark themselves, so they count only in an
+# expression whose other word shows its accents: "bao ve" (bảo vệ) and "ngôi sao" are no questions.
+QUESTION_WORDS = frozenset(
+    {
+        ("gì",),
+        ("nào",),
+        ("đâu",),
+        ("mấy",),
+        ("bao", "nhiêu"),
+        ("bao", "giờ"),
+        ("bao", "lâu"),
+        ("tại", "sao"),
+        ("vì", "sao"),
+        ("làm", "sao"),
+        ("ra", "sao"),
+        # "ai" (who) carries no mark: only beside a word that shows its accents.
+        ("là", "ai"),
+        ("ai", "đã"),
+        ("ai", "là"),
+        # "Kể tên…" (name a…) asks as a question does.
+        ("kể", "tên"),
+    }
+)
+# Typed without any accent, a long query (more than KEYWORD_QUERY_MAX_TERMS syllables) holding one
+# of these expressions, or ending with one of the single question words, is a question: in a
+# sentence that long, "la gi" or "bao nhieu" is seldom anything else, while a short "bao nhieu"
+# may be "bảo nhiều" and "tai sao" a name.
+FOLDED_QUESTION_WORDS = frozenset(
+    tuple(fold_syllable(w) for w in words)
+    for words in QUESTION_WORDS | {("gì",), ("khi", "nào"), ("thế", "nào")}
+    if len(words) > 1 or words == ("gì",)
+)
+FOLDED_QUESTION_ENDS = frozenset({"nao", "ai"})
+
+
+def is_question(text: str, tree: q.Node) -> bool:
+    """Whether a query ranks partial matches rather than needing every word.
+
+    A question: a ``?`` at the end, or a question word typed with its accents (``Tesla chết năm
+    nào``, ``bao nhiêu``). Unaccented, ``nao``/``bao nhieu`` are too often other words, except in a
+    long query (see :data:`FOLDED_QUESTION_WORDS`). Length alone makes no question: a long query
+    is as often the start of a title.
+    """
+    if text.rstrip().endswith("?"):
+        return True
+    longest = max(len(words) for words in QUESTION_WORDS)
+    found = runs(tree)
+    for run in found:
+        spelt = [normalize_syllable(word) for word in run]
+        for i in range(len(spelt)):
+            if any(tuple(spelt[i : i + size]) in QUESTION_WORDS for size in range(1, longest + 1)):
+                return True
+    words = [word for run in found for word in run]
+    if len(words) <= KEYWORD_QUERY_MAX_TERMS or any(has_marks(word) for word in words):
+        return False
+    folded = [fold_syllable(word) for word in words]
+    pairs = zip(folded, folded[1:], strict=False)
+    if folded[-1] in FOLDED_QUESTION_ENDS or any((word,) in FOLDED_QUESTION_WORDS for word in folded):
+        return True
+    return any(pair in FOLDED_QUESTION_WORDS for pair in pairs)
+
+
+def restored_forms(restoration: Restoration) -> Respellings:
+    """Each syllable typed without accents that restoration respells, with its spelling and how sure it is.
+
+    A syllable typed with accents keeps them (see :func:`_spelling`), whatever restoration makes of it.
+    """
+    forms: Respellings = {}
+    for s in restoration.syllables:
+        if s.changed and not has_marks(s.typed.text) and s.confidence > forms.get(s.typed.text, ("", 0.0))[1]:
+            forms[s.typed.text] = (s.form, s.confidence)
+    return forms
+
+
+Levels = tuple[tuple[wq.Query, ...], ...]
+"""The tiers of a keyword query, strongest first: each a few clauses, and an article's place in the
+level is how many of them it satisfies (see ``Executor.tiers``)."""
+
+
+def partial_tiers(tree: q.Node) -> Levels:
+    """The tiers of a long keyword query that no article holds whole, searched as a question: the
+    articles holding most of its neighbouring pairs of words side by side, in the title, then in the body.
+    """
+    levels: tuple[list[wq.Query], list[wq.Query]] = ([], [])
+    for run in runs(tree):
+        folded = [fold_syllable(s) for s in run]
+        for i in range(len(folded) - 1):
+            for level, name in zip(levels, (f.TITLE, f.BODY), strict=True):
+                level.append(wq.Phrase(name, folded[i : i + 2], slop=1))
+    return tuple(tuple(level) for level in levels if level)
+
+
+def tiers(tree: q.Node, weights: Weights, *, accents: bool, restored: Respellings | None = None) -> Levels:
+    """The tiers that order a keyword query's matches before their scores do.
+
+    Words together beat words apart, and typed accents are information. For each run of words
+    typed side by side, strongest first:
+
+    0. the title beginning with the run, each syllable typed with marks spelt exactly so (a known
+       item: someone typing the start of a title they remember);
+    1. the run as a phrase in the title, spelt so;
+    2. the same in the body;
+    3. (a level of its own, counted) each syllable typed with marks found spelt so anywhere: a word
+       that only folds alike (``nếu`` for ``nêu``) may match, never ahead of the spelling typed;
+    4. the run as a phrase of folded syllables in the title, 5. in the body;
+    6. typed without accents, the phrase spelt as restoration surely reads it (``neu guong`` →
+       ``nêu gương`` before ``nếu gương``);
+    7. the words in order within a small window (``Weights.window``) in the body;
+    8. every word spelt as restoration surely reads it (``con duong``: roads before ``con dương``).
+
+    Questions have none: their words match partly, and proximity only adds to their scores.
+    """
+    sure = {t: form for t, (form, odds) in (restored or {}).items() if odds >= MIN_CONFIDENCE}
+    starts, spelt_title, spelt_body, exact, title, body, restored_phrases, windows = [], [], [], {}, [], [], [], []
+    for run in runs(tree):
+        folded = [fold_syllable(s) for s in run]
+        for word in run:
+            if has_marks(word):
+                form = normalize_syllable(word)
+                exact[form] = wq.Or([wq.Term(f.EXACT[name], form) for name in f.TEXT_FIELDS])
+        if len(run) < 2:
+            continue
+        typed = [normalize_syllable(w) if has_marks(w) else None for w in run]
+        starts.append(SpeltPhrase(f.TITLE, folded, typed, exact_field=f.TITLE_EXACT, start=True))
+        if any(typed):
+            spelt_title.append(SpeltPhrase(f.TITLE, folded, typed, exact_field=f.TITLE_EXACT))
+            spelt_body.append(SpeltPhrase(f.BODY, folded, typed, exact_field=f.BODY_EXACT))
+        title.append(wq.Phrase(f.TITLE, folded, slop=1))
+        body.append(wq.Phrase(f.BODY, folded, slop=1))
+        guessed = [sure.get(w) for w in run]
+        if not accents and any(guessed):
+            restored_phrases += [
+                SpeltPhrase(name, folded, guessed, exact_field=f.EXACT[name]) for name in f.TEXT_FIELDS
+            ]
+        if weights.window > 1:
+            windows.append(wq.Phrase(f.BODY, folded, slop=weights.window))
+    spelling = restored_tier(tree, restored) if not accents else None
+    levels = [starts, spelt_title, spelt_body, list(exact.values()), title, body, restored_phrases, windows]
+    levels.append([spelling] if spelling is not None else [])
+    return tuple(tuple(level) for level in levels if level)
+
+
+def restored_tier(tree: q.Node, restored: Respellings | None) -> wq.Query | None:
+    """The articles spelling every word of ``tree`` as restoration surely reads it; ``None`` when it
+    reads none surely (the last of the :func:`tiers`, and what a suggestion is checked against)."""
+    sure = {t: form for t, (form, odds) in (restored or {}).items() if odds >= MIN_CONFIDENCE}
+    return _tier(tree, sure, f.TEXT_FIELDS) if sure else None
+
+
+@singledispatch
+def _tier(node: q.Node, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Query | None:
+    """The tier of one clause; ``None`` when the clause does not narrow it (a clause it cannot spell)."""
+    return None
+
+
+@_tier.register(q.Leaf)
+def _tier_leaf(node: q.Leaf, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Query | None:
+    spelt = [[wq.Term(f.EXACT[name], sure[t]) for name in fields] for t in node.words if t in sure]
+    return wq.And([wq.Or(terms) for terms in spelt]) if spelt and not node.prefix else None
+
+
+@_tier.register(q.Field)
+def _tier_field(node: q.Field, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Query | None:
+    return _tier(node.node, sure, (node.name,))
+
+
+@_tier.register(q.Clauses)
+def _tier_clauses(node: q.Clauses, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Query | None:
+    parts = [part for part in (_tier(n, sure, fields) for n in node.nodes) if part is not None]
+    return wq.And(parts) if parts else None
+
+
+@_tier.register(q.Any)
+def _tier_any(node: q.Any, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Query | None:
+    # One alternative without a restored spelling lets every article into the tier.
+    parts = [_tier(n, sure, fields) for n in node.nodes]
+    return None if None in parts else wq.Or(parts)
+
+
+def compile_query(
+    tree: q.Node,
+    weights: Weights,
+    *,
+    accents: bool,
+    restored: Respellings | None = None,
+    common: frozenset[str] = frozenset(),
+    question: bool | None = None,
+) -> wq.Query:
+    """The Whoosh query for ``tree``: what must match, plus the clauses that order the matches.
+
+    A keyword query (``question`` false) needs all its words; a question ranks partial matches
+    (by default, a question is a query of more than ``KEYWORD_QUERY_MAX_TERMS`` syllables).
+    ``common`` syllables (see :attr:`Weights.common`) are left out of a question's terms, unless
+    nothing would be left.
+
+    ``accents`` says whether the query carries any; each syllable's exact-accent clause is then
+    decided on its own (see :func:`_spelling`). ``restored`` (see :func:`restored_forms`) gives the
+    syllables typed without accents the exact-accent clauses they would have had if typed with
+    them. Each sits beside the folded term it respells, which every document it matches also
+    matches: they reorder the results, never filter them.
+    """
+    keyword = not (is_question("", tree) if question is None else question)
+    if not keyword:
+        weights = dataclasses.replace(weights, title=weights.question_title)
+    compiling = _Compiling(weights, keyword, accents, restored or {})
+    pruned = _without(tree, common) if not keyword and common else None
+    required = _compile(pruned or tree, compiling)
+    boosts = _boosts(tree, weights, question=not keyword)
+    return wq.AndMaybe(required, wq.Or(boosts)) if boosts else required
+
+
+@dataclass(frozen=True)
+class _Compiling:
+    """What compiling a clause depends on besides the clause itself."""
+
+    weights: Weights
+    keyword: bool
+    accents: bool
+    restored: Respellings
+    fields: tuple[str, ...] = f.TEXT_FIELDS
+
+
+@singledispatch
+def _compile(node: q.Node, c: _Compiling) -> wq.Query:
+    raise TypeError(f"no Whoosh query for a {type(node).__name__} clause")
+
+
+@_compile.register(q.Term)
+def _compile_term(node: q.Term, c: _Compiling) -> wq.Query:
+    w = c.weights
+    folded = fold_syllable(node.text)
+    if node.prefix:
+        return wq.Or([wq.Prefix(name, folded, boost=_field_boost(name, w)) for name in c.fields])
+    clauses: list[wq.Query] = [wq.Term(name, folded, boost=_field_boost(name, w)) for name in c.fields]
+    spelling = _spelling(node.text, c)
+    if spelling is not None:
+        form, weight = spelling
+        clauses += [wq.Term(f.EXACT[name], form, boost=_field_boost(name, w) * weight) for name in c.fields]
+    # A weight of 0 turns a signal off; its clauses would only cost time. The terms themselves
+    # stay when nothing else is left (a question's title:word with the title weighing 0).
+    weighed = [clause for clause in clauses if clause.boost > 0]
+    return wq.Or(weighed or clauses[: len(c.fields)])
+
+
+@_compile.register(q.Phrase)
+def _compile_phrase(node: q.Phrase, c: _Compiling) -> wq.Query:
+    folded = [fold_syllable(s) for s in node.words]
+    return wq.Or(
+        [wq.Phrase(name, folded, slop=max(1, node.slop + 1), boost=_field_boost(name, c.weights)) for name in c.fields]
+    )
+
+
+@_compile.register(q.Field)
+def _compile_field(node: q.Field, c: _Compiling) -> wq.Query:
+    return _compile(node.node, dataclasses.replace(c, fields=(node.name,)))
+
+
+@_compile.register(q.Not)
+def _compile_not(node: q.Not, c: _Compiling) -> wq.Query:
+    return wq.Not(_compile(node.node, c))
+
+
+@_compile.register(q.All)
+def _compile_all(node: q.All, c: _Compiling) -> wq.Query:
+    return _combined(node, c, wq.And)
+
+
+@_compile.register(q.Any)
+def _compile_any(node: q.Any, c: _Compiling) -> wq.Query:
+    return _combined(node, c, wq.Or)
+
+
+@_compile.register(q.Expansion)
+def _compile_expansion(node: q.Expansion, c: _Compiling) -> wq.Query:
+    alternatives = []
+    for i, (child, weight) in enumerate(zip(node.nodes, node.weights, strict=True)):
+        compiled = _compile(child, c)
+        compiled.boost *= weight * (c.weights.acronym if i else 1.0)
+        alternatives.append(compiled)
+    return wq.Or(alternatives)
+
+
+@_compile.register(q.Group)
+def _compile_group(node: q.Group, c: _Compiling) -> wq.Query:
+    return _combined(node, c, wq.And if c.keyword else partial(wq.Or, scale=c.weights.coord))
+
+
+def _combined(node: q.Clauses, c: _Compiling, combine: Callable[[list[wq.Query]], wq.Query]) -> wq.Query:
+    """The clauses of ``node`` joined by ``combine``, less the articles its exclusions match."""
+    children = [_compile(n, c) for n in node.nodes]
+    positives = [child for child in children if not isinstance(child, wq.Not)]
+    negatives = [child.query for child in children if isinstance(child, wq.Not)]
+    if not positives:
+        return wq.Not(wq.Or(negatives))
+    combined = combine(positives)
+    return wq.AndNot(combined, wq.Or(negatives)) if negatives else combined
+
+
+def _spelling(typed: str, c: _Compiling) -> tuple[str, float] | None:
+    """The accented spelling a typed syllable ranks first, and its weight; ``None`` for none.
+
+    Decided syllable by syllable: typed with accents, its own spelling. Typed without, the
+    spelling restoration gives it (weighed by how sure it is), as in a query typed without
+    accents, so ``nêu guong`` ranks ``gương`` first, not the bare ``guong``; in a query with
+    accents elsewhere, a syllable restoration leaves alone keeps its bare spelling (``Chi bộ``:
+    the writer chose ``chi``).
+    """
+    w = c.weights
+    if has_marks(typed):
+        return normalize_syllable(typed), w.exact
+    if typed in c.restored:
+        form, confidence = c.restored[typed]
+        return form, w.restored * confidence
+    if c.accents:
+        return normalize_syllable(typed), w.exact
+    return None
+
+
+def _field_boost(field_name: str, w: Weights) -> float:
+    return w.title if field_name == f.TITLE else 1.0
+
+
+@singledispatch
+def _without(node: q.Node, common: frozenset[str]) -> q.Node | None:
+    """``node`` without its plain terms in ``common``; ``None`` when nothing is left.
+
+    Only the words written side by side are pruned; any other clause stays whole.
+    """
+    return node
+
+
+@_without.register(q.Term)
+def _without_term(node: q.Term, common: frozenset[str]) -> q.Node | None:
+    return None if not node.prefix and fold_syllable(node.text) in common else node
+
+
+@_without.register(q.Group)
+def _without_group(node: q.Group, common: frozenset[str]) -> q.Node | None:
+    kept = [k for k in (_without(n, common) for n in node.nodes) if k is not None]
+    if not any(q.searched(k) for k in kept):
+        return None
+    return q.Group(tuple(kept)) if len(kept) != len(node.nodes) else node
+
+
+def _boosts(tree: q.Node, w: Weights, *, question: bool = False) -> list[wq.Query]:
+    """Proximity and word clauses for each run of plain syllables typed side by side."""
+    clauses: list[wq.Query] = []
+    for run in runs(tree):
+        folded = [fold_syllable(s) for s in run]
+        if len(folded) < 2:
+            continue
+        if w.phrase:
+            clauses.append(wq.Phrase(f.BODY, folded, slop=1, boost=w.phrase))
+            if w.title:
+                clauses.append(wq.Phrase(f.TITLE, folded, slop=1, boost=w.phrase * w.title))
+        if question and w.pair and len(folded) > 2:
+            clauses += [wq.Phrase(f.BODY, folded[i : i + 2], slop=1, boost=w.pair) for i in range(len(folded) - 1)]
+            # In a question's title, a pair of its words is evidence where a lone word is noise.
+            if w.title_pair:
+                clauses += [
+                    wq.Phrase(f.TITLE, folded[i : i + 2], slop=1, boost=w.title_pair) for i in range(len(folded) - 1)
+                ]
+        for size in (2, 3) if w.word else ():
+            for i in range(len(folded) - size + 1):
+                clauses.append(wq.Term(f.WORDS, compound(folded[i : i + size]), boost=w.word))
+    return clauses
+
+
+@singledispatch
+def runs(node: q.Node) -> list[list[str]]:
+    """Maximal sequences of plain terms (and phrases) written next to each other, outside NOT and fields.
+
+    A clause's runs are those of the clauses inside it, each apart; only words side by side join.
+    """
+    return [run for child in node.children for run in runs(child)]
+
+
+@runs.register(q.Leaf)
+def _runs_leaf(node: q.Leaf) -> list[list[str]]:
+    return [] if node.prefix else [list(node.words)]
+
+
+def _plain_words(node: q.Node) -> list[str]:
+    """The words of a plain word or of a group of them; [] for any other clause."""
+    if isinstance(node, q.Leaf):
+        return [] if node.prefix else list(node.words)
+    if isinstance(node, q.Group) and all(isinstance(n, q.Leaf) and not n.prefix for n in node.nodes):
+        return [word for n in node.nodes for word in n.words]  # type: ignore[attr-defined]
+    return []
+
+
+@runs.register(q.Expansion)
+def _runs_expansion(node: q.Expansion) -> list[list[str]]:
+    # Proximity rewards the words as typed; what they stand for only matches.
+    return runs(node.typed)
+
+
+@runs.register(q.Not)
+@runs.register(q.Field)
+def _no_runs(node: q.Node) -> list[list[str]]:
+    return []
+
+
+@runs.register(q.Group)
+def _runs_group(node: q.Group) -> list[list[str]]:
+    found: list[list[str]] = []
+    current: list[str] = []
+    for child in node.nodes:
+        if isinstance(child, q.Leaf) and not child.prefix:
+            current += child.words
+            continue
+        if isinstance(child, q.Expansion) and (typed := _plain_words(child.typed)):
+            current += typed  # the words as typed, side by side with the others
+            continue
+        if current:
+            found.append(current)
+            current = []
+        found.extend(runs(child))
+    if current:
+        found.append(current)
+    return found
