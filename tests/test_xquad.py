@@ -16,6 +16,10 @@ from searchkit.search.evaluation import Query, evaluate, load_qrels, load_querie
 from searchkit.search.searcher import MAX_LIMIT, Searcher
 from searchkit.text.analysis import fold
 
+# Building and asking 1,190 questions twice takes most of a minute: `pytest -m "not slow"` leaves it out while
+# working; the full run (.ci/run) keeps it.
+pytestmark = pytest.mark.slow
+
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 XQUAD = SHARED_DATA / "xquad-vi"
