@@ -109,16 +109,15 @@ def test_operators_match_the_same_articles(seeds_index: Path):
             assert len(ours) > 0, query
 
 
-def test_a_run_past_its_deadline_stops_between_leaves(seeds_index: Path, monkeypatch: pytest.MonkeyPatch):
+def test_a_run_past_its_deadline_stops_between_leaves(seeds_index: Path):
     # A clock that moves one second each time it is read: the run may look at it three times.
     clock = itertools.count()
-    monkeypatch.setattr(execute, "thread_time", lambda: next(clock))
     words = ["chi", "thi", "neu", "guong", "dong"]
     query = wq.Or([wq.Term("body", word) for word in words])
     with Searcher(seeds_index) as searcher:
         executor = Executor(searcher._searcher)
         with pytest.raises(QueryError) as caught:
-            executor.run(query, deadline=Deadline.after(3))
+            executor.run(query, deadline=Deadline.after(3, clock=lambda: next(clock)))
         assert caught.value.code == "query_timeout"
         assert caught.value.details == {"limit": 3}
         # The union and two of its terms were read; the third was not started.
@@ -127,15 +126,14 @@ def test_a_run_past_its_deadline_stops_between_leaves(seeds_index: Path, monkeyp
         assert len(executor.run(query)) > 0
 
 
-def test_each_word_of_a_prefix_is_a_step_of_the_run(seeds_index: Path, monkeypatch: pytest.MonkeyPatch):
+def test_each_word_of_a_prefix_is_a_step_of_the_run(seeds_index: Path):
     clock = itertools.count()
-    monkeypatch.setattr(execute, "thread_time", lambda: next(clock))
     with Searcher(seeds_index) as searcher:
         executor = Executor(searcher._searcher)
         expanded = list(searcher._searcher.reader().expand_prefix("body", "c"))
         assert len(expanded) > 5
         with pytest.raises(QueryError):
-            executor.run(wq.Prefix("body", "c"), deadline=Deadline.after(4))
+            executor.run(wq.Prefix("body", "c"), deadline=Deadline.after(4, clock=lambda: next(clock)))
         assert len(executor._cache) == 3
 
 

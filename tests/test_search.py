@@ -6,7 +6,6 @@ import gzip
 import itertools
 import json
 import string
-import time
 import unicodedata
 from pathlib import Path
 
@@ -394,12 +393,25 @@ def news_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder / "index"
 
 
+class Clock:
+    """A processor clock that moves one second each time it is read, and counts the readings: the run
+    reads it before each step it takes, so the readings count the work done."""
+
+    def __init__(self) -> None:
+        self.readings = 0
+
+    def __call__(self) -> float:
+        self.readings += 1
+        return float(self.readings)
+
+
 def test_query_with_too_many_prefixes_is_refused_at_once(news_index: Path):
     with Searcher(news_index) as searcher:
-        started = time.perf_counter()
+        clock = Clock()
         with pytest.raises(QueryError) as caught:
-            searcher.search(ONE_LETTER_PREFIXES)
-        assert time.perf_counter() - started < 0.5
+            searcher.search(ONE_LETTER_PREFIXES, clock=clock)
+        # Refused before a single step of the run: the clock was read only when the budget started.
+        assert clock.readings == 1
         assert caught.value.code == "query_too_costly"
         assert caught.value.details["prefixes"] == 63
         assert caught.value.details["limit"] == MAX_PREFIXES
@@ -411,14 +423,16 @@ def test_query_with_too_many_prefixes_is_refused_at_once(news_index: Path):
 def test_query_past_its_time_budget_stops_with_a_query_error(news_index: Path):
     text = EIGHT_PREFIXES + " kinh tế"
     with Searcher(news_index) as searcher:
-        started = time.perf_counter()
+        whole = Clock()
+        assert searcher.search(text, budget=1e9, clock=whole).total > 0
+        clock = Clock()
         with pytest.raises(QueryError) as caught:
-            searcher.search(text, budget=0.01)
-        # Stopped between two leaves, long before the query would have ended.
-        assert time.perf_counter() - started < 1.0
+            searcher.search(text, budget=10, clock=clock)
+        # Stopped between two steps once the ten seconds were spent, long before the query would have ended.
+        assert clock.readings == 12 and whole.readings > 10 * clock.readings
         assert caught.value.code == "query_timeout"
-        assert caught.value.details["limit"] == 0.01
-        # The same query, given the default budget, runs to the end.
+        assert caught.value.details["limit"] == 10
+        # The same query, given the default budget of the thread's own processor time, runs to the end.
         assert searcher.search(text).total > 0
 
 
@@ -471,12 +485,10 @@ def test_an_article_with_invisible_characters_inside_words_is_found_and_marked_a
 
 
 def test_the_time_budget_covers_the_snippets(seeds_index: Path, monkeypatch: pytest.MonkeyPatch):
-    import searchkit.engines.whoosh.execute
     import searchkit.search.searcher
 
     # A clock that only moves while snippets are made: three seconds for each.
     now = [0.0]
-    monkeypatch.setattr(searchkit.engines.whoosh.execute, "thread_time", lambda: now[0])
     made = searchkit.search.searcher.snippet
 
     def slow_snippet(*args, **kwargs):
@@ -485,8 +497,8 @@ def test_the_time_budget_covers_the_snippets(seeds_index: Path, monkeypatch: pyt
 
     monkeypatch.setattr(searchkit.search.searcher, "snippet", slow_snippet)
     with Searcher(seeds_index) as searcher:
-        assert searcher.search("nêu gương", snippets=False).total > 1
+        assert searcher.search("nêu gương", snippets=False, clock=lambda: now[0]).total > 1
         with pytest.raises(QueryError) as caught:
-            searcher.search("nêu gương")
+            searcher.search("nêu gương", clock=lambda: now[0])
     assert caught.value.code == "query_timeout"
     assert now[0] == 3.0  # stopped after the first snippet over the budget, not after all of them

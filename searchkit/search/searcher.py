@@ -245,6 +245,7 @@ class Searcher:
         filters: Filters | None = None,
         sort: str | None = None,
         facets: bool = False,
+        clock: Callable[[], float] | None = None,
     ) -> SearchResults:
         """The ``page``-th page of ``limit`` hits for the query ``text``, best first.
 
@@ -253,7 +254,7 @@ class Searcher:
         typed as Telex or VNI keys are read as the syllables they type. With ``acronyms``, a learnt
         acronym also finds its long forms, and a long form its acronym.
         A query still running after ``budget`` seconds (``None``: no limit) is stopped with a
-        :class:`QueryError`.
+        :class:`QueryError`; ``clock`` is what measures them (by default the thread's processor time).
 
         ``filters`` narrow the hits; ``sort`` orders them (``filters.SORTS``: by default the most
         relevant first); ``facets`` counts sources, tags and years beside them. With filters, ``text``
@@ -264,7 +265,7 @@ class Searcher:
         browsing = filters.active and not text.strip()
         sort = check_sort(sort, browsing=browsing)
         started = time.perf_counter()
-        deadline = Deadline.after(budget) if budget is not None else None
+        deadline = Deadline.after(budget, clock) if budget is not None else None
         prepared = _NOTHING_TYPED
         if browsing:
             matches = self._executor.every_document()
