@@ -1,12 +1,15 @@
-"""Shared fixtures: a small index built once from the real seed articles."""
+"""Shared fixtures: small indexes built once from the real seed articles, news articles in every format and the
+corpora of corpora.py, and copies of the seeds and their index for a test to change."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
+from corpora import Built, OddIds, write_hostile, write_odd_ids
 from pristine_seeds import write_seeds
 
 from searchkit.build.index import build
@@ -28,6 +31,33 @@ def seeds_index(seeds_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     index_dir = tmp_path_factory.mktemp("index")
     build(seeds_dir, index_dir, procs=1)
     return index_dir
+
+
+@pytest.fixture
+def folders(seeds_dir: Path, seeds_index: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """Copies of the seed articles and of their index, which a test may change."""
+    seeds = Path(shutil.copytree(seeds_dir, tmp_path / "seeds"))
+    return seeds, Path(shutil.copytree(seeds_index, tmp_path / "index"))
+
+
+@pytest.fixture(scope="session")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The hostile articles (corpora.write_hostile) and their index; tests must not write to them."""
+    seeds = write_hostile(tmp_path_factory.mktemp("hostile-seeds"))
+    index_dir = tmp_path_factory.mktemp("hostile-index")
+    build(seeds, index_dir, procs=1)
+    return Built(seeds, index_dir)
+
+
+@pytest.fixture(scope="session")
+def odd_ids(tmp_path_factory: pytest.TempPathFactory) -> OddIds:
+    """The articles with awkward ids (corpora.write_odd_ids) and their index; tests must not write to them."""
+    seeds = tmp_path_factory.mktemp("odd-seeds")
+    words = write_odd_ids(seeds)
+    index_dir = tmp_path_factory.mktemp("odd-index")
+    report = build(seeds, index_dir, procs=1)
+    assert report.added == len(words) and not report.skipped
+    return OddIds(seeds, index_dir, words)
 
 
 # A small news archive: dates written every way the articles' sites write them, sources and tags
