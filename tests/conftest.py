@@ -14,9 +14,6 @@ from pristine_seeds import write_seeds
 
 from searchkit.build.index import build
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
-
 
 @pytest.fixture(scope="session")
 def seeds_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:

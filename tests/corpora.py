@@ -4,14 +4,28 @@
   never act on (terminal escapes, markup, a ``javascript:`` link), and enough articles sharing one word for three
   pages of hits;
 - :func:`write_odd_ids`: articles whose ids hold every awkward character a link can carry, each with a word of
-  its own to find it by.
+  its own to find it by;
+- the shared data beside the checkout (XQuAD-vi, the news articles), never copied into it: :func:`news_records`.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
+from itertools import islice
 from pathlib import Path
 from typing import NamedTuple
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+XQUAD = SHARED_DATA / "xquad-vi"  # corpus.jsonl, queries.jsonl, qrels.tsv
+NEWS = SHARED_DATA / "baomoi" / "articles.jsonl.gz"  # 35,425 news articles, one JSON record a line
+
+
+def news_records(count: int, *, every: int = 1) -> list[dict]:
+    """``count`` records of the news articles: the first ones, or every ``every``-th from the first."""
+    with gzip.open(NEWS, "rt", encoding="utf-8") as lines:
+        return [json.loads(line) for line in islice(lines, 0, count * every, every)]
 
 
 class Built(NamedTuple):

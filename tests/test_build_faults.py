@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import itertools
 import json
 import os
 import signal
@@ -13,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from commands import start
+from corpora import NEWS, news_records
 
 from searchkit.build import index
 from searchkit.search.searcher import search
@@ -23,7 +22,6 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
-BAOMOI = ROOT.parent / "shared" / "data" / "baomoi" / "articles.jsonl.gz"
 HAS_PROC = Path("/proc/self/task").is_dir()
 ARTICLES = 200
 # Shortened articles keep the whole test to a few seconds while the build still takes a while.
@@ -32,9 +30,8 @@ TEXT_CHARS = 1200
 
 def news_corpus(path: Path, seeds_dir: Path) -> None:
     """A JSON Lines file of a few hundred news articles (made from the seeds without baomoi)."""
-    if BAOMOI.exists():
-        with gzip.open(BAOMOI, "rt", encoding="utf-8") as source:
-            records = [json.loads(line) for line in itertools.islice(source, ARTICLES)]
+    if NEWS.exists():
+        records = news_records(ARTICLES)
     else:
         paragraphs = [
             p.strip()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import itertools
 import json
 import string
 import unicodedata
@@ -11,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from corpora import NEWS, news_records
 
 from searchkit.build.index import build
 from searchkit.cli import QUERY_HELP, main
@@ -20,8 +19,6 @@ from searchkit.errors import QueryError
 from searchkit.search.parse import MAX_DEPTH, MAX_QUERY_CHARS, parse
 from searchkit.search.ranking import Weights, compile_query, is_question
 from searchkit.search.searcher import DEFAULT_BUDGET, MAX_PREFIXES, MAX_TERMS, Searcher, search
-
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 NEU_GUONG = "004_a29b889078a98f24.txt"
 DONG_HA = "003_b3e0a07a9f4fc9ac.txt"
@@ -377,16 +374,14 @@ EIGHT_PREFIXES = "a* b* c* d* e* g* h* k*"
 
 
 @pytest.fixture(scope="module")
-def news_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def baomoi_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of the first news articles of the shared corpus."""
-    source = SHARED_DATA / "baomoi" / "articles.jsonl.gz"
-    if not source.is_file():
-        pytest.fail(f"the news corpus is missing: {source}")
+    if not NEWS.is_file():
+        pytest.fail(f"the news corpus is missing: {NEWS}")
     folder = tmp_path_factory.mktemp("news")
     corpus = folder / "news.jsonl"
-    with gzip.open(source, "rt", encoding="utf-8") as lines, corpus.open("w", encoding="utf-8") as out:
-        for line in itertools.islice(lines, NEWS_ARTICLES):
-            record = json.loads(line)
+    with corpus.open("w", encoding="utf-8") as out:
+        for record in news_records(NEWS_ARTICLES):
             out.write(json.dumps({k: record[k] for k in ("id", "title", "text")}, ensure_ascii=False) + "\n")
     report = build(corpus, folder / "index", procs=1)
     assert report.added == NEWS_ARTICLES
@@ -405,8 +400,8 @@ class Clock:
         return float(self.readings)
 
 
-def test_query_with_too_many_prefixes_is_refused_at_once(news_index: Path):
-    with Searcher(news_index) as searcher:
+def test_query_with_too_many_prefixes_is_refused_at_once(baomoi_index: Path):
+    with Searcher(baomoi_index) as searcher:
         clock = Clock()
         with pytest.raises(QueryError) as caught:
             searcher.search(ONE_LETTER_PREFIXES, clock=clock)
@@ -420,9 +415,9 @@ def test_query_with_too_many_prefixes_is_refused_at_once(news_index: Path):
         assert searcher.search(EIGHT_PREFIXES).total > 0
 
 
-def test_query_past_its_time_budget_stops_with_a_query_error(news_index: Path):
+def test_query_past_its_time_budget_stops_with_a_query_error(baomoi_index: Path):
     text = EIGHT_PREFIXES + " kinh tế"
-    with Searcher(news_index) as searcher:
+    with Searcher(baomoi_index) as searcher:
         whole = Clock()
         assert searcher.search(text, budget=1e9, clock=whole).total > 0
         clock = Clock()

@@ -7,9 +7,8 @@ fails here.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from corpora import XQUAD
 
 from searchkit.build.index import build
 from searchkit.search.evaluation import Query, evaluate, load_qrels, load_queries, run_queries
@@ -20,9 +19,6 @@ from searchkit.text.analysis import fold
 # working; the full run (.ci/run) keeps it.
 pytestmark = pytest.mark.slow
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-XQUAD = SHARED_DATA / "xquad-vi"
 MARGIN = 0.01
 MEASURED = {"accented": 0.952, "folded": 0.946}
 
