@@ -137,6 +137,17 @@ def test_no_import_cycle_among_searchkit_modules():
     assert not found, "import cycles:\n" + "\n".join(" ↔ ".join(component) for component in found)
 
 
+def test_no_import_cycle_in_the_text_and_corpus_layers():
+    # The part of the check above that holds already (corpus.markdown once imported corpus.articles, which imports
+    # it back to read Markdown): it keeps holding while the rest is being fixed.
+    found = [
+        component
+        for component in cycles(import_graph(PACKAGE))
+        if any(name.startswith(("searchkit.text", "searchkit.corpus")) for name in component)
+    ]
+    assert not found, "import cycles:\n" + "\n".join(" ↔ ".join(component) for component in found)
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="issue #24, being fixed on other branches; over 450 lines today: searchkit.cli (1002), "
