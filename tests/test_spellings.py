@@ -11,8 +11,8 @@ from pristine_seeds import pristine_seeds
 
 from searchkit.build import index
 from searchkit.corpus.articles import read_articles
+from searchkit.engines.spellings import FILE, SpellingCounts
 from searchkit.engines.whoosh import generations
-from searchkit.search.spellings import FILE, SpellingCounts
 from searchkit.text.analysis import accent_terms
 
 CAU_MOI = "Khánh thành cầu mới\n\nĐảng bộ thành phố Đông Hà khánh thành cầu mới, nêu gương đảng viên.\n"
@@ -88,8 +88,8 @@ def test_a_generation_never_shares_its_statistics_file_with_the_next(seeds_dir: 
 
 
 def test_a_long_article_s_accents_are_counted_a_piece_at_a_time_exactly(monkeypatch):
-    import searchkit.search.spellings
-    from searchkit.search.spellings import ACCENT_PIECE_CHARS, ACCENTS, counts_of
+    import searchkit.engines.spellings
+    from searchkit.engines.spellings import ACCENT_PIECE_CHARS, ACCENTS, counts_of
 
     body = "".join(path.read_text(encoding="utf-8") for path in sorted(pristine_seeds().iterdir()))
     body = body * 8  # about 350,000 characters
@@ -99,7 +99,7 @@ def test_a_long_article_s_accents_are_counted_a_piece_at_a_time_exactly(monkeypa
         listed.append(len(text))
         return accent_terms(text)
 
-    monkeypatch.setattr(searchkit.search.spellings, "accent_terms", counted)
+    monkeypatch.setattr(searchkit.engines.spellings, "accent_terms", counted)
     found = counts_of("Nêu gương", body)[ACCENTS]
     assert len(listed) > 2 and max(listed) <= ACCENT_PIECE_CHARS
     assert found == Counter(accent_terms("Nêu gương\n" + body))

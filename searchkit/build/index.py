@@ -30,11 +30,11 @@ from whoosh.writing import SegmentWriter
 from searchkit.corpus import freshness
 from searchkit.corpus.articles import DEFAULT_MAX_BYTES, Article, Skipped, ids_beside, read_articles, read_file
 from searchkit.engines import fields as f
+from searchkit.engines import spellings
 from searchkit.engines.whoosh import generations
 from searchkit.engines.whoosh.schema import schema as whoosh_schema
 from searchkit.engines.whoosh.writer import CompactSegmentWriter
 from searchkit.errors import CorpusError, IndexMissingError, SearchkitError
-from searchkit.search import spellings
 from searchkit.text.analysis import word_terms
 from searchkit.text.dates import day_number
 

@@ -31,11 +31,11 @@ from pathlib import Path
 from searchkit.build.index import BuildReport, Progress, copies_for, copy_in, cpu_count, kept_unreadable, survey
 from searchkit.corpus.articles import DEFAULT_MAX_BYTES, Article, Skipped, read_articles, read_file
 from searchkit.engines import fields as f
+from searchkit.engines import spellings
 from searchkit.engines.xapian import statistics
 from searchkit.engines.xapian.connection import Shard, guarded, open_writer, xapian
 from searchkit.engines.xapian.terms import ID_PREFIX, analysed, id_key, read_stored, shard_of
 from searchkit.errors import CorpusError
-from searchkit.search import spellings
 
 # Below this many articles, starting worker processes costs more than it saves.
 _PARALLEL_MIN_ARTICLES = 32

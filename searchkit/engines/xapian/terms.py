@@ -31,9 +31,9 @@ from datetime import date
 
 from searchkit.corpus.articles import Article
 from searchkit.engines import fields as f
+from searchkit.engines import spellings
 from searchkit.engines.whoosh.analyzers import exact_analyzer, folded_analyzer
 from searchkit.engines.xapian.connection import xapian
-from searchkit.search import spellings
 from searchkit.search.filters import value_key
 from searchkit.text.analysis import word_terms
 from searchkit.text.dates import day_number

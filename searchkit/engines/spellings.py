@@ -25,7 +25,18 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from searchkit.text.analysis import accent_terms, nfc, pieces
+from searchkit.text.acronyms import terms as acronym_terms
+from searchkit.text.analysis import (
+    Token,
+    accent_terms,
+    clauses,
+    could_take_accents,
+    fold_syllable,
+    nfc,
+    normalize_syllable,
+    pieces,
+    syllables,
+)
 
 FILE = "spellings.sqlite"
 ACCENTS, ACRONYMS, PHRASES = "counts", "acronyms", "phrases"
@@ -35,6 +46,8 @@ FLUSH_TERMS = 200_000
 # Characters of an article whose accent terms are listed at once.
 ACCENT_PIECE_CHARS = 100_000
 _TOTAL = ""  # the row holding the sum of all counts (no term is empty)
+# Title phrases are counted up to this many words: a query's last words are completed from them.
+PHRASE_WORDS = 3
 
 
 Tally = dict[str, Counter[str]]
@@ -43,9 +56,6 @@ Tally = dict[str, Counter[str]]
 
 def counts_of(title: str, text: str) -> Tally:
     """The terms one article adds to each table and how often."""
-    # Imported here: completion reads this module's tables, and acronyms import the query tree.
-    from searchkit.search import acronyms, complete
-
     whole = nfc(title + "\n" + text)
     accents: Counter[str] = Counter()
     # A long article a piece at a time, cut after line breaks, which no pair of syllables spans:
@@ -54,9 +64,40 @@ def counts_of(title: str, text: str) -> Tally:
         accents.update(accent_terms(whole[start:end]))
     return {
         ACCENTS: accents,
-        ACRONYMS: Counter(acronyms.terms(whole)),
-        PHRASES: Counter(complete.title_phrases(title)),
+        ACRONYMS: Counter(acronym_terms(whole)),
+        PHRASES: Counter(title_phrases(title)),
     }
+
+
+def title_phrases(title: str) -> list[str]:
+    """The runs of a title counted for completion: ``chi thi 05|chỉ thị 05``, the folded words and their spelling.
+
+    Every run of two or three words written side by side, and each word alone that accent
+    statistics leave out (numbers, acronyms, foreign words: ``iphone|iPhone``).
+    """
+    text = nfc(title)
+    runs = clauses(text, syllables(text))
+    found: list[str] = []
+    for run in runs:
+        for i, token in enumerate(run):
+            if not could_take_accents(token.text):
+                found.append(_term([token]))
+            for size in range(2, PHRASE_WORDS + 1):
+                if i + size <= len(run):
+                    found.append(_term(run[i : i + size]))
+    return found
+
+
+def _term(tokens: list[Token]) -> str:
+    folded = " ".join(fold_syllable(t.text) for t in tokens)
+    return folded + "|" + " ".join(_spelt(t.text) for t in tokens)
+
+
+def _spelt(word: str) -> str:
+    # A Vietnamese syllable as the accent statistics spell it; an acronym, a name from another
+    # language or a number as written (GD, iPhone, U23), which lower case would misspell.
+    return normalize_syllable(word) if could_take_accents(word) else word
+
 
 
 class SpellingCounts:
