@@ -65,10 +65,8 @@ def test_updates_keep_the_statistics_equal_to_a_fresh_count(seeds_dir: Path, see
     assert stored(index_dir)[0] == expected(seeds)
 
 
-def test_worker_processes_count_as_one_process_does(seeds_dir: Path, tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(index, "_PARALLEL_MIN_ARTICLES", 2)
-    monkeypatch.setattr(index, "_BATCH", 1)
-    index.build(seeds_dir, tmp_path / "parallel", procs=2)
+def test_worker_processes_count_as_one_process_does(seeds_dir: Path, tmp_path: Path):
+    index.build(seeds_dir, tmp_path / "parallel", procs=2, workers=index.Workers(min_articles=2, batch=1))
     assert stored(tmp_path / "parallel")[0] == expected(seeds_dir)
     folder = generations.current(tmp_path / "parallel").path
     assert not [p for p in folder.iterdir() if p.name.startswith(".spellings")]
