@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from searchkit.build.index import build
+from searchkit.build.shards import build as build_shards
 from searchkit.cli import main
-from searchkit.engines.xapian.build import build as build_shards
 from searchkit.engines.xapian.connection import Shard, open_one, parse_shards
 from searchkit.engines.xapian.search import ShardSearcher
 from searchkit.engines.xapian.statistics import cache_folder, versions

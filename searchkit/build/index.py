@@ -82,7 +82,7 @@ def build(
     # changed during the build then still shows as changed.
     folder = freshness.snapshot(seeds_dir)
     with generations.build_lock(Path(index_dir)) as lock_fd:
-        read = _folder(seeds_dir, max_bytes, follow_links)
+        read = folder_reading(seeds_dir, max_bytes, follow_links)
         report = _sync(read, Path(index_dir), seeds_dir, rebuild, lock_fd, procs, workers, progress, prune=True)
         freshness.save(seeds_dir, index_dir, folder)
         return report
@@ -117,11 +117,11 @@ def add_files(
         try:
             if generations.state(index_dir) != "ready":
                 folder = freshness.snapshot(seeds_dir)
-                read = _folder(seeds_dir, max_bytes, follow_links)
+                read = folder_reading(seeds_dir, max_bytes, follow_links)
                 report = _sync(read, index_dir, seeds_dir, False, lock_fd, procs, workers, progress, prune=True)
                 freshness.save(seeds_dir, index_dir, folder)
                 return report
-            read = _files(list(targets), seeds_dir, max_bytes, follow_links)
+            read = files_reading(list(targets), seeds_dir, max_bytes, follow_links)
             report = _sync(read, index_dir, seeds_dir, False, lock_fd, procs, workers, progress, prune=False)
             freshness.update(seeds_dir, index_dir, list(targets))
             return report
@@ -147,11 +147,11 @@ def _sync(
     return sync(read, target, rebuild=rebuild, prune=prune, procs=procs, workers=workers, progress=progress)
 
 
-def _folder(seeds_dir: Path | str, max_bytes: int, follow_links: bool) -> Reading:
+def folder_reading(seeds_dir: Path | str, max_bytes: int, follow_links: bool) -> Reading:
     return lambda: read_articles(seeds_dir, max_bytes=max_bytes, follow_links=follow_links)
 
 
-def _files(paths: list[Path], seeds_dir: Path, max_bytes: int, follow_links: bool) -> Reading:
+def files_reading(paths: list[Path], seeds_dir: Path, max_bytes: int, follow_links: bool) -> Reading:
     return lambda: (
         item for path in paths for item in read_file(path, seeds_dir, max_bytes=max_bytes, follow_links=follow_links)
     )

@@ -73,7 +73,12 @@ def read_version(term: str) -> tuple[str, str]:
 
 def shard_of(doc_id: str, shards: int) -> int:
     """Which of ``shards`` shards holds article ``doc_id``: a stable hash, the same on every machine."""
-    return int(id_key(doc_id)[:16], 16) % shards
+    return shard_of_key(id_key(doc_id), shards)
+
+
+def shard_of_key(key: str, shards: int) -> int:
+    """:func:`shard_of` the article whose id digest is ``key``."""
+    return int(key[:16], 16) % shards
 
 
 def stored(article: Article) -> dict:
