@@ -6,8 +6,10 @@ Three ``xapian-tcpsrv`` servers run on 127.0.0.1 in temporary folders (``tests/c
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -164,6 +166,34 @@ def test_each_article_is_on_the_shard_its_id_hashes_to(seeds_shards, seeds_dir: 
     assert sum(len(h) for h in held) == len(names) == 5
     for name in names:
         assert id_key(name) in held[shard_of(name, 3)]
+
+
+def test_a_document_s_terms_are_those_of_the_embedded_index_s_analyzers(seeds_dir: Path):
+    from searchkit.corpus.articles import Article, read_articles
+    from searchkit.engines.whoosh.analyzers import exact_analyzer, folded_analyzer
+    from searchkit.engines.xapian.connection import xapian
+    from searchkit.engines.xapian.terms import analysed
+
+    article = next(a for a in read_articles(seeds_dir) if isinstance(a, Article))
+    # NFD, a tone mark placed the other way, an English word and a number.
+    article = dataclasses.replace(article, title=unicodedata.normalize("NFD", "Thành uỷ Đông Hà: iPhone 15 (CBĐV)"))
+    doc = xapian().Document.unserialise(analysed(article)[1])
+    held = {item.term.decode("utf-8"): (item.wdf, list(item.positer)) for item in doc.termlist()}
+    expected: dict[str, tuple[int, list[int]]] = {}
+    for prefix, text in (("", article.text), ("S", article.title)):
+        for token in folded_analyzer()(text, positions=True):
+            wdf, where = expected.get(prefix + token.text, (0, []))
+            expected[prefix + token.text] = (wdf + 1, [*where, token.pos + 1])
+    for prefix, text in (("XE", article.text), ("XT", article.title)):
+        for token in exact_analyzer()(text):
+            wdf, _ = expected.get(prefix + token.text, (0, []))
+            expected[prefix + token.text] = (wdf + 1, [])
+
+    def of_fields(terms: dict) -> dict:
+        return {t: v for t, v in terms.items() if not t[:1].isupper() or t[:1] == "S" or t[:2] in ("XE", "XT")}
+
+    assert of_fields(held) == expected
+    assert held["Sthanh"] == (1, [1]) and held["Sdong"] == (1, [3]) and held["Siphone"][0] == 1
 
 
 def test_the_shard_of_an_id_is_stable():

@@ -32,10 +32,9 @@ from datetime import date
 from searchkit.corpus.articles import Article
 from searchkit.engines import fields as f
 from searchkit.engines import spellings
-from searchkit.engines.whoosh.analyzers import exact_analyzer, folded_analyzer
 from searchkit.engines.xapian.connection import xapian
 from searchkit.search.filters import value_key
-from searchkit.text.analysis import word_terms
+from searchkit.text.analysis import fold_syllable, normalize_syllable, syllable_texts, word_terms
 from searchkit.text.dates import day_number
 
 PREFIX = {f.BODY: "", f.TITLE: "S", f.BODY_EXACT: "XE", f.TITLE_EXACT: "XT", f.WORDS: "XW"}
@@ -101,15 +100,16 @@ def analysed(article: Article) -> tuple[str, bytes, spellings.Tally]:
     """
     bindings = xapian()
     doc = bindings.Document()
-    folded, exact = folded_analyzer(), exact_analyzer()
-    for name, text in ((f.BODY, article.text), (f.TITLE, article.title)):
+    # The syllables of the embedded index's analyzers, folded or normalised (searchkit.text.analysis).
+    body, title = syllable_texts(article.text), syllable_texts(article.title)
+    for name, found in ((f.BODY, body), (f.TITLE, title)):
         prefix = PREFIX[name]
-        for token in folded(text, positions=True):
-            term = prefix + token.text
+        for position, syllable in enumerate(found, 1):
+            term = prefix + fold_syllable(syllable)
             if len(term.encode("utf-8")) <= MAX_TERM_BYTES:
-                doc.add_posting(term, token.pos + 1)
-    for name, text in ((f.BODY_EXACT, article.text), (f.TITLE_EXACT, article.title)):
-        _add_terms(doc, PREFIX[name], Counter(token.text for token in exact(text)))
+                doc.add_posting(term, position)
+    for name, found in ((f.BODY_EXACT, body), (f.TITLE_EXACT, title)):
+        _add_terms(doc, PREFIX[name], Counter(map(normalize_syllable, found)))
     _add_terms(doc, PREFIX[f.WORDS], Counter(word_terms(article.title + "\n" + article.text).split()))
     doc.add_boolean_term(id_term(article.id))
     doc.add_boolean_term(version_term(article.id, article.hash))
