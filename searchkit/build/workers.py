@@ -195,8 +195,10 @@ def _raise(kind: str, value: object) -> None:
 
 
 def _work(make: Callable[[], Analysis], jobs: object, results: object, parent: int, inherited: list[int]) -> None:
-    # Ctrl-C reaches the whole process group; the parent decides what to do about it.
+    # Ctrl-C reaches the whole process group; the parent decides what to do about it. SIGTERM
+    # (the parent's end, see exit_with) ends a worker, whatever handler the parent had set.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     # The forked copies of the lock files' descriptors would keep the index locked after a
     # killed parent; closing the copies leaves the parent's locks as they are.
     for fd in inherited:
