@@ -265,6 +265,43 @@ def test_builds_are_incremental_and_keep_one_copy_of_each_article(seeds_dir: Pat
             assert set(ids(searcher.search(text))) == set(ids(embedded.search(text)))
 
 
+@pytest.mark.parametrize(
+    ("rebuild", "summary"),
+    [
+        (False, "added 0, updated 0, removed 1, unchanged 4, skipped 0"),
+        (True, "added 4, updated 0, removed 1, unchanged 0, skipped 0"),
+    ],
+)
+def test_a_shard_build_counts_what_it_wrote_when_files_vanish_between_its_readings(
+    seeds_dir: Path, shard_servers, tmp_path: Path, monkeypatch, rebuild: bool, summary: str
+):
+    from searchkit.build import index
+
+    shards = shard_servers.shards
+    seeds = copied(seeds_dir, tmp_path, shards)
+    write(seeds, "moi.txt", "Bài mới về chuyển đổi số\n\nHội nghị bàn về chuyển đổi số ở Quảng Trị.")
+    changed = seeds / NEU_GUONG
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nThêm đoạn về kinh tế tuần hoàn.", encoding="utf-8")
+    readings = []
+    read = index.read_articles
+
+    def vanishing(*args, **kwargs):
+        readings.append(1)
+        if len(readings) == 2:  # after the first reading decided what to write
+            (seeds / "moi.txt").unlink()
+            changed.unlink()
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(index, "read_articles", vanishing)
+    report = build_shards(seeds, shards, procs=1, rebuild=rebuild)
+    assert len(readings) == 2
+    assert report.summary() == summary  # as the embedded index counts it (tests/test_index.py)
+    monkeypatch.undo()
+    assert build_shards(seeds, shards, procs=1).summary() == "added 0, updated 0, removed 0, unchanged 4, skipped 0"
+    held = set().union(*(versions(open_one(shard)) for shard in shards))
+    assert len(held) == 4 and id_key(NEU_GUONG) not in held and id_key("moi.txt") not in held
+
+
 def test_statistics_follow_every_update_exactly(seeds_dir: Path, shard_servers, tmp_path: Path):
     shards = shard_servers.shards
     seeds = copied(seeds_dir, tmp_path, shards)
