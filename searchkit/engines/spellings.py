@@ -24,6 +24,7 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol
 
 from searchkit.text.acronyms import terms as acronym_terms
 from searchkit.text.analysis import (
@@ -100,8 +101,34 @@ def _spelt(word: str) -> str:
 
 
 
+class Spellings(Protocol):
+    """How the spelling counts are read, whichever engine stored them (:class:`SpellingCounts`, a
+    file summed from the shards' counts, or a test's counts of a few sentences): accent
+    restoration, Telex and VNI keys, completion and acronyms all read them so."""
+
+    def spellings(self, key: str) -> dict[str, int]:
+        """Every accent term starting with ``key`` (a folded run and ``|``) and its count."""
+        ...
+
+    def count(self, term: str) -> int:
+        """How often the accent term ``term`` occurs."""
+        ...
+
+    def total(self) -> float:
+        """The sum of all accent counts."""
+        ...
+
+    def prefixed(self, table: str, prefix: str, *, words: int, limit: int) -> list[tuple[str, int]]:
+        """The ``limit`` most frequent terms of ``table`` starting with ``prefix`` (see :class:`SpellingCounts`)."""
+        ...
+
+    def all(self, table: str) -> list[tuple[str, int]]:
+        """Every term of a (small) table and its count."""
+        ...
+
+
 class SpellingCounts:
-    """A generation's accent statistics, read-only; a :class:`searchkit.search.restoration.Lexicon`."""
+    """A generation's spelling counts, read-only: the :class:`Spellings` of one SQLite file."""
 
     def __init__(self, path: Path | str):
         uri = Path(path).resolve().as_uri() + "?mode=ro&immutable=1"
@@ -134,18 +161,12 @@ class SpellingCounts:
         """Every term of a (small) table and its count."""
         return self._db.execute(f"SELECT term, n FROM {_table(table)} WHERE term != ?", (_TOTAL,)).fetchall()
 
-    # The Lexicon protocol, as a Whoosh reader would answer it for a field of these terms.
+    def count(self, term: str) -> int:
+        """How often the accent term ``term`` (``neu guong|nêu gương``) occurs."""
+        row = self._db.execute("SELECT n FROM counts WHERE term = ?", (term,)).fetchone()
+        return int(row[0]) if row else 0
 
-    def expand_prefix(self, fieldname: str, prefix: str) -> list[str]:
-        return list(self.spellings(prefix))
-
-    def frequency(self, fieldname: str, text: str | bytes) -> float:
-        if isinstance(text, bytes):
-            text = text.decode("utf-8")
-        row = self._db.execute("SELECT n FROM counts WHERE term = ?", (text,)).fetchone()
-        return float(row[0]) if row else 0.0
-
-    def field_length(self, fieldname: str) -> float:
+    def total(self) -> float:
         return self._total
 
 

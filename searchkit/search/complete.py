@@ -13,7 +13,6 @@ Completions covering more of the typed words come first, then the more frequent.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 from searchkit.engines import spellings
 from searchkit.engines.spellings import PHRASE_WORDS, title_phrases  # noqa: F401 - counted at build, named here too
@@ -34,12 +33,6 @@ MAX_COMPLETIONS = 10
 _ROWS = 3 * MAX_COMPLETIONS
 
 
-class Store(Protocol):
-    """What completion reads: the most frequent terms of a table starting with a prefix."""
-
-    def prefixed(self, table: str, prefix: str, *, words: int, limit: int) -> list[tuple[str, int]]: ...
-
-
 @dataclass(frozen=True)
 class _Typed:
     """The query cut where completion works: the words typed before the one being typed, and that one."""
@@ -49,7 +42,7 @@ class _Typed:
     partial: Token | None  # the word being typed; None after a space (the next word is completed)
 
 
-def completions(store: Store, text: str, limit: int = MAX_COMPLETIONS) -> list[str]:
+def completions(store: spellings.Spellings, text: str, limit: int = MAX_COMPLETIONS) -> list[str]:
     """Up to ``limit`` completions of the query ``text``, best first; [] when nothing fits.
 
     Only the completions covering the most typed words are given: once ``neu g`` is known as
@@ -86,7 +79,7 @@ def completions(store: Store, text: str, limit: int = MAX_COMPLETIONS) -> list[s
     return []
 
 
-def _cut(store: Store, text: str) -> _Typed | None:
+def _cut(store: spellings.Spellings, text: str) -> _Typed | None:
     tokens = syllables(text)
     if not tokens:
         return None
@@ -108,7 +101,7 @@ def _cut(store: Store, text: str) -> _Typed | None:
     return _Typed(text, context, partial)
 
 
-def _read(store: Store, token: Token) -> Token:
+def _read(store: spellings.Spellings, token: Token) -> Token:
     """A word typed before the one being completed, read as Telex or VNI keys if the articles never write it."""
     found = readings(token.text)
     if not found or store.prefixed(spellings.ACCENTS, fold_syllable(token.text) + "|", words=1, limit=1):

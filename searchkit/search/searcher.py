@@ -609,7 +609,7 @@ class _Vocabulary:
 
     def spelt(self, syllable: str) -> float:
         form = normalize_syllable(syllable)
-        return self.spellings.frequency("", accent_key([form]) + form)
+        return self.spellings.count(accent_key([form]) + form)
 
     def written(self, word: str) -> float:
         folded = fold_syllable(word)
