@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from searchkit.build import index
+from searchkit.build import files, index
 from searchkit.engines.whoosh import generations
 from searchkit.engines.whoosh.codec import CompactSegmentWriter
 from searchkit.errors import IndexBusyError, IndexMissingError, SearchkitError
@@ -437,7 +437,7 @@ def test_a_build_counts_the_articles_it_wrote_when_files_vanish_between_its_read
     changed = seeds / "001_4485d4bbea077518.txt"
     changed.write_text(HUE, encoding="utf-8")
     readings = []
-    read = index.read_articles
+    read = files.read_articles
 
     def vanishing(*args, **kwargs):
         readings.append(1)
@@ -446,7 +446,7 @@ def test_a_build_counts_the_articles_it_wrote_when_files_vanish_between_its_read
             changed.unlink()
         return read(*args, **kwargs)
 
-    monkeypatch.setattr(index, "read_articles", vanishing)
+    monkeypatch.setattr(files, "read_articles", vanishing)
     report = index.build(seeds, built, rebuild=rebuild)
     assert len(readings) == 2
     assert report.summary() == summary

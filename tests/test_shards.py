@@ -275,7 +275,7 @@ def test_builds_are_incremental_and_keep_one_copy_of_each_article(seeds_dir: Pat
 def test_a_shard_build_counts_what_it_wrote_when_files_vanish_between_its_readings(
     seeds_dir: Path, shard_servers, tmp_path: Path, monkeypatch, rebuild: bool, summary: str
 ):
-    from searchkit.build import index
+    from searchkit.build import files
 
     shards = shard_servers.shards
     seeds = copied(seeds_dir, tmp_path, shards)
@@ -283,7 +283,7 @@ def test_a_shard_build_counts_what_it_wrote_when_files_vanish_between_its_readin
     changed = seeds / NEU_GUONG
     changed.write_text(changed.read_text(encoding="utf-8") + "\nThêm đoạn về kinh tế tuần hoàn.", encoding="utf-8")
     readings = []
-    read = index.read_articles
+    read = files.read_articles
 
     def vanishing(*args, **kwargs):
         readings.append(1)
@@ -292,7 +292,7 @@ def test_a_shard_build_counts_what_it_wrote_when_files_vanish_between_its_readin
             changed.unlink()
         return read(*args, **kwargs)
 
-    monkeypatch.setattr(index, "read_articles", vanishing)
+    monkeypatch.setattr(files, "read_articles", vanishing)
     report = build_shards(seeds, shards, procs=1, rebuild=rebuild)
     assert len(readings) == 2
     assert report.summary() == summary  # as the embedded index counts it (tests/test_index.py)

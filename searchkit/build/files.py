@@ -1,4 +1,5 @@
-"""Adding article files to the articles folder: checked all together first, then copied in whole."""
+"""A build's articles: the folder read whole, or the files being added, checked all together first and
+copied in whole."""
 
 from __future__ import annotations
 
@@ -6,8 +7,19 @@ import os
 import shutil
 from pathlib import Path
 
-from searchkit.corpus.articles import Article, ids_beside, read_file
+from searchkit.build.report import Reading
+from searchkit.corpus.articles import Article, ids_beside, read_articles, read_file
 from searchkit.errors import SearchkitError
+
+
+def folder_reading(seeds_dir: Path | str, max_bytes: int, follow_links: bool) -> Reading:
+    return lambda: read_articles(seeds_dir, max_bytes=max_bytes, follow_links=follow_links)
+
+
+def files_reading(paths: list[Path], seeds_dir: Path, max_bytes: int, follow_links: bool) -> Reading:
+    return lambda: (
+        item for path in paths for item in read_file(path, seeds_dir, max_bytes=max_bytes, follow_links=follow_links)
+    )
 
 
 def copies_for(seeds_dir: Path, paths: list[Path], max_bytes: int) -> dict[Path, Path]:

@@ -15,13 +15,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from searchkit.build.files import copies_for, copy_in
+from searchkit.build.files import copies_for, copy_in, files_reading, folder_reading
 from searchkit.build.pipeline import sync
 from searchkit.build.plan import kept_unreadable
 from searchkit.build.report import BuildReport, BuildWarning, Progress, Reading, survey
 from searchkit.build.workers import Workers, cpu_count
 from searchkit.corpus import freshness
-from searchkit.corpus.articles import DEFAULT_MAX_BYTES, Article, read_articles, read_file
+from searchkit.corpus.articles import DEFAULT_MAX_BYTES, Article, read_articles
 from searchkit.engines import spellings
 from searchkit.engines.whoosh import generations
 from searchkit.engines.whoosh.writer import GenerationWriter
@@ -145,16 +145,6 @@ def _sync(
 ) -> BuildReport:
     target = GenerationWriter(index_dir, seeds, rebuild=rebuild, lock_fd=lock_fd)
     return sync(read, target, rebuild=rebuild, prune=prune, procs=procs, workers=workers, progress=progress)
-
-
-def folder_reading(seeds_dir: Path | str, max_bytes: int, follow_links: bool) -> Reading:
-    return lambda: read_articles(seeds_dir, max_bytes=max_bytes, follow_links=follow_links)
-
-
-def files_reading(paths: list[Path], seeds_dir: Path, max_bytes: int, follow_links: bool) -> Reading:
-    return lambda: (
-        item for path in paths for item in read_file(path, seeds_dir, max_bytes=max_bytes, follow_links=follow_links)
-    )
 
 
 # Articles read from a folder to tell whether an index holds them (see ``holds_articles_of``).

@@ -8,8 +8,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from searchkit.build.files import copies_for, copy_in
-from searchkit.build.index import files_reading, folder_reading
+from searchkit.build.files import copies_for, copy_in, files_reading, folder_reading
 from searchkit.build.pipeline import sync
 from searchkit.build.report import BuildReport, Progress, Reading
 from searchkit.build.workers import Workers

@@ -1,6 +1,10 @@
-"""How the articles spell things, counted: accents, acronyms, title phrases.
+"""The spelling counts: how the articles spell things, counted (accents, acronyms, title phrases).
 
-Three tables of counts, each a term and how often the collection holds it:
+Engine-neutral: the embedded index keeps them beside each generation, each Xapian shard in its
+metadata (``searchkit.engines.xapian.statistics``); a build writes them (:class:`SpellingWriter`,
+counting each article with :func:`counts_of`), and everything that reads them reads them through
+one protocol, :class:`Spellings`. Three tables of counts, each a term and how often the collection
+holds it:
 
 - ``counts``, the accent statistics: how often each folded syllable and pair of syllables takes
   each spelling (a term of :func:`searchkit.text.analysis.accent_terms`, ``neu guong|nêu gương``), and
