@@ -83,10 +83,12 @@ def sync(
         target.begin()
         target.remove(plan.stale)
         if plan.changed:
+            make = target.analysis()  # before ``inherited``: the engine may open its writer (and lock) for it
+            again = _again(read, plan.changed, missing)
             analyse(
-                _again(read, plan.changed, missing),
+                again,
                 len(plan.changed),
-                target.analysis(),
+                make,
                 target.receive,
                 procs=procs,
                 workers=workers,
