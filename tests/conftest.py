@@ -144,7 +144,7 @@ def news_index(news_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 @pytest.fixture(scope="session")
 def seeds_shards(seeds_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     """Three shard servers on 127.0.0.1 holding the seed articles, for the run; tests must not write to them."""
-    from searchkit.engines.xapian.build import build as build_shards
+    from searchkit.build.shards import build as build_shards
     from searchkit.engines.xapian.servers import LocalShards
 
     with LocalShards(tmp_path_factory.mktemp("shard-servers"), 3) as servers:

@@ -19,10 +19,10 @@ from whoosh.filedb.structfile import StructFile
 
 from searchkit.build import index
 from searchkit.corpus import freshness
+from searchkit.engines import spellings
 from searchkit.engines.whoosh import generations
 from searchkit.engines.whoosh.execute import Executor
 from searchkit.errors import IndexDamagedError, IndexMissingError, SearchkitError
-from searchkit.search import spellings
 from searchkit.search.searcher import Searcher
 from searchkit.webapp.app import create_app
 

@@ -6,16 +6,18 @@ Three ``xapian-tcpsrv`` servers run on 127.0.0.1 in temporary folders (``tests/c
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
+import unicodedata
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from searchkit.build.index import build
+from searchkit.build.shards import build as build_shards
 from searchkit.cli import main
-from searchkit.engines.xapian.build import build as build_shards
 from searchkit.engines.xapian.connection import Shard, open_one, parse_shards
 from searchkit.engines.xapian.search import ShardSearcher
 from searchkit.engines.xapian.statistics import cache_folder, versions
@@ -166,6 +168,34 @@ def test_each_article_is_on_the_shard_its_id_hashes_to(seeds_shards, seeds_dir: 
         assert id_key(name) in held[shard_of(name, 3)]
 
 
+def test_a_document_s_terms_are_those_of_the_embedded_index_s_analyzers(seeds_dir: Path):
+    from searchkit.corpus.articles import Article, read_articles
+    from searchkit.engines.whoosh.analyzers import exact_analyzer, folded_analyzer
+    from searchkit.engines.xapian.connection import xapian
+    from searchkit.engines.xapian.terms import analysed
+
+    article = next(a for a in read_articles(seeds_dir) if isinstance(a, Article))
+    # NFD, a tone mark placed the other way, an English word and a number.
+    article = dataclasses.replace(article, title=unicodedata.normalize("NFD", "Thành uỷ Đông Hà: iPhone 15 (CBĐV)"))
+    doc = xapian().Document.unserialise(analysed(article)[1])
+    held = {item.term.decode("utf-8"): (item.wdf, list(item.positer)) for item in doc.termlist()}
+    expected: dict[str, tuple[int, list[int]]] = {}
+    for prefix, text in (("", article.text), ("S", article.title)):
+        for token in folded_analyzer()(text, positions=True):
+            wdf, where = expected.get(prefix + token.text, (0, []))
+            expected[prefix + token.text] = (wdf + 1, [*where, token.pos + 1])
+    for prefix, text in (("XE", article.text), ("XT", article.title)):
+        for token in exact_analyzer()(text):
+            wdf, _ = expected.get(prefix + token.text, (0, []))
+            expected[prefix + token.text] = (wdf + 1, [])
+
+    def of_fields(terms: dict) -> dict:
+        return {t: v for t, v in terms.items() if not t[:1].isupper() or t[:1] == "S" or t[:2] in ("XE", "XT")}
+
+    assert of_fields(held) == expected
+    assert held["Sthanh"] == (1, [1]) and held["Sdong"] == (1, [3]) and held["Siphone"][0] == 1
+
+
 def test_the_shard_of_an_id_is_stable():
     # The same on every machine and every version: an update or removal must find the article again.
     assert [shard_of(name, 3) for name in ("a.txt", "tin.jsonl#42", "Nêu gương.md")] == [
@@ -233,6 +263,43 @@ def test_builds_are_incremental_and_keep_one_copy_of_each_article(seeds_dir: Pat
         assert searcher.search('"An Khê"').total == 0
         for text in ("nêu gương", "Hồ Chí Minh", "chi thi", "đảng viên"):
             assert set(ids(searcher.search(text))) == set(ids(embedded.search(text)))
+
+
+@pytest.mark.parametrize(
+    ("rebuild", "summary"),
+    [
+        (False, "added 0, updated 0, removed 1, unchanged 4, skipped 0"),
+        (True, "added 4, updated 0, removed 1, unchanged 0, skipped 0"),
+    ],
+)
+def test_a_shard_build_counts_what_it_wrote_when_files_vanish_between_its_readings(
+    seeds_dir: Path, shard_servers, tmp_path: Path, monkeypatch, rebuild: bool, summary: str
+):
+    from searchkit.build import files
+
+    shards = shard_servers.shards
+    seeds = copied(seeds_dir, tmp_path, shards)
+    write(seeds, "moi.txt", "Bài mới về chuyển đổi số\n\nHội nghị bàn về chuyển đổi số ở Quảng Trị.")
+    changed = seeds / NEU_GUONG
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nThêm đoạn về kinh tế tuần hoàn.", encoding="utf-8")
+    readings = []
+    read = files.read_articles
+
+    def vanishing(*args, **kwargs):
+        readings.append(1)
+        if len(readings) == 2:  # after the first reading decided what to write
+            (seeds / "moi.txt").unlink()
+            changed.unlink()
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(files, "read_articles", vanishing)
+    report = build_shards(seeds, shards, procs=1, rebuild=rebuild)
+    assert len(readings) == 2
+    assert report.summary() == summary  # as the embedded index counts it (tests/test_index.py)
+    monkeypatch.undo()
+    assert build_shards(seeds, shards, procs=1).summary() == "added 0, updated 0, removed 0, unchanged 4, skipped 0"
+    held = set().union(*(versions(open_one(shard)) for shard in shards))
+    assert len(held) == 4 and id_key(NEU_GUONG) not in held and id_key("moi.txt") not in held
 
 
 def test_statistics_follow_every_update_exactly(seeds_dir: Path, shard_servers, tmp_path: Path):

@@ -2,7 +2,7 @@
 
 A shard that cannot answer is one line naming it (exit status 1, HTTP 503), never a traceback, and
 queries work again once it is back. A build stopped midway leaves every shard at its last commit;
-the next build completes (see ``searchkit.engines.xapian.build``).
+the next build completes (see ``searchkit.engines.xapian.writer``).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 from searchkit.build.index import build
+from searchkit.build.shards import build as build_shards
 from searchkit.cli import main
-from searchkit.engines.xapian.build import build as build_shards
 from searchkit.engines.xapian.connection import ShardError, open_one, open_writer
 from searchkit.engines.xapian.search import ShardSearcher
 from searchkit.engines.xapian.statistics import described, state_of, versions
@@ -132,7 +132,7 @@ def assert_same_as_one_machine(seeds: Path, servers, tmp_path: Path) -> None:
 
 KILLED_BUILD = """
 import sys
-from searchkit.engines.xapian.build import build
+from searchkit.build.shards import build
 from searchkit.engines.xapian.connection import parse_shards
 
 def progress(done, total):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from searchkit.build.index import build
-from searchkit.engines.xapian.build import build as build_shards
+from searchkit.build.shards import build as build_shards
 from searchkit.engines.xapian.search import ShardSearcher
 from searchkit.engines.xapian.servers import LocalShards
 from searchkit.search.evaluation import Query, load_qrels, load_queries

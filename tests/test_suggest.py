@@ -18,18 +18,18 @@ from searchkit.text.analysis import accent_terms
 
 
 class FakeLexicon:
-    """Spelling counts given directly, as the index's ``accents`` field would hold them."""
+    """Spelling counts given directly (``searchkit.engines.spellings.Spellings``), of a few sentences."""
 
     def __init__(self, text: str):
         self.counts = Counter(accent_terms(text))
 
-    def expand_prefix(self, fieldname: str, prefix: str) -> list[str]:
-        return sorted(term for term in self.counts if term.startswith(prefix))
+    def spellings(self, key: str) -> dict[str, int]:
+        return {term: n for term, n in sorted(self.counts.items()) if term.startswith(key)}
 
-    def frequency(self, fieldname: str, text: str) -> float:
-        return self.counts[text]
+    def count(self, term: str) -> int:
+        return self.counts[term]
 
-    def field_length(self, fieldname: str) -> float:
+    def total(self) -> float:
         return sum(self.counts.values())
 
 

@@ -205,7 +205,7 @@ def index_command(
         raise click.UsageError("--watch cannot be combined with --shards (the shards are built from elsewhere)")
     with _errors():
         if shards:
-            from searchkit.engines.xapian import build as shard_build
+            from searchkit.build import shards as shard_build
 
             addresses = _shards(shards)
             report = _with_progress(
@@ -300,7 +300,7 @@ def add_command(
     """
     with _errors():
         if shards:
-            from searchkit.engines.xapian import build as shard_build
+            from searchkit.build import shards as shard_build
 
             addresses = _shards(shards)
             adding = shard_build.add_files
@@ -886,7 +886,7 @@ def _shards(text: str) -> list:
 
 def ensure_shards(seeds_dir: Path, shards: list, *, quiet: bool = False) -> None:
     """Fills the shards from ``seeds_dir`` when none holds an article yet, as :func:`ensure_index` does."""
-    from searchkit.engines.xapian import build as shard_build
+    from searchkit.build import shards as shard_build
 
     if not shard_build.is_empty(shards):
         return

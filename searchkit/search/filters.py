@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
+from searchkit.engines.fields import value_key  # noqa: F401 - either engine matches by it; named here too
 from searchkit.errors import QueryError
-from searchkit.text.analysis import fold
 from searchkit.text.dates import read_date
 
 RELEVANCE, NEWEST, OLDEST = "relevance", "newest", "oldest"
@@ -28,11 +28,6 @@ MAX_VALUES = 20
 MAX_VALUE_CHARS = 200
 # The values each facet lists, most frequent first.
 FACET_VALUES = 20
-
-
-def value_key(text: str) -> str:
-    """What a source or a tag is matched by: ``value_key("Tuổi Trẻ ") == value_key("tuoi tre")``."""
-    return " ".join(fold(text).split())
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ from whoosh import query as wq
 from whoosh import scoring
 
 from searchkit.engines import fields as f
+from searchkit.engines.spellings import ACRONYMS, SpellingCounts
+from searchkit.engines.spellings import FILE as SPELLINGS_FILE
 from searchkit.engines.whoosh import generations
 from searchkit.engines.whoosh.columns import Columns
 from searchkit.engines.whoosh.execute import MAX_PREFIX_TERMS, Deadline, Executor, Matches
@@ -43,8 +45,6 @@ from searchkit.search.ranking import (
     tiers,
 )
 from searchkit.search.restoration import Restoration, restore_query
-from searchkit.search.spellings import ACRONYMS, SpellingCounts
-from searchkit.search.spellings import FILE as SPELLINGS_FILE
 from searchkit.text.analysis import accent_key, fold_syllable, has_marks, nfc, normalize_syllable
 
 MAX_LIMIT = 100
@@ -610,7 +610,7 @@ class _Vocabulary:
 
     def spelt(self, syllable: str) -> float:
         form = normalize_syllable(syllable)
-        return self.spellings.frequency("", accent_key([form]) + form)
+        return self.spellings.count(accent_key([form]) + form)
 
     def written(self, word: str) -> float:
         folded = fold_syllable(word)

@@ -43,7 +43,7 @@ def _log(message: str) -> None:
 
 def shards_build(seeds_dir: Path, address: str) -> dict[str, Any]:
     """Run in a child: build the shards from ``seeds_dir``, timed."""
-    from searchkit.engines.xapian.build import build
+    from searchkit.build.shards import build
     from searchkit.engines.xapian.connection import parse_shards
 
     cpu_started, started = measure._cpu_s(), time.perf_counter()

@@ -43,8 +43,8 @@ sys.path.insert(0, str(REPO_ROOT))
 from corpora import BAOMOI, DEFAULT_DATA, XQUAD, first, read_jsonl, stage  # noqa: E402
 
 from searchkit.build.index import build  # noqa: E402
+from searchkit.engines import spellings  # noqa: E402
 from searchkit.engines.whoosh.generations import current  # noqa: E402
-from searchkit.search import spellings  # noqa: E402
 from searchkit.search.acronyms import definitions  # noqa: E402
 from searchkit.search.complete import completions  # noqa: E402
 from searchkit.search.evaluation import evaluate, load_qrels, load_queries  # noqa: E402

@@ -10,13 +10,12 @@ value; a facet shows each value as most of the index's articles spell it.
 from __future__ import annotations
 
 from collections import Counter
-from itertools import accumulate
 
 import numpy as np
-from whoosh import columns as whoosh_columns
 from whoosh.reading import IndexReader
 
 from searchkit.engines import fields as f
+from searchkit.engines.whoosh import codec
 from searchkit.search.filters import FACET_VALUES, NEWEST, Facets, FacetValue, Filters, value_key
 from searchkit.text.analysis import has_marks
 from searchkit.text.dates import day_number
@@ -163,13 +162,8 @@ def _most_frequent(counts: np.ndarray, names: list, rank: np.ndarray) -> list[Fa
 def _numbers(leaf: IndexReader, name: str, count: int) -> np.ndarray:
     """A segment's integer column, ``count`` values."""
     column = leaf.column_reader(name, translate=False)
-    if isinstance(column, whoosh_columns.NumericColumn.Reader) and column._typecode == "i":
-        # One read of the packed values instead of one call per document; the documents after the
-        # last one given a value have none written, and read as the default.
-        values = np.full(count, column._default, dtype=np.int32)
-        written = min(column._count, count)
-        raw = column._dbfile.get(column._basepos, written * 4)
-        values[:written] = np.frombuffer(raw, dtype=">i4")
+    values = codec.packed_ints(column, count)  # one read of the packed values, not one call per document
+    if values is not None:
         return values
     return np.fromiter((int(value) for value in column), dtype=np.int32, count=count)
 
@@ -184,13 +178,8 @@ class _Distinct:
 
     def add(self, leaf: IndexReader, name: str, offset: int, count: int) -> None:
         column = leaf.column_reader(name, translate=False)
-        if isinstance(column, whoosh_columns.VarBytesColumn.Reader):
-            # The values lie one after the other: read them in one piece and cut it, several times
-            # faster than Whoosh reading each on its own.
-            lengths = list(column._lengths)
-            data = column._dbfile.get(column._basepos, sum(lengths))
-            raw = [data[end - length : end] for end, length in zip(accumulate(lengths), lengths, strict=True)]
-        else:
+        raw = codec.packed_bytes(column)
+        if raw is None:
             raw = list(column)
         local = {value: number for number, value in enumerate(dict.fromkeys(raw))}
         of_doc = np.array([local[value] for value in raw], dtype=np.int64)

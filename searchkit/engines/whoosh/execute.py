@@ -15,17 +15,17 @@ matcher tree except for the coordination bonus, which is defined here (see :func
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from time import thread_time
 
 import numpy as np
 from whoosh import query as wq
 from whoosh import scoring
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.searching import Searcher as WhooshSearcher
 from whoosh.util.numeric import byte_to_length
 
+from searchkit.engines.whoosh import codec
 from searchkit.errors import QueryError
 from searchkit.text.analysis import fold_syllable, normalize_syllable, syllable_texts
 
@@ -351,7 +351,7 @@ class Executor:
         entry = None
         fmt = reader.schema[fieldname].format
         if (fieldname, text) in reader and fmt.supports("positions"):
-            blocks = _raw_blocks(reader, fieldname, text)
+            blocks = codec.raw_blocks(reader, fieldname, text)
             if blocks is not None:
                 ids, values = [], []
                 for block, data in blocks:
@@ -424,7 +424,7 @@ class Executor:
         weighting = self.searcher.weighting
         if type(weighting) is not scoring.BM25F:
             return None
-        b = weighting._field_B.get(fieldname, weighting.B)
+        b = codec.field_b(weighting, fieldname)
         k1 = weighting.K1
         idf = self.searcher.idf(fieldname, text)
         average = self.searcher.avg_field_length(fieldname) or 1
@@ -433,8 +433,8 @@ class Executor:
             reader = sub.reader()
             if (fieldname, text) not in reader:
                 continue
-            blocks = _raw_blocks(reader, fieldname, text)
-            if blocks is None or not hasattr(reader, "_perdoc"):
+            blocks = codec.raw_blocks(reader, fieldname, text)
+            if blocks is None or not codec.has_lengths(reader):
                 return None
             ids, frequencies = [], []
             for block, data in blocks:
@@ -465,14 +465,7 @@ class Executor:
         key = ("lengths", id(reader), fieldname)
         found = self._lengths_cache.get(key)
         if found is None:
-            column = reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-            count = reader.doc_count_all()
-            codes = (
-                np.fromiter((column[n] for n in range(count)), dtype=np.int64, count=count)
-                if column
-                else np.zeros(count, dtype=np.int64)
-            )
-            found = _LENGTH_OF_BYTE[codes]
+            found = _LENGTH_OF_BYTE[codec.length_codes(reader, fieldname)]
             self._lengths_cache[key] = found
         return found
 
@@ -486,35 +479,6 @@ class Executor:
 def prefix_terms(prefixes: int) -> int:
     """How many words each of a query's ``prefixes`` distinct prefixes is expanded to."""
     return min(MAX_PREFIX_TERMS, MAX_EXPANDED_TERMS // max(prefixes, 1))
-
-
-def _raw_blocks(reader, fieldname: str, text: str) -> Iterator[tuple[np.ndarray, tuple]] | None:
-    """A term's posting blocks in one segment: each block's document numbers and raw (ids, weights,
-    values), deleted documents included; None if the codec is not Whoosh 3's.
-
-    Blocks are read whole, from the term's first posting: a matcher that skips deleted documents
-    may already have moved on. Postings inlined in the term table (see ``searchkit.engines.whoosh.writer``)
-    are one block, which Whoosh's reader hands over as a list matcher.
-    """
-    terms = getattr(reader, "_terms", None)
-    if terms is None:
-        return None
-    raw = reader._text_to_bytes(fieldname, text)
-    leaf = terms.matcher(fieldname, raw, reader.schema[fieldname].format)
-    kind = type(leaf).__name__
-    if kind == "ListMatcher":
-        return iter([(np.asarray(leaf._ids, dtype=np.int64), (leaf._ids, leaf._weights, leaf._values))])
-    return _blocks(leaf) if kind == "W3LeafMatcher" else None
-
-
-def _blocks(leaf) -> Iterator[tuple[np.ndarray, tuple]]:
-    """Each posting block of a Whoosh 3 leaf: its document numbers and its raw (ids, weights, values)."""
-    while leaf.is_active():
-        leaf._read_data()
-        raw = np.asarray(leaf._data[0], dtype=np.int64)
-        # Whoosh stores a block's ids as deltas unless they fit in bytes as they are.
-        yield (raw if leaf._byteids else np.cumsum(raw)), leaf._data
-        leaf._next_block()
 
 
 def _drain(matcher, ids: list[int], scores: list[float], offset: int = 0) -> None:
