@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from searchkit import cli
 from searchkit.build.index import build
 from searchkit.cli import main
+from searchkit.cli import query as cli
 from searchkit.errors import IndexDamagedError
 from searchkit.search.searcher import Searcher
 
