@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """A cold ``searchkit query``: its wall time beside ``python -c pass`` in the same run, and what it imports.
 
-    python3 tests/bench/cold_start.py [--seeds DIR] [--index DIR] [--runs N] [--query TEXT]
+    python3 tests/bench/cold_start.py [--seeds DIR] [--runs N] [--query TEXT]
 
-Builds the index of the seed articles (default: the project's seeds/) in a temporary folder unless --index names
-one, then runs ``searchkit query`` in a fresh interpreter N times (default 5), each beside a ``python -c pass``, in
-alternating order so that a change in the machine's load falls on both, and prints the medians and their ratio.
-Then the heaviest modules a query imports, from ``python -X importtime``.
+Copies the seed articles (default: the project's seeds/) into seeds/ of a temporary folder and builds index/
+beside it, as a user's project folder holds them; then runs ``searchkit query TEXT`` there, without options, in a
+fresh interpreter N times (default 5), each beside a ``python -c pass``, in alternating order so that a change in
+the machine's load falls on both, and prints the medians and their ratio. Then the heaviest modules a query
+imports, from ``python -X importtime``. The searchkit imported is the one on PYTHONPATH (else the installed one).
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import subprocess
 import sys
@@ -26,24 +28,23 @@ QUERY = "from searchkit.cli import main; main()"
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=Path, default=ROOT / "seeds")
-    parser.add_argument("--index", type=Path, default=None, help="an index of --seeds already built")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--query", default="nêu gương")
     parser.add_argument("--top", type=int, default=12, help="heaviest imports shown")
     return parser.parse_args(argv)
 
 
-def wall(command: list[str]) -> float:
+def wall(command: list[str], cwd: Path) -> float:
     started = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
     return time.perf_counter() - started
 
 
-def heaviest_imports(command: list[str], top: int) -> list[tuple[int, str]]:
+def heaviest_imports(command: list[str], cwd: Path, top: int) -> list[tuple[int, str]]:
     """The ``top`` modules with the largest cumulative import time (µs) under ``-X importtime``, of the first
     two levels (each a module the command imports or one that pulls in directly)."""
     done = subprocess.run(
-        [command[0], "-X", "importtime", *command[1:]], check=True, capture_output=True, text=True
+        [command[0], "-X", "importtime", *command[1:]], check=True, capture_output=True, text=True, cwd=cwd
     )
     found = []
     for line in done.stderr.splitlines():
@@ -59,24 +60,24 @@ def heaviest_imports(command: list[str], top: int) -> list[tuple[int, str]]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     with tempfile.TemporaryDirectory() as work:
-        index_dir = args.index or Path(work) / "index"
-        if args.index is None:
-            build = [sys.executable, "-c", QUERY, "index", "--seeds", str(args.seeds), "--index", str(index_dir)]
-            subprocess.run(build, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        query = [sys.executable, "-c", QUERY, "query", args.query, "--index", str(index_dir)]
+        folder = Path(work)
+        shutil.copytree(args.seeds, folder / "seeds")
+        build = [sys.executable, "-c", QUERY, "index"]
+        subprocess.run(build, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=folder)
+        query = [sys.executable, "-c", QUERY, "query", args.query]
         empty = [sys.executable, "-c", "pass"]
-        wall(query)  # the files in the page cache, as for any query after the first
+        wall(query, folder)  # the files in the page cache, as for any query after the first
         queries, empties = [], []
         for run in range(args.runs):
             pair = (query, empty) if run % 2 == 0 else (empty, query)
             for command in pair:
-                (queries if command is query else empties).append(wall(command))
+                (queries if command is query else empties).append(wall(command, folder))
         query_s, empty_s = statistics.median(queries), statistics.median(empties)
         print(f"searchkit query {args.query!r}: {query_s:.3f} s wall (median of {args.runs})")
         print(f"python -c pass:         {empty_s:.3f} s wall")
         print(f"ratio:                  {query_s / empty_s:.1f}×")
         print("heaviest imports of the query (cumulative ms):")
-        for micros, name in heaviest_imports(query, args.top):
+        for micros, name in heaviest_imports(query, folder, args.top):
             print(f"  {micros / 1000:8.1f}  {name}")
     return 0
 
