@@ -3,10 +3,10 @@ than ``--seeds`` names, a note when the articles changed since; and the report o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -83,7 +83,7 @@ def check_articles(engine: Engine, opened: Searcher, seeds_dir: Path) -> None:
     )
 
 
-def holds_articles_of(seeds_dir: Path | str, built_from: str | None, holds: Any) -> bool:
+def holds_articles_of(seeds_dir: Path | str, built_from: str | None, holds: Callable[[str], bool]) -> bool:
     """Whether an index built from ``built_from`` (None: unknown) holds the articles of ``seeds_dir``.
 
     It does when it was built from that very path, or when ``holds(id)`` is true of one of the first
