@@ -13,6 +13,7 @@ imports, from ``python -X importtime``. The searchkit imported is the one on PYT
 from __future__ import annotations
 
 import argparse
+import resource
 import shutil
 import statistics
 import subprocess
@@ -34,10 +35,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def wall(command: list[str], cwd: Path) -> float:
+def timed(command: list[str], cwd: Path) -> tuple[float, float]:
+    """The wall time and the processor time (user and system) of one run of ``command``: on a shared
+    machine the second is the steadier reading."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)
-    return time.perf_counter() - started
+    took = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return took, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def heaviest_imports(command: list[str], cwd: Path, top: int) -> list[tuple[int, str]]:
@@ -66,16 +72,20 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run(build, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=folder)
         query = [sys.executable, "-c", QUERY, "query", args.query]
         empty = [sys.executable, "-c", "pass"]
-        wall(query, folder)  # the files in the page cache, as for any query after the first
-        queries, empties = [], []
+        timed(query, folder)  # the files in the page cache, as for any query after the first
+        queries: list[tuple[float, float]] = []
+        empties: list[tuple[float, float]] = []
         for run in range(args.runs):
             pair = (query, empty) if run % 2 == 0 else (empty, query)
             for command in pair:
-                (queries if command is query else empties).append(wall(command, folder))
-        query_s, empty_s = statistics.median(queries), statistics.median(empties)
-        print(f"searchkit query {args.query!r}: {query_s:.3f} s wall (median of {args.runs})")
-        print(f"python -c pass:         {empty_s:.3f} s wall")
-        print(f"ratio:                  {query_s / empty_s:.1f}×")
+                (queries if command is query else empties).append(timed(command, folder))
+        print(f"{f'median of {args.runs} runs':<24}   wall      cpu")
+        for label, runs in ((f"searchkit query {args.query!r}", queries), ("python -c pass", empties)):
+            wall, cpu = statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs)
+            print(f"{label:<24} {wall:6.3f} s {cpu:6.3f} s")
+        wall_ratio = statistics.median(w for w, _ in queries) / statistics.median(w for w, _ in empties)
+        cpu_ratio = statistics.median(c for _, c in queries) / statistics.median(c for _, c in empties)
+        print(f"{'ratio':<24} {wall_ratio:6.1f} ×   {cpu_ratio:6.1f} ×")
         print("heaviest imports of the query (cumulative ms):")
         for micros, name in heaviest_imports(query, folder, args.top):
             print(f"  {micros / 1000:8.1f}  {name}")
