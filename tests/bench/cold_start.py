@@ -8,6 +8,9 @@ beside it, as a user's project folder holds them; then runs ``searchkit query TE
 fresh interpreter N times (default 5), each beside a ``python -c pass``, in alternating order so that a change in
 the machine's load falls on both, and prints the medians and their ratio. Then the heaviest modules a query
 imports, from ``python -X importtime``. The searchkit imported is the one on PYTHONPATH (else the installed one).
+
+``bench.py`` (``make bench``) reports the same query's wall time and peak memory in its ``cold_start`` section;
+this script is the quick profile beside it: processor time, interleaved runs and where the time goes.
 """
 
 from __future__ import annotations
