@@ -24,7 +24,8 @@ from searchkit.errors import IndexBusyError, IndexDamagedError, QueryError, Sear
 from searchkit.search.searcher import MAX_LIMIT, MAX_PAGE, Searcher
 from searchkit.webapp import app as web
 from searchkit.webapp import webserver
-from searchkit.webapp.app import create_app, page_numbers
+from searchkit.webapp.app import create_app
+from searchkit.webapp.pages import page_numbers
 
 NEU_GUONG = "004_a29b889078a98f24.txt"
 # The one script a page loads: the completions under the search box.

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from commands import run
 from corpora import HOSTILE_TITLE, NEWLINE_NAME, SKIPPED_NAME, Built
 
-from searchkit import cli
 from searchkit.cli import main
+from searchkit.cli import query as cli
 from searchkit.errors import IndexDamagedError
 from searchkit.search.searcher import Searcher
 

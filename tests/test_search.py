@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from corpora import NEWS, news_records
 
 from searchkit.build.index import build
-from searchkit.cli import QUERY_HELP, main
+from searchkit.cli import main
+from searchkit.cli.query import QUERY_HELP
 from searchkit.engines import fields as f
 from searchkit.engines.whoosh.execute import MAX_PREFIX_TERMS
 from searchkit.errors import QueryError

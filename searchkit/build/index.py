@@ -12,7 +12,7 @@ second one stops at once with :class:`IndexBusyError`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 from searchkit.build.files import copies_for, copy_in, files_reading, folder_reading
@@ -21,16 +21,15 @@ from searchkit.build.plan import kept_unreadable
 from searchkit.build.report import BuildReport, BuildWarning, Progress, Reading, survey
 from searchkit.build.workers import Workers, cpu_count
 from searchkit.corpus import freshness
-from searchkit.corpus.articles import DEFAULT_MAX_BYTES, Article, read_articles
+from searchkit.corpus.articles import DEFAULT_MAX_BYTES
 from searchkit.engines import spellings
 from searchkit.engines.whoosh import generations
 from searchkit.engines.whoosh.writer import GenerationWriter
-from searchkit.errors import CorpusError, SearchkitError
+from searchkit.errors import CorpusError
 
 __all__ = [
     "BuildReport", "BuildWarning", "Progress", "Workers", "add_files", "build", "built_from", "copies_for", "copy_in",
-    "cpu_count", "exists", "holds_articles_of", "kept_unreadable", "open_index", "open_spellings",
-    "other_articles_message", "survey",
+    "cpu_count", "exists", "kept_unreadable", "open_index", "open_spellings", "survey",
 ]  # fmt: skip
 
 
@@ -145,38 +144,3 @@ def _sync(
 ) -> BuildReport:
     target = GenerationWriter(index_dir, seeds, rebuild=rebuild, lock_fd=lock_fd)
     return sync(read, target, rebuild=rebuild, prune=prune, procs=procs, workers=workers, progress=progress)
-
-
-# Articles read from a folder to tell whether an index holds them (see ``holds_articles_of``).
-SAMPLED_ARTICLES = 8
-
-
-def holds_articles_of(seeds_dir: Path | str, built_from: str | None, holds: Callable[[str], bool]) -> bool:
-    """Whether an index built from ``built_from`` (None: unknown) holds the articles of ``seeds_dir``.
-
-    It does when it was built from that very path, or when ``holds(id)`` is true of one of the first
-    :data:`SAMPLED_ARTICLES` articles read from there (a copy of the folder, the folder moved or
-    partly changed). A folder that cannot be read, or has no article, says nothing against it.
-    """
-    if built_from is not None and built_from == str(Path(seeds_dir).resolve()):
-        return True
-    try:
-        sampled: list[str] = []
-        for item in read_articles(seeds_dir):
-            if isinstance(item, Article):
-                sampled.append(item.id)
-                if len(sampled) == SAMPLED_ARTICLES:
-                    break
-    except (SearchkitError, OSError):
-        return True
-    return not sampled or any(holds(doc_id) for doc_id in sampled)
-
-
-def other_articles_message(index: str, seeds_dir: Path | str, built_from: str | None, build: str, option: str) -> str:
-    """The one line a command prints when its ``--seeds`` names other articles than ``index`` holds;
-    ``build`` is the command that would index them there, ``option`` the one naming another index."""
-    origin = f" (built from {built_from})" if built_from else ""
-    return (
-        f"no article of {seeds_dir} is in {index}{origin}: run '{build}' to index them there, "
-        f"or give {option} their own index"
-    )
