@@ -12,7 +12,8 @@ from whoosh.util.numeric import byte_to_length
 
 import searchkit
 from searchkit.engines import fields as f
-from searchkit.engines.whoosh import codec, generations
+from searchkit.engines.whoosh import generations
+from searchkit.engines.whoosh.codec import reading as codec
 
 PACKAGE = Path(searchkit.__file__).parent
 # ``thing._name`` on anything but the object's own class (self, cls) and the standard library's
@@ -21,10 +22,10 @@ PRIVATE = re.compile(r"(?<![\w.])(?!self\b|cls\b|os\b|sys\b)[A-Za-z_]\w*(?:\(\))
 FROM_WHOOSH_PRIVATE = re.compile(r"from whoosh[\w.]* import [^\n]*\b_[a-z]")
 
 
-def test_no_module_but_the_codec_reaches_into_a_private_name():
+def test_no_module_but_the_codec_package_reaches_into_a_private_name():
     found = []
     for path in sorted(PACKAGE.rglob("*.py")):
-        if path == PACKAGE / "engines" / "whoosh" / "codec.py":
+        if path.parent == PACKAGE / "engines" / "whoosh" / "codec":
             continue
         text = path.read_text(encoding="utf-8")
         for number, line in enumerate(text.splitlines(), 1):

@@ -12,7 +12,7 @@ import pytest
 from searchkit.build import index
 from searchkit.corpus import freshness
 from searchkit.corpus.freshness import SNAPSHOT_FILE, StaleCheck, snapshot, stale
-from searchkit.engines.whoosh.codec import CompactSegmentWriter
+from searchkit.engines.whoosh.codec.writing import CompactSegmentWriter
 from searchkit.errors import SearchkitError
 
 DONG_HA = "Tin Đông Hà\n\nThành uỷ Đông Hà họp bàn về công tác cán bộ.\n"

@@ -13,7 +13,7 @@ import pytest
 
 from searchkit.build import files, index
 from searchkit.engines.whoosh import generations
-from searchkit.engines.whoosh.codec import CompactSegmentWriter
+from searchkit.engines.whoosh.codec.writing import CompactSegmentWriter
 from searchkit.errors import IndexBusyError, IndexMissingError, SearchkitError
 from searchkit.search.searcher import Searcher, search
 

@@ -15,7 +15,7 @@ import numpy as np
 from whoosh.reading import IndexReader
 
 from searchkit.engines import fields as f
-from searchkit.engines.whoosh import codec
+from searchkit.engines.whoosh.codec import reading as codec
 from searchkit.search.filters import FACET_VALUES, NEWEST, Facets, FacetValue, Filters, value_key
 from searchkit.text.analysis import has_marks
 from searchkit.text.dates import day_number

@@ -25,7 +25,7 @@ from whoosh import scoring
 from whoosh.searching import Searcher as WhooshSearcher
 from whoosh.util.numeric import byte_to_length
 
-from searchkit.engines.whoosh import codec
+from searchkit.engines.whoosh.codec import reading as codec
 from searchkit.errors import QueryError
 from searchkit.text.analysis import fold_syllable, normalize_syllable, syllable_texts
 

@@ -23,7 +23,7 @@ from searchkit.corpus.articles import Article
 from searchkit.engines import fields as f
 from searchkit.engines import spellings
 from searchkit.engines.whoosh import generations
-from searchkit.engines.whoosh.codec import CompactSegmentWriter, commit_with_segments
+from searchkit.engines.whoosh.codec.writing import CompactSegmentWriter, commit_with_segments
 from searchkit.engines.whoosh.schema import schema as whoosh_schema
 from searchkit.errors import IndexMissingError
 from searchkit.text.analysis import word_terms
