@@ -19,7 +19,12 @@ from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
 from searchkit.corpus.articles import Article, read_articles
-from searchkit.engines.whoosh.codec.writing import COMPRESSION, INLINE_POSTINGS, CompactSegmentWriter, commit_with_segments
+from searchkit.engines.whoosh.codec.writing import (
+    COMPRESSION,
+    INLINE_POSTINGS,
+    CompactSegmentWriter,
+    commit_with_segments,
+)
 from searchkit.engines.whoosh.schema import schema as whoosh_schema
 from searchkit.engines.whoosh.writer import document
 
