@@ -13,7 +13,7 @@ field              prefix    terms
 ``words``          ``XW``    pyvi's words, folded, joined by ``_``
 id                 ``Q``     a digest of the article's id (an update or removal finds it)
 version            ``XH``    the id's digest and the content hash: a shard's state, listed in one walk
-source             ``XSOURCE``  the source's :func:`searchkit.search.filters.value_key` (filter)
+source             ``XSOURCE``  the source's :func:`searchkit.engines.filters.value_key` (filter)
 tags               ``K``     each tag's value key (filter)
 =================  ========  ==========================================================
 
@@ -31,10 +31,10 @@ from datetime import date
 
 from searchkit.corpus.articles import Article
 from searchkit.engines import fields as f
+from searchkit.engines.filters import value_key
 from searchkit.engines.whoosh.analyzers import exact_analyzer, folded_analyzer
 from searchkit.engines.xapian.connection import xapian
 from searchkit.search import spellings
-from searchkit.search.filters import value_key
 from searchkit.text.analysis import word_terms
 from searchkit.text.dates import day_number
 
