@@ -17,7 +17,6 @@ from searchkit.build.index import build
 from searchkit.cli import main
 from searchkit.engines.xapian.build import build as build_shards
 from searchkit.engines.xapian.connection import Shard, open_one, parse_shards
-from searchkit.engines.xapian.search import ShardSearcher
 from searchkit.engines.xapian.statistics import cache_folder, versions
 from searchkit.engines.xapian.terms import id_key, shard_of
 from searchkit.errors import SearchkitError
@@ -76,7 +75,7 @@ SEED_QUERIES = [
 @pytest.fixture(scope="module")
 def both(seeds_index: Path, seeds_shards, tmp_path_factory: pytest.TempPathFactory):
     cache = cache_folder(tmp_path_factory.mktemp("shard-client"))
-    with Searcher(seeds_index) as embedded, ShardSearcher(seeds_shards.shards, cache) as shards:
+    with Searcher(seeds_index) as embedded, Searcher(shards=seeds_shards.shards, cache=cache) as shards:
         yield embedded, shards
 
 
@@ -203,7 +202,7 @@ def copied(seeds_dir: Path, tmp_path: Path, shards: list[Shard]) -> Path:
     return seeds
 
 
-def assert_same_statistics(theirs: ShardSearcher, ours: Searcher) -> None:
+def assert_same_statistics(theirs: Searcher, ours: Searcher) -> None:
     for table in ("counts", "acronyms", "phrases"):
         assert sorted(theirs.spellings.all(table)) == sorted(ours.spellings.all(table))
 
@@ -227,7 +226,7 @@ def test_builds_are_incremental_and_keep_one_copy_of_each_article(seeds_dir: Pat
     update = build_shards(seeds, shards, procs=1)
     assert (update.added, update.updated, update.removed, update.unchanged) == (1, 1, 1, 3)
     build(seeds, tmp_path / "index", procs=1)
-    with ShardSearcher(shards, tmp_path / "cache") as searcher, Searcher(tmp_path / "index") as embedded:
+    with Searcher(shards=shards, cache=tmp_path / "cache") as searcher, Searcher(tmp_path / "index") as embedded:
         assert ids(searcher.search('"ban ve chuyen doi so"')) == ["moi.txt"]
         assert ids(searcher.search('"kinh tế tuần hoàn"')) == [NEU_GUONG]
         assert searcher.search('"An Khê"').total == 0
@@ -242,7 +241,7 @@ def test_statistics_follow_every_update_exactly(seeds_dir: Path, shard_servers, 
     build_shards(seeds, shards, procs=1)
     embedded = tmp_path / "index"
     build(seeds, embedded, procs=1)
-    with ShardSearcher(shards, tmp_path / "cache") as theirs, Searcher(embedded) as ours:
+    with Searcher(shards=shards, cache=tmp_path / "cache") as theirs, Searcher(embedded) as ours:
         assert_same_statistics(theirs, ours)
 
 
@@ -253,7 +252,7 @@ def test_more_shards_move_articles_without_copies(seeds_dir: Path, shard_servers
     assert moved.added + moved.updated + moved.unchanged == 5
     held = [versions(open_one(shard)) for shard in three]
     assert sum(len(h) for h in held) == 5
-    with ShardSearcher(three, tmp_path / "cache") as searcher:
+    with Searcher(shards=three, cache=tmp_path / "cache") as searcher:
         assert searcher.search("Hồ Chí Minh").total == 5
 
 
@@ -264,14 +263,14 @@ def test_a_large_build_analyses_in_worker_processes(shard_servers, tmp_path: Pat
         write(seeds, f"{n:03}.txt", f"Bài số {n}\n\nTỉnh ủy họp lần thứ {n} về công tác cán bộ, đảng viên.")
     report = build_shards(seeds, shard_servers.shards, procs=2)
     assert report.added == 60
-    with ShardSearcher(shard_servers.shards, tmp_path / "cache") as searcher:
+    with Searcher(shards=shard_servers.shards, cache=tmp_path / "cache") as searcher:
         assert searcher.search('"tỉnh ủy họp"').total == 60
         assert ids(searcher.search('"lần thứ 42"'))[0] == "042.txt"
 
 
 def test_filters_and_date_order_on_shards(news_dir: Path, news_index: Path, shard_servers, tmp_path: Path):
     build_shards(news_dir, shard_servers.shards, procs=1)
-    with Searcher(news_index) as embedded, ShardSearcher(shard_servers.shards, tmp_path / "cache") as shards:
+    with Searcher(news_index) as embedded, Searcher(shards=shard_servers.shards, cache=tmp_path / "cache") as shards:
         for filters in [
             Filters.parse(since="2024-05-01"),
             Filters.parse(until="2024-05-20"),
@@ -349,7 +348,7 @@ def test_a_rebuild_rewrites_every_article_and_recounts(seeds_dir: Path, shard_se
     assert (rebuilt.added, rebuilt.removed) == (4, 1)
     assert sum(len(versions(open_one(shard))) for shard in shards) == 4
     build(seeds, tmp_path / "index", procs=1)
-    with ShardSearcher(shards, tmp_path / "cache") as theirs, Searcher(tmp_path / "index") as ours:
+    with Searcher(shards=shards, cache=tmp_path / "cache") as theirs, Searcher(tmp_path / "index") as ours:
         assert_same_statistics(theirs, ours)
         assert set(ids(theirs.search("chi thi"))) == set(ids(ours.search("chi thi")))
 

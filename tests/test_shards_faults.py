@@ -22,7 +22,6 @@ from searchkit.build.index import build
 from searchkit.cli import main
 from searchkit.engines.xapian.build import build as build_shards
 from searchkit.engines.xapian.connection import ShardError, open_one, open_writer
-from searchkit.engines.xapian.search import ShardSearcher
 from searchkit.engines.xapian.statistics import described, state_of, versions
 from searchkit.errors import IndexBusyError
 from searchkit.search.searcher import Searcher
@@ -53,7 +52,7 @@ def test_a_shard_that_is_down_is_named_in_one_line(filled, tmp_path: Path):
     seeds, servers = filled
     servers.stop(1)
     with pytest.raises(ShardError) as caught:
-        ShardSearcher(servers.shards, tmp_path / "cache")
+        Searcher(shards=servers.shards, cache=tmp_path / "cache")
     assert str(servers.shards[1]) in str(caught.value) and "\n" not in str(caught.value)
     result = CliRunner().invoke(
         main, ["query", "nêu gương", "--seeds", str(seeds), "--index", str(tmp_path / "c"), "--shards", servers.address]
@@ -66,14 +65,14 @@ def test_a_shard_that_is_down_is_named_in_one_line(filled, tmp_path: Path):
 
 def test_a_shard_that_stops_after_the_searcher_opened_fails_the_query_then_recovers(filled, tmp_path: Path):
     _, servers = filled
-    searcher = ShardSearcher(servers.shards, tmp_path / "cache")
+    searcher = Searcher(shards=servers.shards, cache=tmp_path / "cache")
     assert searcher.search("nêu gương").total == 4
     servers.stop(2)
     with pytest.raises(ShardError) as caught:
         searcher.search("nêu gương")
     assert str(servers.shards[2]) in str(caught.value)
     servers.start(2)
-    with ShardSearcher(servers.shards, tmp_path / "cache") as again:
+    with Searcher(shards=servers.shards, cache=tmp_path / "cache") as again:
         assert again.search("nêu gương").total == 4
 
 
@@ -122,7 +121,7 @@ def write_news(seeds: Path, n: int) -> None:
 
 def assert_same_as_one_machine(seeds: Path, servers, tmp_path: Path) -> None:
     build(seeds, tmp_path / "index", procs=1)
-    with ShardSearcher(servers.shards, tmp_path / "cache") as theirs, Searcher(tmp_path / "index") as ours:
+    with Searcher(shards=servers.shards, cache=tmp_path / "cache") as theirs, Searcher(tmp_path / "index") as ours:
         for text in ("chuyển đổi số", "nêu gương", "Hồ Chí Minh", '"lần thứ 7"'):
             found = {h.id for h in theirs.search(text, limit=100).hits}
             assert found == {h.id for h in ours.search(text, limit=100).hits}

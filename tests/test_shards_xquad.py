@@ -7,7 +7,6 @@ import pytest
 
 from searchkit.build.index import build
 from searchkit.engines.xapian.build import build as build_shards
-from searchkit.engines.xapian.search import ShardSearcher
 from searchkit.engines.xapian.servers import LocalShards
 from searchkit.search.evaluation import Query, load_qrels, load_queries
 from searchkit.search.searcher import Searcher
@@ -26,7 +25,7 @@ def engines(tmp_path_factory: pytest.TempPathFactory):
     with LocalShards(folder / "servers", 3) as servers:
         report = build_shards(XQUAD / "corpus.jsonl", servers.shards)
         assert report.added == 240 and not report.skipped
-        with Searcher(folder / "index") as embedded, ShardSearcher(servers.shards, folder / "cache") as shards:
+        with Searcher(folder / "index") as embedded, Searcher(shards=servers.shards, cache=folder / "cache") as shards:
             yield embedded, shards
 
 

@@ -108,7 +108,7 @@ def open_index(index_dir: Path | str) -> whoosh_index.Index:
 
 def open_spellings(index_dir: Path | str) -> spellings.SpellingCounts:
     """The accent statistics of the current generation of the index in ``index_dir``."""
-    from searchkit.search.searcher import open_spellings as of_generation
+    from searchkit.engines.whoosh.backend import open_spellings as of_generation
 
     return of_generation(generations.open_current(index_dir)[0])
 

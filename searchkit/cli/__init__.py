@@ -818,12 +818,9 @@ def _searcher(seeds_dir: Path, index_dir: Path, shards: str | None, *, quiet: bo
     """The searcher a command reads from: on the shards when given, else on the embedded index
     (built first when there is none, and a note when the articles changed since)."""
     if shards:
-        from searchkit.engines.xapian.search import ShardSearcher
-        from searchkit.engines.xapian.statistics import cache_folder
-
         addresses = _shards(shards)
         ensure_shards(seeds_dir, addresses, quiet=quiet)
-        with ShardSearcher(addresses, cache_folder(index_dir)) as searcher:
+        with Searcher(index_dir, shards=addresses) as searcher:
             check_articles(searcher, seeds_dir, index_dir, shards)
             yield searcher
         return
@@ -867,14 +864,7 @@ def _check_served_articles(seeds_dir: Path, index_dir: Path, shards: str | None,
     """:func:`check_articles` before serving (the searcher it opens is closed before the workers start)."""
     if not _seeds_given():
         return
-    if addresses:
-        from searchkit.engines.xapian.search import ShardSearcher
-        from searchkit.engines.xapian.statistics import cache_folder
-
-        with ShardSearcher(addresses, cache_folder(index_dir)) as searcher:
-            check_articles(searcher, seeds_dir, index_dir, shards)
-        return
-    with Searcher(index_dir) as searcher:
+    with Searcher(index_dir, shards=addresses) as searcher:
         check_articles(searcher, seeds_dir, index_dir, shards)
 
 

@@ -22,10 +22,10 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.routing import PathConverter
 
 from searchkit.corpus.freshness import StaleCheck
-from searchkit.engines.whoosh.live import LiveIndex
 from searchkit.errors import QueryError, SearchkitError
 from searchkit.search.filters import Filters
 from searchkit.search.highlight import Snippet
+from searchkit.search.live import LiveIndex
 from searchkit.search.parse import MAX_QUERY_CHARS, too_long
 from searchkit.search.searcher import MAX_LIMIT, MAX_PAGE, Document, Hit, Searcher, SearchResults
 from searchkit.text.dates import read_date
@@ -154,15 +154,10 @@ def create_app(
     # Same keys, order and characters as `searchkit query --json`.
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    live = LiveIndex(index_dir, shards=shards)
     if shards:
-        # Imported here: the Xapian bindings are an optional dependency.
-        from searchkit.engines.xapian.live import ShardLive
-        from searchkit.engines.xapian.statistics import cache_folder
-
-        live: Any = ShardLive(shards, cache_folder(index_dir))
         is_stale: Callable[[], bool] = lambda: False  # noqa: E731 - the shards' builds are not this machine's
     else:
-        live = LiveIndex(index_dir)
         is_stale = StaleCheck(seeds_dir, index_dir, every=stale_check_seconds)
     app.extensions["searchkit"] = live
     if not shards:

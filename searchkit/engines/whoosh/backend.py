@@ -60,7 +60,7 @@ class WhooshBackend:
         self._columns: Columns | None = None
         try:
             with self.reading():
-                self.spellings = _open_spellings(self.generation)
+                self.spellings = open_spellings(self.generation)
         except BaseException:
             self.searcher.close()
             raise
@@ -176,7 +176,7 @@ def _holds(ids: np.ndarray, docnum: int) -> bool:
     return at < len(ids) and int(ids[at]) == docnum
 
 
-def _open_spellings(generation: generations.Generation) -> SpellingCounts:
+def open_spellings(generation: generations.Generation) -> SpellingCounts:
     """The accent statistics of one generation of the index."""
     path = generation.path / SPELLINGS_FILE
     if not path.exists():
