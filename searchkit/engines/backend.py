@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Protocol
 from searchkit.engines.budget import Deadline
 from searchkit.engines.compiled import Levels, Node
 from searchkit.engines.filters import Facets, Filters
+from searchkit.engines.whoosh.backend import WhooshBackend
 
 if TYPE_CHECKING:
     from searchkit.engines.xapian.connection import Shard
@@ -130,6 +131,7 @@ def open_backend(
     """The index to search: Xapian ``shards`` when given (their summed statistics kept in ``cache``,
     by default in ``index_dir``), else the Whoosh index in ``index_dir``; BM25's ``k1`` and ``b``."""
     if shards:
+        # Imported here: the Xapian bindings are an optional dependency.
         from searchkit.engines.xapian.backend import XapianBackend
         from searchkit.engines.xapian.statistics import cache_folder
 
@@ -140,6 +142,4 @@ def open_backend(
         return XapianBackend(list(shards), cache, k1=k1, b=b)
     if index_dir is None:
         raise ValueError("no index to open: give an index folder or shards")
-    from searchkit.engines.whoosh.backend import WhooshBackend
-
     return WhooshBackend(index_dir, k1=k1, b=b)
