@@ -1,6 +1,6 @@
 """An article as a Xapian document: the same analysis as the Whoosh index, as prefixed terms.
 
-Each field of ``searchkit.engines.whoosh.schema`` becomes a term prefix, after Xapian's conventions (``S`` for
+Each field of ``searchkit.engines.fields`` becomes a term prefix, after Xapian's conventions (``S`` for
 the title, ``Q`` for the unique id, ``K`` for tags, ``X…`` for searchkit's own):
 
 =================  ========  ==========================================================
@@ -32,10 +32,9 @@ from datetime import date
 from searchkit.corpus.articles import Article
 from searchkit.engines import fields as f
 from searchkit.engines.filters import value_key
-from searchkit.engines.whoosh.analyzers import exact_analyzer, folded_analyzer
 from searchkit.engines.xapian.connection import xapian
 from searchkit.search import spellings
-from searchkit.text.analysis import word_terms
+from searchkit.text.analysis import fold_syllable, normalize_syllable, syllable_runs, word_terms
 from searchkit.text.dates import day_number
 
 PREFIX = {f.BODY: "", f.TITLE: "S", f.BODY_EXACT: "XE", f.TITLE_EXACT: "XT", f.WORDS: "XW"}
@@ -96,15 +95,16 @@ def analysed(article: Article) -> tuple[str, bytes, spellings.Tally]:
     """
     bindings = xapian()
     doc = bindings.Document()
-    folded, exact = folded_analyzer(), exact_analyzer()
+    # The syllables of the Whoosh index's analyzers (``searchkit.engines.whoosh.analyzers``), from
+    # the same text analysis: folded with positions, normalised without.
     for name, text in ((f.BODY, article.text), (f.TITLE, article.title)):
         prefix = PREFIX[name]
-        for token in folded(text, positions=True):
-            term = prefix + token.text
+        for position, (syllable, _, _) in enumerate(syllable_runs(text)):
+            term = prefix + fold_syllable(syllable)
             if len(term.encode("utf-8")) <= MAX_TERM_BYTES:
-                doc.add_posting(term, token.pos + 1)
+                doc.add_posting(term, position + 1)
     for name, text in ((f.BODY_EXACT, article.text), (f.TITLE_EXACT, article.title)):
-        _add_terms(doc, PREFIX[name], Counter(token.text for token in exact(text)))
+        _add_terms(doc, PREFIX[name], Counter(normalize_syllable(s) for s, _, _ in syllable_runs(text)))
     _add_terms(doc, PREFIX[f.WORDS], Counter(word_terms(article.title + "\n" + article.text).split()))
     doc.add_boolean_term(id_term(article.id))
     doc.add_boolean_term(version_term(article.id, article.hash))
