@@ -9,23 +9,22 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from searchkit.engines import compiled as cq
 from searchkit.engines import fields as f
 from searchkit.engines.backend import Backend, Rescore, Statistics, open_backend
 from searchkit.engines.budget import Deadline, check
-from searchkit.engines.compiled import MAX_PREFIX_TERMS, Levels
-from searchkit.errors import QueryError
+from searchkit.engines.compiled import Levels
 from searchkit.search import complete, keystrokes, passages, related
 from searchkit.search import parse as q
-from searchkit.search.acronyms import Acronym, Glossary
+from searchkit.search.acronyms import Glossary
 from searchkit.search.acronyms import expand as expand_acronyms
 from searchkit.search.filters import RELEVANCE, Filters, check_sort
 from searchkit.search.highlight import Matcher, Snippet, matcher_for
+from searchkit.search.limits import MAX_LIMIT, MAX_PAGE, MAX_PREFIXES, MAX_TERMS, check_cost, check_page
 from searchkit.search.pages import ArticlePage, article_page
+from searchkit.search.prepared import NOTHING_TYPED, Prepared, Understood
 from searchkit.search.ranking import (
     KEYWORD_QUERY_MAX_TERMS,
     Respellings,
@@ -40,21 +39,30 @@ from searchkit.search.ranking import (
 )
 from searchkit.search.restoration import Restoration, restore_query
 from searchkit.search.results import Document, Hit, SearchResults, stored_document, stored_hit
-from searchkit.search.spellings import ACRONYMS, SpellingCounts
-from searchkit.text.analysis import accent_key, fold_syllable, has_marks, nfc, normalize_syllable
+from searchkit.search.spellings import ACRONYMS
+from searchkit.search.vocabulary import IndexVocabulary
+from searchkit.text.analysis import fold_syllable, has_marks, nfc
 
 if TYPE_CHECKING:
     from searchkit.engines.columns import Columns
     from searchkit.engines.xapian.connection import Shard
 
-__all__ = ["Document", "Hit", "SearchResults", "Searcher", "search", "stored_document", "stored_hit"]
+__all__ = [
+    "MAX_LIMIT",
+    "MAX_PAGE",
+    "MAX_PREFIXES",
+    "MAX_TERMS",
+    "Document",
+    "Hit",
+    "SearchResults",
+    "Searcher",
+    "check_cost",
+    "check_page",
+    "search",
+    "stored_document",
+    "stored_hit",
+]
 
-MAX_LIMIT = 100
-MAX_PAGE = 1000
-MAX_TERMS = 64
-# Each prefix (``học*``) stands for up to MAX_PREFIX_TERMS words in each field searched: a query
-# may hold this many.
-MAX_PREFIXES = 8
 # Seconds a query may take before it is stopped (``Searcher.search(..., budget=...)``).
 DEFAULT_BUDGET = 2.0
 # Related articles an article page lists.
@@ -175,7 +183,7 @@ class Searcher:
         started = time.perf_counter()
         deadline = Deadline.after(budget) if budget is not None else None
         backend = self.backend
-        prepared = _NOTHING_TYPED
+        prepared = NOTHING_TYPED
         if browsing:
             found = backend.match(None, filters=filters, facets=facets, deadline=deadline)
         else:
@@ -255,7 +263,7 @@ class Searcher:
             question_words=self._passage_words(query),
         )
 
-    def _passage_words(self, query: _Query) -> passages.Words | None:
+    def _passage_words(self, query: Understood) -> passages.Words | None:
         """A question's syllables as its passages weigh them; ``None`` for a keyword query, and in an index
         too small for its syllables' frequencies to tell common words from rare ones (as for ``_common``)."""
         if not query.question or self.weights.passage <= 0:
@@ -280,7 +288,7 @@ class Searcher:
 
         return bonuses
 
-    def _tiers(self, query: _Query, asked: bool | None, accented: bool, restored: Respellings | None) -> Levels:
+    def _tiers(self, query: Understood, asked: bool | None, accented: bool, restored: Respellings | None) -> Levels:
         """What orders the query's matches before their scores: a keyword query's tiers; none for a
         question, but those of its neighbouring pairs for a long keyword query searched as one (``asked``)."""
         if not query.question:
@@ -300,7 +308,9 @@ class Searcher:
     def _hit(self, rank: int, docnum: int, score: float, matcher: Matcher | None) -> Hit:
         return stored_hit(rank, self.backend.stored(docnum), score, matcher)
 
-    def _understood(self, text: str, *, keys: bool = True, expand: bool = True, question: bool | None = None) -> _Query:
+    def _understood(
+        self, text: str, *, keys: bool = True, expand: bool = True, question: bool | None = None
+    ) -> Understood:
         """The query ``text`` as searched: Telex or VNI keys read (``keys``), acronyms expanded (``expand``),
         a question if ``question`` says so (by default, if :func:`is_question` does).
 
@@ -317,12 +327,12 @@ class Searcher:
             question = is_question(understood, tree)
         # A question's words match partly anyway: a long form's acronym would only add noise there.
         expanded, used = expand_acronyms(tree, self.glossary(), long_forms=not question) if expand else (tree, [])
-        return _Query(understood, tree, question, expanded, list(dict.fromkeys(used)))
+        return Understood(understood, tree, question, expanded, list(dict.fromkeys(used)))
 
     @reads_index
     def converted(self, text: str) -> str:
         """``text`` with the words typed as Telex or VNI keys read as the syllables they type."""
-        return keystrokes.converted(text, _Vocabulary(self._statistics(), self.spellings))
+        return keystrokes.converted(text, IndexVocabulary(self._statistics(), self.spellings))
 
     @reads_index
     def glossary(self) -> Glossary:
@@ -402,7 +412,7 @@ class Searcher:
         query = self._understood(text)
         return matcher_for(query.expanded, self._restoration(query, query.text != nfc(text)).readings())
 
-    def _restoration(self, query: _Query, keyed: bool) -> Restoration:
+    def _restoration(self, query: Understood, keyed: bool) -> Restoration:
         """The query's accents restored (``keyed``: typed as Telex or VNI keys, see :func:`restore_query`)."""
         return restore_query(self.spellings, query.text, self._looked_up, as_typed=keyed)
 
@@ -418,82 +428,6 @@ class Searcher:
         (the body's first page holding one, for an article of several pages)."""
         found = self.article(doc_id, self.matcher(text))
         return (found.document, found.title, found.body) if found is not None else None
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A query ready to run: the compiled query, the tiers that order its matches before their scores
-    (``searchkit.search.ranking.tiers``), whether it is a long keyword query (searched again as a question if
-    it finds nothing), what snippets mark, the suggestion, the acronyms used and the articles spelling
-    the query as restored."""
-
-    compiled: cq.Node | None
-    tiers: Levels
-    long_keywords: bool
-    matcher: Matcher
-    suggestion: str | None
-    acronyms: list[Acronym]
-    # The articles spelling the query as restored (``searchkit.search.ranking.restored_tier``): a suggestion
-    # none of the results spells is not offered.
-    spelling: cq.Node | None = None
-    # A question's syllables, by which its best matches are placed again (``searchkit.search.passages``).
-    question_words: passages.Words | None = None
-
-
-# Browsing by filters alone: no query, nothing to mark.
-_NOTHING_TYPED = Prepared(None, (), False, Matcher(set(), set()), None, [])
-
-
-@dataclass(frozen=True)
-class _Query:
-    """A query as searched: its text (keys read), its tree, whether it is a question, the tree with
-    acronyms expanded, the pairs used."""
-
-    text: str
-    tree: q.Node
-    question: bool
-    expanded: q.Node
-    acronyms: list[Acronym]
-
-
-class _Vocabulary:
-    """An open generation as :class:`searchkit.search.keystrokes.Vocabulary`."""
-
-    def __init__(self, reader, spellings: SpellingCounts):
-        self.reader = reader
-        self.spellings = spellings
-
-    def spelt(self, syllable: str) -> float:
-        form = normalize_syllable(syllable)
-        return self.spellings.frequency("", accent_key([form]) + form)
-
-    def written(self, word: str) -> float:
-        folded = fold_syllable(word)
-        return sum(self.reader.frequency(name, folded) for name in f.TEXT_FIELDS)
-
-
-def check_page(limit: int, page: int) -> None:
-    """Refuses a page of hits beyond :data:`MAX_LIMIT` hits or :data:`MAX_PAGE` pages."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise QueryError(f"limit must be between 1 and {MAX_LIMIT}", code="limit_range", limit=MAX_LIMIT)
-    if not 1 <= page <= MAX_PAGE:
-        raise QueryError(f"page must be between 1 and {MAX_PAGE}", code="page_range", limit=MAX_PAGE)
-
-
-def check_cost(tree: q.Node) -> None:
-    """Refuses a query that would cost more than any search should: too many words or prefixes."""
-    if q.term_count(tree) > MAX_TERMS:
-        raise QueryError(
-            f"the query has too many words (at most {MAX_TERMS})", code="query_too_many_words", limit=MAX_TERMS
-        )
-    if (count := q.prefix_count(tree)) > MAX_PREFIXES:
-        raise QueryError(
-            f"the query has too many prefixes ({count} words ending in *; at most {MAX_PREFIXES})",
-            code="query_too_costly",
-            prefixes=count,
-            limit=MAX_PREFIXES,
-            terms_per_prefix=MAX_PREFIX_TERMS,
-        )
 
 
 def search(index_dir: Path | str, text: str, *, limit: int = 10, page: int = 1) -> SearchResults:

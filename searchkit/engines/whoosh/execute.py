@@ -33,13 +33,12 @@ from searchkit.engines.whoosh.matches import (
     Matches,
     add_within,
     best_ids,
+    ends_in_order,
+    from_lists,
     intersection,
-    top,
     union,
     without,
 )
-
-__all__ = ["Deadline", "Executor", "Matches", "MAX_PREFIX_TERMS", "top"]
 
 # Leaves cached per open index; enough for a few hundred distinct queries' terms.
 CACHE_ENTRIES = 4096
@@ -92,10 +91,6 @@ class Executor:
     def _check_time(self) -> None:
         if self._deadline is not None:
             self._deadline.check()
-
-    def top(self, matches: Matches, count: int, tiers: list[np.ndarray] = ()) -> list[tuple[int, float]]:
-        """The ``count`` best (document, score) pairs, ties by document order (see ``matches.top``)."""
-        return top(matches, count, tiers)
 
     def tiers(self, matches: Matches, levels: Levels, *, deadline: Deadline | None = None) -> list[np.ndarray]:
         """For each level, how many of its clauses each of ``matches`` satisfies (aligned with ``matches.ids``).
@@ -253,7 +248,7 @@ class Executor:
             for n, doc in enumerate(local.tolist()):
                 if not n % PHRASE_BATCH:
                     self._check_time()
-                ends = _ends_in_order([decode(values[at[n]]) for at, values, decode in where], slop)
+                ends = ends_in_order([decode(values[at[n]]) for at, values, decode in where], slop)
                 if ends:
                     found.append(offset + doc)
                     if starts is not None and slop == 1:
@@ -332,7 +327,7 @@ class Executor:
         ids: list[int] = []
         scores: list[float] = []
         _drain(self.searcher.postings(fieldname, text), ids, scores)
-        return self._store(key, _sorted(ids, scores))
+        return self._store(key, from_lists(ids, scores))
 
     def _phrase(self, fieldname: str, words: tuple[str, ...], slop: int) -> Matches:
         """A phrase's documents over the whole index, by Whoosh's own phrase matcher, at boost 1."""
@@ -346,7 +341,7 @@ class Executor:
         scores: list[float] = []
         for sub, offset in self.searcher.subsearchers or [(self.searcher, 0)]:
             _drain(phrase.matcher(sub, sub.context()), ids, scores, offset)
-        return self._store(key, _sorted(ids, scores))
+        return self._store(key, from_lists(ids, scores))
 
     def _term_arrays(self, fieldname: str, text: str) -> Matches | None:
         """A term's postings scored by BM25F, a block at a time; None if the codec is not Whoosh 3's.
@@ -446,34 +441,8 @@ def _blocks(leaf) -> Iterator[tuple[np.ndarray, tuple]]:
         leaf._next_block()
 
 
-def _sorted(ids: list[int], scores: list[float]) -> Matches:
-    if not ids:
-        return EMPTY
-    order = np.argsort(np.asarray(ids, dtype=np.int64), kind="stable")
-    return Matches(np.asarray(ids, dtype=np.int64)[order], np.asarray(scores)[order])
-
-
 def _drain(matcher, ids: list[int], scores: list[float], offset: int = 0) -> None:
     while matcher.is_active():
         ids.append(offset + matcher.id())
         scores.append(matcher.score())
         matcher.next()
-
-
-def _in_order(positions: list[list[int]], slop: int) -> bool:
-    """Whether one position from each list follows the previous one by 1 to ``slop``."""
-    return bool(_ends_in_order(positions, slop))
-
-
-def _ends_in_order(positions: list[list[int]], slop: int) -> set[int]:
-    """The positions of the last list that end a run, one position from each list following the
-    previous one by 1 to ``slop``; empty when there is none."""
-    reachable = set(positions[0])
-    for following in positions[1:]:
-        if slop == 1:  # the ranking's phrases and pairs: each word right after the last
-            reachable = {r + 1 for r in reachable}.intersection(following)
-        else:
-            reachable = {p for p in following if any(0 < p - r <= slop for r in reachable)}
-        if not reachable:
-            return reachable
-    return reachable

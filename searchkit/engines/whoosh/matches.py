@@ -28,6 +28,14 @@ class Matches:
 EMPTY = Matches(np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64))
 
 
+def from_lists(ids: list[int], scores: list[float]) -> Matches:
+    """Matches from document numbers in any order and their scores."""
+    if not ids:
+        return EMPTY
+    order = np.argsort(np.asarray(ids, dtype=np.int64), kind="stable")
+    return Matches(np.asarray(ids, dtype=np.int64)[order], np.asarray(scores)[order])
+
+
 def best_ids(matches: Matches, count: int) -> np.ndarray:
     """The sorted document numbers of the ``count`` best-scored matches (all, if fewer)."""
     if len(matches) <= count:
@@ -97,3 +105,17 @@ def top(matches: Matches, count: int, tiers: list[np.ndarray] = ()) -> list[tupl
     keys = [matches.ids, -matches.scores] + [-tier for tier in reversed(tiers)]
     order = np.lexsort(keys)[:count]
     return [(int(matches.ids[i]), float(matches.scores[i])) for i in order]
+
+
+def ends_in_order(positions: list[list[int]], slop: int) -> set[int]:
+    """The positions of the last list that end a run, one position from each list following the
+    previous one by 1 to ``slop``; empty when there is none."""
+    reachable = set(positions[0])
+    for following in positions[1:]:
+        if slop == 1:  # the ranking's phrases and pairs: each word right after the last
+            reachable = {r + 1 for r in reachable}.intersection(following)
+        else:
+            reachable = {p for p in following if any(0 < p - r <= slop for r in reachable)}
+        if not reachable:
+            return reachable
+    return reachable
