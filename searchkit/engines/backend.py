@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from searchkit.engines.budget import Deadline
+from searchkit.engines.columns import Columns
 from searchkit.engines.compiled import Levels, Node
 from searchkit.engines.filters import Facets, Filters
 from searchkit.engines.whoosh.backend import WhooshBackend
@@ -115,6 +116,9 @@ class Backend(Protocol):
 
     def has_dates(self) -> bool:
         """Whether any document has a date."""
+
+    def columns(self) -> Columns:
+        """Every document's day, source and tags as arrays (the collectors of facets and date orders)."""
 
     def damage(self, exc: Exception) -> Exception | None:
         """The damage to this version's files that made a read fail with ``exc``; ``None`` for none."""

@@ -298,7 +298,7 @@ class Searcher:
     @reads_index
     def columns(self) -> Columns:
         """The metadata of every article as arrays, read on first use and kept with the version."""
-        return self.backend.columns()  # type: ignore[attr-defined]
+        return self.backend.columns()
 
     @reads_index
     def has_dates(self) -> bool:

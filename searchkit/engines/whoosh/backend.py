@@ -17,7 +17,7 @@ from whoosh import scoring
 
 from searchkit.engines import compiled as cq
 from searchkit.engines import fields as f
-from searchkit.engines.budget import Deadline, check
+from searchkit.engines.budget import Deadline
 from searchkit.engines.columns import Columns
 from searchkit.engines.compiled import Levels
 from searchkit.engines.filters import RELEVANCE, Facets, Filters
@@ -165,9 +165,6 @@ class WhooshBackend:
     def has_dates(self) -> bool:
         days = self.columns().days[self.executor.every_document().ids]
         return bool((days != f.NO_DAY).any())
-
-    def check(self, deadline: Deadline | None) -> None:
-        check(deadline)
 
 
 def _holds(ids: np.ndarray, docnum: int) -> bool:
