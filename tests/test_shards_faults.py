@@ -24,6 +24,7 @@ from searchkit.engines.xapian.build import build as build_shards
 from searchkit.engines.xapian.connection import ShardError, open_one, open_writer
 from searchkit.engines.xapian.statistics import described, state_of, versions
 from searchkit.errors import IndexBusyError
+from searchkit.search.live import LiveIndex
 from searchkit.search.searcher import Searcher
 from searchkit.webapp.app import create_app
 
@@ -74,6 +75,21 @@ def test_a_shard_that_stops_after_the_searcher_opened_fails_the_query_then_recov
     servers.start(2)
     with Searcher(shards=servers.shards, cache=tmp_path / "cache") as again:
         assert again.search("nêu gương").total == 4
+
+
+def test_an_idle_searcher_whose_connections_broke_is_replaced_by_the_next_request(filled, tmp_path: Path):
+    # A shard server restarted (or closing a connection left idle past its timeout) while the searcher waits in
+    # the pool: the next request opens fresh connections instead of failing on the dead ones.
+    _, servers = filled
+    live = LiveIndex(shards=servers.shards, cache=tmp_path / "cache")
+    with live.searcher() as first:
+        assert first.search("nêu gương").total == 4
+    servers.stop(1)
+    servers.start(1)
+    with live.searcher() as second:
+        assert second is not first and second.search("nêu gương").total == 4
+    assert live.open_searchers() == 1
+    live.close()
 
 
 def test_page_and_api_answer_503_while_a_shard_is_down_and_recover(filled, tmp_path: Path):
