@@ -391,10 +391,34 @@ def test_facets_over_three_shards_count_as_the_embedded_index(news_index: Path, 
     assert theirs.total == ours.total and set(ids(theirs)) == set(ids(ours))
 
 
+# Where the tiers tie, Xapian's BM25 normalises a title's words by the whole article's length, the embedded
+# index's BM25F by the title's: these seed queries, all on "chi thi" in the titles, order the tied articles apart.
+TITLE_LENGTH_DECIDES = {
+    "Chỉ thị",
+    'chi thi -"an khe"',
+    "chi thi -title:khe",
+    "title:-khe chi thi",
+    'title:"Chỉ thị"',
+    "hoc*",  # and a prefix's words, expanded by each shard server, keep Xapian's own idf
+}
+
+
+@pytest.mark.parametrize("text", [t for t in SEED_QUERIES if t not in TITLE_LENGTH_DECIDES])
+def test_the_best_hit_is_the_same_on_shards(both, text: str):
+    # Each term weighs with the embedded index's idf on shards too (``XapianBackend.idf_ratio``): with Xapian's
+    # own, the question below put 004 first over shards and 003 first embedded.
+    embedded, shards = both
+    try:
+        ours = embedded.search(text, snippets=False)
+    except SearchkitError:
+        return  # refused alike: see test_shards_give_the_embedded_index_s_hits
+    assert ids(shards.search(text, snippets=False))[:1] == ids(ours)[:1]
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="Xapian 1.4's BM25 (its idf, and one length per document) is not Whoosh's BM25F (its idf, one length per "
-    "field): with every seed holding 'chi' and 'thi', the title's share decides, and the shards put 002 first",
+    reason="Xapian 1.4's BM25 normalises by one length per document, Whoosh's BM25F by one length per field: with "
+    "every seed holding 'chi' and 'thi', the title's share decides, and the shards put 002 first",
 )
 def test_the_best_hit_of_chi_thi_without_khe_is_the_same_on_shards(both):
     embedded, shards = both

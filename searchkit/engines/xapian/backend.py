@@ -9,6 +9,7 @@ once per version. The version is named by the shards' statistics, which change w
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -91,6 +92,7 @@ class XapianBackend:
             for single in singles:
                 single.close()
         self._columns: Columns | None = None
+        self._ratios: dict[str, float] = {}
         # The data of the documents of the last ranking, read with them.
         self._data: dict[int, dict] = {}
 
@@ -116,6 +118,23 @@ class XapianBackend:
         with guarded(self.shards):
             yield
 
+    def idf_ratio(self, text: str) -> float:
+        """How much a term's weight is multiplied by for Xapian's BM25 to weigh it with the embedded
+        index's idf (Whoosh's ``log(N / (n + 1)) + 1``) instead of its own: with Xapian's, a term in
+        most articles weighs almost nothing, and the rarer fields (the title) decide the order."""
+        found = self._ratios.get(text)
+        if found is None:
+            n, total = self._db.get_termfreq(text), self._db.get_doccount()
+            found = 1.0
+            if n and total:
+                ours = math.log(total / (n + 1)) + 1
+                # Xapian 1.4's BM25Weight: (N - n + 0.5) / (n + 0.5), raised when below 2.
+                odds = (total - n + 0.5) / (n + 0.5)
+                theirs = math.log(odds if odds >= 2 else odds * 0.5 + 1)
+                found = ours / theirs if theirs > 0 else 1.0
+            self._ratios[text] = found
+        return found
+
     def statistics(self) -> _Statistics:
         return _Statistics(self._db)
 
@@ -131,7 +150,7 @@ class XapianBackend:
         self, query: cq.Node | None, *, filters: Filters, facets: bool = False, deadline: Deadline | None = None
     ) -> XapianFound:
         Query = xapian().Query
-        matched = Query.MatchAll if query is None else to_xapian(query)
+        matched = Query.MatchAll if query is None else to_xapian(query, self.idf_ratio)
         narrowing = _filter(filters)
         narrowed = matched if narrowing is None else Query(Query.OP_FILTER, matched, narrowing)
         found = XapianFound(narrowed, backend=self)
@@ -148,7 +167,7 @@ class XapianBackend:
 
     def overlaps(self, found: XapianFound, query: cq.Node, deadline: Deadline | None = None) -> bool:
         Query = xapian().Query
-        mset = self.enquire(Query(Query.OP_FILTER, found.query, to_xapian(query))).get_mset(0, 1)
+        mset = self.enquire(Query(Query.OP_FILTER, found.query, to_xapian(query, self.idf_ratio))).get_mset(0, 1)
         check(deadline)
         return len(mset) > 0
 
@@ -198,7 +217,7 @@ class XapianBackend:
         for below, clauses in enumerate(reversed(levels)):
             for clause in clauses:
                 marker = Query(bindings.FixedWeightPostingSource(TIER_WEIGHT * TIER_BASE**below))
-                weights.append(Query(Query.OP_FILTER, marker, to_xapian(clause)))
+                weights.append(Query(Query.OP_FILTER, marker, to_xapian(clause, self.idf_ratio)))
         return Query(Query.OP_OR, weights)
 
     def sharing(

@@ -6,6 +6,7 @@ weighs the result with BM25 over every shard's statistics at once, on the client
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import singledispatch
 
 from searchkit.engines import compiled as cq
@@ -14,17 +15,24 @@ from searchkit.engines.xapian.connection import xapian
 from searchkit.engines.xapian.terms import MAX_TERM_BYTES, PREFIX
 
 
-def to_xapian(query: cq.Node):  # noqa: ANN201
-    """``query`` as a Xapian query, its prefixes sharing the query's budget of words."""
-    return _translated(query, _Writing(xapian().Query, prefix_budget(query)))
+def to_xapian(query: cq.Node, scale: Callable[[str], float] | None = None):  # noqa: ANN201
+    """``query`` as a Xapian query, its prefixes sharing the query's budget of words; ``scale`` (a
+    term's factor) reweighs each term, and each phrase as the sum of its terms."""
+    return _translated(query, _Writing(xapian().Query, prefix_budget(query), scale))
 
 
 class _Writing:
-    """What translating a node depends on besides the node: Xapian's ``Query`` class and each prefix's words."""
+    """What translating a node depends on besides the node: Xapian's ``Query`` class, each prefix's
+    words, each term's factor."""
 
-    def __init__(self, query_class, per_prefix: int):  # noqa: ANN001
+    def __init__(self, query_class, per_prefix: int, scale: Callable[[str], float] | None):  # noqa: ANN001
         self.Query = query_class
         self.per_prefix = per_prefix
+        self.scale = scale
+
+    def term(self, text: str):  # noqa: ANN201
+        found = term(self.Query, text)
+        return _scaled(found, self.scale(text), self.Query) if self.scale is not None else found
 
 
 @singledispatch
@@ -34,16 +42,21 @@ def _translated(query: cq.Node, w: _Writing):  # noqa: ANN202
 
 @_translated.register
 def _term_node(query: cq.Term, w: _Writing):  # noqa: ANN202
-    return _scaled(term(w.Query, PREFIX[query.field] + query.text), query.boost, w.Query)
+    return _scaled(w.term(PREFIX[query.field] + query.text), query.boost, w.Query)
 
 
 @_translated.register
 def _phrase(query: cq.Phrase, w: _Writing):  # noqa: ANN202
     Query = w.Query
-    words = [term(Query, PREFIX[query.field] + word) for word in query.words]
+    texts = [PREFIX[query.field] + word for word in query.words]
+    words = [term(Query, text) for text in texts]
     # Each word within ``slop`` positions of the last: the whole phrase spans at most this window.
     window = len(words) + (max(query.slop, 1) - 1) * (len(words) - 1)
-    return _scaled(Query(Query.OP_PHRASE, words, window), query.boost, Query)
+    phrase = Query(Query.OP_PHRASE, words, window)
+    if w.scale is not None:
+        # Weighed as the sum of its terms, each reweighed (a phrase takes no weighed subqueries).
+        phrase = Query(Query.OP_FILTER, Query(Query.OP_AND, [w.term(text) for text in texts]), phrase)
+    return _scaled(phrase, query.boost, Query)
 
 
 @_translated.register
