@@ -190,3 +190,62 @@ def nest():
                 stack.extend(folders)
             else:
                 os.rmdir(stack.pop())
+
+
+# --- One searcher per engine: the contract suite ----------------------------------------------------------------------
+# A test taking ``news_searcher`` or ``seeds_searcher`` runs once on the embedded Whoosh index and once on three
+# Xapian shards holding the same articles (skipped where xapian-tcpsrv or the bindings are missing): the behaviour
+# a search promises is the same on either engine.
+
+ENGINES = ("whoosh", "xapian")
+
+
+def _shards_available() -> bool:
+    import importlib.util
+    import shutil
+
+    from searchkit.engines.xapian.servers import SERVER
+
+    return shutil.which(SERVER) is not None and importlib.util.find_spec("xapian") is not None
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """The engine a contract test runs on."""
+    if request.param == "xapian" and not _shards_available():
+        pytest.skip("the Xapian shards need xapian-tcpsrv and the xapian bindings (make test installs them)")
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def news_shards(news_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Three shard servers on 127.0.0.1 holding the news articles, for the run; tests must not write to them."""
+    from searchkit.build.shards import build as build_shards
+    from searchkit.engines.xapian.servers import LocalShards
+
+    with LocalShards(tmp_path_factory.mktemp("news-shard-servers"), 3) as servers:
+        build_shards(news_dir, servers.shards, procs=1)
+        yield servers
+
+
+def _engine_searcher(engine: str, index_dir: Path, shards_fixture: str, request, tmp_path_factory):  # noqa: ANN001, ANN202
+    from searchkit.search.searcher import Searcher
+
+    if engine == "whoosh":
+        return Searcher(index_dir)
+    servers = request.getfixturevalue(shards_fixture)
+    return Searcher(shards=servers.shards, cache=tmp_path_factory.mktemp("shard-cache"))
+
+
+@pytest.fixture(scope="module")
+def news_searcher(engine: str, news_index: Path, request, tmp_path_factory: pytest.TempPathFactory):
+    """A searcher on the news articles (``news_dir``), on each engine in turn."""
+    with _engine_searcher(engine, news_index, "news_shards", request, tmp_path_factory) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def seeds_searcher(engine: str, seeds_index: Path, request, tmp_path_factory: pytest.TempPathFactory):
+    """A searcher on the seed articles, on each engine in turn."""
+    with _engine_searcher(engine, seeds_index, "seeds_shards", request, tmp_path_factory) as opened:
+        yield opened

@@ -127,11 +127,6 @@ def whoosh_importers(package: Path) -> list[str]:
 # --- the checks on searchkit ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue #24, being fixed on other branches; cycles today: searchkit.cli ↔ searchkit.cli.commandline, "
-    "searchkit.search.complete ↔ searchkit.search.spellings, searchkit.search.pages ↔ searchkit.search.searcher",
-)
 def test_no_import_cycle_among_searchkit_modules():
     found = cycles(import_graph(PACKAGE))
     assert not found, "import cycles:\n" + "\n".join(" ↔ ".join(component) for component in found)
@@ -159,11 +154,6 @@ def test_no_module_over_450_lines():
     assert not found, "modules over 450 lines: " + ", ".join(f"{name} ({n})" for name, n in sorted(found.items()))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue #24, being fixed on other branches; whoosh imported today by searchkit.build.index, "
-    "searchkit.engines.xapian.search, searchkit.search.ranking, searchkit.search.searcher",
-)
 def test_whoosh_is_imported_only_by_the_whoosh_engine():
     found = whoosh_importers(PACKAGE)
     assert not found, "modules importing whoosh outside searchkit/engines/whoosh/: " + ", ".join(found)

@@ -16,7 +16,7 @@ import pytest
 from commands import start
 
 from searchkit.build import index
-from searchkit.engines.whoosh.live import LiveIndex
+from searchkit.search.live import LiveIndex
 from searchkit.search.searcher import Searcher
 from searchkit.webapp.app import create_app
 

@@ -14,8 +14,9 @@ from corpora import NEWS, news_records
 from searchkit.build.index import build
 from searchkit.cli import main
 from searchkit.cli.query import QUERY_HELP
+from searchkit.engines import compiled as cq
 from searchkit.engines import fields as f
-from searchkit.engines.whoosh.execute import MAX_PREFIX_TERMS
+from searchkit.engines.compiled import MAX_PREFIX_TERMS
 from searchkit.errors import QueryError
 from searchkit.search.parse import MAX_DEPTH, MAX_QUERY_CHARS, parse
 from searchkit.search.ranking import Weights, compile_query, is_question
@@ -332,7 +333,7 @@ NEU_GUONG_ARTICLES = {
 
 
 def exact_terms(query) -> set[tuple[str, str]]:
-    return {(name, text) for name, text in query.all_terms() if name in f.EXACT.values()}
+    return {(name, text) for name, text in cq.terms(query) if name in f.EXACT.values()}
 
 
 def test_mixed_query_restores_its_unaccented_syllables():
@@ -481,17 +482,17 @@ def test_an_article_with_invisible_characters_inside_words_is_found_and_marked_a
 
 
 def test_the_time_budget_covers_the_snippets(seeds_index: Path, monkeypatch: pytest.MonkeyPatch):
-    import searchkit.search.searcher
+    import searchkit.search.results
 
     # A clock that only moves while snippets are made: three seconds for each.
     now = [0.0]
-    made = searchkit.search.searcher.snippet
+    made = searchkit.search.results.snippet
 
     def slow_snippet(*args, **kwargs):
         now[0] += 3.0
         return made(*args, **kwargs)
 
-    monkeypatch.setattr(searchkit.search.searcher, "snippet", slow_snippet)
+    monkeypatch.setattr(searchkit.search.results, "snippet", slow_snippet)
     with Searcher(seeds_index) as searcher:
         assert searcher.search("nêu gương", snippets=False, clock=lambda: now[0]).total > 1
         with pytest.raises(QueryError) as caught:

@@ -19,7 +19,6 @@ from searchkit.build.index import build
 from searchkit.build.shards import build as build_shards
 from searchkit.cli import main
 from searchkit.engines.xapian.connection import Shard, open_one, parse_shards
-from searchkit.engines.xapian.search import ShardSearcher
 from searchkit.engines.xapian.statistics import cache_folder, versions
 from searchkit.engines.xapian.terms import id_key, shard_of
 from searchkit.errors import SearchkitError
@@ -78,7 +77,7 @@ SEED_QUERIES = [
 @pytest.fixture(scope="module")
 def both(seeds_index: Path, seeds_shards, tmp_path_factory: pytest.TempPathFactory):
     cache = cache_folder(tmp_path_factory.mktemp("shard-client"))
-    with Searcher(seeds_index) as embedded, ShardSearcher(seeds_shards.shards, cache) as shards:
+    with Searcher(seeds_index) as embedded, Searcher(shards=seeds_shards.shards, cache=cache) as shards:
         yield embedded, shards
 
 
@@ -233,7 +232,7 @@ def copied(seeds_dir: Path, tmp_path: Path, shards: list[Shard]) -> Path:
     return seeds
 
 
-def assert_same_statistics(theirs: ShardSearcher, ours: Searcher) -> None:
+def assert_same_statistics(theirs: Searcher, ours: Searcher) -> None:
     for table in ("counts", "acronyms", "phrases"):
         assert sorted(theirs.spellings.all(table)) == sorted(ours.spellings.all(table))
 
@@ -257,7 +256,7 @@ def test_builds_are_incremental_and_keep_one_copy_of_each_article(seeds_dir: Pat
     update = build_shards(seeds, shards, procs=1)
     assert (update.added, update.updated, update.removed, update.unchanged) == (1, 1, 1, 3)
     build(seeds, tmp_path / "index", procs=1)
-    with ShardSearcher(shards, tmp_path / "cache") as searcher, Searcher(tmp_path / "index") as embedded:
+    with Searcher(shards=shards, cache=tmp_path / "cache") as searcher, Searcher(tmp_path / "index") as embedded:
         assert ids(searcher.search('"ban ve chuyen doi so"')) == ["moi.txt"]
         assert ids(searcher.search('"kinh tế tuần hoàn"')) == [NEU_GUONG]
         assert searcher.search('"An Khê"').total == 0
@@ -309,7 +308,7 @@ def test_statistics_follow_every_update_exactly(seeds_dir: Path, shard_servers, 
     build_shards(seeds, shards, procs=1)
     embedded = tmp_path / "index"
     build(seeds, embedded, procs=1)
-    with ShardSearcher(shards, tmp_path / "cache") as theirs, Searcher(embedded) as ours:
+    with Searcher(shards=shards, cache=tmp_path / "cache") as theirs, Searcher(embedded) as ours:
         assert_same_statistics(theirs, ours)
 
 
@@ -320,7 +319,7 @@ def test_more_shards_move_articles_without_copies(seeds_dir: Path, shard_servers
     assert moved.added + moved.updated + moved.unchanged == 5
     held = [versions(open_one(shard)) for shard in three]
     assert sum(len(h) for h in held) == 5
-    with ShardSearcher(three, tmp_path / "cache") as searcher:
+    with Searcher(shards=three, cache=tmp_path / "cache") as searcher:
         assert searcher.search("Hồ Chí Minh").total == 5
 
 
@@ -331,14 +330,14 @@ def test_a_large_build_analyses_in_worker_processes(shard_servers, tmp_path: Pat
         write(seeds, f"{n:03}.txt", f"Bài số {n}\n\nTỉnh ủy họp lần thứ {n} về công tác cán bộ, đảng viên.")
     report = build_shards(seeds, shard_servers.shards, procs=2)
     assert report.added == 60
-    with ShardSearcher(shard_servers.shards, tmp_path / "cache") as searcher:
+    with Searcher(shards=shard_servers.shards, cache=tmp_path / "cache") as searcher:
         assert searcher.search('"tỉnh ủy họp"').total == 60
         assert ids(searcher.search('"lần thứ 42"'))[0] == "042.txt"
 
 
 def test_filters_and_date_order_on_shards(news_dir: Path, news_index: Path, shard_servers, tmp_path: Path):
     build_shards(news_dir, shard_servers.shards, procs=1)
-    with Searcher(news_index) as embedded, ShardSearcher(shard_servers.shards, tmp_path / "cache") as shards:
+    with Searcher(news_index) as embedded, Searcher(shards=shard_servers.shards, cache=tmp_path / "cache") as shards:
         for filters in [
             Filters.parse(since="2024-05-01"),
             Filters.parse(until="2024-05-20"),
@@ -416,7 +415,7 @@ def test_a_rebuild_rewrites_every_article_and_recounts(seeds_dir: Path, shard_se
     assert (rebuilt.added, rebuilt.removed) == (4, 1)
     assert sum(len(versions(open_one(shard))) for shard in shards) == 4
     build(seeds, tmp_path / "index", procs=1)
-    with ShardSearcher(shards, tmp_path / "cache") as theirs, Searcher(tmp_path / "index") as ours:
+    with Searcher(shards=shards, cache=tmp_path / "cache") as theirs, Searcher(tmp_path / "index") as ours:
         assert_same_statistics(theirs, ours)
         assert set(ids(theirs.search("chi thi"))) == set(ids(ours.search("chi thi")))
 
@@ -434,3 +433,60 @@ def test_query_and_eval_refuse_shards_of_other_articles_than_their_seeds(seeds_s
         assert result.exit_code == 1 and result.stdout == "" and result.stderr.count("\n") == 1, result.output
         assert f"no article of {corpus} is in the shards {seeds_shards.address}" in result.stderr
         assert f"run 'searchkit index --seeds {corpus} --shards {seeds_shards.address}'" in result.stderr
+
+
+# --- facets and the order of the best hits, embedded and on three shards ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "options"),
+    [
+        ("việt nam", {}),
+        ("việt nam", {"sources": ["tuoi tre"]}),
+        ("việt nam", {"tags": ["giáo dục"], "since": "2024-01-01"}),
+        ("vàng OR gạo", {}),
+        ("", {"sources": ["VnExpress", "Thanh Niên"]}),
+    ],
+)
+def test_facets_over_three_shards_count_as_the_embedded_index(news_index: Path, news_shards, tmp_path, text, options):
+    filters = Filters.parse(**options)
+    with Searcher(news_index) as embedded, Searcher(shards=news_shards.shards, cache=tmp_path / "cache") as shards:
+        ours = embedded.search(text, filters=filters, facets=True, limit=20)
+        theirs = shards.search(text, filters=filters, facets=True, limit=20)
+    assert ours.facets is not None and ours.facets.source
+    assert theirs.facets == ours.facets
+    assert theirs.total == ours.total and set(ids(theirs)) == set(ids(ours))
+
+
+# Where the tiers tie, Xapian's BM25 normalises a title's words by the whole article's length, the embedded
+# index's BM25F by the title's: these seed queries, all on "chi thi" in the titles, order the tied articles apart.
+TITLE_LENGTH_DECIDES = {
+    "Chỉ thị",
+    'chi thi -"an khe"',
+    "chi thi -title:khe",
+    "title:-khe chi thi",
+    'title:"Chỉ thị"',
+    "hoc*",  # and a prefix's words, expanded by each shard server, keep Xapian's own idf
+}
+
+
+@pytest.mark.parametrize("text", [t for t in SEED_QUERIES if t not in TITLE_LENGTH_DECIDES])
+def test_the_best_hit_is_the_same_on_shards(both, text: str):
+    # Each term weighs with the embedded index's idf on shards too (``XapianBackend.idf_ratio``): with Xapian's
+    # own, the question below put 004 first over shards and 003 first embedded.
+    embedded, shards = both
+    try:
+        ours = embedded.search(text, snippets=False)
+    except SearchkitError:
+        return  # refused alike: see test_shards_give_the_embedded_index_s_hits
+    assert ids(shards.search(text, snippets=False))[:1] == ids(ours)[:1]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Xapian 1.4's BM25 normalises by one length per document, Whoosh's BM25F by one length per field: with "
+    "every seed holding 'chi' and 'thi', the title's share decides, and the shards put 002 first",
+)
+def test_the_best_hit_of_chi_thi_without_khe_is_the_same_on_shards(both):
+    embedded, shards = both
+    assert ids(shards.search("chi thi -khe"))[0] == ids(embedded.search("chi thi -khe"))[0] == NEU_GUONG

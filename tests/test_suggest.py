@@ -220,9 +220,7 @@ def test_incremental_indexing_keeps_the_statistics_current(tmp_path: Path):
 @pytest.mark.parametrize("engine", ["embedded", "shards"])
 def test_a_suggestion_stands_only_where_a_filtered_hit_spells_it(engine, seeds_index: Path, request, tmp_path: Path):
     if engine == "shards":
-        from searchkit.engines.xapian.search import ShardSearcher
-
-        searcher = ShardSearcher(request.getfixturevalue("seeds_shards").shards, tmp_path / "cache")
+        searcher = Searcher(shards=request.getfixturevalue("seeds_shards").shards, cache=tmp_path / "cache")
     else:
         searcher = Searcher(seeds_index)
     with searcher:

@@ -17,8 +17,6 @@ a search filters, sorts or counts by it, also kept in a column — one value per
 
 from __future__ import annotations
 
-from searchkit.text.analysis import fold
-
 ID = "id"
 HASH = "hash"
 TITLE = "title"
@@ -44,7 +42,3 @@ NO_DAY = 0
 TEXT_FIELDS = (BODY, TITLE)
 EXACT = {BODY: BODY_EXACT, TITLE: TITLE_EXACT}
 
-
-def value_key(text: str) -> str:
-    """What a source or a tag is matched by, in either engine: ``value_key("Tuổi Trẻ ") == value_key("tuoi tre")``."""
-    return " ".join(fold(text).split())

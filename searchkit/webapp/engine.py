@@ -45,7 +45,7 @@ class EmbeddedIndex:
 
     def live(self) -> Any:
         """The pool of searchers a server answers from, reopened on each new build."""
-        from searchkit.engines.whoosh.live import LiveIndex
+        from searchkit.search.live import LiveIndex
 
         return LiveIndex(self.index_dir)
 
@@ -89,17 +89,14 @@ class ShardServers:
         self.addresses = ",".join(str(shard) for shard in self.shards)
         self.where = f"the shards {self.named}"
 
-    def searcher(self) -> Any:
-        from searchkit.engines.xapian.search import ShardSearcher
-        from searchkit.engines.xapian.statistics import cache_folder
-
-        return ShardSearcher(self.shards, cache_folder(self.index_dir))
+    def searcher(self) -> Searcher:
+        return Searcher(self.index_dir, shards=self.shards)
 
     def live(self) -> Any:
-        from searchkit.engines.xapian.live import ShardLive
-        from searchkit.engines.xapian.statistics import cache_folder
+        """The pool of searchers a server answers from, reopened when a shard's build commits."""
+        from searchkit.search.live import LiveIndex
 
-        return ShardLive(self.shards, cache_folder(self.index_dir))
+        return LiveIndex(self.index_dir, shards=self.shards)
 
     def ready(self) -> bool:
         """Whether any shard holds an article."""

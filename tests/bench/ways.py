@@ -314,7 +314,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
     result["acronym_reach_news"] = reach(news_index, 100)
     with Searcher(news_index) as searcher:
         result["pairs_learnt_news_index"] = len(searcher.glossary())
-        reader = searcher._searcher.reader()
+        reader = searcher.backend.searcher.reader()
         ids = [reader.stored_fields(n)["id"] for n in list(reader.all_doc_ids())]
     result["related_articles"] = related_cost(news_index, ids, args.related)
     return result

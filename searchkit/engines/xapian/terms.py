@@ -1,6 +1,6 @@
 """An article as a Xapian document: the same analysis as the Whoosh index, as prefixed terms.
 
-Each field of ``searchkit.engines.whoosh.schema`` becomes a term prefix, after Xapian's conventions (``S`` for
+Each field of ``searchkit.engines.fields`` becomes a term prefix, after Xapian's conventions (``S`` for
 the title, ``Q`` for the unique id, ``K`` for tags, ``X…`` for searchkit's own):
 
 =================  ========  ==========================================================
@@ -13,7 +13,7 @@ field              prefix    terms
 ``words``          ``XW``    pyvi's words, folded, joined by ``_``
 id                 ``Q``     a digest of the article's id (an update or removal finds it)
 version            ``XH``    the id's digest and the content hash: a shard's state, listed in one walk
-source             ``XSOURCE``  the source's :func:`searchkit.engines.fields.value_key` (filter)
+source             ``XSOURCE``  the source's :func:`searchkit.engines.filters.value_key` (filter)
 tags               ``K``     each tag's value key (filter)
 =================  ========  ==========================================================
 
@@ -32,6 +32,7 @@ from datetime import date
 from searchkit.corpus.articles import Article
 from searchkit.engines import fields as f
 from searchkit.engines import spellings
+from searchkit.engines.filters import value_key
 from searchkit.engines.xapian.connection import xapian
 from searchkit.text.analysis import fold_syllable, normalize_syllable, syllable_texts, word_terms
 from searchkit.text.dates import day_number
@@ -113,10 +114,10 @@ def analysed(article: Article) -> tuple[str, bytes, spellings.Tally]:
     doc.add_boolean_term(id_term(article.id))
     doc.add_boolean_term(version_term(article.id, article.hash))
     if article.source:
-        doc.add_boolean_term(SOURCE_PREFIX + f.value_key(article.source))
+        doc.add_boolean_term(SOURCE_PREFIX + value_key(article.source))
     for tag in article.tags:
         if len(tag.encode("utf-8")) < MAX_TERM_BYTES:
-            doc.add_boolean_term(TAG_PREFIX + f.value_key(tag))
+            doc.add_boolean_term(TAG_PREFIX + value_key(tag))
     day = day_number(date.fromisoformat(article.date)) if article.date else None
     if day is not None:
         doc.add_value(SLOT_DAY, bindings.sortable_serialise(day))
