@@ -378,6 +378,14 @@ def query_command(
     if results.acronyms:
         click.echo("Tìm cả: " + "; ".join(_escaped_text(f"{a.short} = {a.long}") for a in results.acronyms))
         click.echo()
+    if results.corrected:
+        fixed = "; ".join(_escaped_text(f"{c.typed} → {c.corrected}") for c in results.corrected)
+        click.echo(f"Đã sửa lỗi gõ: {fixed}")
+        click.echo()
+    if results.dropped:
+        left = _escaped_text(results.dropped)
+        click.echo(f"Không có kết quả cho cả {_escaped_text(repr(text))}; kết quả không có: {left}")
+        click.echo()
     if not results.hits:
         if results.total:
             click.echo(f"No results on page {page} ({results.total} results in all).")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -22,7 +22,7 @@ from searchkit.engines.whoosh import generations
 from searchkit.engines.whoosh.columns import Columns
 from searchkit.engines.whoosh.execute import MAX_PREFIX_TERMS, Deadline, Executor, Matches
 from searchkit.errors import IndexDamagedError, QueryError, SearchkitError
-from searchkit.search import complete, keystrokes, passages, related
+from searchkit.search import complete, correction, keystrokes, passages, related
 from searchkit.search import parse as q
 from searchkit.search.acronyms import Acronym, Glossary
 from searchkit.search.acronyms import expand as expand_acronyms
@@ -43,7 +43,7 @@ from searchkit.search.ranking import (
     tiers,
 )
 from searchkit.search.restoration import Restoration, restore_query
-from searchkit.search.spellings import ACRONYMS, SpellingCounts
+from searchkit.search.spellings import ACCENTS, ACRONYMS, SpellingCounts
 from searchkit.search.spellings import FILE as SPELLINGS_FILE
 from searchkit.text.analysis import accent_key, fold_syllable, has_marks, nfc, normalize_syllable
 
@@ -108,6 +108,11 @@ class SearchResults:
     acronyms: list[Acronym] = field(default_factory=list)
     # Whether ``total`` is the count of the matches or an estimate (Xapian's, on shards).
     exact: bool = True
+    # The words read as typos of others (``searchkit.search.correction``): the query as typed is
+    # searched too, its matches first.
+    corrected: list[correction.Corrected] = field(default_factory=list)
+    # The word left out of a query that found nothing with all its words (``Searcher.search``).
+    dropped: str | None = None
 
     @property
     def pages(self) -> int:
@@ -121,6 +126,8 @@ class SearchResults:
             "acronyms": [a.to_dict() for a in self.acronyms],
             "results": [h.to_dict() for h in self.hits],
             "suggestion": self.suggestion,
+            "corrected": [c.to_dict() for c in self.corrected],
+            "dropped": self.dropped,
         }
         if self.facets is not None:
             data["facets"] = self.facets.to_dict()
@@ -201,6 +208,7 @@ class Searcher:
         # Spelling counts looked up by accent restoration, valid while the generation is.
         self._looked_up: dict = {}
         self._glossary: Glossary | None = None
+        self._syllables: correction.Syllables | None = None
 
     def close(self) -> None:
         self._searcher.close()
@@ -265,15 +273,19 @@ class Searcher:
         sort = check_sort(sort, browsing=browsing)
         started = time.perf_counter()
         deadline = Deadline.after(budget) if budget is not None else None
-        prepared = _NOTHING_TYPED
+        prepared, typed_first, dropped = _NOTHING_TYPED, None, None
         if browsing:
             matches = self._executor.every_document()
         else:
             prepared = self.prepared(text, suggest=suggest, acronyms=acronyms)
-            matches = self._executor.run(prepared.compiled, deadline=deadline)
+            matches, typed_first = self._run_corrected(prepared, deadline)
             if not len(matches) and prepared.long_keywords:
-                prepared = self.prepared(text, suggest=suggest, acronyms=acronyms, question=True)
-                matches = self._executor.run(prepared.compiled, deadline=deadline)
+                asked = prepared.correction.text if prepared.correction else text
+                prepared = replace(self.prepared(asked, suggest=suggest, acronyms=acronyms, question=True),
+                                   correction=prepared.correction)
+                matches, typed_first = self._executor.run(prepared.compiled, deadline=deadline), None
+            if not len(matches) and not filters.active:
+                prepared, matches, dropped = self._without_blocking(prepared, text, suggest, acronyms, deadline)
         counted = None
         if filters.active or facets:
             kept, counted = self.columns().narrow(matches.ids, filters, facets=facets)
@@ -289,6 +301,8 @@ class Searcher:
             matches = self._by_passages(matches, prepared.question_words, deadline)
         if sort == RELEVANCE:
             placed = self._executor.tiers(matches, prepared.tiers, deadline=deadline)
+            if typed_first is not None and prepared.corrected is not None:  # then the corrected query's tiers
+                placed = [typed_first, *placed, *self._executor.tiers(matches, prepared.corrected.tiers)]
             best = self._executor.top(matches, page * limit, tiers=placed)
         else:
             order = self.columns().by_date(matches.ids, matches.scores, page * limit, sort)
@@ -309,15 +323,59 @@ class Searcher:
             sort=sort,
             facets=counted,
             acronyms=prepared.acronyms,
+            corrected=list(prepared.correction.words) if prepared.correction else [],
+            dropped=dropped,
         )
+
+    def _run_corrected(self, prepared: Prepared, deadline: Deadline | None) -> tuple[Matches, np.ndarray | None]:
+        """The matches of the query as typed and, when it was corrected, of the corrected query; with
+        which of them the query as typed matches (to be placed first)."""
+        matches = self._executor.run(prepared.compiled, deadline=deadline)
+        if prepared.corrected is None:
+            return matches, None
+        other = self._executor.run(prepared.corrected.compiled, deadline=deadline)
+        ids = np.union1d(matches.ids, other.ids)
+        scores = np.zeros(len(ids))
+        typed = np.isin(ids, matches.ids, assume_unique=True)
+        scores[np.isin(ids, other.ids, assume_unique=True)] = other.scores
+        scores[typed] = matches.scores
+        return Matches(ids, scores), typed.astype(np.int64)
+
+    def _without_blocking(
+        self, prepared: Prepared, text: str, suggest: bool, acronyms: bool, deadline: Deadline | None
+    ) -> tuple[Prepared, Matches, str | None]:
+        """A query of several words that finds nothing, answered without the word that blocks it: the
+        rarest first whose leaving out finds something (and which word that was); else nothing."""
+        asked = prepared.correction.text if prepared.correction else nfc(text)
+        words = [token for run in q.word_runs(asked) for token in run]
+        nothing = (prepared, self._executor.run(wq.NullQuery), None)
+        if len(words) < 2:
+            return nothing
+        reader = self._statistics()
+        rarest = sorted(words, key=lambda t: sum(reader.doc_frequency(n, fold_syllable(t.text)) for n in f.TEXT_FIELDS))
+        for token in rarest:
+            rest = " ".join((asked[: token.start] + asked[token.end :]).split())
+            tried = self.prepared(rest, suggest=suggest, acronyms=acronyms, correct=False)
+            found = self._executor.run(tried.compiled, deadline=deadline)
+            if len(found):
+                return replace(tried, correction=prepared.correction), found, token.text
+        return nothing
 
     @reads_index
     def prepared(
-        self, text: str, *, suggest: bool = True, acronyms: bool = True, question: bool | None = None
+        self,
+        text: str,
+        *,
+        suggest: bool = True,
+        acronyms: bool = True,
+        question: bool | None = None,
+        correct: bool = True,
     ) -> Prepared:
         """The query ``text`` compiled for ranking, with what the results say of it (see :meth:`search`).
 
         ``question`` decides whether it is searched as a question (by default, :func:`is_question`).
+        With ``correct`` (and ``suggest``), a keyword query's typos are corrected (:mod:`searchkit.search.correction`):
+        the corrected query comes with it, searched beside it.
         The same on either backend: ``searchkit.engines.xapian`` runs the compiled query on Xapian.
         """
         query = self._understood(text, keys=suggest, expand=acronyms, question=question)
@@ -337,16 +395,37 @@ class Searcher:
         suggestion = restoration.suggestion if restoration else None
         if keyed:  # the query the keys type is the one offered
             suggestion = suggestion or query.text
-        return Prepared(
+        readings = restoration.readings() if restoration else None
+        prepared = Prepared(
             compiled=compiled,
             tiers=self._tiers(query, question, accented, restored),
             long_keywords=not query.question and q.term_count(query.tree) > KEYWORD_QUERY_MAX_TERMS,
-            matcher=matcher_for(query.expanded, restoration.readings() if restoration else None),
+            matcher=matcher_for(query.expanded, readings),
             suggestion=suggestion,
             acronyms=query.acronyms,
             spelling=restored_tier(query.tree, restored) if restored and not query.question else None,
             question_words=self._passage_words(query),
         )
+        fixed = self._correction(query, keyed) if suggest and correct and not query.question else None
+        if fixed is None:
+            return prepared
+        corrected = self.prepared(fixed.text, acronyms=acronyms, question=question, correct=False)
+        both = q.Any((query.expanded, self._understood(fixed.text, keys=False, expand=acronyms).expanded))
+        return replace(
+            prepared,
+            matcher=matcher_for(both, readings),
+            suggestion=corrected.suggestion or fixed.text,
+            spelling=corrected.spelling,
+            correction=fixed,
+            corrected=corrected,
+        )
+
+    def _correction(self, query: _Query, keyed: bool) -> correction.Correction | None:
+        """The query's typos corrected (``keyed``: typed as Telex or VNI keys); ``None`` when there are none."""
+        if self._syllables is None:
+            self._syllables = correction.Syllables(self.spellings.prefixed(ACCENTS, "", words=1, limit=10**9))
+        words = _Vocabulary(self._statistics(), self.spellings)
+        return correction.correct(self.spellings, words, self._syllables, query.text, self._looked_up, as_typed=keyed)
 
     def _passage_words(self, query: _Query) -> passages.Words | None:
         """A question's syllables as its passages weigh them; ``None`` for a keyword query, and in an index
@@ -582,6 +661,9 @@ class Prepared:
     spelling: wq.Query | None = None
     # A question's syllables, by which its best matches are placed again (``searchkit.search.passages``).
     question_words: passages.Words | None = None
+    # The query's typos corrected, and the corrected query, searched beside it (its matches after).
+    correction: correction.Correction | None = None
+    corrected: Prepared | None = None
 
 
 # Browsing by filters alone: no query, nothing to mark.

@@ -10,7 +10,7 @@ statistics at once, on the client, and each shard server returns its best docume
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from whoosh import query as wq
@@ -84,6 +84,7 @@ class ShardSearcher(Searcher):
         self.generation = _State(name)
         self._looked_up: dict = {}
         self._glossary = None
+        self._syllables = None
 
     def close(self) -> None:
         if self._db is not None:
@@ -134,6 +135,11 @@ class ShardSearcher(Searcher):
         with guarded(self.shards):
             prepared = None if browsing else self.prepared(text, suggest=suggest, acronyms=acronyms)
             total, exact, best, spelt = self._ranked(prepared, filters, sort, (page - 1) * limit, limit)
+            if not total and prepared is not None and prepared.corrected is not None:
+                # The statistics are the client's: the query is corrected as on one index; the corrected
+                # query is searched when the query as typed finds nothing.
+                prepared = replace(prepared.corrected, correction=prepared.correction)
+                total, exact, best, spelt = self._ranked(prepared, filters, sort, (page - 1) * limit, limit)
             if not total and prepared is not None and prepared.long_keywords:
                 prepared = self.prepared(text, suggest=suggest, acronyms=acronyms, question=True)
                 total, exact, best, spelt = self._ranked(prepared, filters, sort, (page - 1) * limit, limit)
@@ -152,6 +158,7 @@ class ShardSearcher(Searcher):
             sort=sort,
             acronyms=prepared.acronyms if prepared else [],
             exact=exact,
+            corrected=list(prepared.correction.words) if prepared and prepared.correction else [],
         )
 
     def _ranked(  # noqa: ANN202

@@ -1,0 +1,208 @@
+"""Typo correction: the syllables a mistyped query most likely meant (``nêu gươg`` → ``nêu gương``).
+
+Vietnamese syllables are a closed set, and the index counts every one the articles write with its
+spellings (``searchkit.search.spellings``). A word the articles never write is almost surely a
+typo, and the syllables worth trying for it are few: those one Damerau–Levenshtein edit away on
+the folded form (a deletion, an insertion, a substitution or two letters swapped; two edits from
+:data:`TWO_EDITS_FROM` letters), and those reached by a spelling Vietnamese writers confuse
+(:func:`confusions`: ``s``/``x``, ``tr``/``ch``, ``d``/``gi``/``r``, ``l``/``n``, final
+``n``/``ng`` and ``c``/``t``, ``i``/``y``, ``ng``/``ngh``, ``g``/``gh``). Numbers, acronyms and
+words the index writes are never edited, except by a confusion beside other words, where the pairs
+the articles write must make the other spelling far more likely (``sử lý`` is ``xử lý`` in an
+archive that writes ``xử lý``; ``lịch sử`` stays).
+
+The readings are weighed by accent restoration's bigram model (``searchkit.search.restoration``),
+so the whole query's most likely reading is chosen at once and accents, keys and typos compose:
+``neu guogn`` → ``nêu gương``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from searchkit.search.parse import word_runs
+from searchkit.search.restoration import Lexicon, Reading, read_runs, with_case
+from searchkit.text.analysis import Token, could_take_accents, fold_syllable, has_marks, nfc
+
+# How much the typing believes a syllable it did not type, against 1 for the word typed: one
+# reached by an ordinary edit, by a confusion Vietnamese writers make, and, for a word the index
+# writes, by a confusion (then only the pairs beside it can make the other spelling win).
+EDIT = 0.02
+CONFUSION = 0.1
+KNOWN_CONFUSION = 0.01
+# A word the index writes at most this often (in any text field) may be a typo of another.
+RARE = 2
+# Words this long may be one edit from a syllable (3 letters when they have no syllable's shape:
+# ``lcu``, ``đôg``), two edits from this many.
+ONE_EDIT_FROM = 4
+TWO_EDITS_FROM = 8
+# Syllables tried for one word, the most written first: bounds the model's work.
+MAX_READINGS = 8
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+# Onsets written alike in some dialect or another, and spellings of one sound.
+_ONSETS = (("s", "x"), ("tr", "ch"), ("d", "gi"), ("d", "r"), ("gi", "r"), ("l", "n"), ("ng", "ngh"), ("g", "gh"))
+_ONSET = re.compile(r"^(ngh|ng|gh|gi|kh|nh|ph|th|tr|ch|qu|[bcdghklmnpqrstvx])?")
+_FINALS = (("ng", "n"), ("c", "t"))
+_TONES = frozenset("\u0301\u0300\u0309\u0303\u0323")
+
+
+class Words(Protocol):
+    """What correction asks of the index besides its spelling counts."""
+
+    def written(self, word: str) -> float:
+        """How often the articles write ``word`` (folded), in any text field."""
+        ...
+
+
+@dataclass(frozen=True)
+class Corrected:
+    """One word typed and the word read instead (in the typed letter case, with marks if typed with them)."""
+
+    typed: str
+    corrected: str
+
+    def to_dict(self) -> dict:
+        return {"typed": self.typed, "corrected": self.corrected}
+
+
+@dataclass(frozen=True)
+class Correction:
+    """The query with its typos corrected, and which words were."""
+
+    text: str
+    words: tuple[Corrected, ...]
+
+
+class Syllables:
+    """The folded syllables the articles write and how often: the words a typo is corrected to."""
+
+    def __init__(self, counts: Iterable[tuple[str, int]]):
+        """``counts``: accent-statistics terms of one syllable (``neu|nêu``) and their counts."""
+        self.counts: dict[str, int] = {}
+        for term, n in counts:
+            folded = term.split("|", 1)[0]
+            self.counts[folded] = self.counts.get(folded, 0) + n
+
+    def __contains__(self, folded: str) -> bool:
+        return folded in self.counts
+
+    def neighbours(self, folded: str) -> dict[str, int]:
+        """The syllables within the edits allowed for ``folded`` (itself left out), with their edit counts."""
+        if len(folded) < ONE_EDIT_FROM and (len(folded) < 3 or could_take_accents(folded)):
+            return {}
+        found = {w: 1 for w in edits(folded) if w in self.counts and w != folded}
+        if len(folded) >= TWO_EDITS_FROM:
+            for once in edits(folded):
+                for w in edits(once):
+                    if w in self.counts and w != folded:
+                        found.setdefault(w, 2)
+        return found
+
+
+def edits(word: str) -> set[str]:
+    """Every string one Damerau–Levenshtein edit from ``word`` over the folded alphabet."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    found = {a + b[1:] for a, b in splits if b}
+    found |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    found |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS if c != b[0]}
+    found |= {a + c + b for a, b in splits for c in _LETTERS}
+    return found
+
+
+def confusions(folded: str) -> set[str]:
+    """The folded spellings a writer may confuse with ``folded``: ``su`` → ``xu``, ``ngien`` → ``nghien``."""
+    onset = _ONSET.match(folded).group()
+    rest = folded[len(onset) :]
+    found: set[str] = set()
+    for a, b in _ONSETS:
+        for one, other in ((a, b), (b, a)):
+            if onset == one and rest:
+                found.add(other + rest)
+    for a, b in _FINALS:
+        for one, other in ((a, b), (b, a)):
+            if rest.endswith(one) and len(rest) > len(one):
+                found.add(onset + rest[: -len(one)] + other)
+    if onset and rest in ("i", "y"):  # ``ly``/``li``, ``quy``/``qui``
+        found.add(onset + ("y" if rest == "i" else "i"))
+    found.discard(folded)
+    return found
+
+
+def agrees(typed: str, form: str) -> bool:
+    """Whether the spelling ``form`` of another syllable keeps the marks typed (``gươg``: ``gương``)."""
+    return _marks(typed) == _marks(form)
+
+
+def _marks(syllable: str) -> tuple[str, tuple[str, ...]]:
+    parts = unicodedata.normalize("NFD", syllable.lower())
+    tone = "".join(c for c in parts if c in _TONES)
+    shaped = unicodedata.normalize("NFC", "".join(c for c in parts if c not in _TONES))
+    return tone, tuple(sorted(c for c in shaped if not c.isascii()))
+
+
+def correct(
+    lexicon: Lexicon,
+    words: Words,
+    syllables: Syllables,
+    text: str,
+    spellings: dict | None = None,
+    *,
+    as_typed: bool = False,
+) -> Correction | None:
+    """The query ``text`` with its typos corrected; ``None`` when it is read as typed.
+
+    ``lexicon`` is the index's spelling counts (as restoration reads them), ``spellings`` their
+    cache (see :func:`searchkit.search.restoration.restore_query`); ``as_typed``: the query was
+    typed as Telex or VNI keys.
+    """
+    text = nfc(text)
+    runs = word_runs(text)
+    readings = [[_readings(token, words, syllables, context=len(run) > 1) for token in run] for run in runs]
+    if all(len(r) == 1 and r[0][0] == fold_syllable(t.text) for run, rr in zip(runs, readings, strict=True)
+           for t, r in zip(run, rr, strict=True)):
+        return None  # nothing else to read: the common case costs no model
+    restoration = read_runs(lexicon, text, runs, readings, spellings, as_typed=as_typed, agrees=agrees)
+    changed: list[tuple[Token, str]] = []
+    for s in restoration.syllables:
+        if fold_syllable(s.form) != fold_syllable(s.typed.text):
+            kept = s.form if as_typed or has_marks(s.typed.text) else fold_syllable(s.form)
+            changed.append((s.typed, with_case(s.typed.text, kept)))
+    if not changed:
+        return None
+    pieces: list[str] = []
+    cursor = 0
+    for token, word in changed:
+        pieces += [text[cursor : token.start], word]
+        cursor = token.end
+    pieces.append(text[cursor:])
+    return Correction("".join(pieces), tuple(Corrected(t.text, w) for t, w in changed))
+
+
+def _readings(token: Token, words: Words, syllables: Syllables, *, context: bool) -> list[Reading]:
+    """The folded syllables ``token`` may stand for, each with the typing's belief in it."""
+    folded = fold_syllable(token.text)
+    own = [(folded, 1.0)]
+    if not folded.isascii() or not folded.isalpha() or _acronym(token.text):
+        return own  # numbers, acronyms and words of other scripts are as typed
+    written = words.written(token.text)
+    weights: dict[str, float] = {}
+    if written > RARE:
+        if context:
+            weights = {w: KNOWN_CONFUSION for w in confusions(folded) if w in syllables}
+    else:
+        weights = {w: EDIT**n for w, n in syllables.neighbours(folded).items()}
+        weights |= {w: CONFUSION for w in confusions(folded) if w in syllables}
+    if not weights:
+        return own
+    best = sorted(weights, key=lambda w: -syllables.counts[w] * weights[w])[:MAX_READINGS]
+    # A word the articles never write is searched as typed anyway: only what it may stand for is read.
+    return (own if written else []) + [(w, weights[w]) for w in best]
+
+
+def _acronym(word: str) -> bool:
+    return len(word) > 1 and word.isupper()
