@@ -382,10 +382,11 @@ def query_command(
         fixed = "; ".join(_escaped_text(f"{c.typed} → {c.corrected}") for c in results.corrected)
         click.echo(f"Đã sửa lỗi gõ: {fixed}")
         click.echo()
-    if results.dropped:
+    if results.dropped and results.without is not None:
         left = _escaped_text(results.dropped)
         click.echo(f"Không có kết quả cho cả {_escaped_text(repr(text))}; kết quả không có: {left}")
         click.echo()
+        results = results.without
     if not results.hits:
         if results.total:
             click.echo(f"No results on page {page} ({results.total} results in all).")

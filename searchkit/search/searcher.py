@@ -111,8 +111,10 @@ class SearchResults:
     # The words read as typos of others (``searchkit.search.correction``): the query as typed is
     # searched too, its matches first.
     corrected: list[correction.Corrected] = field(default_factory=list)
-    # The word left out of a query that found nothing with all its words (``Searcher.search``).
+    # For a query that found nothing with all its words: the word that blocks it, and the results
+    # of the query without it (``Searcher.search``).
     dropped: str | None = None
+    without: SearchResults | None = None
 
     @property
     def pages(self) -> int:
@@ -127,7 +129,9 @@ class SearchResults:
             "results": [h.to_dict() for h in self.hits],
             "suggestion": self.suggestion,
             "corrected": [c.to_dict() for c in self.corrected],
-            "dropped": self.dropped,
+            "dropped": (
+                {"word": self.dropped, **self.without.to_dict()} if self.dropped and self.without else None
+            ),
         }
         if self.facets is not None:
             data["facets"] = self.facets.to_dict()
@@ -253,6 +257,7 @@ class Searcher:
         filters: Filters | None = None,
         sort: str | None = None,
         facets: bool = False,
+        drop: bool = True,
     ) -> SearchResults:
         """The ``page``-th page of ``limit`` hits for the query ``text``, best first.
 
@@ -262,6 +267,9 @@ class Searcher:
         acronym also finds its long forms, and a long form its acronym.
         A query still running after ``budget`` seconds (``None``: no limit) is stopped with a
         :class:`QueryError`.
+
+        With ``drop``, a query of several words that finds nothing (even corrected) says which word
+        blocks it, and carries the results without it (``dropped``, ``without``); its own total stays 0.
 
         ``filters`` narrow the hits; ``sort`` orders them (``filters.SORTS``: by default the most
         relevant first); ``facets`` counts sources, tags and years beside them. With filters, ``text``
@@ -273,7 +281,7 @@ class Searcher:
         sort = check_sort(sort, browsing=browsing)
         started = time.perf_counter()
         deadline = Deadline.after(budget) if budget is not None else None
-        prepared, typed_first, dropped = _NOTHING_TYPED, None, None
+        prepared, typed_first = _NOTHING_TYPED, None
         if browsing:
             matches = self._executor.every_document()
         else:
@@ -284,8 +292,6 @@ class Searcher:
                 prepared = replace(self.prepared(asked, suggest=suggest, acronyms=acronyms, question=True),
                                    correction=prepared.correction)
                 matches, typed_first = self._executor.run(prepared.compiled, deadline=deadline), None
-            if not len(matches) and not filters.active:
-                prepared, matches, dropped = self._without_blocking(prepared, text, suggest, acronyms, deadline)
         counted = None
         if filters.active or facets:
             kept, counted = self.columns().narrow(matches.ids, filters, facets=facets)
@@ -312,7 +318,7 @@ class Searcher:
             hits.append(self._hit(rank, docnum, score, prepared.matcher if snippets else None))
             if deadline is not None:  # the budget covers the snippets too
                 deadline.check()
-        return SearchResults(
+        results = SearchResults(
             query=text,
             total=len(matches),
             page=page,
@@ -324,8 +330,16 @@ class Searcher:
             facets=counted,
             acronyms=prepared.acronyms,
             corrected=list(prepared.correction.words) if prepared.correction else [],
-            dropped=dropped,
         )
+        if drop and not len(matches) and not browsing:
+            word, rest = self._blocking(prepared, text, suggest, acronyms, deadline)
+            if word is not None:
+                results.dropped = word
+                results.without = self.search(
+                    rest, limit=limit, page=page, snippets=snippets, suggest=suggest, acronyms=acronyms,
+                    budget=budget, filters=filters, sort=sort, facets=facets, drop=False,
+                )
+        return results
 
     def _run_corrected(self, prepared: Prepared, deadline: Deadline | None) -> tuple[Matches, np.ndarray | None]:
         """The matches of the query as typed and, when it was corrected, of the corrected query; with
@@ -341,24 +355,25 @@ class Searcher:
         scores[typed] = matches.scores
         return Matches(ids, scores), typed.astype(np.int64)
 
-    def _without_blocking(
+    def _blocking(
         self, prepared: Prepared, text: str, suggest: bool, acronyms: bool, deadline: Deadline | None
-    ) -> tuple[Prepared, Matches, str | None]:
-        """A query of several words that finds nothing, answered without the word that blocks it: the
-        rarest first whose leaving out finds something (and which word that was); else nothing."""
+    ) -> tuple[str | None, str]:
+        """The word that blocks a query of several plain words finding nothing (the rarest first whose
+        leaving out finds something), and the query without it; ``None`` when there is none."""
         asked = prepared.correction.text if prepared.correction else nfc(text)
         words = [token for run in q.word_runs(asked) for token in run]
-        nothing = (prepared, self._executor.run(wq.NullQuery), None)
-        if len(words) < 2:
-            return nothing
+        nothing = (None, asked)
+        tree = q.parse(asked)
+        plain = isinstance(tree, q.Group) and all(isinstance(n, q.Term) and not n.prefix for n in tree.nodes)
+        if len(words) < 2 or not plain:
+            return nothing  # one word, or operators, quotes, fields: what to leave out is not the search's to say
         reader = self._statistics()
         rarest = sorted(words, key=lambda t: sum(reader.doc_frequency(n, fold_syllable(t.text)) for n in f.TEXT_FIELDS))
         for token in rarest:
             rest = " ".join((asked[: token.start] + asked[token.end :]).split())
             tried = self.prepared(rest, suggest=suggest, acronyms=acronyms, correct=False)
-            found = self._executor.run(tried.compiled, deadline=deadline)
-            if len(found):
-                return replace(tried, correction=prepared.correction), found, token.text
+            if len(self._executor.run(tried.compiled, deadline=deadline)):
+                return token.text, rest
         return nothing
 
     @reads_index

@@ -225,9 +225,13 @@ def create_app(
         except SearchkitError as exc:
             _log_unavailable(app, exc)
             return render_template("search.html", error=vietnamese(exc), **page_context), 503
+        dropped = getattr(results, "dropped", None)
+        if dropped:  # nothing for every word: the results without the one blocking it
+            results = results.without
         return render_template(
             "search.html",
             results=results,
+            dropped=dropped,
             suggestion=getattr(results, "suggestion", None),
             pages=page_numbers(results.page, min(results.pages, MAX_PAGE)),
             **page_context,
