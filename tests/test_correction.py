@@ -222,3 +222,25 @@ def test_the_page_shows_the_correction_escaped(typos_index: Path):
     assert "Không có kết quả cho cả <q>rác &amp; thải nghiên</q>; kết quả không có: <strong>nghiên</strong>" in page
     assert "Rác thải ở thành phố" in page
     assert 'class="corrected"' not in client.get("/", query_string={"q": "rác thải"}).get_data(as_text=True)
+
+
+# --- autocompletion ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "completion"),
+    [
+        ("nêu gươg t", "nêu gương trong"),  # a deletion, typed with marks
+        ("neu guogn t", "nêu gương trong"),  # a transposition, typed bare
+        ("binh lcu d", "bình lục đẩy"),
+        ("ngien c", "nghiên cứu"),  # a confusion
+        ("thành ủy đôg h", "thành ủy đông hà"),
+    ],
+)
+def test_autocompletion_tolerates_one_typo_in_the_words_before(seeds, typed: str, completion: str):
+    assert completion in seeds.complete(typed)
+
+
+def test_autocompletion_keeps_numbers_and_words_written_as_typed(seeds):
+    assert all(c.startswith("2024 ") for c in seeds.complete("2024 n"))
+    assert seeds.complete("neu g")[0] == "nêu gương"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -93,15 +93,22 @@ class Syllables:
 
     def neighbours(self, folded: str) -> dict[str, int]:
         """The syllables within the edits allowed for ``folded`` (itself left out), with their edit counts."""
-        if len(folded) < ONE_EDIT_FROM and (len(folded) < 3 or could_take_accents(folded)):
-            return {}
-        found = {w: 1 for w in edits(folded) if w in self.counts and w != folded}
-        if len(folded) >= TWO_EDITS_FROM:
-            for once in edits(folded):
-                for w in edits(once):
-                    if w in self.counts and w != folded:
-                        found.setdefault(w, 2)
-        return found
+        return nearby(folded, self.counts.__contains__)
+
+
+def nearby(folded: str, known: Callable[[str], bool]) -> dict[str, int]:
+    """The strings ``known`` accepts within the edits allowed for ``folded`` (itself left out), with
+    their edit counts: one edit from :data:`ONE_EDIT_FROM` letters (three for a word of no syllable's
+    shape), two from :data:`TWO_EDITS_FROM`."""
+    if len(folded) < ONE_EDIT_FROM and (len(folded) < 3 or could_take_accents(folded)):
+        return {}
+    found = {w: 1 for w in edits(folded) if w != folded and known(w)}
+    if len(folded) >= TWO_EDITS_FROM:
+        for once in edits(folded):
+            for w in edits(once):
+                if w != folded and w not in found and known(w):
+                    found[w] = 2
+    return found
 
 
 def edits(word: str) -> set[str]:
@@ -187,7 +194,7 @@ def _readings(token: Token, words: Words, syllables: Syllables, *, context: bool
     """The folded syllables ``token`` may stand for, each with the typing's belief in it."""
     folded = fold_syllable(token.text)
     own = [(folded, 1.0)]
-    if not folded.isascii() or not folded.isalpha() or _acronym(token.text):
+    if not correctable(token.text):
         return own  # numbers, acronyms and words of other scripts are as typed
     written = words.written(token.text)
     weights: dict[str, float] = {}
@@ -202,6 +209,12 @@ def _readings(token: Token, words: Words, syllables: Syllables, *, context: bool
     best = sorted(weights, key=lambda w: -syllables.counts[w] * weights[w])[:MAX_READINGS]
     # A word the articles never write is searched as typed anyway: only what it may stand for is read.
     return (own if written else []) + [(w, weights[w]) for w in best]
+
+
+def correctable(word: str) -> bool:
+    """Whether ``word`` may be read as a typo at all: not a number, an acronym or a word of another script."""
+    folded = fold_syllable(word)
+    return folded.isascii() and folded.isalpha() and not _acronym(word)
 
 
 def _acronym(word: str) -> bool:
