@@ -113,6 +113,20 @@ def test_the_article_about_it_ranks_first_on_shards_too(both, text: str, first: 
     assert ids(shards.search(text))[0] == ids(embedded.search(text))[0] == first
 
 
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [("nêu gươg", NEU_GUONG), ("thành ủy đôg hà", DONG_HA), ("binh lcu", "001_4485d4bbea077518.txt")],
+)
+def test_a_typo_is_corrected_on_shards_as_on_the_embedded_index(both, text: str, first: str):
+    # The statistics are the client's: the same words are corrected, and the corrected query finds the article.
+    embedded, shards = both
+    ours, theirs = embedded.search(text), shards.search(text)
+    assert theirs.corrected == ours.corrected != []
+    assert theirs.suggestion == ours.suggestion
+    assert ids(theirs)[0] == ids(ours)[0] == first
+    assert theirs.total == ours.total
+
+
 def test_unaccented_query_finds_accented_article_with_marked_snippet(both):
     _, shards = both
     hit = shards.search("neu guong").hits[0]

@@ -138,7 +138,7 @@ class ShardSearcher(Searcher):
             if not total and prepared is not None and prepared.corrected is not None:
                 # The statistics are the client's: the query is corrected as on one index; the corrected
                 # query is searched when the query as typed finds nothing.
-                prepared = replace(prepared.corrected, correction=prepared.correction)
+                prepared = replace(prepared.corrected, correction=prepared.correction, suggestion=prepared.suggestion)
                 total, exact, best, spelt = self._ranked(prepared, filters, sort, (page - 1) * limit, limit)
             if not total and prepared is not None and prepared.long_keywords:
                 prepared = self.prepared(text, suggest=suggest, acronyms=acronyms, question=True)
