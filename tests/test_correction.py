@@ -244,3 +244,10 @@ def test_autocompletion_tolerates_one_typo_in_the_words_before(seeds, typed: str
 def test_autocompletion_keeps_numbers_and_words_written_as_typed(seeds):
     assert all(c.startswith("2024 ") for c in seeds.complete("2024 n"))
     assert seeds.complete("neu g")[0] == "nêu gương"
+
+
+def test_a_word_typed_with_marks_keeps_them_when_corrected(seeds):
+    assert correction.agrees("gươg", "gương") and correction.agrees("gưương", "gương")
+    assert not correction.agrees("gươg", "gượng") and not correction.agrees("ngôi", "nội")
+    # "ngôi" (no seed writes it) is one letter from "nội", "nói", "nơi", none of them with its marks.
+    assert seeds.search("ngôi sao").corrected == []

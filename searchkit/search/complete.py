@@ -156,7 +156,8 @@ def _read(store: Store, token: Token) -> Token:
 
 def _corrected(store: Store, word: str) -> str | None:
     """The syllable the articles write most among those one typo from ``word`` (spelt with the marks
-    typed, if it is so spelt, else folded); None when there is none."""
+    typed, if it is so spelt, else folded); None when there is none. One edit only: each syllable
+    tried is a lookup."""
     if not correction.correctable(word):
         return None
     folded = fold_syllable(word)
@@ -168,7 +169,7 @@ def _corrected(store: Store, word: str) -> str | None:
             spelt[candidate] = rows
         return bool(rows)
 
-    weights = {w: correction.EDIT**n for w, n in correction.nearby(folded, written).items()}
+    weights = {w: correction.EDIT**n for w, n in correction.nearby(folded, written, two=False).items()}
     weights |= {w: correction.CONFUSION for w in correction.confusions(folded) if written(w)}
     if not weights:
         return None

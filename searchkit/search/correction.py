@@ -96,16 +96,21 @@ class Syllables:
         return nearby(folded, self.counts.__contains__)
 
 
-def nearby(folded: str, known: Callable[[str], bool]) -> dict[str, int]:
+def nearby(folded: str, known: Callable[[str], bool], *, two: bool = True) -> dict[str, int]:
     """The strings ``known`` accepts within the edits allowed for ``folded`` (itself left out), with
     their edit counts: one edit from :data:`ONE_EDIT_FROM` letters (three for a word of no syllable's
-    shape), two from :data:`TWO_EDITS_FROM`."""
+    shape), two from :data:`TWO_EDITS_FROM` (with ``two``).
+
+    No syllable is longer than seven letters, so two edits from eight letters or more hold a
+    deletion: only the edits of the word's deletions are tried (a few thousand strings, not a
+    few hundred thousand).
+    """
     if len(folded) < ONE_EDIT_FROM and (len(folded) < 3 or could_take_accents(folded)):
         return {}
     found = {w: 1 for w in edits(folded) if w != folded and known(w)}
-    if len(folded) >= TWO_EDITS_FROM:
-        for once in edits(folded):
-            for w in edits(once):
+    if two and len(folded) >= TWO_EDITS_FROM:
+        for shorter in {folded[:i] + folded[i + 1 :] for i in range(len(folded))}:
+            for w in edits(shorter):
                 if w != folded and w not in found and known(w):
                     found[w] = 2
     return found
@@ -141,7 +146,8 @@ def confusions(folded: str) -> set[str]:
 
 
 def agrees(typed: str, form: str) -> bool:
-    """Whether the spelling ``form`` of another syllable keeps the marks typed (``gươg``: ``gương``)."""
+    """Whether the spelling ``form`` of another syllable keeps the marks typed (``gươg``: ``gương``, not
+    ``gượng``): a word typed with marks is corrected only to spellings with the same tone and letters."""
     return _marks(typed) == _marks(form)
 
 
@@ -149,7 +155,7 @@ def _marks(syllable: str) -> tuple[str, tuple[str, ...]]:
     parts = unicodedata.normalize("NFD", syllable.lower())
     tone = "".join(c for c in parts if c in _TONES)
     shaped = unicodedata.normalize("NFC", "".join(c for c in parts if c not in _TONES))
-    return tone, tuple(sorted(c for c in shaped if not c.isascii()))
+    return tone, tuple(sorted({c for c in shaped if not c.isascii()}))
 
 
 def correct(

@@ -294,13 +294,19 @@ def _lattice(
                 if typed not in spellings and (accented or not found):
                     found.append(typed)
                 marked = [accented and f == typed for f in found]
+            elif typed != own and agrees is not None:
+                # A word typed with marks stands only for spellings keeping them.
+                found = [f for f in found if agrees(typed, f)]
+                marked = [True] * len(found)
             else:
-                marked = [accented and agrees is not None and agrees(typed, f) for f in found]
+                marked = [False] * len(found)
             for f, sure in zip(found, marked, strict=True):
                 candidates.append(f)
                 counted.append(spellings.get(f, 0.0))
                 believed.append(weight * (TYPED_ACCENTS if sure else 1.0))
                 folded.append(key)
+        if not candidates:  # nothing it may stand for: as typed
+            candidates, counted, believed, folded = [typed], [0.0], [1.0], [own]
         forms.append(candidates)
         seen.append(counted)
         belief.append(believed)

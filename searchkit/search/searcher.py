@@ -126,12 +126,12 @@ class SearchResults:
             "total": self.total,
             "sort": self.sort,
             "acronyms": [a.to_dict() for a in self.acronyms],
-            "results": [h.to_dict() for h in self.hits],
-            "suggestion": self.suggestion,
             "corrected": [c.to_dict() for c in self.corrected],
             "dropped": (
                 {"word": self.dropped, **self.without.to_dict()} if self.dropped and self.without else None
             ),
+            "results": [h.to_dict() for h in self.hits],
+            "suggestion": self.suggestion,
         }
         if self.facets is not None:
             data["facets"] = self.facets.to_dict()
@@ -331,7 +331,7 @@ class Searcher:
             acronyms=prepared.acronyms,
             corrected=list(prepared.correction.words) if prepared.correction else [],
         )
-        if drop and not len(matches) and not browsing:
+        if drop and not len(matches) and not filters.active:  # under filters, they may be what blocks it
             word, rest = self._blocking(prepared, text, suggest, acronyms, deadline)
             if word is not None:
                 results.dropped = word
