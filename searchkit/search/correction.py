@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from searchkit.search.parse import word_runs
-from searchkit.search.restoration import Lexicon, Reading, read_runs, with_case
-from searchkit.text.analysis import Token, could_take_accents, fold_syllable, has_marks, nfc
+from searchkit.search.restoration import FIELD, Lexicon, Reading, read_runs, with_case
+from searchkit.text.analysis import Token, accent_key, could_take_accents, fold_syllable, has_marks, nfc
 
 # How much the typing believes a syllable it did not type, against 1 for the word typed: one
 # reached by an ordinary edit, by a confusion Vietnamese writers make, and, for a word the index
@@ -34,6 +34,9 @@ from searchkit.text.analysis import Token, could_take_accents, fold_syllable, ha
 EDIT = 0.02
 CONFUSION = 0.1
 KNOWN_CONFUSION = 0.01
+# For a query that finds nothing as typed: a word the index writes may be one edit from the word meant
+# (``den`` for ``dien`` in ``xo so den toan``), if the pairs beside it say so.
+KNOWN_EDIT = 0.001
 # A word the index writes at most this often (in any text field) may be a typo of another.
 RARE = 2
 # Words this long may be one edit from a syllable (3 letters when they have no syllable's shape:
@@ -81,12 +84,20 @@ class Correction:
 class Syllables:
     """The folded syllables the articles write and how often: the words a typo is corrected to."""
 
-    def __init__(self, counts: Iterable[tuple[str, int]]):
-        """``counts``: accent-statistics terms of one syllable (``neu|nêu``) and their counts."""
+    def __init__(self, counts: Iterable[tuple[str, int]], others: Iterable[tuple[str, int]] = ()):
+        """``counts``: accent-statistics terms of one syllable (``neu|nêu``) and their counts; ``others``:
+        the titles' lone words that accent statistics leave out (``honda|Honda``: foreign words, no numbers)."""
         self.counts: dict[str, int] = {}
         for term, n in counts:
             folded = term.split("|", 1)[0]
             self.counts[folded] = self.counts.get(folded, 0) + n
+        # Words without Vietnamese spellings, each its own only form (counted in titles alone).
+        self.foreign: dict[str, int] = {}
+        for term, n in others:
+            folded = term.split("|", 1)[0]
+            if folded.isascii() and folded.isalpha() and folded not in self.counts:
+                self.foreign[folded] = self.foreign.get(folded, 0) + n
+        self.counts |= self.foreign
 
     def __contains__(self, folded: str) -> bool:
         return folded in self.counts
@@ -166,24 +177,37 @@ def correct(
     spellings: dict | None = None,
     *,
     as_typed: bool = False,
+    loose: bool = False,
 ) -> Correction | None:
     """The query ``text`` with its typos corrected; ``None`` when it is read as typed.
 
     ``lexicon`` is the index's spelling counts (as restoration reads them), ``spellings`` their
     cache (see :func:`searchkit.search.restoration.restore_query`); ``as_typed``: the query was
-    typed as Telex or VNI keys.
+    typed as Telex or VNI keys; ``loose``: the query finds nothing as typed, so a word the index writes
+    may be one edit from the word meant too (:data:`KNOWN_EDIT`).
     """
     text = nfc(text)
     runs = word_runs(text)
-    readings = [[_readings(token, words, syllables, context=len(run) > 1) for token in run] for run in runs]
+    readings = [[_readings(t, words, syllables, context=len(run) > 1, loose=loose) for t in run] for run in runs]
     if all(len(r) == 1 and r[0][0] == fold_syllable(t.text) for run, rr in zip(runs, readings, strict=True)
            for t, r in zip(run, rr, strict=True)):
         return None  # nothing else to read: the common case costs no model
     restoration = read_runs(lexicon, text, runs, readings, spellings, as_typed=as_typed, agrees=agrees)
     changed: list[tuple[Token, str]] = []
-    for s in restoration.syllables:
-        if fold_syllable(s.form) != fold_syllable(s.typed.text):
-            kept = s.form if as_typed or has_marks(s.typed.text) else fold_syllable(s.form)
+    alone = len(restoration.syllables) == 1  # only a query of one word is read on its frequency alone
+    chosen = iter(restoration.syllables)
+    for run in runs:
+        read = [next(chosen) for _ in run]
+        folds = [fold_syllable(s.form) for s in read]
+        for i, s in enumerate(read):
+            if folds[i] == fold_syllable(s.typed.text):
+                continue
+            # Beside other words, a correction must make a pair the articles write: the evidence a lone
+            # word's frequency cannot give (``khanh thanh`` is not ``thanh thanh``).
+            beside = [(folds[j], folds[j + 1]) for j in (i - 1, i) if 0 <= j < len(run) - 1]
+            if not alone and not any(_written_pair(lexicon, *pair) for pair in beside):
+                continue
+            kept = s.form if as_typed or has_marks(s.typed.text) else folds[i]
             changed.append((s.typed, with_case(s.typed.text, kept)))
     if not changed:
         return None
@@ -196,7 +220,11 @@ def correct(
     return Correction("".join(pieces), tuple(Corrected(t.text, w) for t, w in changed))
 
 
-def _readings(token: Token, words: Words, syllables: Syllables, *, context: bool) -> list[Reading]:
+def _written_pair(lexicon: Lexicon, first: str, second: str) -> bool:
+    return any(True for _ in lexicon.expand_prefix(FIELD, accent_key([first, second])))
+
+
+def _readings(token: Token, words: Words, syllables: Syllables, *, context: bool, loose: bool) -> list[Reading]:
     """The folded syllables ``token`` may stand for, each with the typing's belief in it."""
     folded = fold_syllable(token.text)
     own = [(folded, 1.0)]
@@ -205,16 +233,20 @@ def _readings(token: Token, words: Words, syllables: Syllables, *, context: bool
     written = words.written(token.text)
     weights: dict[str, float] = {}
     if written > RARE:
+        if context and loose:
+            weights = {w: KNOWN_EDIT**n for w, n in syllables.neighbours(folded).items()}
         if context:
-            weights = {w: KNOWN_CONFUSION for w in confusions(folded) if w in syllables}
+            weights |= {w: KNOWN_CONFUSION for w in confusions(folded) if w in syllables}
     else:
         weights = {w: EDIT**n for w, n in syllables.neighbours(folded).items()}
         weights |= {w: CONFUSION for w in confusions(folded) if w in syllables}
     if not weights:
         return own
     best = sorted(weights, key=lambda w: -syllables.counts[w] * weights[w])[:MAX_READINGS]
+    # A word without Vietnamese spellings has no counts in the model: its weight carries its own.
+    found = [(w, weights[w] * (1 + syllables.foreign[w]) if w in syllables.foreign else weights[w]) for w in best]
     # A word the articles never write is searched as typed anyway: only what it may stand for is read.
-    return (own if written else []) + [(w, weights[w]) for w in best]
+    return (own if written else []) + found
 
 
 def correctable(word: str) -> bool:

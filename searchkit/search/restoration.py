@@ -289,6 +289,8 @@ def _lattice(
         for key, weight in options:
             spellings = counts.spellings([key])
             found = sorted(spellings, key=lambda f: -spellings[f])
+            if key != own and not found:  # a word of no Vietnamese spelling (``honda``): itself
+                found = [key]
             if key == own:
                 # A word the corpus lacks stays as typed; so does an accented spelling it never saw.
                 if typed not in spellings and (accented or not found):

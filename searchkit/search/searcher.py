@@ -43,7 +43,7 @@ from searchkit.search.ranking import (
     tiers,
 )
 from searchkit.search.restoration import Restoration, restore_query
-from searchkit.search.spellings import ACCENTS, ACRONYMS, SpellingCounts
+from searchkit.search.spellings import ACCENTS, ACRONYMS, PHRASES, SpellingCounts
 from searchkit.search.spellings import FILE as SPELLINGS_FILE
 from searchkit.text.analysis import accent_key, fold_syllable, has_marks, nfc, normalize_syllable
 
@@ -287,6 +287,9 @@ class Searcher:
         else:
             prepared = self.prepared(text, suggest=suggest, acronyms=acronyms)
             matches, typed_first = self._run_corrected(prepared, deadline)
+            if not len(matches) and suggest and prepared.correction is None:  # words written, but not together
+                prepared = self.prepared(text, suggest=suggest, acronyms=acronyms, correct="loose")
+                matches, typed_first = self._run_corrected(prepared, deadline)
             if not len(matches) and prepared.long_keywords:
                 asked = prepared.correction.text if prepared.correction else text
                 prepared = replace(self.prepared(asked, suggest=suggest, acronyms=acronyms, question=True),
@@ -308,7 +311,9 @@ class Searcher:
         if sort == RELEVANCE:
             placed = self._executor.tiers(matches, prepared.tiers, deadline=deadline)
             if typed_first is not None and prepared.corrected is not None:  # then the corrected query's tiers
-                placed = [typed_first, *placed, *self._executor.tiers(matches, prepared.corrected.tiers)]
+                # The typed query's tiers order its own matches only: the others as the corrected query does.
+                others = self._executor.tiers(matches, prepared.corrected.tiers)
+                placed = [typed_first, *(t * typed_first for t in placed), *others]
             best = self._executor.top(matches, page * limit, tiers=placed)
         else:
             order = self.columns().by_date(matches.ids, matches.scores, page * limit, sort)
@@ -384,13 +389,14 @@ class Searcher:
         suggest: bool = True,
         acronyms: bool = True,
         question: bool | None = None,
-        correct: bool = True,
+        correct: bool | str = True,
     ) -> Prepared:
         """The query ``text`` compiled for ranking, with what the results say of it (see :meth:`search`).
 
         ``question`` decides whether it is searched as a question (by default, :func:`is_question`).
         With ``correct`` (and ``suggest``), a keyword query's typos are corrected (:mod:`searchkit.search.correction`):
-        the corrected query comes with it, searched beside it.
+        the corrected query comes with it, searched beside it; ``"loose"`` for a query that finds nothing
+        as typed, whose words written may be typos too.
         The same on either backend: ``searchkit.engines.xapian`` runs the compiled query on Xapian.
         """
         query = self._understood(text, keys=suggest, expand=acronyms, question=question)
@@ -421,7 +427,8 @@ class Searcher:
             spelling=restored_tier(query.tree, restored) if restored and not query.question else None,
             question_words=self._passage_words(query),
         )
-        fixed = self._correction(query, keyed) if suggest and correct and not query.question else None
+        fixing = suggest and correct and not query.question
+        fixed = self._correction(query, keyed, loose=correct == "loose") if fixing else None
         if fixed is None:
             return prepared
         corrected = self.prepared(fixed.text, acronyms=acronyms, question=question, correct=False)
@@ -435,12 +442,19 @@ class Searcher:
             corrected=corrected,
         )
 
-    def _correction(self, query: _Query, keyed: bool) -> correction.Correction | None:
-        """The query's typos corrected (``keyed``: typed as Telex or VNI keys); ``None`` when there are none."""
+    def _correction(self, query: _Query, keyed: bool, loose: bool = False) -> correction.Correction | None:
+        """The query's typos corrected (``keyed``: typed as Telex or VNI keys; ``loose``: see
+        :func:`searchkit.search.correction.correct`); ``None`` when there are none."""
         if self._syllables is None:
-            self._syllables = correction.Syllables(self.spellings.prefixed(ACCENTS, "", words=1, limit=10**9))
+            every = 10**9
+            self._syllables = correction.Syllables(
+                self.spellings.prefixed(ACCENTS, "", words=1, limit=every),
+                self.spellings.prefixed(PHRASES, "", words=1, limit=every),
+            )
         words = _Vocabulary(self._statistics(), self.spellings)
-        return correction.correct(self.spellings, words, self._syllables, query.text, self._looked_up, as_typed=keyed)
+        return correction.correct(
+            self.spellings, words, self._syllables, query.text, self._looked_up, as_typed=keyed, loose=loose
+        )
 
     def _passage_words(self, query: _Query) -> passages.Words | None:
         """A question's syllables as its passages weigh them; ``None`` for a keyword query, and in an index
