@@ -251,3 +251,13 @@ def test_a_word_typed_with_marks_keeps_them_when_corrected(seeds):
     assert not correction.agrees("gươg", "gượng") and not correction.agrees("ngôi", "nội")
     # "ngôi" (no seed writes it) is one letter from "nội", "nói", "nơi", none of them with its marks.
     assert seeds.search("ngôi sao").corrected == []
+
+
+def test_a_query_finding_nothing_reads_a_written_word_as_a_typo_where_the_pairs_say_so(typos):
+    # "tỉnh" is written, but never beside "tuyển": the query finds nothing as typed, and "tuyển sinh" is written.
+    for typed in ("tuyển tinh", "tuyen tinh"):
+        results = typos.search(typed)
+        assert fixed(results) == {"tinh": "sinh"}
+        assert [hit.id for hit in results.hits] == ["giao-duc.txt"]
+    # Found as typed: nothing else is read.
+    assert typos.search("công an tỉnh").corrected == []
