@@ -261,3 +261,10 @@ def test_a_query_finding_nothing_reads_a_written_word_as_a_typo_where_the_pairs_
         assert [hit.id for hit in results.hits] == ["giao-duc.txt"]
     # Found as typed: nothing else is read.
     assert typos.search("công an tỉnh").corrected == []
+
+
+def test_the_article_page_marks_the_corrected_word(seeds, seeds_index: Path):
+    _, title, body = seeds.highlighted(NEU_GUONG, "nêu gươg")
+    assert "gương" in body.marked and "nêu gương" in title.marked + body.marked
+    page = create_app(index_dir=seeds_index).test_client().get(f"/articles/{NEU_GUONG}", query_string={"q": "nêu gươg"})
+    assert "<mark>nêu gương</mark>" in page.get_data(as_text=True)

@@ -609,7 +609,12 @@ class Searcher:
         """What the query ``text`` marks in an article, as its hits' snippets do (raises
         :class:`QueryError` as a search would)."""
         query = self._understood(text)
-        return matcher_for(query.expanded, self._restoration(query, query.text != nfc(text)).readings())
+        keyed = query.text != nfc(text)
+        fixed = self._correction(query, keyed) if not query.question else None
+        tree = query.expanded
+        if fixed is not None:  # the corrected words are marked too, as in the hits' snippets
+            tree = q.Any((tree, self._understood(fixed.text, keys=False).expanded))
+        return matcher_for(tree, self._restoration(query, keyed).readings())
 
     def _restoration(self, query: _Query, keyed: bool) -> Restoration:
         """The query's accents restored (``keyed``: typed as Telex or VNI keys, see :func:`restore_query`)."""
