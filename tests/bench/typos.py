@@ -1,7 +1,7 @@
 """Typo'd known-item search on the news corpus: searchkit and Typesense, clean and with one typo, in one run.
 
-Known items as in ``relevance.py`` (every 70th news article, looked for by the first six syllables of
-its title), folded (no marks, đ → d). The typo'd query puts one typo into the longest word of the
+Known items as in ``relevance.py`` (every 70th news article, or every ``--every``-th, looked for by the
+first six syllables of its title), folded (no marks, đ → d). The typo'd query puts one typo into the longest word of the
 query (letters only, four or more), seeded: a deletion, an insertion, a transposition of two
 neighbouring letters or a substitution, a quarter each, never on the first letter. R@1 is the share of
 queries whose article comes first.
@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpora import BAOMOI, DEFAULT_DATA, first, known_items, read_jsonl, stage  # noqa: E402
+from corpora import BAOMOI, DEFAULT_DATA, KNOWN_ITEM_EVERY, KNOWN_ITEM_SYLLABLES, SYLLABLE, first, read_jsonl, stage  # noqa: E402
 
 from searchkit.build.index import build  # noqa: E402
 from searchkit.engines.whoosh.generations import current  # noqa: E402
@@ -167,11 +167,16 @@ def main() -> None:
     parser.add_argument("--index", type=Path, help="a searchkit index of the first --docs news articles, to reuse")
     parser.add_argument("--docs", type=int, default=None, help="news articles (default: all)")
     parser.add_argument("--folder", type=Path, help="where to build the index when --index is not given")
+    parser.add_argument("--every", type=int, default=KNOWN_ITEM_EVERY, help="every Nth article is a known item")
     parser.add_argument("--no-typesense", action="store_true")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
     rows = list(first(read_jsonl(args.data / BAOMOI), args.docs))
-    items = [(qid, fold(query), target) for qid, query, target in known_items(rows)]
+    items = []
+    for number in range(0, len(rows), args.every):
+        words = SYLLABLE.findall(rows[number]["title"])[:KNOWN_ITEM_SYLLABLES]
+        if words:
+            items.append((f"ki-{number:05d}", fold(" ".join(words)), rows[number]["id"]))
     rng = random.Random(SEED)
     kinds = [KINDS[n % 4] for n in range(len(items))]
     rng.shuffle(kinds)
