@@ -77,7 +77,7 @@ def percentiles(values: list[float]) -> dict[str, float]:
 def searchkit_runs(index_dir: Path, items: list[tuple[str, str, str]], typed: dict[str, str]) -> dict:
     """R@1 and first-run latency: clean queries with and without correction, typo'd queries with it."""
     with Searcher(index_dir) as corrected, Searcher(index_dir) as plain:
-        plain._correction = lambda query, keyed: None  # type: ignore[method-assign]
+        plain._correction = lambda *args, **kwargs: None  # type: ignore[method-assign]
         found: dict[str, list[bool]] = {"clean": [], "clean_without_correction": [], "typo": []}
         timings: dict[str, list[float]] = {name: [] for name in found}
         fixed = 0
