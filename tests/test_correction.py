@@ -18,14 +18,15 @@ NEU_GUONG = "004_a29b889078a98f24.txt"
 BINH_LUC = "001_4485d4bbea077518.txt"
 DONG_HA = "003_b3e0a07a9f4fc9ac.txt"
 
-# Constructed articles: each word a confusion may reach written often, the confused spelling never.
+# Constructed articles: each word a confusion may reach written often, the confused spelling never; a pair a
+# written word is read into is written over ten times (correction.PAIR_ODDS).
 ARTICLES = {
-    "xu-ly.txt": "Xử lý vi phạm giao thông\n\n" + "Công an tỉnh xử lý vi phạm giao thông trên quốc lộ. " * 6,
+    "xu-ly.txt": "Xử lý vi phạm giao thông\n\n" + "Công an tỉnh xử lý vi phạm giao thông trên quốc lộ. " * 12,
     "lich-su.txt": "Lịch sử của làng\n\n" + "Cuốn sách kể lịch sử của làng, nhà sử học đọc sử cũ. " * 6,
     "nghien-cuu.txt": "Nghiên cứu khoa học\n\n"
     + "Các nhà khoa học nghiên cứu phát triển nông nghiệp, phòng chống dịch bệnh với trách nhiệm cao. " * 30,
     "giao-duc.txt": "Giáo dục và quy định mới\n\n"
-    + "Ngành giáo dục ban hành quy định mới về tuyển sinh; mỗi lớp có ghế mới, giường mới cho ký túc xá. " * 6,
+    + "Ngành giáo dục ban hành quy định mới về tuyển sinh; mỗi lớp có ghế mới, giường mới cho ký túc xá. " * 12,
     "rac-thai.txt": "Rác thải ở thành phố\n\n"
     + "Rác thải được thu gom mỗi ngày. " * 6
     + "Covid và iPhone 15 được nói tới năm 2024, UBND quận họp.",

@@ -35,14 +35,17 @@ EDIT = 0.02
 CONFUSION = 0.1
 KNOWN_CONFUSION = 0.01
 # For a query that finds nothing as typed: a word the index writes may be one edit from the word meant
-# (``den`` for ``dien`` in ``xo so den toan``), if the pairs beside it say so.
-KNOWN_EDIT = 0.001
+# (``tinh`` for ``sinh`` in ``tuyen tinh``), if the pairs beside it say so (:data:`PAIR_ODDS`).
+KNOWN_EDIT = 0.01
 # A word the index writes at most this often (in any text field) may be a typo of another.
 RARE = 2
 # Words this long may be one edit from a syllable (3 letters when they have no syllable's shape:
 # ``lcu``, ``đôg``), two edits from this many.
 ONE_EDIT_FROM = 4
 TWO_EDITS_FROM = 8
+# A word the index writes is read as another only where a pair with a word beside it is written this
+# many times more often so: a correctly typed query (its pairs written) costs no model at all.
+PAIR_ODDS = 10
 # Syllables tried for one word, the most written first: bounds the model's work.
 MAX_READINGS = 8
 
@@ -188,7 +191,12 @@ def correct(
     """
     text = nfc(text)
     runs = word_runs(text)
-    readings = [[_readings(t, words, syllables, context=len(run) > 1, loose=loose) for t in run] for run in runs]
+    pairs = _Pairs(lexicon, spellings)
+    readings = []
+    for run in runs:
+        folds = [fold_syllable(t.text) for t in run]
+        beside = [[(folds[j], j < i) for j in (i - 1, i + 1) if 0 <= j < len(run)] for i in range(len(run))]
+        readings.append([_readings(t, words, syllables, pairs, beside[i], loose=loose) for i, t in enumerate(run)])
     if all(len(r) == 1 and r[0][0] == fold_syllable(t.text) for run, rr in zip(runs, readings, strict=True)
            for t, r in zip(run, rr, strict=True)):
         return None  # nothing else to read: the common case costs no model
@@ -205,7 +213,7 @@ def correct(
             # Beside other words, a correction must make a pair the articles write: the evidence a lone
             # word's frequency cannot give (``khanh thanh`` is not ``thanh thanh``).
             beside = [(folds[j], folds[j + 1]) for j in (i - 1, i) if 0 <= j < len(run) - 1]
-            if not alone and not any(_written_pair(lexicon, *pair) for pair in beside):
+            if not alone and not any(pairs.count(*pair) for pair in beside):
                 continue
             kept = s.form if as_typed or has_marks(s.typed.text) else folds[i]
             changed.append((s.typed, with_case(s.typed.text, kept)))
@@ -220,12 +228,40 @@ def correct(
     return Correction("".join(pieces), tuple(Corrected(t.text, w) for t, w in changed))
 
 
-def _written_pair(lexicon: Lexicon, first: str, second: str) -> bool:
-    return any(True for _ in lexicon.expand_prefix(FIELD, accent_key([first, second])))
+class _Pairs:
+    """How often the articles write two folded syllables side by side, read through restoration's cache."""
+
+    def __init__(self, lexicon: Lexicon, cache: dict | None):
+        self.lexicon = lexicon
+        self.cache = {} if cache is None else cache
+
+    def count(self, first: str, second: str) -> float:
+        key = accent_key([first, second])
+        found = self.cache.get(key)
+        if found is None:
+            found = {}
+            for term in self.lexicon.expand_prefix(FIELD, key):
+                term = term.decode("utf-8") if isinstance(term, bytes) else term
+                found[term[len(key) :]] = float(self.lexicon.frequency(FIELD, term))
+            self.cache[key] = found
+        return sum(found.values())
+
+    def supports(self, candidate: str, typed: str, beside: list[tuple[str, bool]]) -> bool:
+        """Whether a word beside makes a pair with ``candidate`` written far more often than with ``typed``."""
+        for other, before in beside:
+            def pair(word: str, other: str = other, before: bool = before) -> float:
+                return self.count(other, word) if before else self.count(word, other)
+
+            if pair(candidate) > PAIR_ODDS * max(pair(typed), 1.0):
+                return True
+        return False
 
 
-def _readings(token: Token, words: Words, syllables: Syllables, *, context: bool, loose: bool) -> list[Reading]:
-    """The folded syllables ``token`` may stand for, each with the typing's belief in it."""
+def _readings(
+    token: Token, words: Words, syllables: Syllables, pairs: _Pairs, beside: list[tuple[str, bool]], *, loose: bool
+) -> list[Reading]:
+    """The folded syllables ``token`` may stand for, each with the typing's belief in it; ``beside``: the
+    folded words typed beside it, each with whether it comes before."""
     folded = fold_syllable(token.text)
     own = [(folded, 1.0)]
     if not correctable(token.text):
@@ -233,10 +269,11 @@ def _readings(token: Token, words: Words, syllables: Syllables, *, context: bool
     written = words.written(token.text)
     weights: dict[str, float] = {}
     if written > RARE:
-        if context and loose:
+        if beside and loose:
             weights = {w: KNOWN_EDIT**n for w, n in syllables.neighbours(folded).items()}
-        if context:
+        if beside:
             weights |= {w: KNOWN_CONFUSION for w in confusions(folded) if w in syllables}
+        weights = {w: weight for w, weight in weights.items() if pairs.supports(w, folded, beside)}
     else:
         weights = {w: EDIT**n for w, n in syllables.neighbours(folded).items()}
         weights |= {w: CONFUSION for w in confusions(folded) if w in syllables}
