@@ -269,3 +269,10 @@ def test_the_article_page_marks_the_corrected_word(seeds, seeds_index: Path):
     assert "gương" in body.marked and "nêu gương" in title.marked + body.marked
     page = create_app(index_dir=seeds_index).test_client().get(f"/articles/{NEU_GUONG}", query_string={"q": "nêu gươg"})
     assert "<mark>nêu gương</mark>" in page.get_data(as_text=True)
+
+
+def test_a_word_beside_a_number_only_is_corrected_without_pair_evidence(typos):
+    # Numbers have no pairs counted: "15 đượcc" is read on the word's frequency, as a query of one word is.
+    results = typos.search("iphone 15 đượcc")
+    assert fixed(results) == {"đượcc": "được"}
+    assert [hit.id for hit in results.hits] == ["rac-thai.txt"]

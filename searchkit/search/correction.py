@@ -211,9 +211,11 @@ def correct(
             if folds[i] == fold_syllable(s.typed.text):
                 continue
             # Beside other words, a correction must make a pair the articles write: the evidence a lone
-            # word's frequency cannot give (``khanh thanh`` is not ``thanh thanh``).
+            # word's frequency cannot give (``khanh thanh`` is not ``thanh thanh``). Pairs are counted
+            # between Vietnamese syllables only: a foreign word, or one beside none (``13 nguox``), goes without.
             beside = [(folds[j], folds[j + 1]) for j in (i - 1, i) if 0 <= j < len(run) - 1]
-            if not alone and not any(pairs.count(*pair) for pair in beside):
+            counted = [p for p in beside if all(w in syllables and w not in syllables.foreign for w in p)]
+            if not alone and (not beside or (counted and not any(pairs.count(*pair) for pair in counted))):
                 continue
             kept = s.form if as_typed or has_marks(s.typed.text) else folds[i]
             changed.append((s.typed, with_case(s.typed.text, kept)))
