@@ -1,18 +1,18 @@
-"""Shared fixtures: a small index built once from the real seed articles."""
+"""Shared fixtures: small indexes built once from the real seed articles, news articles in every format and the
+corpora of corpora.py, and copies of the seeds and their index for a test to change."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
+from corpora import Built, OddIds, write_hostile, write_odd_ids
 from pristine_seeds import write_seeds
 
 from searchkit.build.index import build
-
-ROOT = Path(__file__).resolve().parents[1]
-SHARED_DATA = ROOT.parent / "shared" / "data"
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +28,33 @@ def seeds_index(seeds_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     index_dir = tmp_path_factory.mktemp("index")
     build(seeds_dir, index_dir, procs=1)
     return index_dir
+
+
+@pytest.fixture
+def folders(seeds_dir: Path, seeds_index: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """Copies of the seed articles and of their index, which a test may change."""
+    seeds = Path(shutil.copytree(seeds_dir, tmp_path / "seeds"))
+    return seeds, Path(shutil.copytree(seeds_index, tmp_path / "index"))
+
+
+@pytest.fixture(scope="session")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The hostile articles (corpora.write_hostile) and their index; tests must not write to them."""
+    seeds = write_hostile(tmp_path_factory.mktemp("hostile-seeds"))
+    index_dir = tmp_path_factory.mktemp("hostile-index")
+    build(seeds, index_dir, procs=1)
+    return Built(seeds, index_dir)
+
+
+@pytest.fixture(scope="session")
+def odd_ids(tmp_path_factory: pytest.TempPathFactory) -> OddIds:
+    """The articles with awkward ids (corpora.write_odd_ids) and their index; tests must not write to them."""
+    seeds = tmp_path_factory.mktemp("odd-seeds")
+    words = write_odd_ids(seeds)
+    index_dir = tmp_path_factory.mktemp("odd-index")
+    report = build(seeds, index_dir, procs=1)
+    assert report.added == len(words) and not report.skipped
+    return OddIds(seeds, index_dir, words)
 
 
 # A small news archive: dates written every way the articles' sites write them, sources and tags
@@ -117,7 +144,7 @@ def news_index(news_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 @pytest.fixture(scope="session")
 def seeds_shards(seeds_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     """Three shard servers on 127.0.0.1 holding the seed articles, for the run; tests must not write to them."""
-    from searchkit.engines.xapian.build import build as build_shards
+    from searchkit.build.shards import build as build_shards
     from searchkit.engines.xapian.servers import LocalShards
 
     with LocalShards(tmp_path_factory.mktemp("shard-servers"), 3) as servers:
@@ -163,3 +190,62 @@ def nest():
                 stack.extend(folders)
             else:
                 os.rmdir(stack.pop())
+
+
+# --- One searcher per engine: the contract suite ----------------------------------------------------------------------
+# A test taking ``news_searcher`` or ``seeds_searcher`` runs once on the embedded Whoosh index and once on three
+# Xapian shards holding the same articles (skipped where xapian-tcpsrv or the bindings are missing): the behaviour
+# a search promises is the same on either engine.
+
+ENGINES = ("whoosh", "xapian")
+
+
+def _shards_available() -> bool:
+    import importlib.util
+    import shutil
+
+    from searchkit.engines.xapian.servers import SERVER
+
+    return shutil.which(SERVER) is not None and importlib.util.find_spec("xapian") is not None
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    """The engine a contract test runs on."""
+    if request.param == "xapian" and not _shards_available():
+        pytest.skip("the Xapian shards need xapian-tcpsrv and the xapian bindings (make test installs them)")
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def news_shards(news_dir: Path, tmp_path_factory: pytest.TempPathFactory):
+    """Three shard servers on 127.0.0.1 holding the news articles, for the run; tests must not write to them."""
+    from searchkit.build.shards import build as build_shards
+    from searchkit.engines.xapian.servers import LocalShards
+
+    with LocalShards(tmp_path_factory.mktemp("news-shard-servers"), 3) as servers:
+        build_shards(news_dir, servers.shards, procs=1)
+        yield servers
+
+
+def _engine_searcher(engine: str, index_dir: Path, shards_fixture: str, request, tmp_path_factory):  # noqa: ANN001, ANN202
+    from searchkit.search.searcher import Searcher
+
+    if engine == "whoosh":
+        return Searcher(index_dir)
+    servers = request.getfixturevalue(shards_fixture)
+    return Searcher(shards=servers.shards, cache=tmp_path_factory.mktemp("shard-cache"))
+
+
+@pytest.fixture(scope="module")
+def news_searcher(engine: str, news_index: Path, request, tmp_path_factory: pytest.TempPathFactory):
+    """A searcher on the news articles (``news_dir``), on each engine in turn."""
+    with _engine_searcher(engine, news_index, "news_shards", request, tmp_path_factory) as opened:
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def seeds_searcher(engine: str, seeds_index: Path, request, tmp_path_factory: pytest.TempPathFactory):
+    """A searcher on the seed articles, on each engine in turn."""
+    with _engine_searcher(engine, seeds_index, "seeds_shards", request, tmp_path_factory) as opened:
+        yield opened

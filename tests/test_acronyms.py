@@ -188,13 +188,11 @@ def test_an_update_that_changes_a_definition_learns_the_new_one(ubnd):
         assert searcher.glossary().by_short["ubnd"] == [(Acronym("UBND", "ủy ban nhân dân"), 2)]
 
 
-def test_worker_processes_learn_as_one_process_does(ubnd, tmp_path: Path, monkeypatch):
+def test_worker_processes_learn_as_one_process_does(ubnd, tmp_path: Path):
     seeds, index_dir = ubnd
     for n in range(3):
         shutil.copy(seeds / "dinh-nghia.txt", seeds / f"dinh-nghia-{n}.txt")
-    monkeypatch.setattr(index, "_PARALLEL_MIN_ARTICLES", 2)
-    monkeypatch.setattr(index, "_BATCH", 1)
-    index.build(seeds, tmp_path / "parallel", procs=2)
+    index.build(seeds, tmp_path / "parallel", procs=2, workers=index.Workers(min_articles=2, batch=1))
     with Searcher(tmp_path / "parallel") as searcher:
         assert searcher.glossary().by_short["ubnd"] == [(Acronym("UBND", "ủy ban nhân dân"), 4)]
 

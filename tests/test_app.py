@@ -15,6 +15,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 import pytest
 import searchkit.web
 from click.testing import CliRunner
+from corpora import PAGED, SCRIPT, Built, OddIds
 from flask import redirect, url_for
 
 from searchkit.build.index import build
@@ -23,14 +24,12 @@ from searchkit.errors import IndexBusyError, IndexDamagedError, QueryError, Sear
 from searchkit.search.searcher import MAX_LIMIT, MAX_PAGE, Searcher
 from searchkit.webapp import app as web
 from searchkit.webapp import webserver
-from searchkit.webapp.app import create_app, page_numbers
+from searchkit.webapp.app import create_app
+from searchkit.webapp.pages import page_numbers
 
 NEU_GUONG = "004_a29b889078a98f24.txt"
-SCRIPT = "<script>alert(1)</script>"
 # The one script a page loads: the completions under the search box.
 OUR_SCRIPT = '<script src="/static/complete.js" defer>'
-# Enough articles sharing one word for three pages of ten.
-PAGED = 27
 
 
 @pytest.fixture(scope="module")
@@ -39,49 +38,8 @@ def client(seeds_index: Path):
 
 
 @pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An index of articles written to break a page: markup, odd ids, hostile links, many hits."""
-    seeds = tmp_path_factory.mktemp("hostile-seeds")
-    (seeds / "script.txt").write_text(
-        f"{SCRIPT} Bài viết có mã độc\n\n"
-        f"Trách nhiệm nêu gương {SCRIPT} "
-        '<img src=x onerror="alert(2)"> & "trích dẫn" của cán bộ.\n',
-        encoding="utf-8",
-    )
-    folder = seeds / "thư mục" / "con"
-    folder.mkdir(parents=True)
-    (folder / "bài #1 ?.txt").write_text(
-        "Bài trong thư mục con\n\nNội dung về Đông Hà.\n", encoding="utf-8"
-    )
-    records = [
-        {
-            "id": "xq-000",
-            "title": "Tin có liên kết lạ",
-            "text": "Tin về Hội An.",
-            "url": "javascript:alert(3)",
-        },
-        {
-            "id": "xq-001",
-            "title": "Tin có nguồn",
-            "text": "Tin về Huế.",
-            "url": "https://example.org/hue",
-        },
-    ]
-    (seeds / "corpus.jsonl").write_text(
-        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
-    )
-    for i in range(PAGED):
-        (seeds / f"phuong-{i:02}.txt").write_text(
-            f"Tin phường số {i}\n\nHoạt động của phường trong tháng {i + 1}.\n", encoding="utf-8"
-        )
-    index_dir = tmp_path_factory.mktemp("hostile-index")
-    build(seeds, index_dir, procs=1)
-    return index_dir
-
-
-@pytest.fixture(scope="module")
-def hostile_client(hostile: Path):
-    return create_app(index_dir=hostile).test_client()
+def hostile_client(hostile: Built):
+    return create_app(index_dir=hostile.index).test_client()
 
 
 def text_of(response) -> str:
@@ -694,45 +652,9 @@ def test_other_index_errors_are_a_503_without_the_english(client, monkeypatch, e
 
 # --- article ids as links -------------------------------------------------------------------------
 
-# File names (any character but "/" and NUL) and JSON Lines ids (anything at all) that must open.
-ODD_FILES = [
-    "new\nline.txt",
-    "tab\there.txt",
-    "100% đúng.txt",
-    "hỏi? #1 & a=b+c.txt",
-    "%0A literally.txt",
-    "dấu ; , ' \" ( ) @ ! $ *.md",
-]
-ODD_RECORD_IDS = ["a/../b", "./x", "x//y", "dòng\nmới", "?q=1#frag", "..", "%2F"]
-
-
-@pytest.fixture(scope="module")
-def odd_ids(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
-    """An index of articles whose ids hold every awkward character; maps each id to its unique word."""
-    seeds = tmp_path_factory.mktemp("odd-seeds")
-    words: dict[str, str] = {}
-    for n, name in enumerate(ODD_FILES):
-        word = f"tuxa{n}"
-        (seeds / name).write_text(f"Bài số {n} tên lạ\n\nNội dung có từ {word} ở Đông Hà.\n", encoding="utf-8")
-        words[name] = word
-    records = []
-    for n, key in enumerate(ODD_RECORD_IDS):
-        word = f"kemo{n}"
-        records.append({"id": key, "title": f"Bản ghi số {n}", "text": f"Nội dung có từ {word}."})
-        words[f"corpus.jsonl#{key}"] = word
-    (seeds / "corpus.jsonl").write_text(
-        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8"
-    )
-    index_dir = tmp_path_factory.mktemp("odd-index")
-    report = build(seeds, index_dir, procs=1)
-    assert report.added == len(words) and not report.skipped
-    return index_dir, words
-
-
-def test_every_article_id_opens_from_the_link_on_the_results_page(odd_ids):
-    index_dir, words = odd_ids
-    client = create_app(index_dir=index_dir).test_client()
-    for doc_id, word in words.items():
+def test_every_article_id_opens_from_the_link_on_the_results_page(odd_ids: OddIds):
+    client = create_app(index_dir=odd_ids.index).test_client()
+    for doc_id, word in odd_ids.words.items():
         results = f"http://localhost/?q={word}"
         page = text_of(client.get(results))
         hrefs = re.findall(r'<h2 class="hit-title"><a href="([^"]*)">', page)

@@ -17,7 +17,7 @@ import pytest
 from searchkit.build.index import build
 from searchkit.search import filters
 from searchkit.search.filters import MAX_VALUES
-from searchkit.webapp import app as web
+from searchkit.webapp import failures as web
 from searchkit.webapp.app import create_app
 
 TUYEN_SINH = "tuoi-tre-tuyen-sinh.md"

@@ -14,7 +14,8 @@ import pytest
 
 from searchkit.build.index import build
 from searchkit.search.searcher import Searcher, SearchResults
-from searchkit.webapp.app import create_app, host
+from searchkit.webapp.app import create_app
+from searchkit.webapp.templating import host
 
 NEU_GUONG = "004_a29b889078a98f24.txt"
 DONG_HA = "003_b3e0a07a9f4fc9ac.txt"  # the one seed with a dateline

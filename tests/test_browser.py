@@ -5,7 +5,6 @@ CI must run this test: there, a missing Chromium or Playwright is a failure, not
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -15,6 +14,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from corpora import OddIds, odd_title
 
 from searchkit.build.index import build
 from searchkit.webapp.app import create_app, make_server, server_urls
@@ -179,37 +179,26 @@ def test_results_fit_a_phone_screen(browser, site):
 
 
 # Ids a browser could mangle: a newline, "?", "#" and "%" in a file name, ".." in a JSON Lines id.
-ODD_ARTICLES = {
-    "new\nline.txt": "tuxa",
-    "hỏi? #1 & 100%.txt": "kemo",
-    "corpus.jsonl#a/../b": "vira",
-}
+MANGLED = ["new\nline.txt", "hỏi? #1 & 100%.txt", "corpus.jsonl#a/../b"]
 
 
 @pytest.fixture(scope="module")
-def odd_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    seeds = tmp_path_factory.mktemp("odd-seeds")
-    for doc_id, word in ODD_ARTICLES.items():
-        if not doc_id.startswith("corpus.jsonl#"):
-            (seeds / doc_id).write_text(f"Bài có từ {word}\n\nNội dung có từ {word}.\n", encoding="utf-8")
-    record = {"id": "a/../b", "title": "Bài có từ vira", "text": "Nội dung có từ vira."}
-    (seeds / "corpus.jsonl").write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
-    index_dir = tmp_path_factory.mktemp("odd-index")
-    build(seeds, index_dir, procs=1)
-    server = make_server(create_app(index_dir=index_dir, seeds_dir=seeds), host="127.0.0.1", port=0)
+def odd_site(odd_ids: OddIds) -> Iterator[str]:
+    server = make_server(create_app(index_dir=odd_ids.index, seeds_dir=odd_ids.seeds), host="127.0.0.1", port=0)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield server_urls(server)[0]
     server.close()
 
 
-def test_articles_with_odd_ids_open_from_their_links(page, odd_site):
-    for doc_id, word in ODD_ARTICLES.items():
+def test_articles_with_odd_ids_open_from_their_links(page, odd_site, odd_ids: OddIds):
+    for doc_id in MANGLED:
+        word = odd_ids.words[doc_id]
         search(page, odd_site, word)
         assert page.locator(".hit").count() == 1, doc_id
         with page.expect_navigation():
             page.locator(".hit-title a").click()
-        assert page.inner_text("h1") == f"Bài có từ {word}", (doc_id, page.url)
+        assert page.inner_text("h1") == odd_title(word), (doc_id, page.url)
         # The article is the one its link names; its id is not shown under the title.
         assert unquote(urlsplit(page.url).path.split("/articles/", 1)[1]) == doc_id
         assert page.locator(".meta .hit-path").count() == 0

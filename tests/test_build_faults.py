@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import gzip
-import itertools
 import json
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from commands import start
+from corpora import NEWS, news_records
 
 from searchkit.build import index
 from searchkit.search.searcher import search
@@ -24,7 +22,6 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
-BAOMOI = ROOT.parent / "shared" / "data" / "baomoi" / "articles.jsonl.gz"
 HAS_PROC = Path("/proc/self/task").is_dir()
 ARTICLES = 200
 # Shortened articles keep the whole test to a few seconds while the build still takes a while.
@@ -33,9 +30,8 @@ TEXT_CHARS = 1200
 
 def news_corpus(path: Path, seeds_dir: Path) -> None:
     """A JSON Lines file of a few hundred news articles (made from the seeds without baomoi)."""
-    if BAOMOI.exists():
-        with gzip.open(BAOMOI, "rt", encoding="utf-8") as source:
-            records = [json.loads(line) for line in itertools.islice(source, ARTICLES)]
+    if NEWS.exists():
+        records = news_records(ARTICLES)
     else:
         paragraphs = [
             p.strip()
@@ -54,23 +50,19 @@ def news_corpus(path: Path, seeds_dir: Path) -> None:
 
 
 @pytest.fixture
-def folders(seeds_dir: Path, seeds_index: Path, tmp_path: Path) -> tuple[Path, Path]:
-    seeds = Path(shutil.copytree(seeds_dir, tmp_path / "seeds"))
+def with_news(folders: tuple[Path, Path], seeds_dir: Path) -> tuple[Path, Path]:
+    """The copies of the seed articles and of their index (conftest.folders), the news corpus added to the
+    articles: a build long enough to be stopped midway."""
+    seeds, index_dir = folders
     news_corpus(seeds / "news.jsonl", seeds_dir)
-    return seeds, Path(shutil.copytree(seeds_index, tmp_path / "index"))
+    return seeds, index_dir
 
 
 def start_build(seeds: Path, index_dir: Path) -> subprocess.Popen:
-    command = "from searchkit.cli import main; main()"
-    args = ["index", "--seeds", str(seeds), "--index", str(index_dir), "--procs", "2"]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen(
-        [sys.executable, "-c", command, *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        start_new_session=True,
-    )
+    return start(
+        "index", "--seeds", seeds, "--index", index_dir, "--procs", "2",
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
 
 
 def wait_until_writing(build: subprocess.Popen, index_dir: Path) -> None:
@@ -112,8 +104,8 @@ def old_state(index_dir: Path) -> tuple[int, list[str]]:
     return results.total, sorted(hit.path for hit in results.hits)
 
 
-def test_a_build_killed_midway_leaves_the_previous_index(folders: tuple[Path, Path]):
-    seeds, index_dir = folders
+def test_a_build_killed_midway_leaves_the_previous_index(with_news: tuple[Path, Path]):
+    seeds, index_dir = with_news
     before = old_state(index_dir)
     build = start_build(seeds, index_dir)
     try:
@@ -139,8 +131,8 @@ def test_a_build_killed_midway_leaves_the_previous_index(folders: tuple[Path, Pa
     assert not (index_dir / "MAIN.tmp").exists()
 
 
-def test_ctrl_c_stops_a_build_cleanly(folders: tuple[Path, Path]):
-    seeds, index_dir = folders
+def test_ctrl_c_stops_a_build_cleanly(with_news: tuple[Path, Path]):
+    seeds, index_dir = with_news
     before = old_state(index_dir)
     build = start_build(seeds, index_dir)
     try:

@@ -11,20 +11,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from commands import run
+from corpora import HOSTILE_TITLE, NEWLINE_NAME, SKIPPED_NAME, Built
 
-from searchkit import cli
-from searchkit.build.index import build
 from searchkit.cli import main
+from searchkit.cli import query as cli
 from searchkit.errors import IndexDamagedError
 from searchkit.search.searcher import Searcher
 
 ROOT = Path(__file__).resolve().parents[1]
 NEU_GUONG = "004_a29b889078a98f24.txt"
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def query(index_dir: Path, seeds_dir: Path, *args: str) -> tuple[int, str, str]:
@@ -102,34 +98,15 @@ def test_help_documents_the_query_syntax():
 
 # --- what reaches the terminal --------------------------------------------------------------------
 
-HOSTILE_TITLE = "\x1b]0;PWNED\x07\x1b[2J Tin độc hại về Đông Hà"
-NEWLINE_NAME = "new\nline.txt"
 # A terminal acts on these instead of showing them: ESC, BEL, CSI (C1), DEL, a right-to-left override.
 ACTIVE = ("\x1b", "\x07", "\x9b", "\x7f", "\u202e")
-
-
-@pytest.fixture(scope="module")
-def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """Articles whose title, text and file names carry terminal escapes, and their index."""
-    seeds = tmp_path_factory.mktemp("hostile-seeds")
-    (seeds / "escape.txt").write_text(
-        f"{HOSTILE_TITLE}\n\nCán bộ Đông Hà \x9b31m nêu gương\x7f \u202edấu ngược.\n"
-        # Enough plain text that the few controls do not make the file look binary.
-        "Thành uỷ Đông Hà tổ chức hội nghị học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh.\n",
-        encoding="utf-8",
-    )
-    (seeds / NEWLINE_NAME).write_text("Tin Phong Nha\n\nHang động Phong Nha.\n", encoding="utf-8")
-    (seeds / "bad\x1b[31m.bin").write_bytes(b"\x00\x01")
-    index_dir = tmp_path_factory.mktemp("hostile-index")
-    build(seeds, index_dir, procs=1)
-    return seeds, index_dir
 
 
 def assert_inert(text: str) -> None:
     assert not any(char in text for char in ACTIVE), repr(text)
 
 
-def test_escapes_in_a_title_and_snippet_are_shown_not_sent(hostile: tuple[Path, Path]):
+def test_escapes_in_a_title_and_snippet_are_shown_not_sent(hostile: Built):
     seeds, index_dir = hostile
     code, out, err = query(index_dir, seeds, "dong ha")
     assert code == 0, err
@@ -138,7 +115,7 @@ def test_escapes_in_a_title_and_snippet_are_shown_not_sent(hostile: tuple[Path, 
     assert "**Đông Hà** \\x9b31m nêu gương\\x7f \\u202edấu ngược." in out
 
 
-def test_colours_are_the_only_escapes_on_a_terminal(hostile: tuple[Path, Path], monkeypatch):
+def test_colours_are_the_only_escapes_on_a_terminal(hostile: Built, monkeypatch):
     seeds, index_dir = hostile
     monkeypatch.setattr(cli, "_colour", lambda: True)
     result = CliRunner().invoke(
@@ -151,7 +128,7 @@ def test_colours_are_the_only_escapes_on_a_terminal(hostile: tuple[Path, Path], 
     assert "\\x1b]0;PWNED\\x07" in result.stdout
 
 
-def test_a_path_with_a_newline_is_printed_escaped_on_one_line(hostile: tuple[Path, Path]):
+def test_a_path_with_a_newline_is_printed_escaped_on_one_line(hostile: Built):
     seeds, index_dir = hostile
     code, out, _ = query(index_dir, seeds, "phong nha")
     assert code == 0
@@ -159,7 +136,7 @@ def test_a_path_with_a_newline_is_printed_escaped_on_one_line(hostile: tuple[Pat
     assert_inert(out)
 
 
-def test_json_output_escapes_every_control_and_parses_to_the_stored_text(hostile: tuple[Path, Path]):
+def test_json_output_escapes_every_control_and_parses_to_the_stored_text(hostile: Built):
     seeds, index_dir = hostile
     code, out, _ = query(index_dir, seeds, "dong ha", "--json")
     assert code == 0
@@ -171,7 +148,7 @@ def test_json_output_escapes_every_control_and_parses_to_the_stored_text(hostile
     assert json.loads(out)["results"][0]["path"] == NEWLINE_NAME
 
 
-def test_skipped_file_names_are_escaped_in_build_reports(hostile: tuple[Path, Path], tmp_path: Path):
+def test_skipped_file_names_are_escaped_in_build_reports(hostile: Built, tmp_path: Path):
     seeds, _ = hostile
     code, out, err = run("index", "--seeds", str(seeds), "--index", str(tmp_path / "ix"))
     assert code == 0
@@ -180,7 +157,7 @@ def test_skipped_file_names_are_escaped_in_build_reports(hostile: tuple[Path, Pa
     code, out, _ = run("index", "--seeds", str(seeds), "--index", str(tmp_path / "ix"), "--json")
     assert code == 0
     assert_inert(out)
-    assert json.loads(out)["skipped"][0]["path"] == "bad\x1b[31m.bin"
+    assert json.loads(out)["skipped"][0]["path"] == SKIPPED_NAME
 
 
 def test_error_messages_naming_a_hostile_path_are_escaped(tmp_path: Path):

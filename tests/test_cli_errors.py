@@ -7,17 +7,11 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from commands import run
 
-from searchkit.cli import main
 from searchkit.engines.whoosh import generations
 
 NEU_GUONG = "004_a29b889078a98f24.txt"
-
-
-def run(*args: str | Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    return result.exit_code, result.stdout, result.stderr
 
 
 def where(seeds_dir: Path, index_dir: Path) -> list[str]:

@@ -10,18 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
-from searchkit.cli import main
+from commands import run
 
 NEU_GUONG = "004_a29b889078a98f24.txt"
 THANH_UY = "003_b3e0a07a9f4fc9ac.txt"
 AN_KHE = "000_f290433a7163aea1.txt"
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 @pytest.fixture

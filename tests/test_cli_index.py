@@ -4,29 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from commands import run
 
 from searchkit.build import index
-from searchkit.cli import main
 from searchkit.engines.whoosh import generations
 
 DA_NANG = "Cầu mới ở Đà Nẵng\n\nThành phố Đà Nẵng khánh thành cây cầu mới bắc qua sông Hàn.\n"
-
-
-@pytest.fixture
-def folders(seeds_dir: Path, seeds_index: Path, tmp_path: Path) -> tuple[Path, Path]:
-    """Private copies of the seed articles and their index."""
-    seeds = Path(shutil.copytree(seeds_dir, tmp_path / "seeds"))
-    return seeds, Path(shutil.copytree(seeds_index, tmp_path / "index"))
-
-
-def run(*args: str | Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    return result.exit_code, result.stdout, result.stderr
 
 
 def found(seeds: Path, index_dir: Path, text: str) -> list[str]:

@@ -7,14 +7,10 @@ import shutil
 from pathlib import Path
 
 from click.testing import CliRunner
+from commands import run
 
 from searchkit.cli import main, meter
 from searchkit.cli.meter import Meter, Rate, duration
-
-
-def run(*args: str | Path) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    return result.exit_code, result.stdout, result.stderr
 
 
 class Clock:

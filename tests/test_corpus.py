@@ -6,6 +6,7 @@ import tracemalloc
 import unicodedata
 from pathlib import Path
 
+import corpora
 import pytest
 from pristine_seeds import pristine_seeds
 
@@ -22,7 +23,7 @@ from searchkit.errors import CorpusError
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = pristine_seeds()
-XQUAD = ROOT.parent / "shared" / "data" / "xquad-vi" / "corpus.jsonl"
+XQUAD = corpora.XQUAD / "corpus.jsonl"
 
 HEADLINE = "Thành uỷ Đông Hà sơ kết 3 năm thực hiện Kết luận 01-KL/TW"
 BODY = (

@@ -2,9 +2,9 @@
 
 import json
 import math
-from pathlib import Path
 
 import pytest
+from corpora import XQUAD
 
 from searchkit.errors import SearchkitError
 from searchkit.search.evaluation import EvalReport, Query, evaluate, load_qrels, load_queries, write_run
@@ -165,7 +165,6 @@ def test_load_qrels_rejects_a_bad_grade(tmp_path):
 
 # --- the library's figures beside trec_eval's definitions worked out here, on a real run ------------------------
 
-XQUAD = Path(__file__).resolve().parents[2] / "shared" / "data" / "xquad-vi"
 SLICE_PARAGRAPHS = 20
 
 

@@ -1,4 +1,4 @@
-"""The array executor: Whoosh's own matches and BM25F scores, on one segment and on several, within a deadline."""
+"""The array executor on the compiled tree: Whoosh's own matches and BM25F scores, over segments, within a deadline."""
 
 from __future__ import annotations
 
@@ -11,15 +11,11 @@ import pytest
 from whoosh import query as wq
 
 from searchkit.build.index import build
+from searchkit.engines import compiled as cq
+from searchkit.engines.budget import Deadline
+from searchkit.engines.compiled import MAX_EXPANDED_TERMS, MAX_PREFIX_TERMS, prefix_terms
 from searchkit.engines.whoosh import execute
-from searchkit.engines.whoosh.execute import (
-    MAX_EXPANDED_TERMS,
-    MAX_PREFIX_TERMS,
-    Deadline,
-    Executor,
-    _drain,
-    prefix_terms,
-)
+from searchkit.engines.whoosh.execute import Executor, _drain
 from searchkit.errors import QueryError
 from searchkit.search.searcher import Searcher
 
@@ -49,10 +45,10 @@ def whoosh_matches(searcher, query: wq.Query) -> dict[int, float]:
 
 def assert_same_as_whoosh(index_dir: Path) -> None:
     with Searcher(index_dir) as searcher:
-        whoosh_searcher = searcher._searcher
+        whoosh_searcher = searcher.backend.searcher
         executor = Executor(whoosh_searcher)
         for fieldname, text in TERMS:
-            ours = executor.run(wq.Term(fieldname, text))
+            ours = executor.run(cq.Term(fieldname, text))
             theirs = whoosh_matches(whoosh_searcher, wq.Term(fieldname, text))
             assert ours.ids.tolist() == sorted(theirs), (fieldname, text)
             assert np.allclose(ours.scores, [theirs[d] for d in sorted(theirs)]), (fieldname, text)
@@ -71,7 +67,8 @@ def test_several_segments_and_deleted_articles(seeds_dir: Path, seeds_index: Pat
     (seeds / "da-nang.txt").unlink()
     build(seeds, index_dir, procs=1)
     with Searcher(index_dir) as searcher:
-        assert searcher._searcher.reader().has_deletions() or len(searcher._searcher.subsearchers or []) > 1
+        whoosh_searcher = searcher.backend.searcher
+        assert whoosh_searcher.reader().has_deletions() or len(whoosh_searcher.subsearchers or []) > 1
         # The removed article is gone; the new one is found.
         assert [hit.id for hit in searcher.search('"khánh thành cầu mới"').hits] == []
         assert [hit.id for hit in searcher.search('"trùng tu Đại Nội"').hits] == ["hue.txt"]
@@ -84,41 +81,53 @@ def test_several_segments_and_deleted_articles(seeds_dir: Path, seeds_index: Pat
 )
 def test_phrases_match_where_whooshs_do(seeds_index: Path, words: list[str], slop: int):
     with Searcher(seeds_index) as searcher:
-        executor = Executor(searcher._searcher)
-        phrase = wq.Phrase("body", words, slop=slop)
-        everything = np.arange(searcher._searcher.doc_count_all(), dtype=np.int64)
-        ours = executor._phrase_within(phrase, everything)
-        theirs = whoosh_matches(searcher._searcher, phrase)
+        executor = Executor(searcher.backend.searcher)
+        everything = np.arange(searcher.backend.searcher.doc_count_all(), dtype=np.int64)
+        ours = executor._phrase_within(cq.Phrase("body", tuple(words), slop=slop), everything)
+        theirs = whoosh_matches(searcher.backend.searcher, wq.Phrase("body", words, slop=slop))
         assert ours.ids.tolist() == sorted(theirs)
 
 
 def test_operators_match_the_same_articles(seeds_index: Path):
     with Searcher(seeds_index) as searcher:
-        executor = Executor(searcher._searcher)
-        queries = [
-            wq.And([wq.Term("body", "neu"), wq.Term("body", "guong")]),
-            wq.Or([wq.Term("body", "khanh"), wq.Term("body", "phuoc")]),
-            wq.AndNot(wq.Term("body", "chi"), wq.Term("body", "phuoc")),
-            wq.AndMaybe(wq.Term("body", "chi"), wq.Term("title", "chi")),
-            wq.Prefix("body", "guon"),
+        executor = Executor(searcher.backend.searcher)
+        # Each compiled node beside the Whoosh query meaning the same, run by Whoosh's own matchers.
+        pairs = [
+            (
+                cq.And((cq.Term("body", "neu"), cq.Term("body", "guong"))),
+                wq.And([wq.Term("body", "neu"), wq.Term("body", "guong")]),
+            ),
+            (
+                cq.Or((cq.Term("body", "khanh"), cq.Term("body", "phuoc"))),
+                wq.Or([wq.Term("body", "khanh"), wq.Term("body", "phuoc")]),
+            ),
+            (
+                cq.AndNot(cq.Term("body", "chi"), cq.Term("body", "phuoc")),
+                wq.AndNot(wq.Term("body", "chi"), wq.Term("body", "phuoc")),
+            ),
+            (
+                cq.AndMaybe(cq.Term("body", "chi"), cq.Term("title", "chi")),
+                wq.AndMaybe(wq.Term("body", "chi"), wq.Term("title", "chi")),
+            ),
+            (cq.Prefix("body", "guon"), wq.Prefix("body", "guon")),
+            (cq.Not(cq.Term("body", "phuoc")), wq.Not(wq.Term("body", "phuoc"))),
         ]
-        for query in queries:
-            ours = executor.run(query)
-            theirs = {hit.docnum for hit in searcher._searcher.search(query, limit=None)}
-            assert set(ours.ids.tolist()) == theirs, query
-            assert len(ours) > 0, query
+        for ours_query, theirs_query in pairs:
+            ours = executor.run(ours_query)
+            theirs = {hit.docnum for hit in searcher.backend.searcher.search(theirs_query, limit=None)}
+            assert set(ours.ids.tolist()) == theirs, ours_query
+            assert len(ours) > 0, ours_query
 
 
-def test_a_run_past_its_deadline_stops_between_leaves(seeds_index: Path, monkeypatch: pytest.MonkeyPatch):
+def test_a_run_past_its_deadline_stops_between_leaves(seeds_index: Path):
     # A clock that moves one second each time it is read: the run may look at it three times.
     clock = itertools.count()
-    monkeypatch.setattr(execute, "thread_time", lambda: next(clock))
     words = ["chi", "thi", "neu", "guong", "dong"]
-    query = wq.Or([wq.Term("body", word) for word in words])
+    query = cq.Or(tuple(cq.Term("body", word) for word in words))
     with Searcher(seeds_index) as searcher:
-        executor = Executor(searcher._searcher)
+        executor = Executor(searcher.backend.searcher)
         with pytest.raises(QueryError) as caught:
-            executor.run(query, deadline=Deadline.after(3))
+            executor.run(query, deadline=Deadline.after(3, clock=lambda: next(clock)))
         assert caught.value.code == "query_timeout"
         assert caught.value.details == {"limit": 3}
         # The union and two of its terms were read; the third was not started.
@@ -127,15 +136,14 @@ def test_a_run_past_its_deadline_stops_between_leaves(seeds_index: Path, monkeyp
         assert len(executor.run(query)) > 0
 
 
-def test_each_word_of_a_prefix_is_a_step_of_the_run(seeds_index: Path, monkeypatch: pytest.MonkeyPatch):
+def test_each_word_of_a_prefix_is_a_step_of_the_run(seeds_index: Path):
     clock = itertools.count()
-    monkeypatch.setattr(execute, "thread_time", lambda: next(clock))
     with Searcher(seeds_index) as searcher:
-        executor = Executor(searcher._searcher)
-        expanded = list(searcher._searcher.reader().expand_prefix("body", "c"))
+        executor = Executor(searcher.backend.searcher)
+        expanded = list(searcher.backend.searcher.reader().expand_prefix("body", "c"))
         assert len(expanded) > 5
         with pytest.raises(QueryError):
-            executor.run(wq.Prefix("body", "c"), deadline=Deadline.after(4))
+            executor.run(cq.Prefix("body", "c"), deadline=Deadline.after(4, clock=lambda: next(clock)))
         assert len(executor._cache) == 3
 
 
@@ -143,20 +151,20 @@ def test_a_query_shares_its_expanded_words_between_its_prefixes(seeds_index: Pat
     assert prefix_terms(1) == MAX_PREFIX_TERMS
     assert prefix_terms(8) * 8 <= MAX_EXPANDED_TERMS
     with Searcher(seeds_index) as searcher:
-        executor = searcher._executor
-        reader = searcher._searcher.reader()
+        executor = searcher.backend.executor
+        reader = searcher.backend.searcher.reader()
         words = sorted(reader.expand_prefix("body", "d"), key=lambda t: -reader.doc_frequency("body", t))
         assert len(words) > prefix_terms(8)
 
         def union(texts) -> execute.Matches:
-            return executor.run(wq.Or([wq.Term("body", t.decode()) for t in texts]))
+            return executor.run(cq.Or(tuple(cq.Term("body", t.decode()) for t in texts)))
 
-        alone = executor.run(wq.Prefix("body", "d"))
+        alone = executor.run(cq.Prefix("body", "d"))
         expected = union(words[:MAX_PREFIX_TERMS])
         assert list(alone.ids) == list(expected.ids) and np.allclose(alone.scores, expected.scores)
         # Beside seven other prefixes (here matching nothing), "d*" stands for fewer words.
-        others = [wq.Prefix("body", p) for p in ("zqa", "zqb", "zqc", "zqd", "zqe", "zqf", "zqg")]
-        shared = executor.run(wq.Or([wq.Prefix("body", "d"), *others]))
+        others = [cq.Prefix("body", p) for p in ("zqa", "zqb", "zqc", "zqd", "zqe", "zqf", "zqg")]
+        shared = executor.run(cq.Or((cq.Prefix("body", "d"), *others)))
         expected = union(words[: prefix_terms(8)])
         assert list(shared.ids) == list(expected.ids) and np.allclose(shared.scores, expected.scores)
         assert not np.allclose(shared.scores, alone.scores)

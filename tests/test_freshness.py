@@ -12,6 +12,7 @@ import pytest
 from searchkit.build import index
 from searchkit.corpus import freshness
 from searchkit.corpus.freshness import SNAPSHOT_FILE, StaleCheck, snapshot, stale
+from searchkit.engines.whoosh.codec.writing import CompactSegmentWriter
 from searchkit.errors import SearchkitError
 
 DONG_HA = "Tin Đông Hà\n\nThành uỷ Đông Hà họp bàn về công tác cán bộ.\n"
@@ -169,7 +170,7 @@ def test_a_failed_build_leaves_the_index_stale(built: tuple[Path, Path], monkeyp
     def disk_full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(index, "_write", disk_full)
+    monkeypatch.setattr(CompactSegmentWriter, "add_document", disk_full)
     with pytest.raises(SearchkitError, match="No space left on device"):
         index.build(seeds, index_dir, procs=1)
     assert stale(seeds, index_dir)

@@ -13,33 +13,21 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from commands import run
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 
 from searchkit.build import index
-from searchkit.cli import main
 from searchkit.corpus import freshness
+from searchkit.engines import spellings
 from searchkit.engines.whoosh import generations
 from searchkit.engines.whoosh.execute import Executor
 from searchkit.errors import IndexDamagedError, IndexMissingError, SearchkitError
-from searchkit.search import spellings
 from searchkit.search.searcher import Searcher
 from searchkit.webapp.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
 NEU_GUONG = "004_a29b889078a98f24.txt"
-
-
-@pytest.fixture
-def folders(seeds_dir: Path, seeds_index: Path, tmp_path: Path) -> tuple[Path, Path]:
-    seeds = Path(shutil.copytree(seeds_dir, tmp_path / "seeds"))
-    return seeds, Path(shutil.copytree(seeds_index, tmp_path / "index"))
-
-
-def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args))
-    return result.exit_code, result.stdout, result.stderr
 
 
 def query(seeds: Path, index_dir: Path, text: str = "nêu gương") -> tuple[int, str, str]:

@@ -11,14 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from searchkit.build import index
+from searchkit.build import files, index
 from searchkit.engines.whoosh import generations
-from searchkit.engines.whoosh.writer import CompactSegmentWriter
+from searchkit.engines.whoosh.codec.writing import CompactSegmentWriter
 from searchkit.errors import IndexBusyError, IndexMissingError, SearchkitError
 from searchkit.search.searcher import Searcher, search
 
 DA_NANG = "Cầu mới ở Đà Nẵng\n\nThành phố Đà Nẵng khánh thành cây cầu mới bắc qua sông Hàn.\n"
 HUE = "Lễ hội ở Huế\n\nFestival Huế thu hút đông đảo du khách đến với cố đô.\n"
+# Worker processes from two articles on, so that a few articles take the parallel path.
+FROM_TWO = index.Workers(min_articles=2)
 
 
 @pytest.fixture
@@ -200,7 +202,6 @@ def test_an_interrupted_build_leaves_the_previous_index(seeds: Path, built: Path
 
 @pytest.mark.parametrize("procs", [1, 2])
 def test_a_write_error_leaves_the_previous_index(seeds: Path, built: Path, monkeypatch, procs):
-    monkeypatch.setattr(index, "_PARALLEL_MIN_ARTICLES", 2)
     for n in range(8):
         (seeds / f"da-nang-{n}.txt").write_text(DA_NANG, encoding="utf-8")
 
@@ -210,9 +211,9 @@ def test_a_write_error_leaves_the_previous_index(seeds: Path, built: Path, monke
     with monkeypatch.context() as patch:
         patch.setattr(CompactSegmentWriter, "add_document", disk_full)
         with pytest.raises(SearchkitError, match="cannot write the index .*No space left"):
-            index.build(seeds, built, procs=procs)
+            index.build(seeds, built, procs=procs, workers=FROM_TWO)
     assert paths(built, "khanh thanh") == [] and len(paths(built, "dang")) == 5
-    assert index.build(seeds, built, procs=procs).added == 8
+    assert index.build(seeds, built, procs=procs, workers=FROM_TWO).added == 8
     assert not (built / "MAIN.tmp").exists()
 
 
@@ -285,8 +286,7 @@ def test_an_index_of_another_version_asks_for_a_rebuild(tmp_path: Path):
 # --- worker processes ---------------------------------------------------------------------------
 
 
-def test_worker_processes_give_the_same_index(tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(index, "_PARALLEL_MIN_ARTICLES", 2)
+def test_worker_processes_give_the_same_index(tmp_path: Path):
     seeds = tmp_path / "seeds"
     seeds.mkdir()
     for n in range(12):
@@ -295,7 +295,7 @@ def test_worker_processes_give_the_same_index(tmp_path: Path, monkeypatch):
     progress: list[tuple[int, int]] = []
     index.build(seeds, tmp_path / "serial", procs=1)
     report = index.build(
-        seeds, tmp_path / "parallel", procs=2, progress=lambda *p: progress.append(p)
+        seeds, tmp_path / "parallel", procs=2, progress=lambda *p: progress.append(p), workers=FROM_TWO
     )
     assert report.added == 12 and progress[-1] == (12, 12)
     for query in ("khanh thanh", "festival hue", "so 7", "cau moi"):
@@ -309,7 +309,7 @@ def test_worker_processes_give_the_same_index(tmp_path: Path, monkeypatch):
             HUE.replace("\n\n", f" bản mới {n}\n\n"), encoding="utf-8"
         )
     (seeds / "11.txt").unlink()
-    report = index.build(seeds, tmp_path / "parallel", procs=2)
+    report = index.build(seeds, tmp_path / "parallel", procs=2, workers=FROM_TWO)
     assert (report.updated, report.removed, report.unchanged) == (8, 1, 3)
     assert len(paths(tmp_path / "parallel", "ban moi")) == 8
     assert sorted(paths(tmp_path / "parallel", "khanh thanh")) == ["09.txt"]
@@ -437,7 +437,7 @@ def test_a_build_counts_the_articles_it_wrote_when_files_vanish_between_its_read
     changed = seeds / "001_4485d4bbea077518.txt"
     changed.write_text(HUE, encoding="utf-8")
     readings = []
-    read = index.read_articles
+    read = files.read_articles
 
     def vanishing(*args, **kwargs):
         readings.append(1)
@@ -446,7 +446,7 @@ def test_a_build_counts_the_articles_it_wrote_when_files_vanish_between_its_read
             changed.unlink()
         return read(*args, **kwargs)
 
-    monkeypatch.setattr(index, "read_articles", vanishing)
+    monkeypatch.setattr(files, "read_articles", vanishing)
     report = index.build(seeds, built, rebuild=rebuild)
     assert len(readings) == 2
     assert report.summary() == summary

@@ -6,10 +6,8 @@ import errno
 import json
 import logging
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -17,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from commands import start
 from waitress.adjustments import Adjustments
 
 from searchkit.build.index import build
@@ -37,19 +36,18 @@ GOLD = {
 
 
 @pytest.fixture
-def folders(seeds_dir: Path, seeds_index: Path, tmp_path: Path) -> tuple[Path, Path]:
-    """Copies of the seed articles and of their index, brought up to date with the copy."""
-    seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
-    shutil.copytree(seeds_dir, seeds)
-    shutil.copytree(seeds_index, index_dir)
+def up_to_date(folders: tuple[Path, Path]) -> tuple[Path, Path]:
+    """The copies of the seed articles and of their index (conftest.folders), the index brought up to date with
+    the copy."""
+    seeds, index_dir = folders
     build(seeds, index_dir, procs=1)
     return seeds, index_dir
 
 
 @pytest.fixture
-def site(folders):
+def site(up_to_date):
     """The app over the copies, with a write key, a search key and a revoked key."""
-    seeds, index_dir = folders
+    seeds, index_dir = up_to_date
     _, write = keys.create(index_dir, "cms")
     _, search = keys.create(index_dir, "reader", "search")
     _, revoked = keys.create(index_dir, "old")
@@ -135,8 +133,8 @@ def test_markdown_and_plain_text_bodies(site):
     assert odd.status_code == 415
 
 
-def test_without_a_write_key_the_server_takes_no_articles(folders):
-    seeds, index_dir = folders
+def test_without_a_write_key_the_server_takes_no_articles(up_to_date):
+    seeds, index_dir = up_to_date
     keys.create(index_dir, "reader", "search")
     client = create_app(index_dir, seeds).test_client()
     answer = client.put("/api/articles/x", json={"text": "Hồ Tràm"}, headers=bearer("sk_00000000_" + "a" * 43))
@@ -311,8 +309,8 @@ def test_full_disk_while_indexing_puts_the_old_article_back(site, monkeypatch):
     assert hit_ids(client, "ho tram ca giong") == ["api/x.jsonl#x"] and hit_ids(client, "da quy") == []
 
 
-def test_an_article_written_but_never_indexed_is_indexed_when_the_app_starts(folders):
-    seeds, index_dir = folders
+def test_an_article_written_but_never_indexed_is_indexed_when_the_app_starts(up_to_date):
+    seeds, index_dir = up_to_date
     keys.create(index_dir, "cms")
     # What a server killed between writing the file and building leaves behind.
     (seeds / "api").mkdir()
@@ -338,19 +336,15 @@ def test_the_server_reads_large_bodies_for_the_articles_api_only():
     assert webserver.MAX_ARTICLES_BODY_BYTES > ingest.MAX_BATCH_BYTES
 
 
-def test_server_killed_after_accepting_an_article_indexes_it_at_the_next_start(folders, tmp_path):
-    seeds, index_dir = folders
+def test_server_killed_after_accepting_an_article_indexes_it_at_the_next_start(up_to_date, tmp_path):
+    seeds, index_dir = up_to_date
     _, key = keys.create(index_dir, "cms")
 
-    def start() -> tuple[subprocess.Popen, int]:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from searchkit.cli import main; main()", "serve", "--workers", "1"]
-            + ["--port", "0", "--seeds", str(seeds), "--index", str(index_dir)],
-            stdout=subprocess.PIPE,
-            stderr=(tmp_path / "server.log").open("a"),
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            text=True,
-        )
+    def start_server() -> tuple[subprocess.Popen, int]:
+        process = start(
+            "serve", "--workers", "1", "--port", "0", "--seeds", seeds, "--index", index_dir,
+            stdout=subprocess.PIPE, stderr=(tmp_path / "server.log").open("a"), text=True,
+        )  # fmt: skip
         line = process.stdout.readline()
         assert line.startswith("Serving on http://127.0.0.1:"), line
         return process, int(line.split()[2].rstrip("/").rsplit(":", 1)[1])
@@ -367,7 +361,7 @@ def test_server_killed_after_accepting_an_article_indexes_it_at_the_next_start(f
         except (urllib.error.URLError, ConnectionError, OSError):
             pass
 
-    process, port = start()
+    process, port = start_server()
     try:
         # A build from elsewhere holds the index, so the request waits between writing and indexing.
         with generations.build_lock(index_dir):
@@ -380,7 +374,7 @@ def test_server_killed_after_accepting_an_article_indexes_it_at_the_next_start(f
             os.kill(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
         assert json.loads((seeds / "api" / "x.jsonl").read_text(encoding="utf-8"))["text"] == "Đà Lạt mùa hoa dã quỳ"
-        process, port = start()
+        process, port = start_server()
         deadline = time.monotonic() + 30
         while True:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?q=da+quy", timeout=10) as answer:

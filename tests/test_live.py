@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -14,9 +13,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from commands import start
 
 from searchkit.build import index
-from searchkit.engines.whoosh.live import LiveIndex
+from searchkit.search.live import LiveIndex
 from searchkit.search.searcher import Searcher
 from searchkit.webapp.app import create_app
 
@@ -31,12 +31,6 @@ def load_soak():
     sys.modules.setdefault("soak", module)  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
-
-
-@pytest.fixture
-def folders(seeds_dir: Path, seeds_index: Path, tmp_path: Path) -> tuple[Path, Path]:
-    seeds = Path(shutil.copytree(seeds_dir, tmp_path / "seeds"))
-    return seeds, Path(shutil.copytree(seeds_index, tmp_path / "index"))
 
 
 def fresh_ids(index_dir: Path, text: str) -> list[str]:
@@ -106,15 +100,10 @@ def test_old_searchers_close_once_no_request_uses_them(folders):
 
 def test_a_real_server_answers_from_the_new_generation_after_each_build(folders, tmp_path: Path):
     seeds, index_dir = folders
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-c", "from searchkit.cli import main; main()", "serve", "--port", "0"]
-    server = subprocess.Popen(
-        [*command, "--seeds", str(seeds), "--index", str(index_dir)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        text=True,
-    )
+    server = start(
+        "serve", "--port", "0", "--seeds", seeds, "--index", index_dir,
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
     try:
         base = server.stdout.readline().split()[2]
         assert base.startswith("http://127.0.0.1:")

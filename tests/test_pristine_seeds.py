@@ -45,7 +45,7 @@ def clone(tmp_path: Path) -> Path:
     """A checkout of the project's tests and seeds, the seeds committed in git as in a clone."""
     target = tmp_path / "clone"
     (target / "tests").mkdir(parents=True)
-    for name in ("conftest.py", "pristine_seeds.py"):
+    for name in ("conftest.py", "corpora.py", "pristine_seeds.py"):
         shutil.copy(ROOT / "tests" / name, target / "tests" / name)
     write_seeds(target / "seeds")
     subprocess.run([*GIT, "init", "-q", str(target)], check=True)

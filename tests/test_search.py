@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-import gzip
-import itertools
 import json
 import string
-import time
 import unicodedata
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from corpora import NEWS, news_records
 
 from searchkit.build.index import build
-from searchkit.cli import QUERY_HELP, main
+from searchkit.cli import main
+from searchkit.cli.query import QUERY_HELP
+from searchkit.engines import compiled as cq
 from searchkit.engines import fields as f
-from searchkit.engines.whoosh.execute import MAX_PREFIX_TERMS
+from searchkit.engines.compiled import MAX_PREFIX_TERMS
 from searchkit.errors import QueryError
 from searchkit.search.parse import MAX_DEPTH, MAX_QUERY_CHARS, parse
 from searchkit.search.ranking import Weights, compile_query, is_question
 from searchkit.search.searcher import DEFAULT_BUDGET, MAX_PREFIXES, MAX_TERMS, Searcher, search
-
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 NEU_GUONG = "004_a29b889078a98f24.txt"
 DONG_HA = "003_b3e0a07a9f4fc9ac.txt"
@@ -335,7 +333,7 @@ NEU_GUONG_ARTICLES = {
 
 
 def exact_terms(query) -> set[tuple[str, str]]:
-    return {(name, text) for name, text in query.all_terms() if name in f.EXACT.values()}
+    return {(name, text) for name, text in cq.terms(query) if name in f.EXACT.values()}
 
 
 def test_mixed_query_restores_its_unaccented_syllables():
@@ -378,28 +376,39 @@ EIGHT_PREFIXES = "a* b* c* d* e* g* h* k*"
 
 
 @pytest.fixture(scope="module")
-def news_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def baomoi_index(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An index of the first news articles of the shared corpus."""
-    source = SHARED_DATA / "baomoi" / "articles.jsonl.gz"
-    if not source.is_file():
-        pytest.fail(f"the news corpus is missing: {source}")
+    if not NEWS.is_file():
+        pytest.fail(f"the news corpus is missing: {NEWS}")
     folder = tmp_path_factory.mktemp("news")
     corpus = folder / "news.jsonl"
-    with gzip.open(source, "rt", encoding="utf-8") as lines, corpus.open("w", encoding="utf-8") as out:
-        for line in itertools.islice(lines, NEWS_ARTICLES):
-            record = json.loads(line)
+    with corpus.open("w", encoding="utf-8") as out:
+        for record in news_records(NEWS_ARTICLES):
             out.write(json.dumps({k: record[k] for k in ("id", "title", "text")}, ensure_ascii=False) + "\n")
     report = build(corpus, folder / "index", procs=1)
     assert report.added == NEWS_ARTICLES
     return folder / "index"
 
 
-def test_query_with_too_many_prefixes_is_refused_at_once(news_index: Path):
-    with Searcher(news_index) as searcher:
-        started = time.perf_counter()
+class Clock:
+    """A processor clock that moves one second each time it is read, and counts the readings: the run
+    reads it before each step it takes, so the readings count the work done."""
+
+    def __init__(self) -> None:
+        self.readings = 0
+
+    def __call__(self) -> float:
+        self.readings += 1
+        return float(self.readings)
+
+
+def test_query_with_too_many_prefixes_is_refused_at_once(baomoi_index: Path):
+    with Searcher(baomoi_index) as searcher:
+        clock = Clock()
         with pytest.raises(QueryError) as caught:
-            searcher.search(ONE_LETTER_PREFIXES)
-        assert time.perf_counter() - started < 0.5
+            searcher.search(ONE_LETTER_PREFIXES, clock=clock)
+        # Refused before a single step of the run: the clock was read only when the budget started.
+        assert clock.readings == 1
         assert caught.value.code == "query_too_costly"
         assert caught.value.details["prefixes"] == 63
         assert caught.value.details["limit"] == MAX_PREFIXES
@@ -408,17 +417,19 @@ def test_query_with_too_many_prefixes_is_refused_at_once(news_index: Path):
         assert searcher.search(EIGHT_PREFIXES).total > 0
 
 
-def test_query_past_its_time_budget_stops_with_a_query_error(news_index: Path):
+def test_query_past_its_time_budget_stops_with_a_query_error(baomoi_index: Path):
     text = EIGHT_PREFIXES + " kinh tế"
-    with Searcher(news_index) as searcher:
-        started = time.perf_counter()
+    with Searcher(baomoi_index) as searcher:
+        whole = Clock()
+        assert searcher.search(text, budget=1e9, clock=whole).total > 0
+        clock = Clock()
         with pytest.raises(QueryError) as caught:
-            searcher.search(text, budget=0.01)
-        # Stopped between two leaves, long before the query would have ended.
-        assert time.perf_counter() - started < 1.0
+            searcher.search(text, budget=10, clock=clock)
+        # Stopped between two steps once the ten seconds were spent, long before the query would have ended.
+        assert clock.readings == 12 and whole.readings > 10 * clock.readings
         assert caught.value.code == "query_timeout"
-        assert caught.value.details["limit"] == 0.01
-        # The same query, given the default budget, runs to the end.
+        assert caught.value.details["limit"] == 10
+        # The same query, given the default budget of the thread's own processor time, runs to the end.
         assert searcher.search(text).total > 0
 
 
@@ -471,22 +482,20 @@ def test_an_article_with_invisible_characters_inside_words_is_found_and_marked_a
 
 
 def test_the_time_budget_covers_the_snippets(seeds_index: Path, monkeypatch: pytest.MonkeyPatch):
-    import searchkit.engines.whoosh.execute
-    import searchkit.search.searcher
+    import searchkit.search.results
 
     # A clock that only moves while snippets are made: three seconds for each.
     now = [0.0]
-    monkeypatch.setattr(searchkit.engines.whoosh.execute, "thread_time", lambda: now[0])
-    made = searchkit.search.searcher.snippet
+    made = searchkit.search.results.snippet
 
     def slow_snippet(*args, **kwargs):
         now[0] += 3.0
         return made(*args, **kwargs)
 
-    monkeypatch.setattr(searchkit.search.searcher, "snippet", slow_snippet)
+    monkeypatch.setattr(searchkit.search.results, "snippet", slow_snippet)
     with Searcher(seeds_index) as searcher:
-        assert searcher.search("nêu gương", snippets=False).total > 1
+        assert searcher.search("nêu gương", snippets=False, clock=lambda: now[0]).total > 1
         with pytest.raises(QueryError) as caught:
-            searcher.search("nêu gương")
+            searcher.search("nêu gương", clock=lambda: now[0])
     assert caught.value.code == "query_timeout"
     assert now[0] == 3.0  # stopped after the first snippet over the budget, not after all of them

@@ -6,15 +6,13 @@ output aligned back onto the syllables of the text. The index's word field depen
 
 from __future__ import annotations
 
-import gzip
-import json
 import subprocess
 import sys
 import unicodedata
-from itertools import islice
 from pathlib import Path
 
 import pytest
+from corpora import NEWS, news_records
 from pristine_seeds import pristine_seeds
 
 from searchkit.corpus.articles import Article, read_articles
@@ -24,7 +22,6 @@ from searchkit.text.analysis import Token, nfc, syllables, word_terms, words
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = pristine_seeds()
 # The shared data sits next to the project, never inside it.
-NEWS = ROOT.parent / "shared" / "data" / "baomoi" / "articles.jsonl.gz"
 NEWS_ARTICLES = 400
 
 
@@ -147,8 +144,7 @@ def test_word_terms_are_folded_words_in_text_order():
 def test_news_articles_segment_as_pyvi_does(pyvi_tokenize):
     # Every 88th of the 35,425 articles, so every category is in; pyvi itself takes most of the time.
     # tests/bench/segmentation.py compares the first 2,000 in full.
-    with gzip.open(NEWS, "rt", encoding="utf-8") as lines:
-        records = [json.loads(line) for line in islice(lines, 0, 88 * NEWS_ARTICLES, 88)]
+    records = news_records(NEWS_ARTICLES, every=88)
     assert len(records) == NEWS_ARTICLES
     differing = []
     for record in records:

@@ -18,10 +18,15 @@ from whoosh.codec.whoosh3 import W3Codec
 from whoosh.reading import SegmentReader
 from whoosh.writing import SegmentWriter
 
-from searchkit.build.index import _commit_with_segments, _document, _word_terms
 from searchkit.corpus.articles import Article, read_articles
+from searchkit.engines.whoosh.codec.writing import (
+    COMPRESSION,
+    INLINE_POSTINGS,
+    CompactSegmentWriter,
+    commit_with_segments,
+)
 from searchkit.engines.whoosh.schema import schema as whoosh_schema
-from searchkit.engines.whoosh.writer import COMPRESSION, INLINE_POSTINGS, CompactSegmentWriter
+from searchkit.engines.whoosh.writer import document
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -83,7 +88,7 @@ def write_segment(folder: Path, writer_class, schema: fields.Schema, rows: list[
 
 
 def test_segment_files_are_byte_for_byte_whooshs(tmp_path: Path):
-    rows = [_document(article, _word_terms(article)) for article in articles()]
+    rows = [document(article) for article in articles()]
     theirs = segment_files(tmp_path / "whoosh", SegmentWriter, whoosh_schema(), rows)
     ours = segment_files(tmp_path / "ours", partial(CompactSegmentWriter, inline=0, protocol=2), whoosh_schema(), rows)
     assert sorted(ours) == sorted(theirs)
@@ -125,7 +130,7 @@ def _postings_by_term(reader: SegmentReader) -> dict:
 
 
 def test_inlined_postings_read_back_as_whooshs_own(tmp_path: Path):
-    rows = [_document(article, _word_terms(article)) for article in articles()]
+    rows = [document(article) for article in articles()]
     whooshs, theirs = write_segment(tmp_path / "whoosh", SegmentWriter, whoosh_schema(), rows)
     reader, ours = write_segment(tmp_path / "ours", CompactSegmentWriter, whoosh_schema(), rows)
     # Most terms occur in one article: their postings left the postings file for the term table;
@@ -157,7 +162,7 @@ def test_formats_it_cannot_write_are_refused(tmp_path: Path):
 
 def test_whoosh_merges_the_segments_searchkit_writes(tmp_path: Path):
     """An update's commit lets Whoosh's merge policy read small segments back into one of its own."""
-    rows = [_document(article, _word_terms(article)) for article in articles()]
+    rows = [document(article) for article in articles()]
     whooshs, _ = write_segment(tmp_path / "whoosh", SegmentWriter, whoosh_schema(), rows)
     (tmp_path / "ours").mkdir()
     ix = whoosh_index.create_in(str(tmp_path / "ours"), whoosh_schema())
@@ -168,7 +173,7 @@ def test_whoosh_merges_the_segments_searchkit_writes(tmp_path: Path):
         for row in part:
             writer.add_document(**row)
         halves.append(writer.finish())
-    _commit_with_segments(committing, halves)
+    commit_with_segments(committing, halves)
     writer = ix.writer()
     writer.commit(optimize=True)  # Whoosh reads every posting of both segments and writes its own
     leaves = list(ix.reader().leaf_readers())

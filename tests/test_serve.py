@@ -9,11 +9,9 @@ import contextlib
 import http.client
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -23,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from commands import start
 
 from searchkit.build.index import build
 from searchkit.cli import main
@@ -67,15 +66,10 @@ class Server:
 def serve(seeds: Path, index_dir: Path, tmp_path: Path, *args: str, **popen: object) -> Iterator[Server]:
     log = tmp_path / "server.log"
     with log.open("w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-c", "from searchkit.cli import main; main()", "serve", "--host", "127.0.0.1"]
-            + ["--port", "0", "--seeds", str(seeds), "--index", str(index_dir), *args],
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
-            text=True,
-            **popen,  # type: ignore[arg-type]
-        )
+        process = start(
+            "serve", "--host", "127.0.0.1", "--port", "0", "--seeds", seeds, "--index", index_dir, *args,
+            stdout=subprocess.PIPE, stderr=stderr, text=True, **popen,
+        )  # fmt: skip
     server = Server(process, 0, log)
     try:
         line = process.stdout.readline()  # type: ignore[union-attr]
@@ -89,15 +83,6 @@ def serve(seeds: Path, index_dir: Path, tmp_path: Path, *args: str, **popen: obj
         for pid in children(process.pid) | server.seen:
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
-
-
-@pytest.fixture
-def folders(seeds_dir: Path, seeds_index: Path, tmp_path: Path) -> tuple[Path, Path]:
-    """Copies of the seed articles and of their index, which a test may change."""
-    seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
-    shutil.copytree(seeds_dir, seeds)
-    shutil.copytree(seeds_index, index_dir)
-    return seeds, index_dir
 
 
 def wait_for(check, seconds: float = PATIENCE):

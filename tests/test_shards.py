@@ -6,18 +6,19 @@ Three ``xapian-tcpsrv`` servers run on 127.0.0.1 in temporary folders (``tests/c
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
+import unicodedata
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from searchkit.build.index import build
+from searchkit.build.shards import build as build_shards
 from searchkit.cli import main
-from searchkit.engines.xapian.build import build as build_shards
 from searchkit.engines.xapian.connection import Shard, open_one, parse_shards
-from searchkit.engines.xapian.search import ShardSearcher
 from searchkit.engines.xapian.statistics import cache_folder, versions
 from searchkit.engines.xapian.terms import id_key, shard_of
 from searchkit.errors import SearchkitError
@@ -76,7 +77,7 @@ SEED_QUERIES = [
 @pytest.fixture(scope="module")
 def both(seeds_index: Path, seeds_shards, tmp_path_factory: pytest.TempPathFactory):
     cache = cache_folder(tmp_path_factory.mktemp("shard-client"))
-    with Searcher(seeds_index) as embedded, ShardSearcher(seeds_shards.shards, cache) as shards:
+    with Searcher(seeds_index) as embedded, Searcher(shards=seeds_shards.shards, cache=cache) as shards:
         yield embedded, shards
 
 
@@ -180,6 +181,34 @@ def test_each_article_is_on_the_shard_its_id_hashes_to(seeds_shards, seeds_dir: 
         assert id_key(name) in held[shard_of(name, 3)]
 
 
+def test_a_document_s_terms_are_those_of_the_embedded_index_s_analyzers(seeds_dir: Path):
+    from searchkit.corpus.articles import Article, read_articles
+    from searchkit.engines.whoosh.analyzers import exact_analyzer, folded_analyzer
+    from searchkit.engines.xapian.connection import xapian
+    from searchkit.engines.xapian.terms import analysed
+
+    article = next(a for a in read_articles(seeds_dir) if isinstance(a, Article))
+    # NFD, a tone mark placed the other way, an English word and a number.
+    article = dataclasses.replace(article, title=unicodedata.normalize("NFD", "Thành uỷ Đông Hà: iPhone 15 (CBĐV)"))
+    doc = xapian().Document.unserialise(analysed(article)[1])
+    held = {item.term.decode("utf-8"): (item.wdf, list(item.positer)) for item in doc.termlist()}
+    expected: dict[str, tuple[int, list[int]]] = {}
+    for prefix, text in (("", article.text), ("S", article.title)):
+        for token in folded_analyzer()(text, positions=True):
+            wdf, where = expected.get(prefix + token.text, (0, []))
+            expected[prefix + token.text] = (wdf + 1, [*where, token.pos + 1])
+    for prefix, text in (("XE", article.text), ("XT", article.title)):
+        for token in exact_analyzer()(text):
+            wdf, _ = expected.get(prefix + token.text, (0, []))
+            expected[prefix + token.text] = (wdf + 1, [])
+
+    def of_fields(terms: dict) -> dict:
+        return {t: v for t, v in terms.items() if not t[:1].isupper() or t[:1] == "S" or t[:2] in ("XE", "XT")}
+
+    assert of_fields(held) == expected
+    assert held["Sthanh"] == (1, [1]) and held["Sdong"] == (1, [3]) and held["Siphone"][0] == 1
+
+
 def test_the_shard_of_an_id_is_stable():
     # The same on every machine and every version: an update or removal must find the article again.
     assert [shard_of(name, 3) for name in ("a.txt", "tin.jsonl#42", "Nêu gương.md")] == [
@@ -217,7 +246,7 @@ def copied(seeds_dir: Path, tmp_path: Path, shards: list[Shard]) -> Path:
     return seeds
 
 
-def assert_same_statistics(theirs: ShardSearcher, ours: Searcher) -> None:
+def assert_same_statistics(theirs: Searcher, ours: Searcher) -> None:
     for table in ("counts", "acronyms", "phrases"):
         assert sorted(theirs.spellings.all(table)) == sorted(ours.spellings.all(table))
 
@@ -241,12 +270,49 @@ def test_builds_are_incremental_and_keep_one_copy_of_each_article(seeds_dir: Pat
     update = build_shards(seeds, shards, procs=1)
     assert (update.added, update.updated, update.removed, update.unchanged) == (1, 1, 1, 3)
     build(seeds, tmp_path / "index", procs=1)
-    with ShardSearcher(shards, tmp_path / "cache") as searcher, Searcher(tmp_path / "index") as embedded:
+    with Searcher(shards=shards, cache=tmp_path / "cache") as searcher, Searcher(tmp_path / "index") as embedded:
         assert ids(searcher.search('"ban ve chuyen doi so"')) == ["moi.txt"]
         assert ids(searcher.search('"kinh tế tuần hoàn"')) == [NEU_GUONG]
         assert searcher.search('"An Khê"').total == 0
         for text in ("nêu gương", "Hồ Chí Minh", "chi thi", "đảng viên"):
             assert set(ids(searcher.search(text))) == set(ids(embedded.search(text)))
+
+
+@pytest.mark.parametrize(
+    ("rebuild", "summary"),
+    [
+        (False, "added 0, updated 0, removed 1, unchanged 4, skipped 0"),
+        (True, "added 4, updated 0, removed 1, unchanged 0, skipped 0"),
+    ],
+)
+def test_a_shard_build_counts_what_it_wrote_when_files_vanish_between_its_readings(
+    seeds_dir: Path, shard_servers, tmp_path: Path, monkeypatch, rebuild: bool, summary: str
+):
+    from searchkit.build import files
+
+    shards = shard_servers.shards
+    seeds = copied(seeds_dir, tmp_path, shards)
+    write(seeds, "moi.txt", "Bài mới về chuyển đổi số\n\nHội nghị bàn về chuyển đổi số ở Quảng Trị.")
+    changed = seeds / NEU_GUONG
+    changed.write_text(changed.read_text(encoding="utf-8") + "\nThêm đoạn về kinh tế tuần hoàn.", encoding="utf-8")
+    readings = []
+    read = files.read_articles
+
+    def vanishing(*args, **kwargs):
+        readings.append(1)
+        if len(readings) == 2:  # after the first reading decided what to write
+            (seeds / "moi.txt").unlink()
+            changed.unlink()
+        return read(*args, **kwargs)
+
+    monkeypatch.setattr(files, "read_articles", vanishing)
+    report = build_shards(seeds, shards, procs=1, rebuild=rebuild)
+    assert len(readings) == 2
+    assert report.summary() == summary  # as the embedded index counts it (tests/test_index.py)
+    monkeypatch.undo()
+    assert build_shards(seeds, shards, procs=1).summary() == "added 0, updated 0, removed 0, unchanged 4, skipped 0"
+    held = set().union(*(versions(open_one(shard)) for shard in shards))
+    assert len(held) == 4 and id_key(NEU_GUONG) not in held and id_key("moi.txt") not in held
 
 
 def test_statistics_follow_every_update_exactly(seeds_dir: Path, shard_servers, tmp_path: Path):
@@ -256,7 +322,7 @@ def test_statistics_follow_every_update_exactly(seeds_dir: Path, shard_servers, 
     build_shards(seeds, shards, procs=1)
     embedded = tmp_path / "index"
     build(seeds, embedded, procs=1)
-    with ShardSearcher(shards, tmp_path / "cache") as theirs, Searcher(embedded) as ours:
+    with Searcher(shards=shards, cache=tmp_path / "cache") as theirs, Searcher(embedded) as ours:
         assert_same_statistics(theirs, ours)
 
 
@@ -267,7 +333,7 @@ def test_more_shards_move_articles_without_copies(seeds_dir: Path, shard_servers
     assert moved.added + moved.updated + moved.unchanged == 5
     held = [versions(open_one(shard)) for shard in three]
     assert sum(len(h) for h in held) == 5
-    with ShardSearcher(three, tmp_path / "cache") as searcher:
+    with Searcher(shards=three, cache=tmp_path / "cache") as searcher:
         assert searcher.search("Hồ Chí Minh").total == 5
 
 
@@ -278,14 +344,14 @@ def test_a_large_build_analyses_in_worker_processes(shard_servers, tmp_path: Pat
         write(seeds, f"{n:03}.txt", f"Bài số {n}\n\nTỉnh ủy họp lần thứ {n} về công tác cán bộ, đảng viên.")
     report = build_shards(seeds, shard_servers.shards, procs=2)
     assert report.added == 60
-    with ShardSearcher(shard_servers.shards, tmp_path / "cache") as searcher:
+    with Searcher(shards=shard_servers.shards, cache=tmp_path / "cache") as searcher:
         assert searcher.search('"tỉnh ủy họp"').total == 60
         assert ids(searcher.search('"lần thứ 42"'))[0] == "042.txt"
 
 
 def test_filters_and_date_order_on_shards(news_dir: Path, news_index: Path, shard_servers, tmp_path: Path):
     build_shards(news_dir, shard_servers.shards, procs=1)
-    with Searcher(news_index) as embedded, ShardSearcher(shard_servers.shards, tmp_path / "cache") as shards:
+    with Searcher(news_index) as embedded, Searcher(shards=shard_servers.shards, cache=tmp_path / "cache") as shards:
         for filters in [
             Filters.parse(since="2024-05-01"),
             Filters.parse(until="2024-05-20"),
@@ -363,7 +429,7 @@ def test_a_rebuild_rewrites_every_article_and_recounts(seeds_dir: Path, shard_se
     assert (rebuilt.added, rebuilt.removed) == (4, 1)
     assert sum(len(versions(open_one(shard))) for shard in shards) == 4
     build(seeds, tmp_path / "index", procs=1)
-    with ShardSearcher(shards, tmp_path / "cache") as theirs, Searcher(tmp_path / "index") as ours:
+    with Searcher(shards=shards, cache=tmp_path / "cache") as theirs, Searcher(tmp_path / "index") as ours:
         assert_same_statistics(theirs, ours)
         assert set(ids(theirs.search("chi thi"))) == set(ids(ours.search("chi thi")))
 
@@ -381,3 +447,60 @@ def test_query_and_eval_refuse_shards_of_other_articles_than_their_seeds(seeds_s
         assert result.exit_code == 1 and result.stdout == "" and result.stderr.count("\n") == 1, result.output
         assert f"no article of {corpus} is in the shards {seeds_shards.address}" in result.stderr
         assert f"run 'searchkit index --seeds {corpus} --shards {seeds_shards.address}'" in result.stderr
+
+
+# --- facets and the order of the best hits, embedded and on three shards ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "options"),
+    [
+        ("việt nam", {}),
+        ("việt nam", {"sources": ["tuoi tre"]}),
+        ("việt nam", {"tags": ["giáo dục"], "since": "2024-01-01"}),
+        ("vàng OR gạo", {}),
+        ("", {"sources": ["VnExpress", "Thanh Niên"]}),
+    ],
+)
+def test_facets_over_three_shards_count_as_the_embedded_index(news_index: Path, news_shards, tmp_path, text, options):
+    filters = Filters.parse(**options)
+    with Searcher(news_index) as embedded, Searcher(shards=news_shards.shards, cache=tmp_path / "cache") as shards:
+        ours = embedded.search(text, filters=filters, facets=True, limit=20)
+        theirs = shards.search(text, filters=filters, facets=True, limit=20)
+    assert ours.facets is not None and ours.facets.source
+    assert theirs.facets == ours.facets
+    assert theirs.total == ours.total and set(ids(theirs)) == set(ids(ours))
+
+
+# Where the tiers tie, Xapian's BM25 normalises a title's words by the whole article's length, the embedded
+# index's BM25F by the title's: these seed queries, all on "chi thi" in the titles, order the tied articles apart.
+TITLE_LENGTH_DECIDES = {
+    "Chỉ thị",
+    'chi thi -"an khe"',
+    "chi thi -title:khe",
+    "title:-khe chi thi",
+    'title:"Chỉ thị"',
+    "hoc*",  # and a prefix's words, expanded by each shard server, keep Xapian's own idf
+}
+
+
+@pytest.mark.parametrize("text", [t for t in SEED_QUERIES if t not in TITLE_LENGTH_DECIDES])
+def test_the_best_hit_is_the_same_on_shards(both, text: str):
+    # Each term weighs with the embedded index's idf on shards too (``XapianBackend.idf_ratio``): with Xapian's
+    # own, the question below put 004 first over shards and 003 first embedded.
+    embedded, shards = both
+    try:
+        ours = embedded.search(text, snippets=False)
+    except SearchkitError:
+        return  # refused alike: see test_shards_give_the_embedded_index_s_hits
+    assert ids(shards.search(text, snippets=False))[:1] == ids(ours)[:1]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Xapian 1.4's BM25 normalises by one length per document, Whoosh's BM25F by one length per field: with "
+    "every seed holding 'chi' and 'thi', the title's share decides, and the shards put 002 first",
+)
+def test_the_best_hit_of_chi_thi_without_khe_is_the_same_on_shards(both):
+    embedded, shards = both
+    assert ids(shards.search("chi thi -khe"))[0] == ids(embedded.search("chi thi -khe"))[0] == NEU_GUONG

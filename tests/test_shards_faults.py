@@ -2,7 +2,7 @@
 
 A shard that cannot answer is one line naming it (exit status 1, HTTP 503), never a traceback, and
 queries work again once it is back. A build stopped midway leaves every shard at its last commit;
-the next build completes (see ``searchkit.engines.xapian.build``).
+the next build completes (see ``searchkit.engines.xapian.writer``).
 """
 
 from __future__ import annotations
@@ -19,12 +19,12 @@ import pytest
 from click.testing import CliRunner
 
 from searchkit.build.index import build
+from searchkit.build.shards import build as build_shards
 from searchkit.cli import main
-from searchkit.engines.xapian.build import build as build_shards
 from searchkit.engines.xapian.connection import ShardError, open_one, open_writer
-from searchkit.engines.xapian.search import ShardSearcher
 from searchkit.engines.xapian.statistics import described, state_of, versions
 from searchkit.errors import IndexBusyError
+from searchkit.search.live import LiveIndex
 from searchkit.search.searcher import Searcher
 from searchkit.webapp.app import create_app
 
@@ -53,7 +53,7 @@ def test_a_shard_that_is_down_is_named_in_one_line(filled, tmp_path: Path):
     seeds, servers = filled
     servers.stop(1)
     with pytest.raises(ShardError) as caught:
-        ShardSearcher(servers.shards, tmp_path / "cache")
+        Searcher(shards=servers.shards, cache=tmp_path / "cache")
     assert str(servers.shards[1]) in str(caught.value) and "\n" not in str(caught.value)
     result = CliRunner().invoke(
         main, ["query", "nêu gương", "--seeds", str(seeds), "--index", str(tmp_path / "c"), "--shards", servers.address]
@@ -66,15 +66,30 @@ def test_a_shard_that_is_down_is_named_in_one_line(filled, tmp_path: Path):
 
 def test_a_shard_that_stops_after_the_searcher_opened_fails_the_query_then_recovers(filled, tmp_path: Path):
     _, servers = filled
-    searcher = ShardSearcher(servers.shards, tmp_path / "cache")
+    searcher = Searcher(shards=servers.shards, cache=tmp_path / "cache")
     assert searcher.search("nêu gương").total == 4
     servers.stop(2)
     with pytest.raises(ShardError) as caught:
         searcher.search("nêu gương")
     assert str(servers.shards[2]) in str(caught.value)
     servers.start(2)
-    with ShardSearcher(servers.shards, tmp_path / "cache") as again:
+    with Searcher(shards=servers.shards, cache=tmp_path / "cache") as again:
         assert again.search("nêu gương").total == 4
+
+
+def test_an_idle_searcher_whose_connections_broke_is_replaced_by_the_next_request(filled, tmp_path: Path):
+    # A shard server restarted (or closing a connection left idle past its timeout) while the searcher waits in
+    # the pool: the next request opens fresh connections instead of failing on the dead ones.
+    _, servers = filled
+    live = LiveIndex(shards=servers.shards, cache=tmp_path / "cache")
+    with live.searcher() as first:
+        assert first.search("nêu gương").total == 4
+    servers.stop(1)
+    servers.start(1)
+    with live.searcher() as second:
+        assert second is not first and second.search("nêu gương").total == 4
+    assert live.open_searchers() == 1
+    live.close()
 
 
 def test_page_and_api_answer_503_while_a_shard_is_down_and_recover(filled, tmp_path: Path):
@@ -122,7 +137,7 @@ def write_news(seeds: Path, n: int) -> None:
 
 def assert_same_as_one_machine(seeds: Path, servers, tmp_path: Path) -> None:
     build(seeds, tmp_path / "index", procs=1)
-    with ShardSearcher(servers.shards, tmp_path / "cache") as theirs, Searcher(tmp_path / "index") as ours:
+    with Searcher(shards=servers.shards, cache=tmp_path / "cache") as theirs, Searcher(tmp_path / "index") as ours:
         for text in ("chuyển đổi số", "nêu gương", "Hồ Chí Minh", '"lần thứ 7"'):
             found = {h.id for h in theirs.search(text, limit=100).hits}
             assert found == {h.id for h in ours.search(text, limit=100).hits}
@@ -132,7 +147,7 @@ def assert_same_as_one_machine(seeds: Path, servers, tmp_path: Path) -> None:
 
 KILLED_BUILD = """
 import sys
-from searchkit.engines.xapian.build import build
+from searchkit.build.shards import build
 from searchkit.engines.xapian.connection import parse_shards
 
 def progress(done, total):

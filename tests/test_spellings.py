@@ -11,8 +11,8 @@ from pristine_seeds import pristine_seeds
 
 from searchkit.build import index
 from searchkit.corpus.articles import read_articles
+from searchkit.engines.spellings import FILE, SpellingCounts
 from searchkit.engines.whoosh import generations
-from searchkit.search.spellings import FILE, SpellingCounts
 from searchkit.text.analysis import accent_terms
 
 CAU_MOI = "Khánh thành cầu mới\n\nĐảng bộ thành phố Đông Hà khánh thành cầu mới, nêu gương đảng viên.\n"
@@ -31,7 +31,7 @@ def stored(index_dir: Path) -> tuple[Counter[str], float]:
         found = Counter()
         for letter in "abcdefghijklmnopqrstuvwxyz":
             found.update(counts.spellings(letter))
-        return found, counts.field_length("accents")
+        return found, counts.total()
 
 
 def test_the_statistics_count_every_spelling_of_the_articles(seeds_dir: Path, seeds_index: Path):
@@ -41,8 +41,8 @@ def test_the_statistics_count_every_spelling_of_the_articles(seeds_dir: Path, se
     with closing(index.open_spellings(seeds_index)) as counts:
         assert counts.spellings("neu guong|") == {"neu guong|nêu gương": found["neu guong|nêu gương"]}
         assert found["neu guong|nêu gương"] >= 2
-        assert counts.frequency("accents", "thanh uy|thành ủy") == found["thanh uy|thành ủy"] > 0
-        assert counts.frequency("accents", "khong co|gì") == 0
+        assert counts.count("thanh uy|thành ủy") == found["thanh uy|thành ủy"] > 0
+        assert counts.count("khong co|gì") == 0
 
 
 def test_updates_keep_the_statistics_equal_to_a_fresh_count(seeds_dir: Path, seeds_index: Path, tmp_path: Path):
@@ -65,10 +65,8 @@ def test_updates_keep_the_statistics_equal_to_a_fresh_count(seeds_dir: Path, see
     assert stored(index_dir)[0] == expected(seeds)
 
 
-def test_worker_processes_count_as_one_process_does(seeds_dir: Path, tmp_path: Path, monkeypatch):
-    monkeypatch.setattr(index, "_PARALLEL_MIN_ARTICLES", 2)
-    monkeypatch.setattr(index, "_BATCH", 1)
-    index.build(seeds_dir, tmp_path / "parallel", procs=2)
+def test_worker_processes_count_as_one_process_does(seeds_dir: Path, tmp_path: Path):
+    index.build(seeds_dir, tmp_path / "parallel", procs=2, workers=index.Workers(min_articles=2, batch=1))
     assert stored(tmp_path / "parallel")[0] == expected(seeds_dir)
     folder = generations.current(tmp_path / "parallel").path
     assert not [p for p in folder.iterdir() if p.name.startswith(".spellings")]
@@ -84,12 +82,12 @@ def test_a_generation_never_shares_its_statistics_file_with_the_next(seeds_dir: 
     second = generations.current(index_dir).path / FILE
     assert first.read_bytes() == before and first.stat().st_ino != second.stat().st_ino
     with closing(SpellingCounts(first)) as old:
-        assert old.frequency("accents", "cau moi|cầu mới") == 0
+        assert old.count("cau moi|cầu mới") == 0
 
 
 def test_a_long_article_s_accents_are_counted_a_piece_at_a_time_exactly(monkeypatch):
-    import searchkit.search.spellings
-    from searchkit.search.spellings import ACCENT_PIECE_CHARS, ACCENTS, counts_of
+    import searchkit.engines.spellings
+    from searchkit.engines.spellings import ACCENT_PIECE_CHARS, ACCENTS, counts_of
 
     body = "".join(path.read_text(encoding="utf-8") for path in sorted(pristine_seeds().iterdir()))
     body = body * 8  # about 350,000 characters
@@ -99,7 +97,7 @@ def test_a_long_article_s_accents_are_counted_a_piece_at_a_time_exactly(monkeypa
         listed.append(len(text))
         return accent_terms(text)
 
-    monkeypatch.setattr(searchkit.search.spellings, "accent_terms", counted)
+    monkeypatch.setattr(searchkit.engines.spellings, "accent_terms", counted)
     found = counts_of("Nêu gương", body)[ACCENTS]
     assert len(listed) > 2 and max(listed) <= ACCENT_PIECE_CHARS
     assert found == Counter(accent_terms("Nêu gương\n" + body))

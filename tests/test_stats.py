@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import signal
 import sqlite3
 import subprocess
-import sys
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from commands import start
 
 from searchkit.cli import main
 from searchkit.webapp import searchlog
@@ -167,15 +166,10 @@ def test_an_app_that_does_not_count_writes_nothing(index_dir: Path, seeds_dir: P
 
 
 def test_the_served_searches_of_every_worker_are_counted_by_the_time_it_stops(seeds_dir: Path, index_dir: Path):
-    root = Path(__file__).resolve().parents[1]
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from searchkit.cli import main; main()", "serve", "--host", "127.0.0.1", "--port", "0"]
-        + ["--workers", "2", "--seeds", str(seeds_dir), "--index", str(index_dir)],
-        env={**os.environ, "PYTHONPATH": str(root)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    process = start(
+        "serve", "--host", "127.0.0.1", "--port", "0", "--workers", "2", "--seeds", seeds_dir, "--index", index_dir,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
     try:
         line = process.stdout.readline()  # type: ignore[union-attr]
         assert line.startswith("Serving on http://127.0.0.1:"), line

@@ -18,18 +18,18 @@ from searchkit.text.analysis import accent_terms
 
 
 class FakeLexicon:
-    """Spelling counts given directly, as the index's ``accents`` field would hold them."""
+    """Spelling counts given directly (``searchkit.engines.spellings.Spellings``), of a few sentences."""
 
     def __init__(self, text: str):
         self.counts = Counter(accent_terms(text))
 
-    def expand_prefix(self, fieldname: str, prefix: str) -> list[str]:
-        return sorted(term for term in self.counts if term.startswith(prefix))
+    def spellings(self, key: str) -> dict[str, int]:
+        return {term: n for term, n in sorted(self.counts.items()) if term.startswith(key)}
 
-    def frequency(self, fieldname: str, text: str) -> float:
-        return self.counts[text]
+    def count(self, term: str) -> int:
+        return self.counts[term]
 
-    def field_length(self, fieldname: str) -> float:
+    def total(self) -> float:
         return sum(self.counts.values())
 
 
@@ -220,9 +220,7 @@ def test_incremental_indexing_keeps_the_statistics_current(tmp_path: Path):
 @pytest.mark.parametrize("engine", ["embedded", "shards"])
 def test_a_suggestion_stands_only_where_a_filtered_hit_spells_it(engine, seeds_index: Path, request, tmp_path: Path):
     if engine == "shards":
-        from searchkit.engines.xapian.search import ShardSearcher
-
-        searcher = ShardSearcher(request.getfixturevalue("seeds_shards").shards, tmp_path / "cache")
+        searcher = Searcher(shards=request.getfixturevalue("seeds_shards").shards, cache=tmp_path / "cache")
     else:
         searcher = Searcher(seeds_index)
     with searcher:

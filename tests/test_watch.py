@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -17,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from commands import run_process, start
 
 from searchkit.build import watch
 from searchkit.build.index import BuildReport
@@ -30,15 +29,6 @@ PATIENCE = 15.0
 SETTLE = 0.5
 HO_TRAM = "Thả cá giống xuống hồ Tràm\n\nNgày hội thả cá giống xuống hồ Tràm thu hút đông đảo người dân.\n"
 NEU_GUONG = "004_a29b889078a98f24.txt"
-
-
-@pytest.fixture
-def folders(seeds_dir: Path, seeds_index: Path, tmp_path: Path) -> tuple[Path, Path]:
-    """Copies of the seed articles and of their index, which a test may change."""
-    seeds, index_dir = tmp_path / "seeds", tmp_path / "index"
-    shutil.copytree(seeds_dir, seeds)
-    shutil.copytree(seeds_index, index_dir)
-    return seeds, index_dir
 
 
 class Watching:
@@ -206,7 +196,7 @@ def test_a_cli_build_beside_the_watcher_loses_nothing(folders):
         for n in range(40):
             text = f"Bản tin số {n} về lúa gạo\n\nVụ lúa được mùa.\n"
             (seeds / f"tin-{n:02d}.txt").write_text(text, encoding="utf-8")
-        cli = run("index", "--seeds", str(seeds), "--index", str(index_dir))
+        cli = run_process("index", "--seeds", str(seeds), "--index", str(index_dir))
         # It built them, or found the watcher building: "another build is updating …", exit status 3.
         assert cli.returncode in (0, 3), cli.stderr
         if cli.returncode == 3:
@@ -233,32 +223,13 @@ def test_a_missing_folder_is_one_error(tmp_path: Path):
 # --- the commands -----------------------------------------------------------------------------------
 
 
-def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", "from searchkit.cli import main; main()", *args],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def command(*args: str, **popen: object) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-c", "from searchkit.cli import main; main()", *args],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        text=True,
-        **popen,  # type: ignore[arg-type]
-    )
-
-
 def test_index_watch_builds_each_change_and_stops_on_ctrl_c(folders, tmp_path: Path):
     seeds, index_dir = folders
     err = tmp_path / "err"
     with err.open("w") as stderr:
-        process = command(
+        process = start(
             "index", "--seeds", str(seeds), "--index", str(index_dir), "--watch", "--procs", "1",
-            stdout=subprocess.PIPE, stderr=stderr,
+            stdout=subprocess.PIPE, stderr=stderr, text=True,
         )
     try:
         first = process.stdout.readline()  # type: ignore[union-attr]
@@ -280,7 +251,7 @@ def test_index_watch_builds_each_change_and_stops_on_ctrl_c(folders, tmp_path: P
 
 def test_index_watch_is_refused_with_shards(folders):
     seeds, index_dir = folders
-    done = run("index", "--watch", "--shards", "127.0.0.1:1", "--seeds", str(seeds), "--index", str(index_dir))
+    done = run_process("index", "--watch", "--shards", "127.0.0.1:1", "--seeds", str(seeds), "--index", str(index_dir))
     assert done.returncode == 2 and "--watch cannot be combined with --shards" in done.stderr
 
 
@@ -291,9 +262,9 @@ def test_serve_watch_serves_each_build_from_one_watcher(folders, tmp_path: Path,
     before = number(index_dir)
     log = tmp_path / "server.log"
     with log.open("w") as stderr:
-        process = command(
+        process = start(
             "serve", "--host", "127.0.0.1", "--port", "0", "--seeds", str(seeds), "--index", str(index_dir),
-            "--workers", workers, "--watch", stdout=subprocess.PIPE, stderr=stderr,
+            "--workers", workers, "--watch", stdout=subprocess.PIPE, stderr=stderr, text=True,
         )
     try:
         line = process.stdout.readline()  # type: ignore[union-attr]
@@ -359,9 +330,9 @@ def test_a_watcher_that_dies_is_replaced(folders, tmp_path: Path):
     seeds, index_dir = folders
     log = tmp_path / "server.log"
     with log.open("w") as stderr:
-        process = command(
+        process = start(
             "serve", "--host", "127.0.0.1", "--port", "0", "--seeds", str(seeds), "--index", str(index_dir),
-            "--workers", "2", "--watch", stdout=subprocess.PIPE, stderr=stderr,
+            "--workers", "2", "--watch", stdout=subprocess.PIPE, stderr=stderr, text=True,
         )
     try:
         line = process.stdout.readline()  # type: ignore[union-attr]

@@ -5,20 +5,26 @@ any word starting with "-" as an option, so ``searchkit query "-an nêu gương"
 ``No such option: -a``. The group here writes every failure as one line on stderr, or, when the
 command was given ``--json``, as the JSON API's ``{"error", "code", "status"}`` on stdout, with the
 same exit status either way; the query command takes a "-" word that is no option of its as TEXT.
+
+Each command lives in a module of its own, imported only when that command runs (or when the help lists
+them all), so that ``searchkit query`` loads neither the build path nor the web server.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import click
 
+from searchkit.cli.terminal import escaped, json_text
 from searchkit.errors import IndexBusyError, QueryError, SearchkitError
 
-# The JSON API's statuses (searchkit/app.py): 400 for what the asker can change, 503 when the
+# The JSON API's statuses (searchkit/webapp/failures.py): 400 for what the asker can change, 503 when the
 # index cannot answer. A usage error is the asker's too.
 BAD_REQUEST, UNAVAILABLE = 400, 503
 # Exit statuses (README): 2 for a bad query or usage, 3 when another build holds the index, 1 otherwise.
@@ -45,6 +51,18 @@ def failure(exc: SearchkitError, message: str) -> Failure:
     return Failure(message, code=exc.code, status=UNAVAILABLE, exit_code=exit_code)
 
 
+@contextmanager
+def errors() -> Iterator[None]:
+    """Turns the library's errors into failures with their code: one-line messages (JSON under --json)
+    and exit codes: 2 for a bad query, 3 for an index another build holds, 1 otherwise
+    (IndexDamagedError included: its message says to rebuild). Messages name paths, so they are
+    escaped too."""
+    try:
+        yield
+    except SearchkitError as exc:
+        raise failure(exc, escaped(exc)) from None
+
+
 def error_code(exc: click.ClickException) -> str:
     """``no_such_option``, ``bad_parameter``, ``missing_parameter``…: click's exception class, as a code."""
     if isinstance(exc, Failure):
@@ -64,7 +82,24 @@ def error_status(exc: click.ClickException) -> int:
 
 
 class Group(click.Group):
-    """The ``searchkit`` group: its commands' failures on one line, or as JSON under ``--json``."""
+    """The ``searchkit`` group: its commands' failures on one line, or as JSON under ``--json``.
+
+    ``lazy_commands`` names each command's ``module:attribute``, imported when the command is looked up
+    (Click's documented "lazily loading subcommands").
+    """
+
+    def __init__(self, *args: Any, lazy_commands: Mapping[str, str] | None = None, **extra: Any):
+        super().__init__(*args, **extra)
+        self.lazy_commands = dict(lazy_commands or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context | None, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy_commands and cmd_name not in self.commands:
+            module, _, name = self.lazy_commands[cmd_name].partition(":")
+            self.add_command(getattr(importlib.import_module(module), name), cmd_name)
+        return self.commands.get(cmd_name)
 
     def main(self, args: Sequence[str] | None = None, *positional: Any, standalone_mode: bool = True, **extra: Any):
         if not standalone_mode:
@@ -84,12 +119,10 @@ class Group(click.Group):
         if isinstance(exc, _NO_ARGS_IS_HELP):  # "searchkit" alone: click's help, as click shows it
             exc.show()
             return
-        from searchkit.cli import _escaped, _json  # the CLI's escaping of what reaches a terminal
-
-        message = _escaped(exc.format_message())
+        message = escaped(exc.format_message())
         if self._wants_json(given):
             data = {"error": message, "code": error_code(exc), "status": error_status(exc)}
-            click.echo(_json(data))
+            click.echo(json_text(data))
             return
         if isinstance(exc, click.UsageError):
             command = self._command(given)
@@ -99,12 +132,13 @@ class Group(click.Group):
 
     def _command(self, given: list[str]) -> str | None:
         """The name of the command the command line runs (its first word naming one)."""
-        return next((word for word in given if word in self.commands), None)
+        return next((word for word in given if word in self.commands or word in self.lazy_commands), None)
 
     def _wants_json(self, given: list[str]) -> bool:
         """Whether the command line names a command that takes --json, and gives it before any "--"."""
         words = given[: given.index("--")] if "--" in given else given
-        command = self.commands.get(self._command(given) or "")
+        name = self._command(given)
+        command = self.get_command(None, name) if name else None
         takes_json = command is not None and any("--json" in param.opts for param in command.params)
         return takes_json and "--json" in words
 

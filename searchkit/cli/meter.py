@@ -15,7 +15,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import IO
+from typing import IO, TypeVar
 
 import click
 
@@ -23,6 +23,8 @@ WINDOW = 10.0
 """Seconds of recent progress the rate is measured over."""
 INTERVAL = 5.0
 """Seconds between two progress lines when stderr is no terminal."""
+
+T = TypeVar("T")
 
 
 class Rate:
@@ -134,3 +136,24 @@ class Meter:
             took = duration(self.clock() - self._started)
             click.echo(f"{self.label}: {self.done}/{self.total} {self.unit} in {took}", file=self.file)
         self._started = None
+
+
+def with_progress(
+    run: Callable[[Callable[[int, int], None] | None], T],
+    *,
+    quiet: bool,
+    label: str = "Indexing",
+    unit: str = "articles",
+    one: str = "article",
+) -> T:
+    """``run(progress)``: long work with its progress on stderr (a bar on a terminal, a line every few
+    seconds elsewhere), unless ``quiet``; Ctrl+C ends it with exit status 130 and a line saying so."""
+    meter = Meter(label, unit, one=one)
+    try:
+        return run(None if quiet else meter)
+    except KeyboardInterrupt:
+        meter.close()
+        click.echo("Interrupted: the index keeps its last committed state.", err=True)
+        sys.exit(130)
+    finally:
+        meter.close()

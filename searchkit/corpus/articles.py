@@ -15,12 +15,13 @@ import re
 import stat
 import sys
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from searchkit.corpus.decoding import LineTooLong, clean_text, decode_text, text_lines
 from searchkit.corpus.folder import Skipped, link_refusal, list_dir, os_reason, shown_name, walk
+from searchkit.corpus.metadata import tag_list
 from searchkit.errors import CorpusError
 from searchkit.text.dates import dateline, read_date
 
@@ -349,23 +350,6 @@ def _jsonl_records(
             yield _article(f"{rel}#{key}", title, body, meta, tag_list(record.get("tags"), _string))
     if empty:
         yield Skipped(rel, "empty file")
-
-
-def tag_list(value: object, scalar: Callable[[object], str | None]) -> tuple[str, ...]:
-    """Tags from a list, or from one string of comma-separated tags; ``scalar`` reads each item.
-
-    Spaces inside a tag are collapsed, and a tag repeated (in any case) is kept once,
-    as first written. Items ``scalar`` rejects (nested lists, mappings) are ignored.
-    """
-    items: Iterable[object] = (
-        value.split(",") if isinstance(value, str) else value if isinstance(value, list) else ()
-    )
-    tags: dict[str, str] = {}
-    for item in items:
-        tag = scalar(item)
-        if tag and (tag := " ".join(tag.split())):
-            tags.setdefault(unicodedata.normalize("NFC", tag).casefold(), tag)
-    return tuple(tags.values())
 
 
 def _string(value: object) -> str | None:

@@ -18,7 +18,7 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from searchkit.corpus.articles import tag_list
+from searchkit.corpus.metadata import tag_list
 
 # The front matter keys an Article keeps, besides `title` and `tags`.
 META_KEYS = ("date", "source", "url")

@@ -41,3 +41,4 @@ NO_DAY = 0
 # The fields a query's words are looked up in, and the exact-accent field beside each.
 TEXT_FIELDS = (BODY, TITLE)
 EXACT = {BODY: BODY_EXACT, TITLE: TITLE_EXACT}
+

@@ -2,7 +2,7 @@
 
 ``neu g`` → ``nêu gương``: the word being typed is completed, and the words typed just before it
 are respelt with it, diacritic-insensitively and as the articles spell them, from two counts kept
-beside the index (``searchkit.search.spellings``): how often each syllable and each pair of syllables is
+beside the index (``searchkit.engines.spellings``): how often each syllable and each pair of syllables is
 written (the accent statistics), and the runs of up to three words found in titles
 (:func:`title_phrases`), which also hold numbers and foreign words (``chỉ thị 05``, ``iphone``)
 and may run one word past the one being typed.
@@ -13,15 +13,14 @@ Completions covering more of the typed words come first, then the more frequent.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
-from searchkit.search import correction, spellings
+from searchkit.engines import spellings
+from searchkit.engines.spellings import PHRASE_WORDS, title_phrases  # noqa: F401 - counted at build, named here too
+from searchkit.search import correction
 from searchkit.search.keystrokes import readings
 from searchkit.search.restoration import with_case
 from searchkit.text.analysis import (
     Token,
-    clauses,
-    could_take_accents,
     fold_syllable,
     has_marks,
     nfc,
@@ -31,47 +30,8 @@ from searchkit.text.analysis import (
 )
 
 MAX_COMPLETIONS = 10
-# Title phrases are counted up to this many words: a query's last words are completed from them.
-PHRASE_WORDS = 3
 # Rows read per lookup: more than are shown, since completions repeating another are dropped.
 _ROWS = 3 * MAX_COMPLETIONS
-
-
-
-class Store(Protocol):
-    """What completion reads: the most frequent terms of a table starting with a prefix."""
-
-    def prefixed(self, table: str, prefix: str, *, words: int, limit: int) -> list[tuple[str, int]]: ...
-
-
-def title_phrases(title: str) -> list[str]:
-    """The runs of a title counted for completion: ``chi thi 05|chỉ thị 05``, the folded words and their spelling.
-
-    Every run of two or three words written side by side, and each word alone that accent
-    statistics leave out (numbers, acronyms, foreign words: ``iphone|iPhone``).
-    """
-    text = nfc(title)
-    runs = clauses(text, syllables(text))
-    found: list[str] = []
-    for run in runs:
-        for i, token in enumerate(run):
-            if not could_take_accents(token.text):
-                found.append(_term([token]))
-            for size in range(2, PHRASE_WORDS + 1):
-                if i + size <= len(run):
-                    found.append(_term(run[i : i + size]))
-    return found
-
-
-def _term(tokens: list[Token]) -> str:
-    folded = " ".join(fold_syllable(t.text) for t in tokens)
-    return folded + "|" + " ".join(_spelt(t.text) for t in tokens)
-
-
-def _spelt(word: str) -> str:
-    # A Vietnamese syllable as the accent statistics spell it; an acronym, a name from another
-    # language or a number as written (GD, iPhone, U23), which lower case would misspell.
-    return normalize_syllable(word) if could_take_accents(word) else word
 
 
 @dataclass(frozen=True)
@@ -83,7 +43,7 @@ class _Typed:
     partial: Token | None  # the word being typed; None after a space (the next word is completed)
 
 
-def completions(store: Store, text: str, limit: int = MAX_COMPLETIONS) -> list[str]:
+def completions(store: spellings.Spellings, text: str, limit: int = MAX_COMPLETIONS) -> list[str]:
     """Up to ``limit`` completions of the query ``text``, best first; [] when nothing fits.
 
     Only the completions covering the most typed words are given: once ``neu g`` is known as
@@ -120,7 +80,7 @@ def completions(store: Store, text: str, limit: int = MAX_COMPLETIONS) -> list[s
     return []
 
 
-def _cut(store: Store, text: str) -> _Typed | None:
+def _cut(store: spellings.Spellings, text: str) -> _Typed | None:
     tokens = syllables(text)
     if not tokens:
         return None
@@ -142,7 +102,7 @@ def _cut(store: Store, text: str) -> _Typed | None:
     return _Typed(text, context, partial)
 
 
-def _read(store: Store, token: Token) -> Token:
+def _read(store: spellings.Spellings, token: Token) -> Token:
     """A word typed before the one being completed, read as Telex or VNI keys if the articles never write
     it, or else as the syllable one typo away they write most (``searchkit.search.correction``)."""
     if store.prefixed(spellings.ACCENTS, fold_syllable(token.text) + "|", words=1, limit=1):
@@ -154,7 +114,7 @@ def _read(store: Store, token: Token) -> Token:
     return Token(fixed, token.start, token.end) if fixed is not None else token
 
 
-def _corrected(store: Store, word: str) -> str | None:
+def _corrected(store: spellings.Spellings, word: str) -> str | None:
     """The syllable the articles write most among those one typo from ``word`` (spelt with the marks
     typed, if it is so spelt, else folded); None when there is none. One edit only: each syllable
     tried is a lookup."""

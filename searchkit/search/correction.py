@@ -1,7 +1,7 @@
 """Typo correction: the syllables a mistyped query most likely meant (``nêu gươg`` → ``nêu gương``).
 
 Vietnamese syllables are a closed set, and the index counts every one the articles write with its
-spellings (``searchkit.search.spellings``). A word the articles never write is almost surely a
+spellings (``searchkit.engines.spellings``). A word the articles never write is almost surely a
 typo, and the syllables worth trying for it are few: those one Damerau–Levenshtein edit away on
 the folded form (a deletion, an insertion, a substitution or two letters swapped; two edits from
 :data:`TWO_EDITS_FROM` letters), and those reached by a spelling Vietnamese writers confuse
@@ -24,8 +24,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
+from searchkit.engines.spellings import Spellings
 from searchkit.search.parse import word_runs
-from searchkit.search.restoration import FIELD, Lexicon, Reading, read_runs, with_case
+from searchkit.search.restoration import Reading, read_runs, with_case
 from searchkit.text.analysis import Token, accent_key, could_take_accents, fold_syllable, has_marks, nfc
 
 # How much the typing believes a syllable it did not type, against 1 for the word typed: one
@@ -173,7 +174,7 @@ def _marks(syllable: str) -> tuple[str, tuple[str, ...]]:
 
 
 def correct(
-    lexicon: Lexicon,
+    lexicon: Spellings,
     words: Words,
     syllables: Syllables,
     text: str,
@@ -233,7 +234,7 @@ def correct(
 class _Pairs:
     """How often the articles write two folded syllables side by side, read through restoration's cache."""
 
-    def __init__(self, lexicon: Lexicon, cache: dict | None):
+    def __init__(self, lexicon: Spellings, cache: dict | None):
         self.lexicon = lexicon
         self.cache = {} if cache is None else cache
 
@@ -241,10 +242,7 @@ class _Pairs:
         key = accent_key([first, second])
         found = self.cache.get(key)
         if found is None:
-            found = {}
-            for term in self.lexicon.expand_prefix(FIELD, key):
-                term = term.decode("utf-8") if isinstance(term, bytes) else term
-                found[term[len(key) :]] = float(self.lexicon.frequency(FIELD, term))
+            found = {term[len(key) :]: float(n) for term, n in self.lexicon.spellings(key).items()}
             self.cache[key] = found
         return sum(found.values())
 

@@ -1,59 +1,41 @@
-"""Narrowing a search by date, source and tags, the order of its hits, and the counts beside them.
+"""Reading what a search is narrowed to (date, source, tags) and the order of its hits from what a reader typed.
 
 What a reader asks for (:class:`Filters`, a sort order) is checked here, before any search runs,
-and refused with a :class:`QueryError` carrying a code the faces translate. Applying it to the
-index is :mod:`searchkit.engines.whoosh.columns`'s work; this module knows nothing of the engine.
-
-Facets follow the usual rule of faceted search: each is counted over the query's matches under
-every filter but its own (the source facet ignores the chosen sources, the year facet the date
-range), so its other values stay visible and countable once one is chosen. Several sources, or
-several tags, widen the search (any of them); different kinds of filter narrow it (all of them).
+and refused with a :class:`QueryError` carrying a code the faces translate. The values themselves,
+and applying them, are the engines' (:mod:`searchkit.engines.filters`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import date
 
+from searchkit.engines import filters as engine_filters
+from searchkit.engines.filters import FACET_VALUES, NEWEST, OLDEST, RELEVANCE, SORTS, Facets, FacetValue, value_key
 from searchkit.errors import QueryError
-from searchkit.text.analysis import fold
 from searchkit.text.dates import read_date
 
-RELEVANCE, NEWEST, OLDEST = "relevance", "newest", "oldest"
-SORTS = (RELEVANCE, NEWEST, OLDEST)
 # Values of one kind of filter a search may name: a link or a form never needs more, and each
 # value costs a lookup.
 MAX_VALUES = 20
 MAX_VALUE_CHARS = 200
-# The values each facet lists, most frequent first.
-FACET_VALUES = 20
+
+__all__ = [
+    "FACET_VALUES",
+    "NEWEST",
+    "OLDEST",
+    "RELEVANCE",
+    "SORTS",
+    "FacetValue",
+    "Facets",
+    "Filters",
+    "check_sort",
+    "value_key",
+]
 
 
-def value_key(text: str) -> str:
-    """What a source or a tag is matched by: ``value_key("Tuổi Trẻ ") == value_key("tuoi tre")``."""
-    return " ".join(fold(text).split())
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What a search is narrowed to: dates from ``since`` to ``until`` (both included, either may be
-    open), any of ``sources``, any of ``tags`` (matched by :func:`value_key`)."""
-
-    since: date | None = None
-    until: date | None = None
-    sources: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-
-    @property
-    def active(self) -> bool:
-        """Whether the filters leave out anything at all."""
-        return bool(self.since or self.until or self.sources or self.tags)
-
-    @property
-    def dated(self) -> bool:
-        """Whether a date range is set (an article without a date is then left out)."""
-        return bool(self.since or self.until)
+class Filters(engine_filters.Filters):
+    """:class:`searchkit.engines.filters.Filters`, read from what a reader typed (:meth:`parse`)."""
 
     @classmethod
     def parse(
@@ -94,29 +76,6 @@ def check_sort(sort: str | None, *, browsing: bool) -> str:
             choices=", ".join(SORTS),
         )
     return sort
-
-
-@dataclass(frozen=True)
-class FacetValue:
-    """One value of a facet (a source, a tag, a year) and how many matches have it."""
-
-    value: str | int
-    count: int
-
-    def to_dict(self) -> dict:
-        return {"value": self.value, "count": self.count}
-
-
-@dataclass(frozen=True)
-class Facets:
-    """The counts beside a search's hits, each most frequent first (see the module's note)."""
-
-    source: list[FacetValue] = field(default_factory=list)
-    tags: list[FacetValue] = field(default_factory=list)
-    year: list[FacetValue] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return {name: [v.to_dict() for v in getattr(self, name)] for name in ("source", "tags", "year")}
 
 
 def _date(name: str, text: str | None) -> date | None:

@@ -16,7 +16,7 @@ from searchkit.search.highlight import Matcher, Snippet, highlight
 from searchkit.text.analysis import syllable_texts
 
 if TYPE_CHECKING:
-    from searchkit.search.searcher import Document
+    from searchkit.search.results import Document
 
 # How far into an article its page looks for the first match of a query (one look per visit,
 # where a results page makes ten snippets): half of the longest article.

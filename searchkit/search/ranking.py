@@ -1,10 +1,11 @@
-"""Ranking: from the parsed query to the Whoosh query whose scores order the hits.
+"""Ranking: from the parsed query to the compiled query whose scores order the hits.
 
 Ranking is BM25F over the folded fields, so a query finds every accent variant, plus optional
 clauses that only add score: the same syllables with their accents as typed or, typed without
 accents, as accent restoration spells them, weighted by how sure it is (exact-accent boost), the
 query's syllables adjacent (phrase/proximity boost), the query's syllables forming one pyvi word
-(word boost), and title matches. ``searchkit.engines.whoosh.execute`` runs the result.
+(word boost), and title matches. The result is :mod:`searchkit.engines.compiled`'s tree, which
+either engine runs.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial, singledispatch
 
-from whoosh import query as wq
-
+from searchkit.engines import compiled as cq
 from searchkit.engines import fields as f
-from searchkit.engines.whoosh.execute import SpeltPhrase
+from searchkit.engines.compiled import Levels, SpeltPhrase
 from searchkit.search import parse as q
 from searchkit.search.restoration import MIN_CONFIDENCE, Restoration
 from searchkit.text.analysis import compound, fold_syllable, has_marks, normalize_syllable
@@ -161,21 +161,16 @@ def restored_forms(restoration: Restoration) -> Respellings:
     return forms
 
 
-Levels = tuple[tuple[wq.Query, ...], ...]
-"""The tiers of a keyword query, strongest first: each a few clauses, and an article's place in the
-level is how many of them it satisfies (see ``Executor.tiers``)."""
-
-
 def partial_tiers(tree: q.Node) -> Levels:
     """The tiers of a long keyword query that no article holds whole, searched as a question: the
     articles holding most of its neighbouring pairs of words side by side, in the title, then in the body.
     """
-    levels: tuple[list[wq.Query], list[wq.Query]] = ([], [])
+    levels: tuple[list[cq.Node], list[cq.Node]] = ([], [])
     for run in runs(tree):
         folded = [fold_syllable(s) for s in run]
         for i in range(len(folded) - 1):
             for level, name in zip(levels, (f.TITLE, f.BODY), strict=True):
-                level.append(wq.Phrase(name, folded[i : i + 2], slop=1))
+                level.append(cq.Phrase(name, tuple(folded[i : i + 2]), slop=1))
     return tuple(tuple(level) for level in levels if level)
 
 
@@ -206,30 +201,36 @@ def tiers(tree: q.Node, weights: Weights, *, accents: bool, restored: Respelling
         for word in run:
             if has_marks(word):
                 form = normalize_syllable(word)
-                exact[form] = wq.Or([wq.Term(f.EXACT[name], form) for name in f.TEXT_FIELDS])
+                exact[form] = cq.Or(tuple(cq.Term(f.EXACT[name], form) for name in f.TEXT_FIELDS))
         if len(run) < 2:
             continue
         typed = [normalize_syllable(w) if has_marks(w) else None for w in run]
-        starts.append(SpeltPhrase(f.TITLE, folded, typed, exact_field=f.TITLE_EXACT, start=True))
+        starts.append(_spelt(f.TITLE, folded, typed, f.TITLE_EXACT, start=True))
         if any(typed):
-            spelt_title.append(SpeltPhrase(f.TITLE, folded, typed, exact_field=f.TITLE_EXACT))
-            spelt_body.append(SpeltPhrase(f.BODY, folded, typed, exact_field=f.BODY_EXACT))
-        title.append(wq.Phrase(f.TITLE, folded, slop=1))
-        body.append(wq.Phrase(f.BODY, folded, slop=1))
+            spelt_title.append(_spelt(f.TITLE, folded, typed, f.TITLE_EXACT))
+            spelt_body.append(_spelt(f.BODY, folded, typed, f.BODY_EXACT))
+        title.append(cq.Phrase(f.TITLE, tuple(folded), slop=1))
+        body.append(cq.Phrase(f.BODY, tuple(folded), slop=1))
         guessed = [sure.get(w) for w in run]
         if not accents and any(guessed):
             restored_phrases += [
-                SpeltPhrase(name, folded, guessed, exact_field=f.EXACT[name]) for name in f.TEXT_FIELDS
+                _spelt(name, folded, guessed, f.EXACT[name]) for name in f.TEXT_FIELDS
             ]
         if weights.window > 1:
-            windows.append(wq.Phrase(f.BODY, folded, slop=weights.window))
+            windows.append(cq.Phrase(f.BODY, tuple(folded), slop=weights.window))
     spelling = restored_tier(tree, restored) if not accents else None
     levels = [starts, spelt_title, spelt_body, list(exact.values()), title, body, restored_phrases, windows]
     levels.append([spelling] if spelling is not None else [])
     return tuple(tuple(level) for level in levels if level)
 
 
-def restored_tier(tree: q.Node, restored: Respellings | None) -> wq.Query | None:
+def _spelt(
+    name: str, folded: list[str], spelt: list[str | None], exact_field: str, *, start: bool = False
+) -> SpeltPhrase:
+    return SpeltPhrase(name, tuple(folded), slop=1, spelt=tuple(spelt), exact_field=exact_field, start=start)
+
+
+def restored_tier(tree: q.Node, restored: Respellings | None) -> cq.Node | None:
     """The articles spelling every word of ``tree`` as restoration surely reads it; ``None`` when it
     reads none surely (the last of the :func:`tiers`, and what a suggestion is checked against)."""
     sure = {t: form for t, (form, odds) in (restored or {}).items() if odds >= MIN_CONFIDENCE}
@@ -237,33 +238,33 @@ def restored_tier(tree: q.Node, restored: Respellings | None) -> wq.Query | None
 
 
 @singledispatch
-def _tier(node: q.Node, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Query | None:
+def _tier(node: q.Node, sure: dict[str, str], fields: tuple[str, ...]) -> cq.Node | None:
     """The tier of one clause; ``None`` when the clause does not narrow it (a clause it cannot spell)."""
     return None
 
 
 @_tier.register(q.Leaf)
-def _tier_leaf(node: q.Leaf, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Query | None:
-    spelt = [[wq.Term(f.EXACT[name], sure[t]) for name in fields] for t in node.words if t in sure]
-    return wq.And([wq.Or(terms) for terms in spelt]) if spelt and not node.prefix else None
+def _tier_leaf(node: q.Leaf, sure: dict[str, str], fields: tuple[str, ...]) -> cq.Node | None:
+    spelt = [tuple(cq.Term(f.EXACT[name], sure[t]) for name in fields) for t in node.words if t in sure]
+    return cq.And(tuple(cq.Or(terms) for terms in spelt)) if spelt and not node.prefix else None
 
 
 @_tier.register(q.Field)
-def _tier_field(node: q.Field, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Query | None:
+def _tier_field(node: q.Field, sure: dict[str, str], fields: tuple[str, ...]) -> cq.Node | None:
     return _tier(node.node, sure, (node.name,))
 
 
 @_tier.register(q.Clauses)
-def _tier_clauses(node: q.Clauses, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Query | None:
+def _tier_clauses(node: q.Clauses, sure: dict[str, str], fields: tuple[str, ...]) -> cq.Node | None:
     parts = [part for part in (_tier(n, sure, fields) for n in node.nodes) if part is not None]
-    return wq.And(parts) if parts else None
+    return cq.And(tuple(parts)) if parts else None
 
 
 @_tier.register(q.Any)
-def _tier_any(node: q.Any, sure: dict[str, str], fields: tuple[str, ...]) -> wq.Query | None:
+def _tier_any(node: q.Any, sure: dict[str, str], fields: tuple[str, ...]) -> cq.Node | None:
     # One alternative without a restored spelling lets every article into the tier.
     parts = [_tier(n, sure, fields) for n in node.nodes]
-    return None if None in parts else wq.Or(parts)
+    return None if None in parts else cq.Or(tuple(parts))  # type: ignore[arg-type]
 
 
 def compile_query(
@@ -274,8 +275,8 @@ def compile_query(
     restored: Respellings | None = None,
     common: frozenset[str] = frozenset(),
     question: bool | None = None,
-) -> wq.Query:
-    """The Whoosh query for ``tree``: what must match, plus the clauses that order the matches.
+) -> cq.Node:
+    """The compiled query for ``tree``: what must match, plus the clauses that order the matches.
 
     A keyword query (``question`` false) needs all its words; a question ranks partial matches
     (by default, a question is a query of more than ``KEYWORD_QUERY_MAX_TERMS`` syllables).
@@ -295,7 +296,7 @@ def compile_query(
     pruned = _without(tree, common) if not keyword and common else None
     required = _compile(pruned or tree, compiling)
     boosts = _boosts(tree, weights, question=not keyword)
-    return wq.AndMaybe(required, wq.Or(boosts)) if boosts else required
+    return cq.AndMaybe(required, cq.Or(tuple(boosts))) if boosts else required
 
 
 @dataclass(frozen=True)
@@ -310,79 +311,80 @@ class _Compiling:
 
 
 @singledispatch
-def _compile(node: q.Node, c: _Compiling) -> wq.Query:
-    raise TypeError(f"no Whoosh query for a {type(node).__name__} clause")
+def _compile(node: q.Node, c: _Compiling) -> cq.Node:
+    raise TypeError(f"no compiled query for a {type(node).__name__} clause")
 
 
 @_compile.register(q.Term)
-def _compile_term(node: q.Term, c: _Compiling) -> wq.Query:
+def _compile_term(node: q.Term, c: _Compiling) -> cq.Node:
     w = c.weights
     folded = fold_syllable(node.text)
     if node.prefix:
-        return wq.Or([wq.Prefix(name, folded, boost=_field_boost(name, w)) for name in c.fields])
-    clauses: list[wq.Query] = [wq.Term(name, folded, boost=_field_boost(name, w)) for name in c.fields]
+        return cq.Or(tuple(cq.Prefix(name, folded, boost=_field_boost(name, w)) for name in c.fields))
+    clauses: list[cq.Term] = [cq.Term(name, folded, boost=_field_boost(name, w)) for name in c.fields]
     spelling = _spelling(node.text, c)
     if spelling is not None:
         form, weight = spelling
-        clauses += [wq.Term(f.EXACT[name], form, boost=_field_boost(name, w) * weight) for name in c.fields]
+        clauses += [cq.Term(f.EXACT[name], form, boost=_field_boost(name, w) * weight) for name in c.fields]
     # A weight of 0 turns a signal off; its clauses would only cost time. The terms themselves
     # stay when nothing else is left (a question's title:word with the title weighing 0).
     weighed = [clause for clause in clauses if clause.boost > 0]
-    return wq.Or(weighed or clauses[: len(c.fields)])
+    return cq.Or(tuple(weighed or clauses[: len(c.fields)]))
 
 
 @_compile.register(q.Phrase)
-def _compile_phrase(node: q.Phrase, c: _Compiling) -> wq.Query:
+def _compile_phrase(node: q.Phrase, c: _Compiling) -> cq.Node:
     folded = [fold_syllable(s) for s in node.words]
-    return wq.Or(
-        [wq.Phrase(name, folded, slop=max(1, node.slop + 1), boost=_field_boost(name, c.weights)) for name in c.fields]
+    return cq.Or(
+        tuple(
+            cq.Phrase(name, tuple(folded), slop=max(1, node.slop + 1), boost=_field_boost(name, c.weights))
+            for name in c.fields
+        )
     )
 
 
 @_compile.register(q.Field)
-def _compile_field(node: q.Field, c: _Compiling) -> wq.Query:
+def _compile_field(node: q.Field, c: _Compiling) -> cq.Node:
     return _compile(node.node, dataclasses.replace(c, fields=(node.name,)))
 
 
 @_compile.register(q.Not)
-def _compile_not(node: q.Not, c: _Compiling) -> wq.Query:
-    return wq.Not(_compile(node.node, c))
+def _compile_not(node: q.Not, c: _Compiling) -> cq.Node:
+    return cq.Not(_compile(node.node, c))
 
 
 @_compile.register(q.All)
-def _compile_all(node: q.All, c: _Compiling) -> wq.Query:
-    return _combined(node, c, wq.And)
+def _compile_all(node: q.All, c: _Compiling) -> cq.Node:
+    return _combined(node, c, cq.And)
 
 
 @_compile.register(q.Any)
-def _compile_any(node: q.Any, c: _Compiling) -> wq.Query:
-    return _combined(node, c, wq.Or)
+def _compile_any(node: q.Any, c: _Compiling) -> cq.Node:
+    return _combined(node, c, cq.Or)
 
 
 @_compile.register(q.Expansion)
-def _compile_expansion(node: q.Expansion, c: _Compiling) -> wq.Query:
+def _compile_expansion(node: q.Expansion, c: _Compiling) -> cq.Node:
     alternatives = []
     for i, (child, weight) in enumerate(zip(node.nodes, node.weights, strict=True)):
-        compiled = _compile(child, c)
-        compiled.boost *= weight * (c.weights.acronym if i else 1.0)
-        alternatives.append(compiled)
-    return wq.Or(alternatives)
+        alternatives.append(cq.boosted(_compile(child, c), weight * (c.weights.acronym if i else 1.0)))
+    return cq.Or(tuple(alternatives))
 
 
 @_compile.register(q.Group)
-def _compile_group(node: q.Group, c: _Compiling) -> wq.Query:
-    return _combined(node, c, wq.And if c.keyword else partial(wq.Or, scale=c.weights.coord))
+def _compile_group(node: q.Group, c: _Compiling) -> cq.Node:
+    return _combined(node, c, cq.And if c.keyword else partial(cq.Or, coord=c.weights.coord))
 
 
-def _combined(node: q.Clauses, c: _Compiling, combine: Callable[[list[wq.Query]], wq.Query]) -> wq.Query:
+def _combined(node: q.Clauses, c: _Compiling, combine: Callable[[tuple[cq.Node, ...]], cq.Node]) -> cq.Node:
     """The clauses of ``node`` joined by ``combine``, less the articles its exclusions match."""
     children = [_compile(n, c) for n in node.nodes]
-    positives = [child for child in children if not isinstance(child, wq.Not)]
-    negatives = [child.query for child in children if isinstance(child, wq.Not)]
+    positives = tuple(child for child in children if not isinstance(child, cq.Not))
+    negatives = tuple(child.node for child in children if isinstance(child, cq.Not))
     if not positives:
-        return wq.Not(wq.Or(negatives))
+        return cq.Not(cq.Or(negatives))
     combined = combine(positives)
-    return wq.AndNot(combined, wq.Or(negatives)) if negatives else combined
+    return cq.AndNot(combined, cq.Or(negatives)) if negatives else combined
 
 
 def _spelling(typed: str, c: _Compiling) -> tuple[str, float] | None:
@@ -431,27 +433,26 @@ def _without_group(node: q.Group, common: frozenset[str]) -> q.Node | None:
     return q.Group(tuple(kept)) if len(kept) != len(node.nodes) else node
 
 
-def _boosts(tree: q.Node, w: Weights, *, question: bool = False) -> list[wq.Query]:
+def _boosts(tree: q.Node, w: Weights, *, question: bool = False) -> list[cq.Node]:
     """Proximity and word clauses for each run of plain syllables typed side by side."""
-    clauses: list[wq.Query] = []
+    clauses: list[cq.Node] = []
     for run in runs(tree):
         folded = [fold_syllable(s) for s in run]
         if len(folded) < 2:
             continue
         if w.phrase:
-            clauses.append(wq.Phrase(f.BODY, folded, slop=1, boost=w.phrase))
+            clauses.append(cq.Phrase(f.BODY, tuple(folded), slop=1, boost=w.phrase))
             if w.title:
-                clauses.append(wq.Phrase(f.TITLE, folded, slop=1, boost=w.phrase * w.title))
+                clauses.append(cq.Phrase(f.TITLE, tuple(folded), slop=1, boost=w.phrase * w.title))
         if question and w.pair and len(folded) > 2:
-            clauses += [wq.Phrase(f.BODY, folded[i : i + 2], slop=1, boost=w.pair) for i in range(len(folded) - 1)]
+            pairs = [tuple(folded[i : i + 2]) for i in range(len(folded) - 1)]
+            clauses += [cq.Phrase(f.BODY, pair, slop=1, boost=w.pair) for pair in pairs]
             # In a question's title, a pair of its words is evidence where a lone word is noise.
             if w.title_pair:
-                clauses += [
-                    wq.Phrase(f.TITLE, folded[i : i + 2], slop=1, boost=w.title_pair) for i in range(len(folded) - 1)
-                ]
+                clauses += [cq.Phrase(f.TITLE, pair, slop=1, boost=w.title_pair) for pair in pairs]
         for size in (2, 3) if w.word else ():
             for i in range(len(folded) - size + 1):
-                clauses.append(wq.Term(f.WORDS, compound(folded[i : i + size]), boost=w.word))
+                clauses.append(cq.Term(f.WORDS, compound(folded[i : i + size]), boost=w.word))
     return clauses
 
 

@@ -1,22 +1,23 @@
 """Accent restoration: the accented query most likely meant by one typed without diacritics.
 
-The index counts, in its ``accents`` field, every spelling that each folded syllable and each pair
-of syllables side by side takes in the articles (``neu|nêu``, ``neu guong|nêu gương``; see
-:func:`searchkit.text.analysis.accent_terms`). Those counts make a bigram language model over
-normalised syllables. Each folded syllable of a query may be any spelling seen for it; Viterbi
-finds the most likely sequence, so neighbours decide (``dang vien`` is ``đảng viên``, while
-``dang`` alone stays ambiguous), and forward-backward says how sure each syllable is.
+The index counts, beside its articles (``searchkit.engines.spellings``), every spelling that
+each folded syllable and each pair of syllables side by side takes in the articles (``neu|nêu``,
+``neu guong|nêu gương``; see :func:`searchkit.text.analysis.accent_terms`). Those counts make a
+bigram language model over normalised syllables. Each folded syllable of a query may be any
+spelling seen for it; Viterbi finds the most likely sequence, so neighbours decide (``dang vien``
+is ``đảng viên``, while ``dang`` alone stays ambiguous), and forward-backward says how sure each
+syllable is.
 
-Everything here reads a :class:`Lexicon`, which a Whoosh reader is, so it is testable without an
-index.
+Everything here reads the counts through :class:`searchkit.engines.spellings.Spellings`, so it is
+testable without an index.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
+from searchkit.engines.spellings import Spellings
 from searchkit.search.parse import word_runs
 from searchkit.text.analysis import (
     Token,
@@ -30,7 +31,6 @@ from searchkit.text.analysis import (
     visible,
 )
 
-FIELD = "accents"
 # How much a pair's evidence counts against the syllable's own frequency (Jelinek-Mercer
 # interpolation). Pairs are what tell "đảng viên" from "đang viên"; the rest keeps unseen pairs
 # possible.
@@ -43,16 +43,6 @@ TYPED_ACCENTS = 50.0
 # A suggestion respells only the syllables at least this probable; the others stay as typed, so
 # a lone ambiguous word ("dang": đang, đảng, đăng…) gets no suggestion.
 MIN_CONFIDENCE = 0.6
-
-
-class Lexicon(Protocol):
-    """What restoration reads from an index (a Whoosh reader is one)."""
-
-    def expand_prefix(self, fieldname: str, prefix: str) -> Iterable[str | bytes]: ...
-
-    def frequency(self, fieldname: str, text: str | bytes) -> float: ...
-
-    def field_length(self, fieldname: str) -> float: ...
 
 
 @dataclass(frozen=True)
@@ -106,7 +96,7 @@ class Restoration:
 
 
 def restore_query(
-    lexicon: Lexicon, text: str, spellings: dict | None = None, *, as_typed: bool = False
+    lexicon: Spellings, text: str, spellings: dict | None = None, *, as_typed: bool = False
 ) -> Restoration:
     """The restoration of a query's words; operators, quotes, ``title:`` and prefixes are kept.
 
@@ -120,7 +110,7 @@ def restore_query(
     return _restore(lexicon, nfc(text), word_runs(text), spellings, as_typed)
 
 
-def restore_text(lexicon: Lexicon, text: str, *, as_typed: bool = False) -> Restoration:
+def restore_text(lexicon: Spellings, text: str, *, as_typed: bool = False) -> Restoration:
     """The restoration of plain text: every syllable, in runs broken by punctuation (``as_typed``: see
     :func:`restore_query`)."""
     text = nfc(text)
@@ -128,7 +118,7 @@ def restore_text(lexicon: Lexicon, text: str, *, as_typed: bool = False) -> Rest
     return _restore(lexicon, text, runs, as_typed=as_typed)
 
 
-def suggest(lexicon: Lexicon, text: str) -> str | None:
+def suggest(lexicon: Spellings, text: str) -> str | None:
     """The accented query most likely meant by ``text``; ``None`` when it is its own best form."""
     return restore_query(lexicon, text).suggestion
 
@@ -148,11 +138,11 @@ def with_case(typed: str, form: str) -> str:
 class _Counts:
     """Spelling counts read from the lexicon, each folded run looked up once per restoration."""
 
-    def __init__(self, lexicon: Lexicon, cache: dict | None = None):
+    def __init__(self, lexicon: Spellings, cache: dict | None = None):
         self.lexicon = lexicon
         # Pairs are counted in the same field, so this is about twice the number of syllables:
         # a constant factor that PAIR_WEIGHT was chosen with.
-        self.total = max(float(lexicon.field_length(FIELD)), 1.0)
+        self.total = max(float(lexicon.total()), 1.0)
         self._cache: dict[str, dict[str, float]] = {} if cache is None else cache
 
     def spellings(self, typed: Sequence[str]) -> dict[str, float]:
@@ -160,11 +150,7 @@ class _Counts:
         key = accent_key(list(typed))
         found = self._cache.get(key)
         if found is None:
-            found = {}
-            for term in self.lexicon.expand_prefix(FIELD, key):
-                if isinstance(term, bytes):
-                    term = term.decode("utf-8")
-                found[term[len(key) :]] = float(self.lexicon.frequency(FIELD, term))
+            found = {term[len(key) :]: float(n) for term, n in self.lexicon.spellings(key).items()}
             self._cache[key] = found
         return found
 
@@ -226,7 +212,7 @@ class _Lattice:
 
 
 def _restore(
-    lexicon: Lexicon, text: str, runs: list[list[Token]], spellings: dict | None = None, as_typed: bool = False
+    lexicon: Spellings, text: str, runs: list[list[Token]], spellings: dict | None = None, as_typed: bool = False
 ) -> Restoration:
     counts = _Counts(lexicon, spellings)
     restored: list[Restored] = []
@@ -246,7 +232,7 @@ Reading = tuple[str, float]
 
 
 def read_runs(
-    lexicon: Lexicon,
+    lexicon: Spellings,
     text: str,
     runs: list[list[Token]],
     readings: list[list[list[Reading]]],

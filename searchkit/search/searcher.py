@@ -1,37 +1,33 @@
 """Running queries: from the text typed to ranked hits with snippets, as plain result objects.
 
-How hits are ordered is ``searchkit.search.ranking``'s; how a compiled query is run,
-``searchkit.engines.whoosh.execute``'s.
+Written once over :class:`searchkit.engines.backend.Backend`, for either engine. How hits are
+ordered is ``searchkit.search.ranking``'s; how a compiled query is run, the backend's.
 """
 
 from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar, cast
-
-import numpy as np
-from whoosh import query as wq
-from whoosh import scoring
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from searchkit.engines import fields as f
-from searchkit.engines.whoosh import generations
-from searchkit.engines.whoosh.columns import Columns
-from searchkit.engines.whoosh.execute import MAX_PREFIX_TERMS, Deadline, Executor, Matches
-from searchkit.errors import IndexDamagedError, QueryError, SearchkitError
-from searchkit.search import complete, correction, keystrokes, passages, related
+from searchkit.engines.backend import Backend, Rescore, Statistics, open_backend
+from searchkit.engines.budget import Deadline, check
+from searchkit.engines.compiled import Levels
+from searchkit.engines.spellings import ACRONYMS
+from searchkit.search import complete, corrected, keystrokes, passages, related
 from searchkit.search import parse as q
-from searchkit.search.acronyms import Acronym, Glossary
+from searchkit.search.acronyms import Glossary
 from searchkit.search.acronyms import expand as expand_acronyms
-from searchkit.search.filters import RELEVANCE, Facets, Filters, check_sort
-from searchkit.search.highlight import Matcher, Snippet, matcher_for, snippet
+from searchkit.search.filters import RELEVANCE, Filters, check_sort
+from searchkit.search.highlight import Matcher, Snippet, matcher_for
+from searchkit.search.limits import MAX_LIMIT, MAX_PAGE, MAX_PREFIXES, MAX_TERMS, check_cost, check_page
 from searchkit.search.pages import ArticlePage, article_page
+from searchkit.search.prepared import NOTHING_TYPED, Prepared, Understood
 from searchkit.search.ranking import (
     KEYWORD_QUERY_MAX_TERMS,
-    Levels,
     Respellings,
     Weights,
     compile_query,
@@ -43,16 +39,30 @@ from searchkit.search.ranking import (
     tiers,
 )
 from searchkit.search.restoration import Restoration, restore_query
-from searchkit.search.spellings import ACCENTS, ACRONYMS, PHRASES, SpellingCounts
-from searchkit.search.spellings import FILE as SPELLINGS_FILE
-from searchkit.text.analysis import accent_key, fold_syllable, has_marks, nfc, normalize_syllable
+from searchkit.search.results import Document, Hit, SearchResults, stored_document, stored_hit
+from searchkit.search.vocabulary import IndexVocabulary
+from searchkit.text.analysis import fold_syllable, has_marks, nfc
 
-MAX_LIMIT = 100
-MAX_PAGE = 1000
-MAX_TERMS = 64
-# Each prefix (``học*``) stands for up to MAX_PREFIX_TERMS words in each field searched: a query
-# may hold this many.
-MAX_PREFIXES = 8
+if TYPE_CHECKING:
+    from searchkit.engines.columns import Columns
+    from searchkit.engines.xapian.connection import Shard
+
+__all__ = [
+    "MAX_LIMIT",
+    "MAX_PAGE",
+    "MAX_PREFIXES",
+    "MAX_TERMS",
+    "Document",
+    "Hit",
+    "SearchResults",
+    "Searcher",
+    "check_cost",
+    "check_page",
+    "search",
+    "stored_document",
+    "stored_hit",
+]
+
 # Seconds a query may take before it is stopped (``Searcher.search(..., budget=...)``).
 DEFAULT_BUDGET = 2.0
 # Related articles an article page lists.
@@ -61,169 +71,66 @@ RELATED = 5
 COMMON_MIN_ARTICLES = 100
 
 
-@dataclass(frozen=True)
-class Hit:
-    rank: int
-    id: str
-    path: str
-    title: str
-    score: float
-    snippet: Snippet | None
-    # The article's metadata: an ISO date ("2024-05-22"), its source and tags as written, its address.
-    date: str | None = None
-    source: str | None = None
-    tags: tuple[str, ...] = ()
-    url: str | None = None
-
-    def to_dict(self) -> dict:
-        return {
-            "rank": self.rank,
-            "id": self.id,
-            "path": self.path,
-            "title": self.title,
-            "date": self.date,
-            "source": self.source,
-            "tags": list(self.tags),
-            "url": self.url,
-            "score": round(self.score, 4),
-            "snippet": self.snippet.html() if self.snippet else "",
-        }
-
-
-@dataclass
-class SearchResults:
-    query: str
-    total: int
-    page: int
-    limit: int
-    hits: list[Hit] = field(default_factory=list)
-    seconds: float = 0.0
-    # The accented query most likely meant ("Có phải bạn muốn tìm: …"); None when the query is
-    # already its own best form.
-    suggestion: str | None = None
-    # The order of the hits (one of ``filters.SORTS``), and the counts beside them when asked for.
-    sort: str = RELEVANCE
-    facets: Facets | None = None
-    # The learnt acronyms the query was expanded with (an acronym typed, or a long form).
-    acronyms: list[Acronym] = field(default_factory=list)
-    # Whether ``total`` is the count of the matches or an estimate (Xapian's, on shards).
-    exact: bool = True
-    # The words read as typos of others (``searchkit.search.correction``): the query as typed is
-    # searched too, its matches first.
-    corrected: list[correction.Corrected] = field(default_factory=list)
-    # For a query that found nothing with all its words: the word that blocks it, and the results
-    # of the query without it (``Searcher.search``).
-    dropped: str | None = None
-    without: SearchResults | None = None
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.limit))
-
-    def to_dict(self) -> dict:
-        data = {
-            "query": self.query,
-            "total": self.total,
-            "sort": self.sort,
-            "acronyms": [a.to_dict() for a in self.acronyms],
-            "corrected": [c.to_dict() for c in self.corrected],
-            "dropped": (
-                {"word": self.dropped, **self.without.to_dict()} if self.dropped and self.without else None
-            ),
-            "results": [h.to_dict() for h in self.hits],
-            "suggestion": self.suggestion,
-        }
-        if self.facets is not None:
-            data["facets"] = self.facets.to_dict()
-        return data
-
-
-@dataclass(frozen=True)
-class Document:
-    """A whole stored article, as the article page shows it."""
-
-    id: str
-    path: str
-    title: str
-    text: str
-    date: str | None = None
-    source: str | None = None
-    url: str | None = None
-    tags: tuple[str, ...] = ()
-
-
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
 def reads_index(method: _Method) -> _Method:
-    """Marks a method that reads the index's files: whatever a damaged file makes the readers
-    raise (a pickle, zlib, struct or SQLite error, a key or value Whoosh cannot find...) comes out
-    as the one :class:`IndexDamagedError`, naming the file; a fault of the code is raised as it is."""
+    """Marks a method that reads the index: what the engine raises comes out as searchkit's errors
+    (``Backend.reading``: a damaged file as the one ``IndexDamagedError`` naming it, an unreachable
+    shard as a ``ShardError``); a fault of the code is raised as it is."""
 
     @functools.wraps(method)
     def reading(self: Searcher, *args: object, **kwargs: object) -> object:
-        try:
+        with self.backend.reading():
             return method(self, *args, **kwargs)
-        except SearchkitError:
-            raise
-        except Exception as exc:
-            damage = self.damage(exc)
-            if damage is None:
-                raise
-            raise damage from exc
 
     return cast(_Method, reading)
 
 
 class Searcher:
-    """One generation of the index, open and kept warm across queries.
+    """One version of the index (a generation, the shards' states), open and kept warm across queries.
 
-    Every answer comes from the generation that was current when the searcher opened (or last
-    refreshed): builds publish new generations beside it and never change it.
+    Every answer comes from the version that was current when the searcher opened (or last
+    refreshed): builds publish new versions beside it and never change it. The index is the Whoosh
+    one in ``index_dir``, or the Xapian ``shards`` (``cache``: where their summed statistics are
+    kept), or an open ``backend`` (:func:`searchkit.engines.backend.open_backend`).
     """
 
-    def __init__(self, index_dir: Path | str, weights: Weights | None = None):
-        self.index_dir = Path(index_dir)
+    def __init__(
+        self,
+        index_dir: Path | str | None = None,
+        weights: Weights | None = None,
+        *,
+        shards: Sequence[Shard] | None = None,
+        cache: Path | str | None = None,
+        backend: Backend | None = None,
+    ):
+        self.index_dir = Path(index_dir) if index_dir is not None else None
         self.weights = weights or Weights()
-        self._open()
+        self._where = (index_dir, list(shards) if shards else None, cache)
+        self._open(backend)
 
-    def _open(self) -> None:
-        self.generation, index = generations.open_current(self.index_dir)
-        # What a failed read found, once per searcher: a damaged index fails every request, and
-        # each must not hash the whole generation again.
-        self._verdict: tuple[IndexDamagedError | None] | None = None
-        try:
-            self._searcher = index.searcher(weighting=scoring.BM25F(B=self.weights.b, K1=self.weights.k1))
-        except Exception as exc:  # a segment Whoosh cannot read
-            raise generations.damaged(self.index_dir, f"{type(exc).__name__}: {exc}") from exc
-        self._executor = Executor(self._searcher)
-        self._columns: Columns | None = None
-        try:
-            self.spellings = open_spellings(self.generation)
-        except SearchkitError:
-            self._searcher.close()
-            raise
-        except Exception as exc:  # not a SQLite file, or not the tables a build writes
-            self._searcher.close()
-            damage = self.damage(exc)
-            if damage is None:
-                raise
-            raise damage from exc
-        # Spelling counts looked up by accent restoration, valid while the generation is.
+    def _open(self, backend: Backend | None = None) -> None:
+        index_dir, shards, cache = self._where
+        w = self.weights
+        self.backend = backend or open_backend(index_dir, shards, cache=cache, k1=w.k1, b=w.b)
+        self.spellings = self.backend.spellings
+        # Spelling counts looked up by accent restoration, valid while the version is.
         self._looked_up: dict = {}
         self._glossary: Glossary | None = None
-        self._syllables: correction.Syllables | None = None
+        self._corrector = corrected.Corrector(self.backend, self._looked_up)
+
+    @property
+    def generation(self) -> str:
+        """The name of the version open."""
+        return self.backend.version()
 
     def close(self) -> None:
-        self._searcher.close()
-        self.spellings.close()
+        self.backend.close()
 
-    def damage(self, exc: Exception) -> IndexDamagedError | None:
-        """The damage in this searcher's generation that made a read fail with ``exc``; None when its
-        files are as their build wrote them (:func:`searchkit.engines.whoosh.generations.explain`)."""
-        if self._verdict is None:
-            self._verdict = (generations.explain(self.index_dir, self.generation, exc),)
-        return self._verdict[0]
+    def damage(self, exc: Exception) -> Exception | None:
+        """The damage to the version open that made a read fail with ``exc`` (``Backend.damage``)."""
+        return self.backend.damage(exc)
 
     def __enter__(self) -> Searcher:
         return self
@@ -232,16 +139,15 @@ class Searcher:
         self.close()
 
     def is_current(self) -> bool:
-        """Whether this searcher's generation is still the index's current one (one small read)."""
-        return generations.pointer(self.index_dir) == self.generation.name
+        """Whether the version open is still the index's current one."""
+        return self.backend.is_current()
 
     def refresh(self) -> None:
-        """Moves to the index's current generation if a build has published a new one."""
+        """Moves to the index's current version if a build has published a new one."""
         if not self.is_current():
-            old, counts = self._searcher, self.spellings
+            old = self.backend
             self._open()
             old.close()
-            counts.close()
 
     @reads_index
     def search(
@@ -257,6 +163,7 @@ class Searcher:
         filters: Filters | None = None,
         sort: str | None = None,
         facets: bool = False,
+        clock: Callable[[], float] | None = None,
         drop: bool = True,
     ) -> SearchResults:
         """The ``page``-th page of ``limit`` hits for the query ``text``, best first.
@@ -266,138 +173,76 @@ class Searcher:
         typed as Telex or VNI keys are read as the syllables they type. With ``acronyms``, a learnt
         acronym also finds its long forms, and a long form its acronym.
         A query still running after ``budget`` seconds (``None``: no limit) is stopped with a
-        :class:`QueryError`.
-
-        With ``drop``, a query of several words that finds nothing (even corrected) says which word
-        blocks it, and carries the results without it (``dropped``, ``without``); its own total stays 0.
+        :class:`QueryError`; ``clock`` is what measures them (by default the thread's processor time).
 
         ``filters`` narrow the hits; ``sort`` orders them (``filters.SORTS``: by default the most
         relevant first); ``facets`` counts sources, tags and years beside them. With filters, ``text``
-        may be empty: every article they let through is a hit, the newest first.
+        may be empty: every article they let through is a hit, the newest first. Typos: ``searchkit.search.corrected``
+        (``drop``: a query of several words finding nothing carries the results without the word blocking it).
         """
         check_page(limit, page)
         filters = filters or Filters()
         browsing = filters.active and not text.strip()
         sort = check_sort(sort, browsing=browsing)
         started = time.perf_counter()
-        deadline = Deadline.after(budget) if budget is not None else None
-        prepared, typed_first = _NOTHING_TYPED, None
+        deadline = Deadline.after(budget, clock) if budget is not None else None
+        backend = self.backend
+        prepare = functools.partial(self.prepared, suggest=suggest, acronyms=acronyms)
+        match = functools.partial(backend.match, filters=filters, facets=facets, deadline=deadline)
         if browsing:
-            matches = self._executor.every_document()
+            prepared, found = NOTHING_TYPED, match(None)
         else:
-            prepared = self.prepared(text, suggest=suggest, acronyms=acronyms)
-            matches, typed_first = self._run_corrected(prepared, deadline)
-            if not len(matches) and suggest and prepared.correction is None:  # words written, but not together
-                prepared = self.prepared(text, suggest=suggest, acronyms=acronyms, correct="loose")
-                matches, typed_first = self._run_corrected(prepared, deadline)
-            if not len(matches) and prepared.long_keywords:
-                asked = prepared.correction.text if prepared.correction else text
-                prepared = replace(self.prepared(asked, suggest=suggest, acronyms=acronyms, question=True),
-                                   correction=prepared.correction)
-                matches, typed_first = self._executor.run(prepared.compiled, deadline=deadline), None
-        counted = None
-        if filters.active or facets:
-            kept, counted = self.columns().narrow(matches.ids, filters, facets=facets)
-            matches = matches.subset(kept)
+            prepared, found = corrected.searched(text, prepare, match, retry=suggest)
         suggestion = prepared.suggestion
-        spelling = self._executor.run(prepared.spelling, deadline=deadline) if prepared.spelling is not None else None
-        if spelling is not None and not np.isin(spelling.ids, matches.ids).any():
+        if prepared.spelling is not None and not backend.overlaps(found, prepared.spelling, deadline):
             # No hit under the filters spells the query as suggested ("lua": lựa, where the one
             # article of the source chosen is about lúa): it would lead away from these results.
             suggestion = None
+        relevance = sort == RELEVANCE
+        words = prepared.question_words if relevance else None
         first = (page - 1) * limit
-        if sort == RELEVANCE and prepared.question_words is not None:
-            matches = self._by_passages(matches, prepared.question_words, deadline)
-        if sort == RELEVANCE:
-            placed = self._executor.tiers(matches, prepared.tiers, deadline=deadline)
-            if typed_first is not None and prepared.corrected is not None:  # then the corrected query's tiers
-                # The typed query's tiers order its own matches only: the others as the corrected query does.
-                others = self._executor.tiers(matches, prepared.corrected.tiers)
-                placed = [typed_first, *(t * typed_first for t in placed), *others]
-            best = self._executor.top(matches, page * limit, tiers=placed)
-        else:
-            order = self.columns().by_date(matches.ids, matches.scores, page * limit, sort)
-            best = [(int(matches.ids[i]), float(matches.scores[i])) for i in order]
+        best = backend.ranked(
+            found,
+            sort=sort,
+            levels=prepared.tiers if relevance else (),
+            rescore=(self.weights.passage_depth, self._passage_bonuses(words, deadline)) if words else None,
+            first=first,
+            count=limit,
+            deadline=deadline,
+        )
         hits = []
-        for rank, (docnum, score) in enumerate(best[first:], first + 1):
+        for rank, (docnum, score) in enumerate(best, first + 1):
             hits.append(self._hit(rank, docnum, score, prepared.matcher if snippets else None))
-            if deadline is not None:  # the budget covers the snippets too
-                deadline.check()
+            check(deadline)  # the budget covers the snippets too
         results = SearchResults(
             query=text,
-            total=len(matches),
+            total=found.total,
             page=page,
             limit=limit,
             hits=hits,
             seconds=time.perf_counter() - started,
             suggestion=suggestion,
             sort=sort,
-            facets=counted,
+            facets=found.facets,
             acronyms=prepared.acronyms,
-            corrected=list(prepared.correction.words) if prepared.correction else [],
+            exact=found.exact,
+            corrected=corrected.corrected_words(prepared),
         )
-        if drop and not len(matches) and not filters.active:  # under filters, they may be what blocks it
-            word, rest = self._blocking(prepared, text, suggest, acronyms, deadline)
-            if word is not None:
-                results.dropped = word
-                results.without = self.search(
-                    rest, limit=limit, page=page, snippets=snippets, suggest=suggest, acronyms=acronyms,
-                    budget=budget, filters=filters, sort=sort, facets=facets, drop=False,
-                )
+        if drop and not found.total and not filters.active:  # under filters, they may be what blocks it
+            again = functools.partial(self.search, limit=limit, page=page, snippets=snippets, suggest=suggest,
+                                      acronyms=acronyms, budget=budget, sort=sort, facets=facets, clock=clock)
+            corrected.fall_back(results, prepared, backend, prepare, match, functools.partial(again, drop=False))
         return results
-
-    def _run_corrected(self, prepared: Prepared, deadline: Deadline | None) -> tuple[Matches, np.ndarray | None]:
-        """The matches of the query as typed and, when it was corrected, of the corrected query; with
-        which of them the query as typed matches (to be placed first)."""
-        matches = self._executor.run(prepared.compiled, deadline=deadline)
-        if prepared.corrected is None:
-            return matches, None
-        other = self._executor.run(prepared.corrected.compiled, deadline=deadline)
-        ids = np.union1d(matches.ids, other.ids)
-        scores = np.zeros(len(ids))
-        typed = np.isin(ids, matches.ids, assume_unique=True)
-        scores[np.isin(ids, other.ids, assume_unique=True)] = other.scores
-        scores[typed] = matches.scores
-        return Matches(ids, scores), typed.astype(np.int64)
-
-    def _blocking(
-        self, prepared: Prepared, text: str, suggest: bool, acronyms: bool, deadline: Deadline | None
-    ) -> tuple[str | None, str]:
-        """The word that blocks a query of several plain words finding nothing (the rarest first whose
-        leaving out finds something), and the query without it; ``None`` when there is none."""
-        asked = prepared.correction.text if prepared.correction else nfc(text)
-        words = [token for run in q.word_runs(asked) for token in run]
-        nothing = (None, asked)
-        tree = q.parse(asked)
-        plain = isinstance(tree, q.Group) and all(isinstance(n, q.Term) and not n.prefix for n in tree.nodes)
-        if len(words) < 2 or not plain:
-            return nothing  # one word, or operators, quotes, fields: what to leave out is not the search's to say
-        reader = self._statistics()
-        rarest = sorted(words, key=lambda t: sum(reader.doc_frequency(n, fold_syllable(t.text)) for n in f.TEXT_FIELDS))
-        for token in rarest:
-            rest = " ".join((asked[: token.start] + asked[token.end :]).split())
-            tried = self.prepared(rest, suggest=suggest, acronyms=acronyms, correct=False)
-            if len(self._executor.run(tried.compiled, deadline=deadline)):
-                return token.text, rest
-        return nothing
 
     @reads_index
     def prepared(
-        self,
-        text: str,
-        *,
-        suggest: bool = True,
-        acronyms: bool = True,
-        question: bool | None = None,
+        self, text: str, *, suggest: bool = True, acronyms: bool = True, question: bool | None = None,
         correct: bool | str = True,
     ) -> Prepared:
         """The query ``text`` compiled for ranking, with what the results say of it (see :meth:`search`).
 
         ``question`` decides whether it is searched as a question (by default, :func:`is_question`).
-        With ``correct`` (and ``suggest``), a keyword query's typos are corrected (:mod:`searchkit.search.correction`):
-        the corrected query comes with it, searched beside it; ``"loose"`` for a query that finds nothing
-        as typed, whose words written may be typos too.
-        The same on either backend: ``searchkit.engines.xapian`` runs the compiled query on Xapian.
+        ``correct`` (with ``suggest``): its typos corrected, searched beside it (``corrected.beside``; ``"loose"``).
         """
         query = self._understood(text, keys=suggest, expand=acronyms, question=question)
         keyed = query.text != nfc(text)  # typed as Telex or VNI keys
@@ -416,47 +261,24 @@ class Searcher:
         suggestion = restoration.suggestion if restoration else None
         if keyed:  # the query the keys type is the one offered
             suggestion = suggestion or query.text
-        readings = restoration.readings() if restoration else None
         prepared = Prepared(
             compiled=compiled,
             tiers=self._tiers(query, question, accented, restored),
             long_keywords=not query.question and q.term_count(query.tree) > KEYWORD_QUERY_MAX_TERMS,
-            matcher=matcher_for(query.expanded, readings),
+            matcher=matcher_for(query.expanded, restoration.readings() if restoration else None),
             suggestion=suggestion,
             acronyms=query.acronyms,
             spelling=restored_tier(query.tree, restored) if restored and not query.question else None,
             question_words=self._passage_words(query),
         )
-        fixing = suggest and correct and not query.question
-        fixed = self._correction(query, keyed, loose=correct == "loose") if fixing else None
+        fixed = self._corrector.correct(query, keyed, loose=correct == "loose") if suggest and correct else None
         if fixed is None:
             return prepared
-        corrected = self.prepared(fixed.text, acronyms=acronyms, question=question, correct=False)
-        both = q.Any((query.expanded, self._understood(fixed.text, keys=False, expand=acronyms).expanded))
-        return replace(
-            prepared,
-            matcher=matcher_for(both, readings),
-            suggestion=corrected.suggestion or fixed.text,
-            spelling=corrected.spelling,
-            correction=fixed,
-            corrected=corrected,
-        )
+        again = self.prepared(fixed.text, acronyms=acronyms, question=question, correct=False)
+        understood = self._understood(fixed.text, keys=False, expand=acronyms)
+        return corrected.beside(prepared, query, fixed, again, understood, restoration)
 
-    def _correction(self, query: _Query, keyed: bool, loose: bool = False) -> correction.Correction | None:
-        """The query's typos corrected (``keyed``: typed as Telex or VNI keys; ``loose``: see
-        :func:`searchkit.search.correction.correct`); ``None`` when there are none."""
-        if self._syllables is None:
-            every = 10**9
-            self._syllables = correction.Syllables(
-                self.spellings.prefixed(ACCENTS, "", words=1, limit=every),
-                self.spellings.prefixed(PHRASES, "", words=1, limit=every),
-            )
-        words = _Vocabulary(self._statistics(), self.spellings)
-        return correction.correct(
-            self.spellings, words, self._syllables, query.text, self._looked_up, as_typed=keyed, loose=loose
-        )
-
-    def _passage_words(self, query: _Query) -> passages.Words | None:
+    def _passage_words(self, query: Understood) -> passages.Words | None:
         """A question's syllables as its passages weigh them; ``None`` for a keyword query, and in an index
         too small for its syllables' frequencies to tell common words from rare ones (as for ``_common``)."""
         if not query.question or self.weights.passage <= 0:
@@ -467,48 +289,43 @@ class Searcher:
             return None
         return passages.question_words(typed, reader, loose=self.weights.passage_loose)
 
-    def _by_passages(self, matches: Matches, words: passages.Words, deadline: Deadline | None) -> Matches:
-        """``matches`` with the best of them scored again by their passages (see :mod:`searchkit.search.passages`)."""
+    def _passage_bonuses(self, words: passages.Words, deadline: Deadline | None) -> Rescore:
+        """What each of a question's best matches gains by its passages (:mod:`searchkit.search.passages`)."""
         w = self.weights
-        if not len(matches):
-            return matches
-        best = np.argsort(-matches.scores, kind="stable")[: w.passage_depth]
-        texts = []
-        for n in best.tolist():
-            texts.append(self._searcher.stored_fields(int(matches.ids[n])).get(f.BODY, ""))
-            if deadline is not None:
-                deadline.check()
-        scores = matches.scores[best].tolist()
-        gained = passages.bonuses(scores, texts, words, weight=w.passage, window=w.passage_window)
-        placed = matches.scores.copy()
-        placed[best] += gained
-        return Matches(matches.ids, placed)
 
-    def _tiers(self, query: _Query, asked: bool | None, accented: bool, restored: Respellings | None) -> Levels:
+        def bonuses(best: list[tuple[int, float]]) -> list[float]:
+            texts = []
+            for doc, _ in best:
+                texts.append(self.backend.stored(doc).get(f.BODY, ""))
+                check(deadline)
+            scores = [score for _, score in best]
+            return passages.bonuses(scores, texts, words, weight=w.passage, window=w.passage_window)
+
+        return bonuses
+
+    def _tiers(self, query: Understood, asked: bool | None, accented: bool, restored: Respellings | None) -> Levels:
         """What orders the query's matches before their scores: a keyword query's tiers; none for a
         question, but those of its neighbouring pairs for a long keyword query searched as one (``asked``)."""
         if not query.question:
             return tiers(query.tree, self.weights, accents=accented, restored=restored)
         return partial_tiers(query.tree) if asked and not is_question(query.text, query.tree) else ()
 
-
     @reads_index
     def columns(self) -> Columns:
-        """The metadata of every article as arrays, read on first use and kept with the generation."""
-        if self._columns is None:
-            self._columns = Columns(self._searcher.reader())
-        return self._columns
+        """The metadata of every article as arrays, read on first use and kept with the version."""
+        return self.backend.columns()
 
     @reads_index
     def has_dates(self) -> bool:
         """Whether any article of the index has a date: only then may hits be ordered or narrowed by date."""
-        days = self.columns().days[self._executor.every_document().ids]
-        return bool((days != f.NO_DAY).any())
+        return self.backend.has_dates()
 
     def _hit(self, rank: int, docnum: int, score: float, matcher: Matcher | None) -> Hit:
-        return stored_hit(rank, self._searcher.stored_fields(docnum), score, matcher)
+        return stored_hit(rank, self.backend.stored(docnum), score, matcher)
 
-    def _understood(self, text: str, *, keys: bool = True, expand: bool = True, question: bool | None = None) -> _Query:
+    def _understood(
+        self, text: str, *, keys: bool = True, expand: bool = True, question: bool | None = None
+    ) -> Understood:
         """The query ``text`` as searched: Telex or VNI keys read (``keys``), acronyms expanded (``expand``),
         a question if ``question`` says so (by default, if :func:`is_question` does).
 
@@ -525,12 +342,12 @@ class Searcher:
             question = is_question(understood, tree)
         # A question's words match partly anyway: a long form's acronym would only add noise there.
         expanded, used = expand_acronyms(tree, self.glossary(), long_forms=not question) if expand else (tree, [])
-        return _Query(understood, tree, question, expanded, list(dict.fromkeys(used)))
+        return Understood(understood, tree, question, expanded, list(dict.fromkeys(used)))
 
     @reads_index
     def converted(self, text: str) -> str:
         """``text`` with the words typed as Telex or VNI keys read as the syllables they type."""
-        return keystrokes.converted(text, _Vocabulary(self._statistics(), self.spellings))
+        return keystrokes.converted(text, IndexVocabulary(self._statistics(), self.spellings))
 
     @reads_index
     def glossary(self) -> Glossary:
@@ -546,9 +363,9 @@ class Searcher:
             raise q.too_long(len(text))
         return complete.completions(self.spellings, text, limit)
 
-    def _statistics(self):  # noqa: ANN202 - a Whoosh reader, or what answers as one
+    def _statistics(self) -> Statistics:
         """The index's term statistics: ``doc_count()``, ``doc_frequency(field, term)``, ``frequency(field, term)``."""
-        return self._searcher.reader()
+        return self.backend.statistics()
 
     def _common(self, tree: q.Node) -> frozenset[str]:
         """The question's folded syllables found in more than ``weights.common`` of the articles."""
@@ -561,8 +378,8 @@ class Searcher:
 
     @reads_index
     def document(self, doc_id: str) -> Document | None:
-        stored = self._searcher.document(**{f.ID: doc_id})
-        return stored_document(stored) if stored is not None else None
+        docnum = self.backend.find(doc_id)
+        return stored_document(self.backend.stored(docnum)) if docnum is not None else None
 
     @reads_index
     def related(
@@ -578,29 +395,28 @@ class Searcher:
         ``document``: the article, when the caller has read it already (a long one costs a read).
         """
         deadline = Deadline.after(budget) if budget is not None else None
-        docnum = self._searcher.document_number(**{f.ID: doc_id})
+        docnum = self.backend.find(doc_id)
         if docnum is None:
             return []
         if document is None:
-            document = stored_document(self._searcher.stored_fields(docnum))
-        reader = self._searcher.reader()
+            document = stored_document(self.backend.stored(docnum))
+        stats = self._statistics()
         words = related.distinctive(
             document.title,
             document.text,
-            reader.doc_frequency,
-            reader.doc_count(),
+            stats.doc_frequency,
+            stats.doc_count(),
             syllable_field=f.BODY,
             word_field=f.WORDS,
         )
         if not words:
             return []
-        query = wq.Or([wq.Term(word.field, word.term) for word in words])
-        matches = self._executor.run(query, deadline=deadline)
-        holders = [self._executor.run(wq.Term(word.field, word.term), deadline=deadline).ids for word in words]
+        terms = [(word.field, word.term) for word in words]
         best = []
-        for n, score in self._executor.top(matches, related.CANDIDATES * limit + 1):
-            shared = [word for word, ids in zip(words, holders, strict=True) if _holds(ids, n)]
-            if n != docnum and related.alike(shared, words, reader.doc_count()):
+        for n, score, held in self.backend.sharing(terms, related.CANDIDATES * limit + 1, deadline):
+            # Only the articles sharing words few would share by chance.
+            shared = [words[i] for i in sorted(held)]
+            if n != docnum and related.alike(shared, words, stats.doc_count()):
                 best.append((n, score))
         return [self._hit(rank, n, score, None) for rank, (n, score) in enumerate(best[:limit], 1)]
 
@@ -608,15 +424,9 @@ class Searcher:
     def matcher(self, text: str) -> Matcher:
         """What the query ``text`` marks in an article, as its hits' snippets do (raises
         :class:`QueryError` as a search would)."""
-        query = self._understood(text)
-        keyed = query.text != nfc(text)
-        fixed = self._correction(query, keyed) if not query.question else None
-        tree = query.expanded
-        if fixed is not None:  # the corrected words are marked too, as in the hits' snippets
-            tree = q.Any((tree, self._understood(fixed.text, keys=False).expanded))
-        return matcher_for(tree, self._restoration(query, keyed).readings())
+        return self.prepared(text).matcher  # the corrected words are marked too, as in the hits' snippets
 
-    def _restoration(self, query: _Query, keyed: bool) -> Restoration:
+    def _restoration(self, query: Understood, keyed: bool) -> Restoration:
         """The query's accents restored (``keyed``: typed as Telex or VNI keys, see :func:`restore_query`)."""
         return restore_query(self.spellings, query.text, self._looked_up, as_typed=keyed)
 
@@ -632,136 +442,6 @@ class Searcher:
         (the body's first page holding one, for an article of several pages)."""
         found = self.article(doc_id, self.matcher(text))
         return (found.document, found.title, found.body) if found is not None else None
-
-
-def _holds(ids: np.ndarray, docnum: int) -> bool:
-    """Whether the sorted document numbers ``ids`` hold ``docnum``."""
-    at = int(np.searchsorted(ids, docnum))
-    return at < len(ids) and int(ids[at]) == docnum
-
-
-def stored_hit(rank: int, stored: dict, score: float, matcher: Matcher | None) -> Hit:
-    """A hit from an article's stored fields (by the schema's names), its snippet marked by ``matcher``."""
-    return Hit(
-        rank=rank,
-        id=stored[f.ID],
-        path=stored[f.ID],
-        title=stored.get(f.TITLE, ""),
-        score=score,
-        snippet=snippet(stored.get(f.BODY, ""), matcher) if matcher is not None else None,
-        date=stored.get(f.DATE),
-        source=stored.get(f.SOURCE),
-        tags=_tags(stored),
-        url=stored.get(f.URL),
-    )
-
-
-def stored_document(stored: dict) -> Document:
-    """An article's stored fields as the article page shows them."""
-    return Document(
-        id=stored[f.ID],
-        path=stored[f.ID],
-        title=stored.get(f.TITLE, ""),
-        text=stored.get(f.BODY, ""),
-        date=stored.get(f.DATE),
-        source=stored.get(f.SOURCE),
-        url=stored.get(f.URL),
-        tags=_tags(stored),
-    )
-
-
-def _tags(stored: dict) -> tuple[str, ...]:
-    tags = stored.get(f.TAGS) or ()
-    # The embedded index stores them as one line each; a shard's document data as a list.
-    found = tags.split(f.TAG_SEPARATOR) if isinstance(tags, str) else tags
-    return tuple(tag for tag in found if tag)
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A query ready to run: the compiled query, the tiers that order its matches before their scores
-    (``searchkit.search.ranking.tiers``), whether it is a long keyword query (searched again as a question if
-    it finds nothing), what snippets mark, the suggestion, the acronyms used and the articles spelling
-    the query as restored."""
-
-    compiled: wq.Query
-    tiers: Levels
-    long_keywords: bool
-    matcher: Matcher
-    suggestion: str | None
-    acronyms: list[Acronym]
-    # The articles spelling the query as restored (``searchkit.search.ranking.restored_tier``): a suggestion
-    # none of the results spells is not offered.
-    spelling: wq.Query | None = None
-    # A question's syllables, by which its best matches are placed again (``searchkit.search.passages``).
-    question_words: passages.Words | None = None
-    # The query's typos corrected, and the corrected query, searched beside it (its matches after).
-    correction: correction.Correction | None = None
-    corrected: Prepared | None = None
-
-
-# Browsing by filters alone: no query, nothing to mark.
-_NOTHING_TYPED = Prepared(wq.NullQuery, (), False, Matcher(set(), set()), None, [])
-
-
-@dataclass(frozen=True)
-class _Query:
-    """A query as searched: its text (keys read), its tree, whether it is a question, the tree with
-    acronyms expanded, the pairs used."""
-
-    text: str
-    tree: q.Node
-    question: bool
-    expanded: q.Node
-    acronyms: list[Acronym]
-
-
-class _Vocabulary:
-    """An open generation as :class:`searchkit.search.keystrokes.Vocabulary`."""
-
-    def __init__(self, reader, spellings: SpellingCounts):
-        self.reader = reader
-        self.spellings = spellings
-
-    def spelt(self, syllable: str) -> float:
-        form = normalize_syllable(syllable)
-        return self.spellings.frequency("", accent_key([form]) + form)
-
-    def written(self, word: str) -> float:
-        folded = fold_syllable(word)
-        return sum(self.reader.frequency(name, folded) for name in f.TEXT_FIELDS)
-
-
-def check_page(limit: int, page: int) -> None:
-    """Refuses a page of hits beyond :data:`MAX_LIMIT` hits or :data:`MAX_PAGE` pages."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise QueryError(f"limit must be between 1 and {MAX_LIMIT}", code="limit_range", limit=MAX_LIMIT)
-    if not 1 <= page <= MAX_PAGE:
-        raise QueryError(f"page must be between 1 and {MAX_PAGE}", code="page_range", limit=MAX_PAGE)
-
-
-def check_cost(tree: q.Node) -> None:
-    """Refuses a query that would cost more than any search should: too many words or prefixes."""
-    if q.term_count(tree) > MAX_TERMS:
-        raise QueryError(
-            f"the query has too many words (at most {MAX_TERMS})", code="query_too_many_words", limit=MAX_TERMS
-        )
-    if (count := q.prefix_count(tree)) > MAX_PREFIXES:
-        raise QueryError(
-            f"the query has too many prefixes ({count} words ending in *; at most {MAX_PREFIXES})",
-            code="query_too_costly",
-            prefixes=count,
-            limit=MAX_PREFIXES,
-            terms_per_prefix=MAX_PREFIX_TERMS,
-        )
-
-
-def open_spellings(generation: generations.Generation) -> SpellingCounts:
-    """The accent statistics of one generation of the index."""
-    path = generation.path / SPELLINGS_FILE
-    if not path.exists():
-        raise generations.damaged(generation.path.parent, f"{generation.name}/{SPELLINGS_FILE} is missing")
-    return SpellingCounts(path)
 
 
 def search(index_dir: Path | str, text: str, *, limit: int = 10, page: int = 1) -> SearchResults:

@@ -25,7 +25,7 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +41,7 @@ from searchkit.engines.whoosh.generations import replace_file, sync_folder
 from searchkit.errors import IndexBusyError, SearchkitError
 from searchkit.text.dates import dateline, read_date
 from searchkit.webapp import keys
+from searchkit.webapp.failures import RequestError
 
 # seeds/api/<id>.jsonl: the articles the API wrote, apart from the ones put there by hand.
 FOLDER = "api"
@@ -58,22 +59,11 @@ LOCK = "ingest.lock"
 WRITERS = 4
 _writers = threading.BoundedSemaphore(WRITERS)
 FIELDS = ("title", "text", "date", "source", "tags", "url")
-_STATUS = {
-    "key_missing": 401,
-    "key_wrong": 401,
-    "key_revoked": 401,
-    "key_scope": 403,
-    "writing_disabled": 403,
-    "article_unknown": 404,
-    "body_too_large": 413,
-    "media_type": 415,
-    "disk_full": 507,
-    "writers_busy": 503,
-}
 
 
-class IngestError(SearchkitError):
-    """A request to write articles that is refused (bad input, no right to write, no room)."""
+class IngestError(RequestError):
+    """A request to write articles that is refused (bad input, no right to write, no room); its status is
+    its code's (searchkit.webapp.failures)."""
 
     code = "ingest"
 
@@ -449,27 +439,10 @@ def _unwritable(exc: OSError) -> IngestError:
     )
 
 
-# --- answers ----------------------------------------------------------------------------------------------
-
-
-def _answer(handle: object) -> tuple[Response, int]:
-    try:
-        data, status = handle()  # type: ignore[operator]
-    except IngestError as exc:
-        return _error(str(exc), exc.code, _STATUS.get(exc.code, 503 if exc.code == "index_unwritable" else 400))
-    except SearchkitError as exc:
-        current_app.logger.warning("writing articles failed: %s", exc)
-        return _error("the index is not available: run 'searchkit index' on the server", exc.code, 503)
+def _answer(handle: Callable[[], tuple[dict, int]]) -> tuple[Response, int]:
+    """The answer of a request that was done; one that failed is answered by the site's error handler."""
+    data, status = handle()
     response = jsonify(data)
     if status in (201, 200) and "article" in data:
         response.headers["Location"] = url_for("article", doc_id=data["article"])
-    return response, status
-
-
-def _error(message: str, code: str, status: int) -> tuple[Response, int]:
-    response = jsonify({"error": message, "code": code, "status": status})
-    if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="searchkit"'
-    if code == "writers_busy":
-        response.headers["Retry-After"] = "1"
     return response, status

@@ -19,20 +19,19 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import ctypes
 import logging
 import multiprocessing
 import os
 import signal
 import socket
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import wait
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from searchkit.build.workers import exit_with
 from searchkit.errors import SearchkitError
 from searchkit.webapp.webserver import BACKLOG, DEFAULT_LIMITS, Limits, make_server
 
@@ -46,7 +45,6 @@ DEATH_WINDOW_SECONDS = 10.0
 # How long the workers have to exit once asked to stop, before they are killed.
 STOP_SECONDS = 5.0
 
-_PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +183,7 @@ def _watch(seeds_dir: Path, index_dir: Path, parent: int, options: BuildOptions)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # SIGTERM abandons a build under way the way Ctrl-C does (its generation discarded, the lock freed).
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    _exit_with(parent)
+    exit_with(parent)
     from searchkit.build import watch
 
     out = logging.getLogger("searchkit.build.watch")
@@ -231,7 +229,7 @@ def _work(
     # Ctrl-C reaches every process of the terminal's group: the parent decides, and stops us.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _exit_with(parent)
+    exit_with(parent)
     from searchkit.webapp.app import create_app
 
     app = create_app(index_dir=index_dir, seeds_dir=seeds_dir, shards=shards, count_searches=count_searches)
@@ -240,28 +238,6 @@ def _work(
         # SIGTERM ends this worker: its last counts are written first (a kill loses a few seconds of them).
         signal.signal(signal.SIGTERM, lambda signum, frame: (searches.flush(), os._exit(0)))
     make_server(app, sockets=sockets, limits=limits).run()
-
-
-def _exit_with(parent: int) -> None:
-    """Ends this process as soon as ``parent`` ends, however it ends."""
-    if sys.platform == "linux":
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            armed = libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) == 0
-        except (OSError, AttributeError):
-            armed = False
-        if armed:
-            # The parent may have ended before the signal was asked for.
-            if os.getppid() != parent:
-                os._exit(1)
-            return
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-
-
-def _watch_parent(parent: int) -> None:
-    while os.getppid() == parent:
-        time.sleep(0.5)
-    os._exit(1)
 
 
 def stop(workers: list[multiprocessing.process.BaseProcess]) -> None:

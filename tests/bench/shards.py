@@ -43,7 +43,7 @@ def _log(message: str) -> None:
 
 def shards_build(seeds_dir: Path, address: str) -> dict[str, Any]:
     """Run in a child: build the shards from ``seeds_dir``, timed."""
-    from searchkit.engines.xapian.build import build
+    from searchkit.build.shards import build
     from searchkit.engines.xapian.connection import parse_shards
 
     cpu_started, started = measure._cpu_s(), time.perf_counter()
@@ -59,11 +59,11 @@ def shards_build(seeds_dir: Path, address: str) -> dict[str, Any]:
 def shards_query(address: str, cache: Path, queries: list[str]) -> dict[str, Any]:
     """Run in a child: time each query's first page on the shards as the embedded bench does."""
     from searchkit.engines.xapian.connection import parse_shards
-    from searchkit.engines.xapian.search import ShardSearcher
+    from searchkit.search.searcher import Searcher
 
     first, repeated = [], []
     opened = time.perf_counter()
-    with ShardSearcher(parse_shards(address), cache) as searcher:
+    with Searcher(shards=parse_shards(address), cache=cache) as searcher:
         result: dict[str, Any] = {"open_s": time.perf_counter() - opened}
         for text in queries:
             started = time.perf_counter()

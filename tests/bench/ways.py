@@ -43,8 +43,8 @@ sys.path.insert(0, str(REPO_ROOT))
 from corpora import BAOMOI, DEFAULT_DATA, XQUAD, first, read_jsonl, stage  # noqa: E402
 
 from searchkit.build.index import build  # noqa: E402
+from searchkit.engines import spellings  # noqa: E402
 from searchkit.engines.whoosh.generations import current  # noqa: E402
-from searchkit.search import spellings  # noqa: E402
 from searchkit.search.acronyms import definitions  # noqa: E402
 from searchkit.search.complete import completions  # noqa: E402
 from searchkit.search.evaluation import evaluate, load_qrels, load_queries  # noqa: E402
@@ -314,7 +314,7 @@ def run(args: argparse.Namespace, folder: Path) -> dict:
     result["acronym_reach_news"] = reach(news_index, 100)
     with Searcher(news_index) as searcher:
         result["pairs_learnt_news_index"] = len(searcher.glossary())
-        reader = searcher._searcher.reader()
+        reader = searcher.backend.searcher.reader()
         ids = [reader.stored_fields(n)["id"] for n in list(reader.all_doc_ids())]
     result["related_articles"] = related_cost(news_index, ids, args.related)
     return result

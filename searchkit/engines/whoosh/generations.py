@@ -44,6 +44,8 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
+from searchkit.engines.spellings import FILE as SPELLINGS_FILE
+from searchkit.engines.spellings import SpellingCounts
 from searchkit.engines.whoosh.schema import schema as whoosh_schema
 from searchkit.engines.whoosh.storage import open_mapped
 from searchkit.errors import IndexBusyError, IndexDamagedError, IndexMissingError, SearchkitError
@@ -114,6 +116,14 @@ def current(index_dir: Path | str) -> Generation | None:
         raise damaged(index_dir, f"{POINTER} names no generation folder")
     assert found is not None
     return Generation(index_dir / name, int(found.group(1)))
+
+
+def open_spellings(generation: Generation) -> SpellingCounts:
+    """The spelling counts of one generation of the index."""
+    path = generation.path / SPELLINGS_FILE
+    if not path.exists():
+        raise damaged(generation.path.parent, f"{generation.name}/{SPELLINGS_FILE} is missing")
+    return SpellingCounts(path)
 
 
 def state(index_dir: Path | str) -> str:

@@ -2,7 +2,7 @@
 
 Columns (one value per document, which ``searchkit.engines.whoosh.columns`` reads whole into arrays)
 hold the id, the hash, ``DAY``, ``SOURCE`` and ``TAGS``. Accent statistics are kept beside the index,
-not in it (``searchkit.search.spellings``).
+not in it (``searchkit.engines.spellings``).
 """
 
 from __future__ import annotations

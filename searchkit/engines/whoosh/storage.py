@@ -13,6 +13,7 @@ Whoosh's own ``FileStorage``.
 from __future__ import annotations
 
 import mmap
+import os
 from pathlib import Path
 
 from whoosh import index as whoosh_index
@@ -39,9 +40,10 @@ class MappedStorage(FileStorage):
         super().__init__(path, readonly=True)
 
     def open_file(self, name: str, **kwargs: object) -> StructFile:
-        handle = open(self._fpath(name), "rb")  # noqa: SIM115 - handed to the map, which closes it
+        path = os.path.join(self.folder, name)
+        handle = open(path, "rb")  # noqa: SIM115 - handed to the map, which closes it
         try:
-            if Path(self._fpath(name)).stat().st_size == 0:
+            if os.stat(path).st_size == 0:
                 return StructFile(handle, name=name, **kwargs)
             return MappedFile(handle, name)
         except BaseException:

@@ -1,349 +1,238 @@
-"""Writing a Whoosh segment of new articles without Whoosh's generic indexing machinery.
+"""The Whoosh engine's side of a build: a new generation, written from analysed batches, published.
 
-Whoosh's ``SegmentWriter.add_document`` analyses each field through token objects, puts every
-posting in a pool as a tuple (pickled to temporary files and merged back once the pool passes its
-memory limit), and at the end looks up each posting's field length in the column it has just
-written. For this index that was two thirds of a build and most of its memory. The writer here
-keeps Whoosh's files exactly as they are (the same bytes; ``tests/test_segments.py`` compares
-them with Whoosh's own writer) and changes how it gets there:
-
-- a syllable field's terms come from one pass over the text's syllables, folded or normalised
-  through the cached functions of :mod:`searchkit.text.analysis` (the same terms the field's analyzer
-  gives, checked in the test);
-- postings are kept per term as compact arrays (document numbers, frequencies, positions), in
-  document order, so nothing is sorted but the terms and nothing is written twice;
-- field lengths are kept in arrays as the documents come, and the posting blocks are handed to
-  Whoosh's block writer whole rather than one posting at a time;
-- a term with few postings (most terms occur in one article) has them inlined in its entry of
-  the term table, which Whoosh's reader supports (``W3TermInfo.set_inlined``) but its writer
-  never does (its ``finish_postings`` calls a method that does not exist, ``set_inline``, so
-  ``inlinelimit`` only works at its default of none): a posting block costs a header, a pickle
-  and a zlib stream, about 100 bytes even for one posting;
-- a block's data is pickled with protocol 5, not 2: protocol 2 writes each bytes value (a
-  posting's positions) as a call to ``codecs.encode`` on a latin-1 string, which made the
-  positional fields' blocks twice as large and six times as slow to unpickle. Whoosh's reader
-  unpickles any protocol.
-
-Written Whoosh's way (``inline=0, protocol=2``) the files are Whoosh's, byte for byte; written this
-way, every term reads back the same through Whoosh's own reader. ``tests/test_segments.py``
-checks both.
-
-This reaches into Whoosh's private writer classes (``SegmentWriter`` internals and
-``W3PostingsWriter``'s block buffers), which is why Whoosh is pinned to 2.7.5 and why nothing else
-in searchkit does so. Fields the fast path does not know (other analyzers or formats) go through
-the field's own ``index`` method, so the writer stays correct for any schema.
+A build (``searchkit.build.pipeline``) drives a :class:`GenerationWriter` through its steps. An
+update copies the current generation's files into a new generation and deletes the replaced and
+removed articles there; a rebuild, or a first build, starts from an empty one. The articles are
+written as whole segments by :class:`Segments` (in worker processes for a large build, see
+``searchkit.build.workers``), each with its file of spelling counts, and the parent commits the
+deletions and every segment in one table of contents, then publishes the generation in one atomic
+step (``searchkit.engines.whoosh.generations``).
 """
 
 from __future__ import annotations
 
-import pickle
-import re
-import zlib
-from array import array
-from collections import Counter
-from collections.abc import Callable
+import os
+import sqlite3
+from datetime import date
 from functools import partial
+from pathlib import Path
 
-from whoosh import formats
-from whoosh.analysis import SpaceSeparatedTokenizer
-from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC, W3Codec, W3TermInfo
-from whoosh.system import pack_uint, pack_ushort
-from whoosh.util.numeric import byte_to_length, length_to_byte
-from whoosh.writing import SegmentWriter
+from whoosh import index as whoosh_index
 
-from searchkit.engines.whoosh.analyzers import exact_analyzer, folded_analyzer
-from searchkit.text.analysis import fold_syllable, normalize_syllable, syllable_texts
+from searchkit.corpus.articles import Article
+from searchkit.engines import fields as f
+from searchkit.engines import spellings
+from searchkit.engines.whoosh import generations
+from searchkit.engines.whoosh.codec.writing import CompactSegmentWriter, commit_with_segments
+from searchkit.engines.whoosh.schema import schema as whoosh_schema
+from searchkit.errors import IndexMissingError
+from searchkit.text.analysis import word_terms
+from searchkit.text.dates import day_number
 
-# Whoosh's SpaceSeparatedTokenizer splits on this (whoosh.analysis.tokenizers).
-_SPACE_SEPARATED = re.compile(r"[^ \t\r\n]+")
-
-_POSITIONS, _FREQUENCY, _EXISTENCE = "positions", "frequency", "existence"
-_KINDS = {formats.Positions: _POSITIONS, formats.Frequency: _FREQUENCY, formats.Existence: _EXISTENCE}
-
-# Terms with at most this many postings in a segment keep them in the term table.
-INLINE_POSTINGS = 4
-# zlib's level for the posting blocks (Whoosh's codec defaults to 3). Whoosh's reader decompresses
-# any level as fast; 6 makes the postings of the news corpus about 5 % smaller for some 10 s more
-# of a full build's processor time.
-COMPRESSION = 6
-# The pickle protocol of posting blocks and inlined postings (Whoosh's writer uses 2).
-PROTOCOL = 5
+# Postings a segment writer holds before it writes them out as a segment (about 20 bytes each).
+SEGMENT_POSTINGS = 5_500_000
 
 
-class _Postings:
-    """One term's postings in a segment, in document order: numbers, frequencies, positions."""
+class GenerationWriter:
+    """A build's writer of the index in ``index_dir``, as ``searchkit.build.pipeline.Target`` asks.
 
-    __slots__ = ("docs", "freqs", "positions")
-
-    def __init__(self, positions: bool):
-        self.docs = array("I")
-        self.freqs = array("I")
-        self.positions = array("I") if positions else None
-
-
-class _Field:
-    """How the fast path indexes one field of the schema."""
-
-    def __init__(self, name: str, field: object):
-        self.name = name
-        self.field = field
-        self.kind = _KINDS.get(type(field.format)) if field.indexed else None
-        if field.indexed and (self.kind is None or field.format.field_boost != 1.0):
-            raise NotImplementedError(f"field {name!r}: format {field.format!r} is not written by searchkit")
-        self.scorable = field.scorable
-        self.terms: dict[str, _Postings] = {}
-        self.lengths = array("I")  # per document, as Whoosh reads it back (quantised to a byte)
-        self.tokens = _tokens_function(field) if field.indexed else None
-
-
-def _tokens_function(field: object) -> Callable[[str, Callable[[str], list[str]]], list[str]] | None:
-    """The function giving the field's terms in order, when searchkit knows its analyzer.
-
-    It is given the value and a function giving a value's syllables, which the writer computes
-    once for the fields sharing a value (``title`` and ``title_exact``).
-    """
-    analyzer = field.analyzer
-    if analyzer == folded_analyzer():
-        return lambda value, syllables: list(map(fold_syllable, syllables(value)))
-    if analyzer == exact_analyzer():
-        return lambda value, syllables: list(map(normalize_syllable, syllables(value)))
-    if analyzer == SpaceSeparatedTokenizer():
-        return lambda value, syllables: _SPACE_SEPARATED.findall(value)
-    return None
-
-
-class CompactSegmentWriter(SegmentWriter):
-    """A Whoosh segment writer for new documents (no merging of old segments, no deletions).
-
-    Use as Whoosh's: ``add_document(**fields)`` for each article, then ``finish()`` for the
-    segment (``None`` when nothing was added), to commit with the table of contents of another
-    writer, or ``cancel()``.
+    ``seeds`` is the articles folder the new generation answers for; ``lock_fd`` the build lock's
+    descriptor, which worker processes close.
     """
 
-    def __init__(
-        self, ix: object, inline: int = INLINE_POSTINGS, compression: int = COMPRESSION, protocol: int = PROTOCOL
-    ):
-        super().__init__(ix, _lk=False, compound=False, codec=W3Codec(compression=compression))
-        self._inline = inline
-        self._protocol = protocol
-        self._fields = {name: _Field(name, self.schema[name]) for name in self.schema.names()}
-        self._count = 0  # postings held
-        self._values: dict[int, bytes] = {}
+    def __init__(self, index_dir: Path, seeds: Path | str, *, rebuild: bool, lock_fd: int | None = None):
+        self.index_dir = index_dir
+        self.source = str(Path(seeds).resolve())
+        self.rebuild = rebuild
+        self.lock_fd = lock_fd
+        self.empties = True
+        self._generation: generations.Generation | None = None
+        self._ix = None
+        self._writer = None
+        self._counts: spellings.SpellingWriter | None = None
+        self._segments: list[object] = []
+        self._count_files: list[Path] = []
 
-    def add_document(self, **fields: object) -> None:
-        self._check_state()
-        docnum = self.docnum
-        perdoc = self.perdocwriter
-        self._check_fields(self.schema, [name for name in fields if not name.startswith("_")])
-        perdoc.start_doc(docnum)
-        seen: dict[str, list[str]] = {}
+    # --- what the index holds
 
-        def syllables(value: str) -> list[str]:
-            found = seen.get(value)
-            if found is None:
-                found = seen[value] = syllable_texts(value)
-            return found
+    def held(self) -> dict[str, str]:
+        found = generations.state(self.index_dir)
+        if found == "outdated" and not self.rebuild:
+            raise IndexMissingError(generations.outdated_message(self.index_dir), code="index_outdated")
+        self.empties = self.rebuild or found != "ready"
+        if not self.empties:
+            # An update keeps the current generation's files: damaged ones would pass into the next.
+            base = generations.current(self.index_dir)
+            assert base is not None
+            generations.verify(self.index_dir, base)
+            return self._current_hashes()
+        if found != "ready":
+            return {}
+        try:  # what a rebuild replaces, to report removals
+            return self._current_hashes()
+        except Exception:  # a damaged index is what a rebuild is for
+            return {}
 
-        for name in sorted(fields):
-            if name.startswith("_"):
-                raise NotImplementedError("boosts and custom stored values are not written by searchkit")
-            value = fields[name]
-            spec = self._fields[name]
-            if value is None:
-                continue
-            length = 0
-            if spec.field.indexed:
-                length = self._index(spec, docnum, value, syllables)
-            spec.lengths.extend([0] * (docnum - len(spec.lengths)))
-            spec.lengths.append(byte_to_length(length_to_byte(length)) if length else 0)
-            field = spec.field
-            perdoc.add_field(name, field, value if field.stored else None, length)
-            if field.column_type:
-                perdoc.add_column_value(name, field.column_type, field.to_column_value(value))
-        perdoc.finish_doc()
-        self._added = True
-        self.docnum += 1
+    def key(self, doc_id: str) -> str:
+        return doc_id
 
-    def _index(self, spec: _Field, docnum: int, value: object, syllables: Callable[[str], list[str]]) -> int:
-        """Adds the field's postings for one document; returns its length (0 if not scorable)."""
-        positional = spec.kind == _POSITIONS
-        if spec.tokens is None:
-            fmt = spec.field.format
-            occurrences = [
-                (tbytes.decode("utf-8"), freq, fmt.decode_positions(vbytes) if positional else None)
-                for tbytes, freq, _weight, vbytes in spec.field.index(value)
-            ]
-        elif positional:
-            found: dict[str, list[int]] = {}
-            for position, term in enumerate(spec.tokens(value, syllables)):
-                where = found.get(term)
-                if where is None:
-                    found[term] = [position]
-                else:
-                    where.append(position)
-            occurrences = [(term, len(where), where) for term, where in found.items()]
-        else:
-            occurrences = [(term, freq, None) for term, freq in Counter(spec.tokens(value, syllables)).items()]
-        terms = spec.terms
-        length = 0
-        for term, freq, where in occurrences:
-            postings = terms.get(term)
-            if postings is None:
-                postings = terms[term] = _Postings(positional)
-            postings.docs.append(docnum)
-            postings.freqs.append(freq)
-            if positional:
-                postings.positions.extend(where)
-            length += freq
-        self._count += len(occurrences)
-        return length if spec.scorable else 0
+    def doc_id(self, key: str) -> str:
+        return key
 
-    def postings_held(self) -> int:
-        """How many postings wait in memory for :meth:`finish`."""
-        return self._count
+    def current(self) -> bool:
+        # Even with nothing to write, a new generation records the folder it now answers for.
+        return not self.empties and generations.built_from(self.index_dir) == self.source
 
-    def finish(self) -> object | None:
-        """Writes the segment's files; returns the segment, or ``None`` when no document was added."""
-        self._check_state()
-        self.is_closed = True
-        if not self._added:
-            self._close_segment()
-            return None
-        return self._finalize_segment()
+    def _current_hashes(self) -> dict[str, str]:
+        generation, ix = generations.open_current(self.index_dir)
+        try:
+            return indexed_hashes(ix)
+        except Exception as exc:
+            damage = generations.explain(self.index_dir, generation, exc)
+            if damage is None:
+                raise
+            raise damage from exc
+
+    # --- writing
+
+    def begin(self) -> None:
+        base = None if self.empties else generations.current(self.index_dir)
+        self._generation = generation = generations.begin(self.index_dir, fresh=self.empties)
+        folder = str(generation.path)
+        self._ix = whoosh_index.create_in(folder, whoosh_schema()) if self.empties else whoosh_index.open_dir(folder)
+        self._counts = spellings.SpellingWriter(
+            generation.path / spellings.FILE, base.path / spellings.FILE if base is not None else None
+        )
+
+    def remove(self, keys: list[str]) -> None:
+        if not keys:
+            return
+        with self._ix.searcher() as old:
+            for doc_id in keys:
+                stored = old.document(**{f.ID: doc_id})
+                if stored is not None:
+                    self._counts.remove(spellings.counts_of(stored.get(f.TITLE, ""), stored.get(f.BODY, "")))
+        writer = self._open_writer()
+        for doc_id in keys:
+            writer.delete_by_term(f.ID, doc_id)
+
+    def analysis(self) -> partial[Segments]:
+        self._open_writer()
+        return partial(Segments, str(self._generation.path))
+
+    def receive(self, result: tuple[list[object], str]) -> None:
+        segments, counts = result
+        self._segments.extend(segments)
+        self._count_files.append(Path(counts))
+
+    def inherited(self) -> list[int]:
+        return [fd for fd in (self.lock_fd, self._writer.writelock.fd if self._writer else None) if fd is not None]
+
+    def commit(self) -> None:
+        try:
+            self._counts.merge(self._count_files)
+        finally:
+            for path in self._count_files:
+                path.unlink(missing_ok=True)
+        if self._writer is not None:
+            commit_with_segments(self._writer, self._segments)
+        self._counts.close()
+        generations.publish(self.index_dir, self._generation, seeds=self.source)
+
+    def abandon(self, exc: BaseException) -> BaseException | None:
+        if self._writer is not None:
+            cancel(self._writer)
+        if self._counts is not None:
+            self._counts.abandon()
+        if self._generation is not None:
+            generations.discard(self._generation)
+        # SQLite's "database or disk is full" is a full disk too.
+        if isinstance(exc, (OSError, sqlite3.OperationalError)):
+            return generations.unwritable(self.index_dir, exc)
+        return None
+
+    def _open_writer(self) -> object:
+        if self._writer is None:
+            self._writer = self._ix.writer(compound=False)
+        return self._writer
+
+
+class Segments:
+    """The analysis of a build's articles into new segments of the generation in ``folder`` and a
+    file of their spelling counts, in a worker process or the build's own.
+
+    A segment is closed whenever the postings held in memory reach :data:`SEGMENT_POSTINGS`, which
+    bounds a build's memory whatever the size of the collection.
+    """
+
+    def __init__(self, folder: str, segment_postings: int = SEGMENT_POSTINGS):
+        self._ix = whoosh_index.open_dir(folder)
+        self._limit = segment_postings
+        # Hidden, so that no manifest lists it; the parent merges it into the generation's counts.
+        self._counts = spellings.SpellingWriter(Path(folder) / f".spellings-{os.getpid()}.sqlite")
+        self._writer = CompactSegmentWriter(self._ix)
+        self._segments: list[object] = []
+
+    def take(self, batch: list[Article]) -> None:
+        for article in batch:
+            self._writer.add_document(**document(article))
+            self._counts.add(spellings.counts_of(article.title, article.text))
+            if self._writer.postings_held() >= self._limit:
+                self._segments.append(self._writer.finish())
+                self._writer = CompactSegmentWriter(self._ix)
+
+    def finish(self) -> tuple[list[object], str]:
+        last = self._writer.finish()
+        self._counts.close()
+        return self._segments + ([last] if last is not None else []), str(self._counts.path)
 
     def cancel(self) -> None:
-        """Closes the segment's files, which the caller discards with its generation.
+        cancel(self._writer)
+        self._counts.abandon()
 
-        Unlike Whoosh's ``cancel`` this leaves the index's temporary folder alone: the writer
-        holding the index's lock shares it, and removes it when it finishes.
-        """
-        self._check_state()
-        self.is_closed = True
-        self._fields.clear()
-        self._close_segment()
 
-    def _flush_segment(self) -> None:
-        """Writes every term's postings in Whoosh's order (field name, then term bytes)."""
-        self.perdocwriter.close()
-        writer = self.fieldwriter
-        for name in sorted(self._fields):
-            spec = self._fields.pop(name)
-            if not spec.terms:
+def cancel(writer: object) -> None:
+    """Cancels a writer that has not finished, after an error (which is the one to report).
+
+    A full disk can fail a commit while it closes the segment's files: cancelling closes them again
+    and fails on the closed ones. The generation is discarded anyway; only the lock is released.
+    """
+    if writer.is_closed:
+        return
+    try:
+        writer.cancel()
+    except Exception:
+        lock = getattr(writer, "writelock", None)
+        if lock is not None:
+            lock.release()
+
+
+def document(article: Article) -> dict:
+    """The fields of ``article``'s document, by the schema's names."""
+    return {
+        f.ID: article.id,
+        f.HASH: bytes.fromhex(article.hash),
+        f.TITLE: article.title,
+        f.TITLE_EXACT: article.title,
+        f.BODY: article.text,
+        f.BODY_EXACT: article.text,
+        f.WORDS: word_terms(article.title + "\n" + article.text),
+        f.DATE: article.date,
+        f.DAY: day_number(date.fromisoformat(article.date)) if article.date else None,
+        f.SOURCE: article.source,
+        f.URL: article.url,
+        f.TAGS: f.TAG_SEPARATOR.join(article.tags) or None,
+    }
+
+
+def indexed_hashes(ix: object) -> dict[str, str]:
+    """Every live document's id and content hash, read from columns rather than stored bodies."""
+    with ix.reader() as reader:
+        found = {}
+        for leaf, _ in reader.leaf_readers():
+            if not leaf.has_column(f.ID):  # an index with no segment yet
                 continue
-            spec.lengths.extend([0] * (self.docnum - len(spec.lengths)))
-            writer.start_field(name, spec.field)
-            postwriter = writer._postwriter
-            # Whoosh's finish_postings writes the last block through the same attribute.
-            postwriter._write_block = partial(_write_block, postwriter, self._protocol)
-            for term in sorted(spec.terms):
-                postings = spec.terms.pop(term)
-                writer.start_term(term.encode("utf-8"))
-                self._write_postings(writer._postwriter, spec, postings)
-                if len(postings.docs) <= self._inline:
-                    _finish_inlined(writer, self._protocol)
-                else:
-                    writer.finish_term()
-            writer.finish_field()
-        writer.close()
-
-    def _write_postings(self, postwriter: object, spec: _Field, postings: _Postings) -> None:
-        """Fills the block writer's buffers as ``add_posting`` would, one block at a time."""
-        limit = postwriter._blocklimit
-        docs, freqs, lengths = postings.docs, postings.freqs, spec.lengths
-        encode = self._encoder(spec)
-        offset = 0  # into the positions
-        for start in range(0, len(docs), limit):
-            if start:
-                postwriter._write_block()
-            block_docs = docs[start : start + limit]
-            block_freqs = freqs[start : start + limit]
-            postwriter._ids = block_docs
-            postwriter._weights = array("f", block_freqs)
-            postwriter._maxweight = max(0.0, float(max(block_freqs)))
-            if spec.kind == _POSITIONS:
-                values = []
-                for freq in block_freqs:
-                    values.append(encode(postings.positions[offset : offset + freq]))
-                    offset += freq
-                postwriter._values = values
-            elif spec.kind == _FREQUENCY:
-                postwriter._values = [encode(freq) for freq in block_freqs]
-            block_lengths = [lengths[doc] for doc in block_docs]
-            present = [n for n in block_lengths if n]
-            postwriter._minlength = min(present) if present else None
-            postwriter._maxlength = max(present) if present else 0
-
-    def _encoder(self, spec: _Field) -> Callable:
-        if spec.kind == _POSITIONS:
-            fmt = spec.field.format
-            return lambda where: fmt.encode(where.tolist())
-        values = self._values
-
-        def frequency(freq: int) -> bytes:
-            packed = values.get(freq)
-            if packed is None:
-                packed = values[freq] = pack_uint(freq)
-            return packed
-
-        return frequency
-
-
-
-def _write_block(postwriter: object, protocol: int, last: bool = False) -> None:
-    """Writes the block writer's buffered postings as Whoosh's ``W3PostingsWriter._write_block``
-    does, with the block's data pickled at ``protocol``.
-
-    The layout is Whoosh's: the codec's magic number before a term's first block, then for each
-    block its length (negative for a term's last), a pickled header (postings, last id, highest
-    weight, compression level, shortest and longest field length as bytes) and the compressed
-    pickle of its (ids, weights, values).
-    """
-    postfile = postwriter._postfile
-    if not postwriter._blockcount:
-        postfile.write(WHOOSH3_HEADER_MAGIC)
-    postwriter._terminfo.add_block(postwriter)
-    data = (postwriter._mini_ids(), postwriter._mini_weights(), postwriter._mini_values())
-    databytes = pickle.dumps(data, protocol)
-    level = postwriter._compression
-    if level:
-        databytes = zlib.compress(databytes, level)
-    ids = postwriter._ids
-    header = (
-        len(ids),
-        ids[-1],
-        postwriter._maxweight,
-        level,
-        length_to_byte(postwriter._minlength),
-        length_to_byte(postwriter._maxlength),
-    )
-    # The header is read from the file by pickle.load, so it keeps Whoosh's protocol.
-    infobytes = pickle.dumps(header, 2)
-    size = len(infobytes) + len(databytes)
-    postfile.write_int(-size if last else size)
-    postfile.write(infobytes)
-    postfile.write(databytes)
-    postwriter._blockcount += 1
-    postwriter._new_block()
-
-
-def _finish_inlined(writer: object, protocol: int) -> None:
-    """Ends the field writer's current term with its one block of postings inlined in its entry.
-
-    What Whoosh's ``W3FieldWriter.finish_term`` and ``W3PostingsWriter.finish_postings`` do when
-    the postings are under the inline limit, had the latter not called a missing method.
-    """
-    postwriter = writer._postwriter
-    terminfo = postwriter._terminfo
-    terminfo.add_block(postwriter)
-    # A field without values (the id's existence format) gets None for each posting, which is what
-    # Whoosh's block reader answers for it: its list reader would answer "" for no values at all,
-    # and Whoosh's merge accepts only bytes or None.
-    values = postwriter._values or (None,) * len(postwriter._ids)
-    terminfo.set_inlined(postwriter._ids, postwriter._weights, values)
-    postwriter._terminfo = None
-    # Whoosh's own packing of the statistics, then the postings at the writer's protocol (Whoosh's
-    # protocol 2 would spend some 30 bytes on each bytes value).
-    postings, terminfo._inlined = terminfo._inlined, ()
-    head = terminfo.to_bytes()[: W3TermInfo._struct.size]
-    entry = head + pickle.dumps(postings, protocol)
-    writer._tindex.add(pack_ushort(writer._fieldid) + writer._btext, entry)
+            ids, hashes = leaf.column_reader(f.ID), leaf.column_reader(f.HASH)
+            for docnum in leaf.all_doc_ids():
+                found[ids[docnum]] = hashes[docnum].hex()
+        return found

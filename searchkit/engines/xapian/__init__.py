@@ -8,9 +8,11 @@ merging the statistics of every shard:
 - :mod:`searchkit.engines.xapian.connection`: the addresses, opening the shards, Xapian's errors as
   searchkit's (one line naming the shard);
 - :mod:`searchkit.engines.xapian.terms`: an analysed article as a Xapian document (prefixes, values);
-- :mod:`searchkit.engines.xapian.build`: bringing the shards up to date with the articles folder;
+- :mod:`searchkit.engines.xapian.writer`: writing the shards in a build (``searchkit.build.shards``);
 - :mod:`searchkit.engines.xapian.statistics`: each shard's accent statistics, and their sum on a client;
-- :mod:`searchkit.engines.xapian.search`: the query tree compiled to a Xapian query, ranked hits and snippets.
+- :mod:`searchkit.engines.xapian.query`: the compiled query (``searchkit.engines.compiled``) in Xapian's operators;
+- :mod:`searchkit.engines.xapian.backend`: the shards as a ``searchkit.engines.backend.Backend``, which the one
+  ``searchkit.search.searcher.Searcher`` searches as it does the embedded index.
 
 The Xapian bindings are an optional dependency (``pip install 'searchkit[shards]'``); nothing
 imports them until shards are asked for.

@@ -1,7 +1,7 @@
 """Each shard's accent statistics, and their sum where queries run.
 
-Accent restoration, Telex and VNI keys, acronyms and completion read ``searchkit.search.spellings``'
-tables through :class:`searchkit.search.spellings.SpellingCounts`, on either backend. A shard keeps
+Accent restoration, Telex and VNI keys, acronyms and completion read ``searchkit.engines.spellings``'
+tables through :class:`searchkit.engines.spellings.SpellingCounts`, on either backend. A shard keeps
 the counts of its own articles as a compressed SQLite file in its metadata, written in the same
 commit as its documents, so a shard's counts always describe the documents it holds; the
 metadata also names that state (a digest of its version terms, see :mod:`searchkit.engines.xapian.terms`),
@@ -19,8 +19,8 @@ import os
 import zlib
 from pathlib import Path
 
+from searchkit.engines import spellings
 from searchkit.engines.xapian.terms import VERSION_PREFIX
-from searchkit.search import spellings
 
 META_KEY = "searchkit:counts"
 CHUNK_KEY = "searchkit:counts:{}"

@@ -1,6 +1,6 @@
 """An article as a Xapian document: the same analysis as the Whoosh index, as prefixed terms.
 
-Each field of ``searchkit.engines.whoosh.schema`` becomes a term prefix, after Xapian's conventions (``S`` for
+Each field of ``searchkit.engines.fields`` becomes a term prefix, after Xapian's conventions (``S`` for
 the title, ``Q`` for the unique id, ``K`` for tags, ``X…`` for searchkit's own):
 
 =================  ========  ==========================================================
@@ -13,7 +13,7 @@ field              prefix    terms
 ``words``          ``XW``    pyvi's words, folded, joined by ``_``
 id                 ``Q``     a digest of the article's id (an update or removal finds it)
 version            ``XH``    the id's digest and the content hash: a shard's state, listed in one walk
-source             ``XSOURCE``  the source's :func:`searchkit.search.filters.value_key` (filter)
+source             ``XSOURCE``  the source's :func:`searchkit.engines.filters.value_key` (filter)
 tags               ``K``     each tag's value key (filter)
 =================  ========  ==========================================================
 
@@ -31,11 +31,10 @@ from datetime import date
 
 from searchkit.corpus.articles import Article
 from searchkit.engines import fields as f
-from searchkit.engines.whoosh.analyzers import exact_analyzer, folded_analyzer
+from searchkit.engines import spellings
+from searchkit.engines.filters import value_key
 from searchkit.engines.xapian.connection import xapian
-from searchkit.search import spellings
-from searchkit.search.filters import value_key
-from searchkit.text.analysis import word_terms
+from searchkit.text.analysis import fold_syllable, normalize_syllable, syllable_texts, word_terms
 from searchkit.text.dates import day_number
 
 PREFIX = {f.BODY: "", f.TITLE: "S", f.BODY_EXACT: "XE", f.TITLE_EXACT: "XT", f.WORDS: "XW"}
@@ -73,7 +72,12 @@ def read_version(term: str) -> tuple[str, str]:
 
 def shard_of(doc_id: str, shards: int) -> int:
     """Which of ``shards`` shards holds article ``doc_id``: a stable hash, the same on every machine."""
-    return int(id_key(doc_id)[:16], 16) % shards
+    return shard_of_key(id_key(doc_id), shards)
+
+
+def shard_of_key(key: str, shards: int) -> int:
+    """:func:`shard_of` the article whose id digest is ``key``."""
+    return int(key[:16], 16) % shards
 
 
 def stored(article: Article) -> dict:
@@ -96,15 +100,16 @@ def analysed(article: Article) -> tuple[str, bytes, spellings.Tally]:
     """
     bindings = xapian()
     doc = bindings.Document()
-    folded, exact = folded_analyzer(), exact_analyzer()
-    for name, text in ((f.BODY, article.text), (f.TITLE, article.title)):
+    # The syllables of the embedded index's analyzers, folded or normalised (searchkit.text.analysis).
+    body, title = syllable_texts(article.text), syllable_texts(article.title)
+    for name, found in ((f.BODY, body), (f.TITLE, title)):
         prefix = PREFIX[name]
-        for token in folded(text, positions=True):
-            term = prefix + token.text
+        for position, syllable in enumerate(found, 1):
+            term = prefix + fold_syllable(syllable)
             if len(term.encode("utf-8")) <= MAX_TERM_BYTES:
-                doc.add_posting(term, token.pos + 1)
-    for name, text in ((f.BODY_EXACT, article.text), (f.TITLE_EXACT, article.title)):
-        _add_terms(doc, PREFIX[name], Counter(token.text for token in exact(text)))
+                doc.add_posting(term, position)
+    for name, found in ((f.BODY_EXACT, body), (f.TITLE_EXACT, title)):
+        _add_terms(doc, PREFIX[name], Counter(map(normalize_syllable, found)))
     _add_terms(doc, PREFIX[f.WORDS], Counter(word_terms(article.title + "\n" + article.text).split()))
     doc.add_boolean_term(id_term(article.id))
     doc.add_boolean_term(version_term(article.id, article.hash))

@@ -1,6 +1,10 @@
-"""How the articles spell things, counted: accents, acronyms, title phrases.
+"""The spelling counts: how the articles spell things, counted (accents, acronyms, title phrases).
 
-Three tables of counts, each a term and how often the collection holds it:
+Engine-neutral: the embedded index keeps them beside each generation, each Xapian shard in its
+metadata (``searchkit.engines.xapian.statistics``); a build writes them (:class:`SpellingWriter`,
+counting each article with :func:`counts_of`), and everything that reads them reads them through
+one protocol, :class:`Spellings`. Three tables of counts, each a term and how often the collection
+holds it:
 
 - ``counts``, the accent statistics: how often each folded syllable and pair of syllables takes
   each spelling (a term of :func:`searchkit.text.analysis.accent_terms`, ``neu guong|nêu gương``), and
@@ -24,8 +28,20 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol
 
-from searchkit.text.analysis import accent_terms, nfc, pieces
+from searchkit.text.acronyms import terms as acronym_terms
+from searchkit.text.analysis import (
+    Token,
+    accent_terms,
+    clauses,
+    could_take_accents,
+    fold_syllable,
+    nfc,
+    normalize_syllable,
+    pieces,
+    syllables,
+)
 
 FILE = "spellings.sqlite"
 ACCENTS, ACRONYMS, PHRASES = "counts", "acronyms", "phrases"
@@ -35,6 +51,8 @@ FLUSH_TERMS = 200_000
 # Characters of an article whose accent terms are listed at once.
 ACCENT_PIECE_CHARS = 100_000
 _TOTAL = ""  # the row holding the sum of all counts (no term is empty)
+# Title phrases are counted up to this many words: a query's last words are completed from them.
+PHRASE_WORDS = 3
 
 
 Tally = dict[str, Counter[str]]
@@ -43,9 +61,6 @@ Tally = dict[str, Counter[str]]
 
 def counts_of(title: str, text: str) -> Tally:
     """The terms one article adds to each table and how often."""
-    # Imported here: completion reads this module's tables, and acronyms import the query tree.
-    from searchkit.search import acronyms, complete
-
     whole = nfc(title + "\n" + text)
     accents: Counter[str] = Counter()
     # A long article a piece at a time, cut after line breaks, which no pair of syllables spans:
@@ -54,13 +69,70 @@ def counts_of(title: str, text: str) -> Tally:
         accents.update(accent_terms(whole[start:end]))
     return {
         ACCENTS: accents,
-        ACRONYMS: Counter(acronyms.terms(whole)),
-        PHRASES: Counter(complete.title_phrases(title)),
+        ACRONYMS: Counter(acronym_terms(whole)),
+        PHRASES: Counter(title_phrases(title)),
     }
 
 
+def title_phrases(title: str) -> list[str]:
+    """The runs of a title counted for completion: ``chi thi 05|chỉ thị 05``, the folded words and their spelling.
+
+    Every run of two or three words written side by side, and each word alone that accent
+    statistics leave out (numbers, acronyms, foreign words: ``iphone|iPhone``).
+    """
+    text = nfc(title)
+    runs = clauses(text, syllables(text))
+    found: list[str] = []
+    for run in runs:
+        for i, token in enumerate(run):
+            if not could_take_accents(token.text):
+                found.append(_term([token]))
+            for size in range(2, PHRASE_WORDS + 1):
+                if i + size <= len(run):
+                    found.append(_term(run[i : i + size]))
+    return found
+
+
+def _term(tokens: list[Token]) -> str:
+    folded = " ".join(fold_syllable(t.text) for t in tokens)
+    return folded + "|" + " ".join(_spelt(t.text) for t in tokens)
+
+
+def _spelt(word: str) -> str:
+    # A Vietnamese syllable as the accent statistics spell it; an acronym, a name from another
+    # language or a number as written (GD, iPhone, U23), which lower case would misspell.
+    return normalize_syllable(word) if could_take_accents(word) else word
+
+
+
+class Spellings(Protocol):
+    """How the spelling counts are read, whichever engine stored them (:class:`SpellingCounts`, a
+    file summed from the shards' counts, or a test's counts of a few sentences): accent
+    restoration, Telex and VNI keys, completion and acronyms all read them so."""
+
+    def spellings(self, key: str) -> dict[str, int]:
+        """Every accent term starting with ``key`` (a folded run and ``|``) and its count."""
+        ...
+
+    def count(self, term: str) -> int:
+        """How often the accent term ``term`` occurs."""
+        ...
+
+    def total(self) -> float:
+        """The sum of all accent counts."""
+        ...
+
+    def prefixed(self, table: str, prefix: str, *, words: int, limit: int) -> list[tuple[str, int]]:
+        """The ``limit`` most frequent terms of ``table`` starting with ``prefix`` (see :class:`SpellingCounts`)."""
+        ...
+
+    def all(self, table: str) -> list[tuple[str, int]]:
+        """Every term of a (small) table and its count."""
+        ...
+
+
 class SpellingCounts:
-    """A generation's accent statistics, read-only; a :class:`searchkit.search.restoration.Lexicon`."""
+    """A generation's spelling counts, read-only: the :class:`Spellings` of one SQLite file."""
 
     def __init__(self, path: Path | str):
         uri = Path(path).resolve().as_uri() + "?mode=ro&immutable=1"
@@ -93,18 +165,12 @@ class SpellingCounts:
         """Every term of a (small) table and its count."""
         return self._db.execute(f"SELECT term, n FROM {_table(table)} WHERE term != ?", (_TOTAL,)).fetchall()
 
-    # The Lexicon protocol, as a Whoosh reader would answer it for a field of these terms.
+    def count(self, term: str) -> int:
+        """How often the accent term ``term`` (``neu guong|nêu gương``) occurs."""
+        row = self._db.execute("SELECT n FROM counts WHERE term = ?", (term,)).fetchone()
+        return int(row[0]) if row else 0
 
-    def expand_prefix(self, fieldname: str, prefix: str) -> list[str]:
-        return list(self.spellings(prefix))
-
-    def frequency(self, fieldname: str, text: str | bytes) -> float:
-        if isinstance(text, bytes):
-            text = text.decode("utf-8")
-        row = self._db.execute("SELECT n FROM counts WHERE term = ?", (text,)).fetchone()
-        return float(row[0]) if row else 0.0
-
-    def field_length(self, fieldname: str) -> float:
+    def total(self) -> float:
         return self._total
 
 

@@ -1,0 +1,75 @@
+"""What a command loads: a `searchkit query` imports only what answering a query needs.
+
+Every CLI query, test and script pays for each module the query imports, at every start: the build
+path (its segment writer and Whoosh's writing), Flask and waitress, pyvi's word segmentation and its
+CRF model are none of a query's business. Each run is a fresh interpreter, as a user's command is.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+# Modules (and their submodules) a query must not load.
+NOT_FOR_A_QUERY = (
+    "searchkit.build",
+    "searchkit.engines.whoosh.writer",
+    "searchkit.engines.xapian",
+    "searchkit.text.segmentation",
+    "searchkit.search.evaluation",
+    "searchkit.webapp.app",
+    "searchkit.webapp.ingest",
+    "searchkit.webapp.keys",
+    "searchkit.webapp.serving",
+    "whoosh.writing",
+    "flask",
+    "werkzeug",
+    "waitress",
+    "pyvi",
+    "pycrfsuite",
+    "sklearn",
+    "ir_measures",
+)
+
+# Runs the command as the `searchkit` script does, then prints every module loaded, after its output.
+LOADED_AFTER = (
+    "import atexit, sys\n"
+    "atexit.register(lambda: print('\\n--- modules', *sorted(sys.modules), sep='\\n'))\n"
+    "from searchkit.cli import main\n"
+    "main()\n"
+)
+
+
+def loaded_by(*args: str) -> tuple[str, set[str]]:
+    """What ``searchkit ARGS`` printed, and the modules it had loaded when it ended."""
+    done = subprocess.run([sys.executable, "-c", LOADED_AFTER, *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    output, _, modules = done.stdout.partition("\n--- modules\n")
+    return output, set(modules.split())
+
+
+def heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == name or m.startswith(name + ".") for name in NOT_FOR_A_QUERY))
+
+
+def test_a_query_loads_neither_the_build_path_nor_the_web_app_nor_pyvi(seeds_index: Path, seeds_dir: Path):
+    # --seeds given: the check that the index holds these articles reads a few of them, and still builds nothing.
+    output, modules = loaded_by("query", "nêu gương", "--json", "--index", str(seeds_index), "--seeds", str(seeds_dir))
+    assert json.loads(output)["results"][0]["id"] == "004_a29b889078a98f24.txt"
+    assert "searchkit.search.searcher" in modules  # what it needs it has
+    assert heavy(modules) == []
+
+
+def test_a_query_without_options_loads_no_build_path_either(seeds_index: Path, seeds_dir: Path):
+    output, modules = loaded_by("query", "neu guong", "--index", str(seeds_index))
+    assert "1. Tạo chuyển biến mới về trách nhiệm nêu gương" in output
+    assert heavy(modules) == []
+
+
+def test_a_missing_index_is_built_first_by_the_query(seeds_dir: Path, tmp_path: Path):
+    # The build path is loaded when there is something to build, and only then.
+    output, modules = loaded_by("query", "neu guong", "--index", str(tmp_path / "index"), "--seeds", str(seeds_dir))
+    assert "1. Tạo chuyển biến mới về trách nhiệm nêu gương" in output
+    assert "searchkit.build.index" in modules

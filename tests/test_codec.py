@@ -1,0 +1,86 @@
+"""Whoosh's private names, reached only through ``searchkit.engines.whoosh.codec``, which reads what
+Whoosh's own public API reads."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+from whoosh import scoring
+from whoosh.util.numeric import byte_to_length
+
+import searchkit
+from searchkit.engines import fields as f
+from searchkit.engines.whoosh import generations
+from searchkit.engines.whoosh.codec import reading as codec
+
+PACKAGE = Path(searchkit.__file__).parent
+# ``thing._name`` on anything but the object's own class (self, cls) and the standard library's
+# few documented underscore names.
+PRIVATE = re.compile(r"(?<![\w.])(?!self\b|cls\b|os\b|sys\b)[A-Za-z_]\w*(?:\(\))?\._[a-z]\w*")
+FROM_WHOOSH_PRIVATE = re.compile(r"from whoosh[\w.]* import [^\n]*\b_[a-z]")
+
+
+def test_no_module_but_the_codec_package_reaches_into_a_private_name():
+    found = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.parent == PACKAGE / "engines" / "whoosh" / "codec":
+            continue
+        text = path.read_text(encoding="utf-8")
+        for number, line in enumerate(text.splitlines(), 1):
+            if PRIVATE.search(line.split("#")[0]) or FROM_WHOOSH_PRIVATE.search(line):
+                found.append(f"{path.relative_to(PACKAGE)}:{number}: {line.strip()}")
+    assert found == []
+
+
+def test_the_check_finds_private_access():
+    assert PRIVATE.search("    final = writer._merge_segments(None, None, None)")
+    assert PRIVATE.search("values = column._dbfile.get(column._basepos, 4)")
+    assert FROM_WHOOSH_PRIVATE.search("from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield")
+    assert not PRIVATE.search("self._count = 0") and not PRIVATE.search("os._exit(1)")
+
+
+def _leaves(seeds_index: Path):
+    _, ix = generations.open_current(seeds_index)
+    reader = ix.reader()
+    return reader, [leaf for leaf, _ in reader.leaf_readers()]
+
+
+def test_packed_columns_read_what_whoosh_reads(news_index: Path):
+    reader, leaves = _leaves(news_index)
+    with reader:
+        for leaf in leaves:
+            count = leaf.doc_count_all()
+            days = leaf.column_reader(f.DAY, translate=False)
+            assert codec.packed_ints(days, count).tolist() == [int(v) for v in days]
+            sources = leaf.column_reader(f.SOURCE, translate=False)
+            packed = codec.packed_bytes(sources)
+            assert packed == list(sources) and len(packed) == count and any(packed)
+            assert codec.packed_ints(sources, count) is None and codec.packed_bytes(days) is None
+
+
+def test_posting_blocks_and_lengths_are_whoosh_s(seeds_index: Path):
+    reader, leaves = _leaves(seeds_index)
+    with reader:
+        for leaf in leaves:
+            assert codec.has_lengths(leaf)
+            lengths = [byte_to_length(code) for code in codec.length_codes(leaf, f.BODY).tolist()]
+            assert lengths == [leaf.doc_field_length(n, f.BODY, 0) for n in range(leaf.doc_count_all())]
+            for text in ("dang", "guong", "thanh"):
+                if (f.BODY, text) not in leaf:
+                    continue
+                blocks = list(codec.raw_blocks(leaf, f.BODY, text))
+                ids = np.concatenate([block for block, _ in blocks]).tolist()
+                assert ids == list(leaf.postings(f.BODY, text).all_ids())
+                weights = [w for _, data in blocks for w in data[1]]
+                assert weights == [w for _, w in leaf.postings(f.BODY, text).items_as("weight")]
+
+
+def test_length_normalisation_is_the_one_whoosh_s_scorer_takes(seeds_index: Path):
+    weighting = scoring.BM25F(B=0.6, K1=1.1, title_B=0.3)
+    _, ix = generations.open_current(seeds_index)
+    with ix.searcher(weighting=weighting) as searcher:
+        for field in (f.TITLE, f.BODY):
+            assert codec.field_b(weighting, field) == weighting.scorer(searcher, field, "dang").B
+    assert codec.field_b(weighting, f.TITLE) == 0.3
