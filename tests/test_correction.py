@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -9,8 +10,10 @@ from click.testing import CliRunner
 
 from searchkit.build.index import build
 from searchkit.cli import main
-from searchkit.search import correction
+from searchkit.engines import compiled as cq
+from searchkit.search import corrected, correction
 from searchkit.search.correction import Syllables, confusions, edits
+from searchkit.search.filters import RELEVANCE, Filters
 from searchkit.search.searcher import Searcher
 from searchkit.webapp.app import create_app
 
@@ -276,3 +279,17 @@ def test_a_word_beside_a_number_only_is_corrected_without_pair_evidence(typos):
     results = typos.search("iphone 15 đượcc")
     assert fixed(results) == {"đượcc": "được"}
     assert [hit.id for hit in results.hits] == ["rac-thai.txt"]
+
+
+def test_the_typed_and_corrected_queries_tiers_share_levels(typos):
+    # Xapian weighs levels as powers of one number: the typed query's levels and the corrected one's share
+    # levels rather than follow each other, and order the matches the same.
+    backend = typos.backend
+    match = functools.partial(backend.match, filters=Filters())
+    prepared, found = corrected.searched("ngiên cứu", typos.prepared, match, backend.overlaps, None, retry=True)
+    typed, fixed = typos.prepared("ngiên cứu", correct=False), prepared.corrected
+    assert len(prepared.tiers) == 1 + max(len(typed.tiers), len(fixed.tiers)) < len(typed.tiers) + len(fixed.tiers)
+    own = typed.compiled
+    one_after_other = ((own,), *(tuple(cq.And((c, own)) for c in level) for level in typed.tiers), *fixed.tiers)
+    ranked = [backend.ranked(found, sort=RELEVANCE, levels=levels) for levels in (prepared.tiers, one_after_other)]
+    assert ranked[0] == ranked[1] and len(ranked[0]) == 2

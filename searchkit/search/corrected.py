@@ -2,7 +2,7 @@
 that blocks a query finding nothing.
 
 ``searchkit.search.correction`` reads the typos; here is what a search does with them, on either
-engine alike. The query as typed and the corrected one run as one compiled query (:func:`beside`):
+engine alike. The query as typed and the corrected one run as one compiled query (:func:`searched`):
 an article the query as typed matches keeps that query's score and is placed first, ordered by its
 tiers; the articles only the corrected query finds follow, ordered by the corrected query's tiers.
 """
@@ -16,6 +16,8 @@ from typing import Any
 from searchkit.engines import compiled as cq
 from searchkit.engines import fields as f
 from searchkit.engines.backend import Backend, Found
+from searchkit.engines.budget import Deadline
+from searchkit.engines.compiled import Levels
 from searchkit.engines.spellings import ACCENTS, PHRASES
 from searchkit.search import correction
 from searchkit.search import parse as q
@@ -56,25 +58,57 @@ class Corrector:
 
 
 def searched(
-    text: str, prepare: Callable[..., Prepared], match: Callable[[cq.Node | None], Found], *, retry: bool
+    text: str,
+    prepare: Callable[..., Prepared],
+    match: Callable[[cq.Node | None], Found],
+    overlaps: Callable[[Found, cq.Node, Deadline | None], bool],
+    deadline: Deadline | None,
+    *,
+    retry: bool,
 ) -> tuple[Prepared, Found]:
     """The query ``text`` prepared (``prepare``: ``Searcher.prepared`` with the search's options) and what it
-    matches (``match``: the backend's, under the search's filters).
+    matches (``match``: the backend's, under the search's filters; ``overlaps``: the backend's too).
 
     With ``retry`` (accents and typos read), a query finding nothing as typed or corrected is corrected
     again loosely (its words written may be typos too: ``tuyen tinh``). A long keyword query finding
     nothing is searched as a question, corrected if it was.
     """
-    prepared = prepare(text)
-    found = match(prepared.compiled)
+
+    def run(prepared: Prepared) -> tuple[Prepared, Found]:
+        if prepared.corrected is None:
+            return prepared, match(prepared.compiled)
+        assert prepared.compiled is not None and prepared.corrected.compiled is not None
+        own, other = prepared.compiled, prepared.corrected.compiled
+        joined = replace(prepared, compiled=cq.Or((own, cq.AndNot(other, own))), tiers=prepared.corrected.tiers)
+        found = match(joined.compiled)
+        if overlaps(found, own, deadline):  # the query as typed matches some: first, in its own tiers' order
+            joined = replace(joined, tiers=placed(own, prepared.tiers, prepared.corrected.tiers))
+        return joined, found
+
+    prepared, found = run(prepare(text))
     if not found.total and retry and prepared.correction is None:  # words written, but not together
-        prepared = prepare(text, correct="loose")
-        found = match(prepared.compiled)
+        prepared, found = run(prepare(text, correct="loose"))
     if prepared.long_keywords and not found.total:
         asked = prepared.correction.text if prepared.correction else text
         prepared = replace(prepare(asked, question=True), correction=prepared.correction)
         found = match(prepared.compiled)
     return prepared, found
+
+
+def placed(own: cq.Node, typed: Levels, corrected: Levels) -> Levels:
+    """The tiers placing the matches of the query as typed (``own``) first, ordered by its tiers (``typed``),
+    and the corrected query's other matches after, ordered by its tiers (``corrected``).
+
+    Each clause holds only on its own side, so the two queries' tiers share levels (the ``i``-th of each in
+    one): the same order as the one's levels after the other's, in half as many levels (Xapian weighs them
+    as powers of one number, whose precision a few more would exhaust).
+    """
+    levels: list[tuple[cq.Node, ...]] = [(own,)]
+    for i in range(max(len(typed), len(corrected))):
+        mine = tuple(cq.And((clause, own)) for clause in (typed[i] if i < len(typed) else ()))
+        others = tuple(cq.AndNot(clause, own) for clause in (corrected[i] if i < len(corrected) else ()))
+        levels.append(mine + others)
+    return tuple(levels)
 
 
 def beside(
@@ -85,23 +119,14 @@ def beside(
     understood: Understood,
     restoration: Restoration | None,
 ) -> Prepared:
-    """The query as typed (``typed``) searched with its correction ``fixed`` (prepared as ``corrected``)
-    beside it: the articles either matches, those of the query as typed first.
-
-    An article the query as typed matches scores as that query scores it and its tiers place it, below
-    a first tier of its own; the others score and are placed as the corrected query says. The snippets
-    mark the words of both (``query`` as typed and ``understood``, the corrected one, with the accents
-    ``restoration`` read), and the suggestion is the corrected query.
+    """The query as typed (``typed``) with its correction ``fixed`` (prepared as ``corrected``) beside it,
+    both searched by :func:`searched`. The snippets mark the words of both (``query`` as typed and
+    ``understood``, the corrected one, with the accents ``restoration`` read), and the suggestion is the
+    corrected query.
     """
-    assert typed.compiled is not None and corrected.compiled is not None
-    own, other = typed.compiled, corrected.compiled
-    # The typed query's tiers order its own matches only: each clause holds only where it matches.
     readings = restoration.readings() if restoration else None
-    mine = tuple(tuple(cq.And((clause, own)) for clause in level) for level in typed.tiers)
     return replace(
         typed,
-        compiled=cq.Or((own, cq.AndNot(other, own))),
-        tiers=((own,), *mine, *corrected.tiers),
         matcher=matcher_for(q.Any((query.expanded, understood.expanded)), readings),
         suggestion=corrected.suggestion or fixed.text,
         spelling=corrected.spelling,

@@ -192,7 +192,7 @@ class Searcher:
         if browsing:
             prepared, found = NOTHING_TYPED, match(None)
         else:
-            prepared, found = corrected.searched(text, prepare, match, retry=suggest)
+            prepared, found = corrected.searched(text, prepare, match, backend.overlaps, deadline, retry=suggest)
         suggestion = prepared.suggestion
         if prepared.spelling is not None and not backend.overlaps(found, prepared.spelling, deadline):
             # No hit under the filters spells the query as suggested ("lua": lựa, where the one

