@@ -24,7 +24,7 @@ lint:
 # Telex and VNI keys) beside pyvi; the ranking weights tuned on half of XQuAD-vi and of the known items and
 # reported on the other half; acronyms, autocompletion and related articles; the server's throughput with one
 # worker and two; the news corpus over 1, 2 and 3 Xapian shards beside the embedded index; and what one 15 MB
-# article costs to index, search and show (see docs/benchmarks.md).
+# article costs to index, search and show; typo'd known items beside Typesense (see docs/benchmarks.md).
 bench:
 	$(PYTHON) tests/bench/bench.py --out bench-results.json
 	$(PYTHON) tests/bench/relevance.py --out relevance-results.json
@@ -34,3 +34,5 @@ bench:
 	$(PYTHON) tests/bench/ways.py --out ways-results.json
 	$(PYTHON) tests/bench/shards.py --out shards-results.json
 	$(PYTHON) tests/bench/large.py --out large-results.json
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e '.[bench]'
+	$(PYTHON) tests/bench/typos.py --out typos-results.json

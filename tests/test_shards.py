@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_correction import ARTICLES
 
 from searchkit.build.index import build
 from searchkit.build.shards import build as build_shards
 from searchkit.cli import main
 from searchkit.engines.xapian.connection import Shard, open_one, parse_shards
+from searchkit.engines.xapian.servers import LocalShards
 from searchkit.engines.xapian.statistics import cache_folder, versions
 from searchkit.engines.xapian.terms import id_key, shard_of
 from searchkit.errors import SearchkitError
@@ -112,6 +114,84 @@ def test_shards_give_the_embedded_index_s_hits(both, text: str):
 def test_the_article_about_it_ranks_first_on_shards_too(both, text: str, first: str):
     embedded, shards = both
     assert ids(shards.search(text))[0] == ids(embedded.search(text))[0] == first
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [("nêu gươg", NEU_GUONG), ("thành ủy đôg hà", DONG_HA), ("binh lcu", "001_4485d4bbea077518.txt")],
+)
+def test_a_typo_is_corrected_on_shards_as_on_the_embedded_index(both, text: str, first: str):
+    # The statistics are the client's: the same words are corrected, and the corrected query finds the article.
+    embedded, shards = both
+    ours, theirs = embedded.search(text), shards.search(text)
+    assert theirs.corrected == ours.corrected != []
+    assert theirs.suggestion == ours.suggestion
+    assert ids(theirs)[0] == ids(ours)[0] == first
+    assert theirs.total == ours.total
+
+
+@pytest.fixture(scope="module")
+def typos_both(tmp_path_factory: pytest.TempPathFactory):
+    """test_correction's constructed articles, on the embedded index and on three shards."""
+    seeds = tmp_path_factory.mktemp("typos-seeds")
+    for name, text in ARTICLES.items():
+        (seeds / name).write_text(text, encoding="utf-8")
+    index_dir = tmp_path_factory.mktemp("typos-index")
+    build(seeds, index_dir, procs=1)
+    with LocalShards(tmp_path_factory.mktemp("typos-shard-servers"), 3) as servers:
+        build_shards(seeds, servers.shards, procs=1)
+        cache = cache_folder(tmp_path_factory.mktemp("typos-client"))
+        with Searcher(index_dir) as embedded, Searcher(shards=servers.shards, cache=cache) as shards:
+            yield embedded, shards
+
+
+def fixes(results) -> dict[str, str]:
+    return {c.typed: c.corrected for c in results.corrected}
+
+
+@pytest.mark.parametrize(
+    ("text", "corrected", "order"),
+    [
+        # The query as typed is searched too: the one article writing the typo first, the corrected word's after.
+        ("ngiên cứu", {"ngiên": "nghiên"}, ["sai-chinh-ta.txt", "nghien-cuu.txt"]),
+        ("phác triển", {"phác": "phát"}, ["nghien-cuu.txt"]),
+        ("sử lý vi phạm", {"sử": "xử"}, ["xu-ly.txt"]),  # a confusion, where the pairs say so
+        ("tuyen tinh", {"tinh": "sinh"}, ["giao-duc.txt"]),  # a written word, the query finding nothing as typed
+        ("lịch sử", {}, ["lich-su.txt"]),  # real words stay
+        ("covid iphone", {}, ["rac-thai.txt"]),
+    ],
+)
+def test_typos_are_corrected_and_ranked_on_shards_as_on_the_embedded_index(typos_both, text, corrected, order):
+    embedded, shards = typos_both
+    ours, theirs = embedded.search(text), shards.search(text)
+    assert fixes(theirs) == fixes(ours) == corrected
+    assert ids(theirs) == ids(ours) == order
+    assert theirs.suggestion == ours.suggestion
+    assert theirs.to_dict()["corrected"] == ours.to_dict()["corrected"]
+
+
+def test_a_query_finding_nothing_drops_its_blocking_word_on_shards_too(typos_both):
+    embedded, shards = typos_both
+    for searcher in typos_both:
+        results = searcher.search("rác thải nghiên")
+        assert (results.total, results.dropped, results.without.query) == (0, "nghiên", "rác thải")
+        assert ids(results.without) == ["rac-thai.txt"]
+    assert shards.search("sử giao thông").dropped == embedded.search("sử giao thông").dropped == "sử"
+    assert shards.search("rác -thải").dropped is None
+
+
+@pytest.mark.parametrize("typed", ["nêu gươg t", "neu guogn t", "thành ủy đôg h"])
+def test_completion_tolerates_a_typo_on_shards_too(both, typed: str):
+    embedded, shards = both
+    assert shards.complete(typed) == embedded.complete(typed) != []
+
+
+def test_the_article_marks_the_corrected_word_on_shards_too(both):
+    embedded, shards = both
+    _, title, body = shards.highlighted(NEU_GUONG, "nêu gươg")
+    assert "gương" in body.marked and "nêu gương" in title.marked + body.marked
+    _, ours_title, ours_body = embedded.highlighted(NEU_GUONG, "nêu gươg")
+    assert (title.html(), body.html()) == (ours_title.html(), ours_body.html())
 
 
 def test_unaccented_query_finds_accented_article_with_marked_snippet(both):

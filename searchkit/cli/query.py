@@ -124,6 +124,15 @@ def query_command(
     if results.acronyms:
         click.echo("Tìm cả: " + "; ".join(escaped_text(f"{a.short} = {a.long}") for a in results.acronyms))
         click.echo()
+    if results.corrected:
+        fixed = "; ".join(escaped_text(f"{c.typed} → {c.corrected}") for c in results.corrected)
+        click.echo(f"Đã sửa lỗi gõ: {fixed}")
+        click.echo()
+    if results.dropped and results.without is not None:
+        left = escaped_text(results.dropped)
+        click.echo(f"Không có kết quả cho cả {escaped_text(repr(text))}; kết quả không có: {left}")
+        click.echo()
+        results = results.without
     if not results.hits:
         if results.total:
             click.echo(f"No results on page {page} ({results.total} results in all).")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from searchkit.engines import spellings
 from searchkit.engines.spellings import PHRASE_WORDS, title_phrases  # noqa: F401 - counted at build, named here too
+from searchkit.search import correction
 from searchkit.search.keystrokes import readings
 from searchkit.search.restoration import with_case
 from searchkit.text.analysis import (
@@ -102,11 +103,41 @@ def _cut(store: spellings.Spellings, text: str) -> _Typed | None:
 
 
 def _read(store: spellings.Spellings, token: Token) -> Token:
-    """A word typed before the one being completed, read as Telex or VNI keys if the articles never write it."""
-    found = readings(token.text)
-    if not found or store.prefixed(spellings.ACCENTS, fold_syllable(token.text) + "|", words=1, limit=1):
+    """A word typed before the one being completed, read as Telex or VNI keys if the articles never write
+    it, or else as the syllable one typo away they write most (``searchkit.search.correction``)."""
+    if store.prefixed(spellings.ACCENTS, fold_syllable(token.text) + "|", words=1, limit=1):
         return token
-    return Token(found[0], token.start, token.end)
+    found = readings(token.text)
+    if found:
+        return Token(found[0], token.start, token.end)
+    fixed = _corrected(store, token.text)
+    return Token(fixed, token.start, token.end) if fixed is not None else token
+
+
+def _corrected(store: spellings.Spellings, word: str) -> str | None:
+    """The syllable the articles write most among those one typo from ``word`` (spelt with the marks
+    typed, if it is so spelt, else folded); None when there is none. One edit only: each syllable
+    tried is a lookup."""
+    if not correction.correctable(word):
+        return None
+    folded = fold_syllable(word)
+    spelt: dict[str, list[tuple[str, int]]] = {}
+
+    def written(candidate: str) -> bool:
+        rows = store.prefixed(spellings.ACCENTS, candidate + "|", words=1, limit=_ROWS)
+        if rows:
+            spelt[candidate] = rows
+        return bool(rows)
+
+    weights = {w: correction.EDIT**n for w, n in correction.nearby(folded, written, two=False).items()}
+    weights |= {w: correction.CONFUSION for w in correction.confusions(folded) if written(w)}
+    if not weights:
+        return None
+    best = max(weights, key=lambda w: (weights[w] * sum(n for _, n in spelt[w]), w))
+    if has_marks(word):
+        forms = [term.partition("|")[2] for term, _ in spelt[best]]
+        return next((form for form in forms if correction.agrees(word, form)), best)
+    return best
 
 
 def _completion(typed: _Typed, spelt: list[Token], term: str) -> str | None:

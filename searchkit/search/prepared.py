@@ -9,6 +9,7 @@ from searchkit.engines.compiled import Levels
 from searchkit.search import parse as q
 from searchkit.search import passages
 from searchkit.search.acronyms import Acronym
+from searchkit.search.correction import Correction
 from searchkit.search.highlight import Matcher
 
 
@@ -30,6 +31,9 @@ class Prepared:
     spelling: cq.Node | None = None
     # A question's syllables, by which its best matches are placed again (``searchkit.search.passages``).
     question_words: passages.Words | None = None
+    # The query's typos corrected, and the corrected query, searched beside it (its matches after).
+    correction: Correction | None = None
+    corrected: Prepared | None = None
 
 
 # Browsing by filters alone: no query, nothing to mark.

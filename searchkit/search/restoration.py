@@ -14,7 +14,7 @@ testable without an index.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from searchkit.engines.spellings import Spellings
@@ -217,37 +217,98 @@ def _restore(
     counts = _Counts(lexicon, spellings)
     restored: list[Restored] = []
     for run in runs:
-        lattice = _lattice(counts, run, as_typed)
-        path, marginals = lattice.best_path(), lattice.marginals()
-        restored += [
-            Restored(token, lattice.forms[i][c], marginals[i][c])
-            for i, (token, c) in enumerate(zip(run, path, strict=True))
-        ]
+        restored += _best(_lattice(counts, run, as_typed), run)
     return Restoration(text, tuple(restored))
 
 
-def _lattice(counts: _Counts, run: list[Token], as_typed: bool = False) -> _Lattice:
+def _best(lattice: _Lattice, run: list[Token]) -> list[Restored]:
+    path, marginals = lattice.best_path(), lattice.marginals()
+    chosen = enumerate(zip(run, path, strict=True))
+    return [Restored(token, lattice.forms[i][c], marginals[i][c]) for i, (token, c) in chosen]
+
+
+Reading = tuple[str, float]
+"""A folded syllable a typed word may stand for and how much the typing believes it (see :func:`read_runs`)."""
+
+
+def read_runs(
+    lexicon: Spellings,
+    text: str,
+    runs: list[list[Token]],
+    readings: list[list[list[Reading]]],
+    spellings: dict | None = None,
+    *,
+    as_typed: bool = False,
+    agrees: Callable[[str, str], bool] | None = None,
+) -> Restoration:
+    """The restoration of ``runs`` where each word may also be read as other folded syllables.
+
+    ``readings[r][i]`` lists the folded syllables word ``i`` of run ``r`` may stand for, each with a
+    weight multiplying the model's belief in its spellings (typo correction, ``searchkit.search.correction``);
+    the word's own folded form is one of them only if listed. ``agrees(typed, form)`` says whether a
+    spelling of another syllable keeps the marks typed, and is then believed as the typed spelling is.
+    """
+    counts = _Counts(lexicon, spellings)
+    restored: list[Restored] = []
+    for run, options in zip(runs, readings, strict=True):
+        restored += _best(_lattice(counts, run, as_typed, options, agrees), run)
+    return Restoration(nfc(text), tuple(restored))
+
+
+def _lattice(
+    counts: _Counts,
+    run: list[Token],
+    as_typed: bool = False,
+    readings: list[list[Reading]] | None = None,
+    agrees: Callable[[str, str], bool] | None = None,
+) -> _Lattice:
     forms: list[list[str]] = []
     seen: list[list[float]] = []
     belief: list[list[float]] = []
-    for token in run:
-        spellings = counts.spellings([token.text])
+    keys: list[list[str]] = []  # the folded syllable each spelling is one of
+    for i, token in enumerate(run):
         typed = normalize_syllable(token.text)
         accented = as_typed or typed != fold_syllable(token.text)
-        candidates = sorted(spellings, key=lambda f: -spellings[f])
-        # A word the corpus lacks stays as typed; so does an accented spelling it never saw.
-        if typed not in spellings and (accented or not candidates):
-            candidates.append(typed)
+        own = fold_syllable(token.text)
+        options = readings[i] if readings is not None else [(own, 1.0)]
+        candidates, counted, believed, folded = [], [], [], []
+        for key, weight in options:
+            spellings = counts.spellings([key])
+            found = sorted(spellings, key=lambda f: -spellings[f])
+            if key != own and not found:  # a word of no Vietnamese spelling (``honda``): itself
+                found = [key]
+            if key == own:
+                # A word the corpus lacks stays as typed; so does an accented spelling it never saw.
+                if typed not in spellings and (accented or not found):
+                    found.append(typed)
+                marked = [accented and f == typed for f in found]
+            elif typed != own and agrees is not None:
+                # A word typed with marks stands only for spellings keeping them.
+                found = [f for f in found if agrees(typed, f)]
+                marked = [True] * len(found)
+            else:
+                marked = [False] * len(found)
+            for f, sure in zip(found, marked, strict=True):
+                candidates.append(f)
+                counted.append(spellings.get(f, 0.0))
+                believed.append(weight * (TYPED_ACCENTS if sure else 1.0))
+                folded.append(key)
+        if not candidates:  # nothing it may stand for: as typed
+            candidates, counted, believed, folded = [typed], [0.0], [1.0], [own]
         forms.append(candidates)
-        seen.append([spellings.get(f, 0.0) for f in candidates])
-        belief.append([TYPED_ACCENTS if accented and f == typed else 1.0 for f in candidates])
+        seen.append(counted)
+        belief.append(believed)
+        keys.append(folded)
 
     def unigram(i: int) -> list[float]:
         return [(count + UNSEEN) / counts.total for count in seen[i]]
 
     step: list[list[list[float]]] = [[]]
     for i in range(1, len(run)):
-        pairs = counts.spellings([run[i - 1].text, run[i].text])
+        pairs: dict[str, float] = {}
+        for before in dict.fromkeys(keys[i - 1]):
+            for key in dict.fromkeys(keys[i]):
+                pairs.update(counts.spellings([before, key]))
         alone = unigram(i)
         step.append(
             [

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from searchkit.engines import fields as f
 from searchkit.engines.filters import RELEVANCE, Facets
 from searchkit.search.acronyms import Acronym
+from searchkit.search.correction import Corrected
 from searchkit.search.highlight import Matcher, Snippet, snippet
 
 
@@ -58,6 +59,13 @@ class SearchResults:
     acronyms: list[Acronym] = field(default_factory=list)
     # Whether ``total`` is the count of the matches or an estimate (Xapian's, on shards).
     exact: bool = True
+    # The words read as typos of others (``searchkit.search.correction``): the query as typed is
+    # searched too, its matches first.
+    corrected: list[Corrected] = field(default_factory=list)
+    # For a query that found nothing with all its words: the word that blocks it, and the results
+    # of the query without it (``Searcher.search``).
+    dropped: str | None = None
+    without: SearchResults | None = None
 
     @property
     def pages(self) -> int:
@@ -69,6 +77,10 @@ class SearchResults:
             "total": self.total,
             "sort": self.sort,
             "acronyms": [a.to_dict() for a in self.acronyms],
+            "corrected": [c.to_dict() for c in self.corrected],
+            "dropped": (
+                {"word": self.dropped, **self.without.to_dict()} if self.dropped and self.without else None
+            ),
             "results": [h.to_dict() for h in self.hits],
             "suggestion": self.suggestion,
         }

@@ -17,7 +17,7 @@ from searchkit.engines.backend import Backend, Rescore, Statistics, open_backend
 from searchkit.engines.budget import Deadline, check
 from searchkit.engines.compiled import Levels
 from searchkit.engines.spellings import ACRONYMS
-from searchkit.search import complete, keystrokes, passages, related
+from searchkit.search import complete, corrected, keystrokes, passages, related
 from searchkit.search import parse as q
 from searchkit.search.acronyms import Glossary
 from searchkit.search.acronyms import expand as expand_acronyms
@@ -118,6 +118,7 @@ class Searcher:
         # Spelling counts looked up by accent restoration, valid while the version is.
         self._looked_up: dict = {}
         self._glossary: Glossary | None = None
+        self._corrector = corrected.Corrector(self.backend, self._looked_up)
 
     @property
     def generation(self) -> str:
@@ -163,6 +164,7 @@ class Searcher:
         sort: str | None = None,
         facets: bool = False,
         clock: Callable[[], float] | None = None,
+        drop: bool = True,
     ) -> SearchResults:
         """The ``page``-th page of ``limit`` hits for the query ``text``, best first.
 
@@ -175,7 +177,8 @@ class Searcher:
 
         ``filters`` narrow the hits; ``sort`` orders them (``filters.SORTS``: by default the most
         relevant first); ``facets`` counts sources, tags and years beside them. With filters, ``text``
-        may be empty: every article they let through is a hit, the newest first.
+        may be empty: every article they let through is a hit, the newest first. Typos: ``searchkit.search.corrected``
+        (``drop``: a query of several words finding nothing carries the results without the word blocking it).
         """
         check_page(limit, page)
         filters = filters or Filters()
@@ -184,15 +187,12 @@ class Searcher:
         started = time.perf_counter()
         deadline = Deadline.after(budget, clock) if budget is not None else None
         backend = self.backend
-        prepared = NOTHING_TYPED
+        prepare = functools.partial(self.prepared, suggest=suggest, acronyms=acronyms)
+        match = functools.partial(backend.match, filters=filters, facets=facets, deadline=deadline)
         if browsing:
-            found = backend.match(None, filters=filters, facets=facets, deadline=deadline)
+            prepared, found = NOTHING_TYPED, match(None)
         else:
-            prepared = self.prepared(text, suggest=suggest, acronyms=acronyms)
-            found = backend.match(prepared.compiled, filters=filters, facets=facets, deadline=deadline)
-            if prepared.long_keywords and not found.total:
-                prepared = self.prepared(text, suggest=suggest, acronyms=acronyms, question=True)
-                found = backend.match(prepared.compiled, filters=filters, facets=facets, deadline=deadline)
+            prepared, found = corrected.searched(text, prepare, match, backend.overlaps, deadline, retry=suggest)
         suggestion = prepared.suggestion
         if prepared.spelling is not None and not backend.overlaps(found, prepared.spelling, deadline):
             # No hit under the filters spells the query as suggested ("lua": lựa, where the one
@@ -214,7 +214,7 @@ class Searcher:
         for rank, (docnum, score) in enumerate(best, first + 1):
             hits.append(self._hit(rank, docnum, score, prepared.matcher if snippets else None))
             check(deadline)  # the budget covers the snippets too
-        return SearchResults(
+        results = SearchResults(
             query=text,
             total=found.total,
             page=page,
@@ -226,15 +226,23 @@ class Searcher:
             facets=found.facets,
             acronyms=prepared.acronyms,
             exact=found.exact,
+            corrected=corrected.corrected_words(prepared),
         )
+        if drop and not found.total and not filters.active:  # under filters, they may be what blocks it
+            again = functools.partial(self.search, limit=limit, page=page, snippets=snippets, suggest=suggest,
+                                      acronyms=acronyms, budget=budget, sort=sort, facets=facets, clock=clock)
+            corrected.fall_back(results, prepared, backend, prepare, match, functools.partial(again, drop=False))
+        return results
 
     @reads_index
     def prepared(
-        self, text: str, *, suggest: bool = True, acronyms: bool = True, question: bool | None = None
+        self, text: str, *, suggest: bool = True, acronyms: bool = True, question: bool | None = None,
+        correct: bool | str = True,
     ) -> Prepared:
         """The query ``text`` compiled for ranking, with what the results say of it (see :meth:`search`).
 
         ``question`` decides whether it is searched as a question (by default, :func:`is_question`).
+        ``correct`` (with ``suggest``): its typos corrected, searched beside it (``corrected.beside``; ``"loose"``).
         """
         query = self._understood(text, keys=suggest, expand=acronyms, question=question)
         keyed = query.text != nfc(text)  # typed as Telex or VNI keys
@@ -253,7 +261,7 @@ class Searcher:
         suggestion = restoration.suggestion if restoration else None
         if keyed:  # the query the keys type is the one offered
             suggestion = suggestion or query.text
-        return Prepared(
+        prepared = Prepared(
             compiled=compiled,
             tiers=self._tiers(query, question, accented, restored),
             long_keywords=not query.question and q.term_count(query.tree) > KEYWORD_QUERY_MAX_TERMS,
@@ -263,6 +271,12 @@ class Searcher:
             spelling=restored_tier(query.tree, restored) if restored and not query.question else None,
             question_words=self._passage_words(query),
         )
+        fixed = self._corrector.correct(query, keyed, loose=correct == "loose") if suggest and correct else None
+        if fixed is None:
+            return prepared
+        again = self.prepared(fixed.text, acronyms=acronyms, question=question, correct=False)
+        understood = self._understood(fixed.text, keys=False, expand=acronyms)
+        return corrected.beside(prepared, query, fixed, again, understood, restoration)
 
     def _passage_words(self, query: Understood) -> passages.Words | None:
         """A question's syllables as its passages weigh them; ``None`` for a keyword query, and in an index
@@ -410,8 +424,7 @@ class Searcher:
     def matcher(self, text: str) -> Matcher:
         """What the query ``text`` marks in an article, as its hits' snippets do (raises
         :class:`QueryError` as a search would)."""
-        query = self._understood(text)
-        return matcher_for(query.expanded, self._restoration(query, query.text != nfc(text)).readings())
+        return self.prepared(text).matcher  # the corrected words are marked too, as in the hits' snippets
 
     def _restoration(self, query: Understood, keyed: bool) -> Restoration:
         """The query's accents restored (``keyed``: typed as Telex or VNI keys, see :func:`restore_query`)."""

@@ -39,9 +39,13 @@ def search_page() -> str:
         context["dated"] = s.has_dates()
         results = search(s, address.text, page=page, limit=PAGE_SIZE, address=address, filters=filters)
     counted(address.text, page, results)
+    dropped = getattr(results, "dropped", None)
+    if dropped:  # nothing for every word: the results without the one blocking it
+        results = results.without
     return render_template(
         "search.html",
         results=results,
+        dropped=dropped,
         suggestion=getattr(results, "suggestion", None),
         pages=page_numbers(results.page, min(results.pages, MAX_PAGE)),
         **context,

@@ -1,0 +1,186 @@
+"""Typo correction in a search: the corrected query searched beside the query as typed, and the word
+that blocks a query finding nothing.
+
+``searchkit.search.correction`` reads the typos; here is what a search does with them, on either
+engine alike. The query as typed and the corrected one run as one compiled query (:func:`searched`):
+an article the query as typed matches keeps that query's score and is placed first, ordered by its
+tiers; the articles only the corrected query finds follow, ordered by the corrected query's tiers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from searchkit.engines import compiled as cq
+from searchkit.engines import fields as f
+from searchkit.engines.backend import Backend, Found
+from searchkit.engines.budget import Deadline
+from searchkit.engines.compiled import Levels
+from searchkit.engines.spellings import ACCENTS, PHRASES
+from searchkit.search import correction
+from searchkit.search import parse as q
+from searchkit.search.highlight import matcher_for
+from searchkit.search.prepared import Prepared, Understood
+from searchkit.search.restoration import Restoration
+from searchkit.search.vocabulary import IndexVocabulary
+from searchkit.text.analysis import Token, fold_syllable, nfc
+
+# More words of one syllable than any index writes: every one of them is read.
+_EVERY = 10**9
+
+
+class Corrector:
+    """The typos of queries on one open version of the index; the syllables it writes are read on first use."""
+
+    def __init__(self, backend: Backend, looked_up: dict):
+        """``looked_up``: the spelling counts accent restoration has read from this version (shared)."""
+        self.backend = backend
+        self.looked_up = looked_up
+        self._syllables: correction.Syllables | None = None
+
+    def correct(self, query: Understood, keyed: bool, *, loose: bool = False) -> correction.Correction | None:
+        """The typos of a keyword query corrected (``keyed``: typed as Telex or VNI keys; ``loose``: see
+        :func:`searchkit.search.correction.correct`); ``None`` when there are none, and for a question."""
+        if query.question:
+            return None
+        spellings = self.backend.spellings
+        if self._syllables is None:
+            self._syllables = correction.Syllables(
+                spellings.prefixed(ACCENTS, "", words=1, limit=_EVERY),
+                spellings.prefixed(PHRASES, "", words=1, limit=_EVERY),
+            )
+        words = IndexVocabulary(self.backend.statistics(), spellings)
+        return correction.correct(
+            spellings, words, self._syllables, query.text, self.looked_up, as_typed=keyed, loose=loose
+        )
+
+
+def searched(
+    text: str,
+    prepare: Callable[..., Prepared],
+    match: Callable[[cq.Node | None], Found],
+    overlaps: Callable[[Found, cq.Node, Deadline | None], bool],
+    deadline: Deadline | None,
+    *,
+    retry: bool,
+) -> tuple[Prepared, Found]:
+    """The query ``text`` prepared (``prepare``: ``Searcher.prepared`` with the search's options) and what it
+    matches (``match``: the backend's, under the search's filters; ``overlaps``: the backend's too).
+
+    With ``retry`` (accents and typos read), a query finding nothing as typed or corrected is corrected
+    again loosely (its words written may be typos too: ``tuyen tinh``). A long keyword query finding
+    nothing is searched as a question, corrected if it was.
+    """
+
+    def run(prepared: Prepared) -> tuple[Prepared, Found]:
+        if prepared.corrected is None:
+            return prepared, match(prepared.compiled)
+        assert prepared.compiled is not None and prepared.corrected.compiled is not None
+        own, other = prepared.compiled, prepared.corrected.compiled
+        joined = replace(prepared, compiled=cq.Or((own, cq.AndNot(other, own))), tiers=prepared.corrected.tiers)
+        found = match(joined.compiled)
+        if overlaps(found, own, deadline):  # the query as typed matches some: first, in its own tiers' order
+            joined = replace(joined, tiers=placed(own, prepared.tiers, prepared.corrected.tiers))
+        return joined, found
+
+    prepared, found = run(prepare(text))
+    if not found.total and retry and prepared.correction is None:  # words written, but not together
+        prepared, found = run(prepare(text, correct="loose"))
+    if prepared.long_keywords and not found.total:
+        asked = prepared.correction.text if prepared.correction else text
+        prepared = replace(prepare(asked, question=True), correction=prepared.correction)
+        found = match(prepared.compiled)
+    return prepared, found
+
+
+def placed(own: cq.Node, typed: Levels, corrected: Levels) -> Levels:
+    """The tiers placing the matches of the query as typed (``own``) first, ordered by its tiers (``typed``),
+    and the corrected query's other matches after, ordered by its tiers (``corrected``).
+
+    Each clause holds only on its own side, so the two queries' tiers share levels (the ``i``-th of each in
+    one): the same order as the one's levels after the other's, in half as many levels (Xapian weighs them
+    as powers of one number, whose precision a few more would exhaust).
+    """
+    levels: list[tuple[cq.Node, ...]] = [(own,)]
+    for i in range(max(len(typed), len(corrected))):
+        mine = tuple(cq.And((clause, own)) for clause in (typed[i] if i < len(typed) else ()))
+        others = tuple(cq.AndNot(clause, own) for clause in (corrected[i] if i < len(corrected) else ()))
+        levels.append(mine + others)
+    return tuple(levels)
+
+
+def beside(
+    typed: Prepared,
+    query: Understood,
+    fixed: correction.Correction,
+    corrected: Prepared,
+    understood: Understood,
+    restoration: Restoration | None,
+) -> Prepared:
+    """The query as typed (``typed``) with its correction ``fixed`` (prepared as ``corrected``) beside it,
+    both searched by :func:`searched`. The snippets mark the words of both (``query`` as typed and
+    ``understood``, the corrected one, with the accents ``restoration`` read), and the suggestion is the
+    corrected query.
+    """
+    readings = restoration.readings() if restoration else None
+    return replace(
+        typed,
+        matcher=matcher_for(q.Any((query.expanded, understood.expanded)), readings),
+        suggestion=corrected.suggestion or fixed.text,
+        spelling=corrected.spelling,
+        correction=fixed,
+        corrected=corrected,
+    )
+
+
+def corrected_words(prepared: Prepared) -> list[correction.Corrected]:
+    """The words ``prepared`` reads as typos of others (none when it was not corrected)."""
+    return list(prepared.correction.words) if prepared.correction is not None else []
+
+
+def fall_back(
+    results: Any,
+    prepared: Prepared,
+    backend: Backend,
+    prepare: Callable[..., Prepared],
+    match: Callable[[cq.Node | None], Found],
+    search: Callable[[str], Any],
+) -> None:
+    """For a query of several plain words finding nothing (``results``, ``prepared``: as it was searched),
+    the word that blocks it and the results without it (``results.dropped``, ``results.without``, by
+    ``search``): the rarest first whose leaving out finds something. ``prepare`` prepares a query (as typed,
+    uncorrected) and ``match`` runs it, as the search did."""
+
+    def finds(rest: str) -> bool:
+        return bool(match(prepare(rest, correct=False).compiled).total)
+
+    word, rest = blocking(prepared, results.query, backend, finds)
+    if word is not None:
+        results.dropped, results.without = word, search(rest)
+
+
+def blocking(prepared: Prepared, text: str, backend: Backend, finds: Callable[[str], bool]) -> tuple[str | None, str]:
+    """The word that blocks the query ``text`` finding nothing (the rarest first whose leaving out finds
+    something: ``finds(rest)`` says), and the query without it; ``None`` when there is none.
+
+    ``prepared`` is the query ``text`` as it was searched (corrected, if it was).
+    """
+    asked = prepared.correction.text if prepared.correction else nfc(text)
+    words = [token for run in q.word_runs(asked) for token in run]
+    nothing = (None, asked)
+    tree = q.parse(asked)
+    plain = isinstance(tree, q.Group) and all(isinstance(n, q.Term) and not n.prefix for n in tree.nodes)
+    if len(words) < 2 or not plain:
+        return nothing  # one word, or operators, quotes, fields: what to leave out is not the search's to say
+    reader = backend.statistics()
+
+    def held(token: Token) -> int:
+        return sum(reader.doc_frequency(name, fold_syllable(token.text)) for name in f.TEXT_FIELDS)
+
+    for token in sorted(words, key=held):
+        rest = " ".join((asked[: token.start] + asked[token.end :]).split())
+        if finds(rest):
+            return token.text, rest
+    return nothing

@@ -1,0 +1,296 @@
+"""Typo correction: the syllables a mistyped query most likely meant (``nêu gươg`` → ``nêu gương``).
+
+Vietnamese syllables are a closed set, and the index counts every one the articles write with its
+spellings (``searchkit.engines.spellings``). A word the articles never write is almost surely a
+typo, and the syllables worth trying for it are few: those one Damerau–Levenshtein edit away on
+the folded form (a deletion, an insertion, a substitution or two letters swapped; two edits from
+:data:`TWO_EDITS_FROM` letters), and those reached by a spelling Vietnamese writers confuse
+(:func:`confusions`: ``s``/``x``, ``tr``/``ch``, ``d``/``gi``/``r``, ``l``/``n``, final
+``n``/``ng`` and ``c``/``t``, ``i``/``y``, ``ng``/``ngh``, ``g``/``gh``). Numbers, acronyms and
+words the index writes are never edited, except by a confusion beside other words, where the pairs
+the articles write must make the other spelling far more likely (``sử lý`` is ``xử lý`` in an
+archive that writes ``xử lý``; ``lịch sử`` stays).
+
+The readings are weighed by accent restoration's bigram model (``searchkit.search.restoration``),
+so the whole query's most likely reading is chosen at once and accents, keys and typos compose:
+``neu guogn`` → ``nêu gương``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from searchkit.engines.spellings import Spellings
+from searchkit.search.parse import word_runs
+from searchkit.search.restoration import Reading, read_runs, with_case
+from searchkit.text.analysis import Token, accent_key, could_take_accents, fold_syllable, has_marks, nfc
+
+# How much the typing believes a syllable it did not type, against 1 for the word typed: one
+# reached by an ordinary edit, by a confusion Vietnamese writers make, and, for a word the index
+# writes, by a confusion (then only the pairs beside it can make the other spelling win).
+EDIT = 0.02
+CONFUSION = 0.1
+KNOWN_CONFUSION = 0.01
+# For a query that finds nothing as typed: a word the index writes may be one edit from the word meant
+# (``tinh`` for ``sinh`` in ``tuyen tinh``), if the pairs beside it say so (:data:`PAIR_ODDS`).
+KNOWN_EDIT = 0.01
+# A word the index writes at most this often (in any text field) may be a typo of another.
+RARE = 2
+# Words this long may be one edit from a syllable (3 letters when they have no syllable's shape:
+# ``lcu``, ``đôg``), two edits from this many.
+ONE_EDIT_FROM = 4
+TWO_EDITS_FROM = 8
+# A word the index writes is read as another only where a pair with a word beside it is written this
+# many times more often so: a correctly typed query (its pairs written) costs no model at all.
+PAIR_ODDS = 10
+# Syllables tried for one word, the most written first: bounds the model's work.
+MAX_READINGS = 8
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
+# Onsets written alike in some dialect or another, and spellings of one sound.
+_ONSETS = (("s", "x"), ("tr", "ch"), ("d", "gi"), ("d", "r"), ("gi", "r"), ("l", "n"), ("ng", "ngh"), ("g", "gh"))
+_ONSET = re.compile(r"^(ngh|ng|gh|gi|kh|nh|ph|th|tr|ch|qu|[bcdghklmnpqrstvx])?")
+_FINALS = (("ng", "n"), ("c", "t"))
+_TONES = frozenset("\u0301\u0300\u0309\u0303\u0323")
+
+
+class Words(Protocol):
+    """What correction asks of the index besides its spelling counts."""
+
+    def written(self, word: str) -> float:
+        """How often the articles write ``word`` (folded), in any text field."""
+        ...
+
+
+@dataclass(frozen=True)
+class Corrected:
+    """One word typed and the word read instead (in the typed letter case, with marks if typed with them)."""
+
+    typed: str
+    corrected: str
+
+    def to_dict(self) -> dict:
+        return {"typed": self.typed, "corrected": self.corrected}
+
+
+@dataclass(frozen=True)
+class Correction:
+    """The query with its typos corrected, and which words were."""
+
+    text: str
+    words: tuple[Corrected, ...]
+
+
+class Syllables:
+    """The folded syllables the articles write and how often: the words a typo is corrected to."""
+
+    def __init__(self, counts: Iterable[tuple[str, int]], others: Iterable[tuple[str, int]] = ()):
+        """``counts``: accent-statistics terms of one syllable (``neu|nêu``) and their counts; ``others``:
+        the titles' lone words that accent statistics leave out (``honda|Honda``: foreign words, no numbers)."""
+        self.counts: dict[str, int] = {}
+        for term, n in counts:
+            folded = term.split("|", 1)[0]
+            self.counts[folded] = self.counts.get(folded, 0) + n
+        # Words without Vietnamese spellings, each its own only form (counted in titles alone).
+        self.foreign: dict[str, int] = {}
+        for term, n in others:
+            folded = term.split("|", 1)[0]
+            if folded.isascii() and folded.isalpha() and folded not in self.counts:
+                self.foreign[folded] = self.foreign.get(folded, 0) + n
+        self.counts |= self.foreign
+
+    def __contains__(self, folded: str) -> bool:
+        return folded in self.counts
+
+    def neighbours(self, folded: str) -> dict[str, int]:
+        """The syllables within the edits allowed for ``folded`` (itself left out), with their edit counts."""
+        return nearby(folded, self.counts.__contains__)
+
+
+def nearby(folded: str, known: Callable[[str], bool], *, two: bool = True) -> dict[str, int]:
+    """The strings ``known`` accepts within the edits allowed for ``folded`` (itself left out), with
+    their edit counts: one edit from :data:`ONE_EDIT_FROM` letters (three for a word of no syllable's
+    shape), two from :data:`TWO_EDITS_FROM` (with ``two``).
+
+    No syllable is longer than seven letters, so two edits from eight letters or more hold a
+    deletion: only the edits of the word's deletions are tried (a few thousand strings, not a
+    few hundred thousand).
+    """
+    if len(folded) < ONE_EDIT_FROM and (len(folded) < 3 or could_take_accents(folded)):
+        return {}
+    found = {w: 1 for w in edits(folded) if w != folded and known(w)}
+    if two and len(folded) >= TWO_EDITS_FROM:
+        for shorter in {folded[:i] + folded[i + 1 :] for i in range(len(folded))}:
+            for w in edits(shorter):
+                if w != folded and w not in found and known(w):
+                    found[w] = 2
+    return found
+
+
+def edits(word: str) -> set[str]:
+    """Every string one Damerau–Levenshtein edit from ``word`` over the folded alphabet."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    found = {a + b[1:] for a, b in splits if b}
+    found |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    found |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS if c != b[0]}
+    found |= {a + c + b for a, b in splits for c in _LETTERS}
+    return found
+
+
+def confusions(folded: str) -> set[str]:
+    """The folded spellings a writer may confuse with ``folded``: ``su`` → ``xu``, ``ngien`` → ``nghien``."""
+    onset = _ONSET.match(folded).group()
+    rest = folded[len(onset) :]
+    found: set[str] = set()
+    for a, b in _ONSETS:
+        for one, other in ((a, b), (b, a)):
+            if onset == one and rest:
+                found.add(other + rest)
+    for a, b in _FINALS:
+        for one, other in ((a, b), (b, a)):
+            if rest.endswith(one) and len(rest) > len(one):
+                found.add(onset + rest[: -len(one)] + other)
+    if onset and rest in ("i", "y"):  # ``ly``/``li``, ``quy``/``qui``
+        found.add(onset + ("y" if rest == "i" else "i"))
+    found.discard(folded)
+    return found
+
+
+def agrees(typed: str, form: str) -> bool:
+    """Whether the spelling ``form`` of another syllable keeps the marks typed (``gươg``: ``gương``, not
+    ``gượng``): a word typed with marks is corrected only to spellings with the same tone and letters."""
+    return _marks(typed) == _marks(form)
+
+
+def _marks(syllable: str) -> tuple[str, tuple[str, ...]]:
+    parts = unicodedata.normalize("NFD", syllable.lower())
+    tone = "".join(c for c in parts if c in _TONES)
+    shaped = unicodedata.normalize("NFC", "".join(c for c in parts if c not in _TONES))
+    return tone, tuple(sorted({c for c in shaped if not c.isascii()}))
+
+
+def correct(
+    lexicon: Spellings,
+    words: Words,
+    syllables: Syllables,
+    text: str,
+    spellings: dict | None = None,
+    *,
+    as_typed: bool = False,
+    loose: bool = False,
+) -> Correction | None:
+    """The query ``text`` with its typos corrected; ``None`` when it is read as typed.
+
+    ``lexicon`` is the index's spelling counts (as restoration reads them), ``spellings`` their
+    cache (see :func:`searchkit.search.restoration.restore_query`); ``as_typed``: the query was
+    typed as Telex or VNI keys; ``loose``: the query finds nothing as typed, so a word the index writes
+    may be one edit from the word meant too (:data:`KNOWN_EDIT`).
+    """
+    text = nfc(text)
+    runs = word_runs(text)
+    pairs = _Pairs(lexicon, spellings)
+    readings = []
+    for run in runs:
+        folds = [fold_syllable(t.text) for t in run]
+        beside = [[(folds[j], j < i) for j in (i - 1, i + 1) if 0 <= j < len(run)] for i in range(len(run))]
+        readings.append([_readings(t, words, syllables, pairs, beside[i], loose=loose) for i, t in enumerate(run)])
+    if all(len(r) == 1 and r[0][0] == fold_syllable(t.text) for run, rr in zip(runs, readings, strict=True)
+           for t, r in zip(run, rr, strict=True)):
+        return None  # nothing else to read: the common case costs no model
+    restoration = read_runs(lexicon, text, runs, readings, spellings, as_typed=as_typed, agrees=agrees)
+    changed: list[tuple[Token, str]] = []
+    alone = len(restoration.syllables) == 1  # only a query of one word is read on its frequency alone
+    chosen = iter(restoration.syllables)
+    for run in runs:
+        read = [next(chosen) for _ in run]
+        folds = [fold_syllable(s.form) for s in read]
+        for i, s in enumerate(read):
+            if folds[i] == fold_syllable(s.typed.text):
+                continue
+            # Beside other words, a correction must make a pair the articles write: the evidence a lone
+            # word's frequency cannot give (``khanh thanh`` is not ``thanh thanh``). Pairs are counted
+            # between Vietnamese syllables only: a foreign word, or one beside none (``13 nguox``), goes without.
+            beside = [(folds[j], folds[j + 1]) for j in (i - 1, i) if 0 <= j < len(run) - 1]
+            counted = [p for p in beside if all(w in syllables and w not in syllables.foreign for w in p)]
+            if not alone and (not beside or (counted and not any(pairs.count(*pair) for pair in counted))):
+                continue
+            kept = s.form if as_typed or has_marks(s.typed.text) else folds[i]
+            changed.append((s.typed, with_case(s.typed.text, kept)))
+    if not changed:
+        return None
+    pieces: list[str] = []
+    cursor = 0
+    for token, word in changed:
+        pieces += [text[cursor : token.start], word]
+        cursor = token.end
+    pieces.append(text[cursor:])
+    return Correction("".join(pieces), tuple(Corrected(t.text, w) for t, w in changed))
+
+
+class _Pairs:
+    """How often the articles write two folded syllables side by side, read through restoration's cache."""
+
+    def __init__(self, lexicon: Spellings, cache: dict | None):
+        self.lexicon = lexicon
+        self.cache = {} if cache is None else cache
+
+    def count(self, first: str, second: str) -> float:
+        key = accent_key([first, second])
+        found = self.cache.get(key)
+        if found is None:
+            found = {term[len(key) :]: float(n) for term, n in self.lexicon.spellings(key).items()}
+            self.cache[key] = found
+        return sum(found.values())
+
+    def supports(self, candidate: str, typed: str, beside: list[tuple[str, bool]]) -> bool:
+        """Whether a word beside makes a pair with ``candidate`` written far more often than with ``typed``."""
+        for other, before in beside:
+            def pair(word: str, other: str = other, before: bool = before) -> float:
+                return self.count(other, word) if before else self.count(word, other)
+
+            if pair(candidate) > PAIR_ODDS * max(pair(typed), 1.0):
+                return True
+        return False
+
+
+def _readings(
+    token: Token, words: Words, syllables: Syllables, pairs: _Pairs, beside: list[tuple[str, bool]], *, loose: bool
+) -> list[Reading]:
+    """The folded syllables ``token`` may stand for, each with the typing's belief in it; ``beside``: the
+    folded words typed beside it, each with whether it comes before."""
+    folded = fold_syllable(token.text)
+    own = [(folded, 1.0)]
+    if not correctable(token.text):
+        return own  # numbers, acronyms and words of other scripts are as typed
+    written = words.written(token.text)
+    weights: dict[str, float] = {}
+    if written > RARE:
+        if beside and loose:
+            weights = {w: KNOWN_EDIT**n for w, n in syllables.neighbours(folded).items()}
+        if beside:
+            weights |= {w: KNOWN_CONFUSION for w in confusions(folded) if w in syllables}
+        weights = {w: weight for w, weight in weights.items() if pairs.supports(w, folded, beside)}
+    else:
+        weights = {w: EDIT**n for w, n in syllables.neighbours(folded).items()}
+        weights |= {w: CONFUSION for w in confusions(folded) if w in syllables}
+    if not weights:
+        return own
+    best = sorted(weights, key=lambda w: -syllables.counts[w] * weights[w])[:MAX_READINGS]
+    # A word without Vietnamese spellings has no counts in the model: its weight carries its own.
+    found = [(w, weights[w] * (1 + syllables.foreign[w]) if w in syllables.foreign else weights[w]) for w in best]
+    # A word the articles never write is searched as typed anyway: only what it may stand for is read.
+    return (own if written else []) + found
+
+
+def correctable(word: str) -> bool:
+    """Whether ``word`` may be read as a typo at all: not a number, an acronym or a word of another script."""
+    folded = fold_syllable(word)
+    return folded.isascii() and folded.isalpha() and not _acronym(word)
+
+
+def _acronym(word: str) -> bool:
+    return len(word) > 1 and word.isupper()
