@@ -159,3 +159,29 @@ def test_a_snippet_cut_after_a_full_stop_ends_without_an_ellipsis():
     assert found.text().endswith("phong cách Hồ Chí Minh trên địa bàn.")
     # Cut inside a sentence, it still says that the text goes on.
     assert snippet(text, Matcher(["lua"]), size=10).text().endswith("…")
+
+
+def test_the_snippet_shows_the_words_together_rather_than_one_of_them_beside_the_other_apart():
+    filler = "Các đại biểu thảo luận về kết quả phát triển kinh tế, xã hội và nhiệm vụ của năm tới. " * 6
+    text = (
+        "Mọi người cần nêu cao tinh thần trách nhiệm, nêu rõ việc làm, soi gương mỗi ngày. "
+        + filler
+        + "Vì thế cán bộ phải nêu gương trong công việc hằng ngày. "
+        + filler
+    )
+    cut = snippet(text, matcher_for(parse("nêu gương")))
+    assert "nêu gương" in cut.marked
+    assert "nêu cao" not in cut.text() and "soi gương" not in cut.text()
+
+
+def test_the_words_together_open_the_snippet_rather_than_end_it_after_a_lone_word():
+    # As a news article writes it: a lone "nêu" a sentence before the phrase, close enough to share its window.
+    text = (
+        "Các đại biểu thảo luận về kết quả phát triển kinh tế, xã hội và nhiệm vụ của năm tới. " * 4
+        + "Cần tuyên truyền để mỗi công dân hiểu, tự nêu cao ý thức trách nhiệm. Rồi giải pháp căn cơ nữa là bản "
+        "thân những người thực thi nhiệm vụ phải có sự cương quyết, xử phạt để nêu gương, góp phần nêu cao ý "
+        "thức của người dân đối với môi trường công cộng. Cảm ơn ông!"
+    )
+    cut = snippet(text, matcher_for(parse("nêu gương")))
+    assert cut.marked[0] == "nêu gương"
+    assert "tự nêu cao" not in cut.text()

@@ -143,3 +143,18 @@ def test_the_spelling_is_read_wherever_the_folded_phrase_stands(tmp_path: Path):
     with Searcher(make_index(tmp_path, articles)) as searcher:
         assert ids(searcher.search("nêu gương")) == ["later.txt", "elsewhere.txt"]
         assert ids(searcher.search("nếu gương"))[0] == "elsewhere.txt"
+
+
+# A question's words that ask ("gì", "bao nhiêu", "ai" in "Ai đã …") are not what its answer writes: an article
+# holding them (a page of readers' questions) is no answer for holding them.
+ASKED = {
+    "answer.txt": "Dụng cụ khí tượng\n\nPhong kế là dụng cụ đo tốc độ gió; phong kế đặt trên cột cao ở trạm.",
+    "asks.txt": "Hỏi đáp cuối tuần\n\nMưa đá là gì? Phong kế là gì? Bạn đọc hỏi gì, chúng tôi đáp nấy.",
+    **{f"other-{i}.txt": f"Tin số {i}\n\nBản tin địa phương số {i} là tin về thời tiết." for i in range(6)},
+}
+
+
+@pytest.mark.parametrize("typed", ["Phong kế là gì?", "phong ke la gi", "Phong kế là gì"])
+def test_the_words_a_question_asks_with_count_for_nothing(tmp_path: Path, typed: str):
+    with Searcher(make_index(tmp_path, ASKED)) as searcher:
+        assert ids(searcher.search(typed))[:2] == ["answer.txt", "asks.txt"]

@@ -305,6 +305,11 @@ def test_cli_refuses_a_bad_query_in_one_line_with_status_2(seeds_dir: Path, seed
         ("Kể tên một nhánh cao cấp của Toyota", True),
         # A question word left out or restricted to the title asks nothing of the body.
         ("Đông Hà -gì", False),
+        # Typed without accents, "la gi" at the end asks, however short the query.
+        ("decnet la gi", True),
+        ("internet2 la gi", True),
+        ("gia vang", False),
+        ("chi gi", False),
     ],
 )
 def test_question_words_count_only_typed_with_their_accents(text: str, question: bool):

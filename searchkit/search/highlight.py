@@ -246,21 +246,36 @@ def _snippet(text: str, matcher: Matcher, size: int, *, before: bool = False, af
 
 
 def _best_window(texts: list[str], hits: list[int], size: int) -> int:
-    """The first syllable of the window covering the most distinct matched words (then the most matches)."""
+    """The first syllable of the window covering the most distinct matched words, then the most of
+    them side by side (the query's words together: ``nêu gương`` rather than ``nêu cao`` beside a
+    lone ``gương``), then the most matches; moved on to its first words together when they would
+    otherwise stand in its last third, read last or cut short."""
     if not hits:
         return 0
-    best, best_score = hits[0], (-1, -1)
+    folded = {i: fold_syllable(texts[i]) for i in hits}
+    # The matches followed at once by a match of another word.
+    paired = {i for i in hits if i + 1 in folded and folded[i + 1] != folded[i]}
+    best: list[int] = []
+    best_score = (-1, -1, -1)
     left = 0
     for right in range(len(hits)):
         while hits[right] - hits[left] >= size:
             left += 1
         window = hits[left : right + 1]
-        distinct = len({fold_syllable(texts[i]) for i in window})
-        score = (distinct, len(window))
+        together = sum(1 for i in window[:-1] if i in paired)
+        score = (len({folded[i] for i in window}), together, len(window))
         if score > best_score:
-            best, best_score = hits[left], score
-    # Leave a little context before the first match.
-    return max(0, min(best - 4, len(texts) - size))
+            best, best_score = window, score
+
+    def opening(first: int) -> int:
+        # Leave a little context before the first match.
+        return max(0, min(first - 4, len(texts) - size))
+
+    start = opening(best[0])
+    pairs = [i for i in best[:-1] if i in paired]
+    if pairs and pairs[0] - start >= 2 * size // 3:
+        start = opening(pairs[0])
+    return start
 
 
 def _fragments(text: str, marked: list, lo: int, hi: int, flatten: bool = True) -> Snippet:

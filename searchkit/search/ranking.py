@@ -120,6 +120,26 @@ FOLDED_QUESTION_WORDS = frozenset(
     if len(words) > 1 or words == ("gì",)
 )
 FOLDED_QUESTION_ENDS = frozenset({"nao", "ai"})
+# Typed without any accent, a query of any length ending so is a question ("decnet la gi"): as a
+# keyword query it would need "gi", which the article explaining the word seldom writes.
+FOLDED_QUESTION_TAILS = frozenset({("la", "gi")})
+
+# In a question, the syllables of each question expression that ask rather than say: the paragraph
+# answering "… được gọi là gì?" does not hold "gì", and an article that does holds it by chance,
+# rarer than the question's own words and so weighing more than they do. They are left out of a
+# question's terms, pairs and passages (see :func:`asking`); the question's other words stay.
+ASKING: dict[tuple[str, ...], tuple[str, ...]] = {words: words for words in QUESTION_WORDS} | {
+    ("ra", "sao"): ("sao",),
+    ("là", "ai"): ("ai",),
+    ("ai", "đã"): ("ai",),
+    ("ai", "là"): ("ai",),
+}
+# Typed without accents, the same but for "dau" and "may", as often "đầu", "dầu", "máy" or "mây".
+FOLDED_ASKING: dict[tuple[str, ...], tuple[str, ...]] = {
+    tuple(fold_syllable(w) for w in words): tuple(fold_syllable(w) for w in asked)
+    for words, asked in ASKING.items()
+    if words not in {("đâu",), ("mấy",)}
+}
 
 
 def is_question(text: str, tree: q.Node) -> bool:
@@ -127,8 +147,8 @@ def is_question(text: str, tree: q.Node) -> bool:
 
     A question: a ``?`` at the end, or a question word typed with its accents (``Tesla chết năm
     nào``, ``bao nhiêu``). Unaccented, ``nao``/``bao nhieu`` are too often other words, except in a
-    long query (see :data:`FOLDED_QUESTION_WORDS`). Length alone makes no question: a long query
-    is as often the start of a title.
+    long query (see :data:`FOLDED_QUESTION_WORDS`) or after ``la`` at the end (``decnet la gi``).
+    Length alone makes no question: a long query is as often the start of a title.
     """
     if text.rstrip().endswith("?"):
         return True
@@ -140,13 +160,39 @@ def is_question(text: str, tree: q.Node) -> bool:
             if any(tuple(spelt[i : i + size]) in QUESTION_WORDS for size in range(1, longest + 1)):
                 return True
     words = [word for run in found for word in run]
-    if len(words) <= KEYWORD_QUERY_MAX_TERMS or any(has_marks(word) for word in words):
+    if any(has_marks(word) for word in words):
         return False
     folded = [fold_syllable(word) for word in words]
+    if tuple(folded[-2:]) in FOLDED_QUESTION_TAILS:
+        return True
+    if len(words) <= KEYWORD_QUERY_MAX_TERMS:
+        return False
     pairs = zip(folded, folded[1:], strict=False)
     if folded[-1] in FOLDED_QUESTION_ENDS or any((word,) in FOLDED_QUESTION_WORDS for word in folded):
         return True
     return any(pair in FOLDED_QUESTION_WORDS for pair in pairs)
+
+
+def asking(tree: q.Node) -> frozenset[str]:
+    """The syllables of a question that ask (:data:`ASKING`), normalised as typed: ``gì`` in ``… là
+    gì?``, ``bao`` and ``nhiêu`` in ``bao nhiêu``, ``ai`` in ``Ai đã …``; typed without accents, the
+    same folded (:data:`FOLDED_ASKING`)."""
+    found: set[str] = set()
+    longest = max(len(words) for words in ASKING)
+    for run in runs(tree):
+        spelt = [normalize_syllable(word) for word in run]
+        for i in range(len(spelt)):
+            for size in range(1, min(longest, len(spelt) - i) + 1):
+                words = tuple(spelt[i : i + size])
+                found.update(ASKING.get(words) or FOLDED_ASKING.get(words) or ())
+    return frozenset(found)
+
+
+def question_syllables(tree: q.Node) -> list[str]:
+    """A question's syllables as typed, in order, less those that ask (:func:`asking`; all of them
+    when nothing else is left): what its passages weigh."""
+    spoken = _without(tree, frozenset(), asking(tree))
+    return [word for run in runs(spoken or tree) for word in run]
 
 
 def restored_forms(restoration: Restoration) -> Respellings:
@@ -280,8 +326,9 @@ def compile_query(
 
     A keyword query (``question`` false) needs all its words; a question ranks partial matches
     (by default, a question is a query of more than ``KEYWORD_QUERY_MAX_TERMS`` syllables).
-    ``common`` syllables (see :attr:`Weights.common`) are left out of a question's terms, unless
-    nothing would be left.
+    ``common`` syllables (see :attr:`Weights.common`) are left out of a question's terms, and the
+    syllables that ask (:func:`asking`) out of its terms and proximity clauses, unless nothing
+    would be left.
 
     ``accents`` says whether the query carries any; each syllable's exact-accent clause is then
     decided on its own (see :func:`_spelling`). ``restored`` (see :func:`restored_forms`) gives the
@@ -293,9 +340,11 @@ def compile_query(
     if not keyword:
         weights = dataclasses.replace(weights, title=weights.question_title)
     compiling = _Compiling(weights, keyword, accents, restored or {})
-    pruned = _without(tree, common) if not keyword and common else None
+    asked = asking(tree) if not keyword else frozenset()
+    pruned = _without(tree, common, asked) if common or asked else None
+    spoken = _without(tree, frozenset(), asked) if asked else None
     required = _compile(pruned or tree, compiling)
-    boosts = _boosts(tree, weights, question=not keyword)
+    boosts = _boosts(spoken or tree, weights, question=not keyword)
     return cq.AndMaybe(required, cq.Or(tuple(boosts))) if boosts else required
 
 
@@ -412,8 +461,9 @@ def _field_boost(field_name: str, w: Weights) -> float:
 
 
 @singledispatch
-def _without(node: q.Node, common: frozenset[str]) -> q.Node | None:
-    """``node`` without its plain terms in ``common``; ``None`` when nothing is left.
+def _without(node: q.Node, common: frozenset[str], asked: frozenset[str] = frozenset()) -> q.Node | None:
+    """``node`` without its plain terms in ``common`` (folded) or ``asked`` (as typed, normalised);
+    ``None`` when nothing is left.
 
     Only the words written side by side are pruned; any other clause stays whole.
     """
@@ -421,13 +471,15 @@ def _without(node: q.Node, common: frozenset[str]) -> q.Node | None:
 
 
 @_without.register(q.Term)
-def _without_term(node: q.Term, common: frozenset[str]) -> q.Node | None:
-    return None if not node.prefix and fold_syllable(node.text) in common else node
+def _without_term(node: q.Term, common: frozenset[str], asked: frozenset[str] = frozenset()) -> q.Node | None:
+    if node.prefix:
+        return node
+    return None if fold_syllable(node.text) in common or normalize_syllable(node.text) in asked else node
 
 
 @_without.register(q.Group)
-def _without_group(node: q.Group, common: frozenset[str]) -> q.Node | None:
-    kept = [k for k in (_without(n, common) for n in node.nodes) if k is not None]
+def _without_group(node: q.Group, common: frozenset[str], asked: frozenset[str] = frozenset()) -> q.Node | None:
+    kept = [k for k in (_without(n, common, asked) for n in node.nodes) if k is not None]
     if not any(q.searched(k) for k in kept):
         return None
     return q.Group(tuple(kept)) if len(kept) != len(node.nodes) else node

@@ -33,6 +33,7 @@ from searchkit.search.ranking import (
     compile_query,
     is_question,
     partial_tiers,
+    question_syllables,
     restored_forms,
     restored_tier,
     runs,
@@ -284,7 +285,7 @@ class Searcher:
         if not query.question or self.weights.passage <= 0:
             return None
         reader = self._statistics()
-        typed = [word for run in runs(query.tree) for word in run]
+        typed = question_syllables(query.tree)
         if not typed or reader.doc_count() < COMMON_MIN_ARTICLES:
             return None
         return passages.question_words(typed, reader, loose=self.weights.passage_loose)
