@@ -19,7 +19,8 @@ from searchkit.engines import fields as f
 from searchkit.engines.compiled import MAX_PREFIX_TERMS
 from searchkit.errors import QueryError
 from searchkit.search.parse import MAX_DEPTH, MAX_QUERY_CHARS, parse
-from searchkit.search.ranking import Weights, compile_query, is_question
+from searchkit.search.questions import is_question
+from searchkit.search.ranking import Weights, compile_query
 from searchkit.search.searcher import DEFAULT_BUDGET, MAX_PREFIXES, MAX_TERMS, Searcher, search
 
 NEU_GUONG = "004_a29b889078a98f24.txt"

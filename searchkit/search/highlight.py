@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from searchkit.search import parse as q
-from searchkit.search.ranking import runs
+from searchkit.search.questions import runs
 from searchkit.text.analysis import (
     Token,
     fold_syllable,

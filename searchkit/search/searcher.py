@@ -26,17 +26,14 @@ from searchkit.search.highlight import Matcher, Snippet, matcher_for
 from searchkit.search.limits import MAX_LIMIT, MAX_PAGE, MAX_PREFIXES, MAX_TERMS, check_cost, check_page
 from searchkit.search.pages import ArticlePage, article_page
 from searchkit.search.prepared import NOTHING_TYPED, Prepared, Understood
+from searchkit.search.questions import KEYWORD_QUERY_MAX_TERMS, is_question, question_syllables, runs
 from searchkit.search.ranking import (
-    KEYWORD_QUERY_MAX_TERMS,
     Respellings,
     Weights,
     compile_query,
-    is_question,
     partial_tiers,
-    question_syllables,
     restored_forms,
     restored_tier,
-    runs,
     tiers,
 )
 from searchkit.search.restoration import Restoration, restore_query
