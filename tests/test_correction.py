@@ -288,8 +288,44 @@ def test_the_typed_and_corrected_queries_tiers_share_levels(typos):
     match = functools.partial(backend.match, filters=Filters())
     prepared, found = corrected.searched("ngiên cứu", typos.prepared, match, backend.overlaps, None, retry=True)
     typed, fixed = typos.prepared("ngiên cứu", correct=False), prepared.corrected
-    assert len(prepared.tiers) == 1 + max(len(typed.tiers), len(fixed.tiers)) < len(typed.tiers) + len(fixed.tiers)
+    assert len(prepared.tiers) == 2 + max(len(typed.tiers), len(fixed.tiers)) < len(typed.tiers) + len(fixed.tiers)
     own = typed.compiled
     one_after_other = ((own,), *(tuple(cq.And((c, own)) for c in level) for level in typed.tiers), *fixed.tiers)
     ranked = [backend.ranked(found, sort=RELEVANCE, levels=levels) for levels in (prepared.tiers, one_after_other)]
     assert ranked[0] == ranked[1] and len(ranked[0]) == 2
+
+
+# A typo making another written word: "ngoi" (written once, in a title) for "nguoi".
+WRITTEN_TYPO = {
+    "nguoi-dan.txt": "Người dân góp ý dự thảo luật đất đai\n\n"
+    + "Người dân góp ý dự thảo luật đất đai tại hội nghị. " * 12,
+    "ngoi-nha.txt": "Chuyện ngôi nhà cổ trong làng\n\n"
+    + "Căn nhà cổ nằm giữa làng. Dân làng kể chuyện xưa. Ai cũng góp sức giữ gìn, mỗi người một ý. "
+    "Bản dự án trùng tu được soạn thảo kỹ theo luật di sản. " * 8,
+    "viet-sai.txt": "Thư bạn đọc\n\nBạn đọc viết: nguoii dân góp ý dự thảo, xin sửa lại.",
+}
+
+
+@pytest.fixture(scope="module")
+def written_typo(tmp_path_factory: pytest.TempPathFactory):
+    articles, index_dir = tmp_path_factory.mktemp("written-typo"), tmp_path_factory.mktemp("written-typo-index")
+    for name, text in WRITTEN_TYPO.items():
+        (articles / name).write_text(text, encoding="utf-8")
+    build(articles, index_dir, procs=1)
+    with Searcher(index_dir) as searcher:
+        yield searcher
+
+
+def test_the_typed_words_scattered_rank_below_the_corrected_words_as_a_title_phrase(written_typo):
+    # The query as typed finds the long article holding its words apart; the corrected words' phrase, in a
+    # title, is what was meant.
+    for typed in ("ngoi dan gop y du thao", "ngoi dan gop y"):
+        results = written_typo.search(typed)
+        assert fixed(results) == {"ngoi": "nguoi"}
+        assert [hit.id for hit in results.hits] == ["nguoi-dan.txt", "ngoi-nha.txt"], typed
+
+
+def test_the_typed_words_as_a_phrase_still_rank_first(written_typo):
+    results = written_typo.search("nguoii dan gop y du thao")
+    assert fixed(results) == {"nguoii": "nguoi"}
+    assert [hit.id for hit in results.hits][:2] == ["viet-sai.txt", "nguoi-dan.txt"]

@@ -3,8 +3,8 @@ that blocks a query finding nothing.
 
 ``searchkit.search.correction`` reads the typos; here is what a search does with them, on either
 engine alike. The query as typed and the corrected one run as one compiled query (:func:`searched`):
-an article the query as typed matches keeps that query's score and is placed first, ordered by its
-tiers; the articles only the corrected query finds follow, ordered by the corrected query's tiers.
+an article holding the query as typed as a phrase is placed first; the other matches of either follow
+by tier, the query as typed's before the corrected one's in the same tier (see :func:`placed`).
 """
 
 from __future__ import annotations
@@ -96,19 +96,35 @@ def searched(
 
 
 def placed(own: cq.Node, typed: Levels, corrected: Levels) -> Levels:
-    """The tiers placing the matches of the query as typed (``own``) first, ordered by its tiers (``typed``),
-    and the corrected query's other matches after, ordered by its tiers (``corrected``).
+    """The tiers placing the exact matches of the query as typed (``own``) first, then every other match
+    of either query by its tier (``typed`` for those the query as typed matches, ``corrected`` for the
+    others'), the query as typed's before the corrected one's in the same tier.
+
+    The exact matches are those holding a run of its words as a phrase (:func:`exact`); a query of one
+    word has none but the word itself, and places every match of it first. A match of the words as typed
+    scattered over a long article (a typo making another written word: ``ngoi`` for ``nguoi``) so ranks
+    below the corrected words as a phrase in a title, and the typed query's own phrase above both.
 
     Each clause holds only on its own side, so the two queries' tiers share levels (the ``i``-th of each in
-    one): the same order as the one's levels after the other's, in half as many levels (Xapian weighs them
-    as powers of one number, whose precision a few more would exhaust).
+    one): two levels more than the longer of the two, not a second set (Xapian weighs them as powers of
+    one number, whose precision a few more would exhaust).
     """
-    levels: list[tuple[cq.Node, ...]] = [(own,)]
+    phrases = exact(typed)
+    first = cq.And((cq.Or(phrases), own)) if phrases else own
+    levels: list[tuple[cq.Node, ...]] = [(first,)]
     for i in range(max(len(typed), len(corrected))):
         mine = tuple(cq.And((clause, own)) for clause in (typed[i] if i < len(typed) else ()))
         others = tuple(cq.AndNot(clause, own) for clause in (corrected[i] if i < len(corrected) else ()))
         levels.append(mine + others)
+    if phrases:
+        levels.append((own,))  # as typed, in the same tier: first
     return tuple(levels)
+
+
+def exact(levels: Levels) -> tuple[cq.Node, ...]:
+    """The clauses of a query's tiers ``levels`` that hold a run of its words as a phrase, as typed (the
+    words side by side, each spelt as typed where it has marks); none for a query of one word."""
+    return tuple(clause for level in levels for clause in level if isinstance(clause, cq.Phrase) and clause.slop <= 1)
 
 
 def beside(
