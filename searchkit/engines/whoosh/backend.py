@@ -46,8 +46,8 @@ class WhooshBackend:
 
     The arrays it reads and its columns are shared with the other backends open on the same generation
     in this process (:mod:`searchkit.engines.whoosh.cache`): its posting cache holds at most ``cache_mb``
-    megabytes (by default :data:`~searchkit.engines.whoosh.cache.DEFAULT_CACHE_MB`; 0: none), a bound
-    set by the first backend of the generation.
+    megabytes (by default :data:`~searchkit.engines.whoosh.cache.DEFAULT_CACHE_MB`; 0: none), shared by
+    those asking for the same bound.
     """
 
     def __init__(self, index_dir: Path | str, *, k1: float = 1.2, b: float = 0.75, cache_mb: float | None = None):

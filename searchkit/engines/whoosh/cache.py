@@ -138,14 +138,15 @@ _open: dict[tuple, Shared] = {}
 
 def acquire(generation_dir: Path, k1: float, b: float, cache_mb: float | None = None) -> Shared:
     """What the searchers of the generation in ``generation_dir`` scored with ``k1`` and ``b`` share,
-    opened by the first of them (its posting cache bounded by ``cache_mb``, by default
-    :func:`default_cache_mb`); each :func:`acquire` is paired with a :func:`release`."""
-    key = (str(Path(generation_dir).resolve()), float(k1), float(b))
-    megabytes = default_cache_mb() if cache_mb is None else cache_mb
+    opened by the first of them: a posting cache of at most ``cache_mb`` megabytes (by default
+    :func:`default_cache_mb`). Each :func:`acquire` is paired with a :func:`release`."""
+    max_bytes = int((default_cache_mb() if cache_mb is None else cache_mb) * 2**20)
+    # Backends asking for another bound get a cache of their own (a test's tiny one beside a server's).
+    key = (str(Path(generation_dir).resolve()), float(k1), float(b), max_bytes)
     with _lock:
         shared = _open.get(key)
         if shared is None:
-            shared = _open[key] = Shared(key, int(megabytes * 2**20))
+            shared = _open[key] = Shared(key, max_bytes)
         shared.users += 1
         return shared
 
