@@ -128,13 +128,15 @@ def serve_run(
     load_clients: int,
     load_queries: list[str],
     log: Path,
+    extra: tuple[str, ...] = (),
 ) -> dict:
-    """``searchkit serve --workers 1`` from ``tree``: memory after ``texts`` from 8 clients, then throughput."""
+    """``searchkit serve --workers 1`` from ``tree`` (``extra`` options after): memory after ``texts`` from as many
+    clients as request threads, then throughput at ``load_clients``."""
     env = dict(os.environ, PYTHONPATH=str(tree))
     command = [
         sys.executable,
-        "-m",
-        "searchkit.cli",
+        "-c",
+        "from searchkit.cli import main; main()",
         "serve",
         "--workers",
         "1",
@@ -147,6 +149,7 @@ def serve_run(
         "--index",
         str(index_dir),
         "--no-count-searches",
+        *extra,
     ]
     with open(log, "w", encoding="utf-8") as errors:
         server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True, env=env, cwd=tree)
@@ -173,17 +176,27 @@ def serve_run(
     }
 
 
-def compare(index_dir: Path, seeds_dir: Path, before: Path, queries: int, load_clients: int, load: int) -> dict:
+def compare(
+    index_dir: Path,
+    seeds_dir: Path,
+    before: Path,
+    queries: int,
+    load_clients: int,
+    load: int,
+    cache_sizes: list[float] = (),
+) -> dict:
+    """Both trees on the same index and queries; then this one again at each of ``cache_sizes`` (``--cache-mb``)."""
     every = titles(seeds_dir)
     texts = every[:queries]
     # The load repeats queries already asked, as a site's traffic does: warm throughput.
     load_queries = [every[n % len(texts)] for n in range(load)]
     out = {"articles_titles": len(every), "queries": len(texts), "load_clients": load_clients, "load_queries": load}
     with tempfile.TemporaryDirectory() as scratch:
-        for name, tree in (("before", before), ("after", REPO_ROOT)):
-            out[name] = serve_run(
-                tree, index_dir, seeds_dir, texts, load_clients, load_queries, Path(scratch) / f"{name}.log"
-            )
+        runs = [("before", before, ()), ("after", REPO_ROOT, ())]
+        runs += [(f"after, --cache-mb {mb:g}", REPO_ROOT, ("--cache-mb", str(mb))) for mb in cache_sizes]
+        for name, tree, extra in runs:
+            log = Path(scratch) / f"run-{len(out)}.log"
+            out[name] = serve_run(tree, index_dir, seeds_dir, texts, load_clients, load_queries, log, extra)
     out["rss_ratio"] = round(out["after"]["rss_mb"] / out["before"]["rss_mb"], 2)
     out["throughput_ratio"] = round(out["after"]["load_per_second"] / out["before"]["load_per_second"], 2)
     return out
@@ -200,13 +213,14 @@ def main() -> None:
     parser.add_argument("--before", type=Path)
     parser.add_argument("--load-clients", type=int, default=8)
     parser.add_argument("--load", type=int, default=400, help="requests of the throughput reading")
+    parser.add_argument("--cache-mb", type=float, nargs="*", default=[], help="this tree again at these bounds")
     args = parser.parse_args()
     if args.mode == "trace":
         found = trace(args.index, args.seeds, args.queries, args.clients, args.top)
     else:
         if args.before is None:
             parser.error("compare needs --before TREE")
-        found = compare(args.index, args.seeds, args.before, args.queries, args.load_clients, args.load)
+        found = compare(args.index, args.seeds, args.before, args.queries, args.load_clients, args.load, args.cache_mb)
     print(json.dumps(found, indent=2, ensure_ascii=False))
 
 
