@@ -31,7 +31,7 @@ from searchkit.engines.columns import Columns
 # megabytes of leaves (common syllables' scores and positions in every field): at 64 MiB, 300 distinct
 # title queries from 8 clients ran 0.7x as fast as eight caches of 4,096 entries unbounded in bytes (entries
 # evicted within a query's run), at 512 MiB 1.3x to 1.8x as fast, the worker's resident memory 0.43-0.46x of
-# theirs either way. 256 MiB sits between the two measured bounds (docs/serving.md).
+# theirs either way; at 256 MiB as fast as at 512 (docs/serving.md).
 DEFAULT_CACHE_MB = 256
 # What an entry costs besides its arrays: its key, its tuple or Matches, the cache's own bookkeeping.
 ENTRY_OVERHEAD = 256
