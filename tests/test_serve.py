@@ -25,6 +25,9 @@ from commands import start
 
 from searchkit.build.index import build
 from searchkit.cli import main
+from searchkit.cli import serve as serve_module
+from searchkit.engines.backend import DEFAULT_CACHE_MB
+from searchkit.engines.whoosh import cache
 from searchkit.webapp import serving, webserver
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc")
@@ -315,3 +318,42 @@ def test_listen_binds_every_address_the_host_names():
     finally:
         for sock in sockets:
             sock.close()
+
+
+def test_cache_mb_reaches_every_worker(seeds_dir, seeds_index, monkeypatch):
+    calls = []
+
+    def fake_supervise(sockets, *, index_dir, seeds_dir, workers, cache_mb=None, **options):
+        calls.append((workers, cache_mb))
+
+    monkeypatch.setattr(serving, "supervise", fake_supervise)
+    arguments = ["serve", "--port", "0", "--index", str(seeds_index), "--seeds", str(seeds_dir), "--workers", "2"]
+    assert CliRunner().invoke(main, [*arguments, "--cache-mb", "12"]).exit_code == 0
+    assert CliRunner().invoke(main, arguments).exit_code == 0
+    assert calls == [(2, 12.0), (2, DEFAULT_CACHE_MB)]
+
+
+def test_cache_mb_bounds_the_single_process_servers_caches(seeds_dir, seeds_index, monkeypatch):
+    monkeypatch.setattr(cache, "_default_mb", cache.DEFAULT_CACHE_MB)  # restored after the test
+    bounds = []
+
+    class Server:
+        def __init__(self, app, **options):
+            self.app = app
+
+        def run(self):
+            with self.app.extensions["searchkit"].searcher() as searcher:
+                bounds.append(searcher.backend.shared.postings.max_bytes)
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(serve_module.web, "make_server", Server)
+    monkeypatch.setattr(serve_module.web, "server_urls", lambda server: [])
+    arguments = ["serve", "--workers", "1", "--no-count-searches", "--index", str(seeds_index)]
+    arguments += ["--seeds", str(seeds_dir)]
+    result = CliRunner().invoke(main, [*arguments, "--cache-mb", "3"])
+    assert result.exit_code == 0, result.output
+    assert bounds == [3 * 2**20]
+    refused = CliRunner().invoke(main, [*arguments, "--cache-mb", "-1"])
+    assert refused.exit_code == 2 and "--cache-mb" in refused.output

@@ -17,6 +17,7 @@ from searchkit.cli.commandline import errors
 from searchkit.cli.indexes import check_served_articles, ensure, warn_if_stale
 from searchkit.cli.options import index_option, seeds_option, shards_option
 from searchkit.cli.terminal import escaped
+from searchkit.engines.backend import DEFAULT_CACHE_MB, set_default_cache_mb
 from searchkit.errors import CorpusError
 from searchkit.webapp import app as web
 from searchkit.webapp import serving, webserver
@@ -44,6 +45,14 @@ from searchkit.webapp.engine import open_engine
     help="Worker processes answering requests, 8 at a time each. Searching is pure Python, so a process keeps "
     "at most one core busy; each opens the index on its own, so memory grows with their number. "
     "1: serve from this process alone.  [default: one per core this process may use]",
+)
+@click.option(
+    "--cache-mb",
+    type=click.FloatRange(0, 1_000_000),
+    default=DEFAULT_CACHE_MB,
+    show_default=True,
+    help="Megabytes of posting arrays each worker keeps for the index's current build, shared by its request "
+    "threads; the least recently used go first. 0: keep none (every query reads the index again).",
 )
 @click.option(
     "--connection-limit",
@@ -87,6 +96,7 @@ def serve_command(
     host: str,
     port: int,
     workers: int | None,
+    cache_mb: float,
     connection_limit: int,
     idle_timeout: int,
     read_timeout: int,
@@ -122,6 +132,7 @@ def serve_command(
                 raise CorpusError(f"articles folder not found: {seeds_dir}")
             watching = BuildOptions()
         if workers == 1:
+            set_default_cache_mb(cache_mb)
             # Started before the app and the server's threads, which the watcher's fork does not need.
             watcher = serving.start_watcher(seeds_dir, index_dir, watching) if watching else None
             try:
@@ -152,6 +163,7 @@ def serve_command(
                 index_dir=index_dir,
                 seeds_dir=seeds_dir,
                 workers=workers,
+                cache_mb=cache_mb,
                 shards=addresses,
                 limits=limits,
                 watch=watching,

@@ -21,6 +21,9 @@ from searchkit.engines.compiled import Levels, Node
 from searchkit.engines.filters import Facets, Filters
 from searchkit.engines.spellings import Spellings
 from searchkit.engines.whoosh.backend import WhooshBackend
+from searchkit.engines.whoosh.cache import DEFAULT_CACHE_MB, set_default_cache_mb
+
+__all__ = ["DEFAULT_CACHE_MB", "Backend", "Found", "Rescore", "Statistics", "open_backend", "set_default_cache_mb"]
 
 if TYPE_CHECKING:
     from searchkit.engines.xapian.connection import Shard
@@ -124,9 +127,11 @@ def open_backend(
     cache: Path | str | None = None,
     k1: float = 1.2,
     b: float = 0.75,
+    cache_mb: float | None = None,
 ) -> Backend:
     """The index to search: Xapian ``shards`` when given (their summed statistics kept in ``cache``,
-    by default in ``index_dir``), else the Whoosh index in ``index_dir``; BM25's ``k1`` and ``b``."""
+    by default in ``index_dir``), else the Whoosh index in ``index_dir``, its generation's posting
+    cache bounded by ``cache_mb`` (:class:`WhooshBackend`); BM25's ``k1`` and ``b``."""
     if shards:
         # Imported here: the Xapian bindings are an optional dependency.
         from searchkit.engines.xapian.backend import XapianBackend
@@ -139,4 +144,4 @@ def open_backend(
         return XapianBackend(list(shards), cache, k1=k1, b=b)
     if index_dir is None:
         raise ValueError("no index to open: give an index folder or shards")
-    return WhooshBackend(index_dir, k1=k1, b=b)
+    return WhooshBackend(index_dir, k1=k1, b=b, cache_mb=cache_mb)

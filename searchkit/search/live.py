@@ -5,7 +5,9 @@ a newer version has been published (the Whoosh index's ``CURRENT`` pointer, one 
 trip to each shard) and, if so, is closed with every idle searcher of its version, and the request
 opens the new one. A searcher of an old version still serving a request is closed as soon as that
 request ends. A searcher serves one request at a time (a Whoosh searcher must not serve two threads
-at once), so the pool keeps one per request in flight: a slow query never makes another wait.
+at once), so the pool keeps one per request in flight: a slow query never makes another wait. The
+searchers of one generation share the arrays they read from it and its columns
+(:mod:`searchkit.engines.whoosh.cache`), released with the generation's last searcher.
 
 A searcher whose request failed for another reason than the query (a shard error, say) is dropped,
 not reused: its connections may be dead, and the next request opens a fresh one, so queries work
@@ -20,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from searchkit.engines.backend import open_backend
 from searchkit.errors import QueryError
 from searchkit.search.ranking import Weights
 from searchkit.search.searcher import Searcher
@@ -39,8 +42,11 @@ class LiveIndex:
         *,
         shards: Sequence[Shard] | None = None,
         cache: Path | str | None = None,
+        cache_mb: float | None = None,
     ):
         self.index_dir = Path(index_dir) if index_dir is not None else None
+        # The bound of each generation's posting cache, shared by the pool's searchers of it (None: the default).
+        self.cache_mb = cache_mb
         self.weights = weights
         self.shards = list(shards) if shards else None
         self.cache = cache
@@ -61,7 +67,7 @@ class LiveIndex:
         found = self._take()
         try:
             if found is None:
-                found = Searcher(self.index_dir, self.weights, shards=self.shards, cache=self.cache)
+                found = self._open()
                 with self._lock:
                     self.opened += 1
                     self._latest = found.generation
@@ -74,6 +80,13 @@ class LiveIndex:
                 self._close([found])
             raise
         self._give_back(found)
+
+    def _open(self) -> Searcher:
+        w = self.weights or Weights()
+        backend = open_backend(
+            self.index_dir, self.shards, cache=self.cache, k1=w.k1, b=w.b, cache_mb=self.cache_mb
+        )
+        return Searcher(self.index_dir, self.weights, shards=self.shards, cache=self.cache, backend=backend)
 
     def open_searchers(self) -> int:
         """How many searchers are open now (idle or in use)."""

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from searchkit.build.workers import exit_with
+from searchkit.engines.backend import set_default_cache_mb
 from searchkit.errors import SearchkitError
 from searchkit.webapp.webserver import BACKLOG, DEFAULT_LIMITS, Limits, make_server
 
@@ -99,10 +100,12 @@ def supervise(
     limits: Limits = DEFAULT_LIMITS,
     watch: BuildOptions | None = None,
     count_searches: bool = False,
+    cache_mb: float | None = None,
 ) -> None:
     """Serves the search site on ``sockets`` from ``workers`` processes until Ctrl-C or SIGTERM.
 
-    Each worker holds its visitors to ``limits`` (and counts searches, given ``count_searches``). Given
+    Each worker holds its visitors to ``limits`` (and counts searches, given ``count_searches``), and keeps
+    at most ``cache_mb`` megabytes of posting arrays per generation (by default the library's). Given
     ``watch``, one more process builds the index after every change to ``seeds_dir`` (see
     :func:`start_watcher`). Returns once every worker has stopped. Raises :class:`SearchkitError` (code
     ``workers_failing``) when workers keep dying, after stopping the others.
@@ -115,7 +118,7 @@ def supervise(
     def start() -> None:
         worker = context.Process(
             target=_work,
-            args=(sockets, index_dir, seeds_dir, os.getpid(), shards, limits, count_searches),
+            args=(sockets, index_dir, seeds_dir, os.getpid(), shards, limits, count_searches, cache_mb),
             name="searchkit-worker",
             daemon=True,
         )
@@ -223,6 +226,7 @@ def _work(
     shards: list | None = None,
     limits: Limits = DEFAULT_LIMITS,
     count_searches: bool = False,
+    cache_mb: float | None = None,
 ) -> None:
     """One worker: its own app on the shared sockets, until it is stopped or its parent ends."""
     signal.set_wakeup_fd(-1)
@@ -232,6 +236,8 @@ def _work(
     exit_with(parent)
     from searchkit.webapp.app import create_app
 
+    if cache_mb is not None:
+        set_default_cache_mb(cache_mb)
     app = create_app(index_dir=index_dir, seeds_dir=seeds_dir, shards=shards, count_searches=count_searches)
     searches = app.extensions.get("searchkit_searches")
     if searches is not None:

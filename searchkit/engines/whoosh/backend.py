@@ -21,7 +21,7 @@ from searchkit.engines.budget import Deadline
 from searchkit.engines.columns import Columns
 from searchkit.engines.compiled import Levels
 from searchkit.engines.filters import RELEVANCE, Facets, Filters
-from searchkit.engines.whoosh import generations
+from searchkit.engines.whoosh import cache, generations
 from searchkit.engines.whoosh.columns import read_columns
 from searchkit.engines.whoosh.execute import Executor
 from searchkit.engines.whoosh.matches import Matches, top
@@ -42,9 +42,15 @@ class WhooshFound:
 
 
 class WhooshBackend:
-    """One generation of the Whoosh index in ``index_dir``, ranked by BM25F with ``k1`` and ``b``."""
+    """One generation of the Whoosh index in ``index_dir``, ranked by BM25F with ``k1`` and ``b``.
 
-    def __init__(self, index_dir: Path | str, *, k1: float = 1.2, b: float = 0.75):
+    The arrays it reads and its columns are shared with the other backends open on the same generation
+    in this process (:mod:`searchkit.engines.whoosh.cache`): its posting cache holds at most ``cache_mb``
+    megabytes (by default :data:`~searchkit.engines.whoosh.cache.DEFAULT_CACHE_MB`; 0: none), shared by
+    those asking for the same bound.
+    """
+
+    def __init__(self, index_dir: Path | str, *, k1: float = 1.2, b: float = 0.75, cache_mb: float | None = None):
         self.index_dir = Path(index_dir)
         self.generation, index = generations.open_current(self.index_dir)
         # What a failed read found, once per backend: a damaged index fails every request, and
@@ -54,13 +60,15 @@ class WhooshBackend:
             self.searcher = index.searcher(weighting=scoring.BM25F(B=b, K1=k1))
         except Exception as exc:  # a segment Whoosh cannot read
             raise generations.damaged(self.index_dir, f"{type(exc).__name__}: {exc}") from exc
-        self.executor = Executor(self.searcher)
         self._columns: Columns | None = None
+        self.shared: cache.Shared | None = cache.acquire(self.generation.path, k1, b, cache_mb)
+        self.executor = Executor(self.searcher, self.shared.postings)
         try:
             with self.reading():
                 self.spellings = generations.open_spellings(self.generation)
         except BaseException:
             self.searcher.close()
+            cache.release(self.shared)
             raise
 
     def version(self) -> str:
@@ -71,6 +79,9 @@ class WhooshBackend:
         return generations.pointer(self.index_dir) == self.generation.name
 
     def close(self) -> None:
+        if self.shared is not None:
+            cache.release(self.shared)
+            self.shared = None
         self.searcher.close()
         self.spellings.close()
 
@@ -100,9 +111,11 @@ class WhooshBackend:
         return self.searcher.reader()
 
     def columns(self) -> Columns:
-        """The metadata of every article as arrays, read on first use and kept with the generation."""
+        """The metadata of every article as arrays, read on first use by one of the generation's
+        backends and shared by all of them."""
         if self._columns is None:
-            self._columns = read_columns(self.searcher.reader())
+            reader = self.searcher.reader()
+            self._columns = self.shared.columns(lambda: read_columns(reader)) if self.shared else read_columns(reader)
         return self._columns
 
     def match(

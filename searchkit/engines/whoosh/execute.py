@@ -14,7 +14,6 @@ matcher tree except for the coordination bonus, which is defined here (see ``mat
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from functools import singledispatchmethod
 
 import numpy as np
@@ -26,6 +25,7 @@ from whoosh.util.numeric import byte_to_length
 from searchkit.engines import compiled as cq
 from searchkit.engines.budget import Deadline
 from searchkit.engines.compiled import MAX_PREFIX_TERMS, Levels, prefix_budget
+from searchkit.engines.whoosh.cache import PostingCache, default_cache_mb
 from searchkit.engines.whoosh.codec import reading as codec
 from searchkit.engines.whoosh.matches import (
     EMPTY,
@@ -39,8 +39,6 @@ from searchkit.engines.whoosh.matches import (
     without,
 )
 
-# Leaves cached per open index; enough for a few hundred distinct queries' terms.
-CACHE_ENTRIES = 4096
 # Proximity and word clauses only reorder this many of the best matches on the terms alone: a
 # phrase of common syllables is costly to find over the whole index, and cannot lift an article
 # from further down into the first pages.
@@ -60,12 +58,13 @@ _LENGTH_OF_BYTE = np.array([max(byte_to_length(code), 1) for code in range(256)]
 
 
 class Executor:
-    """Evaluates compiled queries against one Whoosh searcher, caching its posting lists."""
+    """Evaluates compiled queries against one Whoosh searcher, keeping the arrays it reads in
+    ``cache`` (the generation's, shared with its other searchers: :mod:`searchkit.engines.whoosh.cache`;
+    by default one of its own)."""
 
-    def __init__(self, searcher: WhooshSearcher):
+    def __init__(self, searcher: WhooshSearcher, cache: PostingCache | None = None):
         self.searcher = searcher
-        self._cache: OrderedDict[tuple, Matches] = OrderedDict()
-        self._lengths_cache: dict[tuple, np.ndarray] = {}
+        self.cache = cache if cache is not None else PostingCache(int(default_cache_mb() * 2**20))
         self._deadline: Deadline | None = None
         self._prefix_terms = MAX_PREFIX_TERMS
         # Phrases found while placing tiers, by field, words and slop (see :meth:`tiers`).
@@ -265,10 +264,9 @@ class Executor:
 
     def _positions(self, reader, fieldname: str, text: str):
         """(document numbers, encoded positions, decoder) of a term in one segment, or None."""
-        key = ("positions", id(reader), fieldname, text)
-        found = self._cache.get(key)
+        key = ("positions", _segment(reader), fieldname, text)
+        found = self.cache.get(key)
         if found is not None:
-            self._cache.move_to_end(key)
             return found[0]
         entry = None
         fmt = reader.schema[fieldname].format
@@ -303,7 +301,7 @@ class Executor:
     def every_document(self) -> Matches:
         """Every live document, each scoring 0."""
         key = ("all",)
-        found = self._cache.get(key)
+        found = self.cache.get(key)
         if found is None:
             ids = np.fromiter(self.searcher.reader().all_doc_ids(), dtype=np.int64)
             found = self._store(key, Matches(np.sort(ids), np.zeros(len(ids))))
@@ -314,9 +312,8 @@ class Executor:
     def _term(self, fieldname: str, text: str) -> Matches:
         """A term's documents scored at boost 1 (the caller applies the boost: one entry serves every boost)."""
         key = ("term", fieldname, text)
-        found = self._cache.get(key)
+        found = self.cache.get(key)
         if found is not None:
-            self._cache.move_to_end(key)
             return found
         if (fieldname, text) not in self.searcher.reader():
             return self._store(key, EMPTY)
@@ -331,9 +328,8 @@ class Executor:
     def _phrase(self, fieldname: str, words: tuple[str, ...], slop: int) -> Matches:
         """A phrase's documents over the whole index, by Whoosh's own phrase matcher, at boost 1."""
         key = ("phrase", fieldname, words, slop)
-        found = self._cache.get(key)
+        found = self.cache.get(key)
         if found is not None:
-            self._cache.move_to_end(key)
             return found
         phrase = wq.Phrase(fieldname, list(words), slop=slop)
         ids: list[int] = []
@@ -389,19 +385,19 @@ class Executor:
 
     def _lengths(self, reader, fieldname: str) -> np.ndarray:
         """Every document's length of ``fieldname`` in one segment, as Whoosh stores it (a byte)."""
-        key = ("lengths", id(reader), fieldname)
-        found = self._lengths_cache.get(key)
+        key = ("lengths", _segment(reader), fieldname)
+        found = self.cache.get(key)
         if found is None:
-            found = _LENGTH_OF_BYTE[codec.length_codes(reader, fieldname)]
-            self._lengths_cache[key] = found
+            found = self.cache.put(key, _LENGTH_OF_BYTE[codec.length_codes(reader, fieldname)])
         return found
 
-    def _store(self, key: tuple, matches: Matches) -> Matches:
-        self._cache[key] = matches
-        if len(self._cache) > CACHE_ENTRIES:
-            self._cache.popitem(last=False)
-        return matches
+    def _store(self, key: tuple, matches):  # noqa: ANN001, ANN202 - Matches, or a segment's positions
+        return self.cache.put(key, matches)
 
+
+def _segment(reader) -> str:  # noqa: ANN001 - one segment's reader
+    """What names a segment within its generation (the cache's keys outlive any one reader)."""
+    return reader.segment().segment_id()
 
 
 def _drain(matcher, ids: list[int], scores: list[float], offset: int = 0) -> None:

@@ -1,0 +1,165 @@
+"""What the searchers of one open generation share: its posting arrays, bounded in bytes, and its columns.
+
+A server answers each request thread from a searcher of its own (a Whoosh searcher must not serve
+two threads at once), but the arrays they read from the index are the generation's, the same for
+all of them: a term's documents and scores, a phrase's matches, a segment's field lengths and
+positions, the metadata columns. Kept per searcher, a worker with eight request threads holds each
+common syllable's arrays eight times over. Here a generation's searchers share one
+:class:`Shared` (one per index folder, generation and BM25 parameters, in this process), which
+is dropped when the last of them closes, so a new build's searchers start afresh and the old
+generation's arrays are released with its last searcher.
+
+The posting cache evicts the least recently used entries by their size in bytes (cachetools'
+``LRUCache`` with ``getsizeof``), not their number: a common syllable's scores are tens of
+kilobytes at ten thousand articles and megabytes at a million, a rare one's a few bytes.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable, Hashable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from cachetools import LRUCache
+
+from searchkit.engines.columns import Columns
+
+# The default bound of a generation's posting cache. A title query over 10,000 news articles reads a few
+# megabytes of leaves (common syllables' scores and positions in every field): at 64 MiB, 300 distinct
+# title queries from 8 clients ran 0.7x as fast as eight caches of 4,096 entries unbounded in bytes (entries
+# evicted within a query's run), at 512 MiB 1.3x to 1.8x as fast, the worker's resident memory 0.43-0.46x of
+# theirs either way; at 256 MiB as fast as at 512 (docs/serving.md).
+DEFAULT_CACHE_MB = 256
+# What an entry costs besides its arrays: its key, its tuple or Matches, the cache's own bookkeeping.
+ENTRY_OVERHEAD = 256
+
+_default_mb: float = DEFAULT_CACHE_MB
+
+
+def set_default_cache_mb(megabytes: float) -> None:
+    """The bound of the posting caches opened from now on in this process without one of their own
+    (``searchkit serve --cache-mb``); 0 turns caching off."""
+    global _default_mb
+    if megabytes < 0:
+        raise ValueError("a cache's bound cannot be negative")
+    _default_mb = megabytes
+
+
+def default_cache_mb() -> float:
+    return _default_mb
+
+
+def size_of(value: Any) -> int:
+    """The bytes an entry holds: its arrays' ``nbytes`` (encoded positions by their length), plus
+    :data:`ENTRY_OVERHEAD`."""
+    return ENTRY_OVERHEAD + _payload(value)
+
+
+def _payload(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, (bytes, bytearray, str)):
+        return sys.getsizeof(value)
+    if isinstance(value, (tuple, list)):
+        return 8 * len(value) + sum(_payload(part) for part in value)
+    arrays = getattr(value, "ids", None), getattr(value, "scores", None)
+    if isinstance(arrays[0], np.ndarray):  # Matches
+        return sum(_payload(part) for part in arrays)
+    return 0  # a decoder function, a number: counted in the overhead
+
+
+class PostingCache:
+    """Entries read from one generation's postings, shared by threads, at most ``max_bytes`` in all."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max(int(max_bytes), 0)
+        self._entries: LRUCache = LRUCache(maxsize=self.max_bytes, getsizeof=size_of)
+        self._lock = threading.Lock()
+        # Entries read from the index rather than found here (what a test of the sharing counts).
+        self.reads = 0
+
+    def get(self, key: Hashable) -> Any | None:
+        with self._lock:
+            return self._entries.get(key)
+
+    def put(self, key: Hashable, value: Any) -> Any:
+        """Keeps ``value`` under ``key`` (evicting the least recently used entries to make room) and
+        returns it; a value larger than the whole bound is returned without being kept."""
+        with self._lock:
+            self.reads += 1
+            if size_of(value) <= self.max_bytes:
+                self._entries[key] = value
+        return value
+
+    @property
+    def size(self) -> int:
+        """The bytes held now (by :func:`size_of`)."""
+        with self._lock:
+            return int(self._entries.currsize)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def keys(self) -> list[Hashable]:
+        """The keys held now."""
+        with self._lock:
+            return list(self._entries.keys())
+
+
+class Shared:
+    """One open generation's posting cache and columns, shared by its searchers in this process."""
+
+    def __init__(self, key: tuple, max_bytes: int):
+        self.key = key
+        self.postings = PostingCache(max_bytes)
+        self.users = 0
+        self._columns: Columns | None = None
+        self._columns_lock = threading.Lock()
+        self.columns_reads = 0
+
+    def columns(self, read: Callable[[], Columns]) -> Columns:
+        """The generation's columns, read by ``read`` once, whichever searcher asks first."""
+        with self._columns_lock:
+            if self._columns is None:
+                self._columns = read()
+                self.columns_reads += 1
+            return self._columns
+
+
+_lock = threading.Lock()
+_open: dict[tuple, Shared] = {}
+
+
+def acquire(generation_dir: Path, k1: float, b: float, cache_mb: float | None = None) -> Shared:
+    """What the searchers of the generation in ``generation_dir`` scored with ``k1`` and ``b`` share,
+    opened by the first of them: a posting cache of at most ``cache_mb`` megabytes (by default
+    :func:`default_cache_mb`). Each :func:`acquire` is paired with a :func:`release`."""
+    max_bytes = int((default_cache_mb() if cache_mb is None else cache_mb) * 2**20)
+    # Backends asking for another bound get a cache of their own (a test's tiny one beside a server's).
+    key = (str(Path(generation_dir).resolve()), float(k1), float(b), max_bytes)
+    with _lock:
+        shared = _open.get(key)
+        if shared is None:
+            shared = _open[key] = Shared(key, max_bytes)
+        shared.users += 1
+        return shared
+
+
+def release(shared: Shared) -> None:
+    """One searcher done with ``shared``; the last one's release drops it, and its arrays with it."""
+    with _lock:
+        shared.users -= 1
+        if shared.users <= 0 and _open.get(shared.key) is shared:
+            del _open[shared.key]
+
+
+def open_generations() -> list[Shared]:
+    """What is shared now, one per open generation (for tests and the bench)."""
+    with _lock:
+        return list(_open.values())

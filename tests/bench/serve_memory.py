@@ -1,0 +1,228 @@
+"""A serving worker's memory after many distinct queries, and what holds it; beside another version of the code.
+
+Two readings, both over an index already built:
+
+- ``trace``: the web app in this process (waitress on 127.0.0.1, the server's own request threads),
+  ``--queries`` distinct title queries from ``--clients`` client threads, then the resident memory and
+  tracemalloc's largest holders grouped by the file that allocated them (each request thread holds a
+  searcher of its own, so this is what ``searchkit serve --workers 1`` holds).
+- ``compare``: ``searchkit serve --workers 1`` run from this tree and from another tree of the project
+  (``--before``, e.g. ``git archive main | tar -x -C /tmp/before``), one after the other on the same
+  index and queries: resident memory after the queries from as many clients as request threads, then
+  throughput at ``--load-clients`` clients; the ratios of this tree to the other.
+
+    python tests/bench/serve_memory.py trace --index INDEX --seeds SEEDS [--queries 1000]
+    python tests/bench/serve_memory.py compare --index INDEX --seeds SEEDS --before TREE [--queries 3000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import tracemalloc
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import memory  # noqa: E402 - the bench's own modules, beside this one
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def titles(seeds_dir: Path) -> list[str]:
+    """Every distinct title of the JSONL articles in ``seeds_dir``, in file order."""
+    found: dict[str, None] = {}
+    for path in sorted(seeds_dir.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                found[json.loads(line)["title"].strip()] = None
+    return [title for title in found if title]
+
+
+def _ask(base: str, texts: list[str], failures: list[str]) -> None:
+    for text in texts:
+        url = f"{base}api/search?" + urllib.parse.urlencode({"q": text})
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response:
+                json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            if exc.code != 400:  # a query refused (over its time budget) is answered
+                failures.append(f"{text!r}: {exc.code}")
+        except OSError as exc:
+            failures.append(f"{text!r}: {exc}")
+
+
+def _send(base: str, texts: list[str], clients: int) -> tuple[float, list[str]]:
+    failures: list[str] = []
+    threads = [threading.Thread(target=_ask, args=(base, texts[n::clients], failures)) for n in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started, failures
+
+
+def trace(index_dir: Path, seeds_dir: Path, queries: int, clients: int, top: int) -> dict:
+    from searchkit.webapp.app import create_app, make_server
+
+    tracemalloc.start()
+    app = create_app(index_dir=index_dir, seeds_dir=seeds_dir)
+    server = make_server(app, host="127.0.0.1", port=0)
+    base = f"http://127.0.0.1:{server.effective_port}/"
+    runner = threading.Thread(target=server.run, daemon=True)
+    runner.start()
+    idle = memory.status()
+    texts = titles(seeds_dir)[:queries]
+    seconds, failures = _send(base, texts, clients)
+    served = memory.status()
+    snapshot = tracemalloc.take_snapshot()
+    server.close()
+    traced = sum(stat.size for stat in snapshot.statistics("filename"))
+    holders = [
+        {
+            "file": _short(stat.traceback[0].filename),
+            "mb": round(stat.size / 2**20, 1),
+            "share": round(stat.size / traced, 3),
+        }
+        for stat in snapshot.statistics("filename")[:top]
+    ]
+    lines = [
+        {"line": f"{_short(stat.traceback[0].filename)}:{stat.traceback[0].lineno}", "mb": round(stat.size / 2**20, 1)}
+        for stat in snapshot.statistics("lineno")[:top]
+    ]
+    return {
+        "queries": len(texts),
+        "clients": clients,
+        "seconds": round(seconds, 1),
+        "failures": len(failures),
+        "idle_rss_mb": round(idle["rss_mb"]),
+        "served": {k: round(v) for k, v in served.items()},
+        "traced_mb": round(traced / 2**20, 1),
+        "by_file": holders,
+        "by_line": lines,
+    }
+
+
+def _short(filename: str) -> str:
+    if "site-packages/" in filename:
+        return filename.split("site-packages/", 1)[1]
+    if "/searchkit/" in filename:
+        return "searchkit/" + filename.rsplit("/searchkit/", 1)[1]
+    return filename
+
+
+def serve_run(
+    tree: Path,
+    index_dir: Path,
+    seeds_dir: Path,
+    texts: list[str],
+    load_clients: int,
+    load_queries: list[str],
+    log: Path,
+    extra: tuple[str, ...] = (),
+) -> dict:
+    """``searchkit serve --workers 1`` from ``tree`` (``extra`` options after): memory after ``texts`` from as many
+    clients as request threads, then throughput at ``load_clients``."""
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    command = [
+        sys.executable,
+        "-c",
+        "from searchkit.cli import main; main()",
+        "serve",
+        "--workers",
+        "1",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--seeds",
+        str(seeds_dir),
+        "--index",
+        str(index_dir),
+        "--no-count-searches",
+        *extra,
+    ]
+    with open(log, "w", encoding="utf-8") as errors:
+        server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True, env=env, cwd=tree)
+        try:
+            line = server.stdout.readline()
+            if not line.startswith("Serving on http://127.0.0.1:"):
+                raise RuntimeError(f"searchkit serve did not start: {log.read_text()[-500:]!r}")
+            base = line.split()[2]
+            idle = memory.status(server.pid)
+            seconds, failures = _send(base, texts, memory.server_threads())
+            served = memory.status(server.pid)
+            load_seconds, load_failures = _send(base, load_queries, load_clients)
+            after_load = memory.status(server.pid)
+        finally:
+            memory.stop(server)
+    return {
+        "idle_rss_mb": round(idle["rss_mb"]),
+        "rss_mb": round(served["rss_mb"]),
+        "anon_mb": round(served["anon_mb"]),
+        "peak_mb": round(after_load["peak_mb"]),
+        "queries_seconds": round(seconds, 1),
+        "load_per_second": round(len(load_queries) / load_seconds, 1),
+        "failures": len(failures) + len(load_failures),
+    }
+
+
+def compare(
+    index_dir: Path,
+    seeds_dir: Path,
+    before: Path,
+    queries: int,
+    load_clients: int,
+    load: int,
+    cache_sizes: list[float] = (),
+) -> dict:
+    """Both trees on the same index and queries; then this one again at each of ``cache_sizes`` (``--cache-mb``)."""
+    every = titles(seeds_dir)
+    texts = every[:queries]
+    # The load repeats queries already asked, as a site's traffic does: warm throughput.
+    load_queries = [every[n % len(texts)] for n in range(load)]
+    out = {"articles_titles": len(every), "queries": len(texts), "load_clients": load_clients, "load_queries": load}
+    with tempfile.TemporaryDirectory() as scratch:
+        runs = [("before", before, ()), ("after", REPO_ROOT, ())]
+        runs += [(f"after, --cache-mb {mb:g}", REPO_ROOT, ("--cache-mb", str(mb))) for mb in cache_sizes]
+        for name, tree, extra in runs:
+            log = Path(scratch) / f"run-{len(out)}.log"
+            out[name] = serve_run(tree, index_dir, seeds_dir, texts, load_clients, load_queries, log, extra)
+    out["rss_ratio"] = round(out["after"]["rss_mb"] / out["before"]["rss_mb"], 2)
+    out["throughput_ratio"] = round(out["after"]["load_per_second"] / out["before"]["load_per_second"], 2)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=["trace", "compare"])
+    parser.add_argument("--index", type=Path, required=True)
+    parser.add_argument("--seeds", type=Path, required=True)
+    parser.add_argument("--queries", type=int, default=1000)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--top", type=int, default=12)
+    parser.add_argument("--before", type=Path)
+    parser.add_argument("--load-clients", type=int, default=8)
+    parser.add_argument("--load", type=int, default=400, help="requests of the throughput reading")
+    parser.add_argument("--cache-mb", type=float, nargs="*", default=[], help="this tree again at these bounds")
+    args = parser.parse_args()
+    if args.mode == "trace":
+        found = trace(args.index, args.seeds, args.queries, args.clients, args.top)
+    else:
+        if args.before is None:
+            parser.error("compare needs --before TREE")
+        found = compare(args.index, args.seeds, args.before, args.queries, args.load_clients, args.load, args.cache_mb)
+    print(json.dumps(found, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""The searchers of one generation share its posting arrays (bounded in bytes) and its columns."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from searchkit.build import index
+from searchkit.engines.backend import open_backend
+from searchkit.engines.whoosh import cache
+from searchkit.search.live import LiveIndex
+from searchkit.search.searcher import Searcher
+
+# Queries beside the articles' own titles: accented and not, phrases, a negation, a prefix, a question.
+QUERIES = [
+    "nêu gương",
+    "neu guong",
+    "Thành uỷ Đông Hà",
+    "thanh uy dong ha",
+    "cán bộ đảng viên",
+    "can bo dang vien",
+    '"nêu gương"',
+    "an khe",
+    "Việt Nam",
+    "viet nam -vang",
+    "giá vàng",
+    "xuất khẩu gạo",
+    "học sinh",
+    "bóng đá",
+    "chi bộ",
+    "ch*",
+    "Đảng",
+    "tuyên truyền",
+    "nhân dân",
+    "phát triển kinh tế",
+    "vì sao cán bộ phải nêu gương?",
+    "trường học xanh",
+]
+
+
+def _titles(index_dir: Path) -> list[str]:
+    with Searcher(index_dir) as searcher:
+        backend = searcher.backend
+        return [backend.stored(doc)["title"] for doc in range(backend.searcher.doc_count_all())]
+
+
+def _answers(index_dir: Path, queries: list[str], cache_mb: float) -> list[tuple]:
+    backend = open_backend(index_dir, cache_mb=cache_mb)
+    with Searcher(index_dir, backend=backend) as searcher:
+        found = []
+        for text in queries:
+            # Snippets come from the stored text, not from the arrays cached.
+            results = searcher.search(text, limit=10, snippets=False)
+            found.append((results.total, [(hit.id, round(hit.score, 9)) for hit in results.hits]))
+        return found
+
+
+def _held(postings: cache.PostingCache) -> int:
+    """The bytes of every entry held, counted here from the arrays themselves."""
+    return sum(cache.size_of(postings.get(key)) for key in postings.keys())
+
+
+@pytest.mark.parametrize("which", ["seeds_index", "news_index"])
+def test_results_are_the_same_with_the_cache_on_tiny_and_off(which: str, request: pytest.FixtureRequest):
+    index_dir = request.getfixturevalue(which)
+    queries = QUERIES + _titles(index_dir)
+    assert len(queries) > 25
+    on = _answers(index_dir, queries, cache.DEFAULT_CACHE_MB)
+    assert sum(1 for total, _ in on if total) > 10  # the queries find articles
+    assert _answers(index_dir, queries, 0.05) == on
+    assert _answers(index_dir, queries, 0) == on
+
+
+def test_the_cache_never_holds_more_than_its_bound(seeds_index: Path):
+    bound_mb = 0.05  # a few of the seeds' common syllables: eviction happens on every query
+    backend = open_backend(seeds_index, cache_mb=bound_mb)
+    postings = backend.shared.postings
+    assert postings.max_bytes == int(bound_mb * 2**20)
+    with Searcher(seeds_index, backend=backend) as searcher:
+        for text in QUERIES + _titles(seeds_index):
+            searcher.search(text, limit=10, snippets=False)
+            held = _held(postings)
+            assert held == postings.size <= postings.max_bytes
+        assert postings.reads > len(postings) > 0  # it evicted, and still keeps what fits
+
+
+def test_an_array_larger_than_the_bound_is_returned_not_kept():
+    postings = cache.PostingCache(10_000)
+    small, large = np.zeros(100), np.zeros(5_000)
+    assert postings.put("small", small) is small
+    assert postings.put("large", large) is large
+    assert postings.get("large") is None and postings.get("small") is small
+    assert postings.size == cache.size_of(small) == small.nbytes + cache.ENTRY_OVERHEAD
+
+
+def test_two_searchers_of_a_generation_share_their_arrays_and_columns(seeds_index: Path):
+    with Searcher(seeds_index) as first, Searcher(seeds_index) as second:
+        shared = first.backend.shared
+        assert second.backend.shared is shared
+        first.search("nêu gương cán bộ", limit=10)
+        reads = shared.postings.reads
+        assert reads > 0
+        # The second search of the same words, by the other searcher, reads no posting.
+        assert second.search("nêu gương cán bộ", limit=10).hits == first.search("nêu gương cán bộ", limit=10).hits
+        assert shared.postings.reads == reads
+        assert first.backend.columns() is second.backend.columns()
+        assert shared.columns_reads == 1
+
+
+def test_a_new_generation_gets_a_fresh_cache_and_the_old_one_is_released(folders, tmp_path: Path):
+    seeds, index_dir = folders
+    live = LiveIndex(index_dir, cache_mb=1)
+    with live.searcher() as searcher:
+        searcher.search("nêu gương", limit=10)
+        old = searcher.backend.shared
+        assert old.postings.max_bytes == 2**20 and len(old.postings) > 0
+    assert old in cache.open_generations()  # an idle searcher keeps its generation's arrays
+
+    shutil.copy(seeds / "004_a29b889078a98f24.txt", seeds / "cau-moi.txt")
+    index.build(seeds, index_dir)
+    with live.searcher() as searcher:
+        new = searcher.backend.shared
+        assert new is not old and new.postings.reads == 0
+        assert searcher.search("nêu gương", limit=10).total > 0
+    # The old generation's last searcher closed with the rebuild: its arrays went with it.
+    assert old not in cache.open_generations() and old.users == 0
+    assert [shared for shared in cache.open_generations() if shared.key[0] == new.key[0]] == [new]
+    live.close()
+    assert new not in cache.open_generations()
+
+
+def test_the_bound_is_a_megabyte_count_that_cannot_be_negative():
+    with pytest.raises(ValueError):
+        cache.set_default_cache_mb(-1)
+    assert cache.default_cache_mb() == cache.DEFAULT_CACHE_MB
