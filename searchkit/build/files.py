@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from searchkit.build.report import Reading
@@ -84,6 +86,21 @@ def copy_in(targets: dict[Path, Path]) -> list[Path]:
             done.unlink(missing_ok=True)
         raise SearchkitError(f"cannot copy {path} into {target.parent}: {exc.strerror or exc}") from exc
     return created
+
+
+@contextmanager
+def copied_in(seeds_dir: Path, paths: Iterable[Path | str], max_bytes: int) -> Iterator[dict[Path, Path]]:
+    """The files ``paths`` copied into ``seeds_dir`` (checked first, :func:`copies_for`), as each target and its
+    source; the copies this made are removed again when the block fails, so an add that cannot be indexed
+    leaves the folder as it was."""
+    targets = copies_for(seeds_dir, [Path(p) for p in paths], max_bytes)
+    created = copy_in(targets)
+    try:
+        yield targets
+    except BaseException:
+        for path in created:
+            path.unlink(missing_ok=True)
+        raise
 
 
 def _same_bytes(target: Path, path: Path) -> bool:

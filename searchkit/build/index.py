@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from searchkit.build.files import copies_for, copy_in, files_reading, folder_reading
+from searchkit.build.files import copied_in, copies_for, copy_in, files_reading, folder_reading
 from searchkit.build.pipeline import sync
 from searchkit.build.plan import kept_unreadable
 from searchkit.build.report import BuildReport, BuildWarning, Progress, Reading, survey
@@ -110,24 +110,17 @@ def add_files(
     seeds_dir, index_dir = Path(seeds_dir), Path(index_dir)
     if not seeds_dir.is_dir():
         raise CorpusError(f"articles folder not found: {seeds_dir}")
-    with generations.build_lock(index_dir) as lock_fd:
-        targets = copies_for(seeds_dir, [Path(p) for p in paths], max_bytes)
-        created = copy_in(targets)
-        try:
-            if generations.state(index_dir) != "ready":
-                folder = freshness.snapshot(seeds_dir)
-                read = folder_reading(seeds_dir, max_bytes, follow_links)
-                report = _sync(read, index_dir, seeds_dir, False, lock_fd, procs, workers, progress, prune=True)
-                freshness.save(seeds_dir, index_dir, folder)
-                return report
-            read = files_reading(list(targets), seeds_dir, max_bytes, follow_links)
-            report = _sync(read, index_dir, seeds_dir, False, lock_fd, procs, workers, progress, prune=False)
-            freshness.update(seeds_dir, index_dir, list(targets))
+    with generations.build_lock(index_dir) as lock_fd, copied_in(seeds_dir, paths, max_bytes) as targets:
+        if generations.state(index_dir) != "ready":
+            folder = freshness.snapshot(seeds_dir)
+            read = folder_reading(seeds_dir, max_bytes, follow_links)
+            report = _sync(read, index_dir, seeds_dir, False, lock_fd, procs, workers, progress, prune=True)
+            freshness.save(seeds_dir, index_dir, folder)
             return report
-        except BaseException:
-            for path in created:
-                path.unlink(missing_ok=True)
-            raise
+        read = files_reading(list(targets), seeds_dir, max_bytes, follow_links)
+        report = _sync(read, index_dir, seeds_dir, False, lock_fd, procs, workers, progress, prune=False)
+        freshness.update(seeds_dir, index_dir, list(targets))
+        return report
 
 
 def _sync(

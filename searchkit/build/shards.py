@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from searchkit.build.files import copies_for, copy_in, files_reading, folder_reading
+from searchkit.build.files import copied_in, files_reading, folder_reading
 from searchkit.build.pipeline import sync
 from searchkit.build.report import BuildReport, Progress, Reading
 from searchkit.build.workers import Workers
@@ -54,9 +54,7 @@ def add_files(
     seeds_dir = Path(seeds_dir)
     if not seeds_dir.is_dir():
         raise CorpusError(f"articles folder not found: {seeds_dir}")
-    targets = copies_for(seeds_dir, [Path(p) for p in paths], max_bytes)
-    created = copy_in(targets)
-    try:
+    with copied_in(seeds_dir, paths, max_bytes) as targets:
         if is_empty(shards):
             return build(
                 seeds_dir,
@@ -69,10 +67,6 @@ def add_files(
             )
         read = files_reading(list(targets), seeds_dir, max_bytes, follow_links)
         return _sync(read, shards, False, procs, workers, progress, prune=False)
-    except BaseException:
-        for path in created:
-            path.unlink(missing_ok=True)
-        raise
 
 
 def _sync(
