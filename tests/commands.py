@@ -38,3 +38,22 @@ def run_process(*args: str | Path) -> subprocess.CompletedProcess:
 def start(*args: str | Path, **popen: Any) -> subprocess.Popen:
     """``searchkit <args>`` started as a process of its own; ``popen`` as for :class:`subprocess.Popen`."""
     return subprocess.Popen([*SEARCHKIT, *map(str, args)], env=env(), **popen)
+
+
+# Runs the command as the `searchkit` script does, then prints every module loaded, after its output.
+_LOADED_AFTER = (
+    "import atexit, sys\n"
+    "atexit.register(lambda: print('\\n--- modules', *sorted(sys.modules), sep='\\n'))\n"
+    "from searchkit.cli import main\n"
+    "main()\n"
+)
+
+
+def loaded_by(*args: str | Path) -> tuple[str, set[str]]:
+    """What ``searchkit <args>``, run in a fresh interpreter, printed, and the modules it had loaded when it ended."""
+    done = subprocess.run(
+        [sys.executable, "-c", _LOADED_AFTER, *map(str, args)], env=env(), capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    output, _, modules = done.stdout.partition("\n--- modules\n")
+    return output, set(modules.split())

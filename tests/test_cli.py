@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from commands import run
+from commands import loaded_by, run
 from corpora import HOSTILE_TITLE, NEWLINE_NAME, SKIPPED_NAME, Built
 
 from searchkit.cli import main
@@ -19,7 +17,6 @@ from searchkit.cli import query as cli
 from searchkit.errors import IndexDamagedError
 from searchkit.search.searcher import Searcher
 
-ROOT = Path(__file__).resolve().parents[1]
 NEU_GUONG = "004_a29b889078a98f24.txt"
 
 
@@ -223,27 +220,10 @@ def test_query_says_in_one_line_when_the_articles_changed_since_the_build(tmp_pa
 
 def test_a_query_loads_no_segmenter_markdown_or_yaml(seeds_dir: Path, seeds_index: Path):
     """What a query imports is what every `searchkit query` waits for before it answers."""
-    code = (
-        "import sys\n"
-        "from searchkit.cli import main\n"
-        f"sys.argv = ['searchkit', 'query', 'nêu gương', '--seeds', {str(seeds_dir)!r},\n"
-        f"            '--index', {str(seeds_index)!r}]\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "heavy = ('pyvi', 'sklearn', 'pycrfsuite', 'markdown_it', 'yaml', 'flask', 'waitress')\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)), file=sys.stderr)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    assert "004_a29b889078a98f24.txt" in done.stdout
-    assert done.stderr.strip().splitlines()[-1] == "[]"
+    output, modules = loaded_by("query", "nêu gương", "--seeds", seeds_dir, "--index", seeds_index)
+    heavy = ("pyvi", "sklearn", "pycrfsuite", "markdown_it", "yaml", "flask", "waitress")
+    assert "004_a29b889078a98f24.txt" in output
+    assert sorted({m.split(".")[0] for m in modules} & set(heavy)) == []
 
 
 # --- filters, sort orders and facets ---------------------------------------------------------------------

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from commands import run
+from commands import loaded_by, run
 
 NEU_GUONG = "004_a29b889078a98f24.txt"
 THANH_UY = "003_b3e0a07a9f4fc9ac.txt"
@@ -250,21 +247,6 @@ def test_run_file_in_a_missing_folder_is_a_one_line_error(seeds_index: Path, see
 
 def test_a_query_does_not_load_the_evaluation_measures(seeds_dir: Path, seeds_index: Path):
     """ir-measures is for `searchkit eval`: a query must not wait for it."""
-    code = (
-        "import sys\n"
-        "from searchkit.cli import main\n"
-        f"sys.argv = ['searchkit', 'query', 'nêu gương', '--seeds', {str(seeds_dir)!r},\n"
-        f"            '--index', {str(seeds_index)!r}]\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'ir_measures', 'pytrec_eval'}), file=sys.stderr)\n"
-    )
-    root = Path(__file__).resolve().parents[1]
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-        env={**os.environ, "PYTHONPATH": str(root)},
-    )  # fmt: skip
-    assert NEU_GUONG in done.stdout
-    assert done.stderr.strip().splitlines()[-1] == "[]"
+    output, modules = loaded_by("query", "nêu gương", "--seeds", seeds_dir, "--index", seeds_index)
+    assert NEU_GUONG in output
+    assert sorted({m.split(".")[0] for m in modules} & {"ir_measures", "pytrec_eval"}) == []

@@ -8,9 +8,9 @@ CRF model are none of a query's business. Each run is a fresh interpreter, as a 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
+
+from commands import loaded_by
 
 # Modules (and their submodules) a query must not load.
 NOT_FOR_A_QUERY = (
@@ -32,23 +32,6 @@ NOT_FOR_A_QUERY = (
     "sklearn",
     "ir_measures",
 )
-
-# Runs the command as the `searchkit` script does, then prints every module loaded, after its output.
-LOADED_AFTER = (
-    "import atexit, sys\n"
-    "atexit.register(lambda: print('\\n--- modules', *sorted(sys.modules), sep='\\n'))\n"
-    "from searchkit.cli import main\n"
-    "main()\n"
-)
-
-
-def loaded_by(*args: str) -> tuple[str, set[str]]:
-    """What ``searchkit ARGS`` printed, and the modules it had loaded when it ended."""
-    done = subprocess.run([sys.executable, "-c", LOADED_AFTER, *args], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
-    output, _, modules = done.stdout.partition("\n--- modules\n")
-    return output, set(modules.split())
-
 
 def heavy(modules: set[str]) -> list[str]:
     return sorted(m for m in modules if any(m == name or m.startswith(name + ".") for name in NOT_FOR_A_QUERY))
