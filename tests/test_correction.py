@@ -329,3 +329,64 @@ def test_the_typed_words_as_a_phrase_still_rank_first(written_typo):
     results = written_typo.search("nguoii dan gop y du thao")
     assert fixed(results) == {"nguoii": "nguoi"}
     assert [hit.id for hit in results.hits][:2] == ["viet-sai.txt", "nguoi-dan.txt"]
+
+
+# Typos making another word the articles write often, read from the words beside them: "ngồi" and "pha"
+# are written often, never before "dân" or "hiện"; "người dân" and "phát hiện" are, over ten times each.
+REAL_WORD_TYPO = {
+    "nguoi-dan.txt": "Người dân góp ý dự thảo luật\n\n" + "Người dân góp ý dự thảo luật đất đai tại hội nghị. " * 12,
+    "ghe-da.txt": "Ghế đá trong công viên\n\n"
+    + "Buổi chiều ai cũng ngồi trên ghế đá. Dân phố góp sức trồng cây, mỗi người một ý. " * 8,
+    "phat-hien.txt": "Phát hiện kho hàng lậu\n\n" + "Công an phát hiện kho hàng lậu ở cảng. " * 12,
+    "pha-tra.txt": "Pha trà mời khách\n\n" + "Hiện nay ông vẫn pha trà trong kho, bà pha cà phê mời khách hàng. " * 8,
+    # A rare name in its own words: "Mùi" is one letter from "Mai", written far more often beside "bà" and "bán".
+    "ba-mai.txt": "Bà Mai bán hàng ở chợ\n\n" + "Bà Mai bán hàng ở chợ Bến Thành. " * 40,
+    "ba-mui.txt": "Chuyện bà Mùi\n\n" + "Bà Mùi bán hàng rong đầu ngõ. Bà Mùi bán bánh đúc. ",
+    "ubnd.txt": "UBND phường họp dân\n\n" + "UBND phường họp dân năm 2024, ngồi nghe 15 ý kiến. " * 3,
+}
+
+
+@pytest.fixture(scope="module")
+def real_word_typo(tmp_path_factory: pytest.TempPathFactory):
+    articles, index_dir = tmp_path_factory.mktemp("real-word-typo"), tmp_path_factory.mktemp("real-word-typo-index")
+    for name, text in REAL_WORD_TYPO.items():
+        (articles / name).write_text(text, encoding="utf-8")
+    build(articles, index_dir, procs=1)
+    with Searcher(index_dir) as searcher:
+        yield searcher
+
+
+@pytest.mark.parametrize(
+    ("typed", "corrected", "article"),
+    [
+        ("ngoi dan gop y", {"ngoi": "nguoi"}, "nguoi-dan.txt"),  # a deletion making "ngồi"
+        ("ngoi dan", {"ngoi": "nguoi"}, "nguoi-dan.txt"),
+        ("pha hien kho hang", {"pha": "phat"}, "phat-hien.txt"),  # three letters: a deletion making "pha"
+    ],
+)
+def test_a_typo_making_another_written_word_is_read_from_the_words_beside_it(
+    real_word_typo, monkeypatch, typed, corrected, article
+):
+    # The query as typed finds an article holding its words apart: it is still searched, but the words meant
+    # come first.
+    results = real_word_typo.search(typed)
+    assert fixed(results) == corrected
+    assert results.hits[0].id == article
+    monkeypatch.setattr(correction, "correct", lambda *args, **kwargs: None)
+    as_typed = [hit.id for hit in real_word_typo.search(typed).hits]
+    assert as_typed and article not in as_typed
+    assert set(as_typed) < {hit.id for hit in results.hits}
+
+
+def test_a_written_word_beside_the_words_it_is_written_with_is_never_read_otherwise(real_word_typo, monkeypatch):
+    # "bà Mùi bán" is written (twice), "bà Mai bán" forty times: a real rare word in its own words stays, and so
+    # do a number, an acronym and the words beside them (no pairs are counted with those).
+    queries = ["ba mui ban hang", "bà Mùi bán", "ngồi trên ghế đá", "pha trà", "ngoi 15", "UBND ngoi", "UBNF dan",
+               "2024 ngoi", "hien nay ong"]
+    results = {q: real_word_typo.search(q) for q in queries}
+    assert {q: r.corrected for q, r in results.items()} == {q: [] for q in queries}
+    assert [hit.id for hit in results["ba mui ban hang"].hits] == ["ba-mui.txt"]
+    monkeypatch.setattr(correction, "correct", lambda *args, **kwargs: None)
+    assert {q: [(h.id, h.score) for h in real_word_typo.search(q).hits] for q in queries} == {
+        q: [(h.id, h.score) for h in r.hits] for q, r in results.items()
+    }

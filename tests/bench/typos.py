@@ -81,6 +81,7 @@ def searchkit_runs(index_dir: Path, items: list[tuple[str, str, str]], typed: di
         found: dict[str, list[bool]] = {"clean": [], "clean_without_correction": [], "typo": []}
         timings: dict[str, list[float]] = {name: [] for name in found}
         fixed = 0
+        misses: list[dict] = []
         for n, (qid, query, target) in enumerate(items):
             runs = [("clean", corrected, query), ("clean_without_correction", plain, query)]
             for name, searcher, text in runs if n % 2 else runs[::-1]:
@@ -93,10 +94,18 @@ def searchkit_runs(index_dir: Path, items: list[tuple[str, str, str]], typed: di
             timings["typo"].append(time.perf_counter() - started)
             found["typo"].append(bool(results.hits) and results.hits[0].id.split("#")[-1] == target)
             fixed += bool(results.corrected)
+            if not found["typo"][-1]:
+                ids = [hit.id.split("#")[-1] for hit in results.hits]
+                misses.append({
+                    "id": qid, "query": query, "typed": typed[qid], "clean_found": found["clean"][-1],
+                    "corrected": [w.to_dict() for w in results.corrected], "total": results.total,
+                    "rank": ids.index(target) + 1 if target in ids else None,
+                })
     out: dict = {}
     for name, hits in found.items():
         out[name] = {"recall_at_1": round(sum(hits) / len(hits), 4)} | percentiles(timings[name])
     out["typo"]["queries_corrected"] = fixed
+    out["typo_misses"] = misses
     clean, without = out["clean"]["p95_ms"], out["clean_without_correction"]["p95_ms"]
     out["clean_p95_over_without_correction"] = round(clean / without, 3)
     out["typo_p95_over_clean"] = round(out["typo"]["p95_ms"] / clean, 3)
@@ -197,10 +206,11 @@ def main() -> None:
     }
     if not args.no_typesense:
         result["typesense"] = typesense_runs(rows, items, typed)
-    text = json.dumps(result, ensure_ascii=False, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
+    misses = result["searchkit"].pop("typo_misses")
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    if args.out:  # with each typo'd query whose article does not come first
+        result["searchkit"]["typo_misses"] = misses
+        args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
