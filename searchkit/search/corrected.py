@@ -79,6 +79,12 @@ def searched(
             return prepared, match(prepared.compiled)
         assert prepared.compiled is not None and prepared.corrected.compiled is not None
         own, other = prepared.compiled, prepared.corrected.compiled
+        if prepared.correction is not None and prepared.correction.unsure:
+            # A word corrected is written beside its neighbours, if rarely: an article holding the query as
+            # typed as a phrase says it was meant so (a real rare word in its own words), and nothing is read.
+            typed, phrases = match(own), exact(prepared.tiers)
+            if typed.total and phrases and overlaps(typed, cq.Or(phrases), deadline):
+                return prepare(text, correct=False), typed
         joined = replace(prepared, compiled=cq.Or((own, cq.AndNot(other, own))), tiers=prepared.corrected.tiers)
         found = match(joined.compiled)
         if overlaps(found, own, deadline):  # the query as typed matches some: first, in its own tiers' order

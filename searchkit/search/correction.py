@@ -39,13 +39,17 @@ KNOWN_CONFUSION = 0.01
 # For a query that finds nothing as typed: a word the index writes may be one edit from the word meant
 # (``tinh`` for ``sinh`` in ``tuyen tinh``), if the pairs beside it say so (:data:`PAIR_ODDS`).
 KNOWN_EDIT = 0.01
-# A word the index writes, but never beside a word typed beside it (``ngoi`` in ``nguoi dan``: another
-# written word by one typo), may be one edit from a word meant that the pairs beside it make far more
-# likely (:data:`PAIR_ODDS`), from this many letters (``pha`` for ``phat``). A query whose words the
-# articles write together is never read so: on 254 news titles typed right, 2 of 1,383 words beside
-# another are never written beside it (across a comma); of the same titles with one typo, 19 of the 43
-# typos making a written word are.
-UNHEARD_EDIT_FROM = 3
+# A word the index writes, but rarely beside the words typed beside it (at most this often each: ``ngoi``
+# in ``ngoi dan``, a typo of ``nguoi`` making another written word), may be one edit from a word meant that
+# the pairs beside it make far more likely (:data:`PAIR_ODDS`). On 254 news titles typed right, 60 of
+# their 1,383 written words beside another are so rarely written beside it, 14 of them with such a word one
+# edit away; of the same titles with one typo, 28 of the 43 typos making a written word, each with the
+# word meant among those. Where the typed word is written beside its neighbours at all, the correction is
+# kept only if no article holds the query as typed as a phrase (:attr:`Correction.unsure`): a real rare
+# word in its own words (``vang trong nuoc dut da tang``) stays.
+RARELY = 5
+# Written words so read may be one edit from a syllable from this many letters (``pha`` for ``phat``).
+WRITTEN_EDIT_FROM = 3
 # A word the index writes at most this often (in any text field) may be a typo of another.
 RARE = 2
 # Words this long may be one edit from a syllable (3 letters when they have no syllable's shape:
@@ -91,6 +95,9 @@ class Correction:
 
     text: str
     words: tuple[Corrected, ...]
+    # A word corrected is written beside the words typed beside it, if rarely (:data:`RARELY`): the query
+    # as typed may be a phrase some article holds, and then it is not corrected (``searchkit.search.corrected``).
+    unsure: bool = False
 
 
 class Syllables:
@@ -218,7 +225,7 @@ def correct(
            for t, r in zip(run, rr, strict=True)):
         return None  # nothing else to read: the common case costs no model
     restoration = read_runs(lexicon, text, runs, readings, spellings, as_typed=as_typed, agrees=agrees)
-    changed: list[tuple[Token, str]] = []
+    changed: list[tuple[Token, str, bool]] = []  # each word corrected, to what, and whether unsure
     alone = len(restoration.syllables) == 1  # only a query of one word is read on its frequency alone
     chosen = iter(restoration.syllables)
     for run in runs:
@@ -235,16 +242,24 @@ def correct(
             if not alone and (not beside or (counted and not any(pairs.count(*pair) for pair in counted))):
                 continue
             kept = s.form if as_typed or has_marks(s.typed.text) else folds[i]
-            changed.append((s.typed, with_case(s.typed.text, kept)))
+            typed = fold_syllable(s.typed.text)
+            around = [(fold_syllable(run[j].text), j < i) for j in (i - 1, i + 1) if 0 <= j < len(run)]
+            heard = pairs.heard(typed, around, syllables) if words.written(s.typed.text) > RARE else None
+            # Written beside its neighbours, if rarely: a typo only if the query as typed is no phrase written.
+            changed.append((s.typed, with_case(s.typed.text, kept), not loose and bool(heard) and heard <= RARELY))
+    if any(not unsure for *_, unsure in changed):
+        # Beside another typo, the query as typed is no phrase anyone writes: it cannot tell.
+        changed = [c for c in changed if not c[2]]
     if not changed:
         return None
     pieces: list[str] = []
     cursor = 0
-    for token, word in changed:
+    for token, word, _ in changed:
         pieces += [text[cursor : token.start], word]
         cursor = token.end
     pieces.append(text[cursor:])
-    return Correction("".join(pieces), tuple(Corrected(t.text, w) for t, w in changed))
+    words_corrected = tuple(Corrected(t.text, w) for t, w, _ in changed)
+    return Correction("".join(pieces), words_corrected, any(unsure for *_, unsure in changed))
 
 
 class _Pairs:
@@ -272,13 +287,13 @@ class _Pairs:
                 return True
         return False
 
-    def unheard(self, typed: str, beside: list[tuple[str, bool]], syllables: Syllables) -> bool:
-        """Whether the articles never write ``typed`` beside the words ``beside`` it, pairs being counted
-        between Vietnamese syllables only (``typed`` one, and one beside it at least)."""
+    def heard(self, typed: str, beside: list[tuple[str, bool]], syllables: Syllables) -> float | None:
+        """How often the articles write ``typed`` beside a word ``beside`` it, at most; ``None`` where no pair
+        is counted (pairs are counted between Vietnamese syllables only)."""
         counted = [(other, before) for other, before in beside if syllables.vietnamese(other)]
-        return syllables.vietnamese(typed) and bool(counted) and not any(
-            self.count(other, typed) if before else self.count(typed, other) for other, before in counted
-        )
+        if not counted or not syllables.vietnamese(typed):
+            return None
+        return max(self.count(other, typed) if before else self.count(typed, other) for other, before in counted)
 
 
 def _readings(
@@ -293,10 +308,9 @@ def _readings(
     written = words.written(token.text)
     weights: dict[str, float] = {}
     if written > RARE:
-        if beside and pairs.unheard(folded, beside, syllables):
-            weights = {w: KNOWN_EDIT**n for w, n in syllables.neighbours(folded, shortest=UNHEARD_EDIT_FROM).items()}
-        elif beside and loose:
-            weights = {w: KNOWN_EDIT**n for w, n in syllables.neighbours(folded).items()}
+        heard = pairs.heard(folded, beside, syllables)
+        if beside and (loose or (heard is not None and heard <= RARELY)):
+            weights = {w: KNOWN_EDIT**n for w, n in syllables.neighbours(folded, shortest=WRITTEN_EDIT_FROM).items()}
         if beside:
             weights |= {w: KNOWN_CONFUSION for w in confusions(folded) if w in syllables}
         weights = {w: weight for w, weight in weights.items() if pairs.supports(w, folded, beside)}
