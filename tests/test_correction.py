@@ -332,7 +332,7 @@ def test_the_typed_words_as_a_phrase_still_rank_first(written_typo):
 
 
 # Typos making another word the articles write often, read from the words beside them: "ngồi" and "pha"
-# are written often, never before "dân" or "hiện"; "người dân" and "phát hiện" are, over ten times each.
+# are written often, "ngồi dân" once and "pha hiện" never; "người dân" and "phát hiện" far more often.
 REAL_WORD_TYPO = {
     "nguoi-dan.txt": "Người dân góp ý dự thảo luật\n\n" + "Người dân góp ý dự thảo luật đất đai tại hội nghị. " * 12,
     "ghe-da.txt": "Ghế đá trong công viên\n\n"
@@ -343,6 +343,12 @@ REAL_WORD_TYPO = {
     "ba-mai.txt": "Bà Mai bán hàng ở chợ\n\n" + "Bà Mai bán hàng ở chợ Bến Thành. " * 40,
     "ba-mui.txt": "Chuyện bà Mùi\n\n" + "Bà Mùi bán hàng rong đầu ngõ. Bà Mùi bán bánh đúc. ",
     "ubnd.txt": "UBND phường họp dân\n\n" + "UBND phường họp dân năm 2024, ngồi nghe 15 ý kiến. " * 3,
+    "quan-nho.txt": "Quán nhỏ đầu hẻm\n\nQuán cho khách ngồi dân dã bên vỉa hè.",
+    # "Người dân" written over a hundred times as often as "ngồi dân": what the model asks of a word one edit away.
+    "tin-vui.txt": "Tin vui\n\n" + "Người dân vui. " * 200,
+    # "Đứt" is one final letter from "Đức" (a confusion), written far more often after "nước".
+    "nuoc-duc.txt": "Nước Đức và châu Âu\n\n" + "Nước Đức đã đón khách. " * 300,
+    "vang.txt": "Vàng trong nước đứt đà tăng\n\nGiá vàng trong nước đứt đà tăng sau ba phiên, đứt mạch giảm.",
 }
 
 
@@ -359,8 +365,8 @@ def real_word_typo(tmp_path_factory: pytest.TempPathFactory):
 @pytest.mark.parametrize(
     ("typed", "corrected", "article"),
     [
-        ("ngoi dan gop y", {"ngoi": "nguoi"}, "nguoi-dan.txt"),  # a deletion making "ngồi"
-        ("ngoi dan", {"ngoi": "nguoi"}, "nguoi-dan.txt"),
+        ("ngoi dan gop y", {"ngoi": "nguoi"}, "nguoi-dan.txt"),  # a deletion making "ngồi", written once before "dân"
+        ("ngoi dan gop", {"ngoi": "nguoi"}, "nguoi-dan.txt"),
         ("pha hien kho hang", {"pha": "phat"}, "phat-hien.txt"),  # three letters: a deletion making "pha"
     ],
 )
@@ -381,11 +387,13 @@ def test_a_typo_making_another_written_word_is_read_from_the_words_beside_it(
 def test_a_written_word_beside_the_words_it_is_written_with_is_never_read_otherwise(real_word_typo, monkeypatch):
     # "bà Mùi bán" is written (twice), "bà Mai bán" forty times: a real rare word in its own words stays, and so
     # do a number, an acronym and the words beside them (no pairs are counted with those).
+    # "ngoi dan" and "nuoc dut da" are phrases an article writes, if once: read as typed.
     queries = ["ba mui ban hang", "bà Mùi bán", "ngồi trên ghế đá", "pha trà", "ngoi 15", "UBND ngoi", "UBNF dan",
-               "2024 ngoi", "hien nay ong"]
+               "2024 ngoi", "hien nay ong", "ngoi dan", "vang trong nuoc dut da tang", "nuoc dut da"]
     results = {q: real_word_typo.search(q) for q in queries}
     assert {q: r.corrected for q, r in results.items()} == {q: [] for q in queries}
     assert [hit.id for hit in results["ba mui ban hang"].hits] == ["ba-mui.txt"]
+    assert [hit.id for hit in results["vang trong nuoc dut da tang"].hits] == ["vang.txt"]
     monkeypatch.setattr(correction, "correct", lambda *args, **kwargs: None)
     assert {q: [(h.id, h.score) for h in real_word_typo.search(q).hits] for q in queries} == {
         q: [(h.id, h.score) for h in r.hits] for q, r in results.items()
