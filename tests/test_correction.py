@@ -398,3 +398,34 @@ def test_a_written_word_beside_the_words_it_is_written_with_is_never_read_otherw
     assert {q: [(h.id, h.score) for h in real_word_typo.search(q).hits] for q in queries} == {
         q: [(h.id, h.score) for h in r.hits] for q, r in results.items()
     }
+
+
+# "Ông An" is written more often than "mang án", "tuýt còi" alone of the words one letter from "tyt".
+FIRST_LETTERS = {
+    "mang-an.txt": "Mang án tù vì trộm cắp\n\n" + "Bị cáo mang án tù. " * 12,
+    "ong-an.txt": "Ông An kể chuyện làng\n\n" + "Ông An kể chuyện làng. " * 20,
+    "tuyt-coi.txt": "Tuýt còi mãn cuộc\n\n" + "Trọng tài tuýt còi mãn cuộc. " * 12,
+}
+
+
+@pytest.fixture(scope="module")
+def first_letters(tmp_path_factory: pytest.TempPathFactory):
+    articles, index_dir = tmp_path_factory.mktemp("first-letters"), tmp_path_factory.mktemp("first-letters-index")
+    for name, text in FIRST_LETTERS.items():
+        (articles / name).write_text(text, encoding="utf-8")
+    build(articles, index_dir, procs=1)
+    with Searcher(index_dir) as searcher:
+        yield searcher
+
+
+def test_a_typo_seldom_changes_the_first_letter(first_letters):
+    results = first_letters.search("mng an")
+    assert fixed(results) == {"mng": "mang"}
+    assert results.hits[0].id == "mang-an.txt"
+
+
+def test_three_letters_beside_another_word_may_be_a_typo_whatever_their_shape(first_letters):
+    results = first_letters.search("tyt coi")
+    assert fixed(results) == {"tyt": "tuyt"}
+    assert [hit.id for hit in results.hits] == ["tuyt-coi.txt"]
+    assert first_letters.search("tyt").corrected == []  # alone, three letters shaped as a syllable stay as typed

@@ -39,6 +39,10 @@ KNOWN_CONFUSION = 0.01
 # For a query that finds nothing as typed: a word the index writes may be one edit from the word meant
 # (``tinh`` for ``sinh`` in ``tuyen tinh``), if the pairs beside it say so (:data:`PAIR_ODDS`).
 KNOWN_EDIT = 0.01
+# Writers seldom mistype a word's first letter (Meilisearch counts such a typo double): an edit changing it
+# is believed this much less (``phon`` is ``phong`` sooner than ``hon``, ``mng`` ``mang`` sooner than ``ong``),
+# though not in a query finding nothing as typed (``tuyen tinh``), where some word must be wrong.
+FIRST_LETTER = 0.1
 # A word the index writes, but rarely beside the words typed beside it (at most this often each: ``ngoi``
 # in ``ngoi dan``, a typo of ``nguoi`` making another written word), may be one edit from a word meant that
 # the pairs beside it make far more likely (:data:`PAIR_ODDS`). On 254 news titles typed right, 60 of
@@ -48,8 +52,9 @@ KNOWN_EDIT = 0.01
 # kept only if no article holds the query as typed as a phrase (:attr:`Correction.unsure`): a real rare
 # word in its own words (``vang trong nuoc dut da tang``) stays.
 RARELY = 5
-# Written words so read may be one edit from a syllable from this many letters (``pha`` for ``phat``).
-WRITTEN_EDIT_FROM = 3
+# Beside other words, whose pairs must then say so, a word may be one edit from a syllable from this many
+# letters, whatever its shape (``pha`` for ``phat``, ``tyt`` for ``tuyt``).
+SHORT_EDIT_FROM = 3
 # A word the index writes at most this often (in any text field) may be a typo of another.
 RARE = 2
 # Words this long may be one edit from a syllable (3 letters when they have no syllable's shape:
@@ -310,12 +315,14 @@ def _readings(
     if written > RARE:
         heard = pairs.heard(folded, beside, syllables)
         if beside and (loose or (heard is not None and heard <= RARELY)):
-            weights = {w: KNOWN_EDIT**n for w, n in syllables.neighbours(folded, shortest=WRITTEN_EDIT_FROM).items()}
+            near = syllables.neighbours(folded, shortest=SHORT_EDIT_FROM)
+            weights = {w: KNOWN_EDIT**n * (1.0 if loose else _first(folded, w)) for w, n in near.items()}
         if beside:
             weights |= {w: KNOWN_CONFUSION for w in confusions(folded) if w in syllables}
         weights = {w: weight for w, weight in weights.items() if pairs.supports(w, folded, beside)}
     else:
-        weights = {w: EDIT**n for w, n in syllables.neighbours(folded).items()}
+        near = syllables.neighbours(folded, shortest=SHORT_EDIT_FROM if beside else ONE_EDIT_FROM)
+        weights = {w: EDIT**n * _first(folded, w) for w, n in near.items()}
         weights |= {w: CONFUSION for w in confusions(folded) if w in syllables}
     if not weights:
         return own
@@ -324,6 +331,11 @@ def _readings(
     found = [(w, weights[w] * (1 + syllables.foreign[w]) if w in syllables.foreign else weights[w]) for w in best]
     # A word the articles never write is searched as typed anyway: only what it may stand for is read.
     return (own if written else []) + found
+
+
+def _first(typed: str, word: str) -> float:
+    """How much less an edit is believed for changing the first letter (:data:`FIRST_LETTER`)."""
+    return FIRST_LETTER if typed[:1] != word[:1] else 1.0
 
 
 def correctable(word: str) -> bool:
