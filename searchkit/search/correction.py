@@ -52,8 +52,9 @@ FIRST_LETTER = 0.1
 # kept only if no article holds the query as typed as a phrase (:attr:`Correction.unsure`): a real rare
 # word in its own words (``vang trong nuoc dut da tang``) stays.
 RARELY = 5
-# Beside other words, whose pairs must then say so, a word may be one edit from a syllable from this many
-# letters, whatever its shape (``pha`` for ``phat``, ``tyt`` for ``tuyt``).
+# Beside other words, whose pairs must then say so, a word rarely written beside them (:data:`RARELY`) or
+# never written at all may be one edit from a syllable from this many letters, whatever its shape (``pha`` for
+# ``phat``, ``tyt`` for ``tuyt``).
 SHORT_EDIT_FROM = 3
 # A word the index writes at most this often (in any text field) may be a typo of another.
 RARE = 2
@@ -314,14 +315,18 @@ def _readings(
     weights: dict[str, float] = {}
     if written > RARE:
         heard = pairs.heard(folded, beside, syllables)
-        if beside and (loose or (heard is not None and heard <= RARELY)):
-            near = syllables.neighbours(folded, shortest=SHORT_EDIT_FROM)
+        rarely = heard is not None and heard <= RARELY
+        if beside and (loose or rarely):
+            # Three letters only where the pairs typed are rarely written: a query finding nothing may be
+            # words apart (``ngoi sao`` over the seeds), and a short word beside one of them stays.
+            near = syllables.neighbours(folded, shortest=SHORT_EDIT_FROM if rarely else ONE_EDIT_FROM)
             weights = {w: KNOWN_EDIT**n * (1.0 if loose else _first(folded, w)) for w, n in near.items()}
         if beside:
             weights |= {w: KNOWN_CONFUSION for w in confusions(folded) if w in syllables}
         weights = {w: weight for w, weight in weights.items() if pairs.supports(w, folded, beside)}
     else:
-        near = syllables.neighbours(folded, shortest=SHORT_EDIT_FROM if beside else ONE_EDIT_FROM)
+        # Three letters shaped as a syllable only if never written, beside words whose pairs then decide.
+        near = syllables.neighbours(folded, shortest=SHORT_EDIT_FROM if beside and not written else ONE_EDIT_FROM)
         weights = {w: EDIT**n * _first(folded, w) for w, n in near.items()}
         weights |= {w: CONFUSION for w in confusions(folded) if w in syllables}
     if not weights:
