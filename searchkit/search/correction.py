@@ -9,8 +9,10 @@ the folded form (a deletion, an insertion, a substitution or two letters swapped
 ``n``/``ng`` and ``c``/``t``, ``i``/``y``, ``ng``/``ngh``, ``g``/``gh``). Numbers, acronyms and
 words the index writes are never edited, except beside other words, where the pairs the articles
 write must make the other spelling far more likely: by a confusion (``sử lý`` is ``xử lý`` in an
-archive that writes ``xử lý``; ``lịch sử`` stays), and by an edit where the articles never write the
-word beside the words typed beside it (``ngoi dan`` is ``nguoi dan``; ``ngoi nha`` stays).
+archive that writes ``xử lý``; ``lịch sử`` stays), and by an edit where the articles write the word
+beside the words typed beside it rarely (:data:`RARELY`: ``ngoi dan`` is ``nguoi dan``; ``ngoi nha``
+stays). Where it is written beside them at all, the search keeps such a correction only if no article
+holds the query as typed as a phrase (:attr:`Correction.unsure`).
 
 The readings are weighed by accent restoration's bigram model (``searchkit.search.restoration``),
 so the whole query's most likely reading is chosen at once and accents, keys and typos compose:
