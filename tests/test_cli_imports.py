@@ -23,6 +23,9 @@ NOT_FOR_A_QUERY = (
     "searchkit.engines.xapian",
     "searchkit.text.segmentation",
     "searchkit.search.evaluation",
+    "searchkit.search.pages",  # an article's pages, for the web page of one article
+    "searchkit.search.related",  # the related articles, likewise
+    "searchkit.cli.meter",  # a build's progress
     "searchkit.webapp.app",
     "searchkit.webapp.ingest",
     "searchkit.webapp.keys",
