@@ -399,7 +399,6 @@ class Searcher:
         if document is None:
             document = stored_document(self.backend.stored(docnum))
         from searchkit.search import related  # here: a query's start does not pay for the related articles
-
         stats = self._statistics()
         words = related.distinctive(
             document.title,
@@ -435,7 +434,6 @@ class Searcher:
         """Page ``page`` of the article ``doc_id`` (:mod:`searchkit.search.pages`), marked by ``matcher``;
         by default its first page ``matcher`` marks."""
         from searchkit.search.pages import article_page  # here: a query's start does not pay for article pages
-
         document = self.document(doc_id)
         return article_page(document, matcher, page) if document is not None else None
 
