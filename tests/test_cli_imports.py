@@ -8,9 +8,13 @@ CRF model are none of a query's business. Each run is a fresh interpreter, as a 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
-from commands import loaded_by
+import pytest
+from commands import env, loaded_by
 
 # Modules (and their submodules) a query must not load.
 NOT_FOR_A_QUERY = (
@@ -19,6 +23,9 @@ NOT_FOR_A_QUERY = (
     "searchkit.engines.xapian",
     "searchkit.text.segmentation",
     "searchkit.search.evaluation",
+    "searchkit.search.pages",  # an article's pages, for the web page of one article
+    "searchkit.search.related",  # the related articles, likewise
+    "searchkit.cli.meter",  # a build's progress
     "searchkit.webapp.app",
     "searchkit.webapp.ingest",
     "searchkit.webapp.keys",
@@ -32,6 +39,7 @@ NOT_FOR_A_QUERY = (
     "sklearn",
     "ir_measures",
 )
+
 
 def heavy(modules: set[str]) -> list[str]:
     return sorted(m for m in modules if any(m == name or m.startswith(name + ".") for name in NOT_FOR_A_QUERY))
@@ -56,3 +64,28 @@ def test_a_missing_index_is_built_first_by_the_query(seeds_dir: Path, tmp_path: 
     output, modules = loaded_by("query", "neu guong", "--index", str(tmp_path / "index"), "--seeds", str(seeds_dir))
     assert "1. Tạo chuyển biến mới về trách nhiệm nêu gương" in output
     assert "searchkit.build.index" in modules
+
+
+# Runs a query as the `searchkit` script does, then prints how many threads the process has and how many
+# of them Python started.
+_THREADS_AFTER = (
+    "import atexit, os, threading\n"
+    "atexit.register(lambda: print('\\n--- threads', len(os.listdir('/proc/self/task')), threading.active_count()))\n"
+    "from searchkit.cli import main\n"
+    "main()\n"
+)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task") or (os.cpu_count() or 1) < 2, reason="threads read on Linux")
+def test_a_query_starts_no_thread_pool_for_matrix_products(seeds_index: Path):
+    # numpy's OpenBLAS would start a thread per core at its import, which a query never multiplies matrices with.
+    environment = {name: value for name, value in env().items() if name != "OPENBLAS_NUM_THREADS"}
+    args = ["query", "nêu gương", "--index", str(seeds_index)]
+    done = subprocess.run(
+        [sys.executable, "-c", _THREADS_AFTER, *args], env=environment, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    output, _, threads = done.stdout.partition("\n--- threads ")
+    assert "1. Tạo chuyển biến mới về trách nhiệm nêu gương" in output
+    in_process, started_by_python = map(int, threads.split())
+    assert in_process == started_by_python

@@ -8,9 +8,16 @@ options they share are in :mod:`searchkit.cli.options`, how failures are written
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from searchkit.cli.commandline import Group
+
+# searchkit's arrays are sorted, searched and summed, never multiplied as matrices: the OpenBLAS that numpy
+# loads would start a thread for each further core at its import (a quarter of numpy's import time on two
+# cores, at every query) for nothing. Set before any command imports numpy; a value the environment gives is kept.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 # Each command, and the module:attribute defining it.
 COMMANDS = {

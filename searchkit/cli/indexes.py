@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from searchkit.cli.meter import with_progress
 from searchkit.cli.options import seeds_given
 from searchkit.cli.terminal import escaped, folder, json_text
 from searchkit.corpus import freshness
@@ -51,6 +50,8 @@ def ensure(engine: Engine, seeds_dir: Path, *, quiet: bool = False) -> None:
         else:
             note = f"The shards {engine.addresses} hold no article yet: indexing {seeds_dir} into them."
         click.echo(escaped(note), err=True)
+    from searchkit.cli.meter import with_progress  # here: only a build shows progress
+
     report = with_progress(lambda progress: engine.build(seeds_dir, progress=progress), quiet=quiet)
     print_problems(report)
 

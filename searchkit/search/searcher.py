@@ -17,14 +17,13 @@ from searchkit.engines.backend import Backend, Rescore, Statistics, open_backend
 from searchkit.engines.budget import Deadline, check
 from searchkit.engines.compiled import Levels
 from searchkit.engines.spellings import ACRONYMS
-from searchkit.search import complete, corrected, keystrokes, passages, related
+from searchkit.search import complete, corrected, keystrokes, passages
 from searchkit.search import parse as q
 from searchkit.search.acronyms import Glossary
 from searchkit.search.acronyms import expand as expand_acronyms
 from searchkit.search.filters import RELEVANCE, Filters, check_sort
 from searchkit.search.highlight import Matcher, Snippet, matcher_for
 from searchkit.search.limits import MAX_LIMIT, MAX_PAGE, MAX_PREFIXES, MAX_TERMS, check_cost, check_page
-from searchkit.search.pages import ArticlePage, article_page
 from searchkit.search.prepared import NOTHING_TYPED, Prepared, Understood
 from searchkit.search.questions import KEYWORD_QUERY_MAX_TERMS, is_question, question_syllables, runs
 from searchkit.search.ranking import (
@@ -44,6 +43,7 @@ from searchkit.text.analysis import fold_syllable, has_marks, nfc
 if TYPE_CHECKING:
     from searchkit.engines.columns import Columns
     from searchkit.engines.xapian.connection import Shard
+    from searchkit.search.pages import ArticlePage
 
 __all__ = [
     "MAX_LIMIT",
@@ -398,6 +398,7 @@ class Searcher:
             return []
         if document is None:
             document = stored_document(self.backend.stored(docnum))
+        from searchkit.search import related  # here: a query's start does not pay for the related articles
         stats = self._statistics()
         words = related.distinctive(
             document.title,
@@ -432,6 +433,7 @@ class Searcher:
     def article(self, doc_id: str, matcher: Matcher | None = None, page: int | None = None) -> ArticlePage | None:
         """Page ``page`` of the article ``doc_id`` (:mod:`searchkit.search.pages`), marked by ``matcher``;
         by default its first page ``matcher`` marks."""
+        from searchkit.search.pages import article_page  # here: a query's start does not pay for article pages
         document = self.document(doc_id)
         return article_page(document, matcher, page) if document is not None else None
 
