@@ -62,8 +62,11 @@ class Executor:
     ``cache`` (the generation's, shared with its other searchers: :mod:`searchkit.engines.whoosh.cache`;
     by default one of its own)."""
 
-    def __init__(self, searcher: WhooshSearcher, cache: PostingCache | None = None):
+    def __init__(self, searcher: WhooshSearcher, cache: PostingCache | None = None, *, prune: bool = True):
         self.searcher = searcher
+        # Whether an intersection reads its other parts, and re-ranking its terms, only among the
+        # documents that can still match (False: every posting, as a check of the same results).
+        self.prune = prune
         self.cache = cache if cache is not None else PostingCache(int(default_cache_mb() * 2**20))
         self._deadline: Deadline | None = None
         self._prefix_terms = MAX_PREFIX_TERMS
@@ -72,6 +75,8 @@ class Executor:
         # While tiers are placed: where each phrase's matches begin, and the documents read.
         self._starts: dict[tuple, dict[int, set[int]]] | None = None
         self._documents: dict[int, dict] | None = None
+        # The posting blocks opened on this searcher's readers during a run, by segment, field and term.
+        self._opened: dict[tuple, codec.PostingBlocks] = {}
 
     def run(self, query: cq.Node, *, deadline: Deadline | None = None) -> Matches:
         """Every document ``query`` matches, with its score.
@@ -85,6 +90,7 @@ class Executor:
             return self._eval(query)
         finally:
             self._deadline = None
+            self._opened.clear()
 
     def _check_time(self) -> None:
         if self._deadline is not None:
@@ -112,6 +118,7 @@ class Executor:
         finally:
             self._deadline = None
             self._phrases = self._starts = self._documents = None
+            self._opened.clear()
 
     # --- operators: one registration per node type ------------------------------------------
 
@@ -152,8 +159,21 @@ class Executor:
 
     @_eval.register
     def _eval_and(self, query: cq.And) -> Matches:
+        """The rarest part is read whole; each other part only among the documents every part read so
+        far holds (:meth:`_among`), so a common word's blocks holding none of them are never read.
+        The parts' scores are summed in their own order, as over the whole index."""
         self._check_time()
-        return intersection([self._eval(q) for q in query.parts]).scaled(query.boost)
+        if not self.prune:
+            return intersection([self._eval(q) for q in query.parts]).scaled(query.boost)
+        order = sorted(range(len(query.parts)), key=lambda i: self._cost(query.parts[i]))
+        found: dict[int, Matches] = {order[0]: self._eval(query.parts[order[0]])}
+        candidates = found[order[0]].ids
+        for i in order[1:]:
+            if not len(candidates):
+                return EMPTY
+            found[i] = self._among(query.parts[i], candidates)
+            candidates = np.intersect1d(candidates, found[i].ids, assume_unique=True)
+        return intersection([found[i] for i in range(len(query.parts))]).scaled(query.boost)
 
     @_eval.register
     def _eval_or(self, query: cq.Or) -> Matches:
@@ -164,6 +184,54 @@ class Executor:
     def _eval_nothing(self, query: cq.Nothing) -> Matches:
         return EMPTY
 
+    # --- among some documents: what an intersection's other parts and the re-ranking read ----------
+
+    @singledispatchmethod
+    def _cost(self, query: cq.Node) -> float:
+        """About how many documents ``query`` matches, to read an intersection's rarest part first
+        (a node not counted here is read last)."""
+        return float("inf")
+
+    @_cost.register
+    def _cost_term(self, query: cq.Term) -> float:
+        return self.searcher.doc_frequency(query.field, query.text)
+
+    @_cost.register
+    def _cost_or(self, query: cq.Or) -> float:
+        return sum(self._cost(part) for part in query.parts)
+
+    @_cost.register
+    def _cost_and(self, query: cq.And) -> float:
+        return min((self._cost(part) for part in query.parts), default=0.0)
+
+    @singledispatchmethod
+    def _among(self, query: cq.Node, candidates: np.ndarray) -> Matches:
+        """The matches of ``query`` among ``candidates`` (sorted document numbers), each scored as over
+        the whole index; a node not narrowed here is run whole and its matches kept among them."""
+        self._check_time()
+        return _kept(self._eval(query), candidates)
+
+    @_among.register
+    def _among_term(self, query: cq.Term, candidates: np.ndarray) -> Matches:
+        self._check_time()
+        return self._term_among(query.field, query.text, candidates).scaled(query.boost)
+
+    @_among.register
+    def _among_or(self, query: cq.Or, candidates: np.ndarray) -> Matches:
+        self._check_time()
+        if query.coord:  # a document's share of the parts counts the parts matching anywhere
+            return _kept(self._eval(query), candidates)
+        return union([self._among(part, candidates) for part in query.parts]).scaled(query.boost)
+
+    @_among.register
+    def _among_and(self, query: cq.And, candidates: np.ndarray) -> Matches:
+        self._check_time()
+        parts = []
+        for part in query.parts:
+            parts.append(self._among(part, candidates))
+            candidates = np.intersect1d(candidates, parts[-1].ids, assume_unique=True)
+        return intersection(parts).scaled(query.boost)
+
     @singledispatchmethod
     def _within(self, query: cq.Node, candidates: np.ndarray) -> Matches:
         """What an optional clause adds to each of ``candidates`` (sorted document numbers).
@@ -172,9 +240,12 @@ class Executor:
         fraction of matching a phrase of common syllables over the whole index.
         """
         self._check_time()
-        found = self._eval(query)
-        keep = np.isin(found.ids, candidates, assume_unique=True)
-        return Matches(found.ids[keep], found.scores[keep])
+        return _kept(self._eval(query), candidates)
+
+    @_within.register
+    def _within_term(self, query: cq.Term, candidates: np.ndarray) -> Matches:
+        self._check_time()
+        return self._term_among(query.field, query.text, candidates).scaled(query.boost)
 
     @_within.register
     def _within_or(self, query: cq.Or, candidates: np.ndarray) -> Matches:
@@ -236,17 +307,22 @@ class Executor:
         starts = self._starts.setdefault((fieldname, tuple(words)), {}) if self._starts is not None else None
         for sub, offset in self.searcher.subsearchers or [(self.searcher, 0)]:
             local = candidates[(candidates >= offset) & (candidates < offset + sub.doc_count_all())] - offset
-            postings = [self._positions(sub.reader(), fieldname, word) for word in words]
-            if not len(local) or any(p is None for p in postings):
+            postings = []
+            for word in words:
+                if not len(local):
+                    break
+                postings.append(self._positions(sub.reader(), fieldname, word, local))
+                if postings[-1] is None:
+                    break
+                local = np.intersect1d(local, postings[-1][0], assume_unique=True)
+            if not len(local) or len(postings) < len(words) or postings[-1] is None:
                 continue
-            for ids, _values, _decode in postings:
-                local = np.intersect1d(local, ids, assume_unique=True)
             # Where each candidate is in each word's postings, found for all candidates at once.
-            where = [(np.searchsorted(ids, local).tolist(), values, decode) for ids, values, decode in postings]
+            where = [(np.searchsorted(ids, local).tolist(), value, decode) for ids, value, decode in postings]
             for n, doc in enumerate(local.tolist()):
                 if not n % PHRASE_BATCH:
                     self._check_time()
-                ends = ends_in_order([decode(values[at[n]]) for at, values, decode in where], slop)
+                ends = ends_in_order([decode(value(at[n])) for at, value, decode in where], slop)
                 if ends:
                     found.append(offset + doc)
                     if starts is not None and slop == 1:
@@ -256,31 +332,58 @@ class Executor:
         docs = np.asarray(found, dtype=np.int64)
         total = np.zeros(len(docs))
         for word in words:
-            term = self._term(fieldname, word)
+            term = self._term_among(fieldname, word, docs)
             at = np.searchsorted(term.ids, docs)
             at[at == len(term.ids)] = 0
             total += np.where(term.ids[at] == docs, term.scores[at], 0.0)
         return Matches(docs, total * query.boost)
 
-    def _positions(self, reader, fieldname: str, text: str):
-        """(document numbers, encoded positions, decoder) of a term in one segment, or None."""
-        key = ("positions", _segment(reader), fieldname, text)
-        found = self.cache.get(key)
-        if found is not None:
-            return found[0]
-        entry = None
+    def _positions(self, reader, fieldname: str, text: str, local: np.ndarray):  # noqa: ANN001, ANN202
+        """(document numbers, posting ``n``'s encoded positions, decoder) of a term in one segment, read
+        from the blocks that may hold the segment's documents ``local``; None without positions."""
         fmt = reader.schema[fieldname].format
-        if (fieldname, text) in reader and fmt.supports("positions"):
-            blocks = codec.raw_blocks(reader, fieldname, text)
-            if blocks is not None:
-                ids, values = [], []
-                for block, data in blocks:
-                    ids.append(block)
-                    values.extend(data[2])
-                if ids:
-                    entry = (np.concatenate(ids), values, fmt.decoder("positions"))
-        self._store(key, (entry,))
-        return entry
+        if not fmt.supports("positions"):
+            return None
+        blocks = self._blocks(reader, fieldname, text, local if self.prune else None)
+        if blocks is None:
+            return None
+        blocks = [block for block in blocks if block.data is not None]
+        if not blocks:
+            return None
+        ids = np.concatenate([block.ids for block in blocks])
+        sizes = np.cumsum([0] + [len(block.ids) for block in blocks])
+
+        def value(n: int) -> bytes:
+            at = int(np.searchsorted(sizes, n, side="right")) - 1
+            return blocks[at].value(n - int(sizes[at]))
+
+        return ids, value, fmt.decoder("positions")
+
+    def _blocks(self, reader, fieldname: str, text: str, local: np.ndarray | None) -> list | None:  # noqa: ANN001
+        """The decoded posting blocks of a term in one segment that may hold any of ``local`` (sorted
+        segment numbers; None: every block), each read once while the generation's cache keeps it;
+        None if the codec is not Whoosh 3's (or the term is not there)."""
+        segment = _segment(reader)
+        opened = self._opened.get((segment, fieldname, text))
+        if opened is None:
+            directory_key = ("blocks", segment, fieldname, text)
+            known = self.cache.get(directory_key)
+            opened = codec.posting_blocks(reader, fieldname, text, known[0] if known else None)
+            if known is None:
+                self._store(directory_key, (opened.directory if opened is not None else None,))
+            if opened is not None:
+                self._opened[(segment, fieldname, text)] = opened
+        if opened is None:
+            return None
+        numbers = range(len(opened)) if local is None else opened.directory.holding(local).tolist()
+        blocks = []
+        for n in numbers:
+            key = ("block", segment, fieldname, text, n)
+            block = self.cache.get(key)
+            if block is None:
+                block = self._store(key, opened.read(n))
+            blocks.append(block)
+        return blocks
 
     def _prefix(self, query: cq.Prefix) -> Matches:
         reader = self.searcher.reader()
@@ -338,8 +441,21 @@ class Executor:
             _drain(phrase.matcher(sub, sub.context()), ids, scores, offset)
         return self._store(key, from_lists(ids, scores))
 
-    def _term_arrays(self, fieldname: str, text: str) -> Matches | None:
+    def _term_among(self, fieldname: str, text: str, candidates: np.ndarray) -> Matches:
+        """A term's matches among ``candidates`` (sorted document numbers) at boost 1, reading only the
+        posting blocks that may hold them (the whole term when it is read already)."""
+        whole = self.cache.get(("term", fieldname, text)) if self.prune else self._term(fieldname, text)
+        if whole is None and (fieldname, text) not in self.searcher.reader():
+            whole = EMPTY
+        if whole is None:
+            whole = self._term_arrays(fieldname, text, candidates)
+            if whole is None:
+                whole = self._term(fieldname, text)
+        return _kept(whole, candidates)
+
+    def _term_arrays(self, fieldname: str, text: str, candidates: np.ndarray | None = None) -> Matches | None:
         """A term's postings scored by BM25F, a block at a time; None if the codec is not Whoosh 3's.
+        With ``candidates`` (sorted document numbers), only the blocks that may hold them are read.
 
         The same formula and global statistics as Whoosh's ``BM25FScorer``, applied to a block's
         document numbers, frequencies and the field lengths as arrays.
@@ -356,21 +472,18 @@ class Executor:
             reader = sub.reader()
             if (fieldname, text) not in reader:
                 continue
-            blocks = codec.raw_blocks(reader, fieldname, text)
+            local = None
+            if candidates is not None:
+                local = candidates[(candidates >= offset) & (candidates < offset + reader.doc_count_all())] - offset
+                if not len(local):
+                    continue
+            blocks = self._blocks(reader, fieldname, text, local)
             if blocks is None or not codec.has_lengths(reader):
                 return None
-            ids, frequencies = [], []
-            for block, data in blocks:
-                ids.append(block)
-                weights = data[1]
-                if weights is None or isinstance(weights, float):
-                    frequencies.append(np.full(len(block), weights or 1.0))
-                else:
-                    frequencies.append(np.asarray(weights, dtype=np.float64))
-            if not ids:
+            if not blocks:
                 continue
-            docs = np.concatenate(ids)
-            tf = np.concatenate(frequencies)
+            docs = np.concatenate([block.ids for block in blocks])
+            tf = np.concatenate([block.weights for block in blocks])
             if reader.has_deletions():
                 live = ~np.isin(docs, np.fromiter(reader.deleted_docs_set, dtype=np.int64))
                 docs, tf = docs[live], tf[live]
@@ -398,6 +511,11 @@ class Executor:
 def _segment(reader) -> str:  # noqa: ANN001 - one segment's reader
     """What names a segment within its generation (the cache's keys outlive any one reader)."""
     return reader.segment().segment_id()
+
+
+def _kept(found: Matches, candidates: np.ndarray) -> Matches:
+    """The matches among ``candidates`` (sorted document numbers)."""
+    return found.subset(np.isin(found.ids, candidates, assume_unique=True))
 
 
 def _drain(matcher, ids: list[int], scores: list[float], offset: int = 0) -> None:

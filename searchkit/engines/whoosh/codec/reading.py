@@ -1,6 +1,6 @@
 """Reading what Whoosh's reader keeps private: the packed columns (:func:`packed_ints`,
 :func:`packed_bytes`) and the posting blocks and field lengths the executor scores as arrays
-(:func:`raw_blocks`, :func:`length_codes`, :func:`field_b`).
+(:func:`raw_blocks`, :func:`posting_blocks`, :func:`length_codes`, :func:`field_b`).
 
 Apart from :mod:`.writing`, so that a query never imports Whoosh's writer.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from itertools import accumulate
+from typing import NamedTuple
 
 import numpy as np
 from whoosh import columns as whoosh_columns
@@ -80,3 +81,110 @@ def _blocks(leaf: object) -> Iterator[tuple[np.ndarray, tuple]]:
         # Whoosh stores a block's ids as deltas unless they fit in bytes as they are.
         yield (raw if leaf._byteids else np.cumsum(raw)), leaf._data
         leaf._next_block()
+
+
+class Block(NamedTuple):
+    """One posting block, decoded: its documents (sorted segment numbers), their term frequencies and,
+    in a field keeping them, their encoded positions (posting ``n``'s are ``data[offsets[n]:offsets[n + 1]]``).
+    A tuple of arrays, so that a cache sizes it by its parts."""
+
+    ids: np.ndarray
+    weights: np.ndarray
+    data: bytes | None
+    offsets: np.ndarray | None
+
+    def value(self, n: int) -> bytes:
+        return self.data[self.offsets[n] : self.offsets[n + 1]]
+
+
+class BlockDirectory(NamedTuple):
+    """What the headers of a term's posting blocks in one segment say: where each block starts (-1:
+    the postings are inlined in the term's entry, one block), its last document and greatest weight.
+    Plain arrays, valid for every reader of the segment."""
+
+    starts: np.ndarray
+    last_ids: np.ndarray
+    max_weights: np.ndarray
+
+    def holding(self, ids: np.ndarray) -> np.ndarray:
+        """The numbers of the blocks whose range of documents holds any of ``ids`` (sorted segment numbers)."""
+        at = np.searchsorted(self.last_ids, ids)
+        return np.unique(at[at < len(self.last_ids)])
+
+
+class PostingBlocks:
+    """A term's posting blocks in one segment as one reader reads them, a block at a time: the headers
+    (:attr:`directory`) first, a block's postings only when asked for (:meth:`read`).
+
+    Whoosh 3 keeps a block's documents, frequencies and positions in one compressed piece behind a
+    small header; a query that needs only some documents reads only the blocks that may hold them.
+    Not to be shared between threads (it reads through the reader's file).
+    """
+
+    def __init__(self, leaf: object, directory: BlockDirectory):
+        self._leaf = leaf
+        self.directory = directory
+
+    def __len__(self) -> int:
+        return len(self.directory.starts)
+
+    def read(self, n: int) -> Block:
+        leaf = self._leaf
+        start = int(self.directory.starts[n])
+        if start < 0:  # inlined postings: the whole list is the block
+            ids = np.asarray(leaf._ids, dtype=np.int64)
+            return _block(ids, leaf._weights, leaf._values, len(ids))
+        leaf._goto(start)
+        leaf._read_data()
+        raw = np.asarray(leaf._data[0], dtype=np.int64)
+        # Whoosh stores a block's ids as deltas unless they fit in bytes as they are.
+        ids = raw if leaf._byteids else np.cumsum(raw)
+        return _block(ids, leaf._data[1], leaf._data[2], leaf._blocklength)
+
+
+def _block(ids: np.ndarray, weights: object, values: object, count: int) -> Block:
+    if weights is None or isinstance(weights, float):
+        frequencies = np.full(count, weights or 1.0)
+    else:
+        frequencies = np.asarray(weights, dtype=np.float64)
+    if isinstance(values, (list, tuple)) and values and isinstance(values[0], bytes):
+        offsets = np.zeros(len(values) + 1, dtype=np.int64)
+        np.cumsum([len(v) for v in values], out=offsets[1:])
+        return Block(ids, frequencies, b"".join(values), offsets)
+    return Block(ids, frequencies, None, None)
+
+
+def posting_blocks(
+    reader: object, fieldname: str, text: str, directory: BlockDirectory | None = None
+) -> PostingBlocks | None:
+    """The posting blocks of a term in one segment (deleted documents included), their headers read
+    unless ``directory`` gives them; None if the term is not there or the codec is not Whoosh 3's."""
+    terms = getattr(reader, "_terms", None)
+    if terms is None or (fieldname, text) not in reader:
+        return None
+    leaf = terms.matcher(fieldname, reader._text_to_bytes(fieldname, text), reader.schema[fieldname].format)
+    kind = type(leaf).__name__
+    if kind == "ListMatcher":
+        if directory is None:
+            weight = max(leaf._weights) if leaf._weights else 1.0
+            directory = BlockDirectory(
+                np.asarray([-1]), np.asarray([leaf._ids[-1]], dtype=np.int64), np.asarray([weight], dtype=np.float64)
+            )
+        return PostingBlocks(leaf, directory)
+    if kind != "W3LeafMatcher":
+        return None
+    if directory is None:
+        starts, last_ids, max_weights = [], [], []
+        position = leaf._baseoffset
+        while leaf.is_active():
+            starts.append(position)
+            last_ids.append(leaf._maxid)
+            max_weights.append(leaf._maxweight)
+            position = leaf._nextoffset
+            leaf._next_block()
+        directory = BlockDirectory(
+            np.asarray(starts, dtype=np.int64),
+            np.asarray(last_ids, dtype=np.int64),
+            np.asarray(max_weights, dtype=np.float64),
+        )
+    return PostingBlocks(leaf, directory)
