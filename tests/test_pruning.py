@@ -8,11 +8,16 @@ import random
 from pathlib import Path
 
 import pytest
-
 from corpora import NEWS, news_records
+from test_codec import assert_blocks_are_whoosh_s
+
 from searchkit.build.index import build
+from searchkit.engines import compiled as cq
+from searchkit.engines import fields as f
 from searchkit.engines.whoosh.backend import WhooshBackend
 from searchkit.engines.whoosh.cache import PostingCache
+from searchkit.engines.whoosh.codec import reading as codec
+from searchkit.engines.whoosh.execute import Executor
 from searchkit.errors import SearchkitError
 from searchkit.search.searcher import Searcher
 from searchkit.text.analysis import fold, syllable_texts
@@ -95,3 +100,37 @@ def test_pruned_runs_find_the_same_top_ten_and_totals_as_reading_every_posting(n
         assert answered > 0.8 * len(texts)
     # Pruning read fewer posting blocks than reading everything.
     assert read["pruned"] < 0.8 * read["exhaustive"], read
+
+
+def test_posting_blocks_over_several_blocks_are_whoosh_s(news):
+    index, _ = news
+    with Searcher(index) as found:
+        reader = found.backend.searcher.reader()
+        for text in ("nguoi", "cua", "va", "la"):
+            assert assert_blocks_are_whoosh_s(reader, f.BODY, text) >= 3, text
+
+
+def test_an_intersection_reads_of_a_common_word_only_the_blocks_holding_the_rare_one(news):
+    index, _ = news
+    with Searcher(index) as found:
+        whoosh_searcher = found.backend.searcher
+        reader = whoosh_searcher.reader()
+        common = "nguoi"
+        holders = set(reader.postings(f.BODY, common).all_ids())
+        # A word of a few articles that all hold the common one.
+        rare = next(
+            text.decode() if isinstance(text, bytes) else text
+            for text, info in reader.iter_field(f.BODY)
+            if 2 <= info.doc_frequency() <= 3 and set(reader.postings(f.BODY, text).all_ids()) <= holders
+        )
+        query = cq.And((cq.Term(f.BODY, common), cq.Term(f.BODY, rare)))
+        results = {}
+        for prune in (True, False):
+            executor = Executor(whoosh_searcher, PostingCache(CACHE_BYTES), prune=prune)
+            matches = executor.run(query)
+            blocks = [key for key in executor.cache.keys() if key[0] == "block" and key[3] == common]
+            results[prune] = (matches.ids.tolist(), matches.scores.tolist(), len(blocks))
+        every = len(codec.posting_blocks(reader, f.BODY, common))
+        assert results[True][:2] == results[False][:2] and len(results[True][0]) >= 2
+        assert results[False][2] == every >= 4
+        assert results[True][2] <= 3

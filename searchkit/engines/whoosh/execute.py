@@ -318,11 +318,11 @@ class Executor:
             if not len(local) or len(postings) < len(words) or postings[-1] is None:
                 continue
             # Where each candidate is in each word's postings, found for all candidates at once.
-            where = [(np.searchsorted(ids, local).tolist(), value, decode) for ids, value, decode in postings]
+            where = [(values(np.searchsorted(ids, local)), decode) for ids, values, decode in postings]
             for n, doc in enumerate(local.tolist()):
                 if not n % PHRASE_BATCH:
                     self._check_time()
-                ends = ends_in_order([decode(value(at[n])) for at, value, decode in where], slop)
+                ends = ends_in_order([decode(encoded[n]) for encoded, decode in where], slop)
                 if ends:
                     found.append(offset + doc)
                     if starts is not None and slop == 1:
@@ -339,8 +339,9 @@ class Executor:
         return Matches(docs, total * query.boost)
 
     def _positions(self, reader, fieldname: str, text: str, local: np.ndarray):  # noqa: ANN001, ANN202
-        """(document numbers, posting ``n``'s encoded positions, decoder) of a term in one segment, read
-        from the blocks that may hold the segment's documents ``local``; None without positions."""
+        """(document numbers, the encoded positions of the postings at given places, decoder) of a term
+        in one segment, read from the blocks that may hold the segment's documents ``local``; None
+        without positions."""
         fmt = reader.schema[fieldname].format
         if not fmt.supports("positions"):
             return None
@@ -351,13 +352,18 @@ class Executor:
         if not blocks:
             return None
         ids = np.concatenate([block.ids for block in blocks])
-        sizes = np.cumsum([0] + [len(block.ids) for block in blocks])
+        begins = np.concatenate([block.offsets[:-1] for block in blocks])
+        ends = np.concatenate([block.offsets[1:] for block in blocks])
+        owner = np.repeat(np.arange(len(blocks)), [len(block.ids) for block in blocks])
+        data = [block.data for block in blocks]
 
-        def value(n: int) -> bytes:
-            at = int(np.searchsorted(sizes, n, side="right")) - 1
-            return blocks[at].value(n - int(sizes[at]))
+        def values(at: np.ndarray) -> list[bytes]:
+            return [
+                data[n][begin:end]
+                for n, begin, end in zip(owner[at].tolist(), begins[at].tolist(), ends[at].tolist(), strict=True)
+            ]
 
-        return ids, value, fmt.decoder("positions")
+        return ids, values, fmt.decoder("positions")
 
     def _blocks(self, reader, fieldname: str, text: str, local: np.ndarray | None) -> list | None:  # noqa: ANN001
         """The decoded posting blocks of a term in one segment that may hold any of ``local`` (sorted

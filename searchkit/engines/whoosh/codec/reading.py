@@ -1,13 +1,12 @@
 """Reading what Whoosh's reader keeps private: the packed columns (:func:`packed_ints`,
 :func:`packed_bytes`) and the posting blocks and field lengths the executor scores as arrays
-(:func:`raw_blocks`, :func:`posting_blocks`, :func:`length_codes`, :func:`field_b`).
+(:func:`posting_blocks`, :func:`length_codes`, :func:`field_b`).
 
 Apart from :mod:`.writing`, so that a query never imports Whoosh's writer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from itertools import accumulate
 from typing import NamedTuple
 
@@ -56,33 +55,6 @@ def length_codes(reader: object, fieldname: str) -> np.ndarray:
     return np.fromiter((column[n] for n in range(count)), dtype=np.int64, count=count)
 
 
-def raw_blocks(reader: object, fieldname: str, text: str) -> Iterator[tuple[np.ndarray, tuple]] | None:
-    """A term's posting blocks in one segment: each block's document numbers and raw (ids, weights,
-    values), deleted documents included; None if the codec is not Whoosh 3's.
-
-    Blocks are read whole, from the term's first posting: a matcher that skips deleted documents
-    may already have moved on. Inlined postings (see above) are one block, which Whoosh's reader
-    hands over as a list matcher.
-    """
-    terms = getattr(reader, "_terms", None)
-    if terms is None:
-        return None
-    leaf = terms.matcher(fieldname, reader._text_to_bytes(fieldname, text), reader.schema[fieldname].format)
-    kind = type(leaf).__name__
-    if kind == "ListMatcher":
-        return iter([(np.asarray(leaf._ids, dtype=np.int64), (leaf._ids, leaf._weights, leaf._values))])
-    return _blocks(leaf) if kind == "W3LeafMatcher" else None
-
-
-def _blocks(leaf: object) -> Iterator[tuple[np.ndarray, tuple]]:
-    while leaf.is_active():
-        leaf._read_data()
-        raw = np.asarray(leaf._data[0], dtype=np.int64)
-        # Whoosh stores a block's ids as deltas unless they fit in bytes as they are.
-        yield (raw if leaf._byteids else np.cumsum(raw)), leaf._data
-        leaf._next_block()
-
-
 class Block(NamedTuple):
     """One posting block, decoded: its documents (sorted segment numbers), their term frequencies and,
     in a field keeping them, their encoded positions (posting ``n``'s are ``data[offsets[n]:offsets[n + 1]]``).
@@ -92,9 +64,6 @@ class Block(NamedTuple):
     weights: np.ndarray
     data: bytes | None
     offsets: np.ndarray | None
-
-    def value(self, n: int) -> bytes:
-        return self.data[self.offsets[n] : self.offsets[n + 1]]
 
 
 class BlockDirectory(NamedTuple):
