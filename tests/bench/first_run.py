@@ -80,6 +80,40 @@ def empty_postings(searcher) -> None:  # noqa: ANN001 - a Searcher over the Whoo
             del cache._entries[key]
 
 
+# Where a first run's time goes: the cumulative time of the functions doing each part, as a share of
+# ``Searcher.search``'s. They nest (decoding blocks happens within scoring terms and checking phrases,
+# both within running the query or placing tiers; stored fields within spelling checks and snippets).
+SHARES = {
+    "running the compiled query (Executor.run)": ("execute.py", "run"),
+    "decoding posting blocks (zlib, unpickling)": ("whoosh3.py", "_read_data"),
+    "posting cache bookkeeping": ("cache.py", "put"),
+    "reading and scoring terms (BM25F arrays)": ("execute.py", "_term_arrays"),
+    "phrase/proximity checks (positions)": ("execute.py", "_phrase_found"),
+    "intersections and unions (matches.py)": ("matches.py", ("intersection", "union", "add_within", "without")),
+    "tiers (Executor.tiers)": ("execute.py", "tiers"),
+    "spelling checks of tiers (stored text)": ("execute.py", "_spelt_within"),
+    "stored fields (Whoosh)": ("whoosh/reading.py", "stored_fields"),
+    "snippets (highlight.snippet)": ("highlight.py", "snippet"),
+    "analysis, restoration, correction (Searcher.prepared)": ("searcher.py", "prepared"),
+}
+
+
+def shares(profile: Path) -> dict[str, float]:
+    """Each part's share of the first runs' time (:data:`SHARES`), in per cent."""
+    import pstats
+
+    stats = pstats.Stats(str(profile)).stats
+    total = sum(cumulative for (file, _, name), (_, _, _, cumulative, _) in stats.items()
+                if file.endswith("searcher.py") and name == "search")
+    found = {}
+    for label, (suffix, names) in SHARES.items():
+        names = (names,) if isinstance(names, str) else names
+        spent = sum(cumulative for (file, _, name), (_, _, _, cumulative, _) in stats.items()
+                    if file.endswith(suffix) and name in names)
+        found[label] = round(100 * spent / total, 1) if total else 0.0
+    return found
+
+
 def run_searchkit(index_dir: Path, texts: list[str], profile: Path | None) -> dict:
     from searchkit.errors import SearchkitError
     from searchkit.search.searcher import Searcher
@@ -108,9 +142,16 @@ def run_searchkit(index_dir: Path, texts: list[str], profile: Path | None) -> di
                 pass
             repeated.append((time.perf_counter() - started) * 1000)
             hits += len(found.hits) if found else 0
+    shared = {}
     if profiler:
         profiler.dump_stats(str(profile))
-    return {"first": figures(first), "first_cpu": figures(first_cpu), "repeated": figures(repeated), "hits_per_query": hits / len(texts)}
+        shared = {"shares_pct": shares(profile)}
+    return shared | {
+        "first": figures(first),
+        "first_cpu": figures(first_cpu),
+        "repeated": figures(repeated),
+        "hits_per_query": hits / len(texts),
+    }
 
 
 def run_fts5(db_dir: Path, texts: list[str]) -> dict:

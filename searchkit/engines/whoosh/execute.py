@@ -368,25 +368,30 @@ class Executor:
     def _blocks(self, reader, fieldname: str, text: str, local: np.ndarray | None) -> list | None:  # noqa: ANN001
         """The decoded posting blocks of a term in one segment that may hold any of ``local`` (sorted
         segment numbers; None: every block), each read once while the generation's cache keeps it;
-        None if the codec is not Whoosh 3's (or the term is not there)."""
+        None if the codec is not Whoosh 3's (or the term is not there).
+
+        The blocks' headers (their directory) are kept with the generation; the term's postings are
+        opened on this searcher's reader only when a block is not kept.
+        """
         segment = _segment(reader)
-        opened = self._opened.get((segment, fieldname, text))
-        if opened is None:
-            directory_key = ("blocks", segment, fieldname, text)
-            known = self.cache.get(directory_key)
-            opened = codec.posting_blocks(reader, fieldname, text, known[0] if known else None)
-            if known is None:
-                self._store(directory_key, (opened.directory if opened is not None else None,))
-            if opened is not None:
-                self._opened[(segment, fieldname, text)] = opened
-        if opened is None:
+        term = (segment, fieldname, text)
+        directory_key = ("blocks", *term)
+        known = self.cache.get(directory_key)
+        if known is None:
+            opened = self._opened[term] = codec.posting_blocks(reader, fieldname, text)
+            known = self._store(directory_key, (opened.directory if opened is not None else None,))
+        directory = known[0]
+        if directory is None:
             return None
-        numbers = range(len(opened)) if local is None else opened.directory.holding(local).tolist()
+        numbers = range(len(directory.starts)) if local is None else directory.holding(local).tolist()
         blocks = []
         for n in numbers:
-            key = ("block", segment, fieldname, text, n)
+            key = ("block", *term, n)
             block = self.cache.get(key)
             if block is None:
+                opened = self._opened.get(term)
+                if opened is None:
+                    opened = self._opened[term] = codec.posting_blocks(reader, fieldname, text, directory)
                 block = self._store(key, opened.read(n))
             blocks.append(block)
         return blocks
