@@ -345,10 +345,10 @@ class Executor:
         fmt = reader.schema[fieldname].format
         if not fmt.supports("positions"):
             return None
-        blocks = self._blocks(reader, fieldname, text, local if self.prune else None)
-        if blocks is None:
+        read = self._blocks(reader, fieldname, text, local if self.prune else None)
+        if read is None:
             return None
-        blocks = [block for block in blocks if block.data is not None]
+        blocks = [block for block in read[0] if block.data is not None]
         if not blocks:
             return None
         ids = np.concatenate([block.ids for block in blocks])
@@ -365,10 +365,11 @@ class Executor:
 
         return ids, values, fmt.decoder("positions")
 
-    def _blocks(self, reader, fieldname: str, text: str, local: np.ndarray | None) -> list | None:  # noqa: ANN001
+    def _blocks(self, reader, fieldname: str, text: str, local: np.ndarray | None) -> tuple[list, bool] | None:  # noqa: ANN001
         """The decoded posting blocks of a term in one segment that may hold any of ``local`` (sorted
-        segment numbers; None: every block), each read once while the generation's cache keeps it;
-        None if the codec is not Whoosh 3's (or the term is not there).
+        segment numbers; None: every block), each read once while the generation's cache keeps it,
+        and whether they are all of its blocks; None if the codec is not Whoosh 3's (or the term is
+        not there).
 
         The blocks' headers (their directory) are kept with the generation; the term's postings are
         opened on this searcher's reader only when a block is not kept.
@@ -394,7 +395,7 @@ class Executor:
                     opened = self._opened[term] = codec.posting_blocks(reader, fieldname, text, directory)
                 block = self._store(key, opened.read(n))
             blocks.append(block)
-        return blocks
+        return blocks, len(blocks) == len(directory.starts)
 
     def _prefix(self, query: cq.Prefix) -> Matches:
         reader = self.searcher.reader()
@@ -433,7 +434,7 @@ class Executor:
             return self._store(key, EMPTY)
         arrays = self._term_arrays(fieldname, text)
         if arrays is not None:
-            return self._store(key, arrays)
+            return self._store(key, arrays[0])
         ids: list[int] = []
         scores: list[float] = []
         _drain(self.searcher.postings(fieldname, text), ids, scores)
@@ -459,14 +460,21 @@ class Executor:
         if whole is None and (fieldname, text) not in self.searcher.reader():
             whole = EMPTY
         if whole is None:
-            whole = self._term_arrays(fieldname, text, candidates)
-            if whole is None:
+            found = self._term_arrays(fieldname, text, candidates)
+            if found is None:
                 whole = self._term(fieldname, text)
+            elif found[1]:  # every posting was read: the term is kept whole, as if read so
+                whole = self._store(("term", fieldname, text), found[0])
+            else:
+                whole = found[0]
         return _kept(whole, candidates)
 
-    def _term_arrays(self, fieldname: str, text: str, candidates: np.ndarray | None = None) -> Matches | None:
-        """A term's postings scored by BM25F, a block at a time; None if the codec is not Whoosh 3's.
-        With ``candidates`` (sorted document numbers), only the blocks that may hold them are read.
+    def _term_arrays(
+        self, fieldname: str, text: str, candidates: np.ndarray | None = None
+    ) -> tuple[Matches, bool] | None:
+        """A term's postings scored by BM25F, a block at a time, and whether they are all of them; None
+        if the codec is not Whoosh 3's. With ``candidates`` (sorted document numbers), only the blocks
+        that may hold them are read.
 
         The same formula and global statistics as Whoosh's ``BM25FScorer``, applied to a block's
         document numbers, frequencies and the field lengths as arrays.
@@ -478,7 +486,7 @@ class Executor:
         k1 = weighting.K1
         idf = self.searcher.idf(fieldname, text)
         average = self.searcher.avg_field_length(fieldname) or 1
-        id_parts, score_parts = [], []
+        id_parts, score_parts, every = [], [], True
         for sub, offset in self.searcher.subsearchers or [(self.searcher, 0)]:
             reader = sub.reader()
             if (fieldname, text) not in reader:
@@ -487,10 +495,13 @@ class Executor:
             if candidates is not None:
                 local = candidates[(candidates >= offset) & (candidates < offset + reader.doc_count_all())] - offset
                 if not len(local):
+                    every = False
                     continue
-            blocks = self._blocks(reader, fieldname, text, local)
-            if blocks is None or not codec.has_lengths(reader):
+            read = self._blocks(reader, fieldname, text, local)
+            if read is None or not codec.has_lengths(reader):
                 return None
+            blocks, whole = read
+            every = every and whole
             if not blocks:
                 continue
             docs = np.concatenate([block.ids for block in blocks])
@@ -502,10 +513,10 @@ class Executor:
             id_parts.append(docs + offset)
             score_parts.append(idf * (tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / average)))
         if not id_parts:
-            return EMPTY
+            return EMPTY, every
         ids_all = np.concatenate(id_parts)
         order = np.argsort(ids_all, kind="stable")
-        return Matches(ids_all[order], np.concatenate(score_parts)[order])
+        return Matches(ids_all[order], np.concatenate(score_parts)[order]), every
 
     def _lengths(self, reader, fieldname: str) -> np.ndarray:
         """Every document's length of ``fieldname`` in one segment, as Whoosh stores it (a byte)."""
