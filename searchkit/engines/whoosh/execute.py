@@ -384,7 +384,7 @@ class Executor:
         directory = known[0]
         if directory is None:
             return None
-        numbers = range(len(directory.starts)) if local is None else directory.holding(local).tolist()
+        numbers = range(len(directory)) if local is None else directory.holding(local).tolist()
         blocks = []
         for n in numbers:
             key = ("block", *term, n)
@@ -395,7 +395,7 @@ class Executor:
                     opened = self._opened[term] = codec.posting_blocks(reader, fieldname, text, directory)
                 block = self._store(key, opened.read(n))
             blocks.append(block)
-        return blocks, len(blocks) == len(directory.starts)
+        return blocks, len(blocks) == len(directory)
 
     def _prefix(self, query: cq.Prefix) -> Matches:
         reader = self.searcher.reader()

@@ -7,12 +7,14 @@ Apart from :mod:`.writing`, so that a query never imports Whoosh's writer.
 
 from __future__ import annotations
 
+import zlib
 from itertools import accumulate
 from typing import NamedTuple
 
 import numpy as np
 from whoosh import columns as whoosh_columns
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.compat import loads as whoosh_loads
 
 
 def packed_ints(column: object, count: int) -> np.ndarray | None:
@@ -67,13 +69,20 @@ class Block(NamedTuple):
 
 
 class BlockDirectory(NamedTuple):
-    """What the headers of a term's posting blocks in one segment say: where each block starts (-1:
-    the postings are inlined in the term's entry, one block), its last document and greatest weight.
-    Plain arrays, valid for every reader of the segment."""
+    """What the headers of a term's posting blocks in one segment say: where each block's postings
+    begin and end in the postings file (-1: inlined in the term's entry, one block), whether they are
+    compressed, how many there are, the block's last document and greatest weight. Plain arrays,
+    valid for every reader of the segment."""
 
-    starts: np.ndarray
+    begins: np.ndarray
+    ends: np.ndarray
+    compressed: np.ndarray
+    counts: np.ndarray
     last_ids: np.ndarray
     max_weights: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.begins)
 
     def holding(self, ids: np.ndarray) -> np.ndarray:
         """The numbers of the blocks whose range of documents holds any of ``ids`` (sorted segment numbers)."""
@@ -95,20 +104,21 @@ class PostingBlocks:
         self.directory = directory
 
     def __len__(self) -> int:
-        return len(self.directory.starts)
+        return len(self.directory)
 
     def read(self, n: int) -> Block:
+        """Block ``n``, read as Whoosh's ``W3LeafMatcher._read_data`` reads it (from where its header ends)."""
         leaf = self._leaf
-        start = int(self.directory.starts[n])
-        if start < 0:  # inlined postings: the whole list is the block
+        d = self.directory
+        begin = int(d.begins[n])
+        if begin < 0:  # inlined postings: the whole list is the block
             ids = np.asarray(leaf._ids, dtype=np.int64)
             return _block(ids, leaf._weights, leaf._values, len(ids))
-        leaf._goto(start)
-        leaf._read_data()
-        raw = np.asarray(leaf._data[0], dtype=np.int64)
+        data = leaf._postfile.get(begin, int(d.ends[n]) - begin)
+        ids, weights, values = whoosh_loads(zlib.decompress(data) if d.compressed[n] else data)
+        raw = np.asarray(ids, dtype=np.int64)
         # Whoosh stores a block's ids as deltas unless they fit in bytes as they are.
-        ids = raw if leaf._byteids else np.cumsum(raw)
-        return _block(ids, leaf._data[1], leaf._data[2], leaf._blocklength)
+        return _block(raw if leaf._byteids else np.cumsum(raw), weights, values, int(d.counts[n]))
 
 
 def _block(ids: np.ndarray, weights: object, values: object, count: int) -> Block:
@@ -136,23 +146,26 @@ def posting_blocks(
     if kind == "ListMatcher":
         if directory is None:
             weight = max(leaf._weights) if leaf._weights else 1.0
+            one = np.asarray([-1], dtype=np.int64)
             directory = BlockDirectory(
-                np.asarray([-1]), np.asarray([leaf._ids[-1]], dtype=np.int64), np.asarray([weight], dtype=np.float64)
-            )
+                one, one, np.zeros(1, dtype=bool), np.asarray([len(leaf._ids)]),
+                np.asarray([leaf._ids[-1]], dtype=np.int64), np.asarray([weight], dtype=np.float64),
+            )  # fmt: skip
         return PostingBlocks(leaf, directory)
     if kind != "W3LeafMatcher":
         return None
     if directory is None:
-        starts, last_ids, max_weights = [], [], []
-        position = leaf._baseoffset
+        rows = []
         while leaf.is_active():
-            starts.append(position)
-            last_ids.append(leaf._maxid)
-            max_weights.append(leaf._maxweight)
-            position = leaf._nextoffset
+            rows.append((leaf._dataoffset, leaf._nextoffset, bool(leaf._compression), leaf._blocklength,
+                         leaf._maxid, leaf._maxweight))  # fmt: skip
             leaf._next_block()
+        begins, ends, compressed, counts, last_ids, max_weights = zip(*rows, strict=True)
         directory = BlockDirectory(
-            np.asarray(starts, dtype=np.int64),
+            np.asarray(begins, dtype=np.int64),
+            np.asarray(ends, dtype=np.int64),
+            np.asarray(compressed, dtype=bool),
+            np.asarray(counts, dtype=np.int64),
             np.asarray(last_ids, dtype=np.int64),
             np.asarray(max_weights, dtype=np.float64),
         )
