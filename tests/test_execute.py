@@ -15,7 +15,8 @@ from searchkit.engines import compiled as cq
 from searchkit.engines.budget import Deadline
 from searchkit.engines.compiled import MAX_EXPANDED_TERMS, MAX_PREFIX_TERMS, prefix_terms
 from searchkit.engines.whoosh import execute
-from searchkit.engines.whoosh.execute import Executor, _drain
+from searchkit.engines.whoosh.execute import Executor
+from searchkit.engines.whoosh.postings import drain
 from searchkit.errors import QueryError
 from searchkit.search.searcher import Searcher
 
@@ -39,7 +40,7 @@ def whoosh_matches(searcher, query: wq.Query) -> dict[int, float]:
     ids: list[int] = []
     scores: list[float] = []
     for sub, offset in searcher.subsearchers or [(searcher, 0)]:
-        _drain(query.matcher(sub, sub.context()), ids, scores, offset)
+        drain(query.matcher(sub, sub.context()), ids, scores, offset)
     return dict(zip(ids, scores, strict=True))
 
 

@@ -1,12 +1,16 @@
-"""Running a compiled query on Whoosh's index a whole posting list at a time, over arrays.
+"""Running a compiled query on Whoosh's index over arrays.
 
 Whoosh evaluates a query one document at a time through a tree of matchers, in Python: a
 question of ten syllables over four fields is some fifty matchers, and each document they touch
 costs microseconds in each. Here each leaf of :mod:`searchkit.engines.compiled`'s tree (a term, a
-phrase) is read once into two arrays — document numbers and BM25F scores, cached while the index
-stays the same — and its operators become array operations (:mod:`searchkit.engines.whoosh.matches`):
-a union sums, an intersection keeps common documents, a negation drops. The total number of
-matches falls out for free, where Whoosh counts it with a second pass.
+phrase) is read into two arrays — document numbers and BM25F scores, cached while the index
+stays the same (:mod:`searchkit.engines.whoosh.postings`) — and its operators become array operations
+(:mod:`searchkit.engines.whoosh.matches`): a union sums, an intersection keeps common documents, a
+negation drops. The total number of matches falls out for free, where Whoosh counts it with a second pass.
+
+An intersection reads its rarest part whole and its other parts only in the posting blocks that may
+hold a document of it; the clauses that re-rank the best matches read terms and positions only in the
+blocks holding those: the same matches and scores as reading every posting, fewer blocks decoded.
 
 The scores are Whoosh's own (its BM25F scorer on each posting), so rankings match those of the
 matcher tree except for the coordination bonus, which is defined here (see ``matches.union``).
@@ -18,15 +22,12 @@ from functools import singledispatchmethod
 
 import numpy as np
 from whoosh import query as wq
-from whoosh import scoring
 from whoosh.searching import Searcher as WhooshSearcher
-from whoosh.util.numeric import byte_to_length
 
 from searchkit.engines import compiled as cq
 from searchkit.engines.budget import Deadline
 from searchkit.engines.compiled import MAX_PREFIX_TERMS, Levels, prefix_budget
 from searchkit.engines.whoosh.cache import PostingCache, default_cache_mb
-from searchkit.engines.whoosh.codec import reading as codec
 from searchkit.engines.whoosh.matches import (
     EMPTY,
     Matches,
@@ -38,6 +39,7 @@ from searchkit.engines.whoosh.matches import (
     union,
     without,
 )
+from searchkit.engines.whoosh.postings import Postings, drain, kept
 
 # Proximity and word clauses only reorder this many of the best matches on the terms alone: a
 # phrase of common syllables is costly to find over the whole index, and cannot lift an article
@@ -53,8 +55,6 @@ TIER_DEPTH = 300
 # spelling elsewhere is rare).
 SPELT_CHECKS = 64
 
-# Whoosh stores a field's length in a document as one byte; a posting's document has length >= 1.
-_LENGTH_OF_BYTE = np.array([max(byte_to_length(code), 1) for code in range(256)], dtype=np.float64)
 
 
 class Executor:
@@ -66,8 +66,9 @@ class Executor:
         self.searcher = searcher
         # Whether an intersection reads its other parts, and re-ranking its terms, only among the
         # documents that can still match (False: every posting, as a check of the same results).
-        self.prune = prune
-        self.cache = cache if cache is not None else PostingCache(int(default_cache_mb() * 2**20))
+        self.postings = Postings(
+            searcher, cache if cache is not None else PostingCache(int(default_cache_mb() * 2**20)), prune=prune
+        )
         self._deadline: Deadline | None = None
         self._prefix_terms = MAX_PREFIX_TERMS
         # Phrases found while placing tiers, by field, words and slop (see :meth:`tiers`).
@@ -75,8 +76,22 @@ class Executor:
         # While tiers are placed: where each phrase's matches begin, and the documents read.
         self._starts: dict[tuple, dict[int, set[int]]] | None = None
         self._documents: dict[int, dict] | None = None
-        # The posting blocks opened on this searcher's readers during a run, by segment, field and term.
-        self._opened: dict[tuple, codec.PostingBlocks] = {}
+
+    @property
+    def cache(self) -> PostingCache:
+        return self.postings.cache
+
+    @cache.setter
+    def cache(self, cache: PostingCache) -> None:
+        self.postings.cache = cache
+
+    @property
+    def prune(self) -> bool:
+        return self.postings.prune
+
+    @prune.setter
+    def prune(self, prune: bool) -> None:
+        self.postings.prune = prune
 
     def run(self, query: cq.Node, *, deadline: Deadline | None = None) -> Matches:
         """Every document ``query`` matches, with its score.
@@ -90,7 +105,7 @@ class Executor:
             return self._eval(query)
         finally:
             self._deadline = None
-            self._opened.clear()
+            self.postings.done()
 
     def _check_time(self) -> None:
         if self._deadline is not None:
@@ -118,7 +133,7 @@ class Executor:
         finally:
             self._deadline = None
             self._phrases = self._starts = self._documents = None
-            self._opened.clear()
+            self.postings.done()
 
     # --- operators: one registration per node type ------------------------------------------
 
@@ -129,7 +144,7 @@ class Executor:
     @_eval.register
     def _eval_term(self, query: cq.Term) -> Matches:
         self._check_time()
-        return self._term(query.field, query.text).scaled(query.boost)
+        return self.postings.term(query.field, query.text).scaled(query.boost)
 
     @_eval.register
     def _eval_phrase(self, query: cq.Phrase) -> Matches:
@@ -209,18 +224,18 @@ class Executor:
         """The matches of ``query`` among ``candidates`` (sorted document numbers), each scored as over
         the whole index; a node not narrowed here is run whole and its matches kept among them."""
         self._check_time()
-        return _kept(self._eval(query), candidates)
+        return kept(self._eval(query), candidates)
 
     @_among.register
     def _among_term(self, query: cq.Term, candidates: np.ndarray) -> Matches:
         self._check_time()
-        return self._term_among(query.field, query.text, candidates).scaled(query.boost)
+        return self.postings.term_among(query.field, query.text, candidates).scaled(query.boost)
 
     @_among.register
     def _among_or(self, query: cq.Or, candidates: np.ndarray) -> Matches:
         self._check_time()
         if query.coord:  # a document's share of the parts counts the parts matching anywhere
-            return _kept(self._eval(query), candidates)
+            return kept(self._eval(query), candidates)
         return union([self._among(part, candidates) for part in query.parts]).scaled(query.boost)
 
     @_among.register
@@ -240,12 +255,12 @@ class Executor:
         fraction of matching a phrase of common syllables over the whole index.
         """
         self._check_time()
-        return _kept(self._eval(query), candidates)
+        return kept(self._eval(query), candidates)
 
     @_within.register
     def _within_term(self, query: cq.Term, candidates: np.ndarray) -> Matches:
         self._check_time()
-        return self._term_among(query.field, query.text, candidates).scaled(query.boost)
+        return self.postings.term_among(query.field, query.text, candidates).scaled(query.boost)
 
     @_within.register
     def _within_or(self, query: cq.Or, candidates: np.ndarray) -> Matches:
@@ -266,7 +281,7 @@ class Executor:
         """The candidates holding the phrase spelt as asked (see :data:`SPELT_CHECKS`)."""
         folded = self._phrase_within(query, candidates)
         for form in {form for form in query.spelt if form}:
-            spelt = self._term(query.exact_field, form)
+            spelt = self.postings.term(query.exact_field, form)
             folded = folded.subset(np.isin(folded.ids, spelt.ids, assume_unique=True))
         if not len(folded):
             return folded
@@ -311,7 +326,7 @@ class Executor:
             for word in words:
                 if not len(local):
                     break
-                postings.append(self._positions(sub.reader(), fieldname, word, local))
+                postings.append(self.postings.positions(sub.reader(), fieldname, word, local))
                 if postings[-1] is None:
                     break
                 local = np.intersect1d(local, postings[-1][0], assume_unique=True)
@@ -332,70 +347,11 @@ class Executor:
         docs = np.asarray(found, dtype=np.int64)
         total = np.zeros(len(docs))
         for word in words:
-            term = self._term_among(fieldname, word, docs)
+            term = self.postings.term_among(fieldname, word, docs)
             at = np.searchsorted(term.ids, docs)
             at[at == len(term.ids)] = 0
             total += np.where(term.ids[at] == docs, term.scores[at], 0.0)
         return Matches(docs, total * query.boost)
-
-    def _positions(self, reader, fieldname: str, text: str, local: np.ndarray):  # noqa: ANN001, ANN202
-        """(document numbers, the encoded positions of the postings at given places, decoder) of a term
-        in one segment, read from the blocks that may hold the segment's documents ``local``; None
-        without positions."""
-        fmt = reader.schema[fieldname].format
-        if not fmt.supports("positions"):
-            return None
-        read = self._blocks(reader, fieldname, text, local if self.prune else None)
-        if read is None:
-            return None
-        blocks = [block for block in read[0] if block.data is not None]
-        if not blocks:
-            return None
-        ids = np.concatenate([block.ids for block in blocks])
-        begins = np.concatenate([block.offsets[:-1] for block in blocks])
-        ends = np.concatenate([block.offsets[1:] for block in blocks])
-        owner = np.repeat(np.arange(len(blocks)), [len(block.ids) for block in blocks])
-        data = [block.data for block in blocks]
-
-        def values(at: np.ndarray) -> list[bytes]:
-            return [
-                data[n][begin:end]
-                for n, begin, end in zip(owner[at].tolist(), begins[at].tolist(), ends[at].tolist(), strict=True)
-            ]
-
-        return ids, values, fmt.decoder("positions")
-
-    def _blocks(self, reader, fieldname: str, text: str, local: np.ndarray | None) -> tuple[list, bool] | None:  # noqa: ANN001
-        """The decoded posting blocks of a term in one segment that may hold any of ``local`` (sorted
-        segment numbers; None: every block), each read once while the generation's cache keeps it,
-        and whether they are all of its blocks; None if the codec is not Whoosh 3's (or the term is
-        not there).
-
-        The blocks' headers (their directory) are kept with the generation; the term's postings are
-        opened on this searcher's reader only when a block is not kept.
-        """
-        segment = _segment(reader)
-        term = (segment, fieldname, text)
-        directory_key = ("blocks", *term)
-        known = self.cache.get(directory_key)
-        if known is None:
-            opened = self._opened[term] = codec.posting_blocks(reader, fieldname, text)
-            known = self._store(directory_key, (opened.directory if opened is not None else None,))
-        directory = known[0]
-        if directory is None:
-            return None
-        numbers = range(len(directory)) if local is None else directory.holding(local).tolist()
-        blocks = []
-        for n in numbers:
-            key = ("block", *term, n)
-            block = self.cache.get(key)
-            if block is None:
-                opened = self._opened.get(term)
-                if opened is None:
-                    opened = self._opened[term] = codec.posting_blocks(reader, fieldname, text, directory)
-                block = self._store(key, opened.read(n))
-            blocks.append(block)
-        return blocks, len(blocks) == len(directory)
 
     def _prefix(self, query: cq.Prefix) -> Matches:
         reader = self.searcher.reader()
@@ -410,7 +366,7 @@ class Executor:
         for term in terms:
             self._check_time()
             text = term.decode("utf-8") if isinstance(term, bytes) else term
-            parts.append(self._term(query.field, text))
+            parts.append(self.postings.term(query.field, text))
         return union(parts).scaled(query.boost)
 
     def every_document(self) -> Matches:
@@ -419,26 +375,10 @@ class Executor:
         found = self.cache.get(key)
         if found is None:
             ids = np.fromiter(self.searcher.reader().all_doc_ids(), dtype=np.int64)
-            found = self._store(key, Matches(np.sort(ids), np.zeros(len(ids))))
+            found = self.cache.put(key, Matches(np.sort(ids), np.zeros(len(ids))))
         return found
 
     # --- leaves ------------------------------------------------------------------------------
-
-    def _term(self, fieldname: str, text: str) -> Matches:
-        """A term's documents scored at boost 1 (the caller applies the boost: one entry serves every boost)."""
-        key = ("term", fieldname, text)
-        found = self.cache.get(key)
-        if found is not None:
-            return found
-        if (fieldname, text) not in self.searcher.reader():
-            return self._store(key, EMPTY)
-        arrays = self._term_arrays(fieldname, text)
-        if arrays is not None:
-            return self._store(key, arrays[0])
-        ids: list[int] = []
-        scores: list[float] = []
-        _drain(self.searcher.postings(fieldname, text), ids, scores)
-        return self._store(key, from_lists(ids, scores))
 
     def _phrase(self, fieldname: str, words: tuple[str, ...], slop: int) -> Matches:
         """A phrase's documents over the whole index, by Whoosh's own phrase matcher, at boost 1."""
@@ -450,98 +390,5 @@ class Executor:
         ids: list[int] = []
         scores: list[float] = []
         for sub, offset in self.searcher.subsearchers or [(self.searcher, 0)]:
-            _drain(phrase.matcher(sub, sub.context()), ids, scores, offset)
-        return self._store(key, from_lists(ids, scores))
-
-    def _term_among(self, fieldname: str, text: str, candidates: np.ndarray) -> Matches:
-        """A term's matches among ``candidates`` (sorted document numbers) at boost 1, reading only the
-        posting blocks that may hold them (the whole term when it is read already)."""
-        whole = self.cache.get(("term", fieldname, text)) if self.prune else self._term(fieldname, text)
-        if whole is None and (fieldname, text) not in self.searcher.reader():
-            whole = EMPTY
-        if whole is None:
-            found = self._term_arrays(fieldname, text, candidates)
-            if found is None:
-                whole = self._term(fieldname, text)
-            elif found[1]:  # every posting was read: the term is kept whole, as if read so
-                whole = self._store(("term", fieldname, text), found[0])
-            else:
-                whole = found[0]
-        return _kept(whole, candidates)
-
-    def _term_arrays(
-        self, fieldname: str, text: str, candidates: np.ndarray | None = None
-    ) -> tuple[Matches, bool] | None:
-        """A term's postings scored by BM25F, a block at a time, and whether they are all of them; None
-        if the codec is not Whoosh 3's. With ``candidates`` (sorted document numbers), only the blocks
-        that may hold them are read.
-
-        The same formula and global statistics as Whoosh's ``BM25FScorer``, applied to a block's
-        document numbers, frequencies and the field lengths as arrays.
-        """
-        weighting = self.searcher.weighting
-        if type(weighting) is not scoring.BM25F:
-            return None
-        b = codec.field_b(weighting, fieldname)
-        k1 = weighting.K1
-        idf = self.searcher.idf(fieldname, text)
-        average = self.searcher.avg_field_length(fieldname) or 1
-        id_parts, score_parts, every = [], [], True
-        for sub, offset in self.searcher.subsearchers or [(self.searcher, 0)]:
-            reader = sub.reader()
-            if (fieldname, text) not in reader:
-                continue
-            local = None
-            if candidates is not None:
-                local = candidates[(candidates >= offset) & (candidates < offset + reader.doc_count_all())] - offset
-                if not len(local):
-                    every = False
-                    continue
-            read = self._blocks(reader, fieldname, text, local)
-            if read is None or not codec.has_lengths(reader):
-                return None
-            blocks, whole = read
-            every = every and whole
-            if not blocks:
-                continue
-            docs = np.concatenate([block.ids for block in blocks])
-            tf = np.concatenate([block.weights for block in blocks])
-            if reader.has_deletions():
-                live = ~np.isin(docs, np.fromiter(reader.deleted_docs_set, dtype=np.int64))
-                docs, tf = docs[live], tf[live]
-            lengths = self._lengths(reader, fieldname)[docs]
-            id_parts.append(docs + offset)
-            score_parts.append(idf * (tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / average)))
-        if not id_parts:
-            return EMPTY, every
-        ids_all = np.concatenate(id_parts)
-        order = np.argsort(ids_all, kind="stable")
-        return Matches(ids_all[order], np.concatenate(score_parts)[order]), every
-
-    def _lengths(self, reader, fieldname: str) -> np.ndarray:
-        """Every document's length of ``fieldname`` in one segment, as Whoosh stores it (a byte)."""
-        key = ("lengths", _segment(reader), fieldname)
-        found = self.cache.get(key)
-        if found is None:
-            found = self.cache.put(key, _LENGTH_OF_BYTE[codec.length_codes(reader, fieldname)])
-        return found
-
-    def _store(self, key: tuple, matches):  # noqa: ANN001, ANN202 - Matches, or a segment's positions
-        return self.cache.put(key, matches)
-
-
-def _segment(reader) -> str:  # noqa: ANN001 - one segment's reader
-    """What names a segment within its generation (the cache's keys outlive any one reader)."""
-    return reader.segment().segment_id()
-
-
-def _kept(found: Matches, candidates: np.ndarray) -> Matches:
-    """The matches among ``candidates`` (sorted document numbers)."""
-    return found.subset(np.isin(found.ids, candidates, assume_unique=True))
-
-
-def _drain(matcher, ids: list[int], scores: list[float], offset: int = 0) -> None:
-    while matcher.is_active():
-        ids.append(offset + matcher.id())
-        scores.append(matcher.score())
-        matcher.next()
+            drain(phrase.matcher(sub, sub.context()), ids, scores, offset)
+        return self.cache.put(key, from_lists(ids, scores))
