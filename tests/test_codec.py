@@ -70,11 +70,32 @@ def test_posting_blocks_and_lengths_are_whoosh_s(seeds_index: Path):
             for text in ("dang", "guong", "thanh"):
                 if (f.BODY, text) not in leaf:
                     continue
-                blocks = list(codec.raw_blocks(leaf, f.BODY, text))
-                ids = np.concatenate([block for block, _ in blocks]).tolist()
-                assert ids == list(leaf.postings(f.BODY, text).all_ids())
-                weights = [w for _, data in blocks for w in data[1]]
-                assert weights == [w for _, w in leaf.postings(f.BODY, text).items_as("weight")]
+                assert_blocks_are_whoosh_s(leaf, f.BODY, text)
+
+
+def assert_blocks_are_whoosh_s(leaf, fieldname: str, text: str) -> int:  # noqa: ANN001 - one segment's reader
+    """Checks a term's posting blocks against Whoosh's own matcher: documents, frequencies, positions,
+    each block's last document and greatest weight; returns how many blocks there are."""
+    blocks = codec.posting_blocks(leaf, fieldname, text)
+    read = [blocks.read(n) for n in range(len(blocks))]
+    ids = np.concatenate([block.ids for block in read]).tolist()
+    assert ids == list(leaf.postings(fieldname, text).all_ids())
+    weights = [w for block in read for w in block.weights.tolist()]
+    assert weights == [w for _, w in leaf.postings(fieldname, text).items_as("weight")]
+    decode = leaf.schema[fieldname].format.decoder("positions")
+    positions = [
+        decode(block.data[begin:end])
+        for block in read
+        for begin, end in zip(block.offsets[:-1].tolist(), block.offsets[1:].tolist(), strict=True)
+    ]
+    assert positions == [p for _, p in leaf.postings(fieldname, text).items_as("positions")]
+    assert blocks.directory.last_ids.tolist() == [int(block.ids[-1]) for block in read]
+    assert blocks.directory.max_weights.tolist() == [float(block.weights.max()) for block in read]
+    # Any of its documents is found in the block holding it, and only there.
+    assert blocks.directory.holding(np.asarray(ids[::3])).tolist() == sorted(
+        {n for n, block in enumerate(read) for doc in block.ids.tolist() if doc in set(ids[::3])}
+    )
+    return len(read)
 
 
 def test_length_normalisation_is_the_one_whoosh_s_scorer_takes(seeds_index: Path):

@@ -1,12 +1,16 @@
-"""Running a compiled query on Whoosh's index a whole posting list at a time, over arrays.
+"""Running a compiled query on Whoosh's index over arrays.
 
 Whoosh evaluates a query one document at a time through a tree of matchers, in Python: a
 question of ten syllables over four fields is some fifty matchers, and each document they touch
 costs microseconds in each. Here each leaf of :mod:`searchkit.engines.compiled`'s tree (a term, a
-phrase) is read once into two arrays — document numbers and BM25F scores, cached while the index
-stays the same — and its operators become array operations (:mod:`searchkit.engines.whoosh.matches`):
-a union sums, an intersection keeps common documents, a negation drops. The total number of
-matches falls out for free, where Whoosh counts it with a second pass.
+phrase) is read into two arrays — document numbers and BM25F scores, cached while the index
+stays the same (:mod:`searchkit.engines.whoosh.postings`) — and its operators become array operations
+(:mod:`searchkit.engines.whoosh.matches`): a union sums, an intersection keeps common documents, a
+negation drops. The total number of matches falls out for free, where Whoosh counts it with a second pass.
+
+An intersection reads its rarest part whole and its other parts only in the posting blocks that may
+hold a document of it; the clauses that re-rank the best matches read terms and positions only in the
+blocks holding those: the same matches and scores as reading every posting, fewer blocks decoded.
 
 The scores are Whoosh's own (its BM25F scorer on each posting), so rankings match those of the
 matcher tree except for the coordination bonus, which is defined here (see ``matches.union``).
@@ -18,15 +22,12 @@ from functools import singledispatchmethod
 
 import numpy as np
 from whoosh import query as wq
-from whoosh import scoring
 from whoosh.searching import Searcher as WhooshSearcher
-from whoosh.util.numeric import byte_to_length
 
 from searchkit.engines import compiled as cq
 from searchkit.engines.budget import Deadline
 from searchkit.engines.compiled import MAX_PREFIX_TERMS, Levels, prefix_budget
 from searchkit.engines.whoosh.cache import PostingCache, default_cache_mb
-from searchkit.engines.whoosh.codec import reading as codec
 from searchkit.engines.whoosh.matches import (
     EMPTY,
     Matches,
@@ -38,6 +39,7 @@ from searchkit.engines.whoosh.matches import (
     union,
     without,
 )
+from searchkit.engines.whoosh.postings import Postings, drain, kept
 
 # Proximity and word clauses only reorder this many of the best matches on the terms alone: a
 # phrase of common syllables is costly to find over the whole index, and cannot lift an article
@@ -53,8 +55,6 @@ TIER_DEPTH = 300
 # spelling elsewhere is rare).
 SPELT_CHECKS = 64
 
-# Whoosh stores a field's length in a document as one byte; a posting's document has length >= 1.
-_LENGTH_OF_BYTE = np.array([max(byte_to_length(code), 1) for code in range(256)], dtype=np.float64)
 
 
 class Executor:
@@ -62,9 +62,13 @@ class Executor:
     ``cache`` (the generation's, shared with its other searchers: :mod:`searchkit.engines.whoosh.cache`;
     by default one of its own)."""
 
-    def __init__(self, searcher: WhooshSearcher, cache: PostingCache | None = None):
+    def __init__(self, searcher: WhooshSearcher, cache: PostingCache | None = None, *, prune: bool = True):
         self.searcher = searcher
-        self.cache = cache if cache is not None else PostingCache(int(default_cache_mb() * 2**20))
+        # Whether an intersection reads its other parts, and re-ranking its terms, only among the
+        # documents that can still match (False: every posting, as a check of the same results).
+        self.postings = Postings(
+            searcher, cache if cache is not None else PostingCache(int(default_cache_mb() * 2**20)), prune=prune
+        )
         self._deadline: Deadline | None = None
         self._prefix_terms = MAX_PREFIX_TERMS
         # Phrases found while placing tiers, by field, words and slop (see :meth:`tiers`).
@@ -72,6 +76,22 @@ class Executor:
         # While tiers are placed: where each phrase's matches begin, and the documents read.
         self._starts: dict[tuple, dict[int, set[int]]] | None = None
         self._documents: dict[int, dict] | None = None
+
+    @property
+    def cache(self) -> PostingCache:
+        return self.postings.cache
+
+    @cache.setter
+    def cache(self, cache: PostingCache) -> None:
+        self.postings.cache = cache
+
+    @property
+    def prune(self) -> bool:
+        return self.postings.prune
+
+    @prune.setter
+    def prune(self, prune: bool) -> None:
+        self.postings.prune = prune
 
     def run(self, query: cq.Node, *, deadline: Deadline | None = None) -> Matches:
         """Every document ``query`` matches, with its score.
@@ -85,6 +105,7 @@ class Executor:
             return self._eval(query)
         finally:
             self._deadline = None
+            self.postings.done()
 
     def _check_time(self) -> None:
         if self._deadline is not None:
@@ -112,6 +133,7 @@ class Executor:
         finally:
             self._deadline = None
             self._phrases = self._starts = self._documents = None
+            self.postings.done()
 
     # --- operators: one registration per node type ------------------------------------------
 
@@ -122,7 +144,7 @@ class Executor:
     @_eval.register
     def _eval_term(self, query: cq.Term) -> Matches:
         self._check_time()
-        return self._term(query.field, query.text).scaled(query.boost)
+        return self.postings.term(query.field, query.text).scaled(query.boost)
 
     @_eval.register
     def _eval_phrase(self, query: cq.Phrase) -> Matches:
@@ -152,8 +174,21 @@ class Executor:
 
     @_eval.register
     def _eval_and(self, query: cq.And) -> Matches:
+        """The rarest part is read whole; each other part only among the documents every part read so
+        far holds (:meth:`_among`), so a common word's blocks holding none of them are never read.
+        The parts' scores are summed in their own order, as over the whole index."""
         self._check_time()
-        return intersection([self._eval(q) for q in query.parts]).scaled(query.boost)
+        if not self.prune:
+            return intersection([self._eval(q) for q in query.parts]).scaled(query.boost)
+        order = sorted(range(len(query.parts)), key=lambda i: self._cost(query.parts[i]))
+        found: dict[int, Matches] = {order[0]: self._eval(query.parts[order[0]])}
+        candidates = found[order[0]].ids
+        for i in order[1:]:
+            if not len(candidates):
+                return EMPTY
+            found[i] = self._among(query.parts[i], candidates)
+            candidates = np.intersect1d(candidates, found[i].ids, assume_unique=True)
+        return intersection([found[i] for i in range(len(query.parts))]).scaled(query.boost)
 
     @_eval.register
     def _eval_or(self, query: cq.Or) -> Matches:
@@ -164,6 +199,54 @@ class Executor:
     def _eval_nothing(self, query: cq.Nothing) -> Matches:
         return EMPTY
 
+    # --- among some documents: what an intersection's other parts and the re-ranking read ----------
+
+    @singledispatchmethod
+    def _cost(self, query: cq.Node) -> float:
+        """About how many documents ``query`` matches, to read an intersection's rarest part first
+        (a node not counted here is read last)."""
+        return float("inf")
+
+    @_cost.register
+    def _cost_term(self, query: cq.Term) -> float:
+        return self.searcher.doc_frequency(query.field, query.text)
+
+    @_cost.register
+    def _cost_or(self, query: cq.Or) -> float:
+        return sum(self._cost(part) for part in query.parts)
+
+    @_cost.register
+    def _cost_and(self, query: cq.And) -> float:
+        return min((self._cost(part) for part in query.parts), default=0.0)
+
+    @singledispatchmethod
+    def _among(self, query: cq.Node, candidates: np.ndarray) -> Matches:
+        """The matches of ``query`` among ``candidates`` (sorted document numbers), each scored as over
+        the whole index; a node not narrowed here is run whole and its matches kept among them."""
+        self._check_time()
+        return kept(self._eval(query), candidates)
+
+    @_among.register
+    def _among_term(self, query: cq.Term, candidates: np.ndarray) -> Matches:
+        self._check_time()
+        return self.postings.term_among(query.field, query.text, candidates).scaled(query.boost)
+
+    @_among.register
+    def _among_or(self, query: cq.Or, candidates: np.ndarray) -> Matches:
+        self._check_time()
+        if query.coord:  # a document's share of the parts counts the parts matching anywhere
+            return kept(self._eval(query), candidates)
+        return union([self._among(part, candidates) for part in query.parts]).scaled(query.boost)
+
+    @_among.register
+    def _among_and(self, query: cq.And, candidates: np.ndarray) -> Matches:
+        self._check_time()
+        parts = []
+        for part in query.parts:
+            parts.append(self._among(part, candidates))
+            candidates = np.intersect1d(candidates, parts[-1].ids, assume_unique=True)
+        return intersection(parts).scaled(query.boost)
+
     @singledispatchmethod
     def _within(self, query: cq.Node, candidates: np.ndarray) -> Matches:
         """What an optional clause adds to each of ``candidates`` (sorted document numbers).
@@ -172,9 +255,12 @@ class Executor:
         fraction of matching a phrase of common syllables over the whole index.
         """
         self._check_time()
-        found = self._eval(query)
-        keep = np.isin(found.ids, candidates, assume_unique=True)
-        return Matches(found.ids[keep], found.scores[keep])
+        return kept(self._eval(query), candidates)
+
+    @_within.register
+    def _within_term(self, query: cq.Term, candidates: np.ndarray) -> Matches:
+        self._check_time()
+        return self.postings.term_among(query.field, query.text, candidates).scaled(query.boost)
 
     @_within.register
     def _within_or(self, query: cq.Or, candidates: np.ndarray) -> Matches:
@@ -195,7 +281,7 @@ class Executor:
         """The candidates holding the phrase spelt as asked (see :data:`SPELT_CHECKS`)."""
         folded = self._phrase_within(query, candidates)
         for form in {form for form in query.spelt if form}:
-            spelt = self._term(query.exact_field, form)
+            spelt = self.postings.term(query.exact_field, form)
             folded = folded.subset(np.isin(folded.ids, spelt.ids, assume_unique=True))
         if not len(folded):
             return folded
@@ -236,17 +322,22 @@ class Executor:
         starts = self._starts.setdefault((fieldname, tuple(words)), {}) if self._starts is not None else None
         for sub, offset in self.searcher.subsearchers or [(self.searcher, 0)]:
             local = candidates[(candidates >= offset) & (candidates < offset + sub.doc_count_all())] - offset
-            postings = [self._positions(sub.reader(), fieldname, word) for word in words]
-            if not len(local) or any(p is None for p in postings):
+            postings = []
+            for word in words:
+                if not len(local):
+                    break
+                postings.append(self.postings.positions(sub.reader(), fieldname, word, local))
+                if postings[-1] is None:
+                    break
+                local = np.intersect1d(local, postings[-1][0], assume_unique=True)
+            if not len(local) or len(postings) < len(words) or postings[-1] is None:
                 continue
-            for ids, _values, _decode in postings:
-                local = np.intersect1d(local, ids, assume_unique=True)
             # Where each candidate is in each word's postings, found for all candidates at once.
-            where = [(np.searchsorted(ids, local).tolist(), values, decode) for ids, values, decode in postings]
+            where = [(values(np.searchsorted(ids, local)), decode) for ids, values, decode in postings]
             for n, doc in enumerate(local.tolist()):
                 if not n % PHRASE_BATCH:
                     self._check_time()
-                ends = ends_in_order([decode(values[at[n]]) for at, values, decode in where], slop)
+                ends = ends_in_order([decode(encoded[n]) for encoded, decode in where], slop)
                 if ends:
                     found.append(offset + doc)
                     if starts is not None and slop == 1:
@@ -256,31 +347,11 @@ class Executor:
         docs = np.asarray(found, dtype=np.int64)
         total = np.zeros(len(docs))
         for word in words:
-            term = self._term(fieldname, word)
+            term = self.postings.term_among(fieldname, word, docs)
             at = np.searchsorted(term.ids, docs)
             at[at == len(term.ids)] = 0
             total += np.where(term.ids[at] == docs, term.scores[at], 0.0)
         return Matches(docs, total * query.boost)
-
-    def _positions(self, reader, fieldname: str, text: str):
-        """(document numbers, encoded positions, decoder) of a term in one segment, or None."""
-        key = ("positions", _segment(reader), fieldname, text)
-        found = self.cache.get(key)
-        if found is not None:
-            return found[0]
-        entry = None
-        fmt = reader.schema[fieldname].format
-        if (fieldname, text) in reader and fmt.supports("positions"):
-            blocks = codec.raw_blocks(reader, fieldname, text)
-            if blocks is not None:
-                ids, values = [], []
-                for block, data in blocks:
-                    ids.append(block)
-                    values.extend(data[2])
-                if ids:
-                    entry = (np.concatenate(ids), values, fmt.decoder("positions"))
-        self._store(key, (entry,))
-        return entry
 
     def _prefix(self, query: cq.Prefix) -> Matches:
         reader = self.searcher.reader()
@@ -295,7 +366,7 @@ class Executor:
         for term in terms:
             self._check_time()
             text = term.decode("utf-8") if isinstance(term, bytes) else term
-            parts.append(self._term(query.field, text))
+            parts.append(self.postings.term(query.field, text))
         return union(parts).scaled(query.boost)
 
     def every_document(self) -> Matches:
@@ -304,26 +375,10 @@ class Executor:
         found = self.cache.get(key)
         if found is None:
             ids = np.fromiter(self.searcher.reader().all_doc_ids(), dtype=np.int64)
-            found = self._store(key, Matches(np.sort(ids), np.zeros(len(ids))))
+            found = self.cache.put(key, Matches(np.sort(ids), np.zeros(len(ids))))
         return found
 
     # --- leaves ------------------------------------------------------------------------------
-
-    def _term(self, fieldname: str, text: str) -> Matches:
-        """A term's documents scored at boost 1 (the caller applies the boost: one entry serves every boost)."""
-        key = ("term", fieldname, text)
-        found = self.cache.get(key)
-        if found is not None:
-            return found
-        if (fieldname, text) not in self.searcher.reader():
-            return self._store(key, EMPTY)
-        arrays = self._term_arrays(fieldname, text)
-        if arrays is not None:
-            return self._store(key, arrays)
-        ids: list[int] = []
-        scores: list[float] = []
-        _drain(self.searcher.postings(fieldname, text), ids, scores)
-        return self._store(key, from_lists(ids, scores))
 
     def _phrase(self, fieldname: str, words: tuple[str, ...], slop: int) -> Matches:
         """A phrase's documents over the whole index, by Whoosh's own phrase matcher, at boost 1."""
@@ -335,73 +390,5 @@ class Executor:
         ids: list[int] = []
         scores: list[float] = []
         for sub, offset in self.searcher.subsearchers or [(self.searcher, 0)]:
-            _drain(phrase.matcher(sub, sub.context()), ids, scores, offset)
-        return self._store(key, from_lists(ids, scores))
-
-    def _term_arrays(self, fieldname: str, text: str) -> Matches | None:
-        """A term's postings scored by BM25F, a block at a time; None if the codec is not Whoosh 3's.
-
-        The same formula and global statistics as Whoosh's ``BM25FScorer``, applied to a block's
-        document numbers, frequencies and the field lengths as arrays.
-        """
-        weighting = self.searcher.weighting
-        if type(weighting) is not scoring.BM25F:
-            return None
-        b = codec.field_b(weighting, fieldname)
-        k1 = weighting.K1
-        idf = self.searcher.idf(fieldname, text)
-        average = self.searcher.avg_field_length(fieldname) or 1
-        id_parts, score_parts = [], []
-        for sub, offset in self.searcher.subsearchers or [(self.searcher, 0)]:
-            reader = sub.reader()
-            if (fieldname, text) not in reader:
-                continue
-            blocks = codec.raw_blocks(reader, fieldname, text)
-            if blocks is None or not codec.has_lengths(reader):
-                return None
-            ids, frequencies = [], []
-            for block, data in blocks:
-                ids.append(block)
-                weights = data[1]
-                if weights is None or isinstance(weights, float):
-                    frequencies.append(np.full(len(block), weights or 1.0))
-                else:
-                    frequencies.append(np.asarray(weights, dtype=np.float64))
-            if not ids:
-                continue
-            docs = np.concatenate(ids)
-            tf = np.concatenate(frequencies)
-            if reader.has_deletions():
-                live = ~np.isin(docs, np.fromiter(reader.deleted_docs_set, dtype=np.int64))
-                docs, tf = docs[live], tf[live]
-            lengths = self._lengths(reader, fieldname)[docs]
-            id_parts.append(docs + offset)
-            score_parts.append(idf * (tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / average)))
-        if not id_parts:
-            return EMPTY
-        ids_all = np.concatenate(id_parts)
-        order = np.argsort(ids_all, kind="stable")
-        return Matches(ids_all[order], np.concatenate(score_parts)[order])
-
-    def _lengths(self, reader, fieldname: str) -> np.ndarray:
-        """Every document's length of ``fieldname`` in one segment, as Whoosh stores it (a byte)."""
-        key = ("lengths", _segment(reader), fieldname)
-        found = self.cache.get(key)
-        if found is None:
-            found = self.cache.put(key, _LENGTH_OF_BYTE[codec.length_codes(reader, fieldname)])
-        return found
-
-    def _store(self, key: tuple, matches):  # noqa: ANN001, ANN202 - Matches, or a segment's positions
-        return self.cache.put(key, matches)
-
-
-def _segment(reader) -> str:  # noqa: ANN001 - one segment's reader
-    """What names a segment within its generation (the cache's keys outlive any one reader)."""
-    return reader.segment().segment_id()
-
-
-def _drain(matcher, ids: list[int], scores: list[float], offset: int = 0) -> None:
-    while matcher.is_active():
-        ids.append(offset + matcher.id())
-        scores.append(matcher.score())
-        matcher.next()
+            drain(phrase.matcher(sub, sub.context()), ids, scores, offset)
+        return self.cache.put(key, from_lists(ids, scores))

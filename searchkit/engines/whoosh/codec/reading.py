@@ -1,18 +1,20 @@
 """Reading what Whoosh's reader keeps private: the packed columns (:func:`packed_ints`,
 :func:`packed_bytes`) and the posting blocks and field lengths the executor scores as arrays
-(:func:`raw_blocks`, :func:`length_codes`, :func:`field_b`).
+(:func:`posting_blocks`, :func:`length_codes`, :func:`field_b`).
 
 Apart from :mod:`.writing`, so that a query never imports Whoosh's writer.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import zlib
 from itertools import accumulate
+from typing import NamedTuple
 
 import numpy as np
 from whoosh import columns as whoosh_columns
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.compat import loads as whoosh_loads
 
 
 def packed_ints(column: object, count: int) -> np.ndarray | None:
@@ -55,28 +57,116 @@ def length_codes(reader: object, fieldname: str) -> np.ndarray:
     return np.fromiter((column[n] for n in range(count)), dtype=np.int64, count=count)
 
 
-def raw_blocks(reader: object, fieldname: str, text: str) -> Iterator[tuple[np.ndarray, tuple]] | None:
-    """A term's posting blocks in one segment: each block's document numbers and raw (ids, weights,
-    values), deleted documents included; None if the codec is not Whoosh 3's.
+class Block(NamedTuple):
+    """One posting block, decoded: its documents (sorted segment numbers), their term frequencies and,
+    in a field keeping them, their encoded positions (posting ``n``'s are ``data[offsets[n]:offsets[n + 1]]``).
+    A tuple of arrays, so that a cache sizes it by its parts."""
 
-    Blocks are read whole, from the term's first posting: a matcher that skips deleted documents
-    may already have moved on. Inlined postings (see above) are one block, which Whoosh's reader
-    hands over as a list matcher.
+    ids: np.ndarray
+    weights: np.ndarray
+    data: bytes | None
+    offsets: np.ndarray | None
+
+
+class BlockDirectory(NamedTuple):
+    """What the headers of a term's posting blocks in one segment say: where each block's postings
+    begin and end in the postings file (-1: inlined in the term's entry, one block), whether they are
+    compressed, how many there are, the block's last document and greatest weight. Plain arrays,
+    valid for every reader of the segment."""
+
+    begins: np.ndarray
+    ends: np.ndarray
+    compressed: np.ndarray
+    counts: np.ndarray
+    last_ids: np.ndarray
+    max_weights: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.begins)
+
+    def holding(self, ids: np.ndarray) -> np.ndarray:
+        """The numbers of the blocks whose range of documents holds any of ``ids`` (sorted segment numbers)."""
+        at = np.searchsorted(self.last_ids, ids)
+        return np.unique(at[at < len(self.last_ids)])
+
+
+class PostingBlocks:
+    """A term's posting blocks in one segment as one reader reads them, a block at a time: the headers
+    (:attr:`directory`) first, a block's postings only when asked for (:meth:`read`).
+
+    Whoosh 3 keeps a block's documents, frequencies and positions in one compressed piece behind a
+    small header; a query that needs only some documents reads only the blocks that may hold them.
+    Not to be shared between threads (it reads through the reader's file).
     """
+
+    def __init__(self, leaf: object, directory: BlockDirectory):
+        self._leaf = leaf
+        self.directory = directory
+
+    def __len__(self) -> int:
+        return len(self.directory)
+
+    def read(self, n: int) -> Block:
+        """Block ``n``, read as Whoosh's ``W3LeafMatcher._read_data`` reads it (from where its header ends)."""
+        leaf = self._leaf
+        d = self.directory
+        begin = int(d.begins[n])
+        if begin < 0:  # inlined postings: the whole list is the block
+            ids = np.asarray(leaf._ids, dtype=np.int64)
+            return _block(ids, leaf._weights, leaf._values, len(ids))
+        data = leaf._postfile.get(begin, int(d.ends[n]) - begin)
+        ids, weights, values = whoosh_loads(zlib.decompress(data) if d.compressed[n] else data)
+        raw = np.asarray(ids, dtype=np.int64)
+        # Whoosh stores a block's ids as deltas unless they fit in bytes as they are.
+        return _block(raw if leaf._byteids else np.cumsum(raw), weights, values, int(d.counts[n]))
+
+
+def _block(ids: np.ndarray, weights: object, values: object, count: int) -> Block:
+    if weights is None or isinstance(weights, float):
+        frequencies = np.full(count, weights or 1.0)
+    else:
+        frequencies = np.asarray(weights, dtype=np.float64)
+    if isinstance(values, (list, tuple)) and values and isinstance(values[0], bytes):
+        offsets = np.zeros(len(values) + 1, dtype=np.int64)
+        np.cumsum([len(v) for v in values], out=offsets[1:])
+        return Block(ids, frequencies, b"".join(values), offsets)
+    return Block(ids, frequencies, None, None)
+
+
+def posting_blocks(
+    reader: object, fieldname: str, text: str, directory: BlockDirectory | None = None
+) -> PostingBlocks | None:
+    """The posting blocks of a term in one segment (deleted documents included), their headers read
+    unless ``directory`` gives them; None if the term is not there or the codec is not Whoosh 3's."""
     terms = getattr(reader, "_terms", None)
-    if terms is None:
+    if terms is None or (fieldname, text) not in reader:
         return None
     leaf = terms.matcher(fieldname, reader._text_to_bytes(fieldname, text), reader.schema[fieldname].format)
     kind = type(leaf).__name__
     if kind == "ListMatcher":
-        return iter([(np.asarray(leaf._ids, dtype=np.int64), (leaf._ids, leaf._weights, leaf._values))])
-    return _blocks(leaf) if kind == "W3LeafMatcher" else None
-
-
-def _blocks(leaf: object) -> Iterator[tuple[np.ndarray, tuple]]:
-    while leaf.is_active():
-        leaf._read_data()
-        raw = np.asarray(leaf._data[0], dtype=np.int64)
-        # Whoosh stores a block's ids as deltas unless they fit in bytes as they are.
-        yield (raw if leaf._byteids else np.cumsum(raw)), leaf._data
-        leaf._next_block()
+        if directory is None:
+            weight = max(leaf._weights) if leaf._weights else 1.0
+            one = np.asarray([-1], dtype=np.int64)
+            directory = BlockDirectory(
+                one, one, np.zeros(1, dtype=bool), np.asarray([len(leaf._ids)]),
+                np.asarray([leaf._ids[-1]], dtype=np.int64), np.asarray([weight], dtype=np.float64),
+            )  # fmt: skip
+        return PostingBlocks(leaf, directory)
+    if kind != "W3LeafMatcher":
+        return None
+    if directory is None:
+        rows = []
+        while leaf.is_active():
+            rows.append((leaf._dataoffset, leaf._nextoffset, bool(leaf._compression), leaf._blocklength,
+                         leaf._maxid, leaf._maxweight))  # fmt: skip
+            leaf._next_block()
+        begins, ends, compressed, counts, last_ids, max_weights = zip(*rows, strict=True)
+        directory = BlockDirectory(
+            np.asarray(begins, dtype=np.int64),
+            np.asarray(ends, dtype=np.int64),
+            np.asarray(compressed, dtype=bool),
+            np.asarray(counts, dtype=np.int64),
+            np.asarray(last_ids, dtype=np.int64),
+            np.asarray(max_weights, dtype=np.float64),
+        )
+    return PostingBlocks(leaf, directory)

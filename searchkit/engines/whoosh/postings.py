@@ -1,0 +1,210 @@
+"""A searcher's reads of the postings: a term's documents and BM25F scores as arrays, and its positions,
+read a posting block at a time and kept in the generation's cache (:mod:`searchkit.engines.whoosh.cache`).
+
+Whoosh 3 keeps a block's documents, frequencies and positions in one compressed piece behind a small
+header (:func:`searchkit.engines.whoosh.codec.reading.posting_blocks`): the headers tell each block's range of
+documents, so a read among some documents (:meth:`Postings.term_among`, :meth:`Postings.positions`)
+decodes only the blocks that may hold them. A decoded block is one cache entry, shared by the term's
+scores and its phrase checks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from whoosh import scoring
+from whoosh.searching import Searcher as WhooshSearcher
+from whoosh.util.numeric import byte_to_length
+
+from searchkit.engines.whoosh.cache import PostingCache
+from searchkit.engines.whoosh.codec import reading as codec
+from searchkit.engines.whoosh.matches import EMPTY, Matches, from_lists
+
+# Whoosh stores a field's length in a document as one byte; a posting's document has length >= 1.
+_LENGTH_OF_BYTE = np.array([max(byte_to_length(code), 1) for code in range(256)], dtype=np.float64)
+
+
+class Postings:
+    """The postings of one Whoosh searcher's index, read into ``cache``.
+
+    With ``prune`` false, reads among some documents read every block (as a check of the same results).
+    """
+
+    def __init__(self, searcher: WhooshSearcher, cache: PostingCache, *, prune: bool = True):
+        self.searcher = searcher
+        self.cache = cache
+        self.prune = prune
+        # The posting blocks opened on this searcher's readers during a run, by segment, field and term.
+        self._opened: dict[tuple, codec.PostingBlocks] = {}
+
+    def done(self) -> None:
+        """The end of a run: the postings opened on the readers are let go (the blocks read stay cached)."""
+        self._opened.clear()
+
+    def positions(self, reader, fieldname: str, text: str, local: np.ndarray):  # noqa: ANN001, ANN202
+        """(document numbers, the encoded positions of the postings at given places, decoder) of a term
+        in one segment, read from the blocks that may hold the segment's documents ``local``; None
+        without positions."""
+        fmt = reader.schema[fieldname].format
+        if not fmt.supports("positions"):
+            return None
+        read = self._blocks(reader, fieldname, text, local if self.prune else None)
+        if read is None:
+            return None
+        blocks = [block for block in read[0] if block.data is not None]
+        if not blocks:
+            return None
+        ids = np.concatenate([block.ids for block in blocks])
+        begins = np.concatenate([block.offsets[:-1] for block in blocks])
+        ends = np.concatenate([block.offsets[1:] for block in blocks])
+        owner = np.repeat(np.arange(len(blocks)), [len(block.ids) for block in blocks])
+        data = [block.data for block in blocks]
+
+        def values(at: np.ndarray) -> list[bytes]:
+            return [
+                data[n][begin:end]
+                for n, begin, end in zip(owner[at].tolist(), begins[at].tolist(), ends[at].tolist(), strict=True)
+            ]
+
+        return ids, values, fmt.decoder("positions")
+
+    def _blocks(self, reader, fieldname: str, text: str, local: np.ndarray | None) -> tuple[list, bool] | None:  # noqa: ANN001
+        """The decoded posting blocks of a term in one segment that may hold any of ``local`` (sorted
+        segment numbers; None: every block), each read once while the generation's cache keeps it,
+        and whether they are all of its blocks; None if the codec is not Whoosh 3's (or the term is
+        not there).
+
+        The blocks' headers (their directory) are kept with the generation; the term's postings are
+        opened on this searcher's reader only when a block is not kept.
+        """
+        segment = _segment(reader)
+        term = (segment, fieldname, text)
+        directory_key = ("blocks", *term)
+        known = self.cache.get(directory_key)
+        if known is None:
+            opened = self._opened[term] = codec.posting_blocks(reader, fieldname, text)
+            known = self._store(directory_key, (opened.directory if opened is not None else None,))
+        directory = known[0]
+        if directory is None:
+            return None
+        numbers = range(len(directory)) if local is None else directory.holding(local).tolist()
+        blocks = []
+        for n in numbers:
+            key = ("block", *term, n)
+            block = self.cache.get(key)
+            if block is None:
+                opened = self._opened.get(term)
+                if opened is None:
+                    opened = self._opened[term] = codec.posting_blocks(reader, fieldname, text, directory)
+                block = self._store(key, opened.read(n))
+            blocks.append(block)
+        return blocks, len(blocks) == len(directory)
+
+    def term(self, fieldname: str, text: str) -> Matches:
+        """A term's documents scored at boost 1 (the caller applies the boost: one entry serves every boost)."""
+        key = ("term", fieldname, text)
+        found = self.cache.get(key)
+        if found is not None:
+            return found
+        if (fieldname, text) not in self.searcher.reader():
+            return self._store(key, EMPTY)
+        arrays = self._arrays(fieldname, text)
+        if arrays is not None:
+            return self._store(key, arrays[0])
+        ids: list[int] = []
+        scores: list[float] = []
+        drain(self.searcher.postings(fieldname, text), ids, scores)
+        return self._store(key, from_lists(ids, scores))
+
+    def term_among(self, fieldname: str, text: str, candidates: np.ndarray) -> Matches:
+        """A term's matches among ``candidates`` (sorted document numbers) at boost 1, reading only the
+        posting blocks that may hold them (the whole term when it is read already)."""
+        whole = self.cache.get(("term", fieldname, text)) if self.prune else self.term(fieldname, text)
+        if whole is None and (fieldname, text) not in self.searcher.reader():
+            whole = EMPTY
+        if whole is None:
+            found = self._arrays(fieldname, text, candidates)
+            if found is None:
+                whole = self.term(fieldname, text)
+            elif found[1]:  # every posting was read: the term is kept whole, as if read so
+                whole = self._store(("term", fieldname, text), found[0])
+            else:
+                whole = found[0]
+        return kept(whole, candidates)
+
+    def _arrays(
+        self, fieldname: str, text: str, candidates: np.ndarray | None = None
+    ) -> tuple[Matches, bool] | None:
+        """A term's postings scored by BM25F, a block at a time, and whether they are all of them; None
+        if the codec is not Whoosh 3's. With ``candidates`` (sorted document numbers), only the blocks
+        that may hold them are read.
+
+        The same formula and global statistics as Whoosh's ``BM25FScorer``, applied to a block's
+        document numbers, frequencies and the field lengths as arrays.
+        """
+        weighting = self.searcher.weighting
+        if type(weighting) is not scoring.BM25F:
+            return None
+        b = codec.field_b(weighting, fieldname)
+        k1 = weighting.K1
+        idf = self.searcher.idf(fieldname, text)
+        average = self.searcher.avg_field_length(fieldname) or 1
+        id_parts, score_parts, every = [], [], True
+        for sub, offset in self.searcher.subsearchers or [(self.searcher, 0)]:
+            reader = sub.reader()
+            if (fieldname, text) not in reader:
+                continue
+            local = None
+            if candidates is not None:
+                local = candidates[(candidates >= offset) & (candidates < offset + reader.doc_count_all())] - offset
+                if not len(local):
+                    every = False
+                    continue
+            read = self._blocks(reader, fieldname, text, local)
+            if read is None or not codec.has_lengths(reader):
+                return None
+            blocks, whole = read
+            every = every and whole
+            if not blocks:
+                continue
+            docs = np.concatenate([block.ids for block in blocks])
+            tf = np.concatenate([block.weights for block in blocks])
+            if reader.has_deletions():
+                live = ~np.isin(docs, np.fromiter(reader.deleted_docs_set, dtype=np.int64))
+                docs, tf = docs[live], tf[live]
+            lengths = self._lengths(reader, fieldname)[docs]
+            id_parts.append(docs + offset)
+            score_parts.append(idf * (tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / average)))
+        if not id_parts:
+            return EMPTY, every
+        ids_all = np.concatenate(id_parts)
+        order = np.argsort(ids_all, kind="stable")
+        return Matches(ids_all[order], np.concatenate(score_parts)[order]), every
+
+    def _lengths(self, reader, fieldname: str) -> np.ndarray:
+        """Every document's length of ``fieldname`` in one segment, as Whoosh stores it (a byte)."""
+        key = ("lengths", _segment(reader), fieldname)
+        found = self.cache.get(key)
+        if found is None:
+            found = self.cache.put(key, _LENGTH_OF_BYTE[codec.length_codes(reader, fieldname)])
+        return found
+
+    def _store(self, key: tuple, matches):  # noqa: ANN001, ANN202 - Matches, or a segment's positions
+        return self.cache.put(key, matches)
+
+
+def _segment(reader) -> str:  # noqa: ANN001 - one segment's reader
+    """What names a segment within its generation (the cache's keys outlive any one reader)."""
+    return reader.segment().segment_id()
+
+
+
+def drain(matcher, ids: list[int], scores: list[float], offset: int = 0) -> None:
+    while matcher.is_active():
+        ids.append(offset + matcher.id())
+        scores.append(matcher.score())
+        matcher.next()
+
+
+def kept(found: Matches, candidates: np.ndarray) -> Matches:
+    """The matches among ``candidates`` (sorted document numbers)."""
+    return found.subset(np.isin(found.ids, candidates, assume_unique=True))

@@ -1,0 +1,195 @@
+"""A new query's first run, top 10 with snippets, beside SQLite FTS5 asked for every word (AND).
+
+Usage: ``python tests/bench/first_run.py INDEX_DIR SEEDS_DIR [--fts5 DB] [--queries 200] [--profile OUT]``
+
+The queries are cut from the titles of the seeds: half the first two to four syllables of a title
+(someone typing the start of a title they remember), half two or three consecutive syllables from
+anywhere in one; every other one typed without its accents. Each is run once on searchkit with its
+posting cache emptied first (what a new query finds: nothing of its terms read yet; the field
+lengths, read once per generation, stay), then once more (repeated), then through FTS5 AND with
+``snippet()`` in the same run. Wall and processor times are both given: on a shared machine the
+second is the steadier. ``--profile`` writes cProfile's statistics of the first runs and their shares.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import random
+import sqlite3
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from corpora import SYLLABLE, query_folder, read_jsonl
+from engines import Fts5
+
+SEED = 20261202
+
+
+def titles(seeds_dir: Path) -> list[str]:
+    return [row["title"] for path in sorted(seeds_dir.glob("*.jsonl")) for row in read_jsonl(path)]
+
+
+def queries(all_titles: list[str], count: int, seed: int = SEED) -> list[str]:
+    fold, _ = query_folder()
+    rng = random.Random(seed)
+    usable = [words for words in (SYLLABLE.findall(t) for t in all_titles) if len(words) >= 3]
+    chosen = []
+    for n in range(count):
+        words = rng.choice(usable)
+        if n % 2:
+            size = rng.randint(2, 3)
+            start = rng.randint(0, len(words) - size)
+        else:
+            size, start = rng.randint(2, min(4, len(words))), 0
+        text = " ".join(words[start : start + size])
+        chosen.append(fold(text) if n % 4 >= 2 else text)
+    return chosen
+
+
+class Fts5And(Fts5):
+    """FTS5 asked for every word of the query, as searchkit requires every word of a short one."""
+
+    @staticmethod
+    def match_expression(text: str) -> str:
+        return " ".join(f'"{token}"' for token in SYLLABLE.findall(text))
+
+
+def fts5_database(seeds_dir: Path, path: Path) -> Path:
+    if not (path / Fts5.FILE).exists():
+        Fts5().build(seeds_dir, path)
+    return path
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def figures(values: list[float]) -> dict[str, float]:
+    return {"p50_ms": percentile(values, 0.5), "p95_ms": percentile(values, 0.95), "mean_ms": statistics.fmean(values)}
+
+
+def empty_postings(searcher) -> None:  # noqa: ANN001 - a Searcher over the Whoosh engine
+    """Drops what the searcher's generation has read of postings, keeping its field lengths."""
+    cache = searcher.backend.executor.cache
+    with cache._lock:
+        for key in [k for k in cache._entries.keys() if k[0] not in ("lengths", "all")]:
+            del cache._entries[key]
+
+
+# Where a first run's time goes: the cumulative time of the functions doing each part, as a share of
+# ``Searcher.search``'s. They nest (decoding blocks happens within scoring terms and checking phrases,
+# both within running the query or placing tiers; stored fields within spelling checks and snippets).
+SHARES = {
+    "running the compiled query (Executor.run)": ("execute.py", "run"),
+    "decoding posting blocks (zlib, unpickling)": (("whoosh3.py", "_read_data"), ("codec/reading.py", "read")),
+    "posting cache bookkeeping": ("cache.py", "put"),
+    "reading and scoring terms (BM25F arrays)": ("execute.py", "_term_arrays"),
+    "phrase/proximity checks (positions)": ("execute.py", "_phrase_found"),
+    "intersections and unions (matches.py)": ("matches.py", ("intersection", "union", "add_within", "without")),
+    "tiers (Executor.tiers)": ("execute.py", "tiers"),
+    "spelling checks of tiers (stored text)": ("execute.py", "_spelt_within"),
+    "stored fields (Whoosh)": ("whoosh/reading.py", "stored_fields"),
+    "snippets (highlight.snippet)": ("highlight.py", "snippet"),
+    "analysis, restoration, correction (Searcher.prepared)": ("searcher.py", "prepared"),
+}
+
+
+def shares(profile: Path) -> dict[str, float]:
+    """Each part's share of the first runs' time (:data:`SHARES`), in per cent."""
+    import pstats
+
+    stats = pstats.Stats(str(profile)).stats
+    total = sum(cumulative for (file, _, name), (_, _, _, cumulative, _) in stats.items()
+                if file.endswith("searcher.py") and name == "search")
+    found = {}
+    for label, where in SHARES.items():
+        spent = 0.0
+        for suffix, names in where if isinstance(where[0], tuple) else (where,):
+            names = (names,) if isinstance(names, str) else names
+            spent += sum(cumulative for (file, _, name), (_, _, _, cumulative, _) in stats.items()
+                         if file.endswith(suffix) and name in names)
+        found[label] = round(100 * spent / total, 1) if total else 0.0
+    return found
+
+
+def run_searchkit(index_dir: Path, texts: list[str], profile: Path | None) -> dict:
+    from searchkit.errors import SearchkitError
+    from searchkit.search.searcher import Searcher
+
+    first, first_cpu, repeated, repeated_cpu, hits = [], [], [], [], 0
+    profiler = cProfile.Profile() if profile else None
+    with Searcher(index_dir) as searcher:
+        searcher.search(texts[0], limit=10)  # the generation's field lengths and columns, read once
+        for text in texts:
+            empty_postings(searcher)
+            if profiler:
+                profiler.enable()
+            started, cpu = time.perf_counter(), time.process_time()
+            try:
+                found = searcher.search(text, limit=10)
+            except SearchkitError:
+                found = None
+            first.append((time.perf_counter() - started) * 1000)
+            first_cpu.append((time.process_time() - cpu) * 1000)
+            if profiler:
+                profiler.disable()
+            started, cpu = time.perf_counter(), time.process_time()
+            try:
+                searcher.search(text, limit=10)
+            except SearchkitError:
+                pass
+            repeated.append((time.perf_counter() - started) * 1000)
+            repeated_cpu.append((time.process_time() - cpu) * 1000)
+            hits += len(found.hits) if found else 0
+    shared = {}
+    if profiler:
+        profiler.dump_stats(str(profile))
+        shared = {"shares_pct": shares(profile)}
+    return shared | {
+        "first": figures(first),
+        "first_cpu": figures(first_cpu),
+        "repeated": figures(repeated),
+        "repeated_cpu": figures(repeated_cpu),
+        "hits_per_query": hits / len(texts),
+    }
+
+
+def run_fts5(db_dir: Path, texts: list[str]) -> dict:
+    timings, cpu_timings, hits = [], [], 0
+    with Fts5And().searcher(db_dir) as search:
+        search(texts[0], 10, True)  # the database's pages in the system's cache, as searchkit's lengths are
+        for text in texts:
+            started, cpu = time.perf_counter(), time.process_time()
+            hits += len(search(text, 10, True))
+            timings.append((time.perf_counter() - started) * 1000)
+            cpu_timings.append((time.process_time() - cpu) * 1000)
+    return {"first": figures(timings), "first_cpu": figures(cpu_timings), "hits_per_query": hits / len(texts)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("index", type=Path)
+    parser.add_argument("seeds", type=Path)
+    parser.add_argument("--fts5", type=Path, help="folder of the FTS5 database (built there if absent)")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--profile", type=Path)
+    args = parser.parse_args(argv)
+    texts = queries(titles(args.seeds), args.queries)
+    result = {"queries": len(texts), "sample": texts[:6], "searchkit": run_searchkit(args.index, texts, args.profile)}
+    if args.fts5 is not None:
+        sqlite3.connect(":memory:").close()
+        result["fts5_and"] = run_fts5(fts5_database(args.seeds, args.fts5), texts)
+        ours, theirs = result["searchkit"]["first"]["p95_ms"], result["fts5_and"]["first"]["p95_ms"]
+        result["first_p95_ratio"] = ours / theirs if theirs else None
+    json.dump(result, sys.stdout, ensure_ascii=False, indent=1)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+"""Pruning: an intersection reads its rarest part whole and the others only in the posting blocks that may hold
+its documents, and re-ranking reads positions only there; the hits are those of reading every posting."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from corpora import NEWS, news_records
+from test_codec import assert_blocks_are_whoosh_s
+
+from searchkit.build.index import build
+from searchkit.engines import compiled as cq
+from searchkit.engines import fields as f
+from searchkit.engines.whoosh.backend import WhooshBackend
+from searchkit.engines.whoosh.cache import PostingCache
+from searchkit.engines.whoosh.codec import reading as codec
+from searchkit.engines.whoosh.execute import Executor
+from searchkit.errors import SearchkitError
+from searchkit.search.searcher import Searcher
+from searchkit.text.analysis import fold, syllable_texts
+
+# Enough articles that a common syllable's postings span several blocks (Whoosh writes 128 postings a block).
+ARTICLES = 520
+QUERIES = 200
+CACHE_BYTES = 64 * 2**20
+
+
+@pytest.fixture(scope="module")
+def news(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    if not NEWS.is_file():
+        pytest.fail(f"the news corpus is missing: {NEWS}")
+    folder = tmp_path_factory.mktemp("pruning")
+    records = news_records(ARTICLES)
+    with (folder / "news.jsonl").open("w", encoding="utf-8") as out:
+        for record in records:
+            out.write(json.dumps({k: record[k] for k in ("id", "title", "text")}, ensure_ascii=False) + "\n")
+    assert build(folder / "news.jsonl", folder / "index", procs=1).added == ARTICLES
+    return folder / "index", [record["title"] for record in records]
+
+
+def queries(titles: list[str], count: int) -> list[str]:
+    """Title starts, two or three words from anywhere in a title, half of them folded; a few questions,
+    phrases, exclusions and alternatives among them."""
+    rng = random.Random(26)
+    usable = [words for words in (syllable_texts(title) for title in titles) if len(words) >= 4]
+    chosen = []
+    for n in range(count):
+        words = rng.choice(usable)
+        kind = n % 10
+        if kind < 4:
+            text = " ".join(words[: rng.randint(2, 4)])
+        elif kind < 7:
+            start = rng.randrange(len(words) - 2)
+            text = " ".join(words[start : start + rng.randint(2, 3)])
+        elif kind == 7:  # a question: its words match partly
+            text = " ".join(words[:8]) + " là gì?"
+        elif kind == 8:
+            text = f'"{words[0]} {words[1]}" {words[2]} -{rng.choice(rng.choice(usable))}'
+        else:
+            text = f"{words[0]} {words[1]} OR {words[-1]}"
+        chosen.append(fold(text) if n % 2 else text)
+    return chosen
+
+
+def searcher(index: Path, *, prune: bool) -> Searcher:
+    # Bounds of their own: the two searchers must not share what the other has read.
+    backend = WhooshBackend(index, cache_mb=(64 if prune else 65))
+    backend.executor.prune = prune
+    return Searcher(index, backend=backend)
+
+
+def answer(found: Searcher, text: str) -> tuple | str:
+    try:
+        results = found.search(text, limit=10, snippets=False, budget=None)
+    except SearchkitError as error:
+        return error.code
+    return results.total, results.exact, [(hit.id, round(hit.score, 9)) for hit in results.hits]
+
+
+def test_pruned_runs_find_the_same_top_ten_and_totals_as_reading_every_posting(news):
+    index, titles = news
+    texts = queries(titles, QUERIES)
+    with searcher(index, prune=True) as pruned, searcher(index, prune=False) as exhaustive:
+        differ, answered = [], 0
+        for text in texts:
+            # Each query on an empty cache: what a new query reads, every posting list for the first time.
+            for found in (pruned, exhaustive):
+                found.backend.executor.cache = PostingCache(CACHE_BYTES)
+            ours, theirs = answer(pruned, text), answer(exhaustive, text)
+            if ours != theirs:
+                differ.append((text, ours, theirs))
+            answered += isinstance(ours, tuple) and bool(ours[2])
+        assert differ == []
+        assert answered > 0.8 * len(texts)
+
+
+def test_posting_blocks_over_several_blocks_are_whoosh_s(news):
+    index, _ = news
+    with Searcher(index) as found:
+        reader = found.backend.searcher.reader()
+        for text in ("va", "la", "cua", "duoc"):
+            assert assert_blocks_are_whoosh_s(reader, f.BODY, text) >= 3, text
+
+
+def test_an_intersection_reads_of_a_common_word_only_the_blocks_holding_the_rare_one(news):
+    index, _ = news
+    with Searcher(index) as found:
+        whoosh_searcher = found.backend.searcher
+        reader = whoosh_searcher.reader()
+        common = "va"
+        holders = set(reader.postings(f.BODY, common).all_ids())
+        # A word of a few articles that all hold the common one.
+        rare = next(
+            text.decode() if isinstance(text, bytes) else text
+            for text, info in reader.iter_field(f.BODY)
+            if 2 <= info.doc_frequency() <= 3 and set(reader.postings(f.BODY, text).all_ids()) <= holders
+        )
+        query = cq.And((cq.Term(f.BODY, common), cq.Term(f.BODY, rare)))
+        results = {}
+        for prune in (True, False):
+            executor = Executor(whoosh_searcher, PostingCache(CACHE_BYTES), prune=prune)
+            matches = executor.run(query)
+            blocks = [key for key in executor.cache.keys() if key[0] == "block" and key[3] == common]
+            results[prune] = (matches.ids.tolist(), matches.scores.tolist(), len(blocks))
+        every = len(codec.posting_blocks(reader, f.BODY, common))
+        assert results[True][:2] == results[False][:2] and len(results[True][0]) >= 2
+        assert results[False][2] == every >= 4
+        assert results[True][2] <= 3
