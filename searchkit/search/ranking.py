@@ -80,7 +80,7 @@ class Weights:
     # syllables gains its pair and word clauses besides its terms; a name written as one syllable has
     # nothing but its term, so a question's common two-syllable words ("âm nhạc", "thành lập") outweighed
     # the one name that says what it is about.
-    name: float = 0.0
+    name: float = 3.0
 
 
 #
@@ -366,7 +366,7 @@ def _boosts(tree: q.Node, w: Weights, *, question: bool = False) -> list[cq.Node
     for run in runs(tree):
         folded = [fold_syllable(s) for s in run]
         if question and w.name:
-            names |= {s: cq.Term(f.BODY, s, boost=w.name) for s in folded if s not in names and not could_take_accents(s)}
+            names |= {s: cq.Term(f.BODY, s, boost=w.name) for s in folded if not could_take_accents(s)}
         if len(folded) < 2:
             continue
         if w.phrase:
