@@ -8,6 +8,10 @@ from pathlib import Path
 import pytest
 
 from searchkit.build.index import build
+from searchkit.engines import compiled as cq
+from searchkit.engines import fields as f
+from searchkit.search import parse as q
+from searchkit.search.ranking import Weights, compile_query
 from searchkit.search.searcher import Searcher
 
 FILLER = (
@@ -158,3 +162,30 @@ ASKED = {
 def test_the_words_a_question_asks_with_count_for_nothing(tmp_path: Path, typed: str):
     with Searcher(make_index(tmp_path, ASKED)) as searcher:
         assert ids(searcher.search(typed))[:2] == ["answer.txt", "asks.txt"]
+
+
+# A name written as one syllable ("Lindisfarne") beside a question's common two-syllable words ("âm nhạc"): the
+# article about the name answers, the one holding the common words side by side does not.
+NAMED = {
+    "answer.txt": "Ban nhạc của thành phố\n\nLindisfarne là ban nhạc rock dân gian của thành phố, nổi tiếng từ năm "
+    "1970; album đầu của Lindisfarne ra đời năm 1970. " + FILLER,
+    "frame.txt": "Đêm nhạc cuối tuần\n\nĐêm âm nhạc ở nhà hát thành phố có nhiều ca sĩ trẻ biểu diễn đến khuya. "
+    + FILLER,
+    **{f"other-{i}.txt": f"Tin số {i}\n\nBản tin địa phương số {i}: " + FILLER for i in range(6)},
+}
+
+
+@pytest.mark.parametrize("typed", ["Lindisfarne thuộc thể loại âm nhạc nào?", "lindisfarne thuoc the loai am nhac nao"])
+def test_a_name_in_a_question_outweighs_its_common_words_side_by_side(tmp_path: Path, typed: str):
+    with Searcher(make_index(tmp_path, NAMED)) as searcher:
+        assert ids(searcher.search(typed))[:2] == ["answer.txt", "frame.txt"]
+
+
+def test_only_a_question_s_words_with_no_vietnamese_shape_count_as_names():
+    def named(text: str, *, question: bool) -> set[str]:
+        compiled = compile_query(q.parse(text), Weights(), accents=True, question=question)
+        boosts = compiled.optional.parts if isinstance(compiled, cq.AndMaybe) else ()
+        return {part.text for part in boosts if isinstance(part, cq.Term) and part.field == f.BODY}
+
+    assert named("Năm 1973 Nixon chọn ai làm bộ trưởng?", question=True) == {"1973", "nixon"}
+    assert named("Nixon chọn bộ trưởng năm 1973", question=False) == set()
