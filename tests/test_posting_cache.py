@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 
 from searchkit.build import index
+from searchkit.engines import compiled as cq
+from searchkit.engines import fields as f
 from searchkit.engines.backend import open_backend
 from searchkit.engines.whoosh import cache
 from searchkit.search.live import LiveIndex
@@ -136,3 +138,42 @@ def test_the_bound_is_a_megabyte_count_that_cannot_be_negative():
     with pytest.raises(ValueError):
         cache.set_default_cache_mb(-1)
     assert cache.default_cache_mb() == cache.DEFAULT_CACHE_MB
+
+
+def test_packed_positions_read_back_as_the_strings_they_hold():
+    strings = [b"\x01", b"", b"\x02\x81\x03", b"\x00" * 300, b"\x7f"]
+    packed = cache.PackedBytes(strings)
+    assert len(packed) == len(strings) and list(packed) == strings
+    assert [packed[n] for n in range(-len(strings), 0)] == strings
+    assert packed.nbytes == sum(map(len, strings)) + 4 * len(strings)
+    assert cache.size_of(packed) == packed.nbytes + cache.ENTRY_OVERHEAD
+    with pytest.raises(IndexError):
+        packed[len(strings)]
+
+
+def test_a_term_s_positions_are_cached_packed_and_decode_as_whoosh_reads_them(news_index: Path):
+    backend = open_backend(news_index, cache_mb=64)
+    try:
+        executor = backend.executor
+        # Within a query's candidates, phrases are found from the cached positions.
+        assert len(executor._phrase_within(cq.Phrase(f.BODY, ("viet", "nam")), executor.every_document().ids)) > 0
+        postings = backend.shared.postings
+        keys = [key for key in postings.keys() if key[0] == "positions"]
+        assert keys
+        reader = backend.searcher.reader()
+        for key in keys:
+            _, segment, fieldname, text = key
+            (entry,) = postings.get(key)
+            ids, values, decode = entry
+            assert isinstance(values, cache.PackedBytes) and len(values) == len(ids)
+            (leaf,) = [leaf for leaf, _ in reader.leaf_readers() if leaf.segment().segment_id() == segment]
+            theirs = leaf.postings(fieldname, text)
+            whoosh_positions = {}
+            while theirs.is_active():
+                whoosh_positions[theirs.id()] = list(theirs.value_as("positions"))
+                theirs.next()
+            ours = {int(doc): list(decode(values[n])) for n, doc in enumerate(ids)}
+            live = {doc: spots for doc, spots in ours.items() if not leaf.is_deleted(doc)}
+            assert live == whoosh_positions
+    finally:
+        backend.close()

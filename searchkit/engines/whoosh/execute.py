@@ -25,7 +25,7 @@ from whoosh.util.numeric import byte_to_length
 from searchkit.engines import compiled as cq
 from searchkit.engines.budget import Deadline
 from searchkit.engines.compiled import MAX_PREFIX_TERMS, Levels, prefix_budget
-from searchkit.engines.whoosh.cache import PostingCache, default_cache_mb
+from searchkit.engines.whoosh.cache import PackedBytes, PostingCache, default_cache_mb
 from searchkit.engines.whoosh.codec import reading as codec
 from searchkit.engines.whoosh.matches import (
     EMPTY,
@@ -278,7 +278,7 @@ class Executor:
                     ids.append(block)
                     values.extend(data[2])
                 if ids:
-                    entry = (np.concatenate(ids), values, fmt.decoder("positions"))
+                    entry = (np.concatenate(ids), PackedBytes(values), fmt.decoder("positions"))
         self._store(key, (entry,))
         return entry
 
