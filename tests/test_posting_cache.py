@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -177,3 +178,30 @@ def test_a_term_s_positions_are_cached_packed_and_decode_as_whoosh_reads_them(ne
             assert live == whoosh_positions
     finally:
         backend.close()
+
+
+def test_searchers_of_a_generation_share_its_spelling_counts_and_what_restoration_read(folders):
+    seeds, index_dir = folders
+    first, second = Searcher(index_dir), Searcher(index_dir)
+    try:
+        assert first.spellings is second.spellings
+        assert first._looked_up is second._looked_up
+        first.search("neu guong can bo", limit=10)
+        read = dict(first._looked_up)
+        assert read  # restoration read counts, and the other searcher finds them read
+        assert second.search("neu guong can bo", limit=10).suggestion == first.search("neu guong can bo").suggestion
+        assert second._looked_up == read
+
+        shutil.copy(seeds / "004_a29b889078a98f24.txt", seeds / "ban-moi.txt")
+        index.build(seeds, index_dir)
+        with Searcher(index_dir) as third:
+            assert third.generation != first.generation
+            assert third.spellings is not first.spellings and third._looked_up is not first._looked_up
+            assert third.search("neu guong", limit=10).total > 0
+    finally:
+        first.close()
+    # Still open for the generation's other searcher, closed with the last of them.
+    assert second.spellings.count("neu|nêu") > 0
+    second.close()
+    with pytest.raises(sqlite3.ProgrammingError):
+        second.spellings.count("neu|nêu")

@@ -27,6 +27,7 @@ import numpy as np
 from cachetools import LRUCache
 
 from searchkit.engines.columns import Columns
+from searchkit.engines.spellings import SpellingCounts
 
 # The default bound of a generation's posting cache. A title query over 10,000 news articles reads a few
 # megabytes of leaves (common syllables' scores and positions in every field): at 64 MiB, 300 distinct
@@ -150,7 +151,8 @@ class PostingCache:
 
 
 class Shared:
-    """One open generation's posting cache and columns, shared by its searchers in this process."""
+    """One open generation's posting cache, columns and spelling counts, shared by its searchers in
+    this process, with what accent restoration has looked up in those counts."""
 
     def __init__(self, key: tuple, max_bytes: int):
         self.key = key
@@ -159,6 +161,24 @@ class Shared:
         self._columns: Columns | None = None
         self._columns_lock = threading.Lock()
         self.columns_reads = 0
+        # One connection to the generation's spelling counts, not one (and its page cache) per searcher.
+        self._spellings: SpellingCounts | None = None
+        # The counts restoration and correction have read from them (searchkit.search.restoration): only
+        # read and written a key at a time, which a dict does whole under the interpreter's lock.
+        self.looked_up: dict = {}
+
+    def spellings(self, open_counts: Callable[[], SpellingCounts]) -> SpellingCounts:
+        """The generation's spelling counts, opened by ``open_counts`` once, closed with the last release."""
+        with self._columns_lock:
+            if self._spellings is None:
+                self._spellings = open_counts()
+            return self._spellings
+
+    def _close(self) -> None:
+        with self._columns_lock:
+            spellings, self._spellings = self._spellings, None
+        if spellings is not None:
+            spellings.close()
 
     def columns(self, read: Callable[[], Columns]) -> Columns:
         """The generation's columns, read by ``read`` once, whichever searcher asks first."""
@@ -189,11 +209,15 @@ def acquire(generation_dir: Path, k1: float, b: float, cache_mb: float | None = 
 
 
 def release(shared: Shared) -> None:
-    """One searcher done with ``shared``; the last one's release drops it, and its arrays with it."""
+    """One searcher done with ``shared``; the last one's release drops it, and its arrays with it, and
+    closes its spelling counts."""
     with _lock:
         shared.users -= 1
-        if shared.users <= 0 and _open.get(shared.key) is shared:
+        last = shared.users <= 0
+        if last and _open.get(shared.key) is shared:
             del _open[shared.key]
+    if last:
+        shared._close()
 
 
 def open_generations() -> list[Shared]:
