@@ -34,7 +34,7 @@ from searchkit.engines.spellings import SpellingCounts
 # title queries from 8 clients ran 0.7x as fast as eight caches of 4,096 entries unbounded in bytes (entries
 # evicted within a query's run), at 512 MiB 1.3x to 1.8x as fast, the worker's resident memory 0.43-0.46x of
 # theirs either way; at 256 MiB as fast as at 512 (docs/serving.md).
-DEFAULT_CACHE_MB = 256
+DEFAULT_CACHE_MB = 96
 # What an entry costs besides its arrays' contents: its key (a tuple and the term's text), the cache's own
 # bookkeeping, its Matches or tuple and the arrays' headers (112 bytes each). Measured with tracemalloc,
 # 550 to 650 bytes; counted as 256, 66,557 entries held 25 MB more than the bound said.
