@@ -29,12 +29,12 @@ from cachetools import LRUCache
 from searchkit.engines.columns import Columns
 from searchkit.engines.spellings import SpellingCounts
 
-# The default bound of a generation's posting cache. A title query over 10,000 news articles reads a few
-# megabytes of leaves (common syllables' scores and positions in every field): at 64 MiB, 300 distinct
-# title queries from 8 clients ran 0.7x as fast as eight caches of 4,096 entries unbounded in bytes (entries
-# evicted within a query's run), at 512 MiB 1.3x to 1.8x as fast, the worker's resident memory 0.43-0.46x of
-# theirs either way; at 256 MiB as fast as at 512 (docs/serving.md).
-DEFAULT_CACHE_MB = 96
+# The default bound of a generation's posting cache. With positions packed and entries counted as they
+# cost, 3,000 distinct title queries over 10,000 news articles from 8 clients left a worker at 262 MB
+# resident with 64 MiB (14.4 requests/s at 8 clients after them), 291 MB with 96 (12.7), 316 MB with 128
+# (18.3), against main's 883 MB and 14.2 in the same run: 64 is the largest bound measured that keeps a
+# worker under 300 MB (docs/serving.md).
+DEFAULT_CACHE_MB = 64
 # What an entry costs besides its arrays' contents: its key (a tuple and the term's text), the cache's own
 # bookkeeping, its Matches or tuple and the arrays' headers (112 bytes each). Measured with tracemalloc,
 # 550 to 650 bytes; counted as 256, 66,557 entries held 25 MB more than the bound said.
