@@ -30,11 +30,11 @@ from searchkit.engines.columns import Columns
 from searchkit.engines.spellings import SpellingCounts
 
 # The default bound of a generation's posting cache. With positions packed and entries counted as they
-# cost, 3,000 distinct title queries over 10,000 news articles from 8 clients left a worker at 262 MB
-# resident with 64 MiB (14.4 requests/s at 8 clients after them), 291 MB with 96 (12.7), 316 MB with 128
-# (18.3), against main's 883 MB and 14.2 in the same run: 64 is the largest bound measured that keeps a
-# worker under 300 MB (docs/serving.md).
-DEFAULT_CACHE_MB = 64
+# cost, 3,000 distinct title queries over 10,000 news articles from 8 clients left a worker at 317 MB
+# resident with 128 MiB, 262 MB with 64 and 291 MB with 96, against main's 883 MB; at 8 clients after them
+# 128 answered 1.3x main's requests per second in two runs, 64 0.65x in two of three: 128 keeps main's
+# speed, 64 keeps a worker under 300 MB (docs/serving.md).
+DEFAULT_CACHE_MB = 128
 # What an entry costs besides its arrays' contents: its key (a tuple and the term's text), the cache's own
 # bookkeeping, its Matches or tuple and the arrays' headers (112 bytes each). Measured with tracemalloc,
 # 550 to 650 bytes; counted as 256, 66,557 entries held 25 MB more than the bound said.
