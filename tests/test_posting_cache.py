@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from searchkit.build import index
+from searchkit.engines import compiled as cq
+from searchkit.engines import fields as f
 from searchkit.engines.backend import open_backend
 from searchkit.engines.whoosh import cache
 from searchkit.search.live import LiveIndex
@@ -136,3 +139,65 @@ def test_the_bound_is_a_megabyte_count_that_cannot_be_negative():
     with pytest.raises(ValueError):
         cache.set_default_cache_mb(-1)
     assert cache.default_cache_mb() == cache.DEFAULT_CACHE_MB
+
+
+def test_a_term_s_positions_are_cached_a_string_a_block_and_decode_as_whoosh_reads_them(news_index: Path):
+    backend = open_backend(news_index, cache_mb=64)
+    try:
+        executor = backend.executor
+        # Within a query's candidates, phrases are found from the cached positions.
+        assert len(executor._phrase_within(cq.Phrase(f.BODY, ("viet", "nam")), executor.every_document().ids)) > 0
+        postings = backend.shared.postings
+        keys = [key for key in postings.keys() if key[0] == "block" and postings.get(key).data is not None]
+        assert keys
+        reader = backend.searcher.reader()
+        for segment, fieldname, text in {key[1:4] for key in keys}:
+            (leaf,) = [leaf for leaf, _ in reader.leaf_readers() if leaf.segment().segment_id() == segment]
+            theirs = leaf.postings(fieldname, text)
+            whoosh_positions = {}
+            while theirs.is_active():
+                whoosh_positions[theirs.id()] = list(theirs.value_as("positions"))
+                theirs.next()
+            decode = leaf.schema[fieldname].format.decoder("positions")
+            ours = {}
+            for key in keys:
+                if key[1:4] != (segment, fieldname, text):
+                    continue
+                block = postings.get(key)
+                # One string of positions per block and four bytes for where each posting's end,
+                # not a Python bytes object per posting.
+                assert isinstance(block.data, bytes) and block.offsets.dtype == np.uint32
+                assert len(block.offsets) == len(block.ids) + 1 and block.offsets[-1] == len(block.data)
+                for n, doc in enumerate(block.ids.tolist()):
+                    ours[doc] = list(decode(block.data[block.offsets[n] : block.offsets[n + 1]]))
+            live = {doc: spots for doc, spots in ours.items() if not leaf.is_deleted(doc)}
+            assert live and all(whoosh_positions.get(doc) == spots for doc, spots in live.items())
+    finally:
+        backend.close()
+
+
+def test_searchers_of_a_generation_share_its_spelling_counts_and_what_restoration_read(folders):
+    seeds, index_dir = folders
+    first, second = Searcher(index_dir), Searcher(index_dir)
+    try:
+        assert first.spellings is second.spellings
+        assert first._looked_up is second._looked_up
+        first.search("neu guong can bo", limit=10)
+        read = dict(first._looked_up)
+        assert read  # restoration read counts, and the other searcher finds them read
+        assert second.search("neu guong can bo", limit=10).suggestion == first.search("neu guong can bo").suggestion
+        assert second._looked_up == read
+
+        shutil.copy(seeds / "004_a29b889078a98f24.txt", seeds / "ban-moi.txt")
+        index.build(seeds, index_dir)
+        with Searcher(index_dir) as third:
+            assert third.generation != first.generation
+            assert third.spellings is not first.spellings and third._looked_up is not first._looked_up
+            assert third.search("neu guong", limit=10).total > 0
+    finally:
+        first.close()
+    # Still open for the generation's other searcher, closed with the last of them.
+    assert second.spellings.count("neu|nêu") > 0
+    second.close()
+    with pytest.raises(sqlite3.ProgrammingError):
+        second.spellings.count("neu|nêu")

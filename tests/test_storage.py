@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import gc
 import mmap
+import shutil
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import scoring
 
+from searchkit.build import index
 from searchkit.engines import fields as f
+from searchkit.engines.backend import open_backend
 from searchkit.engines.whoosh import generations
-from searchkit.engines.whoosh.storage import MappedFile, open_mapped
+from searchkit.engines.whoosh.storage import Cursor, MappedFile, open_mapped, open_maps
 
 WORDS = ("neu", "guong", "dang", "vien", "dong", "ha", "chi", "thi", "khe")
 
@@ -26,7 +30,8 @@ def test_mapped_files_are_memory_maps_not_copies(seeds_index: Path):
     with mapped.reader() as reader:
         (segment,) = [leaf for leaf, _ in reader.leaf_readers()]
         postings = segment._terms._postfile
-        assert isinstance(postings, MappedFile) and isinstance(postings.file, mmap.mmap)
+        assert isinstance(postings, MappedFile) and isinstance(postings._map, mmap.mmap)
+        assert isinstance(postings.file, Cursor)
 
 
 def test_mapped_storage_reads_what_whoosh_reads(seeds_index: Path):
@@ -45,3 +50,60 @@ def test_mapped_storage_reads_what_whoosh_reads(seeds_index: Path):
         for docnum in range(a.doc_count_all()):
             assert a.stored_fields(docnum) == b.stored_fields(docnum)
             assert a.doc_field_length(docnum, f.BODY) == b.doc_field_length(docnum, f.BODY)
+
+
+def _maps(backend) -> dict[str, mmap.mmap]:  # noqa: ANN001 - a WhooshBackend
+    """The map under each segment's postings and term table in ``backend``, by file name."""
+    found = {}
+    for leaf, _ in backend.searcher.reader().leaf_readers():
+        for part in (leaf._terms._postfile, leaf._terms._tindex.dbfile):
+            if isinstance(part, MappedFile):  # an empty file is read as it is
+                found[str(part)] = part._map
+    return found
+
+
+def test_searchers_of_a_generation_share_one_map_of_each_file(folders):
+    seeds, index_dir = folders
+    first, second = open_backend(index_dir), open_backend(index_dir)
+    try:
+        maps = _maps(first)
+        assert len(maps) >= 2 and maps.keys() == _maps(second).keys()
+        assert all(theirs is maps[name] for name, theirs in _maps(second).items())
+        # Each keeps a read position of its own over the shared map.
+        ours, theirs = (b.searcher.reader().leaf_readers()[0][0]._terms._postfile for b in (first, second))
+        assert ours is not theirs and ours._map is theirs._map
+        ours.seek(4)
+        theirs.seek(9)
+        assert theirs.read(3) == ours.get(9, 3) and ours.tell() == 4 and theirs.tell() == 12
+
+        shutil.copy(seeds / "004_a29b889078a98f24.txt", seeds / "ban-sao.txt")
+        index.build(seeds, index_dir)
+        third = open_backend(index_dir)
+        try:
+            assert third.generation != first.generation
+            new = _maps(third)
+            # The segments an update kept are hard links of the same files: still one map each;
+            # the segment it wrote has maps of its own.
+            kept, written = new.keys() & maps.keys(), new.keys() - maps.keys()
+            assert kept and written
+            assert all(new[name] is maps[name] for name in kept)
+            assert all(new[name] is not old for name in written for old in maps.values())
+        finally:
+            third.close()
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_map_is_let_go_with_the_last_reader_of_its_file(seeds_index: Path):
+    gc.collect()
+    before = open_maps()
+    first, second = open_backend(seeds_index), open_backend(seeds_index)
+    opened = open_maps() - before
+    assert opened >= 2
+    first.close()
+    gc.collect()
+    assert open_maps() - before == opened  # the second still reads them
+    second.close()
+    gc.collect()
+    assert open_maps() == before

@@ -11,7 +11,10 @@ import http.client
 import importlib.util
 import json
 import logging
+import os
+import platform
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -24,7 +27,7 @@ from waitress.adjustments import Adjustments
 from waitress.parser import HTTPRequestParser
 
 from searchkit.search.searcher import Searcher
-from searchkit.webapp import webserver
+from searchkit.webapp import arenas, webserver
 from searchkit.webapp.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -243,3 +246,48 @@ def test_terminal_escapes_in_a_request_path_reach_the_log_escaped(
     assert "Exception on /articles/\\x1b]0;PWNED\\x07 [GET]" in logged
     assert "RuntimeError: cannot read \\x1b]0;PWNED\\x07" in logged
     assert "\x1b" not in logged and "\x07" not in logged
+
+
+# Eight threads alive at once, each allocating arrays outside Python's small-object allocator; then
+# how many arenas glibc's malloc_info reports.
+_ARENAS = """
+import ctypes, sys, tempfile, threading
+import numpy as np
+from searchkit.webapp import arenas
+if sys.argv[1] == "limited":
+    assert arenas.limit()
+together = threading.Barrier(8)
+def work():
+    kept = [np.ones(1_000) for _ in range(200)]
+    together.wait()
+threads = [threading.Thread(target=work) for _ in range(8)]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+libc = ctypes.CDLL("libc.so.6")
+libc.fopen.restype = ctypes.c_void_p
+libc.malloc_info.argtypes = libc.fclose.argtypes = None
+with tempfile.NamedTemporaryFile(suffix=".xml") as report:
+    out = libc.fopen(report.name.encode(), b"w")
+    libc.malloc_info(0, ctypes.c_void_p(out))
+    libc.fclose(ctypes.c_void_p(out))
+    print(open(report.name).read().count("<heap nr="))
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc arenas are glibc's")
+def test_a_server_s_threads_share_two_malloc_arenas_not_one_each():
+    def arenas_with(mode: str) -> int:
+        env = {key: value for key, value in os.environ.items() if key != "MALLOC_ARENA_MAX"}
+        done = subprocess.run([sys.executable, "-c", _ARENAS, mode], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        return int(done.stdout)
+
+    assert arenas_with("as-is") > arenas.SERVING_ARENAS
+    assert arenas_with("limited") <= arenas.SERVING_ARENAS
+
+
+def test_the_arenas_are_left_to_the_environment_where_it_sets_them(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert arenas.limit() is False

@@ -60,6 +60,9 @@ class Backend(Protocol):
     """One open version of an index, on either engine."""
 
     spellings: Spellings
+    # What accent restoration and correction have looked up in ``spellings``, kept while the version is
+    # open (shared by the version's backends where the engine shares its counts).
+    looked_up: dict
 
     def version(self) -> str:
         """The name of the version open (a generation's name, a digest of the shards' states)."""

@@ -113,8 +113,8 @@ class Searcher:
         w = self.weights
         self.backend = backend or open_backend(index_dir, shards, cache=cache, k1=w.k1, b=w.b)
         self.spellings = self.backend.spellings
-        # Spelling counts looked up by accent restoration, valid while the version is.
-        self._looked_up: dict = {}
+        # Spelling counts looked up by restoration, the backend's (shared by a generation's searchers).
+        self._looked_up: dict = self.backend.looked_up
         self._glossary: Glossary | None = None
         self._corrector = corrected.Corrector(self.backend, self._looked_up)
 

@@ -26,6 +26,8 @@ from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser, ParsingError
 from waitress.server import BaseWSGIServer
 
+from searchkit.webapp import arenas
+
 # The same as waitress's own default: connections the system queues while the workers are busy.
 BACKLOG = 1024
 
@@ -80,6 +82,7 @@ def make_server(
     could be read two ways (see :func:`_ambiguity`) gets 400 and its connection is closed.
     """
     connections = _allow_open_files(limits.connections)
+    arenas.limit()  # before waitress starts its threads, each of which would take an arena of its own
     settings: dict[str, Any] = {
         "threads": threads,
         "ident": "searchkit",

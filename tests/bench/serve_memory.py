@@ -11,7 +11,7 @@ Two readings, both over an index already built:
   index and queries: resident memory after the queries from as many clients as request threads, then
   throughput at ``--load-clients`` clients; the ratios of this tree to the other.
 
-    python tests/bench/serve_memory.py trace --index INDEX --seeds SEEDS [--queries 1000]
+    python tests/bench/serve_memory.py trace --index INDEX --seeds SEEDS [--queries 1000] [--untraced]
     python tests/bench/serve_memory.py compare --index INDEX --seeds SEEDS --before TREE [--queries 3000]
 """
 
@@ -71,10 +71,14 @@ def _send(base: str, texts: list[str], clients: int) -> tuple[float, list[str]]:
     return time.perf_counter() - started, failures
 
 
-def trace(index_dir: Path, seeds_dir: Path, queries: int, clients: int, top: int) -> dict:
+def trace(index_dir: Path, seeds_dir: Path, queries: int, clients: int, top: int, traced: bool = True) -> dict:
+    """``traced``: tracemalloc on (its own bookkeeping then counts in the resident memory); off, the
+    resident memory as the server holds it, beside what the posting caches hold."""
+    from searchkit.engines.whoosh import cache
     from searchkit.webapp.app import create_app, make_server
 
-    tracemalloc.start()
+    if traced:
+        tracemalloc.start()
     app = create_app(index_dir=index_dir, seeds_dir=seeds_dir)
     server = make_server(app, host="127.0.0.1", port=0)
     base = f"http://127.0.0.1:{server.effective_port}/"
@@ -84,14 +88,25 @@ def trace(index_dir: Path, seeds_dir: Path, queries: int, clients: int, top: int
     texts = titles(seeds_dir)[:queries]
     seconds, failures = _send(base, texts, clients)
     served = memory.status()
+    shared = cache.open_generations()
+    held = {
+        "generations": len(shared),
+        "searchers": sum(generation.users for generation in shared),
+        "cache_mb": round(sum(generation.postings.size for generation in shared) / 2**20, 1),
+        "cache_entries": sum(len(generation.postings) for generation in shared),
+    }
+    if not traced:
+        server.close()
+        return {"queries": len(texts), "clients": clients, "seconds": round(seconds, 1), "failures": len(failures),
+                "idle_rss_mb": round(idle["rss_mb"]), "served": {k: round(v) for k, v in served.items()}, **held}
     snapshot = tracemalloc.take_snapshot()
     server.close()
-    traced = sum(stat.size for stat in snapshot.statistics("filename"))
+    total = sum(stat.size for stat in snapshot.statistics("filename"))
     holders = [
         {
             "file": _short(stat.traceback[0].filename),
             "mb": round(stat.size / 2**20, 1),
-            "share": round(stat.size / traced, 3),
+            "share": round(stat.size / total, 3),
         }
         for stat in snapshot.statistics("filename")[:top]
     ]
@@ -106,7 +121,8 @@ def trace(index_dir: Path, seeds_dir: Path, queries: int, clients: int, top: int
         "failures": len(failures),
         "idle_rss_mb": round(idle["rss_mb"]),
         "served": {k: round(v) for k, v in served.items()},
-        "traced_mb": round(traced / 2**20, 1),
+        **held,
+        "traced_mb": round(total / 2**20, 1),
         "by_file": holders,
         "by_line": lines,
     }
@@ -210,13 +226,14 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=1000)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--top", type=int, default=12)
+    parser.add_argument("--untraced", action="store_true", help="trace: tracemalloc off (resident memory as served)")
     parser.add_argument("--before", type=Path)
     parser.add_argument("--load-clients", type=int, default=8)
     parser.add_argument("--load", type=int, default=400, help="requests of the throughput reading")
     parser.add_argument("--cache-mb", type=float, nargs="*", default=[], help="this tree again at these bounds")
     args = parser.parse_args()
     if args.mode == "trace":
-        found = trace(args.index, args.seeds, args.queries, args.clients, args.top)
+        found = trace(args.index, args.seeds, args.queries, args.clients, args.top, traced=not args.untraced)
     else:
         if args.before is None:
             parser.error("compare needs --before TREE")

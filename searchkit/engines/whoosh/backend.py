@@ -63,9 +63,11 @@ class WhooshBackend:
         self._columns: Columns | None = None
         self.shared: cache.Shared | None = cache.acquire(self.generation.path, k1, b, cache_mb)
         self.executor = Executor(self.searcher, self.shared.postings)
+        # What restoration looked up in the spelling counts, shared as they are.
+        self.looked_up = self.shared.looked_up
         try:
             with self.reading():
-                self.spellings = generations.open_spellings(self.generation)
+                self.spellings = self.shared.spellings(lambda: generations.open_spellings(self.generation))
         except BaseException:
             self.searcher.close()
             cache.release(self.shared)
@@ -79,11 +81,11 @@ class WhooshBackend:
         return generations.pointer(self.index_dir) == self.generation.name
 
     def close(self) -> None:
+        """Closes the searcher; the generation's last backend to close closes its spelling counts."""
         if self.shared is not None:
             cache.release(self.shared)
             self.shared = None
         self.searcher.close()
-        self.spellings.close()
 
     def damage(self, exc: Exception) -> IndexDamagedError | None:
         """The damage in this generation that made a read fail with ``exc``; None when its files are

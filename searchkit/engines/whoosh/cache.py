@@ -26,15 +26,18 @@ import numpy as np
 from cachetools import LRUCache
 
 from searchkit.engines.columns import Columns
+from searchkit.engines.spellings import SpellingCounts
 
-# The default bound of a generation's posting cache. A title query over 10,000 news articles reads a few
-# megabytes of leaves (common syllables' scores and positions in every field): at 64 MiB, 300 distinct
-# title queries from 8 clients ran 0.7x as fast as eight caches of 4,096 entries unbounded in bytes (entries
-# evicted within a query's run), at 512 MiB 1.3x to 1.8x as fast, the worker's resident memory 0.43-0.46x of
-# theirs either way; at 256 MiB as fast as at 512 (docs/serving.md).
-DEFAULT_CACHE_MB = 256
-# What an entry costs besides its arrays: its key, its tuple or Matches, the cache's own bookkeeping.
-ENTRY_OVERHEAD = 256
+# The default bound of a generation's posting cache. With positions packed and entries counted as they
+# cost, 3,000 distinct title queries over 10,000 news articles from 8 clients left a worker at 317 MB
+# resident with 128 MiB, 262 MB with 64 and 291 MB with 96, against main's 883 MB; at 8 clients after them
+# 128 answered 1.3x main's requests per second in two runs, 64 0.65x in two of three: 128 keeps main's
+# speed, 64 keeps a worker under 300 MB (docs/serving.md).
+DEFAULT_CACHE_MB = 128
+# What an entry costs besides its arrays' contents: its key (a tuple and the term's text), the cache's own
+# bookkeeping, its Matches or tuple and the arrays' headers (112 bytes each). Measured with tracemalloc,
+# 550 to 650 bytes; counted as 256, 66,557 entries held 25 MB more than the bound said.
+ENTRY_OVERHEAD = 600
 
 _default_mb: float = DEFAULT_CACHE_MB
 
@@ -113,7 +116,8 @@ class PostingCache:
 
 
 class Shared:
-    """One open generation's posting cache and columns, shared by its searchers in this process."""
+    """One open generation's posting cache, columns and spelling counts, shared by its searchers in
+    this process, with what accent restoration has looked up in those counts."""
 
     def __init__(self, key: tuple, max_bytes: int):
         self.key = key
@@ -122,6 +126,25 @@ class Shared:
         self._columns: Columns | None = None
         self._columns_lock = threading.Lock()
         self.columns_reads = 0
+        # One connection to the generation's spelling counts, not one (and its page cache) per searcher.
+        self._spellings: SpellingCounts | None = None
+        # The counts restoration and correction have read from them (searchkit.search.restoration): only
+        # read and written a key at a time, which a dict does whole under the interpreter's lock.
+        self.looked_up: dict = {}
+
+    def spellings(self, open_counts: Callable[[], SpellingCounts]) -> SpellingCounts:
+        """The generation's spelling counts, opened by ``open_counts`` once, closed with the last release."""
+        with self._columns_lock:
+            if self._spellings is None:
+                self._spellings = open_counts()
+            return self._spellings
+
+    def close(self) -> None:
+        """Closes the spelling counts (the last searcher's release does it)."""
+        with self._columns_lock:
+            spellings, self._spellings = self._spellings, None
+        if spellings is not None:
+            spellings.close()
 
     def columns(self, read: Callable[[], Columns]) -> Columns:
         """The generation's columns, read by ``read`` once, whichever searcher asks first."""
@@ -152,11 +175,15 @@ def acquire(generation_dir: Path, k1: float, b: float, cache_mb: float | None = 
 
 
 def release(shared: Shared) -> None:
-    """One searcher done with ``shared``; the last one's release drops it, and its arrays with it."""
+    """One searcher done with ``shared``; the last one's release drops it, and its arrays with it, and
+    closes its spelling counts."""
     with _lock:
         shared.users -= 1
-        if shared.users <= 0 and _open.get(shared.key) is shared:
+        last = shared.users <= 0
+        if last and _open.get(shared.key) is shared:
             del _open[shared.key]
+    if last:
+        shared.close()
 
 
 def open_generations() -> list[Shared]:

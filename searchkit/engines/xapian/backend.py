@@ -92,6 +92,7 @@ class XapianBackend:
             for single in singles:
                 single.close()
         self._columns: Columns | None = None
+        self.looked_up: dict = {}  # this backend's own, as its summed counts are
         self._ratios: dict[str, float] = {}
         # The data of the documents of the last ranking, read with them.
         self._data: dict[int, dict] = {}

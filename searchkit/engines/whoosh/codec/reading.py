@@ -127,7 +127,8 @@ def _block(ids: np.ndarray, weights: object, values: object, count: int) -> Bloc
     else:
         frequencies = np.asarray(weights, dtype=np.float64)
     if isinstance(values, (list, tuple)) and values and isinstance(values[0], bytes):
-        offsets = np.zeros(len(values) + 1, dtype=np.int64)
+        # Where each posting's positions end, four bytes each (a block's positions are far under 4 GB).
+        offsets = np.zeros(len(values) + 1, dtype=np.uint32)
         np.cumsum([len(v) for v in values], out=offsets[1:])
         return Block(ids, frequencies, b"".join(values), offsets)
     return Block(ids, frequencies, None, None)
