@@ -29,6 +29,7 @@ from typing import Any
 
 import corpora
 import filtering
+import growth
 import measure
 import memory
 from engines import ENGINES
@@ -124,7 +125,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="with --only filters: build the news index here and keep it; a later run only brings it up "
         "to date (default: a temporary folder)",
     )
+    parser.add_argument(
+        "--growth",
+        metavar="N,N,…",
+        default=None,
+        help="measure growth alone: the news corpus repeated to each N articles (e.g. 4000,35425,100000), "
+        "searchkit and FTS5 built and timed at each size (see tests/bench/growth.py)",
+    )
+    parser.add_argument(
+        "--growth-work",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="with --growth: stage and build in DIR (each size's folder removed once measured; "
+        "default: a temporary folder)",
+    )
     args = parser.parse_args(argv)
+    if args.growth is not None:
+        try:
+            args.growth = growth.parse_sizes(args.growth)
+        except ValueError as error:
+            parser.error(f"--growth: {error}")
     for name in ("docs", "scale_docs", "questions", "latency_queries"):
         value = getattr(args, name)
         if value is not None and value < 0:
@@ -491,6 +512,24 @@ def table(results: dict, names: list[str]) -> str:
     return "\n".join(lines)
 
 
+def run_growth(args: argparse.Namespace, results: dict, started: float) -> int:
+    """``--growth``: the growth figures alone, written to ``--out`` after each size."""
+    results["settings"]["growth"] = args.growth
+
+    def save(section: dict) -> None:
+        results["growth"] = section
+        results["wall_s"] = time.perf_counter() - started
+        args.out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        _log(f"growth figures so far written to {args.out}")
+
+    with tempfile.TemporaryDirectory(prefix="searchkit-growth-", dir=args.growth_work) as tmp:
+        section = growth.run(args.data, args.growth, Path(tmp), args.latency_queries, _log, save)
+    print("\n".join(growth.lines(section)))
+    print(f"figures written to {args.out} ({results['wall_s']:.0f} s)")
+    failed = any(entry["errors"] for entry in section["results"].values())
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     _check_data(args.data)
@@ -517,6 +556,8 @@ def main(argv: list[str] | None = None) -> int:
         "warnings": {},
     }
     started = time.perf_counter()
+    if args.growth is not None:
+        return run_growth(args, results, started)
     with tempfile.TemporaryDirectory(prefix="searchkit-bench-") as tmp:
         work = Path(tmp)
         if args.only == "filters":
