@@ -3,13 +3,17 @@
 
     python3 tests/bench/bench.py [--docs N] [--out FILE.json] [--skip-searchkit]
     python3 tests/bench/bench.py --only filters [--docs N] [--news-index DIR]
+    python3 tests/bench/bench.py --growth 4000,35425,100000 [--growth-work DIR]
 
 Relevance on XQuAD-vi (accented and unaccented questions), then build and query speed on the baomoi
 news corpus with the resident memory that opening each index adds, searchkit's build scaling from
 one to two processes, the cold start of a ``searchkit query`` process (seeds and news index), and
 the resident memory of a ``searchkit serve`` process on the news index, and what filters, sort orders
 and facets add to searchkit's queries (the news articles get synthetic dates, sources and tags;
-``--only filters`` measures that alone, with searchkit's build). The data is read from
+``--only filters`` measures that alone, with searchkit's build). The timed title queries run on FTS5
+twice: asked for every word (AND), the fair baseline since searchkit requires every word of a short
+query, and with the OR of the words, the baseline for questions. ``--growth`` measures, alone, how
+build and latency grow as the news corpus is repeated to each size (see ``growth``). The data is read from
 ``../shared/data`` next to the project (or ``--data``) and staged in a temporary folder; nothing is
 written inside the project but the JSON results (``bench-results.json`` in the current folder by
 default).
