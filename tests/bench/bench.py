@@ -144,6 +144,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="with --growth: stage and build in DIR (each size's folder removed once measured; "
         "default: a temporary folder)",
     )
+    parser.add_argument(
+        "--growth-keep",
+        action="store_true",
+        help="with --growth-work: keep each size's indexes there (DIR/n<size>/searchkit and fts5)",
+    )
     args = parser.parse_args(argv)
     if args.growth is not None:
         try:
@@ -563,8 +568,12 @@ def run_growth(args: argparse.Namespace, results: dict, started: float) -> int:
         args.out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         _log(f"growth figures so far written to {args.out}")
 
-    with tempfile.TemporaryDirectory(prefix="searchkit-growth-", dir=args.growth_work) as tmp:
-        section = growth.run(args.data, args.growth, Path(tmp), args.latency_queries, _log, save)
+    if args.growth_keep and args.growth_work:
+        args.growth_work.mkdir(parents=True, exist_ok=True)
+        section = growth.run(args.data, args.growth, args.growth_work, args.latency_queries, _log, save, keep=True)
+    else:
+        with tempfile.TemporaryDirectory(prefix="searchkit-growth-", dir=args.growth_work) as tmp:
+            section = growth.run(args.data, args.growth, Path(tmp), args.latency_queries, _log, save)
     print("\n".join(growth.lines(section)))
     print(f"figures written to {args.out} ({results['wall_s']:.0f} s)")
     failed = any(entry["errors"] for entry in section["results"].values())
