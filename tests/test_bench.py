@@ -117,6 +117,7 @@ def test_bench_table_sets_searchkit_beside_fts5_and_for_title_queries_and_or(ben
     timed = {"first_p50_ms": 20.0, "first_p95_ms": 48.0, "p50_ms": 5.0, "p95_ms": 9.0}
     fts5 = {"first_p50_ms": 30.0, "first_p95_ms": 60.0, "p50_ms": 29.0, "p95_ms": 59.0, "build_s": 2.0}
     fts5["every_word"] = {"first_p50_ms": 8.0, "first_p95_ms": 16.0, "p50_ms": 7.0, "p95_ms": 15.0}
+    timed["first_cpu_p95_ms"], fts5["first_cpu_p95_ms"], fts5["every_word"]["first_cpu_p95_ms"] = 30.0, 50.0, 12.0
     results = {
         "speed": {
             "articles": 4000,
@@ -138,6 +139,8 @@ def test_bench_table_sets_searchkit_beside_fts5_and_for_title_queries_and_or(ben
     ]
     first_p95 = next(line for line in lines if "query p95, first run" in line).split()
     assert first_p95[-5:] == ["48.0", "60.0", "16.0", "0.80×", "3.00×"]
+    cpu = next(line for line in lines if "query p95, first run, CPU time" in line).split()
+    assert cpu[-5:] == ["30.0", "50.0", "12.0", "0.60×", "2.50×"]
     # FTS5 AND shares FTS5's index: only its query times are its own.
     build = next(line for line in lines if "build time" in line).split()
     assert build[-5:] == ["20.00", "2.00", "—", "10.00×", "—"]
