@@ -149,6 +149,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="with --growth-work: keep each size's indexes there (DIR/n<size>/searchkit and fts5)",
     )
+    parser.add_argument(
+        "--growth-requery",
+        action="store_true",
+        help="with --growth-work: build nothing, time the queries again on the indexes a --growth-keep run "
+        "left there, every size back to back",
+    )
     args = parser.parse_args(argv)
     if args.growth is not None:
         try:
@@ -569,9 +575,11 @@ def run_growth(args: argparse.Namespace, results: dict, started: float) -> int:
         args.out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         _log(f"growth figures so far written to {args.out}")
 
-    if args.growth_keep and args.growth_work:
+    if (args.growth_keep or args.growth_requery) and args.growth_work:
         args.growth_work.mkdir(parents=True, exist_ok=True)
-        section = growth.run(args.data, args.growth, args.growth_work, args.latency_queries, _log, save, keep=True)
+        section = growth.run(
+            args.data, args.growth, args.growth_work, args.latency_queries, _log, save, True, args.growth_requery
+        )
     else:
         with tempfile.TemporaryDirectory(prefix="searchkit-growth-", dir=args.growth_work) as tmp:
             section = growth.run(args.data, args.growth, Path(tmp), args.latency_queries, _log, save)

@@ -72,6 +72,28 @@ def measure_size(data: Path, size: int, folder: Path, timed: list[str], log: Cal
     return entry
 
 
+def requery_size(size: int, folder: Path, timed: list[str], log: Callable[[str], None]) -> dict:
+    """Time ``timed`` again on the indexes a run with ``keep`` left in ``folder``; no build figures.
+
+    For sizes built at different times on a busy machine: the queries of every size then run back to back.
+    """
+    entry: dict[str, Any] = {"articles": size, "requeried": True, "engines": {}, "errors": {}}
+    for name in ("searchkit", "fts5"):
+        log(f"growth {size:,}: timing {len(timed)} queries on {name}'s kept index")
+        try:
+            figures = measure.in_child(measure.timed_queries, name, folder / name, timed)
+            if name == "fts5":
+                figures["every_word"] = measure.in_child(
+                    measure.timed_queries, name, folder / name, timed, {"every_word": True}
+                )
+        except Exception as error:
+            entry["errors"][name] = f"{type(error).__name__}: {error}"
+            log(f"growth {size:,}: {name} failed: {error}")
+            continue
+        entry["engines"][name] = figures
+    return entry
+
+
 def run(
     data: Path,
     sizes: list[int],
@@ -80,10 +102,12 @@ def run(
     log: Callable[[str], None],
     save: Callable[[dict], None],
     keep: bool = False,
+    requery: bool = False,
 ) -> dict:
     """Every size in turn; ``save(section)`` after each, so a long run leaves the sizes it finished.
 
     Each size's staged articles are removed once it is measured, and its indexes too unless ``keep``.
+    With ``requery``, the indexes kept in ``work`` are only queried again (see ``requery_size``).
     """
     timed = queries(data, count)
     section: dict[str, Any] = {
@@ -97,6 +121,10 @@ def run(
     }
     for size in sizes:
         folder = work / f"n{size}"
+        if requery:
+            section["results"][str(size)] = requery_size(size, folder, timed, log)
+            save(section)
+            continue
         try:
             section["results"][str(size)] = measure_size(data, size, folder, timed, log)
         finally:
