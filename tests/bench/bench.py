@@ -578,9 +578,15 @@ def run_growth(args: argparse.Namespace, results: dict, started: float) -> int:
     if (args.growth_keep or args.growth_requery) and args.growth_work:
         args.growth_work.mkdir(parents=True, exist_ok=True)
         section = growth.run(
-            args.data, args.growth, args.growth_work, args.latency_queries, _log, save,
-            keep=True, requery=args.growth_requery,
-        )  # fmt: skip
+            args.data,
+            args.growth,
+            args.growth_work,
+            args.latency_queries,
+            _log,
+            save,
+            keep=True,
+            requery=args.growth_requery,
+        )
     else:
         with tempfile.TemporaryDirectory(prefix="searchkit-growth-", dir=args.growth_work) as tmp:
             section = growth.run(args.data, args.growth, Path(tmp), args.latency_queries, _log, save)
