@@ -22,9 +22,11 @@ lint:
 # Telex and VNI keys) beside pyvi; the ranking weights tuned on half of XQuAD-vi and of the known items and
 # reported on the other half; acronyms, autocompletion and related articles; the server's throughput with one
 # worker and two; the news corpus over 1, 2 and 3 Xapian shards beside the embedded index; and what one 15 MB
-# article costs to index, search and show; typo'd known items beside Typesense (see docs/benchmarks.md).
+# article costs to index, search and show; typo'd known items beside Typesense; query latency as the news grows
+# to 4,000, 35,425 and 100,000 articles beside FTS5 (see docs/benchmarks.md).
 bench:
 	$(PYTHON) tests/bench/bench.py --out bench-results.json
+	$(PYTHON) tests/bench/bench.py --growth 4000,35425,100000 --out growth-results.json
 	$(PYTHON) tests/bench/relevance.py --out relevance-results.json
 	$(PYTHON) tests/bench/load.py --out load-results.json
 	$(PYTHON) tests/bench/restore.py --out restore-results.json

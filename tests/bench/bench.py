@@ -3,13 +3,17 @@
 
     python3 tests/bench/bench.py [--docs N] [--out FILE.json] [--skip-searchkit]
     python3 tests/bench/bench.py --only filters [--docs N] [--news-index DIR]
+    python3 tests/bench/bench.py --growth 4000,35425,100000 [--growth-work DIR]
 
 Relevance on XQuAD-vi (accented and unaccented questions), then build and query speed on the baomoi
 news corpus with the resident memory that opening each index adds, searchkit's build scaling from
 one to two processes, the cold start of a ``searchkit query`` process (seeds and news index), and
 the resident memory of a ``searchkit serve`` process on the news index, and what filters, sort orders
 and facets add to searchkit's queries (the news articles get synthetic dates, sources and tags;
-``--only filters`` measures that alone, with searchkit's build). The data is read from
+``--only filters`` measures that alone, with searchkit's build). The timed title queries run on FTS5
+twice: asked for every word (AND), the fair baseline since searchkit requires every word of a short
+query, and with the OR of the words, the baseline for questions. ``--growth`` measures, alone, how
+build and latency grow as the news corpus is repeated to each size (see ``growth``). The data is read from
 ``../shared/data`` next to the project (or ``--data``) and staged in a temporary folder; nothing is
 written inside the project but the JSON results (``bench-results.json`` in the current folder by
 default).
@@ -29,6 +33,7 @@ from typing import Any
 
 import corpora
 import filtering
+import growth
 import measure
 import memory
 from engines import ENGINES
@@ -124,7 +129,38 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="with --only filters: build the news index here and keep it; a later run only brings it up "
         "to date (default: a temporary folder)",
     )
+    parser.add_argument(
+        "--growth",
+        metavar="N,N,…",
+        default=None,
+        help="measure growth alone: the news corpus repeated to each N articles (e.g. 4000,35425,100000), "
+        "searchkit and FTS5 built and timed at each size (see tests/bench/growth.py)",
+    )
+    parser.add_argument(
+        "--growth-work",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help="with --growth: stage and build in DIR (each size's folder removed once measured; "
+        "default: a temporary folder)",
+    )
+    parser.add_argument(
+        "--growth-keep",
+        action="store_true",
+        help="with --growth-work: keep each size's indexes there (DIR/n<size>/searchkit and fts5)",
+    )
+    parser.add_argument(
+        "--growth-requery",
+        action="store_true",
+        help="with --growth-work: build nothing, time the queries again on the indexes a --growth-keep run "
+        "left there, every size back to back",
+    )
     args = parser.parse_args(argv)
+    if args.growth is not None:
+        try:
+            args.growth = growth.parse_sizes(args.growth)
+        except ValueError as error:
+            parser.error(f"--growth: {error}")
     for name in ("docs", "scale_docs", "questions", "latency_queries"):
         value = getattr(args, name)
         if value is not None and value < 0:
@@ -230,6 +266,17 @@ def run_speed(args: argparse.Namespace, names: list[str], work: Path, results: d
         figures["articles_per_s"] = staged.articles / figures["build_s"]
         figures["syllables_per_s"] = staged.syllables / figures["build_s"]
         section["engines"][name] = figures
+        if name == "fts5" and queries:
+            # searchkit requires every word of a short query: FTS5 asked for every word (AND) is the fair
+            # baseline for these title queries, timed on the same index in a fresh connection.
+            _log("speed: SQLite FTS5 asked for every word (AND)")
+            try:
+                figures["every_word"] = measure.in_child(
+                    measure.timed_queries, name, work / name, queries, {"every_word": True}
+                )
+            except Exception as error:
+                results["errors"]["speed/fts5-and"] = f"{type(error).__name__}: {error}"
+                _log(f"speed: FTS5 AND failed: {error}")
         _log(f"speed: memory of {ENGINES[name].label} opening its index")
         try:
             opened = measure.in_child(
@@ -362,21 +409,38 @@ def _ratio(value: float) -> str:
     return f"{value:.{digits}f}×"
 
 
+# What FTS5 asked for every word (AND) is measured on: the timed title queries, not its build or relevance.
+EVERY_WORD = "fts5-and"
+QUERY_KEYS = ("first_p50_ms", "first_p95_ms", "first_cpu_p95_ms", "p50_ms", "p95_ms", "cpu_p50_ms", "cpu_p95_ms")
+
+
 def table(results: dict, names: list[str]) -> str:
-    """The figures as one aligned table, with each system's ratio to FTS5."""
-    labels = [ENGINES[name].label for name in names]
+    """The figures as one aligned table, with each system's ratio to FTS5 (OR, and AND for short queries).
+
+    FTS5's own column is its OR of the words, the baseline for questions (relevance); the FTS5 AND column,
+    beside it, is the baseline for the timed title queries, since searchkit requires every word of those.
+    """
+    fts5 = results.get("speed", {}).get("engines", {}).get("fts5", {})
+    every_word = "every_word" in fts5
+    columns = [*names]
+    if every_word:
+        columns.insert(columns.index("fts5") + 1, EVERY_WORD)
+    labels = {name: ENGINES[name].label for name in names} | {"fts5": "SQLite FTS5 OR", EVERY_WORD: "FTS5 AND"}
     others = [name for name in names if name != "fts5"] if "fts5" in names else []
-    header = ["", *labels, *(f"{ENGINES[name].label} ÷ FTS5" for name in others)]
+    ratios = [(name, "fts5") for name in others]
+    if every_word and "searchkit" in names:
+        ratios.insert(1, ("searchkit", EVERY_WORD))
+    short = {"fts5": "FTS5 OR", EVERY_WORD: "FTS5 AND"}
+    header = ["", *(labels[c] for c in columns), *(f"{labels[a]} ÷ {short[b]}" for a, b in ratios)]
     rows: list[list[str]] = []
 
     def section(title: str) -> None:
         rows.append([title])
 
     def row(label: str, values: dict[str, float | None], kind: str) -> None:
-        cells = [_cell(values.get(name), kind) for name in names]
-        base = values.get("fts5")
-        for name in others:
-            value = values.get(name)
+        cells = [_cell(values.get(name), kind) for name in columns]
+        for name, against in ratios:
+            value, base = values.get(name), values.get(against)
             # A share of each system's own index size: a ratio between two of them means little.
             ratio = value is not None and base and kind != "pct"
             cells.append(_ratio(value / base) if ratio else "—")
@@ -414,12 +478,15 @@ def table(results: dict, names: list[str]) -> str:
             ("peak_rss_worker_mb", "peak memory, largest worker (MB)", "mb"),
             ("first_p50_ms", "query p50, first run (ms)", "ms"),
             ("first_p95_ms", "query p95, first run (ms)", "ms"),
+            ("first_cpu_p95_ms", "query p95, first run, CPU time (ms)", "ms"),
             ("p50_ms", "query p50, repeated (ms)", "ms"),
             ("p95_ms", "query p95, repeated (ms)", "ms"),
             ("cpu_p50_ms", "query p50, CPU time (ms)", "ms"),
             ("cpu_p95_ms", "query p95, CPU time (ms)", "ms"),
         ):
             values = {name: figures.get(key) for name, figures in engines.items()}
+            if every_word and key in QUERY_KEYS:
+                values[EVERY_WORD] = fts5["every_word"].get(key)
             if key == "peak_rss_worker_mb" and not any(values.values()):
                 continue
             row(label, values, kind)
@@ -435,6 +502,13 @@ def table(results: dict, names: list[str]) -> str:
 
     lines = [line(r) for r in [header, *rows]]
 
+    ours = speed["engines"].get("searchkit", {}).get("first_p95_ms") if speed else None
+    if ours and every_word:
+        against_and, against_or = fts5["every_word"]["first_p95_ms"], fts5["first_p95_ms"]
+        lines.append(
+            f"searchkit first-run p95 {ours:.1f} ms on the title queries: {_ratio(ours / against_and)} FTS5 asked "
+            f"for every word (AND, {against_and:.1f} ms), {_ratio(ours / against_or)} FTS5 OR ({against_or:.1f} ms)"
+        )
     if "filters" in results:
         lines += filtering.lines(results["filters"])
     scaling = results.get("scaling")
@@ -491,6 +565,37 @@ def table(results: dict, names: list[str]) -> str:
     return "\n".join(lines)
 
 
+def run_growth(args: argparse.Namespace, results: dict, started: float) -> int:
+    """``--growth``: the growth figures alone, written to ``--out`` after each size."""
+    results["settings"]["growth"] = args.growth
+
+    def save(section: dict) -> None:
+        results["growth"] = section
+        results["wall_s"] = time.perf_counter() - started
+        args.out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        _log(f"growth figures so far written to {args.out}")
+
+    if (args.growth_keep or args.growth_requery) and args.growth_work:
+        args.growth_work.mkdir(parents=True, exist_ok=True)
+        section = growth.run(
+            args.data,
+            args.growth,
+            args.growth_work,
+            args.latency_queries,
+            _log,
+            save,
+            keep=True,
+            requery=args.growth_requery,
+        )
+    else:
+        with tempfile.TemporaryDirectory(prefix="searchkit-growth-", dir=args.growth_work) as tmp:
+            section = growth.run(args.data, args.growth, Path(tmp), args.latency_queries, _log, save)
+    print("\n".join(growth.lines(section)))
+    print(f"figures written to {args.out} ({results['wall_s']:.0f} s)")
+    failed = any(entry["errors"] for entry in section["results"].values())
+    return 1 if failed else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     _check_data(args.data)
@@ -517,6 +622,8 @@ def main(argv: list[str] | None = None) -> int:
         "warnings": {},
     }
     started = time.perf_counter()
+    if args.growth is not None:
+        return run_growth(args, results, started)
     with tempfile.TemporaryDirectory(prefix="searchkit-bench-") as tmp:
         work = Path(tmp)
         if args.only == "filters":

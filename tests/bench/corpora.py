@@ -140,6 +140,26 @@ def first(rows: Iterable[dict], limit: int | None) -> Iterator[dict]:
         yield row
 
 
+def repeated(read: Callable[[], Iterable[dict]], count: int) -> Iterator[dict]:
+    """``count`` articles: ``read()``'s articles over and over, each pass after the first with distinct ids.
+
+    The second pass's ``baomoi-7`` is ``baomoi-7-r2``, the third's ``baomoi-7-r3``: a collection larger
+    than the corpus for growth figures (titles and texts repeat; relevance means nothing there).
+    ``read`` is called once per pass, so the corpus is streamed, never held whole.
+    """
+    made, passes = 0, 0
+    while made < count:
+        passes += 1
+        before = made
+        for article in read():
+            if made >= count:
+                return
+            yield article if passes == 1 else article | {"id": f"{article['id']}-r{passes}"}
+            made += 1
+        if made == before:
+            return  # an empty corpus repeats to nothing
+
+
 # Known items: every KNOWN_ITEM_EVERY-th news article in file order is looked for by the first
 # KNOWN_ITEM_SYLLABLES syllables of its title (joined by single spaces), and only it is relevant.
 KNOWN_ITEM_EVERY = 70

@@ -97,12 +97,18 @@ class Fts5:
         return {"added": count}
 
     @staticmethod
-    def match_expression(text: str) -> str:
-        """OR of the query's tokens, each quoted so that none is read as FTS5 syntax."""
-        return " OR ".join(f'"{token}"' for token in SYLLABLE.findall(text))
+    def match_expression(text: str, every_word: bool = False) -> str:
+        """The query's tokens, each quoted so that none is read as FTS5 syntax, OR'd or (``every_word``) AND'd.
+
+        searchkit requires every word of a short query, so for titles and short queries the fair
+        baseline is FTS5 asked for every word too (``"w1" "w2"``: FTS5's implicit AND); OR is the
+        baseline for questions, whose words are not all expected in the answer. A token holds word
+        characters only, so quoting is all it needs (FTS5 doubles a ``"`` inside quotes; none is left).
+        """
+        return (" " if every_word else " OR ").join(f'"{token}"' for token in SYLLABLE.findall(text))
 
     @contextmanager
-    def searcher(self, index_dir: Path) -> Iterator[Search]:
+    def searcher(self, index_dir: Path, every_word: bool = False) -> Iterator[Search]:
         db = sqlite3.connect(index_dir / self.FILE)
         ranked = "SELECT id FROM articles WHERE articles MATCH ? ORDER BY bm25(articles) LIMIT ?"
         with_snippets = (
@@ -111,7 +117,7 @@ class Fts5:
         )
 
         def search(text: str, limit: int, snippets: bool) -> list[str]:
-            expression = self.match_expression(text)
+            expression = self.match_expression(text, every_word)
             if not expression:
                 return []
             rows = db.execute(with_snippets if snippets else ranked, (expression, limit)).fetchall()
