@@ -291,3 +291,60 @@ def test_a_server_s_threads_share_two_malloc_arenas_not_one_each():
 def test_the_arenas_are_left_to_the_environment_where_it_sets_them(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
     assert arenas.limit() is False
+
+
+
+# Arrays freed in the middle of malloc's heap (each under glibc's mmap threshold; every other one kept,
+# the last among them, so that the heap's top stays in use), then what a trim, or none, gave back.
+_TRIM = """
+import os, sys
+import numpy as np
+from searchkit.webapp import arenas
+def resident_mb():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+arrays = [np.ones(8_000) for _ in range(2_000)]  # 64 kB each, 125 MB in all
+kept = arrays[1::2]
+del arrays
+before = resident_mb()
+trimmed = arenas.trim() if sys.argv[1] == "trim" else False
+print(round(before - resident_mb()), trimmed)
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="malloc_trim is glibc's")
+def test_a_trim_hands_the_memory_freed_inside_the_heap_back_to_the_system():
+    def returned(mode: str) -> tuple[int, str]:
+        done = subprocess.run([sys.executable, "-c", _TRIM, mode], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        megabytes, trimmed = done.stdout.split()
+        return int(megabytes), trimmed
+
+    assert returned("none") == (0, "False")
+    megabytes, trimmed = returned("trim")
+    assert trimmed == "True" and megabytes >= 50  # of the 62 MB freed
+
+
+def test_the_server_trims_every_so_many_requests_and_answers_as_the_app_does(monkeypatch: pytest.MonkeyPatch):
+    trims: list[int] = []
+    monkeypatch.setattr(arenas, "TRIM_EVERY", 3)
+    monkeypatch.setattr(arenas, "trim", lambda: trims.append(1))
+
+    def app(environ, start_response):  # noqa: ANN001, ANN202
+        start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+        return ["nêu gương".encode()]
+
+    with running(app) as port:
+        answers = []
+        for _ in range(7):
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            connection.request("GET", "/")
+            answers.append(connection.getresponse().read().decode())
+            connection.close()
+    assert answers == ["nêu gương"] * 7
+    assert len(trims) == 2
+
+
+def test_a_trimming_cadence_below_one_request_is_refused():
+    with pytest.raises(ValueError):
+        arenas.Trimming(lambda environ, start_response: [], every=0)

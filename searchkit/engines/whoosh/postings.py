@@ -172,7 +172,9 @@ class Postings:
                 live = ~np.isin(docs, np.fromiter(reader.deleted_docs_set, dtype=np.int64))
                 docs, tf = docs[live], tf[live]
             lengths = self._lengths(reader, fieldname)[docs]
-            id_parts.append(docs + offset)
+            # Kept in four bytes where the whole index's numbers fit (NumPy keeps int32 + int in int32).
+            fits = offset + reader.doc_count_all() <= np.iinfo(np.int32).max
+            id_parts.append((docs if fits else docs.astype(np.int64)) + offset)
             score_parts.append(idf * (tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / average)))
         if not id_parts:
             return EMPTY, every

@@ -112,13 +112,21 @@ class PostingBlocks:
         d = self.directory
         begin = int(d.begins[n])
         if begin < 0:  # inlined postings: the whole list is the block
-            ids = np.asarray(leaf._ids, dtype=np.int64)
+            ids = compact_ids(np.asarray(leaf._ids, dtype=np.int64))
             return _block(ids, leaf._weights, leaf._values, len(ids))
         data = leaf._postfile.get(begin, int(d.ends[n]) - begin)
         ids, weights, values = whoosh_loads(zlib.decompress(data) if d.compressed[n] else data)
         raw = np.asarray(ids, dtype=np.int64)
         # Whoosh stores a block's ids as deltas unless they fit in bytes as they are.
-        return _block(raw if leaf._byteids else np.cumsum(raw), weights, values, int(d.counts[n]))
+        return _block(compact_ids(raw if leaf._byteids else np.cumsum(raw)), weights, values, int(d.counts[n]))
+
+
+def compact_ids(ids: np.ndarray) -> np.ndarray:
+    """A block's segment numbers in four bytes each where they fit (always, short of 2**31 documents in a
+    segment): half the cache a block's ids hold. Arithmetic with int64 arrays widens them again."""
+    if len(ids) and int(ids[-1]) > np.iinfo(np.int32).max:
+        return ids
+    return ids.astype(np.int32)
 
 
 def _block(ids: np.ndarray, weights: object, values: object, count: int) -> Block:
