@@ -30,7 +30,15 @@ from typing import Protocol
 from searchkit.engines.spellings import Spellings
 from searchkit.search.parse import word_runs
 from searchkit.search.restoration import Reading, read_runs, with_case
-from searchkit.text.analysis import Token, accent_key, could_take_accents, fold_syllable, has_marks, nfc
+from searchkit.text.analysis import (
+    Token,
+    accent_key,
+    could_take_accents,
+    fold_syllable,
+    has_marks,
+    nfc,
+    normalize_syllable,
+)
 
 # How much the typing believes a syllable it did not type, against 1 for the word typed: one
 # reached by an ordinary edit, by a confusion Vietnamese writers make, and, for a word the index
@@ -270,6 +278,34 @@ def correct(
     return Correction("".join(pieces), words_corrected, any(unsure for *_, unsure in changed))
 
 
+def mistyped_keys(
+    lexicon: Spellings, syllables: Syllables, word: str, reading: str, beside: list[tuple[str, bool]],
+    spellings: dict | None = None,
+) -> bool:
+    """Whether ``word``, whose letters spell the Telex or VNI keys of ``reading``, is rather a typo of a
+    syllable one edit away (``lujng`` in ``lujng linh`` is ``lung``, not ``lụng``; ``thanr pho`` is ``thanh``).
+
+    So it is where the articles write ``reading`` beside a word ``beside`` it (folded, each with whether it
+    comes before) rarely (:data:`RARELY`), and a syllable one edit from the word as typed far more often
+    (:data:`PAIR_ODDS`): the reading the pairs make likelier wins. Keys typed for the syllable written beside
+    its neighbours (``guowng`` beside ``nee``) stay keys, since the folded pair counts the keyed one too.
+    """
+    if not beside:
+        return False
+    pairs = _Pairs(lexicon, spellings)
+    form = normalize_syllable(reading).lower()
+    keyed = max(pairs.spelt(fold_syllable(reading), form, other, before) for other, before in beside)
+    if keyed > RARELY:
+        return False
+    near = syllables.neighbours(fold_syllable(word), shortest=SHORT_EDIT_FROM)
+    best = max(
+        (pairs.count(other, w) if before else pairs.count(w, other) for w in near if syllables.vietnamese(w)
+         for other, before in beside if syllables.vietnamese(other)),
+        default=0.0,
+    )
+    return best > PAIR_ODDS * max(keyed, 1.0)
+
+
 class _Pairs:
     """How often the articles write two folded syllables side by side, read through restoration's cache."""
 
@@ -284,6 +320,14 @@ class _Pairs:
             found = {term[len(key) :]: float(n) for term, n in self.lexicon.spellings(key).items()}
             self.cache[key] = found
         return sum(found.values())
+
+    def spelt(self, folded: str, form: str, other: str, before: bool) -> float:
+        """How often the articles write the syllable ``form`` (folded ``folded``) beside ``other`` (folded),
+        after it if ``before``."""
+        key = accent_key([other, folded] if before else [folded, other])
+        self.count(*key[:-1].split(" "))
+        side = 1 if before else 0
+        return sum(n for term, n in self.cache[key].items() if term.split(" ")[side:side + 1] == [form])
 
     def supports(self, candidate: str, typed: str, beside: list[tuple[str, bool]]) -> bool:
         """Whether a word beside makes a pair with ``candidate`` written far more often than with ``typed``."""
