@@ -481,3 +481,27 @@ def test_keys_typing_a_syllable_written_beside_its_neighbours_stay_keys(keys_or_
 
 def test_a_lone_word_spelling_keys_is_read_as_keys(keys_or_typos):
     assert keys_or_typos.converted("lujng") == "lụng"  # no word beside it to say otherwise
+
+
+# ``văn`` is written twice as often as ``vàng``: ``vagn`` is one edit from each, and keeps every letter of ``vàng``.
+SWAPS = {
+    "vang-sjc.txt": "Giá vàng SJC tăng\n\n" + "Giá vàng SJC tăng mạnh. " * 10,
+    "van-hoa.txt": "Văn hóa làng\n\n" + "Văn hóa làng, văn nghệ. " * 10,
+}
+
+
+@pytest.fixture(scope="module")
+def swaps(tmp_path_factory: pytest.TempPathFactory):
+    articles, index_dir = tmp_path_factory.mktemp("swaps"), tmp_path_factory.mktemp("swaps-index")
+    for name, text in SWAPS.items():
+        (articles / name).write_text(text, encoding="utf-8")
+    build(articles, index_dir, procs=1)
+    with Searcher(index_dir) as searcher:
+        yield searcher
+
+
+@pytest.mark.parametrize("typed", ["vagn", "vagn SJC", "gia vagn"])
+def test_two_letters_swapped_are_read_before_a_more_written_word_missing_one(swaps, typed: str):
+    results = swaps.search(typed)
+    assert fixed(results) == {"vagn": "vang"}
+    assert results.hits[0].id == "vang-sjc.txt"
