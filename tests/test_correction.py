@@ -440,6 +440,7 @@ KEYS_OR_TYPOS = {
     "lung-thung.txt": "Áo rộng lụng thụng\n\n" + "Chiếc áo lụng thụng, anh thản nhiên cười. " * 12,
     "thanh-pho.txt": "Thành phố mở đường mới\n\n" + "Thành phố mở đường mới qua phố cổ. " * 12,
     "hoc-tap.txt": "Học tập suốt đời\n\n" + "Học tập suốt đời, học tập mỗi ngày. " * 12,
+    "da-thua.txt": "Đội bóng đã thua trận\n\n" + "Đội bóng đã thua trận cuối. " * 12 + "Họ thừa nhận sai từ thủa nhỏ.",
 }
 
 
@@ -477,6 +478,15 @@ def test_keys_typing_a_syllable_written_beside_its_neighbours_stay_keys(keys_or_
     assert results.suggestion == keys
     assert results.corrected == []
     assert results.hits[0].id == article
+
+
+@pytest.mark.parametrize(
+    ("typed", "keys"),
+    [("ddax thuar", "đã thủa"), ("da thuwaf", "da thừa"), ("ddax thuwaf", "đã thừa")],
+)
+def test_keys_plainly_typed_stay_keys_though_rarely_written_beside_their_neighbours(keys_or_typos, typed, keys):
+    # ``đã thua`` is written, ``đã thủa`` and ``đã thừa`` never; a mark, or another word typed as keys, says keys.
+    assert keys_or_typos.converted(typed) == keys
 
 
 def test_a_lone_word_spelling_keys_is_read_as_keys(keys_or_typos):

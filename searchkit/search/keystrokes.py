@@ -270,12 +270,17 @@ def converted(text: str, vocabulary: Vocabulary, mistyped: Mistyped | None = Non
             seen.append(fold_syllable(reading if reading is not None and odds > KEYSTROKE_ODDS else token.text))
         runs.append((run, seen))
     if mistyped is not None:
+        surely = [token for token, _, odds in found if odds > KEYSTROKE_ODDS]
         typos = set()
         for run, seen in runs:
             for i, token in enumerate(run):
                 keyed = next((f for f in found if f[0] is token and f[2] > KEYED_QUERY_ODDS), None)
+                # Keys plainly typed stay keys: a mark (``guowng``, ``vieetj``), or another word of the query
+                # surely typed as keys (``ddax thuaf``); only a lone tone letter may be a letter mistyped.
+                if keyed is None or not _tone_letter(token.text, keyed[1]) or any(t is not token for t in surely):
+                    continue
                 beside = [(seen[j], j < i) for j in (i - 1, i + 1) if 0 <= j < len(run)]
-                if keyed is not None and mistyped(token.text, keyed[1], beside):
+                if mistyped(token.text, keyed[1], beside):
                     typos.add(id(token))
         found = [f for f in found if id(f[0]) not in typos]
     keyed = any(odds > KEYSTROKE_ODDS for _, _, odds in found)
@@ -287,6 +292,14 @@ def converted(text: str, vocabulary: Vocabulary, mistyped: Mistyped | None = Non
             cursor = token.end
     pieces.append(text[cursor:])
     return "".join(pieces)
+
+
+def _tone_letter(word: str, reading: str) -> bool:
+    """Whether the only key in ``word`` is one Telex tone letter (``lujng`` for ``lụng``, not ``guowng``)."""
+    folded, typed = fold_syllable(reading), word.lower()
+    return len(typed) == len(folded) + 1 and any(
+        typed[i] in _TELEX_TONES and typed[:i] + typed[i + 1 :] == folded for i in range(len(typed))
+    )
 
 
 # --- typing accented text as keys, mechanically -------------------------------------------------
