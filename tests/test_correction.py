@@ -429,3 +429,89 @@ def test_three_letters_beside_another_word_may_be_a_typo_whatever_their_shape(fi
     assert fixed(results) == {"tyt": "tuyt"}
     assert [hit.id for hit in results.hits] == ["tuyt-coi.txt"]
     assert first_letters.search("tyt").corrected == []  # alone, three letters shaped as a syllable stay as typed
+
+
+# --- keys or a typo ------------------------------------------------------------------------------------------
+
+# A typo may spell Telex keys: ``lujng`` (``lung`` with a ``j``) types ``lụng``, ``thanr`` (``thanh``, ``h`` hit as
+# ``r``) types ``thản``; the articles write those syllables, but never beside ``linh`` or ``pho``.
+KEYS_OR_TYPOS = {
+    "lung-linh.txt": "Phố cổ lung linh đêm rằm\n\n" + "Đèn lồng lung linh khắp phố cổ. " * 12,
+    "lung-thung.txt": "Áo rộng lụng thụng\n\n" + "Chiếc áo lụng thụng, anh thản nhiên cười. " * 12,
+    "thanh-pho.txt": "Thành phố mở đường mới\n\n" + "Thành phố mở đường mới qua phố cổ. " * 12,
+    "hoc-tap.txt": "Học tập suốt đời\n\n" + "Học tập suốt đời, học tập mỗi ngày. " * 12,
+    "da-thua.txt": "Đội bóng đã thua trận\n\n" + "Đội bóng đã thua trận cuối. " * 12 + "Họ thừa nhận sai từ thủa nhỏ.",
+}
+
+
+@pytest.fixture(scope="module")
+def keys_or_typos(tmp_path_factory: pytest.TempPathFactory):
+    articles, index_dir = tmp_path_factory.mktemp("keys-or-typos"), tmp_path_factory.mktemp("keys-or-typos-index")
+    for name, text in KEYS_OR_TYPOS.items():
+        (articles / name).write_text(text, encoding="utf-8")
+    build(articles, index_dir, procs=1)
+    with Searcher(index_dir) as searcher:
+        yield searcher
+
+
+@pytest.mark.parametrize(
+    ("typed", "typo", "meant", "article"),
+    [("lujng linh", "lujng", "lung", "lung-linh.txt"), ("thanr pho", "thanr", "thanh", "thanh-pho.txt")],
+)
+def test_a_typo_spelling_keys_is_read_as_a_typo_where_the_words_beside_it_say_so(
+    keys_or_typos, typed: str, typo: str, meant: str, article: str
+):
+    assert keys_or_typos.converted(typed) == typed  # the keys' syllable is never written beside the other word
+    results = keys_or_typos.search(typed)
+    assert fixed(results) == {typo: meant}
+    assert results.hits[0].id == article
+
+
+@pytest.mark.parametrize(
+    ("typed", "keys", "article"),
+    [("lujng thujng", "lụng thụng", "lung-thung.txt"), ("thanr nhieen", "thản nhiên", "lung-thung.txt"),
+     ("hocj taapj", "học tập", "hoc-tap.txt")],
+)
+def test_keys_typing_a_syllable_written_beside_its_neighbours_stay_keys(keys_or_typos, typed, keys, article):
+    assert keys_or_typos.converted(typed) == keys
+    results = keys_or_typos.search(typed)
+    assert results.suggestion == keys
+    assert results.corrected == []
+    assert results.hits[0].id == article
+
+
+@pytest.mark.parametrize(
+    ("typed", "keys"),
+    [("ddax thuar", "đã thủa"), ("da thuwaf", "da thừa"), ("ddax thuwaf", "đã thừa")],
+)
+def test_keys_plainly_typed_stay_keys_though_rarely_written_beside_their_neighbours(keys_or_typos, typed, keys):
+    # ``đã thua`` is written, ``đã thủa`` and ``đã thừa`` never; a mark, or another word typed as keys, says keys.
+    assert keys_or_typos.converted(typed) == keys
+
+
+def test_a_lone_word_spelling_keys_is_read_as_keys(keys_or_typos):
+    assert keys_or_typos.converted("lujng") == "lụng"  # no word beside it to say otherwise
+
+
+# ``văn`` is written twice as often as ``vàng``: ``vagn`` is one edit from each, and keeps every letter of ``vàng``.
+SWAPS = {
+    "vang-sjc.txt": "Giá vàng SJC tăng\n\n" + "Giá vàng SJC tăng mạnh. " * 10,
+    "van-hoa.txt": "Văn hóa làng\n\n" + "Văn hóa làng, văn nghệ. " * 10,
+}
+
+
+@pytest.fixture(scope="module")
+def swaps(tmp_path_factory: pytest.TempPathFactory):
+    articles, index_dir = tmp_path_factory.mktemp("swaps"), tmp_path_factory.mktemp("swaps-index")
+    for name, text in SWAPS.items():
+        (articles / name).write_text(text, encoding="utf-8")
+    build(articles, index_dir, procs=1)
+    with Searcher(index_dir) as searcher:
+        yield searcher
+
+
+@pytest.mark.parametrize("typed", ["vagn", "vagn SJC", "gia vagn"])
+def test_two_letters_swapped_are_read_before_a_more_written_word_missing_one(swaps, typed: str):
+    results = swaps.search(typed)
+    assert fixed(results) == {"vagn": "vang"}
+    assert results.hits[0].id == "vang-sjc.txt"

@@ -46,15 +46,25 @@ class Corrector:
         if query.question:
             return None
         spellings = self.backend.spellings
+        words = IndexVocabulary(self.backend.statistics(), spellings)
+        return correction.correct(
+            spellings, words, self.syllables(), query.text, self.looked_up, as_typed=keyed, loose=loose
+        )
+
+    def syllables(self) -> correction.Syllables:
+        """The folded syllables this version writes (read once)."""
         if self._syllables is None:
+            spellings = self.backend.spellings
             self._syllables = correction.Syllables(
                 spellings.prefixed(ACCENTS, "", words=1, limit=_EVERY),
                 spellings.prefixed(PHRASES, "", words=1, limit=_EVERY),
             )
-        words = IndexVocabulary(self.backend.statistics(), spellings)
-        return correction.correct(
-            spellings, words, self._syllables, query.text, self.looked_up, as_typed=keyed, loose=loose
-        )
+        return self._syllables
+
+    def mistyped_keys(self, word: str, reading: str, beside: list[tuple[str, bool]]) -> bool:
+        """Whether ``word``, spelling the keys of ``reading``, is rather a typo (see
+        :func:`searchkit.search.correction.mistyped_keys`)."""
+        return correction.mistyped_keys(self.backend.spellings, self.syllables(), word, reading, beside, self.looked_up)
 
 
 def searched(

@@ -30,7 +30,15 @@ from typing import Protocol
 from searchkit.engines.spellings import Spellings
 from searchkit.search.parse import word_runs
 from searchkit.search.restoration import Reading, read_runs, with_case
-from searchkit.text.analysis import Token, accent_key, could_take_accents, fold_syllable, has_marks, nfc
+from searchkit.text.analysis import (
+    Token,
+    accent_key,
+    could_take_accents,
+    fold_syllable,
+    has_marks,
+    nfc,
+    normalize_syllable,
+)
 
 # How much the typing believes a syllable it did not type, against 1 for the word typed: one
 # reached by an ordinary edit, by a confusion Vietnamese writers make, and, for a word the index
@@ -45,6 +53,10 @@ KNOWN_EDIT = 0.01
 # is believed this much less (``phon`` is ``phong`` sooner than ``hon``, ``mng`` ``mang`` sooner than ``ong``),
 # though not in a query finding nothing as typed (``tuyen tinh``), where some word must be wrong.
 FIRST_LETTER = 0.1
+# Two letters side by side typed in the wrong order keep every letter meant: such an edit, of a word never
+# written, is believed this much more than one dropping or changing a letter (``vagn`` is ``vang`` sooner
+# than the more often written ``van``).
+SWAPPED = 3.0
 # A word the index writes, but rarely beside the words typed beside it (at most this often each: ``ngoi``
 # in ``ngoi dan``, a typo of ``nguoi`` making another written word), may be one edit from a word meant that
 # the pairs beside it make far more likely (:data:`PAIR_ODDS`). On 254 news titles typed right, 60 of
@@ -270,6 +282,34 @@ def correct(
     return Correction("".join(pieces), words_corrected, any(unsure for *_, unsure in changed))
 
 
+def mistyped_keys(
+    lexicon: Spellings, syllables: Syllables, word: str, reading: str, beside: list[tuple[str, bool]],
+    spellings: dict | None = None,
+) -> bool:
+    """Whether ``word``, whose letters spell the Telex or VNI keys of ``reading``, is rather a typo of a
+    syllable one edit away (``lujng`` in ``lujng linh`` is ``lung``, not ``lụng``; ``thanr pho`` is ``thanh``).
+
+    So it is where the articles write ``reading`` beside a word ``beside`` it (folded, each with whether it
+    comes before) rarely (:data:`RARELY`), and a syllable one edit from the word as typed far more often
+    (:data:`PAIR_ODDS`): the reading the pairs make likelier wins. Keys typed for the syllable written beside
+    its neighbours (``guowng`` beside ``nee``) stay keys, since the folded pair counts the keyed one too.
+    """
+    if not beside:
+        return False
+    pairs = _Pairs(lexicon, spellings)
+    form = normalize_syllable(reading).lower()
+    keyed = max(pairs.spelt(fold_syllable(reading), form, other, before) for other, before in beside)
+    if keyed > RARELY:
+        return False
+    near = syllables.neighbours(fold_syllable(word), shortest=SHORT_EDIT_FROM)
+    best = max(
+        (pairs.count(other, w) if before else pairs.count(w, other) for w in near if syllables.vietnamese(w)
+         for other, before in beside if syllables.vietnamese(other)),
+        default=0.0,
+    )
+    return best > PAIR_ODDS * max(keyed, 1.0)
+
+
 class _Pairs:
     """How often the articles write two folded syllables side by side, read through restoration's cache."""
 
@@ -284,6 +324,14 @@ class _Pairs:
             found = {term[len(key) :]: float(n) for term, n in self.lexicon.spellings(key).items()}
             self.cache[key] = found
         return sum(found.values())
+
+    def spelt(self, folded: str, form: str, other: str, before: bool) -> float:
+        """How often the articles write the syllable ``form`` (folded ``folded``) beside ``other`` (folded),
+        after it if ``before``."""
+        key = accent_key([other, folded] if before else [folded, other])
+        self.count(*key[:-1].split(" "))
+        side = 1 if before else 0
+        return sum(n for term, n in self.cache[key].items() if term.split(" ")[side:side + 1] == [form])
 
     def supports(self, candidate: str, typed: str, beside: list[tuple[str, bool]]) -> bool:
         """Whether a word beside makes a pair with ``candidate`` written far more often than with ``typed``."""
@@ -329,7 +377,7 @@ def _readings(
     else:
         # Three letters shaped as a syllable only if never written, beside words whose pairs then decide.
         near = syllables.neighbours(folded, shortest=SHORT_EDIT_FROM if beside and not written else ONE_EDIT_FROM)
-        weights = {w: EDIT**n * _first(folded, w) for w, n in near.items()}
+        weights = {w: EDIT**n * _first(folded, w) * _swapped(folded, w) for w, n in near.items()}
         weights |= {w: CONFUSION for w in confusions(folded) if w in syllables}
     if not weights:
         return own
@@ -338,6 +386,14 @@ def _readings(
     found = [(w, weights[w] * (1 + syllables.foreign[w]) if w in syllables.foreign else weights[w]) for w in best]
     # A word the articles never write is searched as typed anyway: only what it may stand for is read.
     return (own if written else []) + found
+
+
+def _swapped(typed: str, word: str) -> float:
+    """How much more an edit is believed for swapping two letters side by side (:data:`SWAPPED`)."""
+    if len(typed) != len(word):
+        return 1.0
+    differ = [i for i in range(len(typed)) if typed[i] != word[i]]
+    return SWAPPED if len(differ) == 2 and differ[1] == differ[0] + 1 and typed[differ[0]] == word[differ[1]] else 1.0
 
 
 def _first(typed: str, word: str) -> float:

@@ -18,11 +18,12 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Protocol
 
 from searchkit.search.parse import word_runs
-from searchkit.text.analysis import Token, could_take_accents, nfc, normalize_syllable
+from searchkit.text.analysis import Token, could_take_accents, fold_syllable, nfc, normalize_syllable
 
 # A word is read as keys only when the syllable they type is written this many times more often
 # than the word as typed: a few articles with a typo (``nguoif``) do not make it a word, while
@@ -236,25 +237,52 @@ class Vocabulary(Protocol):
         ...
 
 
-def converted(text: str, vocabulary: Vocabulary) -> str:
+# Whether a word whose letters spell the keys of a syllable is rather a typo of another, given the word, the
+# syllable and the folded words beside it (each with whether it comes before): see
+# ``searchkit.search.correction.mistyped_keys``.
+Mistyped = Callable[[str, str, list[tuple[str, bool]]], bool]
+
+
+def converted(text: str, vocabulary: Vocabulary, mistyped: Mistyped | None = None) -> str:
     """The query ``text`` with each word typed as keys replaced by its syllable (``neeu guwowng`` → ``nêu gương``).
 
     A word is replaced when a reading of it is written by the articles far more often than the
     word itself (:data:`KEYSTROKE_ODDS`), and in a query holding such a word, whenever the reading
     is the more often written (:data:`KEYED_QUERY_ODDS`); operators, quotes, ``title:`` and
-    prefixes are kept.
+    prefixes are kept. With ``mistyped``, a word it says is a typo rather than keys (``lujng linh``:
+    ``lụng`` is never written beside ``linh``, ``lung`` is) is left as typed, for correction to read.
     """
     text = nfc(text)
     found: list[tuple[Token, str, float]] = []  # each word with a reading: the likeliest, its odds
+    runs = []
     for run in word_runs(text):
+        seen = []  # each word of the run as it is likely read, folded
         for token in run:
             options = readings(token.text)
+            reading, odds = None, 0.0
             if options:
                 counts = [vocabulary.spelt(reading) for reading in options]
                 best = max(range(len(options)), key=counts.__getitem__)
                 typed = vocabulary.written(token.text)
+                reading = options[best]
                 odds = counts[best] / typed if typed else (math.inf if counts[best] else 0.0)
-                found.append((token, options[best], odds))
+                found.append((token, reading, odds))
+            seen.append(fold_syllable(reading if reading is not None and odds > KEYSTROKE_ODDS else token.text))
+        runs.append((run, seen))
+    if mistyped is not None:
+        surely = [token for token, _, odds in found if odds > KEYSTROKE_ODDS]
+        typos = set()
+        for run, seen in runs:
+            for i, token in enumerate(run):
+                keyed = next((f for f in found if f[0] is token and f[2] > KEYED_QUERY_ODDS), None)
+                # Keys plainly typed stay keys: a mark (``guowng``, ``vieetj``), or another word of the query
+                # surely typed as keys (``ddax thuaf``); only a lone tone letter may be a letter mistyped.
+                if keyed is None or not _tone_letter(token.text, keyed[1]) or any(t is not token for t in surely):
+                    continue
+                beside = [(seen[j], j < i) for j in (i - 1, i + 1) if 0 <= j < len(run)]
+                if mistyped(token.text, keyed[1], beside):
+                    typos.add(id(token))
+        found = [f for f in found if id(f[0]) not in typos]
     keyed = any(odds > KEYSTROKE_ODDS for _, _, odds in found)
     pieces: list[str] = []
     cursor = 0
@@ -264,6 +292,14 @@ def converted(text: str, vocabulary: Vocabulary) -> str:
             cursor = token.end
     pieces.append(text[cursor:])
     return "".join(pieces)
+
+
+def _tone_letter(word: str, reading: str) -> bool:
+    """Whether the only key in ``word`` is one Telex tone letter (``lujng`` for ``lụng``, not ``guowng``)."""
+    folded, typed = fold_syllable(reading), word.lower()
+    return len(typed) == len(folded) + 1 and any(
+        typed[i] in _TELEX_TONES and typed[:i] + typed[i + 1 :] == folded for i in range(len(typed))
+    )
 
 
 # --- typing accented text as keys, mechanically -------------------------------------------------

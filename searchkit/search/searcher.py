@@ -344,8 +344,10 @@ class Searcher:
 
     @reads_index
     def converted(self, text: str) -> str:
-        """``text`` with the words typed as Telex or VNI keys read as the syllables they type."""
-        return keystrokes.converted(text, IndexVocabulary(self._statistics(), self.spellings))
+        """``text`` with the words typed as Telex or VNI keys read as the syllables they type; a word whose keys
+        the words beside it make a typo rather (``lujng linh``) is left for correction."""
+        vocabulary = IndexVocabulary(self._statistics(), self.spellings)
+        return keystrokes.converted(text, vocabulary, self._corrector.mistyped_keys)
 
     @reads_index
     def glossary(self) -> Glossary:
