@@ -64,6 +64,16 @@ def seeds(seeds_index: Path):
         yield searcher
 
 
+def searcher_over(tmp_path_factory: pytest.TempPathFactory, name: str, texts: dict[str, str]):
+    """A searcher over an index of ``texts`` (file name -> text), built once for a module's tests."""
+    articles, index_dir = tmp_path_factory.mktemp(name), tmp_path_factory.mktemp(f"{name}-index")
+    for file_name, text in texts.items():
+        (articles / file_name).write_text(text, encoding="utf-8")
+    build(articles, index_dir, procs=1)
+    with Searcher(index_dir) as searcher:
+        yield searcher
+
+
 def fixed(results) -> dict[str, str]:
     return {c.typed: c.corrected for c in results.corrected}
 
@@ -308,12 +318,7 @@ WRITTEN_TYPO = {
 
 @pytest.fixture(scope="module")
 def written_typo(tmp_path_factory: pytest.TempPathFactory):
-    articles, index_dir = tmp_path_factory.mktemp("written-typo"), tmp_path_factory.mktemp("written-typo-index")
-    for name, text in WRITTEN_TYPO.items():
-        (articles / name).write_text(text, encoding="utf-8")
-    build(articles, index_dir, procs=1)
-    with Searcher(index_dir) as searcher:
-        yield searcher
+    yield from searcher_over(tmp_path_factory, "written-typo", WRITTEN_TYPO)
 
 
 def test_the_typed_words_scattered_rank_below_the_corrected_words_as_a_title_phrase(written_typo):
@@ -354,12 +359,7 @@ REAL_WORD_TYPO = {
 
 @pytest.fixture(scope="module")
 def real_word_typo(tmp_path_factory: pytest.TempPathFactory):
-    articles, index_dir = tmp_path_factory.mktemp("real-word-typo"), tmp_path_factory.mktemp("real-word-typo-index")
-    for name, text in REAL_WORD_TYPO.items():
-        (articles / name).write_text(text, encoding="utf-8")
-    build(articles, index_dir, procs=1)
-    with Searcher(index_dir) as searcher:
-        yield searcher
+    yield from searcher_over(tmp_path_factory, "real-word-typo", REAL_WORD_TYPO)
 
 
 @pytest.mark.parametrize(
@@ -388,8 +388,20 @@ def test_a_written_word_beside_the_words_it_is_written_with_is_never_read_otherw
     # "bà Mùi bán" is written (twice), "bà Mai bán" forty times: a real rare word in its own words stays, and so
     # do a number, an acronym and the words beside them (no pairs are counted with those).
     # "ngoi dan" and "nuoc dut da" are phrases an article writes, if once: read as typed.
-    queries = ["ba mui ban hang", "bà Mùi bán", "ngồi trên ghế đá", "pha trà", "ngoi 15", "UBND ngoi", "UBNF dan",
-               "2024 ngoi", "hien nay ong", "ngoi dan", "vang trong nuoc dut da tang", "nuoc dut da"]
+    queries = [
+        "ba mui ban hang",
+        "bà Mùi bán",
+        "ngồi trên ghế đá",
+        "pha trà",
+        "ngoi 15",
+        "UBND ngoi",
+        "UBNF dan",
+        "2024 ngoi",
+        "hien nay ong",
+        "ngoi dan",
+        "vang trong nuoc dut da tang",
+        "nuoc dut da",
+    ]
     results = {q: real_word_typo.search(q) for q in queries}
     assert {q: r.corrected for q, r in results.items()} == {q: [] for q in queries}
     assert [hit.id for hit in results["ba mui ban hang"].hits] == ["ba-mui.txt"]
@@ -410,12 +422,7 @@ FIRST_LETTERS = {
 
 @pytest.fixture(scope="module")
 def first_letters(tmp_path_factory: pytest.TempPathFactory):
-    articles, index_dir = tmp_path_factory.mktemp("first-letters"), tmp_path_factory.mktemp("first-letters-index")
-    for name, text in FIRST_LETTERS.items():
-        (articles / name).write_text(text, encoding="utf-8")
-    build(articles, index_dir, procs=1)
-    with Searcher(index_dir) as searcher:
-        yield searcher
+    yield from searcher_over(tmp_path_factory, "first-letters", FIRST_LETTERS)
 
 
 def test_a_typo_seldom_changes_the_first_letter(first_letters):
@@ -446,12 +453,7 @@ KEYS_OR_TYPOS = {
 
 @pytest.fixture(scope="module")
 def keys_or_typos(tmp_path_factory: pytest.TempPathFactory):
-    articles, index_dir = tmp_path_factory.mktemp("keys-or-typos"), tmp_path_factory.mktemp("keys-or-typos-index")
-    for name, text in KEYS_OR_TYPOS.items():
-        (articles / name).write_text(text, encoding="utf-8")
-    build(articles, index_dir, procs=1)
-    with Searcher(index_dir) as searcher:
-        yield searcher
+    yield from searcher_over(tmp_path_factory, "keys-or-typos", KEYS_OR_TYPOS)
 
 
 @pytest.mark.parametrize(
@@ -469,8 +471,11 @@ def test_a_typo_spelling_keys_is_read_as_a_typo_where_the_words_beside_it_say_so
 
 @pytest.mark.parametrize(
     ("typed", "keys", "article"),
-    [("lujng thujng", "lụng thụng", "lung-thung.txt"), ("thanr nhieen", "thản nhiên", "lung-thung.txt"),
-     ("hocj taapj", "học tập", "hoc-tap.txt")],
+    [
+        ("lujng thujng", "lụng thụng", "lung-thung.txt"),
+        ("thanr nhieen", "thản nhiên", "lung-thung.txt"),
+        ("hocj taapj", "học tập", "hoc-tap.txt"),
+    ],
 )
 def test_keys_typing_a_syllable_written_beside_its_neighbours_stay_keys(keys_or_typos, typed, keys, article):
     assert keys_or_typos.converted(typed) == keys
@@ -502,12 +507,7 @@ SWAPS = {
 
 @pytest.fixture(scope="module")
 def swaps(tmp_path_factory: pytest.TempPathFactory):
-    articles, index_dir = tmp_path_factory.mktemp("swaps"), tmp_path_factory.mktemp("swaps-index")
-    for name, text in SWAPS.items():
-        (articles / name).write_text(text, encoding="utf-8")
-    build(articles, index_dir, procs=1)
-    with Searcher(index_dir) as searcher:
-        yield searcher
+    yield from searcher_over(tmp_path_factory, "swaps", SWAPS)
 
 
 @pytest.mark.parametrize("typed", ["vagn", "vagn SJC", "gia vagn"])

@@ -56,11 +56,7 @@ def measure_size(data: Path, size: int, folder: Path, timed: list[str], log: Cal
         log(f"growth {size:,}: building {name} and timing {len(timed)} queries")
         try:
             figures = measure.in_child(measure.build_and_query, name, staged.seeds_dir, folder / name, timed)
-            if name == "fts5":
-                # The same index asked for every word, in a fresh connection: the baseline for short queries.
-                figures["every_word"] = measure.in_child(
-                    measure.timed_queries, name, folder / name, timed, {"every_word": True}
-                )
+            with_every_word(name, folder, timed, figures)
         except Exception as error:
             entry["errors"][name] = f"{type(error).__name__}: {error}"
             log(f"growth {size:,}: {name} failed: {error}")
@@ -70,6 +66,14 @@ def measure_size(data: Path, size: int, folder: Path, timed: list[str], log: Cal
         entry["engines"][name] = figures
         log(f"growth {size:,}: {name} built in {figures['build_s']:.0f} s, p95 {figures['first_p95_ms']:.1f} ms")
     return entry
+
+
+def with_every_word(name: str, folder: Path, timed: list[str], figures: dict) -> None:
+    """FTS5's index asked again for every word, in a fresh connection (the baseline for short queries),
+    into ``figures["every_word"]``; nothing for searchkit."""
+    if name == "fts5":
+        every_word = {"every_word": True}
+        figures["every_word"] = measure.in_child(measure.timed_queries, name, folder / name, timed, every_word)
 
 
 def requery_size(size: int, folder: Path, timed: list[str], log: Callable[[str], None]) -> dict:
@@ -82,10 +86,7 @@ def requery_size(size: int, folder: Path, timed: list[str], log: Callable[[str],
         log(f"growth {size:,}: timing {len(timed)} queries on {name}'s kept index")
         try:
             figures = measure.in_child(measure.timed_queries, name, folder / name, timed)
-            if name == "fts5":
-                figures["every_word"] = measure.in_child(
-                    measure.timed_queries, name, folder / name, timed, {"every_word": True}
-                )
+            with_every_word(name, folder, timed, figures)
         except Exception as error:
             entry["errors"][name] = f"{type(error).__name__}: {error}"
             log(f"growth {size:,}: {name} failed: {error}")
