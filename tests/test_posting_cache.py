@@ -176,6 +176,34 @@ def test_a_term_s_positions_are_cached_a_string_a_block_and_decode_as_whoosh_rea
         backend.close()
 
 
+def test_a_term_read_in_every_block_keeps_its_positions_laid_out_whole(news_index: Path):
+    backend = open_backend(news_index, cache_mb=64)
+    try:
+        executor = backend.executor
+        phrase = cq.Phrase(f.BODY, ("viet", "nam"))
+        first = executor._phrase_within(phrase, executor.every_document().ids)
+        postings = backend.shared.postings
+        laid_out = [key for key in postings.keys() if key[0] == "positions"]
+        assert {key[3] for key in laid_out} == {"viet", "nam"}
+        for key in laid_out:
+            ids, begins, ends, owner, data = postings.get(key)
+            assert len(ids) == len(begins) == len(ends) == len(owner) and max(owner) < len(data)
+        # Asked again, the phrase reads no block: the terms' positions are found as they were laid out.
+        blocks = {key for key in postings.keys() if key[0] == "block"}
+        gets = []
+        get = postings.get
+        postings.get = lambda key: gets.append(key) or get(key)
+        try:
+            again = executor._phrase_within(phrase, executor.every_document().ids)
+        finally:
+            del postings.get
+        assert not [key for key in gets if key[0] == "block"]
+        assert {key for key in postings.keys() if key[0] == "block"} == blocks
+        assert again.ids.tolist() == first.ids.tolist() and again.scores.tolist() == first.scores.tolist()
+    finally:
+        backend.close()
+
+
 def test_searchers_of_a_generation_share_its_spelling_counts_and_what_restoration_read(folders):
     seeds, index_dir = folders
     first, second = Searcher(index_dir), Searcher(index_dir)

@@ -68,7 +68,6 @@ RELATED = 5
 # Below this many articles, how many hold a syllable says little about whether it is a common word.
 COMMON_MIN_ARTICLES = 100
 
-
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
@@ -344,8 +343,7 @@ class Searcher:
 
     @reads_index
     def converted(self, text: str) -> str:
-        """``text`` with the words typed as Telex or VNI keys read as the syllables they type; a word whose keys
-        the words beside it make a typo rather (``lujng linh``) is left for correction."""
+        """``text`` with the words typed as Telex or VNI keys read as their syllables (not a typo: ``lujng linh``)."""
         vocabulary = IndexVocabulary(self._statistics(), self.spellings)
         return keystrokes.converted(text, vocabulary, self._corrector.mistyped_keys)
 

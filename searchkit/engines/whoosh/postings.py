@@ -47,17 +47,27 @@ class Postings:
         fmt = reader.schema[fieldname].format
         if not fmt.supports("positions"):
             return None
-        read = self._blocks(reader, fieldname, text, local if self.prune else None)
-        if read is None:
-            return None
-        blocks = [block for block in read[0] if block.data is not None]
-        if not blocks:
-            return None
-        ids = np.concatenate([block.ids for block in blocks])
-        begins = np.concatenate([block.offsets[:-1] for block in blocks])
-        ends = np.concatenate([block.offsets[1:] for block in blocks])
-        owner = np.repeat(np.arange(len(blocks)), [len(block.ids) for block in blocks])
-        data = [block.data for block in blocks]
+        # A term whose every block was read once is kept laid out whole: a repeated query (or another
+        # phrase of the same word) finds it without joining its blocks again.
+        whole_key = ("positions", _segment(reader), fieldname, text)
+        laid_out = self.cache.get(whole_key)
+        if laid_out is None:
+            read = self._blocks(reader, fieldname, text, local if self.prune else None)
+            if read is None:
+                return None
+            blocks = [block for block in read[0] if block.data is not None]
+            if not blocks:
+                return None
+            laid_out = (
+                np.concatenate([block.ids for block in blocks]),
+                np.concatenate([block.offsets[:-1] for block in blocks]),
+                np.concatenate([block.offsets[1:] for block in blocks]),
+                np.repeat(np.arange(len(blocks), dtype=np.int32), [len(block.ids) for block in blocks]),
+                [block.data for block in blocks],
+            )
+            if read[1]:
+                self._store(whole_key, laid_out)
+        ids, begins, ends, owner, data = laid_out
 
         def values(at: np.ndarray) -> list[bytes]:
             return [
