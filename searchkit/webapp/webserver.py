@@ -96,12 +96,10 @@ def make_server(
         # select() cannot watch a socket numbered 1024 or more: past that the server would stop.
         "asyncore_use_poll": hasattr(select, "poll"),
     }
-    # Freed posting arrays handed back to the system now and then, not kept by malloc for later.
-    served = arenas.Trimming(app)
     if sockets is not None:
-        server = create_server(served, sockets=sockets, **settings)
+        server = create_server(app, sockets=sockets, **settings)
     else:
-        server = create_server(served, host=host, port=port, **settings)
+        server = create_server(app, host=host, port=port, **settings)
     channel = type("Channel", (_Channel,), {"read_seconds": limits.read_seconds})
     for listener in _listeners(server):
         listener.channel_class = channel
