@@ -26,8 +26,6 @@ import tempfile
 import threading
 import time
 import tracemalloc
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -47,22 +45,13 @@ def titles(seeds_dir: Path) -> list[str]:
     return [title for title in found if title]
 
 
-def _ask(base: str, texts: list[str], failures: list[str]) -> None:
-    for text in texts:
-        url = f"{base}api/search?" + urllib.parse.urlencode({"q": text})
-        try:
-            with urllib.request.urlopen(url, timeout=60) as response:
-                json.loads(response.read())
-        except urllib.error.HTTPError as exc:
-            if exc.code != 400:  # a query refused (over its time budget) is answered
-                failures.append(f"{text!r}: {exc.code}")
-        except OSError as exc:
-            failures.append(f"{text!r}: {exc}")
-
-
 def _send(base: str, texts: list[str], clients: int) -> tuple[float, list[str]]:
     failures: list[str] = []
-    threads = [threading.Thread(target=_ask, args=(base, texts[n::clients], failures)) for n in range(clients)]
+    refused: list[dict] = []  # a query refused (over its time budget) is answered
+    threads = [
+        threading.Thread(target=memory._client, args=(base, texts[n::clients], refused, failures))
+        for n in range(clients)
+    ]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
