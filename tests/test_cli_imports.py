@@ -2,7 +2,8 @@
 
 Every CLI query, test and script pays for each module the query imports, at every start: the build
 path (its segment writer and Whoosh's writing), Flask and waitress, pyvi's word segmentation and its
-CRF model are none of a query's business. Each run is a fresh interpreter, as a user's command is.
+CRF model, and what Whoosh and numpy import for other uses (asyncio, urllib.request and the mail and
+network modules behind it, masked arrays) are none of a query's business. Each run is a fresh interpreter, as a user's command is.
 """
 
 from __future__ import annotations
@@ -38,6 +39,15 @@ NOT_FOR_A_QUERY = (
     "pycrfsuite",
     "sklearn",
     "ir_measures",
+    # What Whoosh imports for nothing a query calls (searchkit.engines.whoosh.codec.imports stands in for them):
+    "cached_property",
+    "asyncio",  # by cached_property
+    "urllib.request",  # by whoosh.compat, for a urlretrieve no module of Whoosh calls
+    "http",
+    "email",
+    "ssl",
+    "whoosh.lang.morph_en",  # English word variations
+    "numpy.ma",  # masked arrays, which np.unique imports when it is not asked for an inverse or counts
 )
 
 

@@ -98,7 +98,11 @@ class BlockDirectory(NamedTuple):
     def holding(self, ids: np.ndarray) -> np.ndarray:
         """The numbers of the blocks whose range of documents holds any of ``ids`` (sorted segment numbers)."""
         at = np.searchsorted(self.last_ids, ids)
-        return np.unique(at[at < len(self.last_ids)])
+        at = at[at < len(self.last_ids)]
+        # Sorted ids fall in sorted blocks: each run's first (np.unique would import numpy.ma at the first query).
+        first = np.ones(len(at), dtype=bool)
+        first[1:] = at[1:] != at[:-1]
+        return at[first]
 
 
 class PostingBlocks:
