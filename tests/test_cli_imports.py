@@ -99,3 +99,19 @@ def test_a_query_starts_no_thread_pool_for_matrix_products(seeds_index: Path):
     assert "1. Tạo chuyển biến mới về trách nhiệm nêu gương" in output
     in_process, started_by_python = map(int, threads.split())
     assert in_process == started_by_python
+
+
+def test_a_command_runs_with_garbage_collection_on_and_its_start_frozen(seeds_index: Path):
+    # Collection is held off only while the command's modules load (serve and index run for hours after).
+    script = (
+        "import atexit, gc\n"
+        "atexit.register(lambda: print('\\n--- gc', gc.isenabled(), gc.get_freeze_count() > 0))\n"
+        "from searchkit.cli import main\n"
+        "main()\n"
+    )
+    args = ["query", "nêu gương", "--index", str(seeds_index)]
+    done = subprocess.run([sys.executable, "-c", script, *args], env=env(), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    output, _, collection = done.stdout.partition("\n--- gc ")
+    assert "1. Tạo chuyển biến mới về trách nhiệm nêu gương" in output
+    assert collection.split() == ["True", "True"]
