@@ -3,7 +3,8 @@
 Every CLI query, test and script pays for each module the query imports, at every start: the build
 path (its segment writer and Whoosh's writing), Flask and waitress, pyvi's word segmentation and its
 CRF model, and what Whoosh and numpy import for other uses (asyncio, urllib.request and the mail and
-network modules behind it, masked arrays) are none of a query's business. Each run is a fresh interpreter, as a user's command is.
+network modules behind it, masked arrays) are none of a query's business. Each run is a fresh
+interpreter, as a user's command is.
 """
 
 from __future__ import annotations

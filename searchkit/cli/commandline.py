@@ -103,7 +103,7 @@ class Group(click.Group):
             self.add_command(getattr(importlib.import_module(module), name), cmd_name)
         return self.commands.get(cmd_name)
 
-    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> tuple[str | None, click.Command | None, list]:
         found = super().resolve_command(ctx, args)
         if self._starting:  # the command's modules are loaded: they stay, and need no collecting
             self._starting = False
