@@ -19,7 +19,7 @@ from searchkit.engines.backend import Backend, Found
 from searchkit.engines.budget import Deadline
 from searchkit.engines.compiled import Levels
 from searchkit.engines.spellings import ACCENTS, PHRASES
-from searchkit.search import correction
+from searchkit.search import correction, neighbours
 from searchkit.search import parse as q
 from searchkit.search.highlight import matcher_for
 from searchkit.search.prepared import Prepared, Understood
@@ -38,7 +38,7 @@ class Corrector:
         """``looked_up``: the spelling counts accent restoration has read from this version (shared)."""
         self.backend = backend
         self.looked_up = looked_up
-        self._syllables: correction.Syllables | None = None
+        self._syllables: neighbours.Syllables | None = None
 
     def correct(self, query: Understood, keyed: bool, *, loose: bool = False) -> correction.Correction | None:
         """The typos of a keyword query corrected (``keyed``: typed as Telex or VNI keys; ``loose``: see
@@ -51,11 +51,11 @@ class Corrector:
             spellings, words, self.syllables(), query.text, self.looked_up, as_typed=keyed, loose=loose
         )
 
-    def syllables(self) -> correction.Syllables:
+    def syllables(self) -> neighbours.Syllables:
         """The folded syllables this version writes (read once)."""
         if self._syllables is None:
             spellings = self.backend.spellings
-            self._syllables = correction.Syllables(
+            self._syllables = neighbours.Syllables(
                 spellings.prefixed(ACCENTS, "", words=1, limit=_EVERY),
                 spellings.prefixed(PHRASES, "", words=1, limit=_EVERY),
             )
