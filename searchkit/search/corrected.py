@@ -42,13 +42,12 @@ class Corrector:
 
     def correct(self, query: Understood, keyed: bool, *, loose: bool = False) -> correction.Correction | None:
         """The typos of a keyword query corrected (``keyed``: typed as Telex or VNI keys; ``loose``: see
-        :func:`searchkit.search.correction.correct`); ``None`` when there are none, and for a question."""
-        if query.question:
-            return None
+        :func:`searchkit.search.correction.correct`); ``None`` when there are none."""
         spellings = self.backend.spellings
         words = IndexVocabulary(self.backend.statistics(), spellings)
         return correction.correct(
-            spellings, words, self.syllables(), query.text, self.looked_up, as_typed=keyed, loose=loose
+            spellings, words, self.syllables(), query.text, self.looked_up, as_typed=keyed, loose=loose,
+            question=query.question,
         )
 
     def syllables(self) -> neighbours.Syllables:
@@ -95,6 +94,12 @@ def searched(
             typed, phrases = match(own), exact(prepared.tiers)
             if typed.total and phrases and overlaps(typed, cq.Or(phrases), deadline):
                 return prepare(text, correct=False), typed
+        if prepared.question:
+            # A question ranks partial matches: its other words find what the query as typed finds, and a typo
+            # as typed adds nothing to them, so the corrected question is searched in its place.
+            fixed = prepared.corrected
+            joined = replace(prepared, compiled=other, tiers=fixed.tiers, question_words=fixed.question_words)
+            return joined, match(other)
         joined = replace(prepared, compiled=cq.Or((own, cq.AndNot(other, own))), tiers=prepared.corrected.tiers)
         found = match(joined.compiled)
         if overlaps(found, own, deadline):  # the query as typed matches some: first, in its own tiers' order

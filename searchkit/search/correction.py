@@ -121,13 +121,16 @@ def correct(
     *,
     as_typed: bool = False,
     loose: bool = False,
+    question: bool = False,
 ) -> Correction | None:
     """The query ``text`` with its typos corrected; ``None`` when it is read as typed.
 
     ``lexicon`` is the index's spelling counts (as restoration reads them), ``spellings`` their
     cache (see :func:`searchkit.search.restoration.restore_query`); ``as_typed``: the query was
     typed as Telex or VNI keys; ``loose``: the query finds nothing as typed, so a word the index writes
-    may be one edit from the word meant too (:data:`KNOWN_EDIT`).
+    may be one edit from the word meant too (:data:`KNOWN_EDIT`); ``question``: the query is searched as a
+    question, where only words the articles never write are read as typos (a question names what an archive
+    may not hold, in words it writes rarely beside each other).
     """
     text = nfc(text)
     runs = word_runs(text)
@@ -136,7 +139,9 @@ def correct(
     for run in runs:
         folds = [fold_syllable(t.text) for t in run]
         beside = [[(folds[j], j < i) for j in (i - 1, i + 1) if 0 <= j < len(run)] for i in range(len(run))]
-        readings.append([_readings(t, words, syllables, pairs, beside[i], loose=loose) for i, t in enumerate(run)])
+        readings.append(
+            [_readings(t, words, syllables, pairs, beside[i], loose=loose, question=question) for i, t in enumerate(run)]
+        )
     if all(
         len(r) == 1 and r[0][0] == fold_syllable(t.text)
         for run, rr in zip(runs, readings, strict=True)
@@ -312,7 +317,14 @@ class _Pairs:
 
 
 def _readings(
-    token: Token, words: Words, syllables: Syllables, pairs: _Pairs, beside: list[tuple[str, bool]], *, loose: bool
+    token: Token,
+    words: Words,
+    syllables: Syllables,
+    pairs: _Pairs,
+    beside: list[tuple[str, bool]],
+    *,
+    loose: bool,
+    question: bool = False,
 ) -> list[Reading]:
     """The folded syllables ``token`` may stand for, each with the typing's belief in it; ``beside``: the
     folded words typed beside it, each with whether it comes before."""
@@ -321,6 +333,8 @@ def _readings(
     if not correctable(token.text):
         return own  # numbers, acronyms and words of other scripts are as typed
     written = words.written(token.text)
+    if question and written:
+        return own
     weights: dict[str, float] = {}
     if written > RARE:
         heard = pairs.heard(folded, beside, syllables)
