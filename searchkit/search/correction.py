@@ -52,6 +52,12 @@ KNOWN_EDIT = 0.01
 # kept only if no article holds the query as typed as a phrase (:attr:`Correction.unsure`): a real rare
 # word in its own words (``vang trong nuoc dut da tang``) stays.
 RARELY = 5
+# A word the index writes beside the words typed beside it more often than :data:`RARELY`, but on some side at
+# most this often, may still be a typo making another written word (``kinh hang xe`` for ``kinh hoang xe``:
+# ``hang xe`` is written often, ``kinh hang`` seldom), where a word one edit away makes that pair far more
+# written (:data:`PAIR_ODDS`); the correction then stands only if no article holds the query as typed as a
+# phrase (:attr:`Correction.unsure`), as it must for a right title.
+SELDOM = 50
 # Beside other words, whose pairs must then say so, a word rarely written beside them (:data:`RARELY`) or
 # never written at all may be one edit from a syllable from this many letters, whatever its shape (``pha`` for
 # ``phat``, ``tyt`` for ``tuyt``).
@@ -172,8 +178,10 @@ def correct(
             kept = form if as_typed or has_marks(s.typed.text) else folds[i]
             around = [(fold_syllable(run[j].text), j < i) for j in (i - 1, i + 1) if 0 <= j < len(run)]
             heard = pairs.heard(typed, around, syllables) if words.written(s.typed.text) > RARE else None
-            # Written beside its neighbours, if rarely: a typo only if the query as typed is no phrase written.
-            changed.append((s.typed, with_case(s.typed.text, kept), not loose and bool(heard) and heard <= RARELY))
+            # Written beside its neighbours, if rarely or by an edit: a typo only if the query as typed is no
+            # phrase written (a confusion, ``su ly``, reads so anyway).
+            doubt = bool(heard) and (heard <= RARELY or folds[i] not in confusions(typed))
+            changed.append((s.typed, with_case(s.typed.text, kept), not loose and doubt))
     if any(not unsure for *_, unsure in changed):
         # Beside another typo, the query as typed is no phrase anyone writes: it cannot tell.
         changed = [c for c in changed if not c[2]]
@@ -280,6 +288,16 @@ class _Pairs:
             found = self.cache[key] = {"": float(rows[0][1]) if rows else 0.0}
         return found[""]
 
+    def titled_run(self, word: str, beside: list[tuple[str, bool]]) -> bool:
+        """Whether a title writes ``word`` (folded) with the words ``beside`` it, as typed around it."""
+        run = [w for w, before in beside if before] + [word] + [w for w, before in beside if not before]
+        key = _TITLED + " ".join(run)
+        found = self.cache.get(key)
+        if found is None:
+            rows = self.lexicon.prefixed(PHRASES, " ".join(run) + "|", words=2, limit=1)
+            found = self.cache[key] = {"": float(rows[0][1]) if rows else 0.0}
+        return bool(found[""])
+
     def written(self, first: str, second: str, syllables: Syllables) -> bool:
         """Whether the articles write two folded syllables side by side, or a title does."""
         if first not in syllables or second not in syllables:
@@ -315,6 +333,12 @@ class _Pairs:
             return None
         return max(self.count(other, typed) if before else self.count(typed, other) for other, before in counted)
 
+    def least(self, typed: str, beside: list[tuple[str, bool]], syllables: Syllables) -> float:
+        """How often the articles write ``typed`` beside a word ``beside`` it, on its least written side
+        (pairs counted between Vietnamese syllables only)."""
+        counted = [(other, before) for other, before in beside if syllables.vietnamese(other)]
+        return min(self.count(other, typed) if before else self.count(typed, other) for other, before in counted)
+
 
 def _readings(
     token: Token,
@@ -344,6 +368,15 @@ def _readings(
             # words apart (``ngoi sao`` over the seeds), and a short word beside one of them stays.
             near = syllables.neighbours(folded, shortest=SHORT_EDIT_FROM if rarely else ONE_EDIT_FROM)
             weights = {w: KNOWN_EDIT**n * (1.0 if loose else first_letter(folded, w)) for w, n in near.items()}
+        elif beside and heard is not None and not question and pairs.least(folded, beside, syllables) <= SELDOM:
+            # The pairs alone cannot outweigh a word written this often beside them: a title writing the
+            # words around it with another word, and none with it, reads that word instead (its first
+            # letter kept: this reading has only the titles for evidence).
+            near = syllables.neighbours(folded, shortest=SHORT_EDIT_FROM)
+            near = {w: n for w, n in near.items() if w[:1] == folded[:1]}
+            if near and not pairs.titled_run(folded, beside):
+                titled = [w for w in near if pairs.supports(w, folded, beside) and pairs.titled_run(w, beside)]
+                return [(w, KNOWN_EDIT ** near[w]) for w in titled] or own
         if beside:
             weights |= {w: KNOWN_CONFUSION for w in confusions(folded) if w in syllables}
         weights = {w: weight for w, weight in weights.items() if pairs.supports(w, folded, beside)}
