@@ -202,7 +202,9 @@ def _written_beside(
 ) -> str | None:
     """The reading of the ``i``-th word of a run (read as ``folds``) that makes a pair the articles write
     with a word beside it: the model's own if it does, else the next of ``options`` that does (``ten ve``:
-    ``tin`` writes no pair with ``ve``, ``tien`` does); ``None`` if none does.
+    ``tin`` writes no pair with ``ve``, ``tien`` does); ``None`` if none does. Before them, the next reading
+    a title writes with the words around it where none writes the model's so (``si nht dot``: ``nhat``,
+    not ``nhu``).
 
     A pair counts where the articles write it (between Vietnamese syllables) or a title does (beside a
     foreign word or an acronym too: ``sea games``). Beside words of which no pair is counted at all (a
@@ -218,6 +220,13 @@ def _written_beside(
     beside = pairs_of(folds[i])
     if not beside:
         return None
+    around = [(folds[j], j < i) for j in (i - 1, i + 1) if 0 <= j < len(folds)]
+    if not pairs.titled_run(folds[i], around):
+        # A title writing the words around it with the next reading, and none with the first, reads the next.
+        titled = {w: pairs.titled_run(w, around) for w in options if w != folds[i]}
+        best = max(titled, key=titled.__getitem__, default=None)
+        if best is not None and titled[best]:  # the most titled (``sap``: ``honda``, not ``hong``)
+            return best
     if written(folds[i]):
         return folds[i]
     following = next((w for w in options if w != folds[i] and written(w)), None)
@@ -288,15 +297,15 @@ class _Pairs:
             found = self.cache[key] = {"": float(rows[0][1]) if rows else 0.0}
         return found[""]
 
-    def titled_run(self, word: str, beside: list[tuple[str, bool]]) -> bool:
-        """Whether a title writes ``word`` (folded) with the words ``beside`` it, as typed around it."""
+    def titled_run(self, word: str, beside: list[tuple[str, bool]]) -> float:
+        """How often titles write ``word`` (folded) with the words ``beside`` it, as typed around it."""
         run = [w for w, before in beside if before] + [word] + [w for w, before in beside if not before]
         key = _TITLED + " ".join(run)
         found = self.cache.get(key)
         if found is None:
             rows = self.lexicon.prefixed(PHRASES, " ".join(run) + "|", words=2, limit=1)
             found = self.cache[key] = {"": float(rows[0][1]) if rows else 0.0}
-        return bool(found[""])
+        return found[""]
 
     def written(self, first: str, second: str, syllables: Syllables) -> bool:
         """Whether the articles write two folded syllables side by side, or a title does."""
