@@ -146,7 +146,10 @@ def correct(
         folds = [fold_syllable(t.text) for t in run]
         beside = [[(folds[j], j < i) for j in (i - 1, i + 1) if 0 <= j < len(run)] for i in range(len(run))]
         readings.append(
-            [_readings(t, words, syllables, pairs, beside[i], loose=loose, question=question) for i, t in enumerate(run)]
+            [
+                _readings(t, words, syllables, pairs, beside[i], loose=loose, question=question)
+                for i, t in enumerate(run)
+            ]
         )
     if all(
         len(r) == 1 and r[0][0] == fold_syllable(t.text)
@@ -156,6 +159,7 @@ def correct(
         return None  # nothing else to read: the common case costs no model
     restoration = read_runs(lexicon, text, runs, readings, spellings, as_typed=as_typed, agrees=agrees)
     changed: list[tuple[Token, str, bool]] = []  # each word corrected, to what, and whether unsure
+    titled: list[Token] = []  # the words written that only a title's words around them read otherwise
     alone = len(restoration.syllables) == 1  # only a query of one word is read on its frequency alone
     chosen = iter(restoration.syllables)
     for run, options in zip(runs, readings, strict=True):
@@ -168,7 +172,8 @@ def correct(
             form = s.form
             if not alone:
                 # Beside other words, a correction must make a pair the articles write: the evidence a lone
-                # word's frequency cannot give (``khanh thanh`` is not ``thanh thanh``). The next readings are folded: a word typed with marks or keys keeps the model's reading.
+                # word's frequency cannot give (``khanh thanh`` is not ``thanh thanh``). The next readings are
+                # folded: a word typed with marks or keys keeps the model's reading.
                 others = [] if as_typed or has_marks(s.typed.text) else [w for w, _ in options[i] if w != typed]
                 found = _written_beside(pairs, syllables, folds, i, others)
                 if found is None:
@@ -177,11 +182,18 @@ def correct(
                     folds[i] = form = found
             kept = form if as_typed or has_marks(s.typed.text) else folds[i]
             around = [(fold_syllable(run[j].text), j < i) for j in (i - 1, i + 1) if 0 <= j < len(run)]
-            heard = pairs.heard(typed, around, syllables) if words.written(s.typed.text) > RARE else None
+            written = words.written(s.typed.text)
+            heard = pairs.heard(typed, around, syllables) if written > RARE else None
             # Written beside its neighbours, if rarely or by an edit: a typo only if the query as typed is no
             # phrase written (a confusion, ``su ly``, reads so anyway).
             doubt = bool(heard) and (heard <= RARELY or folds[i] not in confusions(typed))
             changed.append((s.typed, with_case(s.typed.text, kept), not loose and doubt))
+            if written and typed not in (w for w, _ in options[i]):
+                titled.append(s.typed)
+    if titled and len(changed) > 1:
+        # A written word read from the titles alone (:data:`SELDOM`) is believed only as the query's one typo:
+        # beside another, the query as typed is no phrase written whether it was meant or not.
+        changed = [c for c in changed if c[0] not in titled]
     if any(not unsure for *_, unsure in changed):
         # Beside another typo, the query as typed is no phrase anyone writes: it cannot tell.
         changed = [c for c in changed if not c[2]]
