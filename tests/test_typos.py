@@ -4,9 +4,9 @@ making another written word whose pairs are written often (``kinh hang xe`` for 
 from __future__ import annotations
 
 import pytest
+from test_correction import fixed, searcher_over
 
 from searchkit.search import correction
-from test_correction import fixed, searcher_over
 
 # Constructed articles. "như" is written far more often than "nhất", and between "sĩ" and "đột" too, but only a
 # title writes "sĩ Nhật đột"; "gam" is a Vietnamese word written often, "Games" a foreign one written beside "SEA" in a

@@ -8,7 +8,10 @@ write must make the other spelling far more likely: by a confusion (``sử lý``
 archive that writes ``xử lý``; ``lịch sử`` stays), and by an edit where the articles write the word
 beside the words typed beside it rarely (:data:`RARELY`: ``ngoi dan`` is ``nguoi dan``; ``ngoi nha``
 stays). Where it is written beside them at all, the search keeps such a correction only if no article
-holds the query as typed as a phrase (:attr:`Correction.unsure`).
+holds the query as typed as a phrase (:attr:`Correction.unsure`). The titles' runs of words, counted with
+their foreign words and acronyms, are evidence too: for a corrected word's pairs (``sea gams``), for the reading
+a title writes with the words around it (``si nht dot``), and for a typo making a word written beside its
+neighbours more often than that (:data:`SELDOM`).
 
 The readings are weighed by accent restoration's bigram model (``searchkit.search.restoration``),
 so the whole query's most likely reading is chosen at once and accents, keys and typos compose:
