@@ -99,6 +99,11 @@ class PostingCache:
                 self._entries[key] = value
         return value
 
+    def discard(self, key: Hashable) -> None:
+        """Lets the entry under ``key`` go, if it is held (one kept in another form instead)."""
+        with self._lock:
+            self._entries.pop(key, None)
+
     @property
     def size(self) -> int:
         """The bytes held now (by :func:`size_of`)."""
