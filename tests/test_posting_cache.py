@@ -13,6 +13,7 @@ from searchkit.build import index
 from searchkit.engines import compiled as cq
 from searchkit.engines import fields as f
 from searchkit.engines.backend import open_backend
+from searchkit.engines.spellings import LOOKED_UP_RUNS, LookedUp
 from searchkit.engines.whoosh import cache
 from searchkit.engines.whoosh.codec import reading as codec
 from searchkit.search.live import LiveIndex
@@ -249,3 +250,36 @@ def test_searchers_of_a_generation_share_its_spelling_counts_and_what_restoratio
     second.close()
     with pytest.raises(sqlite3.ProgrammingError):
         second.spellings.count("neu|nêu")
+
+
+def test_what_restoration_and_correction_looked_up_is_bounded_and_answers_the_same(seeds_index: Path):
+    typed = ["neu guong can bo", "thanh uy dong ha", "can bo dang vien", "viet nam", "gia vang", "hoc sinh",
+             "phat trien kinh te", "tuyen truyen", "nhan dan", "chi bo", "truong hoc xanh", "neu guongg"]  # fmt: skip
+    with Searcher(seeds_index) as searcher:
+        looked_up = searcher._looked_up
+        assert isinstance(looked_up, LookedUp) and looked_up.limit == LOOKED_UP_RUNS
+
+        def answers() -> list[tuple]:
+            found = []
+            for text in typed:
+                results = searcher.search(text, limit=10, snippets=False)
+                found.append((results.suggestion, [hit.id for hit in results.hits]))
+                assert len(looked_up) <= looked_up.limit
+            return found
+
+        unbounded = answers()
+        assert len(looked_up) > 8
+        looked_up.clear()
+        looked_up.limit = 8  # emptied several times over these queries
+        assert answers() == unbounded
+        assert 0 < len(looked_up) <= 8
+
+
+def test_a_full_lookup_table_is_emptied_and_keeps_the_newest():
+    looked_up = LookedUp(limit=2)
+    looked_up["neu guong|"] = {"nêu gương": 3.0}
+    looked_up["can bo|"] = {"cán bộ": 5.0}
+    looked_up["can bo|"] = {"cán bộ": 6.0}  # a key held is replaced, nothing emptied
+    assert len(looked_up) == 2
+    looked_up["dang vien|"] = {"đảng viên": 2.0}
+    assert looked_up == {"dang vien|": {"đảng viên": 2.0}}

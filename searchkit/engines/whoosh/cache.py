@@ -26,7 +26,7 @@ import numpy as np
 from cachetools import LRUCache
 
 from searchkit.engines.columns import Columns
-from searchkit.engines.spellings import SpellingCounts
+from searchkit.engines.spellings import LookedUp, SpellingCounts
 
 # The default bound of a generation's posting cache. With positions packed and entries counted as they
 # cost, 3,000 distinct title queries over 10,000 news articles from 8 clients left a worker at 317 MB
@@ -133,9 +133,8 @@ class Shared:
         self.columns_reads = 0
         # One connection to the generation's spelling counts, not one (and its page cache) per searcher.
         self._spellings: SpellingCounts | None = None
-        # The counts restoration and correction have read from them (searchkit.search.restoration): only
-        # read and written a key at a time, which a dict does whole under the interpreter's lock.
-        self.looked_up: dict = {}
+        # The counts restoration and correction have read from them (searchkit.search.restoration), bounded.
+        self.looked_up: LookedUp = LookedUp()
 
     def spellings(self, open_counts: Callable[[], SpellingCounts]) -> SpellingCounts:
         """The generation's spelling counts, opened by ``open_counts`` once, closed with the last release."""
