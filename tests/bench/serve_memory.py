@@ -243,7 +243,7 @@ def compare(
         return out | found[0]
     out["rounds"] = found
     out["medians"] = {
-        name: {ratio: statistics.median(one[name][ratio] for one in found) for ratio in RATIOS}
+        name: {ratio: round(statistics.median(one[name][ratio] for one in found), 2) for ratio in RATIOS}
         for name, _, _ in runs[1:]
     }
     return out
