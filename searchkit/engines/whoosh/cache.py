@@ -28,11 +28,10 @@ from cachetools import LRUCache
 from searchkit.engines.columns import Columns
 from searchkit.engines.spellings import LookedUp, SpellingCounts
 
-# The default bound of a generation's posting cache. With positions packed and entries counted as they
-# cost, 3,000 distinct title queries over 10,000 news articles from 8 clients left a worker at 317 MB
-# resident with 128 MiB, 262 MB with 64 and 291 MB with 96, against main's 883 MB; at 8 clients after them
-# 128 answered 1.3x main's requests per second in two runs, 64 0.65x in two of three: 128 keeps main's
-# speed, 64 keeps a worker under 300 MB (docs/serving.md).
+# The default bound of a generation's posting cache. After 3,000 distinct title queries over 10,000 news
+# articles from 8 clients, a worker held 329 to 331 MB resident with 128 MiB at the processor time a request of
+# the code before the memory work (1.02x and 1.05x at 8 clients, which held 875 MB); 96 MiB held 291 MB at
+# 1.44x that time (docs/serving.md): 128 keeps the speed, 96 keeps a worker under 300 MB.
 DEFAULT_CACHE_MB = 128
 # What an entry costs besides its arrays' contents: its key (a tuple and the term's text), the cache's own
 # bookkeeping, its Matches or tuple and the arrays' headers (112 bytes each). Measured with tracemalloc,
