@@ -13,7 +13,9 @@ from searchkit.build import index
 from searchkit.engines import compiled as cq
 from searchkit.engines import fields as f
 from searchkit.engines.backend import open_backend
+from searchkit.engines.spellings import LOOKED_UP_RUNS, LookedUp
 from searchkit.engines.whoosh import cache
+from searchkit.engines.whoosh.codec import reading as codec
 from searchkit.search.live import LiveIndex
 from searchkit.search.searcher import Searcher
 
@@ -141,55 +143,75 @@ def test_the_bound_is_a_megabyte_count_that_cannot_be_negative():
     assert cache.default_cache_mb() == cache.DEFAULT_CACHE_MB
 
 
-def test_a_term_s_positions_are_cached_a_string_a_block_and_decode_as_whoosh_reads_them(news_index: Path):
+def _whoosh_positions(leaf, fieldname: str, text: str) -> dict[int, list[int]]:  # noqa: ANN001 - a segment's reader
+    """A term's positions in one segment as Whoosh's own matcher reads them, by live document."""
+    theirs = leaf.postings(fieldname, text)
+    found = {}
+    while theirs.is_active():
+        found[theirs.id()] = list(theirs.value_as("positions"))
+        theirs.next()
+    return found
+
+
+def _leaves(backend) -> list:  # noqa: ANN001
+    return [leaf for leaf, _ in backend.searcher.reader().leaf_readers()]
+
+
+def test_a_block_s_positions_are_one_string_and_decode_as_whoosh_reads_them(news_index: Path):
     backend = open_backend(news_index, cache_mb=64)
     try:
-        executor = backend.executor
-        # Within a query's candidates, phrases are found from the cached positions.
-        assert len(executor._phrase_within(cq.Phrase(f.BODY, ("viet", "nam")), executor.every_document().ids)) > 0
-        postings = backend.shared.postings
-        keys = [key for key in postings.keys() if key[0] == "block" and postings.get(key).data is not None]
-        assert keys
-        reader = backend.searcher.reader()
-        for segment, fieldname, text in {key[1:4] for key in keys}:
-            (leaf,) = [leaf for leaf, _ in reader.leaf_readers() if leaf.segment().segment_id() == segment]
-            theirs = leaf.postings(fieldname, text)
-            whoosh_positions = {}
-            while theirs.is_active():
-                whoosh_positions[theirs.id()] = list(theirs.value_as("positions"))
-                theirs.next()
-            decode = leaf.schema[fieldname].format.decoder("positions")
-            ours = {}
-            for key in keys:
-                if key[1:4] != (segment, fieldname, text):
-                    continue
-                block = postings.get(key)
-                # One string of positions per block and four bytes for where each posting's end,
-                # not a Python bytes object per posting.
-                assert isinstance(block.data, bytes) and block.offsets.dtype == np.uint32
-                assert len(block.offsets) == len(block.ids) + 1 and block.offsets[-1] == len(block.data)
-                for n, doc in enumerate(block.ids.tolist()):
-                    ours[doc] = list(decode(block.data[block.offsets[n] : block.offsets[n + 1]]))
-            live = {doc: spots for doc, spots in ours.items() if not leaf.is_deleted(doc)}
-            assert live and all(whoosh_positions.get(doc) == spots for doc, spots in live.items())
+        checked = 0
+        for leaf in _leaves(backend):
+            decode = leaf.schema[f.BODY].format.decoder("positions")
+            for text in ("viet", "nam"):
+                blocks = codec.posting_blocks(leaf, f.BODY, text)
+                ours = {}
+                for n in range(len(blocks)):
+                    block = blocks.read(n)
+                    # One string of positions per block and four bytes for where each posting's end,
+                    # not a Python bytes object per posting.
+                    assert isinstance(block.data, bytes) and block.offsets.dtype == np.uint32
+                    assert len(block.offsets) == len(block.ids) + 1 and block.offsets[-1] == len(block.data)
+                    for at, doc in enumerate(block.ids.tolist()):
+                        ours[doc] = list(decode(block.data[block.offsets[at] : block.offsets[at + 1]]))
+                theirs = _whoosh_positions(leaf, f.BODY, text)
+                live = {doc: spots for doc, spots in ours.items() if not leaf.is_deleted(doc)}
+                assert live and live == theirs
+                checked += 1
+        assert checked >= 2
     finally:
         backend.close()
 
 
-def test_a_term_read_in_every_block_keeps_its_positions_laid_out_whole(news_index: Path):
+def test_a_term_scored_whole_is_held_once_as_its_scores_and_one_layout_of_its_positions(news_index: Path):
     backend = open_backend(news_index, cache_mb=64)
     try:
         executor = backend.executor
         phrase = cq.Phrase(f.BODY, ("viet", "nam"))
         first = executor._phrase_within(phrase, executor.every_document().ids)
+        assert len(first) > 0
+        for text in ("viet", "nam"):
+            executor.postings.term(f.BODY, text)
         postings = backend.shared.postings
-        laid_out = [key for key in postings.keys() if key[0] == "positions"]
-        assert {key[3] for key in laid_out} == {"viet", "nam"}
-        for key in laid_out:
-            ids, begins, ends, owner, data = postings.get(key)
-            assert len(ids) == len(begins) == len(ends) == len(owner) and max(owner) < len(data)
+        held = {text: [key for key in postings.keys() if text in key] for text in ("viet", "nam")}
+        for text, keys in held.items():
+            # Its scores, its blocks' headers and its positions laid out once a segment: no block left.
+            assert ("term", f.BODY, text) in keys
+            assert not [key for key in keys if key[0] == "block"]
+            laid_out = [key for key in keys if key[0] == "positions"]
+            assert len(laid_out) == len(_leaves(backend))
+            for key in laid_out:
+                ids, offsets, data = postings.get(key)
+                assert isinstance(data, bytes) and offsets.dtype == np.uint32
+                assert len(offsets) == len(ids) + 1 and offsets[-1] == len(data)
+                (leaf,) = [leaf for leaf in _leaves(backend) if leaf.segment().segment_id() == key[1]]
+                decode = leaf.schema[f.BODY].format.decoder("positions")
+                ours = {doc: list(decode(data[offsets[n] : offsets[n + 1]])) for n, doc in enumerate(ids.tolist())}
+                live = {doc: spots for doc, spots in ours.items() if not leaf.is_deleted(doc)}
+                assert live == _whoosh_positions(leaf, f.BODY, text)
+        # Positions counted once against the bound: what the cache says it holds is what its entries hold.
+        assert postings.size == _held(postings)
         # Asked again, the phrase reads no block: the terms' positions are found as they were laid out.
-        blocks = {key for key in postings.keys() if key[0] == "block"}
         gets = []
         get = postings.get
         postings.get = lambda key: gets.append(key) or get(key)
@@ -197,8 +219,7 @@ def test_a_term_read_in_every_block_keeps_its_positions_laid_out_whole(news_inde
             again = executor._phrase_within(phrase, executor.every_document().ids)
         finally:
             del postings.get
-        assert not [key for key in gets if key[0] == "block"]
-        assert {key for key in postings.keys() if key[0] == "block"} == blocks
+        assert gets and not [key for key in gets if key[0] == "block"]
         assert again.ids.tolist() == first.ids.tolist() and again.scores.tolist() == first.scores.tolist()
     finally:
         backend.close()
@@ -229,3 +250,36 @@ def test_searchers_of_a_generation_share_its_spelling_counts_and_what_restoratio
     second.close()
     with pytest.raises(sqlite3.ProgrammingError):
         second.spellings.count("neu|nêu")
+
+
+def test_what_restoration_and_correction_looked_up_is_bounded_and_answers_the_same(seeds_index: Path):
+    typed = ["neu guong can bo", "thanh uy dong ha", "can bo dang vien", "viet nam", "gia vang", "hoc sinh",
+             "phat trien kinh te", "tuyen truyen", "nhan dan", "chi bo", "truong hoc xanh", "neu guongg"]  # fmt: skip
+    with Searcher(seeds_index) as searcher:
+        looked_up = searcher._looked_up
+        assert isinstance(looked_up, LookedUp) and looked_up.limit == LOOKED_UP_RUNS
+
+        def answers() -> list[tuple]:
+            found = []
+            for text in typed:
+                results = searcher.search(text, limit=10, snippets=False)
+                found.append((results.suggestion, [hit.id for hit in results.hits]))
+                assert len(looked_up) <= looked_up.limit
+            return found
+
+        unbounded = answers()
+        assert len(looked_up) > 8
+        looked_up.clear()
+        looked_up.limit = 8  # emptied several times over these queries
+        assert answers() == unbounded
+        assert 0 < len(looked_up) <= 8
+
+
+def test_a_full_lookup_table_is_emptied_and_keeps_the_newest():
+    looked_up = LookedUp(limit=2)
+    looked_up["neu guong|"] = {"nêu gương": 3.0}
+    looked_up["can bo|"] = {"cán bộ": 5.0}
+    looked_up["can bo|"] = {"cán bộ": 6.0}  # a key held is replaced, nothing emptied
+    assert len(looked_up) == 2
+    looked_up["dang vien|"] = {"đảng viên": 2.0}
+    assert looked_up == {"dang vien|": {"đảng viên": 2.0}}

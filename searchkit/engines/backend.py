@@ -61,7 +61,8 @@ class Backend(Protocol):
 
     spellings: Spellings
     # What accent restoration and correction have looked up in ``spellings``, kept while the version is
-    # open (shared by the version's backends where the engine shares its counts).
+    # open, a bounded number of runs (a ``spellings.LookedUp``; shared by the version's backends where the
+    # engine shares its counts).
     looked_up: dict
 
     def version(self) -> str:

@@ -296,12 +296,16 @@ class _Pairs:
         self.cache = {} if cache is None else cache
 
     def count(self, first: str, second: str) -> float:
+        return sum(self._spellings(first, second).values())
+
+    def _spellings(self, first: str, second: str) -> dict[str, float]:
+        # The pair's spellings as read, not read back from the cache: another thread may empty it.
         key = accent_key([first, second])
         found = self.cache.get(key)
         if found is None:
             found = {term[len(key) :]: float(n) for term, n in self.lexicon.spellings(key).items()}
             self.cache[key] = found
-        return sum(found.values())
+        return found
 
     def titled(self, first: str, second: str) -> float:
         """How often titles write two folded words side by side (``sea games``: beside foreign words too)."""
@@ -333,10 +337,9 @@ class _Pairs:
     def spelt(self, folded: str, form: str, other: str, before: bool) -> float:
         """How often the articles write the syllable ``form`` (folded ``folded``) beside ``other`` (folded),
         after it if ``before``."""
-        key = accent_key([other, folded] if before else [folded, other])
-        self.count(*key[:-1].split(" "))
+        pair = [other, folded] if before else [folded, other]
         side = 1 if before else 0
-        return sum(n for term, n in self.cache[key].items() if term.split(" ")[side : side + 1] == [form])
+        return sum(n for term, n in self._spellings(*pair).items() if term.split(" ")[side : side + 1] == [form])
 
     def supports(self, candidate: str, typed: str, beside: list[tuple[str, bool]]) -> bool:
         """Whether a word beside makes a pair with ``candidate`` written far more often than with ``typed``."""

@@ -7,12 +7,17 @@ Two readings, both over an index already built:
   tracemalloc's largest holders grouped by the file that allocated them (each request thread holds a
   searcher of its own, so this is what ``searchkit serve --workers 1`` holds).
 - ``compare``: ``searchkit serve --workers 1`` run from this tree and from another tree of the project
-  (``--before``, e.g. ``git archive main | tar -x -C /tmp/before``), one after the other on the same
-  index and queries: resident memory after the queries from as many clients as request threads, then
-  throughput at ``--load-clients`` clients; the ratios of this tree to the other.
+  (``--before``, e.g. ``git archive main | tar -x -C /tmp/before``; ``--also``: more trees), one after
+  the other on the same index and queries: resident memory after the queries from as many clients as
+  request threads, then throughput at ``--load-clients`` clients, and the server's processor time per
+  request in each phase; the ratios of this tree (and each of ``--also``) to ``--before``. The wall
+  clock moves with whatever else the machine runs; the processor time a request costs moves less, so
+  ``--rounds N`` repeats the whole comparison (the order of the trees reversed every other round) and
+  gives each ratio's median.
 
     python tests/bench/serve_memory.py trace --index INDEX --seeds SEEDS [--queries 1000] [--untraced]
-    python tests/bench/serve_memory.py compare --index INDEX --seeds SEEDS --before TREE [--queries 3000]
+    python tests/bench/serve_memory.py compare --index INDEX --seeds SEEDS --before TREE [--also TREE ...]
+        [--queries 3000] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -164,10 +170,13 @@ def serve_run(
                 raise RuntimeError(f"searchkit serve did not start: {log.read_text()[-500:]!r}")
             base = line.split()[2]
             idle = memory.status(server.pid)
+            started = cpu_seconds(server.pid)
             seconds, failures = _send(base, texts, memory.server_threads())
             served = memory.status(server.pid)
+            queried = cpu_seconds(server.pid)
             load_seconds, load_failures = _send(base, load_queries, load_clients)
             after_load = memory.status(server.pid)
+            loaded = cpu_seconds(server.pid)
         finally:
             memory.stop(server)
     return {
@@ -177,8 +186,21 @@ def serve_run(
         "peak_mb": round(after_load["peak_mb"]),
         "queries_seconds": round(seconds, 1),
         "load_per_second": round(len(load_queries) / load_seconds, 1),
+        # The server's processor time (every thread's) per request, in each phase.
+        "queries_cpu_ms": round(1000 * (queried - started) / max(len(texts), 1), 1),
+        "load_cpu_ms": round(1000 * (loaded - queried) / max(len(load_queries), 1), 1),
         "failures": len(failures) + len(load_failures),
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    """The processor time (user and system, all threads) process ``pid`` has used, from ``/proc/PID/stat``."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+RATIOS = {"rss_ratio": "rss_mb", "throughput_ratio": "load_per_second", "load_cpu_ratio": "load_cpu_ms",
+          "queries_cpu_ratio": "queries_cpu_ms"}  # fmt: skip
 
 
 def compare(
@@ -189,21 +211,41 @@ def compare(
     load_clients: int,
     load: int,
     cache_sizes: list[float] = (),
+    also: list[Path] = (),
+    rounds: int = 1,
 ) -> dict:
-    """Both trees on the same index and queries; then this one again at each of ``cache_sizes`` (``--cache-mb``)."""
+    """Both trees (and each of ``also``) on the same index and queries; then this one again at each of
+    ``cache_sizes`` (``--cache-mb``); all of it ``rounds`` times, with the ratios to ``before``."""
     every = titles(seeds_dir)
     texts = every[:queries]
     # The load repeats queries already asked, as a site's traffic does: warm throughput.
     load_queries = [every[n % len(texts)] for n in range(load)]
     out = {"articles_titles": len(every), "queries": len(texts), "load_clients": load_clients, "load_queries": load}
+    runs = [("before", before, ()), ("after", REPO_ROOT, ())]
+    runs += [(f"also {tree.name}", tree, ()) for tree in also]
+    runs += [(f"after, --cache-mb {mb:g}", REPO_ROOT, ("--cache-mb", str(mb))) for mb in cache_sizes]
+    found: list[dict] = []
     with tempfile.TemporaryDirectory() as scratch:
-        runs = [("before", before, ()), ("after", REPO_ROOT, ())]
-        runs += [(f"after, --cache-mb {mb:g}", REPO_ROOT, ("--cache-mb", str(mb))) for mb in cache_sizes]
-        for name, tree, extra in runs:
-            log = Path(scratch) / f"run-{len(out)}.log"
-            out[name] = serve_run(tree, index_dir, seeds_dir, texts, load_clients, load_queries, log, extra)
-    out["rss_ratio"] = round(out["after"]["rss_mb"] / out["before"]["rss_mb"], 2)
-    out["throughput_ratio"] = round(out["after"]["load_per_second"] / out["before"]["load_per_second"], 2)
+        for n in range(rounds):
+            this: dict = {}
+            # Every other round the other way round, so that a drift of the machine's load favours no tree.
+            for name, tree, extra in runs if n % 2 == 0 else runs[::-1]:
+                log = Path(scratch) / f"run-{n}-{len(this)}.log"
+                this[name] = serve_run(tree, index_dir, seeds_dir, texts, load_clients, load_queries, log, extra)
+            for name in this:
+                if name != "before":
+                    this[name] |= {
+                        ratio: round(this[name][field] / max(this["before"][field], 1e-9), 2)
+                        for ratio, field in RATIOS.items()
+                    }
+            found.append({name: this[name] for name, _, _ in runs})
+    if rounds == 1:
+        return out | found[0]
+    out["rounds"] = found
+    out["medians"] = {
+        name: {ratio: round(statistics.median(one[name][ratio] for one in found), 2) for ratio in RATIOS}
+        for name, _, _ in runs[1:]
+    }
     return out
 
 
@@ -220,13 +262,18 @@ def main() -> None:
     parser.add_argument("--load-clients", type=int, default=8)
     parser.add_argument("--load", type=int, default=400, help="requests of the throughput reading")
     parser.add_argument("--cache-mb", type=float, nargs="*", default=[], help="this tree again at these bounds")
+    parser.add_argument("--also", type=Path, nargs="*", default=[], help="compare: more trees beside --before")
+    parser.add_argument("--rounds", type=int, default=1, help="compare: the whole comparison this many times")
     args = parser.parse_args()
     if args.mode == "trace":
         found = trace(args.index, args.seeds, args.queries, args.clients, args.top, traced=not args.untraced)
     else:
         if args.before is None:
             parser.error("compare needs --before TREE")
-        found = compare(args.index, args.seeds, args.before, args.queries, args.load_clients, args.load, args.cache_mb)
+        found = compare(
+            args.index, args.seeds, args.before, args.queries, args.load_clients, args.load, args.cache_mb,
+            args.also, args.rounds,
+        )  # fmt: skip
     print(json.dumps(found, indent=2, ensure_ascii=False))
 
 

@@ -26,13 +26,12 @@ import numpy as np
 from cachetools import LRUCache
 
 from searchkit.engines.columns import Columns
-from searchkit.engines.spellings import SpellingCounts
+from searchkit.engines.spellings import LookedUp, SpellingCounts
 
-# The default bound of a generation's posting cache. With positions packed and entries counted as they
-# cost, 3,000 distinct title queries over 10,000 news articles from 8 clients left a worker at 317 MB
-# resident with 128 MiB, 262 MB with 64 and 291 MB with 96, against main's 883 MB; at 8 clients after them
-# 128 answered 1.3x main's requests per second in two runs, 64 0.65x in two of three: 128 keeps main's
-# speed, 64 keeps a worker under 300 MB (docs/serving.md).
+# The default bound of a generation's posting cache. After 3,000 distinct title queries over 10,000 news
+# articles from 8 clients, a worker held 329 to 331 MB resident with 128 MiB at the processor time a request of
+# the code before the memory work (1.02x and 1.05x at 8 clients, which held 875 MB); 96 MiB held 291 MB at
+# 1.44x that time (docs/serving.md): 128 keeps the speed, 96 keeps a worker under 300 MB.
 DEFAULT_CACHE_MB = 128
 # What an entry costs besides its arrays' contents: its key (a tuple and the term's text), the cache's own
 # bookkeeping, its Matches or tuple and the arrays' headers (112 bytes each). Measured with tracemalloc,
@@ -99,6 +98,11 @@ class PostingCache:
                 self._entries[key] = value
         return value
 
+    def discard(self, key: Hashable) -> None:
+        """Lets the entry under ``key`` go, if it is held (one kept in another form instead)."""
+        with self._lock:
+            self._entries.pop(key, None)
+
     @property
     def size(self) -> int:
         """The bytes held now (by :func:`size_of`)."""
@@ -128,9 +132,8 @@ class Shared:
         self.columns_reads = 0
         # One connection to the generation's spelling counts, not one (and its page cache) per searcher.
         self._spellings: SpellingCounts | None = None
-        # The counts restoration and correction have read from them (searchkit.search.restoration): only
-        # read and written a key at a time, which a dict does whole under the interpreter's lock.
-        self.looked_up: dict = {}
+        # The counts restoration and correction have read from them (searchkit.search.restoration), bounded.
+        self.looked_up: LookedUp = LookedUp()
 
     def spellings(self, open_counts: Callable[[], SpellingCounts]) -> SpellingCounts:
         """The generation's spelling counts, opened by ``open_counts`` once, closed with the last release."""

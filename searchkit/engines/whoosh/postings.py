@@ -5,7 +5,8 @@ Whoosh 3 keeps a block's documents, frequencies and positions in one compressed 
 header (:func:`searchkit.engines.whoosh.codec.reading.posting_blocks`): the headers tell each block's range of
 documents, so a read among some documents (:meth:`Postings.term_among`, :meth:`Postings.positions`)
 decodes only the blocks that may hold them. A decoded block is one cache entry, shared by the term's
-scores and its phrase checks.
+scores and its phrase checks, until the term is scored whole: then it keeps its scores and one layout
+of its positions (its documents, where each one's positions begin in one string), and its blocks go.
 """
 
 from __future__ import annotations
@@ -47,33 +48,24 @@ class Postings:
         fmt = reader.schema[fieldname].format
         if not fmt.supports("positions"):
             return None
-        # A term whose every block was read once is kept laid out whole: a repeated query (or another
-        # phrase of the same word) finds it without joining its blocks again.
-        whole_key = ("positions", _segment(reader), fieldname, text)
-        laid_out = self.cache.get(whole_key)
+        # A term scored whole keeps its positions laid out whole (:meth:`_lay_out`): a repeated query (or
+        # another phrase of the same word) finds them without joining its blocks again.
+        laid_out = self.cache.get(("positions", _segment(reader), fieldname, text))
         if laid_out is None:
             read = self._blocks(reader, fieldname, text, local if self.prune else None)
             if read is None:
                 return None
-            blocks = [block for block in read[0] if block.data is not None]
-            if not blocks:
+            blocks, whole = read
+            if whole and self.cache.get(("term", fieldname, text)) is not None:
+                laid_out = self._lay_out(reader, fieldname, text, blocks)
+            else:  # its blocks stay kept for the scores read among candidates
+                laid_out = _joined(blocks)
+            if laid_out is None:
                 return None
-            laid_out = (
-                np.concatenate([block.ids for block in blocks]),
-                np.concatenate([block.offsets[:-1] for block in blocks]),
-                np.concatenate([block.offsets[1:] for block in blocks]),
-                np.repeat(np.arange(len(blocks), dtype=np.int32), [len(block.ids) for block in blocks]),
-                [block.data for block in blocks],
-            )
-            if read[1]:
-                self._store(whole_key, laid_out)
-        ids, begins, ends, owner, data = laid_out
+        ids, offsets, data = laid_out
 
         def values(at: np.ndarray) -> list[bytes]:
-            return [
-                data[n][begin:end]
-                for n, begin, end in zip(owner[at].tolist(), begins[at].tolist(), ends[at].tolist(), strict=True)
-            ]
+            return [data[begin:end] for begin, end in zip(offsets[at].tolist(), offsets[at + 1].tolist(), strict=True)]
 
         return ids, values, fmt.decoder("positions")
 
@@ -108,6 +100,18 @@ class Postings:
                 block = self._store(key, opened.read(n))
             blocks.append(block)
         return blocks, len(blocks) == len(directory)
+
+    def _lay_out(self, reader, fieldname: str, text: str, blocks: list):  # noqa: ANN001, ANN202
+        """Every block of a term in one segment kept as one layout of its positions (None without
+        positions), its block entries let go: what the term's scores and phrases need from then on
+        is that layout and the scores, so its positions are held, and counted against the bound, once."""
+        segment = _segment(reader)
+        laid_out = _joined(blocks)
+        if laid_out is not None:
+            self._store(("positions", segment, fieldname, text), laid_out)
+        for n in range(len(blocks)):
+            self.cache.discard(("block", segment, fieldname, text, n))
+        return laid_out
 
     def term(self, fieldname: str, text: str) -> Matches:
         """A term's documents scored at boost 1 (the caller applies the boost: one entry serves every boost)."""
@@ -159,6 +163,7 @@ class Postings:
         idf = self.searcher.idf(fieldname, text)
         average = self.searcher.avg_field_length(fieldname) or 1
         id_parts, score_parts, every = [], [], True
+        whole_segments = []
         for sub, offset in self.searcher.subsearchers or [(self.searcher, 0)]:
             reader = sub.reader()
             if (fieldname, text) not in reader:
@@ -176,6 +181,8 @@ class Postings:
             every = every and whole
             if not blocks:
                 continue
+            if whole:
+                whole_segments.append((reader, blocks))
             docs = np.concatenate([block.ids for block in blocks])
             tf = np.concatenate([block.weights for block in blocks])
             if reader.has_deletions():
@@ -188,6 +195,10 @@ class Postings:
             fits = offset + reader.doc_count_all() <= np.iinfo(np.int32).max
             id_parts.append((docs if fits else docs.astype(np.int64)) + offset)
             score_parts.append(idf * (tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / average)))
+        if every:  # the term is kept scored whole (by the caller): its blocks are let go for one layout
+            for reader, blocks in whole_segments:
+                if reader.schema[fieldname].format.supports("positions"):
+                    self._lay_out(reader, fieldname, text, blocks)
         if not id_parts:
             return EMPTY, every
         ids_all = np.concatenate(id_parts)
@@ -210,6 +221,24 @@ def _segment(reader) -> str:  # noqa: ANN001 - one segment's reader
     """What names a segment within its generation (the cache's keys outlive any one reader)."""
     return reader.segment().segment_id()
 
+
+
+def _joined(blocks: list):  # noqa: ANN202
+    """(document numbers, where each one's encoded positions begin in ``data`` and the last one's end,
+    ``data``): the positions of ``blocks`` as one string; None if they hold none."""
+    blocks = [block for block in blocks if block.data is not None]
+    if not blocks:
+        return None
+    sizes = np.array([len(block.data) for block in blocks], dtype=np.uint64)
+    bases = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.uint64)
+    total = int(sizes.sum())
+    # Four bytes each while a term's positions in a segment are under 4 GB, as a block's are.
+    kind = np.uint32 if total <= np.iinfo(np.uint32).max else np.uint64
+    starts = [block.offsets[:-1].astype(np.uint64) + base for block, base in zip(blocks, bases, strict=True)]
+    offsets = np.concatenate([*starts, np.array([total], dtype=np.uint64)]).astype(kind)
+    ids = blocks[0].ids if len(blocks) == 1 else np.concatenate([block.ids for block in blocks])
+    data = blocks[0].data if len(blocks) == 1 else b"".join(block.data for block in blocks)
+    return ids, offsets, data
 
 
 def drain(matcher, ids: list[int], scores: list[float], offset: int = 0) -> None:

@@ -24,6 +24,7 @@ from searchkit.engines.budget import Deadline, check
 from searchkit.engines.columns import Columns
 from searchkit.engines.compiled import Levels
 from searchkit.engines.filters import NEWEST, OLDEST, RELEVANCE, Facets, Filters, value_key
+from searchkit.engines.spellings import LookedUp
 from searchkit.engines.xapian import statistics
 from searchkit.engines.xapian.connection import Shard, guarded, open_one, open_reader, xapian
 from searchkit.engines.xapian.query import term, to_xapian
@@ -92,7 +93,7 @@ class XapianBackend:
             for single in singles:
                 single.close()
         self._columns: Columns | None = None
-        self.looked_up: dict = {}  # this backend's own, as its summed counts are
+        self.looked_up: LookedUp = LookedUp()  # this backend's own, as its summed counts are
         self._ratios: dict[str, float] = {}
         # The data of the documents of the last ranking, read with them.
         self._data: dict[int, dict] = {}
