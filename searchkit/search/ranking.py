@@ -75,6 +75,12 @@ class Weights:
     passage_window: int = 40
     passage_depth: int = 30
     passage_loose: float = 0.3
+    # Questions typed without any accent: a syllable's passages weigh the spelling restoration reads it
+    # as, and keep this share of its folded weight where it is spelt otherwise (TUNE).
+    passage_restored_loose: float = 0.3
+    # Questions asking how many or when (``questions.asks_number``): a number the question does not write
+    # counts in a passage as a word of the question's mean weight, times this (TUNE).
+    passage_number: float = 1.0
     # Questions: each word of one syllable that has no Vietnamese shape (a name, a number, a foreign
     # word: ``Nixon``, ``1564``, ``Lindisfarne``) found in the body, once more. A Vietnamese word of two
     # syllables gains its pair and word clauses besides its terms; a name written as one syllable has
