@@ -7,7 +7,8 @@ a few dozen syllables: the sum of the inverse document frequencies of the questi
 found inside it, each counted once, a syllable typed with marks counting its own spelling's (rarer,
 so higher) frequency when spelt so and less when it only folds alike (``nếu`` for ``nêu``). Typed without
 marks, a syllable counts so for the spelling accent restoration reads it as (``do`` as ``đỏ`` or ``do``,
-``bao`` as ``bảo`` or ``bao``, which folding alone leaves ambiguous). A question asking how many or when
+``bao`` as ``bảo`` or ``bao``, which folding alone leaves ambiguous), in a question typed with accents
+elsewhere too. A question asking how many or when
 (``bao nhiêu``, ``năm nào``) also counts a number in the window: its answer is one.
 
 It reads the stored text, so the embedded index and the Xapian shards place passages alike.
@@ -122,14 +123,15 @@ def restored_spellings(restoration: Restoration, min_confidence: float = 0.0) ->
 
 def for_question(tree: q.Node, statistics: Statistics, weights: Weights, restoration: Restoration | None) -> Words:
     """A question's syllables as its passages weigh them (see :func:`question_words`): less those that ask,
-    typed without any accent read as restoration reads them, a number counting where it asks how many or when."""
-    typed = question_syllables(tree)
-    unaccented = not any(has_marks(word) for word in typed)
+    those typed without marks read as restoration reads them, a number counting where it asks how many or when.
+
+    Restoration reads a question typed with accents too: there it believes the marks typed and reads the bare
+    syllables from them, mostly as typed (``ca`` in ``Ai hát quốc ca?`` is ``ca``, not ``cá``)."""
     # A share of 1 turns restoration off: every spelling of the syllable then counts as typed without marks.
-    reading = restoration is not None and unaccented and weights.passage_restored_loose < 1.0
+    reading = restoration is not None and weights.passage_restored_loose < 1.0
     restored = restored_spellings(restoration) if reading else None  # type: ignore[arg-type]
     return question_words(
-        typed,
+        question_syllables(tree),
         statistics,
         loose=weights.passage_loose,
         restored=restored,

@@ -75,8 +75,9 @@ class Weights:
     passage_window: int = 40
     passage_depth: int = 30
     passage_loose: float = 0.3
-    # Questions typed without any accent: a syllable's passages weigh the spelling restoration reads it
-    # as, and keep this share of its folded weight where it is spelt otherwise (TUNE).
+    # Questions: a syllable typed without marks weighs in passages the spelling restoration reads it as
+    # (``do``: ``đỏ`` or ``do``; in ``quốc ca``, ``ca``), keeping this share of its folded weight where
+    # spelt otherwise; 1 turns it off (TUNE).
     passage_restored_loose: float = 0.3
     # Questions asking how many or when (``questions.asks_number``): a number the question does not write
     # counts in a passage as a word of the question's mean weight, times this (TUNE).
