@@ -191,10 +191,10 @@ def test_only_a_question_s_words_with_no_vietnamese_shape_count_as_names():
     assert named("Nixon chọn bộ trưởng năm 1973", question=False) == set()
 
 
-# Restoration's readings of a question's words typed without marks in its passages: "co mau" read as "có màu" (written so in the
-# other articles), so the article writing "có màu" answers, not the one writing "có mẫu", which folding alike
-# holds as much (and, a few syllables shorter, scored higher). Only the words that say count, so the other articles
-# say "có màu" with no word of the question beside it.
+# Restoration's readings of a question's words typed without marks in its passages: "co mau" read as "có màu"
+# (written so in the other articles), so the article writing "có màu" answers, not the one writing "có mẫu", which
+# folding alike holds as much (and, a few syllables shorter, scored higher). Only the words that say count, so the
+# other articles say "có màu" with no word of the question beside it.
 COLOUR = {
     "colour.txt": "Đội bóng của làng\n\nLá cờ của đội bóng làng có màu xanh lá, treo ở sân vận động. " + FILLER,
     "model.txt": "Đội bóng của làng\n\nLá cờ của đội bóng làng có mẫu lá mới, treo ở sân. " + FILLER,
