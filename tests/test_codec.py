@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 from whoosh import scoring
-from whoosh.util.numeric import byte_to_length
+from whoosh.util.numeric import byte_to_length, length_to_byte
 
 import searchkit
 from searchkit.engines import fields as f
@@ -114,3 +114,21 @@ def test_block_ids_stay_in_eight_bytes_only_past_what_four_hold():
     assert small.dtype == np.int32 and small.tolist() == [0, 5, 2**31 - 1]
     large = codec.compact_ids(np.asarray([0, 2**31], dtype=np.int64))
     assert large.dtype == np.int64 and large.tolist() == [0, 2**31]
+
+
+def test_lengths_read_in_one_piece_are_whoosh_s_even_where_the_last_articles_have_none(tmp_path: Path):
+    # Whoosh writes no length for an article without the field: the column stops short of the last ones.
+    from whoosh import fields, index
+
+    ix = index.create_in(tmp_path, fields.Schema(key=fields.ID(stored=True), body=fields.TEXT))
+    with ix.writer() as writer:
+        writer.add_document(key="a", body="Thành uỷ Đông Hà nêu gương " * 40)
+        writer.add_document(key="b", body="cán bộ đảng viên")
+        writer.add_document(key="c")
+        writer.add_document(key="d")
+    with ix.reader() as reader:
+        codes = codec.length_codes(reader, "body")
+        assert codes.dtype == np.uint8 and len(codes) == 4
+        lengths = [byte_to_length(code) for code in codes.tolist()]
+        assert lengths == [reader.doc_field_length(n, "body") or 0 for n in range(4)]
+        assert lengths == [byte_to_length(length_to_byte(240)), 4, 0, 0]

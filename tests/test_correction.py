@@ -12,8 +12,8 @@ from searchkit.build.index import build
 from searchkit.cli import main
 from searchkit.engines import compiled as cq
 from searchkit.search import corrected, correction
-from searchkit.search.correction import Syllables, confusions, edits
 from searchkit.search.filters import RELEVANCE, Filters
+from searchkit.search.neighbours import Syllables, confusions, edits
 from searchkit.search.searcher import Searcher
 from searchkit.webapp.app import create_app
 

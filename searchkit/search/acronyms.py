@@ -37,11 +37,11 @@ class Glossary:
         spellings: dict[tuple[str, tuple[str, ...]], list[tuple[Acronym, int]]] = {}
         for acronym, count in learnt:
             spellings.setdefault((acronym.short, _folded(acronym.words)), []).append((acronym, count))
-        for same in spellings.values():
+        for (_, folded), same in spellings.items():  # folded once: a cold query on the news folds 600 of them
             acronym = max(same, key=lambda pair: (pair[1], pair[0].long))[0]
             count = sum(n for _, n in same)
             self.by_short.setdefault(key(acronym.short), []).append((acronym, count))
-            self.by_long.setdefault(_folded(acronym.words), []).append((acronym, count))
+            self.by_long.setdefault(folded, []).append((acronym, count))
         for meanings in (*self.by_short.values(), *self.by_long.values()):
             meanings.sort(key=lambda pair: (-pair[1], pair[0].long))
         self.longest = max((len(words) for words in self.by_long), default=0)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from searchkit.engines import spellings
 from searchkit.engines.spellings import PHRASE_WORDS, title_phrases  # noqa: F401 - counted at build, named here too
-from searchkit.search import correction
+from searchkit.search import correction, neighbours
 from searchkit.search.keystrokes import readings
 from searchkit.search.restoration import with_case
 from searchkit.text.analysis import (
@@ -129,8 +129,8 @@ def _corrected(store: spellings.Spellings, word: str) -> str | None:
             spelt[candidate] = rows
         return bool(rows)
 
-    weights = {w: correction.EDIT**n for w, n in correction.nearby(folded, written, two=False).items()}
-    weights |= {w: correction.CONFUSION for w in correction.confusions(folded) if written(w)}
+    weights = {w: correction.EDIT**n for w, n in neighbours.nearby(folded, written, two=False).items()}
+    weights |= {w: correction.CONFUSION for w in neighbours.confusions(folded) if written(w)}
     if not weights:
         return None
     best = max(weights, key=lambda w: (weights[w] * sum(n for _, n in spelt[w]), w))

@@ -19,7 +19,7 @@ from searchkit.engines.backend import Backend, Found
 from searchkit.engines.budget import Deadline
 from searchkit.engines.compiled import Levels
 from searchkit.engines.spellings import ACCENTS, PHRASES
-from searchkit.search import correction
+from searchkit.search import correction, neighbours
 from searchkit.search import parse as q
 from searchkit.search.highlight import matcher_for
 from searchkit.search.prepared import Prepared, Understood
@@ -38,24 +38,23 @@ class Corrector:
         """``looked_up``: the spelling counts accent restoration has read from this version (shared)."""
         self.backend = backend
         self.looked_up = looked_up
-        self._syllables: correction.Syllables | None = None
+        self._syllables: neighbours.Syllables | None = None
 
     def correct(self, query: Understood, keyed: bool, *, loose: bool = False) -> correction.Correction | None:
         """The typos of a keyword query corrected (``keyed``: typed as Telex or VNI keys; ``loose``: see
-        :func:`searchkit.search.correction.correct`); ``None`` when there are none, and for a question."""
-        if query.question:
-            return None
+        :func:`searchkit.search.correction.correct`); ``None`` when there are none."""
         spellings = self.backend.spellings
         words = IndexVocabulary(self.backend.statistics(), spellings)
         return correction.correct(
-            spellings, words, self.syllables(), query.text, self.looked_up, as_typed=keyed, loose=loose
+            spellings, words, self.syllables(), query.text, self.looked_up, as_typed=keyed, loose=loose,
+            question=query.question,
         )
 
-    def syllables(self) -> correction.Syllables:
+    def syllables(self) -> neighbours.Syllables:
         """The folded syllables this version writes (read once)."""
         if self._syllables is None:
             spellings = self.backend.spellings
-            self._syllables = correction.Syllables(
+            self._syllables = neighbours.Syllables(
                 spellings.prefixed(ACCENTS, "", words=1, limit=_EVERY),
                 spellings.prefixed(PHRASES, "", words=1, limit=_EVERY),
             )
@@ -95,6 +94,12 @@ def searched(
             typed, phrases = match(own), exact(prepared.tiers)
             if typed.total and phrases and overlaps(typed, cq.Or(phrases), deadline):
                 return prepare(text, correct=False), typed
+        if prepared.question:
+            # A question ranks partial matches: its other words find what the query as typed finds, and a typo
+            # as typed adds nothing to them, so the corrected question is searched in its place.
+            fixed = prepared.corrected
+            joined = replace(prepared, compiled=other, tiers=fixed.tiers, question_words=fixed.question_words)
+            return joined, match(other)
         joined = replace(prepared, compiled=cq.Or((own, cq.AndNot(other, own))), tiers=prepared.corrected.tiers)
         found = match(joined.compiled)
         if overlaps(found, own, deadline):  # the query as typed matches some: first, in its own tiers' order

@@ -34,6 +34,8 @@ class Prepared:
     # The query's typos corrected, and the corrected query, searched beside it (its matches after).
     correction: Correction | None = None
     corrected: Prepared | None = None
+    # Searched as a question: partial matches ranked, so a corrected word is searched in place of its typo.
+    question: bool = False
 
 
 # Browsing by filters alone: no query, nothing to mark.

@@ -266,7 +266,7 @@ class Searcher:
             suggestion=suggestion,
             acronyms=query.acronyms,
             spelling=restored_tier(query.tree, restored) if restored and not query.question else None,
-            question_words=self._passage_words(query, restoration),
+            question_words=self._passage_words(query, restoration), question=query.question,
         )
         fixed = self._corrector.correct(query, keyed, loose=correct == "loose") if suggest and correct else None
         if fixed is None:

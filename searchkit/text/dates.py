@@ -8,6 +8,7 @@ the time zone of a date-time are dropped, since an article's day is the one prin
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date
@@ -28,10 +29,18 @@ _DATE = r"(?:ngày\s*)?(?P<date>\d{1,2}([/-])\d{1,2}\2\d{4}|\d{4}-\d{2}-\d{2})"
 _SEP = r"\s*[,|–—-]?\s*"
 # "Cập nhật: …", "Ngày đăng: …", "Đăng lúc …": the labels sites put before a dateline.
 _LABEL = r"(?:(?:cập\s*nhật|ngày\s*đăng|đăng|xuất\s*bản)(?:\s*(?:lúc|ngày))?\s*:?\s*)"
-_DATELINE = re.compile(
-    rf"{_LABEL}?(?:{_CLOCK}{_SEP})?(?:{_WEEKDAY}{_SEP})?{_DATE}(?:{_SEP}{_CLOCK})?",
-    re.IGNORECASE,
-)
+
+
+@functools.cache
+def _dateline_pattern() -> re.Pattern[str]:
+    """Compiled when the first article is read, not at every start: a query reads no datelines, and this
+    pattern took 1.5 % of a cold query's instructions."""
+    return re.compile(
+        rf"{_LABEL}?(?:{_CLOCK}{_SEP})?(?:{_WEEKDAY}{_SEP})?{_DATE}(?:{_SEP}{_CLOCK})?",
+        re.IGNORECASE,
+    )
+
+
 # How far down a plain-text article its dateline may stand: below page furniture and the headline.
 DATELINE_LINES = 8
 
@@ -72,7 +81,7 @@ def dateline(text: str) -> date | None:
         line = unicodedata.normalize("NFC", line).strip()
         if not line:
             continue
-        found = _DATELINE.fullmatch(line)
+        found = _dateline_pattern().fullmatch(line)
         if found is not None:
             return read_date(found.group("date"))
         seen += 1

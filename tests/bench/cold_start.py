@@ -2,6 +2,7 @@
 """A cold ``searchkit query``: its wall time beside ``python -c pass`` in the same run, and what it imports.
 
     python3 tests/bench/cold_start.py [--seeds DIR] [--runs N] [--query TEXT] [--index DIR] [--no-bytecode]
+                                      [--against CHECKOUT]
 
 Copies the seed articles (default: the project's seeds/) into seeds/ of a temporary folder and builds index/
 beside it, as a user's project folder holds them (or, with --index, queries that index instead); then runs
@@ -10,6 +11,11 @@ beside it, as a user's project folder holds them (or, with --index, queries that
 medians and their ratio. Then where one query's time goes (starting the interpreter, importing, opening the index,
 searching, the rest: printing and the check that the articles have not changed) and the heaviest modules it
 imports, from ``python -X importtime``. The searchkit imported is the one on PYTHONPATH (else the installed one).
+
+``--against CHECKOUT`` times the same query from another checkout of searchkit as well (its folder on PYTHONPATH),
+on the same index, in the same rounds (the order of the three commands turning from round to round), so that a
+change is measured before and after under the same load; each is given as a ratio to ``python -c pass`` and the
+first to the other.
 
 Modules are run from their bytecode, as an installed package's are (pip compiles them as it installs): the first
 run writes it to a cache in the temporary folder, so that PYTHONDONTWRITEBYTECODE in the environment does not make
@@ -74,6 +80,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--top", type=int, default=12, help="heaviest imports shown")
     parser.add_argument("--index", type=Path, help="an index to query instead of one built from --seeds")
     parser.add_argument("--no-bytecode", action="store_true", help="compile every module at each start")
+    parser.add_argument("--against", type=Path, metavar="CHECKOUT", help="another checkout's query, in the same runs")
     return parser.parse_args(argv)
 
 
@@ -132,30 +139,50 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copytree(args.seeds, folder / "seeds")
             build = [sys.executable, "-c", QUERY, "index"]
             subprocess.run(build, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=folder, env=env)
-        empty = [sys.executable, "-c", "pass"]
-        for command in (query, empty):  # the files in the page cache and the bytecode written, as for later runs
-            timed(command, folder, env)
-        queries: list[tuple[float, float]] = []
-        empties: list[tuple[float, float]] = []
+        # (label, command, environment) of each command timed; python -c pass last.
+        timed_commands = [(f"searchkit query {args.query!r}", query, env)]
+        if args.against:
+            against = args.against.resolve()
+            # A list, not the same object: each command's runs are told apart by identity below.
+            timed_commands.append(
+                (f"  the same, from {against.name}", list(query), {**env, "PYTHONPATH": str(against)})
+            )
+        timed_commands.append(("python -c pass", [sys.executable, "-c", "pass"], env))
+        for _, command, command_env in timed_commands:  # the files in the page cache and the bytecode written
+            timed(command, folder, command_env)
+        runs: dict[int, list[tuple[float, float]]] = {id(command): [] for _, command, _ in timed_commands}
         for run in range(args.runs):
-            pair = (query, empty) if run % 2 == 0 else (empty, query)
-            for command in pair:
-                (queries if command is query else empties).append(timed(command, folder, env))
+            turn = run % len(timed_commands)
+            for _, command, command_env in timed_commands[turn:] + timed_commands[:turn]:
+                runs[id(command)].append(timed(command, folder, command_env))
+        medians = {
+            id(command): (statistics.median(w for w, _ in runs[id(command)]),
+                          statistics.median(c for _, c in runs[id(command)]))
+            for _, command, _ in timed_commands
+        }  # fmt: skip
+        empty_wall, empty_cpu = medians[id(timed_commands[-1][1])]
         bytecode = "compiled at each start" if args.no_bytecode else "from bytecode"
-        print(f"{f'median of {args.runs} runs, {bytecode}':<36}   wall      cpu")
-        for label, runs in ((f"searchkit query {args.query!r}", queries), ("python -c pass", empties)):
-            wall, cpu = statistics.median(w for w, _ in runs), statistics.median(c for _, c in runs)
-            print(f"{label:<36} {wall:6.3f} s {cpu:6.3f} s")
-        wall_ratio = statistics.median(w for w, _ in queries) / statistics.median(w for w, _ in empties)
-        cpu_ratio = statistics.median(c for _, c in queries) / statistics.median(c for _, c in empties)
-        print(f"{'ratio':<36} {wall_ratio:6.1f} ×   {cpu_ratio:6.1f} ×")
-        parts = [phases(query, folder, env) for _ in range(args.runs)]
-        shares = {"interpreter": statistics.median(c for _, c in empties)}
-        shares.update({name: statistics.median(part[name] for part in parts) for name in parts[0]})
-        whole = sum(shares.values())
-        print(f"where a query's processor time goes (median of {args.runs} runs):")
-        for name, seconds in shares.items():
-            print(f"  {name:<12} {seconds * 1000:6.1f} ms  {seconds / whole:4.0%}")
+        print(f"{f'median of {args.runs} runs, {bytecode}':<36}   wall      cpu     × python -c pass")
+        for label, command, _ in timed_commands:
+            wall, cpu = medians[id(command)]
+            print(f"{label:<36} {wall:6.3f} s {cpu:6.3f} s   {wall / empty_wall:4.1f} × {cpu / empty_cpu:4.1f} ×")
+        if args.against:
+            (wall, cpu), (before_wall, before_cpu) = medians[id(query)], medians[id(timed_commands[1][1])]
+            print(f"{'this checkout / the other':<36} {wall / before_wall:6.2f} ×   {cpu / before_cpu:5.2f} ×")
+        queries = timed_commands[:-1]
+        parts: dict[int, list[dict[str, float]]] = {id(command): [] for _, command, _ in queries}
+        for run in range(args.runs):
+            turn = run % len(queries)
+            for _, command, command_env in queries[turn:] + queries[:turn]:
+                parts[id(command)].append(phases(command, folder, command_env))
+        for label, command, _ in queries:
+            shares = {"interpreter": empty_cpu}
+            timed_parts = parts[id(command)]
+            shares.update({name: statistics.median(part[name] for part in timed_parts) for name in timed_parts[0]})
+            whole = sum(shares.values())
+            print(f"where a query's processor time goes (median of {args.runs} runs), {label.strip()}:")
+            for name, seconds in shares.items():
+                print(f"  {name:<12} {seconds * 1000:6.1f} ms  {seconds / whole:4.0%}")
         print("heaviest imports of the query (cumulative ms):")
         for micros, name in heaviest_imports(query, folder, env, args.top):
             print(f"  {micros / 1000:8.1f}  {name}")

@@ -179,7 +179,9 @@ class Postings:
             docs = np.concatenate([block.ids for block in blocks])
             tf = np.concatenate([block.weights for block in blocks])
             if reader.has_deletions():
-                live = ~np.isin(docs, np.fromiter(reader.deleted_docs_set, dtype=np.int64))
+                # A set, so unique, as a term's documents are: np.isin need not make them so (importing numpy.ma).
+                deleted = np.fromiter(reader.deleted_docs_set, dtype=np.int64)
+                live = ~np.isin(docs, deleted, assume_unique=True)
                 docs, tf = docs[live], tf[live]
             lengths = self._lengths(reader, fieldname)[docs]
             # Kept in four bytes where the whole index's numbers fit (NumPy keeps int32 + int in int32).
