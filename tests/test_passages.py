@@ -7,8 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from searchkit.search.passages import Words, best_window, question_words
+from searchkit.search import parse as q
+from searchkit.search.passages import Words, best_window, question_words, restored_spellings
+from searchkit.search.questions import asks_number
+from searchkit.search.restoration import Restoration, Restored
 from searchkit.search.searcher import Searcher
+from searchkit.text.analysis import Token
 from tests.test_ranking import FILLER, make_index
 
 
@@ -64,6 +68,59 @@ def test_a_word_folding_alike_counts_less_than_the_spelling_typed(words: Words):
 def test_typed_without_marks_any_spelling_counts_fully():
     words = question_words(["neu", "guong"], _Counts(), loose=0.3)
     assert best_window("Nếu gương vỡ.", words, 40) == pytest.approx(best_window("Nêu gương.", words, 40))
+
+
+def test_typed_without_marks_a_syllable_weighs_the_spelling_restoration_reads():
+    words = question_words(["neu", "guong"], _Counts(), loose=0.3, restored={"neu": "nêu"}, restored_loose=0.3)
+    assert words.spelt == ("nêu", None)
+    read = best_window("Đảng viên nêu gương.", words, 40)
+    assert read == pytest.approx(1.0)
+    assert 0 < best_window("Nếu gương vỡ thì thay.", words, 40) < read
+
+
+def test_restoration_s_reading_counts_where_it_leaves_a_syllable_as_typed():
+    # "do" read as "do" (because of) is not "đỏ"; a name keeps no reading; a syllable typed with marks is the
+    # question's own spelling, not restoration's.
+    typed = "do Nixon mau đỏ"
+    tokens = [Token(m, typed.index(m), typed.index(m) + len(m)) for m in typed.split()]
+    restoration = Restoration(
+        typed, tuple(Restored(t, form, 0.9) for t, form in zip(tokens, ["do", "nixon", "màu", "đỏ"], strict=True))
+    )
+    assert restored_spellings(restoration) == {"do": "do", "mau": "màu"}
+
+
+def test_a_number_counts_in_the_window_of_a_question_asking_how_many():
+    typed = ["huyện", "có", "người", "dân"]
+    counting = question_words(typed, _Counts(), loose=0.3, number=1.0)
+    assert counting.number == pytest.approx(sum(counting.exact) / 4)
+    answer, other = "Huyện có 11.713 người dân.", "Huyện có nhiều người dân."
+    assert best_window(answer, counting, 40) == pytest.approx(1.0)
+    assert best_window(other, counting, 40) == pytest.approx(0.8)
+    # A question asking nothing of the kind holds both whole; a number it writes itself is one of its words.
+    plain = question_words(typed, _Counts(), loose=0.3)
+    assert best_window(answer, plain, 40) == best_window(other, plain, 40) == pytest.approx(1.0)
+    dated = question_words(["năm", "2010"], _Counts(), loose=0.3, number=1.0)
+    assert best_window("Năm 2010.", dated, 40) == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("Huyện có bao nhiêu người dân?", True),
+        ("Huyen co bao nhieu nguoi dan?", True),
+        ("Tesla mất năm nào?", True),
+        ("tesla mat nam nao", True),
+        ("Khi nào nhà máy đóng cửa?", True),
+        ("Có mấy loại lục lạp?", True),
+        ("Mất bao lâu để đến nơi?", True),
+        # Unaccented, "may" is as often "máy" (a machine) as "mấy".
+        ("co may loai luc lap", False),
+        ("Ai là tổng thống đầu tiên?", False),
+        ("Nhà máy nào đóng cửa?", False),
+    ],
+)
+def test_a_question_asking_how_many_or_when_is_told_apart(text: str, asks: bool):
+    assert asks_number(q.parse(text)) is asks
 
 
 def test_a_question_ranks_the_article_holding_its_words_together_above_one_holding_them_scattered(tmp_path: Path):

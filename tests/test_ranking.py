@@ -189,3 +189,50 @@ def test_only_a_question_s_words_with_no_vietnamese_shape_count_as_names():
 
     assert named("Năm 1973 Nixon chọn ai làm bộ trưởng?", question=True) == {"1973", "nixon"}
     assert named("Nixon chọn bộ trưởng năm 1973", question=False) == set()
+
+
+# Restoration's readings of a question's words typed without marks in its passages: "co mau" read as "có màu"
+# (written so in the other articles), so the article writing "có màu" answers, not the one writing "có mẫu", which
+# folding alike holds as much (and, a few syllables shorter, scored higher). Only the words that say count, so the
+# other articles say "có màu" with no word of the question beside it.
+COLOUR = {
+    "colour.txt": "Đội bóng của làng\n\nLá cờ của đội bóng làng có màu xanh lá, treo ở sân vận động. " + FILLER,
+    "model.txt": "Đội bóng của làng\n\nLá cờ của đội bóng làng có mẫu lá mới, treo ở sân. " + FILLER,
+    # Enough articles for passages to be placed (their frequencies tell common words from rare ones).
+    **{
+        f"other-{i}.txt": f"Tin số {i}\n\nBản tin địa phương số {i}"
+        + (": bầu trời có màu xanh." if i % 5 == 0 else " về thời tiết và giao thông.")
+        for i in range(100)
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Lá cờ của đội bóng làng có màu gì?",
+        "La co cua doi bong lang co mau gi?",
+        # One word typed without its marks among words typed with them: read from them.
+        "Lá cờ của đội bóng làng có mau gì?",
+    ],
+)
+def test_a_question_s_words_typed_without_marks_weigh_in_passages_as_restoration_reads_them(
+    tmp_path: Path, typed: str
+):
+    with Searcher(make_index(tmp_path, COLOUR)) as searcher:
+        assert ids(searcher.search(typed))[:2] == ["colour.txt", "model.txt"]
+
+
+# A question asking how many: the paragraph writing a number answers it, not the one holding its words alone
+# (and one of them twice).
+COUNTED = {
+    "count.txt": "Dân số của huyện\n\nNăm ngoái huyện miền núi có 11.713 người dân sống ở các xã. " + FILLER,
+    "many.txt": "Dân số của huyện\n\nNăm ngoái huyện miền núi có nhiều người dân sống ở các xã của huyện. " + FILLER,
+    **{f"other-{i}.txt": f"Tin số {i}\n\nBản tin địa phương số {i} về thời tiết và giao thông." for i in range(100)},
+}
+
+
+@pytest.mark.parametrize("typed", ["Huyện miền núi có bao nhiêu người dân?", "Huyen mien nui co bao nhieu nguoi dan?"])
+def test_a_question_asking_how_many_ranks_the_passage_writing_a_number_first(tmp_path: Path, typed: str):
+    with Searcher(make_index(tmp_path, COUNTED)) as searcher:
+        assert ids(searcher.search(typed))[:2] == ["count.txt", "many.txt"]

@@ -20,7 +20,7 @@ from searchkit.text.analysis import fold
 pytestmark = pytest.mark.slow
 
 MARGIN = 0.01
-MEASURED = {"accented": 0.960, "folded": 0.954}
+MEASURED = {"accented": 0.961, "folded": 0.958}
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,11 @@ paragraph that answers the question is short and holds them together. BM25 over 
 cannot tell the two apart, so a question's best matches are placed again by their best window of
 a few dozen syllables: the sum of the inverse document frequencies of the question's syllables
 found inside it, each counted once, a syllable typed with marks counting its own spelling's (rarer,
-so higher) frequency when spelt so and less when it only folds alike (``nếu`` for ``nêu``).
+so higher) frequency when spelt so and less when it only folds alike (``nếu`` for ``nêu``). Typed without
+marks, a syllable counts so for the spelling accent restoration reads it as (``do`` as ``đỏ`` or ``do``,
+``bao`` as ``bảo`` or ``bao``, which folding alone leaves ambiguous), in a question typed with accents
+elsewhere too. A question asking how many or when
+(``bao nhiêu``, ``năm nào``) also counts a number in the window: its answer is one.
 
 It reads the stored text, so the embedded index and the Xapian shards place passages alike.
 """
@@ -13,12 +17,18 @@ It reads the stored text, so the embedded index and the Xapian shards place pass
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from searchkit.engines import fields as f
-from searchkit.text.analysis import fold_syllable, has_marks, normalize_syllable, syllable_texts
+from searchkit.search import parse as q
+from searchkit.search.questions import asks_number, question_syllables
+from searchkit.text.analysis import could_take_accents, fold_syllable, has_marks, normalize_syllable, syllable_texts
+
+if TYPE_CHECKING:
+    from searchkit.search.ranking import Weights
+    from searchkit.search.restoration import Restoration
 
 # Only this much of an article's text is read for its passages: long articles cost a read per
 # question, and their first pages are where a news article says what it is about.
@@ -35,18 +45,20 @@ class Statistics(Protocol):
 
 @dataclass(frozen=True)
 class Words:
-    """A question's syllables as passages weigh them: for each folded syllable, the spelling typed
-    (``None`` when typed without marks: any spelling counts fully), its weight spelt so and its weight
-    when only folding alike."""
+    """A question's syllables as passages weigh them: for each folded syllable, the spelling typed or
+    restored (``None`` when typed without marks and not restored: any spelling counts fully), its weight
+    spelt so and its weight when only folding alike; and what a number the question does not write weighs
+    (0 unless it asks how many or when)."""
 
     folded: tuple[str, ...]
     spelt: tuple[str | None, ...]
     exact: tuple[float, ...]
     loose: tuple[float, ...]
+    number: float = 0.0
 
     @property
     def total(self) -> float:
-        return sum(self.exact)
+        return sum(self.exact) + self.number
 
 
 def idf(count: int, frequency: int) -> float:
@@ -54,31 +66,82 @@ def idf(count: int, frequency: int) -> float:
     return math.log(1 + (count - frequency + 0.5) / (frequency + 0.5))
 
 
-def question_words(typed: Iterable[str], statistics: Statistics, *, loose: float) -> Words:
+def question_words(
+    typed: Iterable[str],
+    statistics: Statistics,
+    *,
+    loose: float,
+    restored: Mapping[str, str] | None = None,
+    restored_loose: float = 1.0,
+    number: float = 0.0,
+) -> Words:
     """The weights of a question's ``typed`` syllables (each once), from the index's statistics.
 
     ``loose``: the share of its folded weight a syllable typed with marks keeps where it is spelt otherwise.
+    ``restored``: for syllables typed without marks (normalised), the spelling restoration reads them as,
+    weighed as if typed so but keeping ``restored_loose`` of their folded weight where spelt otherwise.
+    ``number``: what a number the question does not write weighs, as a share of its syllables' mean weight.
     """
     count = max(statistics.doc_count(), 1)
+    restored = restored or {}
     seen: dict[str, tuple[str | None, float, float]] = {}
     for word in typed:
         folded = fold_syllable(word)
         if not folded or folded in seen:
             continue
         folded_weight = idf(count, statistics.doc_frequency(f.BODY, folded))
-        if has_marks(word):
-            form = normalize_syllable(word)
-            exact = idf(count, statistics.doc_frequency(f.BODY_EXACT, form))
-            seen[folded] = (form, max(exact, folded_weight), folded_weight * loose)
+        form = normalize_syllable(word)
+        spelling, share = (form, loose) if has_marks(word) else (restored.get(form), restored_loose)
+        if spelling is not None:
+            exact = idf(count, statistics.doc_frequency(f.BODY_EXACT, spelling))
+            seen[folded] = (spelling, max(exact, folded_weight), folded_weight * share)
         else:
             seen[folded] = (None, folded_weight, folded_weight)
     folded_words = tuple(seen)
+    exact_weights = tuple(seen[w][1] for w in folded_words)
     return Words(
         folded=folded_words,
         spelt=tuple(seen[w][0] for w in folded_words),
-        exact=tuple(seen[w][1] for w in folded_words),
+        exact=exact_weights,
         loose=tuple(seen[w][2] for w in folded_words),
+        number=number * sum(exact_weights) / len(exact_weights) if exact_weights else 0.0,
     )
+
+
+def restored_spellings(restoration: Restoration, min_confidence: float = 0.0) -> dict[str, str]:
+    """Each syllable typed without marks (normalised) with the spelling restoration reads it as, at least
+    that surely, unchanged ones too (``do`` read as ``do`` is not ``đỏ``); not names nor numbers."""
+    best: dict[str, tuple[str, float]] = {}
+    for s in restoration.syllables:
+        typed = normalize_syllable(s.typed.text)
+        if has_marks(typed) or not could_take_accents(typed) or s.confidence < min_confidence:
+            continue
+        if s.confidence > best.get(typed, ("", -1.0))[1]:
+            best[typed] = (s.form, s.confidence)
+    return {typed: form for typed, (form, _) in best.items()}
+
+
+def for_question(tree: q.Node, statistics: Statistics, weights: Weights, restoration: Restoration | None) -> Words:
+    """A question's syllables as its passages weigh them (see :func:`question_words`): less those that ask,
+    those typed without marks read as restoration reads them, a number counting where it asks how many or when.
+
+    Restoration reads a question typed with accents too: there it believes the marks typed and reads the bare
+    syllables from them, mostly as typed (``ca`` in ``Ai hát quốc ca?`` is ``ca``, not ``cá``)."""
+    # A share of 1 turns restoration off: every spelling of the syllable then counts as typed without marks.
+    reading = restoration is not None and weights.passage_restored_loose < 1.0
+    restored = restored_spellings(restoration) if reading else None  # type: ignore[arg-type]
+    return question_words(
+        question_syllables(tree),
+        statistics,
+        loose=weights.passage_loose,
+        restored=restored,
+        restored_loose=weights.passage_restored_loose,
+        number=weights.passage_number if asks_number(tree) else 0.0,
+    )
+
+
+def _is_number(syllable: str) -> bool:
+    return syllable[:1].isdigit()
 
 
 def best_window(text: str, words: Words, window: int, read: dict | None = None) -> float:
@@ -89,13 +152,17 @@ def best_window(text: str, words: Words, window: int, read: dict | None = None) 
     if not words.folded or words.total <= 0:
         return 0.0
     index = {w: i for i, w in enumerate(words.folded)}
+    number = len(words.folded)  # a number the question does not write stands for the answer asked
     matches: list[tuple[int, int, bool]] = []  # position, word, spelt as typed
     read = {} if read is None else read
     for position, syllable in enumerate(syllable_texts(text[:PASSAGE_CHARS])):
         found = read.get(syllable, False)
         if found is False:
             i = index.get(fold_syllable(syllable))
-            found = None if i is None else (i, words.spelt[i] is None or normalize_syllable(syllable) == words.spelt[i])
+            if i is not None:
+                found = (i, words.spelt[i] is None or normalize_syllable(syllable) == words.spelt[i])
+            else:
+                found = (number, True) if words.number and _is_number(syllable) else None
             read[syllable] = found
         if found is not None:
             matches.append((position, *found))
@@ -104,13 +171,14 @@ def best_window(text: str, words: Words, window: int, read: dict | None = None) 
 
 def _best(matches: Sequence[tuple[int, int, bool]], words: Words, window: int) -> float:
     """The best sum of distinct words' weights among matches within ``window`` positions of each other."""
-    size = len(words.folded)
+    size = len(words.folded) + 1  # the last: a number (see :attr:`Words.number`)
     exact, loose = [0] * size, [0] * size
+    exact_weights, loose_weights = (*words.exact, words.number), (*words.loose, words.number)
     best = current = 0.0
     left = 0
 
     def weight(i: int) -> float:
-        return words.exact[i] if exact[i] else words.loose[i] if loose[i] else 0.0
+        return exact_weights[i] if exact[i] else loose_weights[i] if loose[i] else 0.0
 
     for position, i, spelt in matches:
         while matches[left][0] <= position - window:

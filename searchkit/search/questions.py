@@ -72,6 +72,32 @@ FOLDED_ASKING: dict[tuple[str, ...], tuple[str, ...]] = {
     if words not in {("đâu",), ("mấy",)}
 }
 
+# The expressions asking how many, how long or when: the paragraph answering them writes a number
+# ("bao nhiêu người" → "11.713 người", "năm nào" → "năm 1970"). Typed without accents the same folded,
+# except "mấy" ("may" is as often "máy" or "mây").
+ASKING_NUMBER = frozenset(
+    {
+        ("bao", "nhiêu"),
+        ("mấy",),
+        ("bao", "lâu"),
+        ("bao", "giờ"),
+        ("bao", "xa"),
+        ("khi", "nào"),
+        ("lúc", "nào"),
+        ("năm", "nào"),
+        ("ngày", "nào"),
+        ("tháng", "nào"),
+        ("thế", "kỷ", "nào"),
+        ("thế", "kỉ", "nào"),
+        ("thập", "kỷ", "nào"),
+        ("thập", "kỉ", "nào"),
+        ("thời", "gian", "nào"),
+        ("thời", "điểm", "nào"),
+        ("giai", "đoạn", "nào"),
+    }
+)
+FOLDED_ASKING_NUMBER = frozenset(tuple(fold_syllable(w) for w in words) for words in ASKING_NUMBER - {("mấy",)})
+
 
 def is_question(text: str, tree: q.Node) -> bool:
     """Whether a query ranks partial matches rather than needing every word.
@@ -117,6 +143,20 @@ def asking(tree: q.Node) -> frozenset[str]:
                 words = tuple(spelt[i : i + size])
                 found.update(ASKING.get(words) or FOLDED_ASKING.get(words) or ())
     return frozenset(found)
+
+
+def asks_number(tree: q.Node) -> bool:
+    """Whether a question asks how many, how long or when (:data:`ASKING_NUMBER`), typed with its accents
+    or without (``bao nhieu``, ``nam nao``)."""
+    longest = max(len(words) for words in ASKING_NUMBER)
+    for run in runs(tree):
+        spelt = [normalize_syllable(word) for word in run]
+        for i in range(len(spelt)):
+            for size in range(1, min(longest, len(spelt) - i) + 1):
+                words = tuple(spelt[i : i + size])
+                if words in ASKING_NUMBER or words in FOLDED_ASKING_NUMBER:
+                    return True
+    return False
 
 
 def question_syllables(tree: q.Node) -> list[str]:

@@ -70,11 +70,23 @@ class Weights:
     # syllable typed with marks keeps ``passage_loose`` of its weight where only folding alike.
     # Tuned on the tuning half of XQuAD-vi, alone and beside 3,000 news (1.0 against 2.0; windows
     # of 25, 40 and 60). A depth of 30 ranks as 100 did alone and within 0.002 beside news, at a
-    # third of the cost.
-    passage: float = 1.0
+    # third of the cost. With restoration's readings and numbers below, tuned again on the tuning half
+    # alone and beside 1,000 news (mean of both typings): 1.0 → 0.9620, 1.5 → 0.9631, 2.0 → 0.9626.
+    passage: float = 1.5
     passage_window: int = 40
     passage_depth: int = 30
     passage_loose: float = 0.3
+    # Questions: a syllable typed without marks weighs in passages the spelling restoration reads it as
+    # (``do``: ``đỏ`` or ``do``; in ``quốc ca``, ``ca``), keeping this share of its folded weight where
+    # spelt otherwise; 1 turns it off. Tuned as ``passage`` (unaccented questions only, ``passage_number``
+    # 1): 0.5 → 0.9609, 0.3 → 0.9611, 0.1 → 0.9611 (a tie keeps 0.3); read in questions typed with accents
+    # too (their bare syllables: ``ca``, ``bao``) → 0.9620. Both this and numbers off: 0.9568.
+    passage_restored_loose: float = 0.3
+    # Questions asking how many or when (``questions.asks_number``): a number the question does not write
+    # counts in a passage as a word of the question's mean weight, times this: the paragraph answering
+    # "bao nhiêu" writes one. Tuned as ``passage``: 0 → 0.9594 (unaccented questions read only), 0.5 →
+    # 0.9609, 1 → 0.9620, 2 → 0.9623; with ``passage`` 1.5, 1 and 2 both 0.9631 (a tie keeps 1).
+    passage_number: float = 1.0
     # Questions: each word of one syllable that has no Vietnamese shape (a name, a number, a foreign
     # word: ``Nixon``, ``1564``, ``Lindisfarne``) found in the body, once more. A Vietnamese word of two
     # syllables gains its pair and word clauses besides its terms; a name written as one syllable has

@@ -266,7 +266,7 @@ class Searcher:
             suggestion=suggestion,
             acronyms=query.acronyms,
             spelling=restored_tier(query.tree, restored) if restored and not query.question else None,
-            question_words=self._passage_words(query), question=query.question,
+            question_words=self._passage_words(query, restoration), question=query.question,
         )
         fixed = self._corrector.correct(query, keyed, loose=correct == "loose") if suggest and correct else None
         if fixed is None:
@@ -275,16 +275,15 @@ class Searcher:
         understood = self._understood(fixed.text, keys=False, expand=acronyms)
         return corrected.beside(prepared, query, fixed, again, understood, restoration)
 
-    def _passage_words(self, query: Understood) -> passages.Words | None:
+    def _passage_words(self, query: Understood, restoration: Restoration | None) -> passages.Words | None:
         """A question's syllables as its passages weigh them; ``None`` for a keyword query, and in an index
         too small for its syllables' frequencies to tell common words from rare ones (as for ``_common``)."""
         if not query.question or self.weights.passage <= 0:
             return None
         reader = self._statistics()
-        typed = question_syllables(query.tree)
-        if not typed or reader.doc_count() < COMMON_MIN_ARTICLES:
+        if not question_syllables(query.tree) or reader.doc_count() < COMMON_MIN_ARTICLES:
             return None
-        return passages.question_words(typed, reader, loose=self.weights.passage_loose)
+        return passages.for_question(query.tree, reader, self.weights, restoration)
 
     def _passage_bonuses(self, words: passages.Words, deadline: Deadline | None) -> Rescore:
         """What each of a question's best matches gains by its passages (:mod:`searchkit.search.passages`)."""
