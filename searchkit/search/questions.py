@@ -8,6 +8,7 @@ passages.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import singledispatch
 
 from searchkit.search import parse as q
@@ -135,28 +136,25 @@ def asking(tree: q.Node) -> frozenset[str]:
     gì?``, ``bao`` and ``nhiêu`` in ``bao nhiêu``, ``ai`` in ``Ai đã …``; typed without accents, the
     same folded (:data:`FOLDED_ASKING`)."""
     found: set[str] = set()
-    longest = max(len(words) for words in ASKING)
-    for run in runs(tree):
-        spelt = [normalize_syllable(word) for word in run]
-        for i in range(len(spelt)):
-            for size in range(1, min(longest, len(spelt) - i) + 1):
-                words = tuple(spelt[i : i + size])
-                found.update(ASKING.get(words) or FOLDED_ASKING.get(words) or ())
+    for words in _spans(tree, max(len(words) for words in ASKING)):
+        found.update(ASKING.get(words) or FOLDED_ASKING.get(words) or ())
     return frozenset(found)
 
 
 def asks_number(tree: q.Node) -> bool:
     """Whether a question asks how many, how long or when (:data:`ASKING_NUMBER`), typed with its accents
     or without (``bao nhieu``, ``nam nao``)."""
-    longest = max(len(words) for words in ASKING_NUMBER)
+    spans = _spans(tree, max(len(words) for words in ASKING_NUMBER))
+    return any(words in ASKING_NUMBER or words in FOLDED_ASKING_NUMBER for words in spans)
+
+
+def _spans(tree: q.Node, longest: int) -> Iterator[tuple[str, ...]]:
+    """Every run of up to ``longest`` adjacent syllables of the query's words, normalised as typed."""
     for run in runs(tree):
         spelt = [normalize_syllable(word) for word in run]
         for i in range(len(spelt)):
             for size in range(1, min(longest, len(spelt) - i) + 1):
-                words = tuple(spelt[i : i + size])
-                if words in ASKING_NUMBER or words in FOLDED_ASKING_NUMBER:
-                    return True
-    return False
+                yield tuple(spelt[i : i + size])
 
 
 def question_syllables(tree: q.Node) -> list[str]:
