@@ -74,7 +74,16 @@ def figures(values: list[float]) -> dict[str, float]:
 
 
 def empty_postings(searcher) -> None:  # noqa: ANN001 - a Searcher over the Whoosh engine
-    """Drops what the searcher's generation has read of postings, keeping its field lengths."""
+    """Drops what the searcher's generation has read of postings, keeping its field lengths, and the
+    pages of results it keeps (where it keeps them)."""
+    try:
+        from searchkit.search import result_cache
+    except ImportError:  # searchkit from before its result cache (a baseline)
+        pages = None
+    else:
+        pages = result_cache.of(searcher)
+    if pages is not None:
+        pages.clear()
     cache = searcher.backend.executor.cache
     with cache._lock:
         for key in [k for k in cache._entries.keys() if k[0] not in ("lengths", "all")]:
