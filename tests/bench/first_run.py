@@ -50,14 +50,6 @@ def queries(all_titles: list[str], count: int, seed: int = SEED) -> list[str]:
     return chosen
 
 
-class Fts5And(Fts5):
-    """FTS5 asked for every word of the query, as searchkit requires every word of a short one."""
-
-    @staticmethod
-    def match_expression(text: str) -> str:
-        return " ".join(f'"{token}"' for token in SYLLABLE.findall(text))
-
-
 def fts5_database(seeds_dir: Path, path: Path) -> Path:
     if not (path / Fts5.FILE).exists():
         Fts5().build(seeds_dir, path)
@@ -97,7 +89,7 @@ SHARES = {
     "running the compiled query (Executor.run)": ("execute.py", "run"),
     "decoding posting blocks (zlib, unpickling)": (("whoosh3.py", "_read_data"), ("codec/reading.py", "read")),
     "posting cache bookkeeping": ("cache.py", "put"),
-    "reading and scoring terms (BM25F arrays)": ("execute.py", "_term_arrays"),
+    "reading and scoring terms (BM25F arrays)": ("postings.py", "_arrays"),
     "phrase/proximity checks (positions)": ("execute.py", "_phrase_found"),
     "intersections and unions (matches.py)": ("matches.py", ("intersection", "union", "add_within", "without")),
     "tiers (Executor.tiers)": ("execute.py", "tiers"),
@@ -170,7 +162,7 @@ def run_searchkit(index_dir: Path, texts: list[str], profile: Path | None) -> di
 
 def run_fts5(db_dir: Path, texts: list[str]) -> dict:
     timings, cpu_timings, hits = [], [], 0
-    with Fts5And().searcher(db_dir) as search:
+    with Fts5().searcher(db_dir, every_word=True) as search:  # every word, as searchkit requires
         search(texts[0], 10, True)  # the database's pages in the system's cache, as searchkit's lengths are
         for text in texts:
             started, cpu = time.perf_counter(), time.process_time()

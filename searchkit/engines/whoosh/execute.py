@@ -111,10 +111,14 @@ class Executor:
         if self._deadline is not None:
             self._deadline.check()
 
-    def tiers(self, matches: Matches, levels: Levels, *, deadline: Deadline | None = None) -> list[np.ndarray]:
+    def tiers(
+        self, matches: Matches, levels: Levels, *, deadline: Deadline | None = None, keep: int | None = None
+    ) -> list[np.ndarray]:
         """For each level, how many of its clauses each of ``matches`` satisfies (aligned with ``matches.ids``).
 
-        Only the best :data:`TIER_DEPTH` matches by score are placed in tiers; the others count 0.
+        Only the best :data:`TIER_DEPTH` matches by score are placed in tiers; the others count 0. With
+        ``keep``, each level is placed only among the documents that can still be among the ``keep`` first
+        (:func:`contenders`): the others count 0 from there on, which changes nothing above them.
         """
         if not levels or not len(matches):
             return []
@@ -129,6 +133,8 @@ class Executor:
                     found = self._within(clause, candidates)
                     count += np.isin(matches.ids, found.ids, assume_unique=True)
                 counts.append(count)
+                if keep is not None:
+                    candidates = contenders(matches.ids, candidates, counts, keep)
             return counts
         finally:
             self._deadline = None
@@ -392,3 +398,21 @@ class Executor:
         for sub, offset in self.searcher.subsearchers or [(self.searcher, 0)]:
             drain(phrase.matcher(sub, sub.context()), ids, scores, offset)
         return self.cache.put(key, from_lists(ids, scores))
+
+
+def contenders(ids: np.ndarray, candidates: np.ndarray, counts: list[np.ndarray], keep: int) -> np.ndarray:
+    """The ``candidates`` (sorted, among the sorted ``ids``) that can still be among the ``keep`` first
+    once the levels after ``counts`` are placed: those whose counts so far, read as one key level by level,
+    are at least the ``keep``-th best candidate's. Any other has ``keep`` candidates ahead of it whatever
+    the next levels give, so their counts cannot reach the first ``keep`` places and need not be placed."""
+    if len(candidates) <= keep or keep < 1:
+        return candidates
+    at = np.searchsorted(ids, candidates)
+    placed = [count[at] for count in counts]
+    # The keep-th best by the levels so far (np.lexsort's last key is its first).
+    kth = np.lexsort([-level for level in reversed(placed)])[keep - 1]
+    ahead, tied = np.zeros(len(candidates), dtype=bool), np.ones(len(candidates), dtype=bool)
+    for level in placed:
+        ahead |= tied & (level > level[kth])
+        tied &= level == level[kth]
+    return candidates[ahead | tied]
