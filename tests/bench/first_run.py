@@ -67,7 +67,7 @@ def figures(values: list[float]) -> dict[str, float]:
 
 def empty_postings(searcher) -> None:  # noqa: ANN001 - a Searcher over the Whoosh engine
     """Drops what the searcher's generation has read of postings, keeping its field lengths, and the
-    pages of results it keeps (where it keeps them)."""
+    pages of results and phrases it keeps (where it keeps them)."""
     try:
         from searchkit.search import result_cache
     except ImportError:  # searchkit from before its result cache (a baseline)
@@ -76,6 +76,8 @@ def empty_postings(searcher) -> None:  # noqa: ANN001 - a Searcher over the Whoo
         pages = result_cache.of(searcher)
     if pages is not None:
         pages.clear()
+    # The phrases the executor remembers checking (where it does): a new query has checked none.
+    getattr(searcher.backend.executor, "_memo", {}).clear()
     cache = searcher.backend.executor.cache
     with cache._lock:
         for key in [k for k in cache._entries.keys() if k[0] not in ("lengths", "all")]:

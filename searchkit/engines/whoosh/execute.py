@@ -54,6 +54,8 @@ TIER_DEPTH = 300
 # results, are taken to spell it so (an article holding the folded phrase spelt otherwise and the
 # spelling elsewhere is rare).
 SPELT_CHECKS = 64
+# Phrases an executor remembers having checked (:meth:`Executor._remembered`): a query's few, a few queries back.
+PHRASE_MEMO = 64
 
 
 
@@ -71,10 +73,10 @@ class Executor:
         )
         self._deadline: Deadline | None = None
         self._prefix_terms = MAX_PREFIX_TERMS
-        # Phrases found while placing tiers, by field, words and slop (see :meth:`tiers`).
-        self._phrases: dict[tuple, Matches] | None = None
-        # While tiers are placed: where each phrase's matches begin, and the documents read.
-        self._starts: dict[tuple, dict[int, set[int]]] | None = None
+        # The phrases checked last, by field, words and slop: the documents checked, those holding the phrase
+        # (at boost 1) and where it begins in each (see :meth:`_remembered`).
+        self._memo: dict[tuple, tuple[np.ndarray, Matches, dict[int, set[int]]]] = {}
+        # While tiers are placed: the documents read.
         self._documents: dict[int, dict] | None = None
 
     @property
@@ -123,7 +125,7 @@ class Executor:
         if not levels or not len(matches):
             return []
         self._deadline = deadline
-        self._phrases, self._starts, self._documents = {}, {}, {}
+        self._documents = {}
         try:
             candidates = best_ids(matches, TIER_DEPTH)
             counts = []
@@ -138,7 +140,7 @@ class Executor:
             return counts
         finally:
             self._deadline = None
-            self._phrases = self._starts = self._documents = None
+            self._documents = None
             self.postings.done()
 
     # --- operators: one registration per node type ------------------------------------------
@@ -276,7 +278,7 @@ class Executor:
     @_within.register
     def _within_phrase(self, query: cq.Phrase, candidates: np.ndarray) -> Matches:
         self._check_time()
-        return self._phrase_within(query, candidates)
+        return self._remembered(query, candidates)[0]
 
     @_within.register
     def _within_spelt(self, query: cq.SpeltPhrase, candidates: np.ndarray) -> Matches:
@@ -285,13 +287,12 @@ class Executor:
 
     def _spelt_within(self, query: cq.SpeltPhrase, candidates: np.ndarray) -> Matches:
         """The candidates holding the phrase spelt as asked (see :data:`SPELT_CHECKS`)."""
-        folded = self._phrase_within(query, candidates)
+        folded, starts = self._remembered(query, candidates)
         for form in {form for form in query.spelt if form}:
             spelt = self.postings.term(query.exact_field, form)
             folded = folded.subset(np.isin(folded.ids, spelt.ids, assume_unique=True))
         if not len(folded):
             return folded
-        starts = (self._starts or {}).get((query.field, query.words), {})
         keep = np.ones(len(folded), dtype=bool)
         for n in np.argsort(-folded.scores, kind="stable")[:SPELT_CHECKS].tolist():
             doc = int(folded.ids[n])
@@ -307,25 +308,36 @@ class Executor:
             self._documents[doc] = self.searcher.stored_fields(doc)
         return self._documents[doc].get(fieldname, "")
 
-    def _phrase_within(self, query: cq.Phrase, candidates: np.ndarray) -> Matches:
-        """The candidates holding the phrase's words in order, each within ``slop`` of the last.
+    def _remembered(self, query: cq.Phrase, candidates: np.ndarray) -> tuple[Matches, dict[int, set[int]]]:
+        """:meth:`_phrase_within` among ``candidates``, and where each match begins, checking only the
+        candidates not checked already for the same phrase: a query asks for its phrases when it re-ranks
+        its best matches and again, among mostly the same documents, in several of its tiers (spelt
+        otherwise, at the start). The last :data:`PHRASE_MEMO` phrases are remembered."""
+        key = (query.field, query.words, max(query.slop, 1))
+        checked, found, starts = self._memo.pop(key, (candidates[:0], EMPTY, {}))
+        missing = np.setdiff1d(candidates, checked, assume_unique=True)
+        if len(missing):
+            more = self._phrase_within(cq.Phrase(query.field, query.words, slop=query.slop), missing, starts)
+            if len(found):
+                ids = np.concatenate([found.ids, more.ids])
+                order = np.argsort(ids, kind="stable")
+                more = Matches(ids[order], np.concatenate([found.scores, more.scores])[order])
+            found, checked = more, np.union1d(checked, missing)
+        self._memo[key] = (checked, found, starts)
+        while len(self._memo) > PHRASE_MEMO:
+            del self._memo[next(iter(self._memo))]
+        return kept(found, candidates).scaled(query.boost), starts
 
-        A match scores the sum of its words' BM25F scores, as Whoosh's phrase matcher does. While
-        tiers are placed, each phrase is found once among their candidates (several tiers ask for
-        the same phrase, spelt otherwise or at the start).
+    def _phrase_within(
+        self, query: cq.Phrase, candidates: np.ndarray, starts: dict[int, set[int]] | None = None
+    ) -> Matches:
+        """The candidates holding the phrase's words in order, each within ``slop`` of the last; where each
+        match begins is noted in ``starts`` (for a phrase of adjacent words: the spelling checks of tiers).
+
+        A match scores the sum of its words' BM25F scores, as Whoosh's phrase matcher does.
         """
-        if self._phrases is not None:
-            key = (query.field, query.words, max(query.slop, 1))
-            if key not in self._phrases:
-                self._phrases[key] = self._phrase_found(query, candidates).scaled(1 / query.boost)
-            return self._phrases[key].scaled(query.boost)
-        return self._phrase_found(query, candidates)
-
-    def _phrase_found(self, query: cq.Phrase, candidates: np.ndarray) -> Matches:
         fieldname, words, slop = query.field, list(query.words), max(query.slop, 1)
         found: list[int] = []
-        # Where each match begins, for the spelling checks of tiers (phrases of adjacent words).
-        starts = self._starts.setdefault((fieldname, tuple(words)), {}) if self._starts is not None else None
         for sub, offset in self.searcher.subsearchers or [(self.searcher, 0)]:
             local = candidates[(candidates >= offset) & (candidates < offset + sub.doc_count_all())] - offset
             postings = []
