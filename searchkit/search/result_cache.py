@@ -25,13 +25,12 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Hashable
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from cachetools import LRUCache
 
 if TYPE_CHECKING:
     from searchkit.search.results import SearchResults
-    from searchkit.search.searcher import Searcher
 
 # Pages of ten hits a generation keeps.
 MAX_PAGES = 1024
@@ -39,6 +38,13 @@ MAX_PAGES = 1024
 HITS_PER_PAGE = 10
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+class Searcher(Protocol):
+    """What the cache reads of :class:`searchkit.search.searcher.Searcher` (which imports this module)."""
+
+    backend: Any
+    weights: Hashable
 
 
 def weight(results: SearchResults) -> int:

@@ -33,6 +33,7 @@ from searchkit.engines.whoosh.matches import (
     Matches,
     add_within,
     best_ids,
+    contenders,
     ends_in_order,
     from_lists,
     intersection,
@@ -173,7 +174,11 @@ class Executor:
     @_eval.register
     def _eval_and_not(self, query: cq.AndNot) -> Matches:
         self._check_time()
-        return without(self._eval(query.positive), self._eval(query.negative))
+        positive = self._eval(query.positive)
+        if not self.prune:
+            return without(positive, self._eval(query.negative))
+        # What is left out only matters among what the positive part matched.
+        return without(positive, self._among(query.negative, positive.ids))
 
     @_eval.register
     def _eval_not(self, query: cq.Not) -> Matches:
@@ -247,6 +252,19 @@ class Executor:
         return union([self._among(part, candidates) for part in query.parts]).scaled(query.boost)
 
     @_among.register
+    def _among_phrase(self, query: cq.Phrase, candidates: np.ndarray) -> Matches:
+        # A phrase an acronym or a correction adds beside a word: checked in the candidates' positions,
+        # not over the whole index by Whoosh's matcher (the same documents and scores, to rounding).
+        self._check_time()
+        return self._remembered(query, candidates)[0]
+
+    @_among.register
+    def _among_and_not(self, query: cq.AndNot, candidates: np.ndarray) -> Matches:
+        self._check_time()
+        positive = self._among(query.positive, candidates)
+        return without(positive, self._among(query.negative, positive.ids))
+
+    @_among.register
     def _among_and(self, query: cq.And, candidates: np.ndarray) -> Matches:
         self._check_time()
         parts = []
@@ -274,6 +292,17 @@ class Executor:
     def _within_or(self, query: cq.Or, candidates: np.ndarray) -> Matches:
         self._check_time()
         return union([self._within(q, candidates) for q in query.parts]).scaled(query.boost)
+
+    @_within.register
+    def _within_and(self, query: cq.And, candidates: np.ndarray) -> Matches:
+        # A tier of every word spelt as restoration reads it: read among the candidates, not the whole index.
+        self._check_time()
+        return self._among_and(query, candidates)
+
+    @_within.register
+    def _within_and_not(self, query: cq.AndNot, candidates: np.ndarray) -> Matches:
+        self._check_time()
+        return self._among_and_not(query, candidates)
 
     @_within.register
     def _within_phrase(self, query: cq.Phrase, candidates: np.ndarray) -> Matches:
@@ -411,20 +440,3 @@ class Executor:
             drain(phrase.matcher(sub, sub.context()), ids, scores, offset)
         return self.cache.put(key, from_lists(ids, scores))
 
-
-def contenders(ids: np.ndarray, candidates: np.ndarray, counts: list[np.ndarray], keep: int) -> np.ndarray:
-    """The ``candidates`` (sorted, among the sorted ``ids``) that can still be among the ``keep`` first
-    once the levels after ``counts`` are placed: those whose counts so far, read as one key level by level,
-    are at least the ``keep``-th best candidate's. Any other has ``keep`` candidates ahead of it whatever
-    the next levels give, so their counts cannot reach the first ``keep`` places and need not be placed."""
-    if len(candidates) <= keep or keep < 1:
-        return candidates
-    at = np.searchsorted(ids, candidates)
-    placed = [count[at] for count in counts]
-    # The keep-th best by the levels so far (np.lexsort's last key is its first).
-    kth = np.lexsort([-level for level in reversed(placed)])[keep - 1]
-    ahead, tied = np.zeros(len(candidates), dtype=bool), np.ones(len(candidates), dtype=bool)
-    for level in placed:
-        ahead |= tied & (level > level[kth])
-        tied &= level == level[kth]
-    return candidates[ahead | tied]
