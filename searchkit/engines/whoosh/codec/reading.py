@@ -143,7 +143,7 @@ def _block(ids: np.ndarray, weights: object, values: object, count: int) -> Bloc
     if isinstance(values, (list, tuple)) and values and isinstance(values[0], bytes):
         # Where each posting's positions end, four bytes each (a block's positions are far under 4 GB).
         offsets = np.zeros(len(values) + 1, dtype=np.uint32)
-        np.cumsum([len(v) for v in values], out=offsets[1:])
+        np.cumsum(np.fromiter(map(len, values), dtype=np.uint32, count=len(values)), out=offsets[1:])
         return Block(ids, frequencies, b"".join(values), offsets)
     return Block(ids, frequencies, None, None)
 
