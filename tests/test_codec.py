@@ -77,6 +77,15 @@ def assert_blocks_are_whoosh_s(leaf, fieldname: str, text: str) -> int:  # noqa:
     """Checks a term's posting blocks against Whoosh's own matcher: documents, frequencies, positions,
     each block's last document and greatest weight; returns how many blocks there are."""
     blocks = codec.posting_blocks(leaf, fieldname, text)
+    walked = leaf._terms.matcher(fieldname, leaf._text_to_bytes(fieldname, text), leaf.schema[fieldname].format)
+    if type(walked).__name__ == "W3LeafMatcher":  # the headers as Whoosh's matcher reads them, block by block
+        headers = []
+        while walked.is_active():
+            headers.append((walked._dataoffset, walked._nextoffset, walked._blocklength, walked._maxid))
+            walked._next_block()
+        d = blocks.directory
+        read_here = zip(d.begins.tolist(), d.ends.tolist(), d.counts.tolist(), d.last_ids.tolist(), strict=True)
+        assert headers == list(read_here)
     read = [blocks.read(n) for n in range(len(blocks))]
     ids = np.concatenate([block.ids for block in read]).tolist()
     assert ids == list(leaf.postings(fieldname, text).all_ids())

@@ -103,6 +103,27 @@ def test_phrases_match_where_whooshs_do(seeds_index: Path, words: list[str], slo
         assert ours.ids.tolist() == sorted(theirs)
 
 
+def test_a_phrase_asked_again_is_checked_only_in_the_documents_not_checked_before(news_index: Path):
+    with Searcher(news_index) as searcher:
+        whoosh_searcher = searcher.backend.searcher
+        everything = np.arange(whoosh_searcher.doc_count_all(), dtype=np.int64)
+        phrase = cq.Phrase("body", ("viet", "nam"), boost=1.5)
+        remembering, checked = Executor(whoosh_searcher), []
+        unremembered = remembering._phrase_within
+        remembering._phrase_within = lambda query, docs, starts=None: checked.append(len(docs)) or unremembered(
+            query, docs, starts
+        )
+        half = everything[::2]
+        first, _ = remembering._remembered(phrase, half)
+        whole, starts = remembering._remembered(phrase, everything)
+        again, _ = remembering._remembered(phrase, half)
+        fresh = Executor(whoosh_searcher)._phrase_within(phrase, everything)
+        assert checked == [len(half), len(everything) - len(half)]
+        assert whole.ids.tolist() == fresh.ids.tolist() and np.allclose(whole.scores, fresh.scores)
+        assert again.ids.tolist() == first.ids.tolist() == [d for d in fresh.ids.tolist() if d % 2 == 0]
+        assert len(fresh) >= 2 and set(starts) == set(fresh.ids.tolist())
+
+
 def test_operators_match_the_same_articles(seeds_index: Path):
     with Searcher(seeds_index) as searcher:
         executor = Executor(searcher.backend.searcher)

@@ -14,10 +14,12 @@ from test_codec import assert_blocks_are_whoosh_s
 from searchkit.build.index import build
 from searchkit.engines import compiled as cq
 from searchkit.engines import fields as f
+from searchkit.engines.filters import Filters
 from searchkit.engines.whoosh.backend import WhooshBackend
 from searchkit.engines.whoosh.cache import PostingCache
 from searchkit.engines.whoosh.codec import reading as codec
 from searchkit.engines.whoosh.execute import Executor
+from searchkit.engines.whoosh.matches import top
 from searchkit.errors import SearchkitError
 from searchkit.search.searcher import Searcher
 from searchkit.text.analysis import fold, syllable_texts
@@ -95,6 +97,25 @@ def test_pruned_runs_find_the_same_top_ten_and_totals_as_reading_every_posting(n
             answered += isinstance(ours, tuple) and bool(ours[2])
         assert differ == []
         assert answered > 0.8 * len(texts)
+
+
+def test_tiers_placed_among_the_contenders_alone_give_the_same_first_pages(news):
+    index, titles = news
+    with Searcher(index) as found:
+        executor, placed = found.backend.executor, 0
+        for text in queries(titles, QUERIES):
+            try:
+                prepared = found.prepared(text)
+            except SearchkitError:
+                continue
+            matches = found.backend.match(prepared.compiled, filters=Filters()).matches
+            every = executor.tiers(matches, prepared.tiers)
+            for keep in (1, 10, 20):
+                assert top(matches, keep, executor.tiers(matches, prepared.tiers, keep=keep)) == top(
+                    matches, keep, every
+                ), (text, keep)
+            placed += len(matches) > 10 and bool(prepared.tiers)
+        assert placed > 50
 
 
 def test_posting_blocks_over_several_blocks_are_whoosh_s(news):

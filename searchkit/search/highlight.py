@@ -144,13 +144,23 @@ class Matcher:
 
     def marked(self, text: str, texts: list[str], spans: list[tuple[int, int]]) -> list[int]:
         """Which of the syllables of ``text`` (their ``texts`` and ``spans``) to mark, by index, in order."""
-        verdicts = {form: self(form) for form in set(texts)}  # an article repeats its syllables
-        marked = [verdicts[form] for form in texts]
-        folded = [fold_syllable(form) for form in texts] if self.phrases else []
+        # An article repeats its syllables: each distinct one is folded and judged once. A syllable whose
+        # folded form is no term's (nor begins with a prefix) is never marked alone, as ``self(form)`` says.
+        folds = {form: fold_syllable(form) for form in set(texts)}
+        terms, prefixes, spelt = self.terms, self.prefixes, self.spelt
+        shown = {
+            form
+            for form, folded in folds.items()
+            if (folded in terms or (prefixes and folded.startswith(prefixes)))
+            and (folded not in spelt or normalize_syllable(form) in spelt[folded])
+        }
+        marked = [form in shown for form in texts]
+        folded = [folds[form] for form in texts] if self.phrases else []
         for phrase in self.phrases:
             size = len(phrase)
             forms = tuple(form for form, _ in phrase)
-            for i in range(len(texts) - size + 1):
+            last = len(texts) - size
+            for i in [i for i, form in enumerate(folded) if form == forms[0] and i <= last]:
                 if (
                     tuple(folded[i : i + size]) == forms
                     and all(

@@ -17,7 +17,7 @@ from searchkit.engines.backend import Backend, Rescore, Statistics, open_backend
 from searchkit.engines.budget import Deadline, check
 from searchkit.engines.compiled import Levels
 from searchkit.engines.spellings import ACRONYMS
-from searchkit.search import complete, corrected, keystrokes, passages
+from searchkit.search import complete, corrected, keystrokes, passages, result_cache
 from searchkit.search import parse as q
 from searchkit.search.acronyms import Glossary
 from searchkit.search.acronyms import expand as expand_acronyms
@@ -46,19 +46,8 @@ if TYPE_CHECKING:
     from searchkit.search.pages import ArticlePage
 
 __all__ = [
-    "MAX_LIMIT",
-    "MAX_PAGE",
-    "MAX_PREFIXES",
-    "MAX_TERMS",
-    "Document",
-    "Hit",
-    "SearchResults",
-    "Searcher",
-    "check_cost",
-    "check_page",
-    "search",
-    "stored_document",
-    "stored_hit",
+    "MAX_LIMIT", "MAX_PAGE", "MAX_PREFIXES", "MAX_TERMS", "Document", "Hit", "SearchResults", "Searcher",
+    "check_cost", "check_page", "search", "stored_document", "stored_hit",
 ]
 
 # Seconds a query may take before it is stopped (``Searcher.search(..., budget=...)``).
@@ -147,6 +136,7 @@ class Searcher:
             old.close()
 
     @reads_index
+    @result_cache.cached
     def search(
         self,
         text: str,

@@ -157,7 +157,7 @@ class WhooshBackend:
             placed = matches.scores.copy()
             placed[best] += gained
             matches = Matches(matches.ids, placed)
-        tiers = self.executor.tiers(matches, levels, deadline=deadline)
+        tiers = self.executor.tiers(matches, levels, deadline=deadline, keep=first + count)
         return top(matches, first + count, tiers)[first:]
 
     def sharing(

@@ -33,6 +33,7 @@ from searchkit.engines.whoosh.matches import (
     Matches,
     add_within,
     best_ids,
+    contenders,
     ends_in_order,
     from_lists,
     intersection,
@@ -54,6 +55,8 @@ TIER_DEPTH = 300
 # results, are taken to spell it so (an article holding the folded phrase spelt otherwise and the
 # spelling elsewhere is rare).
 SPELT_CHECKS = 64
+# Phrases an executor remembers having checked (:meth:`Executor._remembered`): a query's few, a few queries back.
+PHRASE_MEMO = 64
 
 
 
@@ -71,10 +74,10 @@ class Executor:
         )
         self._deadline: Deadline | None = None
         self._prefix_terms = MAX_PREFIX_TERMS
-        # Phrases found while placing tiers, by field, words and slop (see :meth:`tiers`).
-        self._phrases: dict[tuple, Matches] | None = None
-        # While tiers are placed: where each phrase's matches begin, and the documents read.
-        self._starts: dict[tuple, dict[int, set[int]]] | None = None
+        # The phrases checked last, by field, words and slop: the documents checked, those holding the phrase
+        # (at boost 1) and where it begins in each (see :meth:`_remembered`).
+        self._memo: dict[tuple, tuple[np.ndarray, Matches, dict[int, set[int]]]] = {}
+        # While tiers are placed: the documents read.
         self._documents: dict[int, dict] | None = None
 
     @property
@@ -111,15 +114,19 @@ class Executor:
         if self._deadline is not None:
             self._deadline.check()
 
-    def tiers(self, matches: Matches, levels: Levels, *, deadline: Deadline | None = None) -> list[np.ndarray]:
+    def tiers(
+        self, matches: Matches, levels: Levels, *, deadline: Deadline | None = None, keep: int | None = None
+    ) -> list[np.ndarray]:
         """For each level, how many of its clauses each of ``matches`` satisfies (aligned with ``matches.ids``).
 
-        Only the best :data:`TIER_DEPTH` matches by score are placed in tiers; the others count 0.
+        Only the best :data:`TIER_DEPTH` matches by score are placed in tiers; the others count 0. With
+        ``keep``, each level is placed only among the documents that can still be among the ``keep`` first
+        (:func:`contenders`): the others count 0 from there on, which changes nothing above them.
         """
         if not levels or not len(matches):
             return []
         self._deadline = deadline
-        self._phrases, self._starts, self._documents = {}, {}, {}
+        self._documents = {}
         try:
             candidates = best_ids(matches, TIER_DEPTH)
             counts = []
@@ -129,10 +136,12 @@ class Executor:
                     found = self._within(clause, candidates)
                     count += np.isin(matches.ids, found.ids, assume_unique=True)
                 counts.append(count)
+                if keep is not None:
+                    candidates = contenders(matches.ids, candidates, counts, keep)
             return counts
         finally:
             self._deadline = None
-            self._phrases = self._starts = self._documents = None
+            self._documents = None
             self.postings.done()
 
     # --- operators: one registration per node type ------------------------------------------
@@ -165,7 +174,11 @@ class Executor:
     @_eval.register
     def _eval_and_not(self, query: cq.AndNot) -> Matches:
         self._check_time()
-        return without(self._eval(query.positive), self._eval(query.negative))
+        positive = self._eval(query.positive)
+        if not self.prune:
+            return without(positive, self._eval(query.negative))
+        # What is left out only matters among what the positive part matched.
+        return without(positive, self._among(query.negative, positive.ids))
 
     @_eval.register
     def _eval_not(self, query: cq.Not) -> Matches:
@@ -239,6 +252,19 @@ class Executor:
         return union([self._among(part, candidates) for part in query.parts]).scaled(query.boost)
 
     @_among.register
+    def _among_phrase(self, query: cq.Phrase, candidates: np.ndarray) -> Matches:
+        # A phrase an acronym or a correction adds beside a word: checked in the candidates' positions,
+        # not over the whole index by Whoosh's matcher (the same documents and scores, to rounding).
+        self._check_time()
+        return self._remembered(query, candidates)[0]
+
+    @_among.register
+    def _among_and_not(self, query: cq.AndNot, candidates: np.ndarray) -> Matches:
+        self._check_time()
+        positive = self._among(query.positive, candidates)
+        return without(positive, self._among(query.negative, positive.ids))
+
+    @_among.register
     def _among_and(self, query: cq.And, candidates: np.ndarray) -> Matches:
         self._check_time()
         parts = []
@@ -268,9 +294,20 @@ class Executor:
         return union([self._within(q, candidates) for q in query.parts]).scaled(query.boost)
 
     @_within.register
+    def _within_and(self, query: cq.And, candidates: np.ndarray) -> Matches:
+        # A tier of every word spelt as restoration reads it: read among the candidates, not the whole index.
+        self._check_time()
+        return self._among_and(query, candidates)
+
+    @_within.register
+    def _within_and_not(self, query: cq.AndNot, candidates: np.ndarray) -> Matches:
+        self._check_time()
+        return self._among_and_not(query, candidates)
+
+    @_within.register
     def _within_phrase(self, query: cq.Phrase, candidates: np.ndarray) -> Matches:
         self._check_time()
-        return self._phrase_within(query, candidates)
+        return self._remembered(query, candidates)[0]
 
     @_within.register
     def _within_spelt(self, query: cq.SpeltPhrase, candidates: np.ndarray) -> Matches:
@@ -279,13 +316,12 @@ class Executor:
 
     def _spelt_within(self, query: cq.SpeltPhrase, candidates: np.ndarray) -> Matches:
         """The candidates holding the phrase spelt as asked (see :data:`SPELT_CHECKS`)."""
-        folded = self._phrase_within(query, candidates)
+        folded, starts = self._remembered(query, candidates)
         for form in {form for form in query.spelt if form}:
             spelt = self.postings.term(query.exact_field, form)
             folded = folded.subset(np.isin(folded.ids, spelt.ids, assume_unique=True))
         if not len(folded):
             return folded
-        starts = (self._starts or {}).get((query.field, query.words), {})
         keep = np.ones(len(folded), dtype=bool)
         for n in np.argsort(-folded.scores, kind="stable")[:SPELT_CHECKS].tolist():
             doc = int(folded.ids[n])
@@ -301,25 +337,36 @@ class Executor:
             self._documents[doc] = self.searcher.stored_fields(doc)
         return self._documents[doc].get(fieldname, "")
 
-    def _phrase_within(self, query: cq.Phrase, candidates: np.ndarray) -> Matches:
-        """The candidates holding the phrase's words in order, each within ``slop`` of the last.
+    def _remembered(self, query: cq.Phrase, candidates: np.ndarray) -> tuple[Matches, dict[int, set[int]]]:
+        """:meth:`_phrase_within` among ``candidates``, and where each match begins, checking only the
+        candidates not checked already for the same phrase: a query asks for its phrases when it re-ranks
+        its best matches and again, among mostly the same documents, in several of its tiers (spelt
+        otherwise, at the start). The last :data:`PHRASE_MEMO` phrases are remembered."""
+        key = (query.field, query.words, max(query.slop, 1))
+        checked, found, starts = self._memo.pop(key, (candidates[:0], EMPTY, {}))
+        missing = np.setdiff1d(candidates, checked, assume_unique=True)
+        if len(missing):
+            more = self._phrase_within(cq.Phrase(query.field, query.words, slop=query.slop), missing, starts)
+            if len(found):
+                ids = np.concatenate([found.ids, more.ids])
+                order = np.argsort(ids, kind="stable")
+                more = Matches(ids[order], np.concatenate([found.scores, more.scores])[order])
+            found, checked = more, np.union1d(checked, missing)
+        self._memo[key] = (checked, found, starts)
+        while len(self._memo) > PHRASE_MEMO:
+            del self._memo[next(iter(self._memo))]
+        return kept(found, candidates).scaled(query.boost), starts
 
-        A match scores the sum of its words' BM25F scores, as Whoosh's phrase matcher does. While
-        tiers are placed, each phrase is found once among their candidates (several tiers ask for
-        the same phrase, spelt otherwise or at the start).
+    def _phrase_within(
+        self, query: cq.Phrase, candidates: np.ndarray, starts: dict[int, set[int]] | None = None
+    ) -> Matches:
+        """The candidates holding the phrase's words in order, each within ``slop`` of the last; where each
+        match begins is noted in ``starts`` (for a phrase of adjacent words: the spelling checks of tiers).
+
+        A match scores the sum of its words' BM25F scores, as Whoosh's phrase matcher does.
         """
-        if self._phrases is not None:
-            key = (query.field, query.words, max(query.slop, 1))
-            if key not in self._phrases:
-                self._phrases[key] = self._phrase_found(query, candidates).scaled(1 / query.boost)
-            return self._phrases[key].scaled(query.boost)
-        return self._phrase_found(query, candidates)
-
-    def _phrase_found(self, query: cq.Phrase, candidates: np.ndarray) -> Matches:
         fieldname, words, slop = query.field, list(query.words), max(query.slop, 1)
         found: list[int] = []
-        # Where each match begins, for the spelling checks of tiers (phrases of adjacent words).
-        starts = self._starts.setdefault((fieldname, tuple(words)), {}) if self._starts is not None else None
         for sub, offset in self.searcher.subsearchers or [(self.searcher, 0)]:
             local = candidates[(candidates >= offset) & (candidates < offset + sub.doc_count_all())] - offset
             postings = []
@@ -392,3 +439,4 @@ class Executor:
         for sub, offset in self.searcher.subsearchers or [(self.searcher, 0)]:
             drain(phrase.matcher(sub, sub.context()), ids, scores, offset)
         return self.cache.put(key, from_lists(ids, scores))
+

@@ -119,3 +119,21 @@ def ends_in_order(positions: list[list[int]], slop: int) -> set[int]:
         if not reachable:
             return reachable
     return reachable
+
+
+def contenders(ids: np.ndarray, candidates: np.ndarray, counts: list[np.ndarray], keep: int) -> np.ndarray:
+    """The ``candidates`` (sorted, among the sorted ``ids``) that can still be among the ``keep`` first
+    once the levels after ``counts`` are placed: those whose counts so far, read as one key level by level,
+    are at least the ``keep``-th best candidate's. Any other has ``keep`` candidates ahead of it whatever
+    the next levels give, so their counts cannot reach the first ``keep`` places and need not be placed."""
+    if len(candidates) <= keep or keep < 1:
+        return candidates
+    at = np.searchsorted(ids, candidates)
+    placed = [count[at] for count in counts]
+    # The keep-th best by the levels so far (np.lexsort's last key is its first).
+    kth = np.lexsort([-level for level in reversed(placed)])[keep - 1]
+    ahead, tied = np.zeros(len(candidates), dtype=bool), np.ones(len(candidates), dtype=bool)
+    for level in placed:
+        ahead |= tied & (level > level[kth])
+        tied &= level == level[kth]
+    return candidates[ahead | tied]

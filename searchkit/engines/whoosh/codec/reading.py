@@ -7,14 +7,20 @@ Apart from :mod:`.writing`, so that a query never imports Whoosh's writer.
 
 from __future__ import annotations
 
+import io
+import pickle
+import struct
 import zlib
 from itertools import accumulate
 from typing import NamedTuple
 
 import numpy as np
 from whoosh import columns as whoosh_columns
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
 from whoosh.compat import loads as whoosh_loads
+
+# A block's length, as Whoosh's structfile writes an int.
+_INT = struct.Struct("!i")
 
 
 def packed_ints(column: object, count: int) -> np.ndarray | None:
@@ -152,7 +158,7 @@ def _block(ids: np.ndarray, weights: object, values: object, count: int) -> Bloc
     if isinstance(values, (list, tuple)) and values and isinstance(values[0], bytes):
         # Where each posting's positions end, four bytes each (a block's positions are far under 4 GB).
         offsets = np.zeros(len(values) + 1, dtype=np.uint32)
-        np.cumsum([len(v) for v in values], out=offsets[1:])
+        np.cumsum(np.fromiter(map(len, values), dtype=np.uint32, count=len(values)), out=offsets[1:])
         return Block(ids, frequencies, b"".join(values), offsets)
     return Block(ids, frequencies, None, None)
 
@@ -179,12 +185,7 @@ def posting_blocks(
     if kind != "W3LeafMatcher":
         return None
     if directory is None:
-        rows = []
-        while leaf.is_active():
-            rows.append((leaf._dataoffset, leaf._nextoffset, bool(leaf._compression), leaf._blocklength,
-                         leaf._maxid, leaf._maxweight))  # fmt: skip
-            leaf._next_block()
-        begins, ends, compressed, counts, last_ids, max_weights = zip(*rows, strict=True)
+        begins, ends, compressed, counts, last_ids, max_weights = zip(*block_headers(leaf), strict=True)
         directory = BlockDirectory(
             np.asarray(begins, dtype=np.int64),
             np.asarray(ends, dtype=np.int64),
@@ -194,3 +195,26 @@ def posting_blocks(
             np.asarray(max_weights, dtype=np.float64),
         )
     return PostingBlocks(leaf, directory)
+
+
+def block_headers(leaf: object) -> list[tuple[int, int, bool, int, int, float]]:
+    """Each posting block's (where its postings begin, where it ends, whether they are compressed, how many
+    there are, its last document, its greatest weight), as Whoosh's ``W3LeafMatcher`` walks them.
+
+    The term's postings are read in one piece and their headers unpickled from it: walking them through
+    the matcher seeks and reads the file three times a block, which cost a new query about as much as
+    decoding the blocks it then reads."""
+    start, length = leaf._startoffset, leaf._length
+    # Whoosh reads a term's length back as the 1-tuple struct's unpack gives.
+    data = leaf._postfile.get(start, length[0] if isinstance(length, tuple) else length)
+    buffer = io.BytesIO(data)
+    position, rows = len(WHOOSH3_HEADER_MAGIC), []
+    while True:
+        (length,) = _INT.unpack_from(data, position)
+        buffer.seek(position + _INT.size)
+        count, last_id, max_weight, compression, _, _ = pickle.load(buffer)
+        rows.append((start + buffer.tell(), start + position + _INT.size + abs(length), bool(compression), count,
+                     last_id, max_weight))  # fmt: skip
+        if length < 0:  # the last block's length is written negative
+            return rows
+        position += _INT.size + length
