@@ -351,7 +351,8 @@ class Executor:
                 ids = np.concatenate([found.ids, more.ids])
                 order = np.argsort(ids, kind="stable")
                 more = Matches(ids[order], np.concatenate([found.scores, more.scores])[order])
-            found, checked = more, np.union1d(checked, missing)
+            # Apart and each sorted: joined and sorted is their union (np.union1d would import numpy.ma).
+            found, checked = more, np.sort(np.concatenate((checked, missing)))
         self._memo[key] = (checked, found, starts)
         while len(self._memo) > PHRASE_MEMO:
             del self._memo[next(iter(self._memo))]
