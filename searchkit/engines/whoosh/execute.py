@@ -296,12 +296,10 @@ class Executor:
     @_within.register
     def _within_and(self, query: cq.And, candidates: np.ndarray) -> Matches:
         # A tier of every word spelt as restoration reads it: read among the candidates, not the whole index.
-        self._check_time()
         return self._among_and(query, candidates)
 
     @_within.register
     def _within_and_not(self, query: cq.AndNot, candidates: np.ndarray) -> Matches:
-        self._check_time()
         return self._among_and_not(query, candidates)
 
     @_within.register
@@ -440,4 +438,3 @@ class Executor:
         for sub, offset in self.searcher.subsearchers or [(self.searcher, 0)]:
             drain(phrase.matcher(sub, sub.context()), ids, scores, offset)
         return self.cache.put(key, from_lists(ids, scores))
-
