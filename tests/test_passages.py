@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from searchkit.search import parse as q
-from searchkit.search.passages import Words, best_window, question_words, restored_spellings
+from searchkit.search.passages import Words, best_window, for_question, question_words, restored_spellings, word_pairs
 from searchkit.search.questions import asks_number
+from searchkit.search.ranking import Weights
 from searchkit.search.restoration import Restoration, Restored
 from searchkit.search.searcher import Searcher
 from searchkit.text.analysis import Token
@@ -152,3 +153,37 @@ def test_a_question_ranks_the_article_holding_its_words_together_above_one_holdi
             "Doi tuyen nao gianh chuc vo dich giai bong da nam 2010?",
         ):
             assert [hit.id for hit in searcher.search(typed).hits] == ["together.txt", "scattered.txt"]
+
+
+class _Words(_Counts):
+    """Term statistics where the articles write ``phủ quyết`` and ``nghị viện`` as words (pyvi's), not ``quyền phủ``."""
+
+    frequencies = {
+        ("body", "phu"): 30,
+        ("body", "quyet"): 30,
+        ("body", "quyen"): 30,
+        ("words", "phu_quyet"): 3,
+        ("words", "nghi_vien"): 8,
+    }
+
+
+def test_the_question_s_neighbours_written_as_one_word_are_its_word_pairs():
+    tree = q.parse("Nghị viện có quyền phủ quyết những luật nào?")
+    assert word_pairs(tree, _Words()) == [("nghi", "vien"), ("phu", "quyet")]
+
+
+def test_a_syllable_found_in_another_word_counts_less_than_in_the_word_the_question_writes():
+    tree = q.parse("Nghị viện có quyền phủ quyết những luật nào?")
+    words = for_question(tree, _Words(), Weights(), None)
+    together = best_window("Nghị viện có quyền phủ quyết những luật.", words, 40)
+    apart = best_window("Nghị viện có quyền; chính phủ họp và quyết định những luật.", words, 40)
+    assert together == pytest.approx(1.0)
+    assert apart < together
+    unweighed = for_question(tree, _Words(), Weights(passage_apart=1.0), None)
+    assert best_window("Nghị viện có quyền; chính phủ họp và quyết định những luật.", unweighed, 40) == 1.0
+
+
+def test_typed_without_marks_a_question_s_syllables_count_wherever_found():
+    tree = q.parse("nghi vien co quyen phu quyet nhung luat nao?")
+    words = for_question(tree, _Words(), Weights(), None)
+    assert best_window("Nghị viện có quyền; chính phủ họp và quyết định những luật.", words, 40) == pytest.approx(1.0)

@@ -236,3 +236,36 @@ COUNTED = {
 def test_a_question_asking_how_many_ranks_the_passage_writing_a_number_first(tmp_path: Path, typed: str):
     with Searcher(make_index(tmp_path, COUNTED)) as searcher:
         assert ids(searcher.search(typed))[:2] == ["count.txt", "many.txt"]
+
+
+# A question typed with accents whose two syllables form one word ("phủ quyết"): the article writing the word
+# answers, not the shorter one holding "phủ" only in "chính phủ" and "quyết" only in "quyết định" and "quyết toán".
+VETO = {
+    "veto.txt": "Quyền của nghị viện\n\nTheo hiến pháp, nghị viện có quyền phủ quyết các đạo luật về thuế do nội "
+    "các trình. Hội nghị tổng kết công tác năm của tỉnh.",
+    "government.txt": "Chính phủ và nghị viện\n\nChính phủ có quyền quyết định; chính phủ trình nghị viện các luật, "
+    "chính phủ duyệt quyết toán.",
+    **{
+        f"other-{i}.txt": f"Tin số {i}\n\nBản tin địa phương số {i}"
+        + (": chính phủ họp bàn." if i % 4 == 0 else " về thời tiết và giao thông.")
+        for i in range(100)
+    },
+}
+VETO_QUESTION = "Nghị viện có quyền phủ quyết những luật nào?"
+
+
+def test_a_syllable_of_a_word_the_question_writes_counts_less_inside_another_word(tmp_path: Path):
+    index_dir = make_index(tmp_path, VETO)
+    with Searcher(index_dir) as searcher:
+        assert ids(searcher.search(VETO_QUESTION))[:2] == ["veto.txt", "government.txt"]
+    # Without it, "phủ" three times over in "chính phủ" ranks the shorter article first.
+    with Searcher(index_dir, weights=Weights(bound=1.0, passage_apart=1.0)) as searcher:
+        assert ids(searcher.search(VETO_QUESTION))[:2] == ["government.txt", "veto.txt"]
+
+
+def test_a_question_typed_without_marks_keeps_its_syllables_weights(tmp_path: Path):
+    index_dir = make_index(tmp_path, VETO)
+    folded = "nghi vien co quyen phu quyet nhung luat nao?"
+    with Searcher(index_dir) as searcher, Searcher(index_dir, weights=Weights(bound=1.0, passage_apart=1.0)) as off:
+        ranked = [(hit.id, hit.score) for hit in searcher.search(folded).hits]
+        assert ranked == [(hit.id, hit.score) for hit in off.search(folded).hits]

@@ -9,13 +9,17 @@ so higher) frequency when spelt so and less when it only folds alike (``nếu`` 
 marks, a syllable counts so for the spelling accent restoration reads it as (``do`` as ``đỏ`` or ``do``,
 ``bao`` as ``bảo`` or ``bao``, which folding alone leaves ambiguous), in a question typed with accents
 elsewhere too. A question asking how many or when
-(``bao nhiêu``, ``năm nào``) also counts a number in the window: its answer is one.
+(``bao nhiêu``, ``năm nào``) also counts a number in the window: its answer is one. In a question
+typed with accents, a syllable that forms one word with its neighbour in the question (``phủ quyết``,
+as the articles write it) counts less where the text writes it in another word (``chính phủ``).
 
 It reads the stored text, so the embedded index and the Xapian shards place passages alike.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,8 +27,15 @@ from typing import TYPE_CHECKING, Protocol
 
 from searchkit.engines import fields as f
 from searchkit.search import parse as q
-from searchkit.search.questions import asks_number, question_syllables
-from searchkit.text.analysis import could_take_accents, fold_syllable, has_marks, normalize_syllable, syllable_texts
+from searchkit.search.questions import asks_number, question_runs, question_syllables
+from searchkit.text.analysis import (
+    compound,
+    could_take_accents,
+    fold_syllable,
+    has_marks,
+    normalize_syllable,
+    syllable_texts,
+)
 
 if TYPE_CHECKING:
     from searchkit.search.ranking import Weights
@@ -55,6 +66,11 @@ class Words:
     exact: tuple[float, ...]
     loose: tuple[float, ...]
     number: float = 0.0
+    # For each word, the question's words it forms one word with (``phủ`` and ``quyết`` in ``phủ quyết``):
+    # the indexes of those before it and after it; found elsewhere (``phủ`` in ``chính phủ``), it keeps
+    # ``apart`` of its weight.
+    partners: tuple[tuple[frozenset[int], frozenset[int]], ...] = ()
+    apart: float = 1.0
 
     @property
     def total(self) -> float:
@@ -130,7 +146,7 @@ def for_question(tree: q.Node, statistics: Statistics, weights: Weights, restora
     # A share of 1 turns restoration off: every spelling of the syllable then counts as typed without marks.
     reading = restoration is not None and weights.passage_restored_loose < 1.0
     restored = restored_spellings(restoration) if reading else None  # type: ignore[arg-type]
-    return question_words(
+    words = question_words(
         question_syllables(tree),
         statistics,
         loose=weights.passage_loose,
@@ -138,6 +154,34 @@ def for_question(tree: q.Node, statistics: Statistics, weights: Weights, restora
         restored_loose=weights.passage_restored_loose,
         number=weights.passage_number if asks_number(tree) else 0.0,
     )
+    if weights.passage_apart >= 1.0 or not any(has_marks(word) for word in question_syllables(tree)):
+        return words
+    partners = _partners(word_pairs(tree, statistics), words)
+    return dataclasses.replace(words, partners=partners, apart=weights.passage_apart)
+
+
+def word_pairs(tree: q.Node, statistics: Statistics) -> list[tuple[str, str]]:
+    """The question's neighbouring syllables (folded) that the articles write as one word (``phủ quyết``,
+    ``quốc ca``: pyvi's words, :data:`fields.WORDS`), less the syllables that ask."""
+    pairs = []
+    for run in question_runs(tree):
+        folded = [fold_syllable(s) for s in run]
+        for left, right in itertools.pairwise(folded):
+            if left and right and left != right and statistics.doc_frequency(f.WORDS, compound([left, right])):
+                pairs.append((left, right))
+    return pairs
+
+
+def _partners(pairs: Iterable[tuple[str, str]], words: Words) -> tuple[tuple[frozenset[int], frozenset[int]], ...]:
+    """For each of ``words``, those it forms one word with: (the words before it, the words after it)."""
+    index = {w: i for i, w in enumerate(words.folded)}
+    before: list[set[int]] = [set() for _ in words.folded]
+    after: list[set[int]] = [set() for _ in words.folded]
+    for left, right in pairs:
+        if left in index and right in index:
+            after[index[left]].add(index[right])
+            before[index[right]].add(index[left])
+    return tuple((frozenset(b), frozenset(a)) for b, a in zip(before, after, strict=True))
 
 
 def _is_number(syllable: str) -> bool:
@@ -151,6 +195,12 @@ def best_window(text: str, words: Words, window: int, read: dict | None = None) 
     """
     if not words.folded or words.total <= 0:
         return 0.0
+    return _best(_matches(text, words, read), words, window) / words.total
+
+
+def _matches(text: str, words: Words, read: dict | None = None) -> list[tuple[int, int, bool, bool]]:
+    """Where ``text`` holds the question's words: (position, word, spelt as typed, beside the words it forms
+    one word with in the question, or forming none); a number stands for the word after the last."""
     index = {w: i for i, w in enumerate(words.folded)}
     number = len(words.folded)  # a number the question does not write stands for the answer asked
     matches: list[tuple[int, int, bool]] = []  # position, word, spelt as typed
@@ -166,29 +216,43 @@ def best_window(text: str, words: Words, window: int, read: dict | None = None) 
             read[syllable] = found
         if found is not None:
             matches.append((position, *found))
-    return _best(matches, words, window) / words.total
+    if not words.partners or words.apart >= 1.0:
+        return [(position, i, spelt, True) for position, i, spelt in matches]
+    at = {position: i for position, i, _ in matches}
+    marked = []
+    for position, i, spelt in matches:
+        before, after = words.partners[i] if i < len(words.partners) else (frozenset(), frozenset())
+        apart = bool(before or after) and at.get(position - 1) not in before and at.get(position + 1) not in after
+        marked.append((position, i, spelt, not apart))
+    return marked
 
 
-def _best(matches: Sequence[tuple[int, int, bool]], words: Words, window: int) -> float:
+def _best(matches: Sequence[tuple[int, int, bool, bool]], words: Words, window: int) -> float:
     """The best sum of distinct words' weights among matches within ``window`` positions of each other."""
     size = len(words.folded) + 1  # the last: a number (see :attr:`Words.number`)
-    exact, loose = [0] * size, [0] * size
+    counts = [[0] * size for _ in range(4)]  # spelt / loose, beside its partners / apart
     exact_weights, loose_weights = (*words.exact, words.number), (*words.loose, words.number)
+    apart = words.apart
     best = current = 0.0
     left = 0
 
     def weight(i: int) -> float:
-        return exact_weights[i] if exact[i] else loose_weights[i] if loose[i] else 0.0
+        return max(
+            exact_weights[i] if counts[0][i] else 0.0,
+            loose_weights[i] if counts[1][i] else 0.0,
+            apart * exact_weights[i] if counts[2][i] else 0.0,
+            apart * loose_weights[i] if counts[3][i] else 0.0,
+        )
 
-    for position, i, spelt in matches:
+    for position, i, spelt, together in matches:
         while matches[left][0] <= position - window:
-            _, j, was_spelt = matches[left]
+            _, j, was_spelt, was_together = matches[left]
             before = weight(j)
-            (exact if was_spelt else loose)[j] -= 1
+            counts[(0 if was_spelt else 1) + (0 if was_together else 2)][j] -= 1
             current += weight(j) - before
             left += 1
         before = weight(i)
-        (exact if spelt else loose)[i] += 1
+        counts[(0 if spelt else 1) + (0 if together else 2)][i] += 1
         current += weight(i) - before
         best = max(best, current)
     return best

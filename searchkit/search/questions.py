@@ -160,8 +160,13 @@ def _spans(tree: q.Node, longest: int) -> Iterator[tuple[str, ...]]:
 def question_syllables(tree: q.Node) -> list[str]:
     """A question's syllables as typed, in order, less those that ask (:func:`asking`; all of them
     when nothing else is left): what its passages weigh."""
+    return [word for run in question_runs(tree) for word in run]
+
+
+def question_runs(tree: q.Node) -> list[list[str]]:
+    """A question's runs of syllables side by side (:func:`runs`), less those that ask."""
     spoken = without_words(tree, frozenset(), asking(tree))
-    return [word for run in runs(spoken or tree) for word in run]
+    return runs(spoken or tree)
 
 
 @singledispatch

@@ -244,6 +244,7 @@ class Searcher:
             restored=restored,
             common=common,
             question=query.question,
+            bound=self._bound(query) if accented else frozenset(),
         )
         suggestion = restoration.suggestion if restoration else None
         if keyed:  # the query the keys type is the one offered
@@ -362,6 +363,15 @@ class Searcher:
         ceiling = self.weights.common * max(reader.doc_count(), 1)
         folded = {fold_syllable(t) for run in runs(tree) for t in run}
         return frozenset(t for t in folded if reader.doc_frequency(f.BODY, t) > ceiling)
+
+    def _bound(self, query: Understood) -> frozenset[str]:
+        """A question's folded syllables that form one word with a neighbour (see :attr:`Weights.bound`)."""
+        if not query.question or self.weights.bound >= 1.0:
+            return frozenset()
+        reader = self._statistics()
+        if reader.doc_count() < COMMON_MIN_ARTICLES:
+            return frozenset()
+        return frozenset(s for pair in passages.word_pairs(query.expanded, reader) for s in pair)
 
     @reads_index
     def document(self, doc_id: str) -> Document | None:
