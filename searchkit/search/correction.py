@@ -72,6 +72,9 @@ RARE = 2
 PAIR_ODDS = 10
 # Syllables tried for one word, the most written first: bounds the model's work.
 MAX_READINGS = 8
+# The titles' runs of words are counted up to three words long (``searchkit.engines.spellings``): a word's
+# reading is checked in each run of so many words holding it (:meth:`_Pairs.titled_around`).
+TITLE_WINDOW = 3
 
 _TONES = frozenset("\u0301\u0300\u0309\u0303\u0323")
 # Title pairs share restoration's cache of counts, under keys no accent term starts with.
@@ -150,7 +153,7 @@ def correct(
         beside = [[(folds[j], j < i) for j in (i - 1, i + 1) if 0 <= j < len(run)] for i in range(len(run))]
         readings.append(
             [
-                _readings(t, words, syllables, pairs, beside[i], loose=loose, question=question)
+                _readings(t, words, syllables, pairs, beside[i], (folds, i), loose=loose, question=question)
                 for i, t in enumerate(run)
             ]
         )
@@ -235,10 +238,9 @@ def _written_beside(
     beside = pairs_of(folds[i])
     if not beside:
         return None
-    around = [(folds[j], j < i) for j in (i - 1, i + 1) if 0 <= j < len(folds)]
-    if not pairs.titled_run(folds[i], around):
+    if not pairs.titled_around(folds[i], folds, i):
         # A title writing the words around it with the next reading, and none with the first, reads the next.
-        titled = {w: pairs.titled_run(w, around) for w in options if w != folds[i]}
+        titled = {w: pairs.titled_around(w, folds, i) for w in options if w != folds[i]}
         best = max(titled, key=titled.__getitem__, default=None)
         if best is not None and titled[best]:  # the most titled (``sap``: ``honda``, not ``hong``)
             return best
@@ -264,28 +266,26 @@ def mistyped_keys(
 
     So it is where the articles write ``reading`` beside a word ``beside`` it (folded, each with whether it
     comes before) rarely (:data:`RARELY`), and a syllable one edit from the word as typed far more often
-    (:data:`PAIR_ODDS`): the reading the pairs make likelier wins. Keys typed for the syllable written beside
-    its neighbours (``guowng`` beside ``nee``) stay keys, since the folded pair counts the keyed one too.
+    beside that word (:data:`PAIR_ODDS`; beside a foreign word, as the titles write it: ``sea gams`` is
+    ``SEA Games``, not ``gám``): the reading the pairs make likelier wins, on either side (``ong caan vi``:
+    ``ông cân`` is never written, ``ông cần`` 71 times, though ``cân vì`` is written 7). Keys typed for the
+    syllable written beside its neighbours (``guowng`` beside ``nee``) stay keys, since the folded pair counts
+    the keyed one too.
     """
-    if not beside:
-        return False
     pairs = _Pairs(lexicon, spellings)
     form = normalize_syllable(reading).lower()
-    keyed = max(pairs.spelt(fold_syllable(reading), form, other, before) for other, before in beside)
-    if keyed > RARELY:
-        return False
     near = syllables.neighbours(fold_syllable(word), shortest=SHORT_EDIT_FROM)
-    best = max(
-        (
-            pairs.count(other, w) if before else pairs.count(w, other)
-            for w in near
-            if syllables.vietnamese(w)
-            for other, before in beside
-            if syllables.vietnamese(other)
-        ),
-        default=0.0,
-    )
-    return best > PAIR_ODDS * max(keyed, 1.0)
+    for other, before in beside:
+        keyed = pairs.spelt(fold_syllable(reading), form, other, before)
+        if keyed > RARELY:
+            continue
+        best = max(
+            (pairs.counted(other, w, syllables) if before else pairs.counted(w, other, syllables) for w in near),
+            default=0.0,
+        )
+        if best > PAIR_ODDS * max(keyed, 1.0):
+            return True
+    return False
 
 
 class _Pairs:
@@ -316,15 +316,48 @@ class _Pairs:
             found = self.cache[key] = {"": float(rows[0][1]) if rows else 0.0}
         return found[""]
 
+    def titled_around(self, word: str, folds: list[str], i: int) -> float:
+        """How often titles write ``word`` (folded) in the ``i``-th place of the run of words ``folds`` with
+        the words around it: each run of :data:`TITLE_WINDOW` words holding that place (of all the words, in a
+        shorter run), counted together. A word at a query's end has words on one side only, and a title read
+        from its start writes them (``bao my siu tau san bay``: ``siêu tàu sân`` is written, ``sau tàu sân``
+        not, though ``Mỹ sau`` is written more than ``Mỹ siêu``)."""
+        size = min(TITLE_WINDOW, len(folds))
+        read = folds[:i] + [word] + folds[i + 1 :]
+        return sum(self.titled_words(read[a : a + size]) for a in range(max(0, i - size + 1), i + 1) if a + size <= len(read))
+
+    def titled_context(self, word: str, folds: list[str], i: int) -> float:
+        """How often titles write ``word`` (folded) in the ``i``-th place of the run of words ``folds`` with
+        the words around it: the run of :data:`TITLE_WINDOW` words centred on it, or at the run's edge the one
+        starting or ending with it (``luon bang quang``: ``lương bằng quang``, where ``luon bang`` alone is
+        written too)."""
+        size = min(TITLE_WINDOW, len(folds))
+        start = min(max(i - size // 2, 0), len(folds) - size)
+        read = folds[:i] + [word] + folds[i + 1 :]
+        return self.titled_words(read[start : start + size])
+
     def titled_run(self, word: str, beside: list[tuple[str, bool]]) -> float:
         """How often titles write ``word`` (folded) with the words ``beside`` it, as typed around it."""
         run = [w for w, before in beside if before] + [word] + [w for w, before in beside if not before]
+        return self.titled_words(run)
+
+    def titled_words(self, run: list[str]) -> float:
+        """How often titles write the folded words ``run`` side by side."""
         key = _TITLED + " ".join(run)
         found = self.cache.get(key)
         if found is None:
             rows = self.lexicon.prefixed(PHRASES, " ".join(run) + "|", words=2, limit=1)
             found = self.cache[key] = {"": float(rows[0][1]) if rows else 0.0}
         return found[""]
+
+    def counted(self, first: str, second: str, syllables: Syllables) -> float:
+        """How often two folded words are written side by side: by the articles between Vietnamese syllables,
+        by the titles beside a foreign word (``sea games``, which no pair of the articles counts)."""
+        if first not in syllables or second not in syllables:
+            return 0.0
+        if syllables.vietnamese(first) and syllables.vietnamese(second):
+            return self.count(first, second)
+        return self.titled(first, second)
 
     def written(self, first: str, second: str, syllables: Syllables) -> bool:
         """Whether the articles write two folded syllables side by side, or a title does."""
@@ -373,12 +406,14 @@ def _readings(
     syllables: Syllables,
     pairs: _Pairs,
     beside: list[tuple[str, bool]],
+    place: tuple[list[str], int],
     *,
     loose: bool,
     question: bool = False,
 ) -> list[Reading]:
     """The folded syllables ``token`` may stand for, each with the typing's belief in it; ``beside``: the
-    folded words typed beside it, each with whether it comes before."""
+    folded words typed beside it, each with whether it comes before; ``place``: the folded words of its run
+    and its place among them."""
     folded = fold_syllable(token.text)
     own = [(folded, 1.0)]
     if not correctable(token.text):
@@ -407,6 +442,14 @@ def _readings(
         if beside:
             weights |= {w: KNOWN_CONFUSION for w in confusions(folded) if w in syllables}
         weights = {w: weight for w, weight in weights.items() if pairs.supports(w, folded, beside)}
+        if rarely and not loose and weights and not pairs.titled_context(folded, *place):
+            # As for a word written more often beside them: a title writing the words around it with another
+            # word, and none with it, reads that word (``luon bang quang`` is ``lương``, which ``luon bang``
+            # written 4 times alone cannot outweigh in the model).
+            titled = {w: weight for w, weight in weights.items() if pairs.titled_context(w, *place)}
+            if titled:
+                weights = titled
+                own = []
     else:
         # Three letters shaped as a syllable only if never written, beside words whose pairs then decide.
         near = syllables.neighbours(folded, shortest=SHORT_EDIT_FROM if beside and not written else ONE_EDIT_FROM)
