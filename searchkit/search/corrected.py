@@ -128,16 +128,20 @@ def placed(own: cq.Node, typed: Levels, corrected: Levels) -> Levels:
     an article holding both, the typed words scattered and the corrected ones as its title (``thu tong neu 5
     giai phap``: an article on what ``Thủ tướng nêu`` writes ``tổng`` too), by the corrected query's tier.
 
-    The two queries' tiers share levels (the ``i``-th of each in one): two levels more than the longer of
-    the two, not a second set (Xapian weighs them as powers of one number, whose precision a few more would
-    exhaust).
+    The two queries' tiers share levels (the ``i``-th of each in one, a corrected clause counting only for
+    the articles the typed ones of its level do not place, so no article counts twice in one level for the
+    words both queries share): two levels more than the longer of the two, not a second set (Xapian weighs
+    them as powers of one number, whose precision a few more would exhaust).
     """
     phrases = exact(typed)
     first = cq.And((cq.Or(phrases), own)) if phrases else own
     levels: list[tuple[cq.Node, ...]] = [(first,)]
     for i in range(max(len(typed), len(corrected))):
         mine = tuple(cq.And((clause, own)) for clause in (typed[i] if i < len(typed) else ()))
-        others = corrected[i] if i < len(corrected) else ()
+        # A corrected clause counts for an article the typed one of the same tier does not already place.
+        held = cq.Or(mine) if len(mine) > 1 else mine[0] if mine else None
+        theirs = corrected[i] if i < len(corrected) else ()
+        others = tuple(clause if held is None else cq.AndNot(clause, held) for clause in theirs)
         levels.append(mine + others)
     if phrases:
         levels.append((own,))  # as typed, in the same tier: first

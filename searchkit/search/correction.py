@@ -194,8 +194,8 @@ def correct(
             # phrase written (a confusion, ``su ly``, reads so anyway).
             doubt = bool(heard) and (heard <= RARELY or folds[i] not in confusions(typed))
             changed.append((s.typed, with_case(s.typed.text, kept), not loose and doubt))
-            if written and typed not in (w for w, _ in options[i]):
-                titled.append(s.typed)
+            if heard is not None and heard > RARELY and typed not in (w for w, _ in options[i]):
+                titled.append(s.typed)  # read from the titles alone (:data:`SELDOM`), the pairs too weak
     if titled and len(changed) > 1:
         # A written word read from the titles alone (:data:`SELDOM`) is believed only as the query's one typo:
         # beside another, the query as typed is no phrase written whether it was meant or not.
@@ -324,7 +324,8 @@ class _Pairs:
         not, though ``Mỹ sau`` is written more than ``Mỹ siêu``)."""
         size = min(TITLE_WINDOW, len(folds))
         read = folds[:i] + [word] + folds[i + 1 :]
-        return sum(self.titled_words(read[a : a + size]) for a in range(max(0, i - size + 1), i + 1) if a + size <= len(read))
+        starts = range(max(0, i - size + 1), min(i, len(read) - size) + 1)
+        return sum(self.titled_words(read[a : a + size]) for a in starts)
 
     def titled_context(self, word: str, folds: list[str], i: int) -> float:
         """How often titles write ``word`` (folded) in the ``i``-th place of the run of words ``folds`` with
