@@ -86,7 +86,7 @@ def test_a_word_read_from_the_titles_alone_stays_beside_another_typo(titled):
 # title writes "Lương Bằng Quang" (another article holds the words as typed, apart); "tổng" is written in the article
 # on "Thủ tướng nêu 5 giải pháp" too, and another article writes the same words as typed in order a few words apart
 # (not as a phrase); "cân" is written, never beside "ông", "ông Chấn" often; "gám" is written, and titles write
-# "SEA Games".
+# "SEA Games"; "toái" is written, never beside "hôn", and "hôn trai" three times, a title's among them.
 AROUND = {
     "sieu-tau.txt": "Báo Mỹ: Siêu tàu sân bay Nga chỉ là giấc mơ\n\nBáo Mỹ viết rằng siêu tàu sân bay Nga chỉ là mơ.",
     "sau.txt": "Nước Mỹ sau bầu cử\n\n" + "Nước Mỹ sau bầu cử, người Mỹ sau đó đi làm. Sau tàu hỏa là xe buýt. " * 20,
@@ -101,6 +101,8 @@ AROUND = {
     "ong-chan.txt": "Án oan ông Chấn: vì sao\n\n" + "Ông Chấn kể lại vụ án oan của ông Chấn. " * 8,
     "can.txt": "Cân nặng của trẻ\n\n" + "Cân nặng của trẻ tăng, mẹ cân đo mỗi ngày. " * 12,
     "go-gam.txt": "Gỗ gám quý hiếm\n\n" + "Gỗ gám quý hiếm ở rừng, cây gám lớn. " * 6,
+    "hon-trai.txt": "Bảo Anh hôn trai lạ\n\nBảo Anh hôn trai lạ ở sân bay, rồi hôn trai khác.",
+    "phien-toai.txt": "Những nỗi phiền toái\n\n" + "Phiền toái mỗi ngày, phiền toái quá. " * 3,
 } | {f"sea-games-{n}.txt": f"SEA Games {n}: đội tuyển lên đường\n\nĐội tuyển dự SEA Games {n}." for n in range(20, 32)}
 
 
@@ -122,7 +124,15 @@ def test_a_word_written_rarely_beside_its_neighbours_is_read_from_the_title_arou
     assert results.hits[0].id == "luong-bang-quang.txt"
 
 
-@pytest.mark.parametrize("typed", ["luong bang quang bi chi trich", "anh luon bang long", "chi luon cuoi"])
+def test_a_title_around_a_word_never_written_beside_its_neighbours_reads_one_the_pairs_favour_at_all(around):
+    results = around.search("bao anh hon toai")
+    assert fixed(results) == {"toai": "trai"}
+    assert results.hits[0].id == "hon-trai.txt"
+
+
+@pytest.mark.parametrize(
+    "typed", ["luong bang quang bi chi trich", "anh luon bang long", "chi luon cuoi", "nhung noi phien toai"]
+)
 def test_words_a_title_writes_together_stay_as_typed(around, typed):
     assert fixed(around.search(typed)) == {}
 

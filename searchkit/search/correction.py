@@ -375,14 +375,15 @@ class _Pairs:
         side = 1 if before else 0
         return sum(n for term, n in self._spellings(*pair).items() if term.split(" ")[side : side + 1] == [form])
 
-    def supports(self, candidate: str, typed: str, beside: list[tuple[str, bool]]) -> bool:
-        """Whether a word beside makes a pair with ``candidate`` written far more often than with ``typed``."""
+    def supports(self, candidate: str, typed: str, beside: list[tuple[str, bool]], odds: float = PAIR_ODDS) -> bool:
+        """Whether a word beside makes a pair with ``candidate`` written far more often than with ``typed``
+        (``odds`` times as often, and more than once)."""
         for other, before in beside:
 
             def pair(word: str, other: str = other, before: bool = before) -> float:
                 return self.count(other, word) if before else self.count(word, other)
 
-            if pair(candidate) > PAIR_ODDS * max(pair(typed), 1.0):
+            if pair(candidate) > odds * max(pair(typed), 1.0):
                 return True
         return False
 
@@ -442,12 +443,17 @@ def _readings(
                 return [(w, KNOWN_EDIT ** near[w]) for w in titled] or own
         if beside:
             weights |= {w: KNOWN_CONFUSION for w in confusions(folded) if w in syllables}
-        weights = {w: weight for w, weight in weights.items() if pairs.supports(w, folded, beside)}
-        if rarely and not loose and weights and not pairs.titled_context(folded, *place):
+        tried, weights = weights, {w: weight for w, weight in weights.items() if pairs.supports(w, folded, beside)}
+        if rarely and not loose and tried and not pairs.titled_context(folded, *place):
             # As for a word written more often beside them: a title writing the words around it with another
             # word, and none with it, reads that word (``luon bang quang`` is ``lương``, which ``luon bang``
-            # written 4 times alone cannot outweigh in the model).
-            titled = {w: weight for w, weight in weights.items() if pairs.titled_context(w, *place)}
+            # written 4 times alone cannot outweigh in the model), the title then evidence enough for a word
+            # the pairs beside it favour at all (``hon toai`` for ``hôn trai``: ``hôn trai`` written 5 times).
+            titled = {
+                w: weight
+                for w, weight in tried.items()
+                if (w in weights or pairs.supports(w, folded, beside, odds=1.0)) and pairs.titled_context(w, *place)
+            }
             if titled:
                 weights = titled
                 own = []
