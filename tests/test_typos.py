@@ -86,7 +86,9 @@ def test_a_word_read_from_the_titles_alone_stays_beside_another_typo(titled):
 # title writes "Lương Bằng Quang" (another article holds the words as typed, apart); "tổng" is written in the article
 # on "Thủ tướng nêu 5 giải pháp" too, and another article writes the same words as typed in order a few words apart
 # (not as a phrase); "cân" is written, never beside "ông", "ông Chấn" often; "gám" is written, and titles write
-# "SEA Games"; "toái" is written, never beside "hôn", and "hôn trai" three times, a title's among them.
+# "SEA Games"; "toái" is written, never beside "hôn", and "hôn trai" three times, a title's among them; the articles
+# write "ông trùm" ten times, no pair beside the foreign "Trump", and titles write "Ông Trump" three times, "ông trùm"
+# once.
 AROUND = {
     "sieu-tau.txt": "Báo Mỹ: Siêu tàu sân bay Nga chỉ là giấc mơ\n\nBáo Mỹ viết rằng siêu tàu sân bay Nga chỉ là mơ.",
     "sau.txt": "Nước Mỹ sau bầu cử\n\n" + "Nước Mỹ sau bầu cử, người Mỹ sau đó đi làm. Sau tàu hỏa là xe buýt. " * 20,
@@ -103,7 +105,9 @@ AROUND = {
     "go-gam.txt": "Gỗ gám quý hiếm\n\n" + "Gỗ gám quý hiếm ở rừng, cây gám lớn. " * 6,
     "hon-trai.txt": "Bảo Anh hôn trai lạ\n\nBảo Anh hôn trai lạ ở sân bay, rồi hôn trai khác.",
     "phien-toai.txt": "Những nỗi phiền toái\n\n" + "Phiền toái mỗi ngày, phiền toái quá. " * 3,
-} | {f"sea-games-{n}.txt": f"SEA Games {n}: đội tuyển lên đường\n\nĐội tuyển dự SEA Games {n}." for n in range(20, 32)}
+    "ong-trum.txt": "Bắt ông trùm ma túy\n\n" + "Ông trùm ma túy bị bắt, ông trùm khai nhận. " * 5,
+} | {f"trump-{n}.txt": f"Ông Trump, ông Putin lần {n}\n\nÔng Trump nói về ông Putin." for n in range(3)} | {
+    f"sea-games-{n}.txt": f"SEA Games {n}: đội tuyển lên đường\n\nĐội tuyển dự SEA Games {n}." for n in range(20, 32)}
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +132,12 @@ def test_a_title_around_a_word_never_written_beside_its_neighbours_reads_one_the
     results = around.search("bao anh hon toai")
     assert fixed(results) == {"toai": "trai"}
     assert results.hits[0].id == "hon-trai.txt"
+
+
+def test_a_foreign_reading_is_weighed_against_the_first_by_the_titles_pairs(around):
+    results = around.search("ong trumb noi")
+    assert fixed(results) == {"trumb": "trump"}
+    assert results.hits[0].id.startswith("trump-")
 
 
 @pytest.mark.parametrize(
