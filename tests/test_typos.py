@@ -77,3 +77,95 @@ def test_a_question_s_written_words_are_never_corrected(titled):
 def test_a_word_read_from_the_titles_alone_stays_beside_another_typo(titled):
     # Beside a word never written, the query as typed is no phrase written whether "hang" was meant or not.
     assert fixed(titled.search("kinh hang xe may tongg nhau")) == {"tongg": "tong"}
+
+
+# A typo's readings checked in each run of three title words holding them; a word written rarely beside its
+# neighbours read from the title around it; an article holding both queries placed by its better tier; a letter
+# more than a syllable's keys read as a typo. "sau" is written far more than "siêu", beside "Mỹ" too, but only a
+# title writes "siêu tàu sân" (after a colon: "Mỹ: Siêu"); "luôn bằng" is written once, "lương bằng" often, and a
+# title writes "Lương Bằng Quang" (another article holds the words as typed, apart); "tổng" is written in the article
+# on "Thủ tướng nêu 5 giải pháp" too, and another article writes the same words as typed in order a few words apart
+# (not as a phrase); "cân" is written, never beside "ông", "ông Chấn" often; "gám" is written, and titles write
+# "SEA Games"; "toái" is written, never beside "hôn", and "hôn trai" three times, a title's among them; the articles
+# write "ông trùm" ten times, no pair beside the foreign "Trump", and titles write "Ông Trump" three times, "ông trùm"
+# once.
+AROUND = {
+    "sieu-tau.txt": "Báo Mỹ: Siêu tàu sân bay Nga chỉ là giấc mơ\n\nBáo Mỹ viết rằng siêu tàu sân bay Nga chỉ là mơ.",
+    "sau.txt": "Nước Mỹ sau bầu cử\n\n" + "Nước Mỹ sau bầu cử, người Mỹ sau đó đi làm. Sau tàu hỏa là xe buýt. " * 20,
+    "luong-bang-quang.txt": "Lương Bằng Quang bị chỉ trích\n\nCa sĩ Lương Bằng Quang bị chỉ trích vì phát ngôn.",
+    "tra-luong.txt": "Trả lương bằng tiền mặt\n\n" + "Công ty trả lương bằng tiền mặt, lương bằng chuyển khoản. " * 12,
+    "luon.txt": "Anh luôn bằng lòng\n\nAnh luôn bằng lòng. " + "Chị luôn cười, em luôn vui. " * 10,
+    "apart.txt": "Chuyện thường ngày\n\n" + "Anh luôn nói bằng lời rằng quang cảnh đẹp, bị mưa thì chỉ trích ai. " * 3,
+    "thu-tuong.txt": "Thủ tướng nêu 5 giải pháp phát triển\n\n"
+    + "Thủ tướng nêu 5 giải pháp. Thủ tướng nói tổng vốn tăng. " * 6,
+    "tieu-thu.txt": "Bàn chuyện tiêu thụ\n\n"
+    + "Đo lường tiêu thụ, tổng kết rồi nêu 5 giải pháp và phương pháp. " * 8,
+    "ong-chan.txt": "Án oan ông Chấn: vì sao\n\n" + "Ông Chấn kể lại vụ án oan của ông Chấn. " * 8,
+    "can.txt": "Cân nặng của trẻ\n\n" + "Cân nặng của trẻ tăng, mẹ cân đo mỗi ngày. " * 12,
+    "go-gam.txt": "Gỗ gám quý hiếm\n\n" + "Gỗ gám quý hiếm ở rừng, cây gám lớn. " * 6,
+    "hon-trai.txt": "Bảo Anh hôn trai lạ\n\nBảo Anh hôn trai lạ ở sân bay, rồi hôn trai khác.",
+    "phien-toai.txt": "Những nỗi phiền toái\n\n" + "Phiền toái mỗi ngày, phiền toái quá. " * 3,
+    "ong-trum.txt": "Bắt ông trùm ma túy\n\n" + "Ông trùm ma túy bị bắt, ông trùm khai nhận. " * 5,
+} | {f"trump-{n}.txt": f"Ông Trump, ông Putin lần {n}\n\nÔng Trump nói về ông Putin." for n in range(3)} | {
+    f"sea-games-{n}.txt": f"SEA Games {n}: đội tuyển lên đường\n\nĐội tuyển dự SEA Games {n}." for n in range(20, 32)}
+
+
+@pytest.fixture(scope="module")
+def around(tmp_path_factory: pytest.TempPathFactory):
+    yield from searcher_over(tmp_path_factory, "around-typos", AROUND)
+
+
+def test_a_typo_reads_the_word_a_title_writes_with_the_next_words_though_the_pair_before_favours_another(around):
+    # "Mỹ sau" is written 40 times, "Mỹ siêu" never; no title writes "Mỹ … tàu" around either.
+    results = around.search("bao my siu tau san bay")
+    assert fixed(results) == {"siu": "sieu"}
+    assert results.hits[0].id == "sieu-tau.txt"
+
+
+def test_a_word_written_rarely_beside_its_neighbours_is_read_from_the_title_around_it(around):
+    results = around.search("luon bang quang bi chi trich")
+    assert fixed(results) == {"luon": "luong"}
+    assert results.hits[0].id == "luong-bang-quang.txt"
+
+
+def test_a_title_around_a_word_never_written_beside_its_neighbours_reads_one_the_pairs_favour_at_all(around):
+    results = around.search("bao anh hon toai")
+    assert fixed(results) == {"toai": "trai"}
+    assert results.hits[0].id == "hon-trai.txt"
+
+
+def test_a_foreign_reading_is_weighed_against_the_first_by_the_titles_pairs(around):
+    results = around.search("ong trumb noi")
+    assert fixed(results) == {"trumb": "trump"}
+    assert results.hits[0].id.startswith("trump-")
+
+
+@pytest.mark.parametrize(
+    "typed", ["luong bang quang bi chi trich", "anh luon bang long", "chi luon cuoi", "nhung noi phien toai"]
+)
+def test_words_a_title_writes_together_stay_as_typed(around, typed):
+    assert fixed(around.search(typed)) == {}
+
+
+def test_an_article_holding_the_typed_words_apart_and_the_corrected_ones_as_its_title_ranks_by_the_title(around):
+    # Both articles hold every word as typed; only one holds them corrected, as its title.
+    results = around.search("thu tong neu 5 giai phap")
+    assert fixed(results) == {"tong": "tuong"}
+    assert results.hits[0].id == "thu-tuong.txt"
+
+
+def test_a_vowel_doubled_by_mistake_is_read_as_a_typo_where_the_words_beside_it_say_so(around):
+    assert around.converted("oan ong caan") == "oan ong caan"  # "ông cân" is never written, "ông Chấn" is
+    results = around.search("oan ong caan")
+    assert fixed(results) == {"caan": "chan"}
+    assert results.hits[0].id == "ong-chan.txt"
+    assert around.converted("caan nang") == "cân nang"  # keys, beside the word the articles write with "cân"
+
+
+def test_a_typo_spelling_keys_beside_a_foreign_word_is_read_as_the_titles_write_it(around):
+    # No pair is counted beside "SEA" in the articles; the titles write "SEA Games" twelve times.
+    assert around.converted("gams") == "gám"
+    assert around.converted("sea gams") == "sea gams"
+    results = around.search("sea gams")
+    assert fixed(results) == {"gams": "games"}
+    assert results.hits[0].id.startswith("sea-games-")

@@ -118,24 +118,30 @@ def searched(
 
 def placed(own: cq.Node, typed: Levels, corrected: Levels) -> Levels:
     """The tiers placing the exact matches of the query as typed (``own``) first, then every other match
-    of either query by its tier (``typed`` for those the query as typed matches, ``corrected`` for the
-    others'), the query as typed's before the corrected one's in the same tier.
+    of either query by its best tier (``typed`` for the query as typed's, among its matches; ``corrected``
+    for the corrected one's), the query as typed's before the corrected one's in the same tier.
 
     The exact matches are those holding a run of its words as a phrase (:func:`exact`); a query of one
     word has none but the word itself, and places every match of it first. A match of the words as typed
     scattered over a long article (a typo making another written word: ``ngoi`` for ``nguoi``) so ranks
-    below the corrected words as a phrase in a title, and the typed query's own phrase above both.
+    below the corrected words as a phrase in a title, and the typed query's own phrase above both; so does
+    an article holding both, the typed words scattered and the corrected ones as its title (``thu tong neu 5
+    giai phap``: an article on what ``Thủ tướng nêu`` writes ``tổng`` too), by the corrected query's tier.
 
-    Each clause holds only on its own side, so the two queries' tiers share levels (the ``i``-th of each in
-    one): two levels more than the longer of the two, not a second set (Xapian weighs them as powers of
-    one number, whose precision a few more would exhaust).
+    The two queries' tiers share levels (the ``i``-th of each in one, a corrected clause counting only for
+    the articles the typed ones of its level do not place, so no article counts twice in one level for the
+    words both queries share): two levels more than the longer of the two, not a second set (Xapian weighs
+    them as powers of one number, whose precision a few more would exhaust).
     """
     phrases = exact(typed)
     first = cq.And((cq.Or(phrases), own)) if phrases else own
     levels: list[tuple[cq.Node, ...]] = [(first,)]
     for i in range(max(len(typed), len(corrected))):
         mine = tuple(cq.And((clause, own)) for clause in (typed[i] if i < len(typed) else ()))
-        others = tuple(cq.AndNot(clause, own) for clause in (corrected[i] if i < len(corrected) else ()))
+        # A corrected clause counts for an article the typed one of the same tier does not already place.
+        held = cq.Or(mine) if len(mine) > 1 else mine[0] if mine else None
+        theirs = corrected[i] if i < len(corrected) else ()
+        others = tuple(clause if held is None else cq.AndNot(clause, held) for clause in theirs)
         levels.append(mine + others)
     if phrases:
         levels.append((own,))  # as typed, in the same tier: first

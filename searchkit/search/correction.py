@@ -24,13 +24,13 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Protocol
 
-from searchkit.engines.spellings import PHRASES, Spellings
+from searchkit.engines.spellings import Spellings
 from searchkit.search.neighbours import ONE_EDIT_FROM, Syllables, confusions, first_letter, swapped
+from searchkit.search.pairs import PAIR_ODDS, Pairs
 from searchkit.search.parse import word_runs
 from searchkit.search.restoration import Reading, read_runs, with_case
 from searchkit.text.analysis import (
     Token,
-    accent_key,
     fold_syllable,
     has_marks,
     nfc,
@@ -67,15 +67,10 @@ SELDOM = 50
 SHORT_EDIT_FROM = 3
 # A word the index writes at most this often (in any text field) may be a typo of another.
 RARE = 2
-# A word the index writes is read as another only where a pair with a word beside it is written this
-# many times more often so: a correctly typed query (its pairs written) costs no model at all.
-PAIR_ODDS = 10
 # Syllables tried for one word, the most written first: bounds the model's work.
 MAX_READINGS = 8
 
 _TONES = frozenset("\u0301\u0300\u0309\u0303\u0323")
-# Title pairs share restoration's cache of counts, under keys no accent term starts with.
-_TITLED = "\x00titled "
 
 
 class Words(Protocol):
@@ -143,14 +138,14 @@ def correct(
     """
     text = nfc(text)
     runs = word_runs(text)
-    pairs = _Pairs(lexicon, spellings)
+    pairs = Pairs(lexicon, spellings)
     readings = []
     for run in runs:
         folds = [fold_syllable(t.text) for t in run]
         beside = [[(folds[j], j < i) for j in (i - 1, i + 1) if 0 <= j < len(run)] for i in range(len(run))]
         readings.append(
             [
-                _readings(t, words, syllables, pairs, beside[i], loose=loose, question=question)
+                _readings(t, words, syllables, pairs, beside[i], (folds, i), loose=loose, question=question)
                 for i, t in enumerate(run)
             ]
         )
@@ -191,8 +186,8 @@ def correct(
             # phrase written (a confusion, ``su ly``, reads so anyway).
             doubt = bool(heard) and (heard <= RARELY or folds[i] not in confusions(typed))
             changed.append((s.typed, with_case(s.typed.text, kept), not loose and doubt))
-            if written and typed not in (w for w, _ in options[i]):
-                titled.append(s.typed)
+            if heard is not None and heard > RARELY and typed not in (w for w, _ in options[i]):
+                titled.append(s.typed)  # read from the titles alone (:data:`SELDOM`), the pairs too weak
     if titled and len(changed) > 1:
         # A written word read from the titles alone (:data:`SELDOM`) is believed only as the query's one typo:
         # beside another, the query as typed is no phrase written whether it was meant or not.
@@ -213,7 +208,7 @@ def correct(
 
 
 def _written_beside(
-    pairs: _Pairs, syllables: Syllables, folds: list[str], i: int, options: list[str]
+    pairs: Pairs, syllables: Syllables, folds: list[str], i: int, options: list[str]
 ) -> str | None:
     """The reading of the ``i``-th word of a run (read as ``folds``) that makes a pair the articles write
     with a word beside it: the model's own if it does, else the next of ``options`` that does (``ten ve``:
@@ -235,12 +230,21 @@ def _written_beside(
     beside = pairs_of(folds[i])
     if not beside:
         return None
-    around = [(folds[j], j < i) for j in (i - 1, i + 1) if 0 <= j < len(folds)]
-    if not pairs.titled_run(folds[i], around):
+    if not pairs.titled_around(folds[i], folds, i):
         # A title writing the words around it with the next reading, and none with the first, reads the next.
-        titled = {w: pairs.titled_run(w, around) for w in options if w != folds[i]}
+        titled = {w: pairs.titled_around(w, folds, i) for w in options if w != folds[i]}
         best = max(titled, key=titled.__getitem__, default=None)
         if best is not None and titled[best]:  # the most titled (``sap``: ``honda``, not ``hong``)
+            return best
+    foreign = [w for w in options if w != folds[i] and w in syllables.foreign]
+    if foreign:
+        # The model counts no pair beside a foreign word: it is weighed against the first reading by the pairs
+        # both have, the titles' (``ong trumb``: ``Ông Trump`` titled 218 times, ``ông trùm`` 31).
+        def titled_beside(word: str) -> float:
+            return max(pairs.titled(a, b) for a, b in pairs_of(word))
+
+        best = max(foreign, key=titled_beside)
+        if titled_beside(best) > titled_beside(folds[i]):
             return best
     if written(folds[i]):
         return folds[i]
@@ -264,121 +268,42 @@ def mistyped_keys(
 
     So it is where the articles write ``reading`` beside a word ``beside`` it (folded, each with whether it
     comes before) rarely (:data:`RARELY`), and a syllable one edit from the word as typed far more often
-    (:data:`PAIR_ODDS`): the reading the pairs make likelier wins. Keys typed for the syllable written beside
-    its neighbours (``guowng`` beside ``nee``) stay keys, since the folded pair counts the keyed one too.
+    beside that word (:data:`PAIR_ODDS`; beside a foreign word, as the titles write it: ``sea gams`` is
+    ``SEA Games``, not ``gám``): the reading the pairs make likelier wins, on either side (``ong caan vi``:
+    ``ông cân`` is never written, ``ông cần`` 71 times, though ``cân vì`` is written 7). Keys typed for the
+    syllable written beside its neighbours (``guowng`` beside ``nee``) stay keys, since the folded pair counts
+    the keyed one too.
     """
-    if not beside:
-        return False
-    pairs = _Pairs(lexicon, spellings)
+    pairs = Pairs(lexicon, spellings)
     form = normalize_syllable(reading).lower()
-    keyed = max(pairs.spelt(fold_syllable(reading), form, other, before) for other, before in beside)
-    if keyed > RARELY:
-        return False
     near = syllables.neighbours(fold_syllable(word), shortest=SHORT_EDIT_FROM)
-    best = max(
-        (
-            pairs.count(other, w) if before else pairs.count(w, other)
-            for w in near
-            if syllables.vietnamese(w)
-            for other, before in beside
-            if syllables.vietnamese(other)
-        ),
-        default=0.0,
-    )
-    return best > PAIR_ODDS * max(keyed, 1.0)
-
-
-class _Pairs:
-    """How often the articles write two folded syllables side by side, read through restoration's cache."""
-
-    def __init__(self, lexicon: Spellings, cache: dict | None):
-        self.lexicon = lexicon
-        self.cache = {} if cache is None else cache
-
-    def count(self, first: str, second: str) -> float:
-        return sum(self._spellings(first, second).values())
-
-    def _spellings(self, first: str, second: str) -> dict[str, float]:
-        # The pair's spellings as read, not read back from the cache: another thread may empty it.
-        key = accent_key([first, second])
-        found = self.cache.get(key)
-        if found is None:
-            found = {term[len(key) :]: float(n) for term, n in self.lexicon.spellings(key).items()}
-            self.cache[key] = found
-        return found
-
-    def titled(self, first: str, second: str) -> float:
-        """How often titles write two folded words side by side (``sea games``: beside foreign words too)."""
-        key = _TITLED + first + " " + second
-        found = self.cache.get(key)
-        if found is None:
-            rows = self.lexicon.prefixed(PHRASES, first + " " + second + "|", words=2, limit=1)
-            found = self.cache[key] = {"": float(rows[0][1]) if rows else 0.0}
-        return found[""]
-
-    def titled_run(self, word: str, beside: list[tuple[str, bool]]) -> float:
-        """How often titles write ``word`` (folded) with the words ``beside`` it, as typed around it."""
-        run = [w for w, before in beside if before] + [word] + [w for w, before in beside if not before]
-        key = _TITLED + " ".join(run)
-        found = self.cache.get(key)
-        if found is None:
-            rows = self.lexicon.prefixed(PHRASES, " ".join(run) + "|", words=2, limit=1)
-            found = self.cache[key] = {"": float(rows[0][1]) if rows else 0.0}
-        return found[""]
-
-    def written(self, first: str, second: str, syllables: Syllables) -> bool:
-        """Whether the articles write two folded syllables side by side, or a title does."""
-        if first not in syllables or second not in syllables:
-            return False
-        if syllables.vietnamese(first) and syllables.vietnamese(second) and self.count(first, second):
+    for other, before in beside:
+        keyed = pairs.spelt(fold_syllable(reading), form, other, before)
+        if keyed > RARELY:
+            continue
+        best = max(
+            (pairs.counted(other, w, syllables) if before else pairs.counted(w, other, syllables) for w in near),
+            default=0.0,
+        )
+        if best > PAIR_ODDS * max(keyed, 1.0):
             return True
-        return bool(self.titled(first, second))
-
-    def spelt(self, folded: str, form: str, other: str, before: bool) -> float:
-        """How often the articles write the syllable ``form`` (folded ``folded``) beside ``other`` (folded),
-        after it if ``before``."""
-        pair = [other, folded] if before else [folded, other]
-        side = 1 if before else 0
-        return sum(n for term, n in self._spellings(*pair).items() if term.split(" ")[side : side + 1] == [form])
-
-    def supports(self, candidate: str, typed: str, beside: list[tuple[str, bool]]) -> bool:
-        """Whether a word beside makes a pair with ``candidate`` written far more often than with ``typed``."""
-        for other, before in beside:
-
-            def pair(word: str, other: str = other, before: bool = before) -> float:
-                return self.count(other, word) if before else self.count(word, other)
-
-            if pair(candidate) > PAIR_ODDS * max(pair(typed), 1.0):
-                return True
-        return False
-
-    def heard(self, typed: str, beside: list[tuple[str, bool]], syllables: Syllables) -> float | None:
-        """How often the articles write ``typed`` beside a word ``beside`` it, at most; ``None`` where no pair
-        is counted (pairs are counted between Vietnamese syllables only)."""
-        counted = [(other, before) for other, before in beside if syllables.vietnamese(other)]
-        if not counted or not syllables.vietnamese(typed):
-            return None
-        return max(self.count(other, typed) if before else self.count(typed, other) for other, before in counted)
-
-    def least(self, typed: str, beside: list[tuple[str, bool]], syllables: Syllables) -> float:
-        """How often the articles write ``typed`` beside a word ``beside`` it, on its least written side
-        (pairs counted between Vietnamese syllables only)."""
-        counted = [(other, before) for other, before in beside if syllables.vietnamese(other)]
-        return min(self.count(other, typed) if before else self.count(typed, other) for other, before in counted)
+    return False
 
 
 def _readings(
     token: Token,
     words: Words,
     syllables: Syllables,
-    pairs: _Pairs,
+    pairs: Pairs,
     beside: list[tuple[str, bool]],
+    place: tuple[list[str], int],
     *,
     loose: bool,
     question: bool = False,
 ) -> list[Reading]:
     """The folded syllables ``token`` may stand for, each with the typing's belief in it; ``beside``: the
-    folded words typed beside it, each with whether it comes before."""
+    folded words typed beside it, each with whether it comes before; ``place``: the folded words of its run
+    and its place among them."""
     folded = fold_syllable(token.text)
     own = [(folded, 1.0)]
     if not correctable(token.text):
@@ -406,7 +331,20 @@ def _readings(
                 return [(w, KNOWN_EDIT ** near[w]) for w in titled] or own
         if beside:
             weights |= {w: KNOWN_CONFUSION for w in confusions(folded) if w in syllables}
-        weights = {w: weight for w, weight in weights.items() if pairs.supports(w, folded, beside)}
+        tried, weights = weights, {w: weight for w, weight in weights.items() if pairs.supports(w, folded, beside)}
+        if rarely and not loose and tried and not pairs.titled_context(folded, *place):
+            # As for a word written more often beside them: a title writing the words around it with another
+            # word, and none with it, reads that word (``luon bang quang`` is ``lương``, which ``luon bang``
+            # written 4 times alone cannot outweigh in the model), the title then evidence enough for a word
+            # the pairs beside it favour at all (``hon toai`` for ``hôn trai``: ``hôn trai`` written 5 times).
+            titled = {
+                w: weight
+                for w, weight in tried.items()
+                if (w in weights or pairs.supports(w, folded, beside, odds=1.0)) and pairs.titled_context(w, *place)
+            }
+            if titled:
+                weights = titled
+                own = []
     else:
         # Three letters shaped as a syllable only if never written, beside words whose pairs then decide.
         near = syllables.neighbours(folded, shortest=SHORT_EDIT_FROM if beside and not written else ONE_EDIT_FROM)

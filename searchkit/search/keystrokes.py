@@ -276,8 +276,9 @@ def converted(text: str, vocabulary: Vocabulary, mistyped: Mistyped | None = Non
             for i, token in enumerate(run):
                 keyed = next((f for f in found if f[0] is token and f[2] > KEYED_QUERY_ODDS), None)
                 # Keys plainly typed stay keys: a mark (``guowng``, ``vieetj``), or another word of the query
-                # surely typed as keys (``ddax thuaf``); only a lone tone letter may be a letter mistyped.
-                if keyed is None or not _tone_letter(token.text, keyed[1]) or any(t is not token for t in surely):
+                # surely typed as keys (``ddax thuaf``); only one letter more, a lone tone letter or a vowel
+                # doubled, may be a letter mistyped.
+                if keyed is None or not _one_letter_key(token.text, keyed[1]) or any(t is not token for t in surely):
                     continue
                 beside = [(seen[j], j < i) for j in (i - 1, i + 1) if 0 <= j < len(run)]
                 if mistyped(token.text, keyed[1], beside):
@@ -294,11 +295,15 @@ def converted(text: str, vocabulary: Vocabulary, mistyped: Mistyped | None = Non
     return "".join(pieces)
 
 
-def _tone_letter(word: str, reading: str) -> bool:
-    """Whether the only key in ``word`` is one Telex tone letter (``lujng`` for ``lụng``, not ``guowng``)."""
+def _one_letter_key(word: str, reading: str) -> bool:
+    """Whether the only key in ``word`` is one letter more than the syllable's: a Telex tone letter (``lujng``
+    for ``lụng``) or a vowel doubled for its circumflex (``caan`` for ``cân``), as a letter hit by mistake or
+    a key pressed twice types it; not ``guowng`` or ``ddang``."""
     folded, typed = fold_syllable(reading), word.lower()
     return len(typed) == len(folded) + 1 and any(
-        typed[i] in _TELEX_TONES and typed[:i] + typed[i + 1 :] == folded for i in range(len(typed))
+        (typed[i] in _TELEX_TONES or (typed[i] in "aeo" and typed[i - 1 : i] == typed[i]))
+        and typed[:i] + typed[i + 1 :] == folded
+        for i in range(len(typed))
     )
 
 
