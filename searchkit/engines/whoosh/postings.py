@@ -67,7 +67,7 @@ class Postings:
         def values(at: np.ndarray) -> list[bytes]:
             return [data[begin:end] for begin, end in zip(offsets[at].tolist(), offsets[at + 1].tolist(), strict=True)]
 
-        return ids, values, fmt.decoder("positions")
+        return ids, values, codec.positions_decoder(fmt)
 
     def _blocks(self, reader, fieldname: str, text: str, local: np.ndarray | None) -> tuple[list, bool] | None:  # noqa: ANN001
         """The decoded posting blocks of a term in one segment that may hold any of ``local`` (sorted

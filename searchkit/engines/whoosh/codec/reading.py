@@ -16,11 +16,18 @@ from typing import NamedTuple
 
 import numpy as np
 from whoosh import columns as whoosh_columns
+from whoosh import formats as whoosh_formats
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, WHOOSH3_HEADER_MAGIC, _lenfield
 from whoosh.compat import loads as whoosh_loads
 
 # A block's length, as Whoosh's structfile writes an int.
 _INT = struct.Struct("!i")
+# What Whoosh's ``Positions`` format writes around every posting's position deltas: their count (four
+# bytes, which its decoder skips), the opening of a protocol 2 pickle of a list (its memo included), and
+# the pickle's stop. A cached block keeps only what lies between, ten bytes a posting less (a common
+# syllable's postings hold one or two positions, some fifteen bytes as Whoosh writes them).
+_POSITIONS_HEAD = b"\x80\x02]q\x00"
+_POSITIONS_SKIP = 4 + len(_POSITIONS_HEAD)
 
 
 def packed_ints(column: object, count: int) -> np.ndarray | None:
@@ -74,10 +81,28 @@ def length_codes(reader: object, fieldname: str) -> np.ndarray:
     return codes
 
 
+def strips_positions(fmt: object) -> bool:
+    """Whether the blocks of a field of format ``fmt`` keep their positions without what Whoosh writes
+    around each posting's (:func:`decode_positions` reads them); otherwise they keep Whoosh's encoding."""
+    return type(fmt) is whoosh_formats.Positions
+
+
+def positions_decoder(fmt: object):  # noqa: ANN201 - a function of one posting's encoded positions
+    """What reads one posting's positions as a block of a field of format ``fmt`` keeps them."""
+    return decode_positions if strips_positions(fmt) else fmt.decoder("positions")
+
+
+def decode_positions(kept: bytes) -> list[int]:
+    """A posting's positions from what a block keeps of Whoosh's ``Positions`` encoding: what
+    ``Positions.decode_positions`` reads from the whole value (the deltas' pickle, added up)."""
+    return list(accumulate(whoosh_loads(_POSITIONS_HEAD + kept + b".")))
+
+
 class Block(NamedTuple):
     """One posting block, decoded: its documents (sorted segment numbers), their term frequencies and,
-    in a field keeping them, their encoded positions (posting ``n``'s are ``data[offsets[n]:offsets[n + 1]]``).
-    A tuple of arrays, so that a cache sizes it by its parts."""
+    in a field keeping them, their encoded positions (posting ``n``'s are ``data[offsets[n]:offsets[n + 1]]``,
+    without Whoosh's wrapping where :func:`strips_positions`). A tuple of arrays, so that a cache sizes it
+    by its parts."""
 
     ids: np.ndarray
     weights: np.ndarray
@@ -120,9 +145,10 @@ class PostingBlocks:
     Not to be shared between threads (it reads through the reader's file).
     """
 
-    def __init__(self, leaf: object, directory: BlockDirectory):
+    def __init__(self, leaf: object, directory: BlockDirectory, strip: bool = False):
         self._leaf = leaf
         self.directory = directory
+        self._strip = strip
 
     def __len__(self) -> int:
         return len(self.directory)
@@ -134,12 +160,13 @@ class PostingBlocks:
         begin = int(d.begins[n])
         if begin < 0:  # inlined postings: the whole list is the block
             ids = compact_ids(np.asarray(leaf._ids, dtype=np.int64))
-            return _block(ids, leaf._weights, leaf._values, len(ids))
+            return _block(ids, leaf._weights, leaf._values, len(ids), self._strip)
         data = leaf._postfile.get(begin, int(d.ends[n]) - begin)
         ids, weights, values = whoosh_loads(zlib.decompress(data) if d.compressed[n] else data)
         raw = np.asarray(ids, dtype=np.int64)
         # Whoosh stores a block's ids as deltas unless they fit in bytes as they are.
-        return _block(compact_ids(raw if leaf._byteids else np.cumsum(raw)), weights, values, int(d.counts[n]))
+        ids = compact_ids(raw if leaf._byteids else np.cumsum(raw))
+        return _block(ids, weights, values, int(d.counts[n]), self._strip)
 
 
 def compact_ids(ids: np.ndarray) -> np.ndarray:
@@ -150,17 +177,27 @@ def compact_ids(ids: np.ndarray) -> np.ndarray:
     return ids.astype(np.int32)
 
 
-def _block(ids: np.ndarray, weights: object, values: object, count: int) -> Block:
+def _block(ids: np.ndarray, weights: object, values: object, count: int, strip: bool = False) -> Block:
     if weights is None or isinstance(weights, float):
         frequencies = np.full(count, weights or 1.0)
     else:
         frequencies = np.asarray(weights, dtype=np.float64)
     if isinstance(values, (list, tuple)) and values and isinstance(values[0], bytes):
+        if strip:
+            values = _stripped(values)
         # Where each posting's positions end, four bytes each (a block's positions are far under 4 GB).
         offsets = np.zeros(len(values) + 1, dtype=np.uint32)
         np.cumsum(np.fromiter(map(len, values), dtype=np.uint32, count=len(values)), out=offsets[1:])
         return Block(ids, frequencies, b"".join(values), offsets)
     return Block(ids, frequencies, None, None)
+
+
+def _stripped(values: list[bytes]) -> list[bytes]:
+    """Each posting's positions without what Whoosh's ``Positions`` writes around every one."""
+    head, skip = _POSITIONS_HEAD, _POSITIONS_SKIP
+    if not all(value.startswith(head, 4) and value.endswith(b".") for value in values):
+        raise ValueError("positions not encoded as Whoosh's Positions format writes them")
+    return [value[skip:-1] for value in values]
 
 
 def posting_blocks(
@@ -171,7 +208,9 @@ def posting_blocks(
     terms = getattr(reader, "_terms", None)
     if terms is None or (fieldname, text) not in reader:
         return None
-    leaf = terms.matcher(fieldname, reader._text_to_bytes(fieldname, text), reader.schema[fieldname].format)
+    fmt = reader.schema[fieldname].format
+    leaf = terms.matcher(fieldname, reader._text_to_bytes(fieldname, text), fmt)
+    strip = strips_positions(fmt)
     kind = type(leaf).__name__
     if kind == "ListMatcher":
         if directory is None:
@@ -181,7 +220,7 @@ def posting_blocks(
                 one, one, np.zeros(1, dtype=bool), np.asarray([len(leaf._ids)]),
                 np.asarray([leaf._ids[-1]], dtype=np.int64), np.asarray([weight], dtype=np.float64),
             )  # fmt: skip
-        return PostingBlocks(leaf, directory)
+        return PostingBlocks(leaf, directory, strip)
     if kind != "W3LeafMatcher":
         return None
     if directory is None:
@@ -194,7 +233,7 @@ def posting_blocks(
             np.asarray(last_ids, dtype=np.int64),
             np.asarray(max_weights, dtype=np.float64),
         )
-    return PostingBlocks(leaf, directory)
+    return PostingBlocks(leaf, directory, strip)
 
 
 def block_headers(leaf: object) -> list[tuple[int, int, bool, int, int, float]]:
