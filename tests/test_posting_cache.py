@@ -186,7 +186,9 @@ def test_a_block_s_positions_are_one_string_and_decode_as_whoosh_reads_them(news
                     assert isinstance(block.data, bytes) and block.offsets.dtype == np.uint32
                     assert len(block.offsets) == len(block.ids) + 1 and block.offsets[-1] == len(block.data)
                     live = [not leaf.is_deleted(doc) for doc in block.ids.tolist()]
-                    kept_bytes += sum(int(b - a) for a, b, on in zip(block.offsets[:-1], block.offsets[1:], live, strict=True) if on)
+                    kept_bytes += sum(
+                        int(b - a) for a, b, on in zip(block.offsets[:-1], block.offsets[1:], live, strict=True) if on
+                    )
                     for at, doc in enumerate(block.ids.tolist()):
                         ours[doc] = list(decode(block.data[block.offsets[at] : block.offsets[at + 1]]))
                 theirs = _whoosh_positions(leaf, f.BODY, text)
