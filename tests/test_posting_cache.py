@@ -16,6 +16,8 @@ from searchkit.engines.backend import open_backend
 from searchkit.engines.spellings import LOOKED_UP_RUNS, LookedUp
 from searchkit.engines.whoosh import cache
 from searchkit.engines.whoosh.codec import reading as codec
+from searchkit.engines.whoosh.matches import Matches
+from searchkit.engines.whoosh.postings import Scored, packed
 from searchkit.search import result_cache
 from searchkit.search.live import LiveIndex
 from searchkit.search.searcher import Searcher
@@ -303,3 +305,14 @@ def test_a_full_lookup_table_is_emptied_and_keeps_the_newest():
     assert len(looked_up) == 2
     looked_up["dang vien|"] = {"đảng viên": 2.0}
     assert looked_up == {"dang vien|": {"đảng viên": 2.0}}
+
+
+def test_a_rare_term_s_few_scores_are_kept_as_they_are():
+    few = Matches(np.arange(5, dtype=np.int32), np.array([1.5, 2.25, 1.5, 3.0, 2.25]))
+    assert packed(few) is few
+    many = Matches(np.arange(4000, dtype=np.int32), np.arange(4000) * 0.5)  # every score distinct
+    assert packed(many) is many
+    repeated = Matches(np.arange(4000, dtype=np.int32), (np.arange(4000) % 300) * 0.25)
+    kept = packed(repeated)
+    assert isinstance(kept, Scored) and kept.codes.dtype == np.uint16
+    assert kept.matches().scores.tobytes() == repeated.scores.tobytes()
