@@ -110,21 +110,50 @@ class Block(NamedTuple):
     offsets: np.ndarray | None
 
 
+# One row a posting block of a term's directory, in the order :func:`block_headers` gives them.
+_HEADER = np.dtype([("begins", np.int64), ("ends", np.int64), ("compressed", np.bool_), ("counts", np.int64),
+                    ("last_ids", np.int64), ("max_weights", np.float64)])  # fmt: skip
+
+
 class BlockDirectory(NamedTuple):
     """What the headers of a term's posting blocks in one segment say: where each block's postings
     begin and end in the postings file (-1: inlined in the term's entry, one block), whether they are
-    compressed, how many there are, the block's last document and greatest weight. Plain arrays,
-    valid for every reader of the segment."""
+    compressed, how many there are, the block's last document and greatest weight. One record array,
+    valid for every reader of the segment: most terms have one block, and six arrays of one number
+    each held 600 bytes more (by tracemalloc) than one record of six fields."""
 
-    begins: np.ndarray
-    ends: np.ndarray
-    compressed: np.ndarray
-    counts: np.ndarray
-    last_ids: np.ndarray
-    max_weights: np.ndarray
+    rows: np.ndarray
+
+    @classmethod
+    def of(cls, headers: list[tuple[int, int, bool, int, int, float]]) -> BlockDirectory:
+        return cls(np.array(headers, dtype=_HEADER))
+
+    @property
+    def begins(self) -> np.ndarray:
+        return self.rows["begins"]
+
+    @property
+    def ends(self) -> np.ndarray:
+        return self.rows["ends"]
+
+    @property
+    def compressed(self) -> np.ndarray:
+        return self.rows["compressed"]
+
+    @property
+    def counts(self) -> np.ndarray:
+        return self.rows["counts"]
+
+    @property
+    def last_ids(self) -> np.ndarray:
+        return self.rows["last_ids"]
+
+    @property
+    def max_weights(self) -> np.ndarray:
+        return self.rows["max_weights"]
 
     def __len__(self) -> int:
-        return len(self.begins)
+        return len(self.rows)
 
     def holding(self, ids: np.ndarray) -> np.ndarray:
         """The numbers of the blocks whose range of documents holds any of ``ids`` (sorted segment numbers)."""
@@ -215,24 +244,12 @@ def posting_blocks(
     if kind == "ListMatcher":
         if directory is None:
             weight = max(leaf._weights) if leaf._weights else 1.0
-            one = np.asarray([-1], dtype=np.int64)
-            directory = BlockDirectory(
-                one, one, np.zeros(1, dtype=bool), np.asarray([len(leaf._ids)]),
-                np.asarray([leaf._ids[-1]], dtype=np.int64), np.asarray([weight], dtype=np.float64),
-            )  # fmt: skip
+            directory = BlockDirectory.of([(-1, -1, False, len(leaf._ids), leaf._ids[-1], weight)])
         return PostingBlocks(leaf, directory, strip)
     if kind != "W3LeafMatcher":
         return None
     if directory is None:
-        begins, ends, compressed, counts, last_ids, max_weights = zip(*block_headers(leaf), strict=True)
-        directory = BlockDirectory(
-            np.asarray(begins, dtype=np.int64),
-            np.asarray(ends, dtype=np.int64),
-            np.asarray(compressed, dtype=bool),
-            np.asarray(counts, dtype=np.int64),
-            np.asarray(last_ids, dtype=np.int64),
-            np.asarray(max_weights, dtype=np.float64),
-        )
+        directory = BlockDirectory.of(block_headers(leaf))
     return PostingBlocks(leaf, directory, strip)
 
 
