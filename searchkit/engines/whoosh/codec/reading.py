@@ -222,10 +222,14 @@ def _block(ids: np.ndarray, weights: object, values: object, count: int, strip: 
 
 
 def _stripped(values: list[bytes]) -> list[bytes]:
-    """Each posting's positions without what Whoosh's ``Positions`` writes around every one."""
-    head, skip = _POSITIONS_HEAD, _POSITIONS_SKIP
-    if not all(value.startswith(head, 4) and value.endswith(b".") for value in values):
+    """Each posting's positions without what Whoosh's ``Positions`` writes around every one.
+
+    The pinned Whoosh's ``Positions.encode`` writes every value the same way, so a block's first and last
+    are checked, not each (checking each took the stripping from 1 % to 6 % of 300 new queries' processor time)."""
+    head = _POSITIONS_HEAD
+    if not all(value.startswith(head, 4) and value.endswith(b".") for value in (values[0], values[-1])):
         raise ValueError("positions not encoded as Whoosh's Positions format writes them")
+    skip = _POSITIONS_SKIP
     return [value[skip:-1] for value in values]
 
 
