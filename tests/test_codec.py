@@ -93,7 +93,7 @@ def assert_blocks_are_whoosh_s(leaf, fieldname: str, text: str) -> int:  # noqa:
     assert {block.ids.dtype for block in read} == {np.dtype(np.int32)}
     weights = [w for block in read for w in block.weights.tolist()]
     assert weights == [w for _, w in leaf.postings(fieldname, text).items_as("weight")]
-    decode = leaf.schema[fieldname].format.decoder("positions")
+    decode = codec.positions_decoder(leaf.schema[fieldname].format)
     positions = [
         decode(block.data[begin:end])
         for block in read

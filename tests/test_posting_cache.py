@@ -16,6 +16,8 @@ from searchkit.engines.backend import open_backend
 from searchkit.engines.spellings import LOOKED_UP_RUNS, LookedUp
 from searchkit.engines.whoosh import cache
 from searchkit.engines.whoosh.codec import reading as codec
+from searchkit.engines.whoosh.matches import Matches
+from searchkit.engines.whoosh.postings import Scored, packed
 from searchkit.search import result_cache
 from searchkit.search.live import LiveIndex
 from searchkit.search.searcher import Searcher
@@ -154,6 +156,16 @@ def _whoosh_positions(leaf, fieldname: str, text: str) -> dict[int, list[int]]: 
     return found
 
 
+def _whoosh_value_bytes(leaf, fieldname: str, text: str) -> int:  # noqa: ANN001 - a segment's reader
+    """The bytes of a term's encoded positions in one segment as Whoosh keeps them, live documents'."""
+    theirs = leaf.postings(fieldname, text)
+    found = 0
+    while theirs.is_active():
+        found += len(theirs.value())
+        theirs.next()
+    return found
+
+
 def _leaves(backend) -> list:  # noqa: ANN001
     return [leaf for leaf, _ in backend.searcher.reader().leaf_readers()]
 
@@ -163,21 +175,29 @@ def test_a_block_s_positions_are_one_string_and_decode_as_whoosh_reads_them(news
     try:
         checked = 0
         for leaf in _leaves(backend):
-            decode = leaf.schema[f.BODY].format.decoder("positions")
+            decode = codec.positions_decoder(leaf.schema[f.BODY].format)
             for text in ("viet", "nam"):
                 blocks = codec.posting_blocks(leaf, f.BODY, text)
                 ours = {}
+                whoosh_bytes = _whoosh_value_bytes(leaf, f.BODY, text)
+                kept_bytes = 0
                 for n in range(len(blocks)):
                     block = blocks.read(n)
                     # One string of positions per block and four bytes for where each posting's end,
                     # not a Python bytes object per posting.
                     assert isinstance(block.data, bytes) and block.offsets.dtype == np.uint32
                     assert len(block.offsets) == len(block.ids) + 1 and block.offsets[-1] == len(block.data)
+                    live = [not leaf.is_deleted(doc) for doc in block.ids.tolist()]
+                    kept_bytes += sum(
+                        int(b - a) for a, b, on in zip(block.offsets[:-1], block.offsets[1:], live, strict=True) if on
+                    )
                     for at, doc in enumerate(block.ids.tolist()):
                         ours[doc] = list(decode(block.data[block.offsets[at] : block.offsets[at + 1]]))
                 theirs = _whoosh_positions(leaf, f.BODY, text)
                 live = {doc: spots for doc, spots in ours.items() if not leaf.is_deleted(doc)}
                 assert live and live == theirs
+                # Without the count, the pickle's opening and its stop Whoosh writes around each posting's.
+                assert kept_bytes == whoosh_bytes - 10 * len(theirs)
                 checked += 1
         assert checked >= 2
     finally:
@@ -206,7 +226,7 @@ def test_a_term_scored_whole_is_held_once_as_its_scores_and_one_layout_of_its_po
                 assert isinstance(data, bytes) and offsets.dtype == np.uint32
                 assert len(offsets) == len(ids) + 1 and offsets[-1] == len(data)
                 (leaf,) = [leaf for leaf in _leaves(backend) if leaf.segment().segment_id() == key[1]]
-                decode = leaf.schema[f.BODY].format.decoder("positions")
+                decode = codec.positions_decoder(leaf.schema[f.BODY].format)
                 ours = {doc: list(decode(data[offsets[n] : offsets[n + 1]])) for n, doc in enumerate(ids.tolist())}
                 live = {doc: spots for doc, spots in ours.items() if not leaf.is_deleted(doc)}
                 assert live == _whoosh_positions(leaf, f.BODY, text)
@@ -285,3 +305,14 @@ def test_a_full_lookup_table_is_emptied_and_keeps_the_newest():
     assert len(looked_up) == 2
     looked_up["dang vien|"] = {"đảng viên": 2.0}
     assert looked_up == {"dang vien|": {"đảng viên": 2.0}}
+
+
+def test_a_rare_term_s_few_scores_are_kept_as_they_are():
+    few = Matches(np.arange(5, dtype=np.int32), np.array([1.5, 2.25, 1.5, 3.0, 2.25]))
+    assert packed(few) is few
+    many = Matches(np.arange(4000, dtype=np.int32), np.arange(4000) * 0.5)  # every score distinct
+    assert packed(many) is many
+    repeated = Matches(np.arange(4000, dtype=np.int32), (np.arange(4000) % 300) * 0.25)
+    kept = packed(repeated)
+    assert isinstance(kept, Scored) and kept.codes.dtype == np.uint16
+    assert kept.matches().scores.tobytes() == repeated.scores.tobytes()

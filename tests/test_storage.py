@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import gc
 import mmap
+import os
 import shutil
 from pathlib import Path
 
 from whoosh import index as whoosh_index
 from whoosh import query as wq
 from whoosh import scoring
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 
 from searchkit.build import index
 from searchkit.engines import fields as f
 from searchkit.engines.backend import open_backend
 from searchkit.engines.whoosh import generations
-from searchkit.engines.whoosh.storage import Cursor, MappedFile, open_mapped, open_maps
+from searchkit.engines.whoosh.storage import Cursor, MappedFile, ReadFile, open_mapped, open_maps
 
 WORDS = ("neu", "guong", "dang", "vien", "dong", "ha", "chi", "thi", "khe")
 
@@ -29,9 +31,26 @@ def test_mapped_files_are_memory_maps_not_copies(seeds_index: Path):
     _, mapped = both(seeds_index)
     with mapped.reader() as reader:
         (segment,) = [leaf for leaf, _ in reader.leaf_readers()]
+        terms = segment._terms._tindex.dbfile
+        assert isinstance(terms, MappedFile) and isinstance(terms._map, mmap.mmap)
+        assert isinstance(terms.file, Cursor)
+
+
+def test_the_postings_are_read_through_the_system_not_mapped(seeds_index: Path):
+    plain, mapped = both(seeds_index)
+    with plain.reader() as whole, mapped.reader() as reader:
+        (segment,) = [leaf for leaf, _ in reader.leaf_readers()]
+        (theirs,) = [leaf for leaf, _ in whole.leaf_readers()]
         postings = segment._terms._postfile
-        assert isinstance(postings, MappedFile) and isinstance(postings._map, mmap.mmap)
-        assert isinstance(postings.file, Cursor)
+        # Its pages, copied into the posting cache, are the page cache's, not the process's resident memory.
+        assert isinstance(postings, ReadFile) and not isinstance(postings, MappedFile)
+        size = os.fstat(postings.fileno()).st_size
+        for position, length in ((0, 4), (size // 3, 100), (size - 7, 7), (size - 3, 50)):
+            assert postings.get(position, length) == theirs._terms._postfile.get(position, length)
+        # A piece read at a position moves no read position of Whoosh's own.
+        postings.seek(5)
+        postings.get(size // 2, 10)
+        assert postings.tell() == 5 and postings.read(3) == theirs._terms._postfile.get(5, 3)
 
 
 def test_mapped_storage_reads_what_whoosh_reads(seeds_index: Path):
@@ -53,10 +72,11 @@ def test_mapped_storage_reads_what_whoosh_reads(seeds_index: Path):
 
 
 def _maps(backend) -> dict[str, mmap.mmap]:  # noqa: ANN001 - a WhooshBackend
-    """The map under each segment's postings and term table in ``backend``, by file name."""
+    """The map under each segment's term table and field lengths in ``backend``, by file name."""
     found = {}
     for leaf, _ in backend.searcher.reader().leaf_readers():
-        for part in (leaf._terms._postfile, leaf._terms._tindex.dbfile):
+        lengths = leaf._perdoc._cached_reader("_body_len", LENGTHS_COLUMN)._dbfile
+        for part in (leaf._terms._tindex.dbfile, lengths):
             if isinstance(part, MappedFile):  # an empty file is read as it is
                 found[str(part)] = part._map
     return found
@@ -70,7 +90,7 @@ def test_searchers_of_a_generation_share_one_map_of_each_file(folders):
         assert len(maps) >= 2 and maps.keys() == _maps(second).keys()
         assert all(theirs is maps[name] for name, theirs in _maps(second).items())
         # Each keeps a read position of its own over the shared map.
-        ours, theirs = (b.searcher.reader().leaf_readers()[0][0]._terms._postfile for b in (first, second))
+        ours, theirs = (b.searcher.reader().leaf_readers()[0][0]._terms._tindex.dbfile for b in (first, second))
         assert ours is not theirs and ours._map is theirs._map
         ours.seek(4)
         theirs.seek(9)
@@ -102,6 +122,8 @@ def test_a_map_is_let_go_with_the_last_reader_of_its_file(seeds_index: Path, tmp
     gc.collect()
     before = open_maps()
     first, second = open_backend(index_dir), open_backend(index_dir)
+    for backend in (first, second):  # the field lengths' column: a second file mapped
+        backend.searcher.reader().doc_field_length(0, f.BODY)
     opened = open_maps() - before
     assert opened >= 2
     first.close()

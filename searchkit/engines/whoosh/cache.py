@@ -31,7 +31,9 @@ from searchkit.engines.spellings import LookedUp, SpellingCounts
 # The default bound of a generation's posting cache. After 3,000 distinct title queries over 10,000 news
 # articles from 8 clients, a worker held 329 to 331 MB resident with 128 MiB at the processor time a request of
 # the code before the memory work (1.02x and 1.05x at 8 clients, which held 875 MB); 96 MiB held 291 MB at
-# 1.44x that time (docs/serving.md): 128 keeps the speed, 96 keeps a worker under 300 MB.
+# 1.44x that time (docs/serving.md): 128 keeps the speed, 96 keeps a worker under 300 MB. With the terms'
+# scores and the blocks' positions kept compact and the postings read rather than mapped, 128 held 308 MB,
+# 112 298 MB in one run on a loaded machine (docs/serving.md).
 DEFAULT_CACHE_MB = 128
 # What an entry costs besides its arrays' contents: its key (a tuple and the term's text), the cache's own
 # bookkeeping, its Matches or tuple and the arrays' headers (112 bytes each). Measured with tracemalloc,

@@ -11,6 +11,8 @@ of its positions (its documents, where each one's positions begin in one string)
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from whoosh import scoring
 from whoosh.searching import Searcher as WhooshSearcher
@@ -36,10 +38,14 @@ class Postings:
         self.prune = prune
         # The posting blocks opened on this searcher's readers during a run, by segment, field and term.
         self._opened: dict[tuple, codec.PostingBlocks] = {}
+        # The terms' scores a run has unpacked from the cache's compact form (:class:`Scored`), by field and term.
+        self._unpacked: dict[tuple, Matches] = {}
 
     def done(self) -> None:
-        """The end of a run: the postings opened on the readers are let go (the blocks read stay cached)."""
+        """The end of a run: the postings opened on the readers are let go (the blocks read stay cached),
+        and the scores unpacked for it."""
         self._opened.clear()
+        self._unpacked.clear()
 
     def positions(self, reader, fieldname: str, text: str, local: np.ndarray):  # noqa: ANN001, ANN202
         """(document numbers, the encoded positions of the postings at given places, decoder) of a term
@@ -67,7 +73,7 @@ class Postings:
         def values(at: np.ndarray) -> list[bytes]:
             return [data[begin:end] for begin, end in zip(offsets[at].tolist(), offsets[at + 1].tolist(), strict=True)]
 
-        return ids, values, fmt.decoder("positions")
+        return ids, values, codec.positions_decoder(fmt)
 
     def _blocks(self, reader, fieldname: str, text: str, local: np.ndarray | None) -> tuple[list, bool] | None:  # noqa: ANN001
         """The decoded posting blocks of a term in one segment that may hold any of ``local`` (sorted
@@ -115,24 +121,38 @@ class Postings:
 
     def term(self, fieldname: str, text: str) -> Matches:
         """A term's documents scored at boost 1 (the caller applies the boost: one entry serves every boost)."""
-        key = ("term", fieldname, text)
-        found = self.cache.get(key)
+        found = self._whole(fieldname, text)
         if found is not None:
             return found
         if (fieldname, text) not in self.searcher.reader():
-            return self._store(key, EMPTY)
+            return self._keep_whole(fieldname, text, EMPTY)
         arrays = self._arrays(fieldname, text)
         if arrays is not None:
-            return self._store(key, arrays[0])
+            return self._keep_whole(fieldname, text, arrays[0])
         ids: list[int] = []
         scores: list[float] = []
         drain(self.searcher.postings(fieldname, text), ids, scores)
-        return self._store(key, from_lists(ids, scores))
+        return self._keep_whole(fieldname, text, from_lists(ids, scores))
+
+    def _whole(self, fieldname: str, text: str) -> Matches | None:
+        """A term's matches scored whole if the cache holds them (unpacked once a run), else None."""
+        found = self._unpacked.get((fieldname, text))
+        if found is not None:
+            return found
+        found = self.cache.get(("term", fieldname, text))
+        if isinstance(found, Scored):
+            found = self._unpacked[(fieldname, text)] = found.matches()
+        return found
+
+    def _keep_whole(self, fieldname: str, text: str, matches: Matches) -> Matches:
+        """Keeps a term's matches scored whole, in the cache's compact form where it is smaller; returns them."""
+        self._store(("term", fieldname, text), packed(matches))
+        return matches
 
     def term_among(self, fieldname: str, text: str, candidates: np.ndarray) -> Matches:
         """A term's matches among ``candidates`` (sorted document numbers) at boost 1, reading only the
         posting blocks that may hold them (the whole term when it is read already)."""
-        whole = self.cache.get(("term", fieldname, text)) if self.prune else self.term(fieldname, text)
+        whole = self._whole(fieldname, text) if self.prune else self.term(fieldname, text)
         if whole is None and (fieldname, text) not in self.searcher.reader():
             whole = EMPTY
         if whole is None:
@@ -140,14 +160,12 @@ class Postings:
             if found is None:
                 whole = self.term(fieldname, text)
             elif found[1]:  # every posting was read: the term is kept whole, as if read so
-                whole = self._store(("term", fieldname, text), found[0])
+                whole = self._keep_whole(fieldname, text, found[0])
             else:
                 whole = found[0]
         return kept(whole, candidates)
 
-    def _arrays(
-        self, fieldname: str, text: str, candidates: np.ndarray | None = None
-    ) -> tuple[Matches, bool] | None:
+    def _arrays(self, fieldname: str, text: str, candidates: np.ndarray | None = None) -> tuple[Matches, bool] | None:
         """A term's postings scored by BM25F, a block at a time, and whether they are all of them; None
         if the codec is not Whoosh 3's. With ``candidates`` (sorted document numbers), only the blocks
         that may hold them are read.
@@ -217,10 +235,48 @@ class Postings:
         return self.cache.put(key, matches)
 
 
+class Scored(NamedTuple):
+    """A term's matches as the cache keeps them where that is smaller: its documents, its distinct scores
+    and, for each document, which of them it has (one or two bytes rather than eight). A term's BM25F
+    score depends only on a document's frequency of it and its field length (one byte, as Whoosh
+    stores it), so a common syllable's thousands of scores take at most a few hundred values; unpacked
+    they are the very same numbers, bit for bit."""
+
+    ids: np.ndarray
+    values: np.ndarray
+    codes: np.ndarray
+
+    def matches(self) -> Matches:
+        return Matches(self.ids, self.values[self.codes])
+
+
+# What a Scored costs beyond its arrays' contents, against the Matches it replaces: a third array's
+# header and a tuple of three (the cache counts its entries' overhead apart).
+_SCORED_EXTRA = 150
+
+
+def packed(matches: Matches) -> Matches | Scored:
+    """``matches`` as :class:`Scored` if that holds fewer bytes, else as they are."""
+    count = len(matches)
+    if count * matches.scores.itemsize < 8 * 16 + _SCORED_EXTRA:
+        return matches
+    order = np.argsort(matches.scores, kind="stable")
+    ranked = matches.scores[order]
+    first = np.ones(count, dtype=bool)
+    np.not_equal(ranked[1:], ranked[:-1], out=first[1:])
+    values = ranked[first]
+    if len(values) > 2**16:
+        return matches
+    codes = np.empty(count, dtype=np.uint8 if len(values) <= 2**8 else np.uint16)
+    codes[order] = np.cumsum(first) - 1
+    if values.nbytes + codes.nbytes + _SCORED_EXTRA >= matches.scores.nbytes:
+        return matches
+    return Scored(matches.ids, values, codes)
+
+
 def _segment(reader) -> str:  # noqa: ANN001 - one segment's reader
     """What names a segment within its generation (the cache's keys outlive any one reader)."""
     return reader.segment().segment_id()
-
 
 
 def _joined(blocks: list):  # noqa: ANN202

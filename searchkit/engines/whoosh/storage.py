@@ -14,6 +14,13 @@ the page cache. So a file is mapped once in this process while anything reads it
 a map's own read position cannot be shared between threads. A generation's files never change
 once written, so a file is known by its device, inode, size and modification time.
 
+The postings file is the exception (:class:`ReadFile`): a term's postings are read a block at a time into
+the generation's posting cache (``cache.py``) and decoded there, so its pages, once copied, are not read
+again while the entry lasts; mapped, every page a query had touched stayed in the process's resident
+memory (31 MB of a worker after 3,000 distinct queries on 10,000 articles) beside the cache's copy. Read
+with ``os.pread``, they stay in the operating system's page cache alone, which keeps them for the next
+read as it keeps mapped ones.
+
 Whoosh is pinned (see ``pyproject.toml``); ``tests/test_storage.py`` checks every answer against
 Whoosh's own ``FileStorage``.
 """
@@ -27,6 +34,7 @@ import weakref
 from pathlib import Path
 
 from whoosh import index as whoosh_index
+from whoosh.codec.whoosh3 import W3Codec
 from whoosh.filedb.filestore import FileStorage
 from whoosh.filedb.structfile import StructFile
 
@@ -118,8 +126,25 @@ class MappedFile(StructFile):
         self._map = None
 
 
+class ReadFile(StructFile):
+    """A read-only index file read through the system, not mapped: a piece at a position (``get``, as
+    the posting blocks are read) is one ``os.pread``, which moves no read position, so it is safe
+    beside Whoosh's own seeks and reads on the same file object."""
+
+    def __init__(self, handle: object, name: str):
+        super().__init__(handle, name=name)
+        self._fd = handle.fileno()
+
+    def get(self, position: int, length: int) -> bytes:
+        return os.pread(self._fd, length, position)
+
+
+# The files a reader reads whole pieces of once per cache entry rather than probes again and again.
+READ_NOT_MAPPED = (W3Codec.POSTS_EXT,)
+
+
 class MappedStorage(FileStorage):
-    """A read-only ``FileStorage`` whose non-empty files are memory-mapped."""
+    """A read-only ``FileStorage`` whose non-empty files are memory-mapped, but for the postings."""
 
     def __init__(self, path: str):
         super().__init__(path, readonly=True)
@@ -130,6 +155,8 @@ class MappedStorage(FileStorage):
         try:
             if os.stat(path).st_size == 0:
                 return StructFile(handle, name=name, **kwargs)
+            if name.endswith(READ_NOT_MAPPED):
+                return ReadFile(handle, name)
             return MappedFile(handle, name)
         except BaseException:
             handle.close()
