@@ -146,15 +146,16 @@ def for_question(tree: q.Node, statistics: Statistics, weights: Weights, restora
     # A share of 1 turns restoration off: every spelling of the syllable then counts as typed without marks.
     reading = restoration is not None and weights.passage_restored_loose < 1.0
     restored = restored_spellings(restoration) if reading else None  # type: ignore[arg-type]
+    syllables = question_syllables(tree)
     words = question_words(
-        question_syllables(tree),
+        syllables,
         statistics,
         loose=weights.passage_loose,
         restored=restored,
         restored_loose=weights.passage_restored_loose,
         number=weights.passage_number if asks_number(tree) else 0.0,
     )
-    if weights.passage_apart >= 1.0 or not any(has_marks(word) for word in question_syllables(tree)):
+    if weights.passage_apart >= 1.0 or not any(has_marks(word) for word in syllables):
         return words
     partners = _partners(word_pairs(tree, statistics), words)
     return dataclasses.replace(words, partners=partners, apart=weights.passage_apart)
