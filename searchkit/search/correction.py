@@ -26,7 +26,7 @@ from typing import Protocol
 
 from searchkit.engines.spellings import Spellings
 from searchkit.search.neighbours import ONE_EDIT_FROM, Syllables, confusions, first_letter, swapped
-from searchkit.search.pairs import PAIR_ODDS, Pairs
+from searchkit.search.pairs import PAIR_ODDS, TITLE_WINDOW, Pairs
 from searchkit.search.parse import word_runs
 from searchkit.search.restoration import Reading, read_runs, with_case
 from searchkit.text.analysis import (
@@ -329,6 +329,8 @@ def _readings(
             if near and not pairs.titled_run(folded, beside):
                 titled = [w for w in near if pairs.supports(w, folded, beside) and pairs.titled_run(w, beside)]
                 return [(w, KNOWN_EDIT ** near[w]) for w in titled] or own
+        elif beside and heard is not None and not question and (edge := _edge_reading(folded, pairs, syllables, place)):
+            return [edge]
         if beside:
             weights |= {w: KNOWN_CONFUSION for w in confusions(folded) if w in syllables}
         tried, weights = weights, {w: weight for w, weight in weights.items() if pairs.supports(w, folded, beside)}
@@ -357,6 +359,28 @@ def _readings(
     found = [(w, weights[w] * (1 + syllables.foreign[w]) if w in syllables.foreign else weights[w]) for w in best]
     # A word the articles never write is searched as typed anyway: only what it may stand for is read.
     return (own if written else []) + found
+
+
+def _edge_reading(folded: str, pairs: Pairs, syllables: Syllables, place: tuple[list[str], int]) -> Reading | None:
+    """The reading of a written word at the edge of a run of words (``place``: the run, folded, and its place
+    in it) that only the titles can give, or ``None``.
+
+    At a run's edge a word has one neighbour, so its one pair is its least written side too: a typo making a
+    word written often beside that neighbour (``lan dau gio`` for ``lan dau gioi``: ``đầu gió`` is written 237
+    times, ``đầu giới`` 15) shows no rare side for :data:`SELDOM` to see. There, where no title writes the run
+    of three words ending (or starting) with it, and one writes it with a word one edit away (its first letter
+    kept), the most titled such word is read, by that run and then by the pair beside it.
+    """
+    folds, i = place
+    if len(folds) < TITLE_WINDOW or 0 < i < len(folds) - 1 or pairs.titled_around(folded, folds, i):
+        return None
+    near = [w for w, n in syllables.neighbours(folded, shortest=SHORT_EDIT_FROM).items() if n == 1]
+    beside = [(folds[1], False)] if i == 0 else [(folds[i - 1], True)]
+    titled = {
+        w: (pairs.titled_around(w, folds, i), pairs.titled_run(w, beside)) for w in near if w[:1] == folded[:1]
+    }
+    best = max(titled, key=titled.__getitem__, default=None)
+    return (best, KNOWN_EDIT) if best is not None and titled[best][0] else None
 
 
 def correctable(word: str) -> bool:
