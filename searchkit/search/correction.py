@@ -10,8 +10,9 @@ beside the words typed beside it rarely (:data:`RARELY`: ``ngoi dan`` is ``nguoi
 stays). Where it is written beside them at all, the search keeps such a correction only if no article
 holds the query as typed as a phrase (:attr:`Correction.unsure`). The titles' runs of words, counted with
 their foreign words and acronyms, are evidence too: for a corrected word's pairs (``sea gams``), for the reading
-a title writes with the words around it (``si nht dot``), and for a typo making a word written beside its
-neighbours more often than that (:data:`SELDOM`).
+a title writes with the words around it (``si nht dot``), for a typo making a word written beside its
+neighbours more often than that (:data:`SELDOM`), and for one at a run's edge making a word written often beside
+its one neighbour (``lan dau gio`` for ``lan dau gioi``).
 
 The readings are weighed by accent restoration's bigram model (``searchkit.search.restoration``),
 so the whole query's most likely reading is chosen at once and accents, keys and typos compose:
@@ -330,6 +331,7 @@ def _readings(
                 titled = [w for w in near if pairs.supports(w, folded, beside) and pairs.titled_run(w, beside)]
                 return [(w, KNOWN_EDIT ** near[w]) for w in titled] or own
         elif beside and heard is not None and not question and (edge := _edge_reading(folded, pairs, syllables, place)):
+            # At a run's edge, written often beside its one neighbour: the titles alone may read it otherwise.
             return [edge]
         if beside:
             weights |= {w: KNOWN_CONFUSION for w in confusions(folded) if w in syllables}
@@ -374,13 +376,16 @@ def _edge_reading(folded: str, pairs: Pairs, syllables: Syllables, place: tuple[
     folds, i = place
     if len(folds) < TITLE_WINDOW or 0 < i < len(folds) - 1 or pairs.titled_around(folded, folds, i):
         return None
-    near = [w for w, n in syllables.neighbours(folded, shortest=SHORT_EDIT_FROM).items() if n == 1]
+    near = syllables.neighbours(folded, shortest=SHORT_EDIT_FROM)
     beside = [(folds[1], False)] if i == 0 else [(folds[i - 1], True)]
+    # The run of three first, the pair beside it next, then the more written word (ties read the same each time).
     titled = {
-        w: (pairs.titled_around(w, folds, i), pairs.titled_run(w, beside)) for w in near if w[:1] == folded[:1]
+        w: (pairs.titled_around(w, folds, i), pairs.titled_run(w, beside), syllables.counts[w], w)
+        for w, n in near.items()
+        if n == 1 and w[:1] == folded[:1]
     }
-    best = max(titled, key=titled.__getitem__, default=None)
-    return (best, KNOWN_EDIT) if best is not None and titled[best][0] else None
+    best = max(titled.values(), default=None)
+    return (best[-1], KNOWN_EDIT) if best is not None and best[0] else None
 
 
 def correctable(word: str) -> bool:
