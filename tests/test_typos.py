@@ -173,7 +173,8 @@ def test_a_typo_spelling_keys_beside_a_foreign_word_is_read_as_the_titles_write_
 
 # A word at the edge of a query, written often beside its one neighbour: only the titles can tell the typo. "đầu gió"
 # and "trường Mỹ" are written over fifty times each (correction.SELDOM), "đầu giới" and "tướng Mỹ" a few; titles write
-# "lần đầu giới" twice and "lần đầu gọi" once, "tướng Mỹ dự" once, and none "lần đầu gió" or "trường Mỹ dự".
+# "lần đầu giới" twice and "lần đầu gọi" once, "tướng Mỹ dự" once, and none "lần đầu gió" or "trường Mỹ dự"; "đầu
+# tàn" is written sixty times, "đầu tăng" once, in a title's "lần đầu tăng".
 EDGES = {
     "lam-tam-nhu.txt": "Lâm Tâm Như lần đầu giới thiệu mẹ chồng\n\nNữ diễn viên lần đầu giới thiệu mẹ chồng trẻ.",
     "cau-thu.txt": "Cầu thủ lần đầu giới thiệu bạn gái\n\nCầu thủ trẻ lần đầu giới thiệu bạn gái với người hâm mộ.",
@@ -181,6 +182,8 @@ EDGES = {
     "gio-mua.txt": "Trời trở lạnh\n\n" + "Trời trở lạnh đầu gió mùa, đầu gió đông bắc về sớm. " * 30,
     "tuong-my.txt": "Tướng Mỹ dự báo giành lại thành phố\n\nMột tướng Mỹ dự báo quân đội sẽ giành lại thành phố.",
     "truong-my.txt": "Du học ở trường Mỹ\n\n" + "Học sinh vào trường Mỹ, trường Mỹ nhận thêm người. " * 30,
+    "tan-thuoc.txt": "Điếu thuốc\n\n" + "Lần nào điếu thuốc cũng cháy tới đầu tàn, đầu tàn rơi xuống. " * 30,
+    "gia-tang.txt": "Giá xăng lần đầu tăng mạnh\n\nGiá xăng lần đầu tăng mạnh trong năm.",
 }
 
 
@@ -212,6 +215,7 @@ def test_a_typo_at_a_query_s_edge_making_a_word_written_often_beside_its_neighbo
         "troi tro lanh dau gio",  # no title writes a word one edit from "gió" after "lạnh đầu"
         "du hoc o truong my",
         "dau gio",  # two words: no run of three for the titles to tell
+        "lan dau tan",  # "lần đầu tăng" is titled, but a confusion (final n/ng) is the pairs' to read, not the titles'
     ],
 )
 def test_a_word_at_a_query_s_edge_written_beside_its_neighbour_stays_where_the_titles_say_nothing_else(edges, typed):

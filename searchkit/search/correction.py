@@ -378,11 +378,14 @@ def _edge_reading(folded: str, pairs: Pairs, syllables: Syllables, place: tuple[
         return None
     near = syllables.neighbours(folded, shortest=SHORT_EDIT_FROM)
     beside = [(folds[1], False)] if i == 0 else [(folds[i - 1], True)]
+    # A confusion (``tan``/``tang``) is the pairs' to read, not the titles' alone: its correction is never checked
+    # against the query as typed (``searchkit.search.corrected``).
+    confused = confusions(folded)
     # The run of three first, the pair beside it next, then the more written word (ties read the same each time).
     titled = {
         w: (pairs.titled_around(w, folds, i), pairs.titled_run(w, beside), syllables.counts[w], w)
         for w, n in near.items()
-        if n == 1 and w[:1] == folded[:1]
+        if n == 1 and w[:1] == folded[:1] and w not in confused
     }
     best = max(titled.values(), default=None)
     return (best[-1], KNOWN_EDIT) if best is not None and best[0] else None
