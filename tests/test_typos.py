@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from test_correction import fixed, searcher_over
 
-from searchkit.search import correction
+from searchkit.search import correction, result_cache
 
 # Constructed articles. "như" is written far more often than "nhất", and between "sĩ" and "đột" too, but only a
 # title writes "sĩ Nhật đột"; "gam" is a Vietnamese word written often, "Games" a foreign one written beside "SEA" in a
@@ -169,3 +169,83 @@ def test_a_typo_spelling_keys_beside_a_foreign_word_is_read_as_the_titles_write_
     results = around.search("sea gams")
     assert fixed(results) == {"gams": "games"}
     assert results.hits[0].id.startswith("sea-games-")
+
+
+# A word at the edge of a query, written often beside its one neighbour: only the titles can tell the typo. "đầu gió"
+# and "trường Mỹ" are written over fifty times each (correction.SELDOM), "đầu giới" and "tướng Mỹ" a few; titles write
+# "lần đầu giới" twice and "lần đầu gọi" once, "tướng Mỹ dự" once, and none "lần đầu gió" or "trường Mỹ dự"; "đầu
+# tàn" is written sixty times, "đầu tăng" once, in a title's "lần đầu tăng".
+EDGES = {
+    "lam-tam-nhu.txt": "Lâm Tâm Như lần đầu giới thiệu mẹ chồng\n\nNữ diễn viên lần đầu giới thiệu mẹ chồng trẻ.",
+    "cau-thu.txt": "Cầu thủ lần đầu giới thiệu bạn gái\n\nCầu thủ trẻ lần đầu giới thiệu bạn gái với người hâm mộ.",
+    "con-goi.txt": "Con lần đầu gọi mẹ\n\nĐứa bé lần đầu gọi mẹ khi tròn một tuổi.",
+    "gio-mua.txt": "Trời trở lạnh\n\n" + "Trời trở lạnh đầu gió mùa, đầu gió đông bắc về sớm. " * 30,
+    "tuong-my.txt": "Tướng Mỹ dự báo giành lại thành phố\n\nMột tướng Mỹ dự báo quân đội sẽ giành lại thành phố.",
+    "truong-my.txt": "Du học ở trường Mỹ\n\n" + "Học sinh vào trường Mỹ, trường Mỹ nhận thêm người. " * 30,
+    "tan-thuoc.txt": "Điếu thuốc\n\n" + "Lần nào điếu thuốc cũng cháy tới đầu tàn, đầu tàn rơi xuống. " * 30,
+    "gia-tang.txt": "Giá xăng lần đầu tăng mạnh\n\nGiá xăng lần đầu tăng mạnh trong năm.",
+}
+
+
+@pytest.fixture(scope="module")
+def edges(tmp_path_factory: pytest.TempPathFactory):
+    yield from searcher_over(tmp_path_factory, "edge-typos", EDGES)
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant", "article"),
+    [
+        ("lam tam nhu lan dau gio", {"gio": "gioi"}, "lam-tam-nhu.txt"),  # "lần đầu giới" titled twice, "gọi" once
+        ("truong my du bao gianh lai", {"truong": "tuong"}, "tuong-my.txt"),  # at the start, the run after it
+    ],
+)
+def test_a_typo_at_a_query_s_edge_making_a_word_written_often_beside_its_neighbour_is_read_from_the_titles(
+    edges, typed, meant, article
+):
+    results = edges.search(typed)
+    assert fixed(results) == meant
+    assert results.hits[0].id == article
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "lam tam nhu lan dau gioi",  # a title's words: as typed
+        "con lan dau goi",  # "lần đầu gọi" is a title's run too
+        "troi tro lanh dau gio",  # no title writes a word one edit from "gió" after "lạnh đầu"
+        "du hoc o truong my",
+        "dau gio",  # two words: no run of three for the titles to tell
+        "lan dau tan",  # "lần đầu tăng" is titled, but a confusion (final n/ng) is the pairs' to read, not the titles'
+    ],
+)
+def test_a_word_at_a_query_s_edge_written_beside_its_neighbour_stays_where_the_titles_say_nothing_else(edges, typed):
+    assert fixed(edges.search(typed)) == {}
+
+
+@pytest.fixture(scope="module")
+def edge_phrase(tmp_path_factory: pytest.TempPathFactory):
+    # "lần đầu gió" is written in an article, though no title writes it.
+    texts = EDGES | {"gio-lon.txt": "Mùa đông\n\nNăm nay lần đầu gió lớn thổi qua làng."}
+    yield from searcher_over(tmp_path_factory, "edge-typos-phrase", texts)
+
+
+def test_an_edge_word_read_from_the_titles_stays_as_typed_where_an_article_holds_the_query_as_a_phrase(
+    edge_phrase, monkeypatch: pytest.MonkeyPatch
+):
+    read: list[correction.Correction | None] = []
+    correct = correction.correct
+
+    def reading(*args, **kwargs):
+        read.append(correct(*args, **kwargs))
+        return read[-1]
+
+    monkeypatch.setattr(correction, "correct", reading)
+    results = edge_phrase.search("nam nay lan dau gio")
+    assert read[0] is not None and read[0].unsure  # read from the titles, then checked against the phrase
+    assert [w.to_dict() for w in read[0].words] == [{"typed": "gio", "corrected": "gioi"}]
+    assert fixed(results) == {}
+    assert results.hits[0].id == "gio-lon.txt"
+    monkeypatch.setattr(correction, "correct", lambda *args, **kwargs: None)
+    result_cache.of(edge_phrase).clear()
+    hits = [(h.id, h.score) for h in edge_phrase.search("nam nay lan dau gio").hits]
+    assert hits == [(h.id, h.score) for h in results.hits]

@@ -10,8 +10,9 @@ beside the words typed beside it rarely (:data:`RARELY`: ``ngoi dan`` is ``nguoi
 stays). Where it is written beside them at all, the search keeps such a correction only if no article
 holds the query as typed as a phrase (:attr:`Correction.unsure`). The titles' runs of words, counted with
 their foreign words and acronyms, are evidence too: for a corrected word's pairs (``sea gams``), for the reading
-a title writes with the words around it (``si nht dot``), and for a typo making a word written beside its
-neighbours more often than that (:data:`SELDOM`).
+a title writes with the words around it (``si nht dot``), for a typo making a word written beside its
+neighbours more often than that (:data:`SELDOM`), and for one at a run's edge making a word written often beside
+its one neighbour (``lan dau gio`` for ``lan dau gioi``).
 
 The readings are weighed by accent restoration's bigram model (``searchkit.search.restoration``),
 so the whole query's most likely reading is chosen at once and accents, keys and typos compose:
@@ -26,7 +27,7 @@ from typing import Protocol
 
 from searchkit.engines.spellings import Spellings
 from searchkit.search.neighbours import ONE_EDIT_FROM, Syllables, confusions, first_letter, swapped
-from searchkit.search.pairs import PAIR_ODDS, Pairs
+from searchkit.search.pairs import PAIR_ODDS, TITLE_WINDOW, Pairs
 from searchkit.search.parse import word_runs
 from searchkit.search.restoration import Reading, read_runs, with_case
 from searchkit.text.analysis import (
@@ -329,6 +330,9 @@ def _readings(
             if near and not pairs.titled_run(folded, beside):
                 titled = [w for w in near if pairs.supports(w, folded, beside) and pairs.titled_run(w, beside)]
                 return [(w, KNOWN_EDIT ** near[w]) for w in titled] or own
+        elif beside and heard is not None and not question and (edge := _edge_reading(folded, pairs, syllables, place)):
+            # At a run's edge, written often beside its one neighbour: the titles alone may read it otherwise.
+            return [edge]
         if beside:
             weights |= {w: KNOWN_CONFUSION for w in confusions(folded) if w in syllables}
         tried, weights = weights, {w: weight for w, weight in weights.items() if pairs.supports(w, folded, beside)}
@@ -357,6 +361,34 @@ def _readings(
     found = [(w, weights[w] * (1 + syllables.foreign[w]) if w in syllables.foreign else weights[w]) for w in best]
     # A word the articles never write is searched as typed anyway: only what it may stand for is read.
     return (own if written else []) + found
+
+
+def _edge_reading(folded: str, pairs: Pairs, syllables: Syllables, place: tuple[list[str], int]) -> Reading | None:
+    """The reading of a written word at the edge of a run of words (``place``: the run, folded, and its place
+    in it) that only the titles can give, or ``None``.
+
+    At a run's edge a word has one neighbour, so its one pair is its least written side too: a typo making a
+    word written often beside that neighbour (``lan dau gio`` for ``lan dau gioi``: ``đầu gió`` is written 237
+    times, ``đầu giới`` 15) shows no rare side for :data:`SELDOM` to see. There, where no title writes the run
+    of three words ending (or starting) with it, and one writes it with a word one edit away (its first letter
+    kept), the most titled such word is read, by that run and then by the pair beside it.
+    """
+    folds, i = place
+    if len(folds) < TITLE_WINDOW or 0 < i < len(folds) - 1 or pairs.titled_around(folded, folds, i):
+        return None
+    near = syllables.neighbours(folded, shortest=SHORT_EDIT_FROM)
+    beside = [(folds[1], False)] if i == 0 else [(folds[i - 1], True)]
+    # A confusion (``tan``/``tang``) is the pairs' to read, not the titles' alone: its correction is never checked
+    # against the query as typed (``searchkit.search.corrected``).
+    confused = confusions(folded)
+    # The run of three first, the pair beside it next, then the more written word (ties read the same each time).
+    titled = {
+        w: (pairs.titled_around(w, folds, i), pairs.titled_run(w, beside), syllables.counts[w], w)
+        for w, n in near.items()
+        if n == 1 and w[:1] == folded[:1] and w not in confused
+    }
+    best = max(titled.values(), default=None)
+    return (best[-1], KNOWN_EDIT) if best is not None and best[0] else None
 
 
 def correctable(word: str) -> bool:
