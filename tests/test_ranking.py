@@ -11,8 +11,10 @@ from searchkit.build.index import build
 from searchkit.engines import compiled as cq
 from searchkit.engines import fields as f
 from searchkit.search import parse as q
+from searchkit.search import ranking
 from searchkit.search.ranking import Weights, compile_query
 from searchkit.search.searcher import Searcher
+from searchkit.text.analysis import could_take_accents
 
 FILLER = (
     "Hội nghị tổng kết công tác năm của tỉnh diễn ra trong hai ngày với sự tham dự của các sở, ban, ngành. "
@@ -189,6 +191,46 @@ def test_only_a_question_s_words_with_no_vietnamese_shape_count_as_names():
 
     assert named("Năm 1973 Nixon chọn ai làm bộ trưởng?", question=True) == {"1973", "nixon"}
     assert named("Nixon chọn bộ trưởng năm 1973", question=False) == set()
+
+
+def test_a_name_of_several_syllables_shares_one_name_weight():
+    def named(text: str) -> dict[str, float]:
+        compiled = compile_query(q.parse(text), Weights(), accents=True, question=True)
+        boosts = compiled.optional.parts if isinstance(compiled, cq.AndMaybe) else ()
+        return {part.text: part.boost for part in boosts if isinstance(part, cq.Term) and part.field == f.BODY}
+
+    name = Weights().name
+    assert named("Tên của cháu gái Doctor Who là gì?") == {"doctor": name / 2, "who": name / 2}
+    assert named("Nixon chọn ai làm bộ trưởng năm 1973?") == {"nixon": name, "1973": name}
+    assert named("Ai hát quốc ca tại Super Bowl 50?") == {"super": name / 3, "bowl": name / 3, "50": name / 3}
+
+
+# A two-word name asked about: the article writing it whole three times says nothing of what the question asks
+# ("cháu gái"); the one that answers writes the name's first word and the words asked. Counted per syllable, the
+# name's second word ("Who", written only where the name is whole) outweighed the question's own words.
+SERIES = {
+    "niece.txt": "Nhân vật chính của loạt phim\n\nTrong tập đầu, Doctor có một cháu gái tên là Susan, người đi cùng "
+    "Doctor trong những chuyến đầu tiên; Doctor gọi cô là cháu. " + FILLER,
+    "stage.txt": "Loạt phim trên sân khấu\n\nDoctor Who đã lên sân khấu nhiều lần: vở Doctor Who và người máy được "
+    "dựng năm 1974, rồi Doctor Who trở lại nhà hát năm 1989. " + FILLER,
+    **{
+        f"doctor-{i}.txt": f"Tập phim số {i}\n\nTrong tập số {i}, Doctor du hành một mình đến hành tinh khác. " + FILLER
+        for i in range(4)
+    },
+    **{f"other-{i}.txt": f"Tin số {i}\n\nBản tin địa phương số {i}: " + FILLER for i in range(6)},
+}
+
+
+def test_a_question_about_a_name_of_two_words_ranks_the_words_it_asks_above_the_name_repeated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    index_dir = make_index(tmp_path, SERIES)
+    with Searcher(index_dir) as searcher:
+        assert ids(searcher.search("Tên của cháu gái Doctor Who là gì?"))[:2] == ["niece.txt", "stage.txt"]
+    # Each of the name's words weighing as a name of its own, "Who" three times over wins.
+    monkeypatch.setattr(ranking, "_names", lambda folded: [(s, 1.0) for s in folded if not could_take_accents(s)])
+    with Searcher(index_dir) as searcher:
+        assert ids(searcher.search("Tên của cháu gái Doctor Who là gì?"))[:2] == ["stage.txt", "niece.txt"]
 
 
 # Restoration's readings of a question's words typed without marks in its passages: "co mau" read as "có màu"
