@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from searchkit.engines.spellings import Spellings
-from searchkit.search.neighbours import ONE_EDIT_FROM, Syllables, confusions, first_letter, swapped
+from searchkit.search.neighbours import ONE_EDIT_FROM, Syllables, confusions, edits, first_letter, swapped
 from searchkit.search.pairs import PAIR_ODDS, TITLE_WINDOW, Pairs
 from searchkit.search.parse import word_runs
 from searchkit.search.restoration import Reading, read_runs, with_case
 from searchkit.text.analysis import (
     Token,
+    could_take_accents,
     fold_syllable,
     has_marks,
     nfc,
@@ -70,6 +71,10 @@ SHORT_EDIT_FROM = 3
 RARE = 2
 # Syllables tried for one word, the most written first: bounds the model's work.
 MAX_READINGS = 8
+# A word of no Vietnamese shape the articles never write, with no syllable or titled word near it, may be
+# one edit from a name their bodies write (``Bedigo`` for ``Bendigo``, ``Maastrich`` for ``Maastricht``),
+# from this many letters: a shorter one is as likely an abbreviation or a name the archive does not hold.
+BODY_EDIT_FROM = 5
 
 _TONES = frozenset("\u0301\u0300\u0309\u0303\u0323")
 
@@ -354,6 +359,8 @@ def _readings(
         near = syllables.neighbours(folded, shortest=SHORT_EDIT_FROM if beside and not written else ONE_EDIT_FROM)
         weights = {w: EDIT**n * first_letter(folded, w) * swapped(folded, w) for w, n in near.items()}
         weights |= {w: CONFUSION for w in confusions(folded) if w in syllables}
+        if not weights and not written and len(folded) >= BODY_EDIT_FROM and not could_take_accents(folded):
+            return _written_near(folded, words)
     if not weights:
         return own
     best = sorted(weights, key=lambda w: -syllables.counts[w] * weights[w])[:MAX_READINGS]
@@ -361,6 +368,16 @@ def _readings(
     found = [(w, weights[w] * (1 + syllables.foreign[w]) if w in syllables.foreign else weights[w]) for w in best]
     # A word the articles never write is searched as typed anyway: only what it may stand for is read.
     return (own if written else []) + found
+
+
+def _written_near(folded: str, words: Words) -> list[Reading]:
+    """The words of no Vietnamese shape one edit from ``folded`` that the articles write (in their bodies too:
+    syllables and titled words are read before), the most written first, each believed as an edit is and as
+    often as it is written, as a titled foreign word is."""
+    written = {w: words.written(w) for w in edits(folded) if w != folded and not could_take_accents(w)}
+    belief = {w: EDIT * first_letter(folded, w) * swapped(folded, w) for w, n in written.items() if n}
+    best = sorted(belief, key=lambda w: (-written[w] * belief[w], w))[:MAX_READINGS]
+    return [(w, belief[w] * (1 + written[w])) for w in best]
 
 
 def _edge_reading(folded: str, pairs: Pairs, syllables: Syllables, place: tuple[list[str], int]) -> Reading | None:
