@@ -7,6 +7,7 @@ import pytest
 from test_correction import fixed, searcher_over
 
 from searchkit.search import correction, result_cache
+from searchkit.text.analysis import could_take_accents
 
 # Constructed articles. "như" is written far more often than "nhất", and between "sĩ" and "đột" too, but only a
 # title writes "sĩ Nhật đột"; "gam" is a Vietnamese word written often, "Games" a foreign one written beside "SEA" in a
@@ -249,3 +250,74 @@ def test_an_edge_word_read_from_the_titles_stays_as_typed_where_an_article_holds
     result_cache.of(edge_phrase).clear()
     hits = [(h.id, h.score) for h in edge_phrase.search("nam nay lan dau gio").hits]
     assert hits == [(h.id, h.score) for h in results.hits]
+
+
+# Names written only in the articles' bodies, never in a title: "Bendigo" and "Maastricht"; "Hanoi" written in a
+# title, "Kiev" written in a body (four letters).
+BODIES = {
+    "bendigo.txt": "Bầu cử ở bang Victoria\n\n"
+    + "Đảng Lao động được ưa chuộng ở Bendigo và Geelong, hai thành phố lớn của bang. " * 3,
+    "geelong.txt": "Thành phố cảng phía nam\n\n" + "Geelong là thành phố cảng, đảng Tự do thắng ở đó nhiều lần. " * 3,
+    "maastricht.txt": "Liên minh châu Âu ra đời\n\nHiệp ước Maastricht được ký kết năm 1992, lập ra Liên minh châu Âu.",
+    "hiep-uoc.txt": "Các hiệp ước của châu Âu\n\n" + "Hiệp ước được ký kết giữa các nước châu Âu vào nhiều năm, khi nào cũng có. " * 5,
+    "kiev.txt": "Thủ đô bên sông Dnepr\n\nKiev là thủ đô, nằm bên sông Dnepr.",
+    "hanoi.txt": "Hanoi mùa thu\n\nThủ đô mùa thu đẹp nhất.",
+}
+
+
+@pytest.fixture(scope="module")
+def bodies(tmp_path_factory: pytest.TempPathFactory):
+    yield from searcher_over(tmp_path_factory, "body-names", BODIES)
+
+
+@pytest.mark.parametrize(
+    ("typed", "read", "first"),
+    [
+        ("Đảng nào được ưa chuộng ở Bedigo và Geelong?", {"Bedigo": "Bendigo"}, "bendigo.txt"),
+        ("Hiệp ước Maastrich được ký kết khi nào?", {"Maastrich": "Maastricht"}, "maastricht.txt"),
+        ("hiep uoc maastrich", {"maastrich": "maastricht"}, "maastricht.txt"),
+    ],
+)
+def test_a_name_never_written_is_read_as_the_name_a_body_writes_one_edit_away(bodies, typed, read, first):
+    results = bodies.search(typed)
+    assert {c.typed: c.corrected for c in results.corrected} == read
+    assert results.hits[0].id == first
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Kiet là thủ đô của nước nào?",  # four letters: as likely a name the archive does not hold
+        "Bendigo ở bang nào?",  # written as typed
+    ],
+)
+def test_short_or_written_names_are_not_read_from_the_bodies(bodies, typed):
+    assert fixed(bodies.search(typed)) == {}
+
+
+def test_a_titled_word_near_a_name_is_read_before_the_bodies(bodies):
+    assert fixed(bodies.search("Thủ đô Hanoy mùa thu ra sao?")) == {"Hanoy": "Hanoi"}
+
+
+class _Written:
+    """The articles' words and how often they are written, each word asked for kept."""
+
+    def __init__(self, counts: dict[str, int]):
+        self.counts, self.asked = counts, []
+
+    def written(self, word: str) -> float:
+        self.asked.append(word)
+        return self.counts.get(word, 0)
+
+
+def test_a_name_s_readings_are_the_written_words_of_no_vietnamese_shape_one_edit_away_the_most_written_first():
+    words = _Written({"bendigo": 3, "bendigos": 30, "vendigoo": 50, "bendiga": 90})
+    read = correction._written_near("bendigoo", words)
+    # A changed first letter is believed a tenth as much; "bendiga" is two edits away.
+    assert [w for w, _ in read] == ["bendigos", "vendigoo", "bendigo"]
+    assert read[2] == ("bendigo", pytest.approx(correction.EDIT * 4))
+    # "thuong" is a syllable, one edit from "thuongx": the syllables' to read, never looked up here.
+    words = _Written({"thuong": 100})
+    assert correction._written_near("thuongx", words) == []
+    assert words.asked and "thuong" not in words.asked
+    assert not any(could_take_accents(w) for w in words.asked)
