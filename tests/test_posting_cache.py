@@ -222,9 +222,12 @@ def test_a_term_scored_whole_is_held_once_as_its_scores_and_one_layout_of_its_po
             laid_out = [key for key in keys if key[0] == "positions"]
             assert len(laid_out) == len(_leaves(backend))
             for key in laid_out:
-                ids, offsets, data = postings.get(key)
-                assert isinstance(data, bytes) and offsets.dtype == np.uint32
-                assert len(offsets) == len(ids) + 1 and offsets[-1] == len(data)
+                ids, lengths, data = postings.get(key)
+                # Two bytes a document and one a posting's length of positions (none is over 255 bytes
+                # here), beside the positions as one string.
+                assert isinstance(data, bytes) and ids.dtype == np.uint16 and lengths.dtype == np.uint8
+                assert len(lengths) == len(ids) and int(lengths.sum()) == len(data)
+                offsets = np.concatenate(([0], np.cumsum(lengths, dtype=np.int64)))
                 (leaf,) = [leaf for leaf in _leaves(backend) if leaf.segment().segment_id() == key[1]]
                 decode = codec.positions_decoder(leaf.schema[f.BODY].format)
                 ours = {doc: list(decode(data[offsets[n] : offsets[n + 1]])) for n, doc in enumerate(ids.tolist())}
