@@ -292,12 +292,9 @@ def _joined(blocks: list):  # noqa: ANN202
     blocks = [block for block in blocks if block.data is not None]
     if not blocks:
         return None
-    lengths = np.concatenate([np.diff(block.offsets) for block in blocks])
+    lengths = np.concatenate([block.offsets[1:] - block.offsets[:-1] for block in blocks])
     top = int(lengths.max()) if len(lengths) else 0
-    for kind in (np.uint8, np.uint16, np.uint32):
-        if top <= np.iinfo(kind).max:
-            lengths = lengths.astype(kind)
-            break
+    lengths = lengths.astype(np.uint8 if top < 2**8 else np.uint16 if top < 2**16 else np.uint32)
     ids = blocks[0].ids if len(blocks) == 1 else codec.compact_ids(np.concatenate([block.ids for block in blocks]))
     data = blocks[0].data if len(blocks) == 1 else b"".join(block.data for block in blocks)
     return ids, lengths, data
@@ -307,7 +304,7 @@ def _offsets(lengths: np.ndarray) -> np.ndarray:
     """Where each posting's positions begin in a layout's string, and the last one's end (one more than
     ``lengths``): four bytes each while they are under 4 GB, as a term's in a segment are."""
     total = int(lengths.sum(dtype=np.uint64))
-    kind = np.uint32 if total <= np.iinfo(np.uint32).max else np.uint64
+    kind = np.uint32 if total < 2**32 else np.uint64
     offsets = np.zeros(len(lengths) + 1, dtype=kind)
     np.cumsum(lengths, dtype=kind, out=offsets[1:])
     return offsets

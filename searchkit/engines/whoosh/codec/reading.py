@@ -198,15 +198,19 @@ class PostingBlocks:
         return _block(ids, weights, values, int(d.counts[n]), self._strip)
 
 
+# The largest numbers two and four bytes hold (np.iinfo costs microseconds a call, and a block read asks twice).
+_UINT8_MAX, _UINT16_MAX, _INT32_MAX = 2**8 - 1, 2**16 - 1, 2**31 - 1
+
+
 def compact_ids(ids: np.ndarray) -> np.ndarray:
     """Sorted document numbers in two bytes each where the last fits (a segment, or an index, of up to
     65,536 documents), four where it fits there (short of 2**31), else as they are: what a cache keeps of
     a block's or a term's documents. Arithmetic with them needs :func:`full_ids` first (NumPy keeps
     ``uint16 + int`` in two bytes, and would wrap)."""
     last = int(ids[-1]) if len(ids) else 0
-    if last <= np.iinfo(np.uint16).max:
+    if last <= _UINT16_MAX:
         return ids.astype(np.uint16)
-    if last <= np.iinfo(np.int32).max:
+    if last <= _INT32_MAX:
         return ids.astype(np.int32)
     return ids
 
@@ -221,10 +225,14 @@ def compact_frequencies(weights: np.ndarray) -> np.ndarray:
     """A block's term frequencies in one byte each (two where one is over 255), as Whoosh counts them in a
     field without boosts: whole numbers, read back as float64 by :func:`full_frequencies` to the same
     numbers; as they are where one is not a whole number (eight bytes each, as Whoosh's weights)."""
-    if not len(weights) or weights.min() < 0 or weights.max() > np.iinfo(np.uint16).max:
+    if not len(weights):
         return weights
-    narrow = weights.astype(np.uint8 if weights.max() <= np.iinfo(np.uint8).max else np.uint16)
-    return narrow if np.array_equal(narrow, weights) else weights
+    top = weights.max()
+    if not top <= _UINT16_MAX:
+        return weights
+    narrow = weights.astype(np.uint8 if top <= _UINT8_MAX else np.uint16)
+    # A fraction, or a negative number (wrapped), reads back as another number.
+    return narrow if (narrow == weights).all() else weights
 
 
 def full_frequencies(frequencies: np.ndarray) -> np.ndarray:
@@ -234,10 +242,10 @@ def full_frequencies(frequencies: np.ndarray) -> np.ndarray:
 
 def _block(ids: np.ndarray, weights: object, values: object, count: int, strip: bool = False) -> Block:
     if weights is None or isinstance(weights, float):
-        frequencies = np.full(count, weights or 1.0)
+        frequencies = compact_frequencies(np.full(1, weights or 1.0))
+        frequencies = np.full(count, frequencies[0], dtype=frequencies.dtype)
     else:
-        frequencies = np.asarray(weights, dtype=np.float64)
-    frequencies = compact_frequencies(frequencies)
+        frequencies = compact_frequencies(np.asarray(weights, dtype=np.float64))
     if isinstance(values, (list, tuple)) and values and isinstance(values[0], bytes):
         if strip:
             values = _stripped(values)
