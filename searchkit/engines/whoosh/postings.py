@@ -6,7 +6,7 @@ header (:func:`searchkit.engines.whoosh.codec.reading.posting_blocks`): the head
 documents, so a read among some documents (:meth:`Postings.term_among`, :meth:`Postings.positions`)
 decodes only the blocks that may hold them. A decoded block is one cache entry, shared by the term's
 scores and its phrase checks, until the term is scored whole: then it keeps its scores and one layout
-of its positions (its documents, where each one's positions begin in one string), and its blocks go.
+of its positions (its documents, each one's length of positions, one string), and its blocks go.
 """
 
 from __future__ import annotations
