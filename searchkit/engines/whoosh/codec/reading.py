@@ -198,7 +198,7 @@ class PostingBlocks:
         return _block(ids, weights, values, int(d.counts[n]), self._strip)
 
 
-# The largest numbers two and four bytes hold (np.iinfo costs microseconds a call, and a block read asks twice).
+# The largest numbers one, two and four bytes hold (np.iinfo costs microseconds a call, a block read asked twice).
 _UINT8_MAX, _UINT16_MAX, _INT32_MAX = 2**8 - 1, 2**16 - 1, 2**31 - 1
 
 
