@@ -89,10 +89,13 @@ def assert_blocks_are_whoosh_s(leaf, fieldname: str, text: str) -> int:  # noqa:
     read = [blocks.read(n) for n in range(len(blocks))]
     ids = np.concatenate([block.ids for block in read]).tolist()
     assert ids == list(leaf.postings(fieldname, text).all_ids())
-    # Four bytes a document, half what a cached block's ids would hold in eight.
-    assert {block.ids.dtype for block in read} == {np.dtype(np.int32)}
-    weights = [w for block in read for w in block.weights.tolist()]
+    # Two bytes a document in a segment of up to 65,536 (the test indexes'), a quarter of eight.
+    assert leaf.doc_count_all() <= 2**16 and {block.ids.dtype for block in read} == {np.dtype(np.uint16)}
+    # Frequencies in a byte each (two in a block with one over 255), read back as Whoosh's float weights.
+    assert all(block.weights.dtype == (np.uint8 if block.weights.max() < 256 else np.uint16) for block in read)
+    weights = [w for block in read for w in codec.full_frequencies(block.weights).tolist()]
     assert weights == [w for _, w in leaf.postings(fieldname, text).items_as("weight")]
+    assert all(type(w) is float for w in weights)
     decode = codec.positions_decoder(leaf.schema[fieldname].format)
     positions = [
         decode(block.data[begin:end])
@@ -119,10 +122,28 @@ def test_length_normalisation_is_the_one_whoosh_s_scorer_takes(seeds_index: Path
 
 
 def test_block_ids_stay_in_eight_bytes_only_past_what_four_hold():
+    smallest = codec.compact_ids(np.asarray([0, 5, 2**16 - 1], dtype=np.int64))
+    assert smallest.dtype == np.uint16 and smallest.tolist() == [0, 5, 2**16 - 1]
+    # Widened before any arithmetic: two bytes would wrap past 65,535.
+    widened = codec.full_ids(smallest)
+    assert widened.dtype == np.int32 and (widened + 1).tolist() == [1, 6, 2**16]
+    assert codec.compact_ids(np.asarray([], dtype=np.int64)).tolist() == []
     small = codec.compact_ids(np.asarray([0, 5, 2**31 - 1], dtype=np.int64))
     assert small.dtype == np.int32 and small.tolist() == [0, 5, 2**31 - 1]
+    assert codec.full_ids(small) is small
     large = codec.compact_ids(np.asarray([0, 2**31], dtype=np.int64))
     assert large.dtype == np.int64 and large.tolist() == [0, 2**31]
+
+
+def test_frequencies_are_kept_in_a_byte_or_two_only_where_they_are_whole_numbers():
+    ones = codec.compact_frequencies(np.full(4, 1.0))
+    assert ones.dtype == np.uint8 and codec.full_frequencies(ones).tobytes() == np.full(4, 1.0).tobytes()
+    many = np.asarray([1.0, 300.0, 65535.0])
+    assert codec.compact_frequencies(many).dtype == np.uint16
+    assert codec.full_frequencies(codec.compact_frequencies(many)).tobytes() == many.tobytes()
+    for kept in (np.asarray([1.0, 2.5]), np.asarray([1.0, 65536.0]), np.asarray([-1.0, 2.0])):
+        assert codec.compact_frequencies(kept) is kept  # a boosted field's weights, or past two bytes
+    assert codec.full_frequencies(many) is many
 
 
 def test_lengths_read_in_one_piece_are_whoosh_s_even_where_the_last_articles_have_none(tmp_path: Path):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import sys
+import tracemalloc
 from pathlib import Path
 
 import numpy as np
@@ -68,7 +70,7 @@ def _answers(index_dir: Path, queries: list[str], cache_mb: float) -> list[tuple
 
 def _held(postings: cache.PostingCache) -> int:
     """The bytes of every entry held, counted here from the arrays themselves."""
-    return sum(cache.size_of(postings.get(key)) for key in postings.keys())
+    return sum(cache.entry_size(key, postings.get(key)) for key in postings.keys())
 
 
 @pytest.mark.parametrize("which", ["seeds_index", "news_index"])
@@ -101,7 +103,9 @@ def test_an_array_larger_than_the_bound_is_returned_not_kept():
     assert postings.put("small", small) is small
     assert postings.put("large", large) is large
     assert postings.get("large") is None and postings.get("small") is small
-    assert postings.size == cache.size_of(small) == small.nbytes + cache.ENTRY_OVERHEAD
+    # Its contents, the array's header, its key and its place in the cache.
+    assert postings.size == cache.entry_size("small", small)
+    assert postings.size == small.nbytes + sys.getsizeof(np.empty(0)) + sys.getsizeof("small") + cache.ENTRY_OVERHEAD
 
 
 def test_two_searchers_of_a_generation_share_their_arrays_and_columns(seeds_index: Path):
@@ -222,9 +226,12 @@ def test_a_term_scored_whole_is_held_once_as_its_scores_and_one_layout_of_its_po
             laid_out = [key for key in keys if key[0] == "positions"]
             assert len(laid_out) == len(_leaves(backend))
             for key in laid_out:
-                ids, offsets, data = postings.get(key)
-                assert isinstance(data, bytes) and offsets.dtype == np.uint32
-                assert len(offsets) == len(ids) + 1 and offsets[-1] == len(data)
+                ids, lengths, data = postings.get(key)
+                # Two bytes a document and one a posting's length of positions (none is over 255 bytes
+                # here), beside the positions as one string.
+                assert isinstance(data, bytes) and ids.dtype == np.uint16 and lengths.dtype == np.uint8
+                assert len(lengths) == len(ids) and int(lengths.sum()) == len(data)
+                offsets = np.concatenate(([0], np.cumsum(lengths, dtype=np.int64)))
                 (leaf,) = [leaf for leaf in _leaves(backend) if leaf.segment().segment_id() == key[1]]
                 decode = codec.positions_decoder(leaf.schema[f.BODY].format)
                 ours = {doc: list(decode(data[offsets[n] : offsets[n + 1]])) for n, doc in enumerate(ids.tolist())}
@@ -316,3 +323,47 @@ def test_a_rare_term_s_few_scores_are_kept_as_they_are():
     kept = packed(repeated)
     assert isinstance(kept, Scored) and kept.codes.dtype == np.uint16
     assert kept.matches().scores.tobytes() == repeated.scores.tobytes()
+
+
+def test_what_the_cache_says_it_holds_is_what_its_entries_hold(news_index: Path):
+    backend = open_backend(news_index, cache_mb=64)
+    queries = QUERIES + _titles(news_index)[:300]
+    with Searcher(news_index, backend=backend) as searcher:
+        postings = backend.shared.postings
+
+        def answer() -> None:
+            for text in queries:
+                searcher.search(text, limit=10, snippets=False)
+
+        def forget() -> None:
+            result_cache.of(searcher).clear()
+            backend.executor._memo.clear()
+            for key in postings.keys():
+                postings.discard(key)
+
+        # Run once, so that what the readers, the analysis and the spelling lookups keep of these queries
+        # is kept already; then the same again on an empty cache, traced.
+        answer()
+        forget()
+        tracemalloc.start(40)
+        try:
+            before = tracemalloc.take_snapshot()
+            answer()
+            result_cache.of(searcher).clear()  # the pages answered, and the phrases checked: not the cache's
+            backend.executor._memo.clear()
+            after = tracemalloc.take_snapshot()
+        finally:
+            tracemalloc.stop()
+        said, kinds = postings.size, {key[0] for key in postings.keys()}
+    kept = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+    # What was allocated while reading postings and is still held: the entries, but their keys' texts
+    # (the query's) and the phrases' matches (the executor's).
+    reading = [tracemalloc.Filter(True, "*/engines/whoosh/postings.py", all_frames=True)]
+    read = sum(
+        stat.size_diff for stat in after.filter_traces(reading).compare_to(before.filter_traces(reading), "filename")
+    )
+    # Terms, blocks, their directories and layouts of positions, each counted by its arrays, tuples and key:
+    # at least what reading them allocated and kept, and within a tenth of all that the searches kept (a place
+    # in the cache's order is counted at its most, as the table fills).
+    assert {"term", "block", "blocks", "positions"} <= kinds and said > 2**18
+    assert read <= said <= 1.1 * kept, (read, said, kept)

@@ -82,9 +82,8 @@ def empty_postings(searcher) -> None:  # noqa: ANN001 - a Searcher over the Whoo
     # The phrases the executor remembers checking (where it does): a new query has checked none.
     getattr(searcher.backend.executor, "_memo", {}).clear()
     cache = searcher.backend.executor.cache
-    with cache._lock:
-        for key in [k for k in cache._entries.keys() if k[0] not in ("lengths", "all")]:
-            del cache._entries[key]
+    for key in [k for k in cache.keys() if k[0] not in ("lengths", "all")]:
+        cache.discard(key)
 
 
 # Where a first run's time goes: the cumulative time of the functions doing each part, as a share of

@@ -9,21 +9,23 @@ common syllable's arrays eight times over. Here a generation's searchers share o
 is dropped when the last of them closes, so a new build's searchers start afresh and the old
 generation's arrays are released with its last searcher.
 
-The posting cache evicts the least recently used entries by their size in bytes (cachetools'
-``LRUCache`` with ``getsizeof``), not their number: a common syllable's scores are tens of
-kilobytes at ten thousand articles and megabytes at a million, a rare one's a few bytes.
+The posting cache evicts the least recently used entries by their size in bytes, not their number:
+a common syllable's scores are tens of kilobytes at ten thousand articles and megabytes at a million,
+a rare one's a few bytes. An entry's size is what it holds as Python objects (:func:`entry_size`):
+its arrays' contents and headers, its tuples, its key and its place in the cache's order, so that a
+bound of N megabytes is about N megabytes of the worker's memory.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from cachetools import LRUCache
 
 from searchkit.engines.columns import Columns
 from searchkit.engines.spellings import LookedUp, SpellingCounts
@@ -33,12 +35,17 @@ from searchkit.engines.spellings import LookedUp, SpellingCounts
 # the code before the memory work (1.02x and 1.05x at 8 clients, which held 875 MB); 96 MiB held 291 MB at
 # 1.44x that time (docs/serving.md): 128 keeps the speed, 96 keeps a worker under 300 MB. With the terms'
 # scores and the blocks' positions kept compact and the postings read rather than mapped, 128 held 308 MB,
-# 112 298 MB in one run on a loaded machine (docs/serving.md).
+# 112 298 MB in one run on a loaded machine. With documents in two bytes and frequencies in one, and each
+# entry counted by what it holds, the 3,000 queries' entries take 95.5 MB, none evicted, and a worker holds
+# 266 MB at 128 (docs/serving.md); full, 128 is about 300 MB a worker.
 DEFAULT_CACHE_MB = 128
-# What an entry costs besides its arrays' contents: its key (a tuple and the term's text), the cache's own
-# bookkeeping, its Matches or tuple and the arrays' headers (112 bytes each). Measured with tracemalloc,
-# 550 to 650 bytes; counted as 256, 66,557 entries held 25 MB more than the bound said.
-ENTRY_OVERHEAD = 600
+# What an entry costs besides its value and its key's tuple: its place in the cache's ordered dict (75 to
+# 105 bytes by tracemalloc, as the table fills between two resizes). The 600 counted before, for the key,
+# cachetools' bookkeeping and the arrays' headers together, undercounted a block (some 750 bytes) and
+# overcounted a rare term kept as a Matches.
+ENTRY_OVERHEAD = 100
+# An array's header (NumPy's own object, whatever its contents).
+_ARRAY = sys.getsizeof(np.empty(0))
 
 _default_mb: float = DEFAULT_CACHE_MB
 
@@ -57,66 +64,90 @@ def default_cache_mb() -> float:
 
 
 def size_of(value: Any) -> int:
-    """The bytes an entry holds: its arrays' ``nbytes`` (encoded positions by their length), plus
-    :data:`ENTRY_OVERHEAD`."""
-    return ENTRY_OVERHEAD + _payload(value)
-
-
-def _payload(value: Any) -> int:
+    """The bytes an entry's value holds: its arrays' contents and headers, its strings, its tuples (a
+    block, a term's layout of positions) and a ``Matches``, counted by what Python and NumPy allocate."""
     if value is None:
-        return 0
+        return 0  # one object, shared
     if isinstance(value, np.ndarray):
-        return value.nbytes
-    if isinstance(value, (bytes, bytearray, str)):
+        return _ARRAY + value.nbytes
+    if isinstance(value, (bytes, bytearray, str, int, float)):
         return sys.getsizeof(value)
     if isinstance(value, (tuple, list)):
-        return 8 * len(value) + sum(_payload(part) for part in value)
+        return sys.getsizeof(value) + sum(size_of(part) for part in value)
     arrays = getattr(value, "ids", None), getattr(value, "scores", None)
     if isinstance(arrays[0], np.ndarray):  # Matches
-        return sum(_payload(part) for part in arrays)
-    return 0  # a decoder function, a number: counted in the overhead
+        return sys.getsizeof(value) + sum(size_of(part) for part in arrays)
+    return 0  # a decoder function: shared by every entry of its field
+
+
+def entry_size(key: Hashable, value: Any) -> int:
+    """The bytes an entry holds in the cache: its value's (:func:`size_of`), its key's tuple and
+    :data:`ENTRY_OVERHEAD`. The strings in a key are other objects' too: the kind of entry and a field's
+    name are the same in every key, a segment's name is interned by :mod:`.postings`, and a term's text
+    is the query's analysis's (kept in its caches) and shared by the term's keys."""
+    return ENTRY_OVERHEAD + sys.getsizeof(key) + size_of(value)
 
 
 class PostingCache:
-    """Entries read from one generation's postings, shared by threads, at most ``max_bytes`` in all."""
+    """Entries read from one generation's postings, shared by threads, at most ``max_bytes`` in all
+    (:func:`entry_size` each), the least recently used evicted first."""
 
     def __init__(self, max_bytes: int):
         self.max_bytes = max(int(max_bytes), 0)
-        self._entries: LRUCache = LRUCache(maxsize=self.max_bytes, getsizeof=size_of)
+        # One ordered dict, least recently used first; an entry's size is computed again when it goes
+        # (its arrays never change), rather than kept beside it (cachetools' LRUCache held 60 bytes more
+        # an entry in its two dicts of sizes and keys).
+        self._entries: OrderedDict = OrderedDict()
+        self._held = 0
         self._lock = threading.Lock()
         # Entries read from the index rather than found here (what a test of the sharing counts).
         self.reads = 0
 
     def get(self, key: Hashable) -> Any | None:
         with self._lock:
-            return self._entries.get(key)
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
 
     def put(self, key: Hashable, value: Any) -> Any:
         """Keeps ``value`` under ``key`` (evicting the least recently used entries to make room) and
         returns it; a value larger than the whole bound is returned without being kept."""
+        size = entry_size(key, value)
         with self._lock:
             self.reads += 1
-            if size_of(value) <= self.max_bytes:
-                self._entries[key] = value
+            if size > self.max_bytes:
+                return value
+            self._drop(key)
+            self._entries[key] = value
+            self._held += size
+            while self._held > self.max_bytes:
+                oldest, gone = self._entries.popitem(last=False)
+                self._held -= entry_size(oldest, gone)
         return value
 
     def discard(self, key: Hashable) -> None:
         """Lets the entry under ``key`` go, if it is held (one kept in another form instead)."""
         with self._lock:
-            self._entries.pop(key, None)
+            self._drop(key)
+
+    def _drop(self, key: Hashable) -> None:
+        gone = self._entries.pop(key, None)
+        if gone is not None:
+            self._held -= entry_size(key, gone)
 
     @property
     def size(self) -> int:
-        """The bytes held now (by :func:`size_of`)."""
+        """The bytes held now (by :func:`entry_size`)."""
         with self._lock:
-            return int(self._entries.currsize)
+            return self._held
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
 
     def keys(self) -> list[Hashable]:
-        """The keys held now."""
+        """The keys held now, least recently used first."""
         with self._lock:
             return list(self._entries.keys())
 

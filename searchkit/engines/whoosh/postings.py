@@ -6,11 +6,12 @@ header (:func:`searchkit.engines.whoosh.codec.reading.posting_blocks`): the head
 documents, so a read among some documents (:meth:`Postings.term_among`, :meth:`Postings.positions`)
 decodes only the blocks that may hold them. A decoded block is one cache entry, shared by the term's
 scores and its phrase checks, until the term is scored whole: then it keeps its scores and one layout
-of its positions (its documents, where each one's positions begin in one string), and its blocks go.
+of its positions (its documents, each one's length of positions, one string), and its blocks go.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import NamedTuple
 
 import numpy as np
@@ -68,7 +69,8 @@ class Postings:
                 laid_out = _joined(blocks)
             if laid_out is None:
                 return None
-        ids, offsets, data = laid_out
+        ids, lengths, data = laid_out
+        offsets = _offsets(lengths)
 
         def values(at: np.ndarray) -> list[bytes]:
             return [data[begin:end] for begin, end in zip(offsets[at].tolist(), offsets[at + 1].tolist(), strict=True)]
@@ -201,8 +203,8 @@ class Postings:
                 continue
             if whole:
                 whole_segments.append((reader, blocks))
-            docs = np.concatenate([block.ids for block in blocks])
-            tf = np.concatenate([block.weights for block in blocks])
+            docs = codec.full_ids(np.concatenate([block.ids for block in blocks]))
+            tf = codec.full_frequencies(np.concatenate([block.weights for block in blocks]))
             if reader.has_deletions():
                 # A set, so unique, as a term's documents are: np.isin need not make them so (importing numpy.ma).
                 deleted = np.fromiter(reader.deleted_docs_set, dtype=np.int64)
@@ -236,8 +238,9 @@ class Postings:
 
 
 class Scored(NamedTuple):
-    """A term's matches as the cache keeps them where that is smaller: its documents, its distinct scores
-    and, for each document, which of them it has (one or two bytes rather than eight). A term's BM25F
+    """A term's matches as the cache keeps them where that is smaller: its documents (two bytes each in an
+    index of up to 65,536, :func:`codec.compact_ids`), its distinct scores and, for each document, which of
+    them it has (one or two bytes rather than eight). A term's BM25F
     score depends only on a document's frequency of it and its field length (one byte, as Whoosh
     stores it), so a common syllable's thousands of scores take at most a few hundred values; unpacked
     they are the very same numbers, bit for bit."""
@@ -247,7 +250,7 @@ class Scored(NamedTuple):
     codes: np.ndarray
 
     def matches(self) -> Matches:
-        return Matches(self.ids, self.values[self.codes])
+        return Matches(codec.full_ids(self.ids), self.values[self.codes])
 
 
 # What a Scored costs beyond its arrays' contents, against the Matches it replaces: a third array's
@@ -271,30 +274,40 @@ def packed(matches: Matches) -> Matches | Scored:
     codes[order] = np.cumsum(first) - 1
     if values.nbytes + codes.nbytes + _SCORED_EXTRA >= matches.scores.nbytes:
         return matches
-    return Scored(matches.ids, values, codes)
+    return Scored(codec.compact_ids(matches.ids), values, codes)
 
 
 def _segment(reader) -> str:  # noqa: ANN001 - one segment's reader
-    """What names a segment within its generation (the cache's keys outlive any one reader)."""
-    return reader.segment().segment_id()
+    """What names a segment within its generation (the cache's keys outlive any one reader): one string
+    for all the keys of a segment (Whoosh makes a new one at each call), so that a key holds no copy."""
+    return sys.intern(reader.segment().segment_id())
 
 
 def _joined(blocks: list):  # noqa: ANN202
-    """(document numbers, where each one's encoded positions begin in ``data`` and the last one's end,
-    ``data``): the positions of ``blocks`` as one string; None if they hold none."""
+    """(document numbers, the length of each one's encoded positions, the positions of ``blocks`` as one
+    string ``data``); None if they hold none. The numbers in two bytes each where they fit
+    (:func:`codec.compact_ids`) and the lengths in one where they fit (most postings' positions take a few
+    bytes): a layout kept for a term scored whole holds three bytes a posting besides its positions rather
+    than eight. :func:`_offsets` gives where each one's begin."""
     blocks = [block for block in blocks if block.data is not None]
     if not blocks:
         return None
-    sizes = np.array([len(block.data) for block in blocks], dtype=np.uint64)
-    bases = np.concatenate(([0], np.cumsum(sizes)[:-1])).astype(np.uint64)
-    total = int(sizes.sum())
-    # Four bytes each while a term's positions in a segment are under 4 GB, as a block's are.
-    kind = np.uint32 if total <= np.iinfo(np.uint32).max else np.uint64
-    starts = [block.offsets[:-1].astype(np.uint64) + base for block, base in zip(blocks, bases, strict=True)]
-    offsets = np.concatenate([*starts, np.array([total], dtype=np.uint64)]).astype(kind)
-    ids = blocks[0].ids if len(blocks) == 1 else np.concatenate([block.ids for block in blocks])
+    lengths = np.concatenate([block.offsets[1:] - block.offsets[:-1] for block in blocks])
+    top = int(lengths.max()) if len(lengths) else 0
+    lengths = lengths.astype(np.uint8 if top < 2**8 else np.uint16 if top < 2**16 else np.uint32)
+    ids = blocks[0].ids if len(blocks) == 1 else codec.compact_ids(np.concatenate([block.ids for block in blocks]))
     data = blocks[0].data if len(blocks) == 1 else b"".join(block.data for block in blocks)
-    return ids, offsets, data
+    return ids, lengths, data
+
+
+def _offsets(lengths: np.ndarray) -> np.ndarray:
+    """Where each posting's positions begin in a layout's string, and the last one's end (one more than
+    ``lengths``): four bytes each while they are under 4 GB, as a term's in a segment are."""
+    total = int(lengths.sum(dtype=np.uint64))
+    kind = np.uint32 if total < 2**32 else np.uint64
+    offsets = np.zeros(len(lengths) + 1, dtype=kind)
+    np.cumsum(lengths, dtype=kind, out=offsets[1:])
+    return offsets
 
 
 def drain(matcher, ids: list[int], scores: list[float], offset: int = 0) -> None:

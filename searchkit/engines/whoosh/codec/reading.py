@@ -99,10 +99,10 @@ def decode_positions(kept: bytes) -> list[int]:
 
 
 class Block(NamedTuple):
-    """One posting block, decoded: its documents (sorted segment numbers), their term frequencies and,
-    in a field keeping them, their encoded positions (posting ``n``'s are ``data[offsets[n]:offsets[n + 1]]``,
-    without Whoosh's wrapping where :func:`strips_positions`). A tuple of arrays, so that a cache sizes it
-    by its parts."""
+    """One posting block, decoded: its documents (sorted segment numbers, :func:`compact_ids`), their term
+    frequencies (:func:`compact_frequencies`) and, in a field keeping them, their encoded positions (posting
+    ``n``'s are ``data[offsets[n]:offsets[n + 1]]``, without Whoosh's wrapping where :func:`strips_positions`).
+    A tuple of arrays, so that a cache sizes it by its parts."""
 
     ids: np.ndarray
     weights: np.ndarray
@@ -198,19 +198,54 @@ class PostingBlocks:
         return _block(ids, weights, values, int(d.counts[n]), self._strip)
 
 
+# The largest numbers one, two and four bytes hold (np.iinfo costs microseconds a call, a block read asked twice).
+_UINT8_MAX, _UINT16_MAX, _INT32_MAX = 2**8 - 1, 2**16 - 1, 2**31 - 1
+
+
 def compact_ids(ids: np.ndarray) -> np.ndarray:
-    """A block's segment numbers in four bytes each where they fit (always, short of 2**31 documents in a
-    segment): half the cache a block's ids hold. Arithmetic with int64 arrays widens them again."""
-    if len(ids) and int(ids[-1]) > np.iinfo(np.int32).max:
-        return ids
-    return ids.astype(np.int32)
+    """Sorted document numbers in two bytes each where the last fits (a segment, or an index, of up to
+    65,536 documents), four where it fits there (short of 2**31), else as they are: what a cache keeps of
+    a block's or a term's documents. Arithmetic with them needs :func:`full_ids` first (NumPy keeps
+    ``uint16 + int`` in two bytes, and would wrap)."""
+    last = int(ids[-1]) if len(ids) else 0
+    if last <= _UINT16_MAX:
+        return ids.astype(np.uint16)
+    if last <= _INT32_MAX:
+        return ids.astype(np.int32)
+    return ids
+
+
+def full_ids(ids: np.ndarray) -> np.ndarray:
+    """Document numbers kept by :func:`compact_ids` in four bytes (eight past what four hold), as the
+    executor computes with them; the same array where they are already."""
+    return ids.astype(np.int32) if ids.dtype.itemsize < 4 else ids
+
+
+def compact_frequencies(weights: np.ndarray) -> np.ndarray:
+    """A block's term frequencies in one byte each (two where one is over 255), as Whoosh counts them in a
+    field without boosts: whole numbers, read back as float64 by :func:`full_frequencies` to the same
+    numbers; as they are where one is not a whole number (eight bytes each, as Whoosh's weights)."""
+    if not len(weights):
+        return weights
+    top = weights.max()
+    if not top <= _UINT16_MAX:
+        return weights
+    narrow = weights.astype(np.uint8 if top <= _UINT8_MAX else np.uint16)
+    # A fraction, or a negative number (wrapped), reads back as another number.
+    return narrow if (narrow == weights).all() else weights
+
+
+def full_frequencies(frequencies: np.ndarray) -> np.ndarray:
+    """Frequencies kept by :func:`compact_frequencies` as the float64 numbers BM25F computes with."""
+    return frequencies.astype(np.float64, copy=False)
 
 
 def _block(ids: np.ndarray, weights: object, values: object, count: int, strip: bool = False) -> Block:
     if weights is None or isinstance(weights, float):
-        frequencies = np.full(count, weights or 1.0)
+        frequencies = compact_frequencies(np.full(1, weights or 1.0))
+        frequencies = np.full(count, frequencies[0], dtype=frequencies.dtype)
     else:
-        frequencies = np.asarray(weights, dtype=np.float64)
+        frequencies = compact_frequencies(np.asarray(weights, dtype=np.float64))
     if isinstance(values, (list, tuple)) and values and isinstance(values[0], bytes):
         if strip:
             values = _stripped(values)
