@@ -70,7 +70,7 @@ def _answers(index_dir: Path, queries: list[str], cache_mb: float) -> list[tuple
 
 def _held(postings: cache.PostingCache) -> int:
     """The bytes of every entry held, counted here from the arrays themselves."""
-    return sum(cache.entry_size(key, postings.get(key)) for key in postings.keys())
+    return sum(cache.entry_size(postings.get(key)) for key in postings.keys())
 
 
 @pytest.mark.parametrize("which", ["seeds_index", "news_index"])
@@ -103,9 +103,9 @@ def test_an_array_larger_than_the_bound_is_returned_not_kept():
     assert postings.put("small", small) is small
     assert postings.put("large", large) is large
     assert postings.get("large") is None and postings.get("small") is small
-    # Its contents, the array's header, its key and its place in the cache.
-    assert postings.size == cache.entry_size("small", small)
-    assert postings.size == small.nbytes + sys.getsizeof(np.empty(0)) + sys.getsizeof("small") + cache.ENTRY_OVERHEAD
+    # Its contents, the array's header, and its key and place in the cache.
+    assert postings.size == cache.entry_size(small)
+    assert postings.size == small.nbytes + sys.getsizeof(np.empty(0)) + cache.ENTRY_OVERHEAD
 
 
 def test_two_searchers_of_a_generation_share_their_arrays_and_columns(seeds_index: Path):

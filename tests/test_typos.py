@@ -259,7 +259,8 @@ BODIES = {
     + "Đảng Lao động được ưa chuộng ở Bendigo và Geelong, hai thành phố lớn của bang. " * 3,
     "geelong.txt": "Thành phố cảng phía nam\n\n" + "Geelong là thành phố cảng, đảng Tự do thắng ở đó nhiều lần. " * 3,
     "maastricht.txt": "Liên minh châu Âu ra đời\n\nHiệp ước Maastricht được ký kết năm 1992, lập ra Liên minh châu Âu.",
-    "hiep-uoc.txt": "Các hiệp ước của châu Âu\n\n" + "Hiệp ước được ký kết giữa các nước châu Âu vào nhiều năm, khi nào cũng có. " * 5,
+    "hiep-uoc.txt": "Các hiệp ước của châu Âu\n\n"
+    + "Hiệp ước được ký kết giữa các nước châu Âu vào nhiều năm, khi nào cũng có. " * 5,
     "kiev.txt": "Thủ đô bên sông Dnepr\n\nKiev là thủ đô, nằm bên sông Dnepr.",
     "hanoi.txt": "Hanoi mùa thu\n\nThủ đô mùa thu đẹp nhất.",
 }

@@ -11,21 +11,21 @@ generation's arrays are released with its last searcher.
 
 The posting cache evicts the least recently used entries by their size in bytes, not their number:
 a common syllable's scores are tens of kilobytes at ten thousand articles and megabytes at a million,
-a rare one's a few bytes. An entry's size is what it holds as Python objects (:func:`entry_size`):
-its arrays' contents and headers, its tuples, its key and its place in the cache's order, so that a
-bound of N megabytes is about N megabytes of the worker's memory.
+a rare one's a few bytes (cachetools' ``LRUCache`` with ``getsizeof``). An entry's size is what it holds
+as Python objects (:func:`entry_size`): its arrays' contents and headers, its tuples, its key and the
+cache's bookkeeping, so that a bound of N megabytes is about N megabytes of the worker's memory.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from cachetools import LRUCache
 
 from searchkit.engines.columns import Columns
 from searchkit.engines.spellings import LookedUp, SpellingCounts
@@ -39,11 +39,11 @@ from searchkit.engines.spellings import LookedUp, SpellingCounts
 # entry counted by what it holds, the 3,000 queries' entries take 95.5 MB, none evicted, and a worker holds
 # 266 MB at 128 (docs/serving.md); full, 128 is about 300 MB a worker.
 DEFAULT_CACHE_MB = 128
-# What an entry costs besides its value and its key's tuple: its place in the cache's ordered dict (75 to
-# 105 bytes by tracemalloc, as the table fills between two resizes). The 600 counted before, for the key,
-# cachetools' bookkeeping and the arrays' headers together, undercounted a block (some 750 bytes) and
-# overcounted a rare term kept as a Matches.
-ENTRY_OVERHEAD = 100
+# What an entry costs besides its value: its key's tuple (64 to 80 bytes: the kind of entry, a segment, a field,
+# a term, a block's number) and cachetools' bookkeeping (its place in the LRU order and in the dicts of entries
+# and of sizes, some 160 bytes by tracemalloc as the tables fill between two resizes). The 600 counted before
+# undercounted a block (some 750 bytes with its arrays' headers) and overcounted a rare term kept as a Matches.
+ENTRY_OVERHEAD = 240
 # An array's header (NumPy's own object, whatever its contents).
 _ARRAY = sys.getsizeof(np.empty(0))
 
@@ -80,12 +80,12 @@ def size_of(value: Any) -> int:
     return 0  # a decoder function: shared by every entry of its field
 
 
-def entry_size(key: Hashable, value: Any) -> int:
-    """The bytes an entry holds in the cache: its value's (:func:`size_of`), its key's tuple and
-    :data:`ENTRY_OVERHEAD`. The strings in a key are other objects' too: the kind of entry and a field's
-    name are the same in every key, a segment's name is interned by :mod:`.postings`, and a term's text
-    is the query's analysis's (kept in its caches) and shared by the term's keys."""
-    return ENTRY_OVERHEAD + sys.getsizeof(key) + size_of(value)
+def entry_size(value: Any) -> int:
+    """The bytes an entry holds in the cache: its value's (:func:`size_of`) and :data:`ENTRY_OVERHEAD`. The
+    strings in a key are other objects' too: the kind of entry and a field's name are the same in every key,
+    a segment's name is interned by :mod:`.postings`, and a term's text is the query's analysis's (kept in its
+    caches) and shared by the term's keys."""
+    return ENTRY_OVERHEAD + size_of(value)
 
 
 class PostingCache:
@@ -94,60 +94,41 @@ class PostingCache:
 
     def __init__(self, max_bytes: int):
         self.max_bytes = max(int(max_bytes), 0)
-        # One ordered dict, least recently used first; an entry's size is computed again when it goes
-        # (its arrays never change), rather than kept beside it (cachetools' LRUCache held 60 bytes more
-        # an entry in its two dicts of sizes and keys).
-        self._entries: OrderedDict = OrderedDict()
-        self._held = 0
+        self._entries: LRUCache = LRUCache(maxsize=self.max_bytes, getsizeof=entry_size)
         self._lock = threading.Lock()
         # Entries read from the index rather than found here (what a test of the sharing counts).
         self.reads = 0
 
     def get(self, key: Hashable) -> Any | None:
         with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-            return found
+            return self._entries.get(key)
 
     def put(self, key: Hashable, value: Any) -> Any:
         """Keeps ``value`` under ``key`` (evicting the least recently used entries to make room) and
         returns it; a value larger than the whole bound is returned without being kept."""
-        size = entry_size(key, value)
         with self._lock:
             self.reads += 1
-            if size > self.max_bytes:
-                return value
-            self._drop(key)
-            self._entries[key] = value
-            self._held += size
-            while self._held > self.max_bytes:
-                oldest, gone = self._entries.popitem(last=False)
-                self._held -= entry_size(oldest, gone)
+            if entry_size(value) <= self.max_bytes:
+                self._entries[key] = value
         return value
 
     def discard(self, key: Hashable) -> None:
         """Lets the entry under ``key`` go, if it is held (one kept in another form instead)."""
         with self._lock:
-            self._drop(key)
-
-    def _drop(self, key: Hashable) -> None:
-        gone = self._entries.pop(key, None)
-        if gone is not None:
-            self._held -= entry_size(key, gone)
+            self._entries.pop(key, None)
 
     @property
     def size(self) -> int:
         """The bytes held now (by :func:`entry_size`)."""
         with self._lock:
-            return self._held
+            return int(self._entries.currsize)
 
     def __len__(self) -> int:
         with self._lock:
             return len(self._entries)
 
     def keys(self) -> list[Hashable]:
-        """The keys held now, least recently used first."""
+        """The keys held now."""
         with self._lock:
             return list(self._entries.keys())
 
