@@ -37,7 +37,7 @@ from searchkit.engines.spellings import LookedUp, SpellingCounts
 # scores and the blocks' positions kept compact and the postings read rather than mapped, 128 held 308 MB,
 # 112 298 MB in one run on a loaded machine. With documents in two bytes and frequencies in one, and each
 # entry counted by what it holds, the 3,000 queries' entries take 95.5 MB, none evicted, and a worker holds
-# 266 MB at 128 (docs/serving.md); full, 128 is about 300 MB a worker.
+# 279 MB at 128 (docs/serving.md); full, 128 is some 300 to 310 MB a worker (112 keeps it under 300).
 DEFAULT_CACHE_MB = 128
 # What an entry costs besides its value: its key's tuple (64 to 80 bytes: the kind of entry, a segment, a field,
 # a term, a block's number) and cachetools' bookkeeping (its place in the LRU order and in the dicts of entries
