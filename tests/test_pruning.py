@@ -20,6 +20,7 @@ from searchkit.engines.filters import Filters
 from searchkit.engines.whoosh.backend import WhooshBackend
 from searchkit.engines.whoosh.cache import PostingCache
 from searchkit.engines.whoosh.codec import reading as codec
+from searchkit.engines.whoosh.codec import writing
 from searchkit.engines.whoosh.execute import Executor
 from searchkit.engines.whoosh.matches import top
 from searchkit.engines.whoosh.postings import Scored
@@ -27,8 +28,10 @@ from searchkit.errors import SearchkitError
 from searchkit.search.searcher import Searcher
 from searchkit.text.analysis import fold, syllable_texts
 
-# Enough articles that a common syllable's postings span several blocks (Whoosh writes 128 postings a block).
+# Enough articles that a common syllable's postings span several blocks of Whoosh's 128 postings, which this
+# index is written with (searchkit's own 2,048 would take some 8,000 articles to span three).
 ARTICLES = 520
+BLOCK = 128
 QUERIES = 200
 CACHE_BYTES = 64 * 2**20
 
@@ -42,7 +45,9 @@ def news(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     with (folder / "news.jsonl").open("w", encoding="utf-8") as out:
         for record in records:
             out.write(json.dumps({k: record[k] for k in ("id", "title", "text")}, ensure_ascii=False) + "\n")
-    assert build(folder / "news.jsonl", folder / "index", procs=1).added == ARTICLES
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(writing, "BLOCK_POSTINGS", BLOCK)
+        assert build(folder / "news.jsonl", folder / "index", procs=1).added == ARTICLES
     return folder / "index", [record["title"] for record in records]
 
 
@@ -196,3 +201,29 @@ def test_a_common_term_s_scores_are_kept_as_its_distinct_values_and_unpack_to_th
             assert again.scores.tobytes() == matches.scores.tobytes() and again.ids.tobytes() == matches.ids.tobytes()
     finally:
         backend.close()
+
+
+def test_whether_some_documents_hold_a_phrase_is_what_whoosh_s_phrase_matcher_says(news):
+    """``holds_any`` checks a phrase a batch of candidates at a time and stops at the first holding it; the
+    answer is that of Whoosh's phrase matcher over the whole index, its documents then looked for among them."""
+    index, titles = news
+    rng = random.Random(7)
+    with Searcher(index) as found:
+        executor = found.backend.executor
+        every = executor.every_document().ids
+        seen = {True: 0, False: 0}
+        for title in rng.sample(titles, 60):
+            words = fold(title).split()[:3]
+            if len(words) < 2:
+                continue
+            for field in (f.BODY, f.TITLE):
+                phrase = cq.Phrase(field, tuple(words[:2]), slop=1 + rng.randrange(2))
+                # Whoosh's matcher over the whole index (run's phrase), on an executor holding nothing yet.
+                holding = Executor(found.backend.searcher).run(phrase).ids
+                for candidates in (every, np.sort(rng.sample(every.tolist(), len(every) // 7)), holding[:1], every[:0]):
+                    whole = bool(np.isin(holding, candidates, assume_unique=True).any())
+                    fresh = Executor(found.backend.searcher)
+                    assert fresh.holds_any(phrase, candidates) == whole, (title, field, len(candidates))
+                    assert fresh.holds_any(cq.Or((cq.Phrase(field, ("zzzz", "qqqq")), phrase)), candidates) == whole
+                    seen[whole] += 1
+        assert seen[True] > 50 and seen[False] > 50

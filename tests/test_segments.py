@@ -20,6 +20,7 @@ from whoosh.writing import SegmentWriter
 
 from searchkit.corpus.articles import Article, read_articles
 from searchkit.engines.whoosh.codec.writing import (
+    BLOCK_POSTINGS,
     COMPRESSION,
     INLINE_POSTINGS,
     CompactSegmentWriter,
@@ -60,18 +61,24 @@ def articles() -> list[Article]:
     return seeds + constructed()
 
 
-def segment_files(folder: Path, writer_class, schema: fields.Schema, rows: list[dict]) -> dict[str, bytes]:
+def segment_files(
+    folder: Path, writer_class, schema: fields.Schema, rows: list[dict], block: int = BLOCK_POSTINGS
+) -> dict[str, bytes]:
     """The files of one segment written with ``writer_class``, named without the segment's random id."""
-    return write_segment(folder, writer_class, schema, rows)[1]
+    return write_segment(folder, writer_class, schema, rows, block)[1]
 
 
-def write_segment(folder: Path, writer_class, schema: fields.Schema, rows: list[dict]) -> tuple:
-    """The segment ``writer_class`` writes in ``folder`` (a new index) and its files, as above."""
+def write_segment(
+    folder: Path, writer_class, schema: fields.Schema, rows: list[dict], block: int = BLOCK_POSTINGS
+) -> tuple:
+    """The segment ``writer_class`` writes in ``folder`` (a new index) and its files, as above; Whoosh's own
+    writer writes ``block`` postings a block, as searchkit's does by default."""
     folder.mkdir()
     ix = whoosh_index.create_in(str(folder), schema)
     if writer_class is SegmentWriter:
-        # Whoosh's own writer, at the compression level searchkit's writes.
-        writer = SegmentWriter(ix, _lk=False, compound=False, codec=W3Codec(compression=COMPRESSION))
+        # Whoosh's own writer, at the compression level and block size searchkit's writes.
+        codec = W3Codec(compression=COMPRESSION, blocklimit=block)
+        writer = SegmentWriter(ix, _lk=False, compound=False, codec=codec)
         for row in rows:
             writer.add_document(**row)
         segment = writer._finalize_segment()
@@ -87,10 +94,13 @@ def write_segment(folder: Path, writer_class, schema: fields.Schema, rows: list[
     return SegmentReader(ix.storage, schema, segment), files
 
 
-def test_segment_files_are_byte_for_byte_whooshs(tmp_path: Path):
+@pytest.mark.parametrize("block", [BLOCK_POSTINGS, 128, 7])
+def test_segment_files_are_byte_for_byte_whooshs(tmp_path: Path, block: int):
+    # Whoosh's 128 postings a block, and 7, cross blocks within a term; searchkit's default does not here.
     rows = [document(article) for article in articles()]
-    theirs = segment_files(tmp_path / "whoosh", SegmentWriter, whoosh_schema(), rows)
-    ours = segment_files(tmp_path / "ours", partial(CompactSegmentWriter, inline=0, protocol=2), whoosh_schema(), rows)
+    theirs = segment_files(tmp_path / "whoosh", SegmentWriter, whoosh_schema(), rows, block)
+    writer = partial(CompactSegmentWriter, inline=0, protocol=2, block=block)
+    ours = segment_files(tmp_path / "ours", writer, whoosh_schema(), rows, block)
     assert sorted(ours) == sorted(theirs)
     assert len(theirs) > 5  # terms, postings, stored fields, columns, ...
     for name in theirs:

@@ -131,9 +131,7 @@ class WhooshBackend:
         return WhooshFound(matches, counted)
 
     def overlaps(self, found: WhooshFound, query: cq.Node, deadline: Deadline | None = None) -> bool:
-        # Both sorted and unique, as matches are: said so, np.isin sorts neither again (nor imports numpy.ma for it).
-        ids = self.executor.run(query, deadline=deadline).ids
-        return bool(np.isin(ids, found.matches.ids, assume_unique=True).any())
+        return self.executor.holds_any(query, found.matches.ids, deadline=deadline)
 
     def ranked(
         self,

@@ -94,7 +94,10 @@ class PostingCache:
 
     def __init__(self, max_bytes: int):
         self.max_bytes = max(int(max_bytes), 0)
-        self._entries: LRUCache = LRUCache(maxsize=self.max_bytes, getsizeof=entry_size)
+        # cachetools sizes a value as it is set: :meth:`put` has sized it already, under the lock, to know
+        # whether it fits, and hands that size on (sizing an entry took half the bookkeeping's time).
+        self._sizing = 0
+        self._entries: LRUCache = LRUCache(maxsize=self.max_bytes, getsizeof=lambda value: self._sizing)
         self._lock = threading.Lock()
         # Entries read from the index rather than found here (what a test of the sharing counts).
         self.reads = 0
@@ -108,7 +111,8 @@ class PostingCache:
         returns it; a value larger than the whole bound is returned without being kept."""
         with self._lock:
             self.reads += 1
-            if entry_size(value) <= self.max_bytes:
+            self._sizing = entry_size(value)
+            if self._sizing <= self.max_bytes:
                 self._entries[key] = value
         return value
 

@@ -110,6 +110,34 @@ class Executor:
             self._deadline = None
             self.postings.done()
 
+    def holds_any(self, query: cq.Node, candidates: np.ndarray, *, deadline: Deadline | None = None) -> bool:
+        """Whether any of ``candidates`` (sorted document numbers) matches ``query``: what running it whole
+        and looking among them says, read as an intersection's other parts are (:meth:`_among`). A phrase is
+        checked a batch of candidates at a time and the first holding it ends the check, where Whoosh's phrase
+        matcher walks every article holding its words (a typed query's phrases in thousands of articles took
+        a third of a slow query's time)."""
+        self._deadline = deadline
+        self._prefix_terms = prefix_budget(query)
+        try:
+            return self._holds_any(query, candidates)
+        finally:
+            self._deadline = None
+            self.postings.done()
+
+    def _holds_any(self, query: cq.Node, candidates: np.ndarray) -> bool:
+        if not len(candidates):
+            return False
+        if isinstance(query, cq.Or):
+            return any(self._holds_any(part, candidates) for part in query.parts)
+        if isinstance(query, cq.Phrase):  # spelt or not, as its whole run reads it: by its folded words
+            plain = cq.Phrase(query.field, query.words, slop=query.slop)
+            size = PHRASE_BATCH
+            for start in range(0, len(candidates), size):
+                if len(self._remembered(plain, candidates[start : start + size])[0]):
+                    return True
+            return False
+        return bool(len(self._among(query, candidates)))
+
     def _check_time(self) -> None:
         if self._deadline is not None:
             self._deadline.check()
