@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from corpora import NEWS, news_records
 from test_codec import assert_blocks_are_whoosh_s
+from whoosh import query as wq
 
 from searchkit.build.index import build
 from searchkit.engines import compiled as cq
@@ -23,7 +24,7 @@ from searchkit.engines.whoosh.codec import reading as codec
 from searchkit.engines.whoosh.codec import writing
 from searchkit.engines.whoosh.execute import Executor
 from searchkit.engines.whoosh.matches import top
-from searchkit.engines.whoosh.postings import Scored
+from searchkit.engines.whoosh.postings import Scored, drain
 from searchkit.errors import SearchkitError
 from searchkit.search.searcher import Searcher
 from searchkit.text.analysis import fold, syllable_texts
@@ -227,3 +228,34 @@ def test_whether_some_documents_hold_a_phrase_is_what_whoosh_s_phrase_matcher_sa
                     assert fresh.holds_any(cq.Or((cq.Phrase(field, ("zzzz", "qqqq")), phrase)), candidates) == whole
                     seen[whole] += 1
         assert seen[True] > 50 and seen[False] > 50
+
+
+def test_a_phrase_over_the_whole_index_is_whoosh_s_phrase_matcher(news):
+    """A phrase run whole (a quoted query) reads the articles holding its words, then their positions: the
+    documents and scores of Whoosh's own phrase matcher, which the executor runs with pruning off."""
+    index, titles = news
+    rng = random.Random(11)
+    with Searcher(index) as found:
+        whoosh_searcher, matched = found.backend.searcher, 0
+        for title in rng.sample(titles, 40):
+            words = tuple(fold(title).split()[:3])
+            asked = [(f.BODY, words[:2], 1), (f.TITLE, words, 1), (f.BODY, words[:2], 3), (f.BODY, words[1::-1], 1)]
+            for field, phrase_words, slop in [*asked, (f.BODY, (words[0], words[0]), 1)]:
+                phrase = cq.Phrase(field, phrase_words, slop=slop, boost=1.5)
+                ours = Executor(whoosh_searcher).run(phrase)
+                theirs = Executor(whoosh_searcher, prune=False).run(phrase)
+                whooshs = whoosh_matches(whoosh_searcher, phrase)
+                assert ours.ids.tolist() == theirs.ids.tolist() == sorted(whooshs), (field, phrase_words, slop)
+                assert np.allclose(ours.scores, theirs.scores, rtol=1e-12, atol=0)
+                assert np.allclose(ours.scores, [1.5 * whooshs[doc] for doc in ours.ids.tolist()], rtol=1e-12, atol=0)
+                matched += len(ours) > 0
+        assert matched > 60
+
+
+def whoosh_matches(searcher, phrase: cq.Phrase) -> dict[int, float]:  # noqa: ANN001 - Whoosh's searcher
+    ids: list[int] = []
+    scores: list[float] = []
+    query = wq.Phrase(phrase.field, list(phrase.words), slop=phrase.slop)
+    for sub, offset in searcher.subsearchers or [(searcher, 0)]:
+        drain(query.matcher(sub, sub.context()), ids, scores, offset)
+    return dict(zip(ids, scores, strict=True))
