@@ -227,6 +227,9 @@ def test_whether_some_documents_hold_a_phrase_is_what_whoosh_s_phrase_matcher_sa
                     assert fresh.holds_any(phrase, candidates) == whole, (title, field, len(candidates))
                     assert fresh.holds_any(cq.Or((cq.Phrase(field, ("zzzz", "qqqq")), phrase)), candidates) == whole
                     seen[whole] += 1
+                    both = cq.And((cq.Term(field, words[0]), cq.Term(field, words[-1])))
+                    either = Executor(found.backend.searcher).run(both).ids
+                    assert fresh.holds_any(both, candidates) == bool(np.isin(either, candidates).any())
         assert seen[True] > 50 and seen[False] > 50
 
 
