@@ -18,12 +18,13 @@ from searchkit.engines import compiled as cq
 from searchkit.engines import fields as f
 from searchkit.engines.backend import open_backend
 from searchkit.engines.filters import Filters
+from searchkit.engines.whoosh import execute
 from searchkit.engines.whoosh.backend import WhooshBackend
 from searchkit.engines.whoosh.cache import PostingCache
 from searchkit.engines.whoosh.codec import reading as codec
 from searchkit.engines.whoosh.codec import writing
 from searchkit.engines.whoosh.execute import Executor
-from searchkit.engines.whoosh.matches import top
+from searchkit.engines.whoosh.matches import Matches, top
 from searchkit.engines.whoosh.postings import Scored, drain
 from searchkit.errors import SearchkitError
 from searchkit.search.searcher import Searcher
@@ -262,3 +263,27 @@ def whoosh_matches(searcher, phrase: cq.Phrase) -> dict[int, float]:  # noqa: AN
     for sub, offset in searcher.subsearchers or [(searcher, 0)]:
         drain(query.matcher(sub, sub.context()), ids, scores, offset)
     return dict(zip(ids, scores, strict=True))
+
+
+def test_a_phrase_with_no_spelling_asked_is_placed_by_where_it_begins_as_its_stored_text_says(news):
+    """A tier's phrase of words typed bare, none read surely (no spelling asked), is placed from where the folded
+    phrase begins in each article, without reading its stored text: the same articles as reading it."""
+    index, titles = news
+    rng = random.Random(5)
+    with Searcher(index) as found:
+        whoosh_searcher, placed = found.backend.searcher, 0
+        every = Executor(whoosh_searcher).every_document().ids
+        for title in rng.sample(titles, 50):
+            words = tuple(fold(title).split()[:2])
+            for field, exact, start in ((f.TITLE, f.TITLE_EXACT, True), (f.TITLE, f.TITLE_EXACT, False),
+                                        (f.BODY, f.BODY_EXACT, False)):  # fmt: skip
+                spelt = cq.SpeltPhrase(field, words, spelt=(None, None), exact_field=exact, start=start)
+                executor = Executor(whoosh_searcher)
+                ours = executor.tiers(Matches(every, np.arange(len(every), 0, -1.0)), ((spelt,),))[0]
+                folded = Executor(whoosh_searcher).run(cq.Phrase(field, words)).ids.tolist()
+                stored = {doc for doc in folded if spelt.written_in(whoosh_searcher.stored_fields(doc).get(field, ""))}
+                # Tiers are placed among the best matches on their scores (here the first articles).
+                among = set(every[: execute.TIER_DEPTH].tolist())
+                assert set(every[ours > 0].tolist()) == stored & among, (title, field, start)
+                placed += bool(stored & among)
+        assert placed > 20

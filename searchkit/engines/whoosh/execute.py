@@ -351,10 +351,17 @@ class Executor:
         if not len(folded):
             return folded
         keep = np.ones(len(folded), dtype=bool)
+        # No spelling asked (words typed bare that restoration does not read surely): where the folded phrase
+        # begins says it all, as the field's syllables are its positions; the stored text is not read.
+        spelling = any(query.spelt)
         for n in np.argsort(-folded.scores, kind="stable")[:SPELT_CHECKS].tolist():
             doc = int(folded.ids[n])
+            begins = starts.get(doc)
+            if not spelling and begins is not None:
+                keep[n] = 0 in begins if query.start else bool(begins)
+                continue
             text = self._stored_field(doc, query.field)
-            keep[n] = query.written_in(text, starts.get(doc))
+            keep[n] = query.written_in(text, begins)
         return folded.subset(keep)
 
     def _stored_field(self, doc: int, fieldname: str) -> str:
