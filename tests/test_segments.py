@@ -139,14 +139,18 @@ def _postings_by_term(reader: SegmentReader) -> dict:
     return {"terms": found, "stored": stored}
 
 
-def test_inlined_postings_read_back_as_whooshs_own(tmp_path: Path):
+@pytest.mark.parametrize("block", [BLOCK_POSTINGS, 7])
+def test_inlined_postings_read_back_as_whooshs_own(tmp_path: Path, block: int):
     rows = [document(article) for article in articles()]
-    whooshs, theirs = write_segment(tmp_path / "whoosh", SegmentWriter, whoosh_schema(), rows)
-    reader, ours = write_segment(tmp_path / "ours", CompactSegmentWriter, whoosh_schema(), rows)
+    whooshs, theirs = write_segment(tmp_path / "whoosh", SegmentWriter, whoosh_schema(), rows, block)
+    reader, ours = write_segment(tmp_path / "ours", partial(CompactSegmentWriter, block=block), whoosh_schema(), rows)
     # Most terms occur in one article: their postings left the postings file for the term table;
-    # the others' blocks shrank with the pickle protocol.
+    # the others' blocks shrank with the pickle protocol and their numbers pickled as arrays.
     assert len(ours["SEGMENT.pst"]) < len(theirs["SEGMENT.pst"]) * 0.6
     kinds = {type(reader.postings(*term)).__name__ for term in reader.all_terms()}
+    walked = reader.postings("body", "guong")  # in every constructed article
+    walked.id()  # Whoosh reads a block's data as its matcher needs it
+    assert [type(part).__name__ for part in walked._data[:2]] == ["array", "array"]
     expected, found = _postings_by_term(whooshs), _postings_by_term(reader)
     assert found == expected
     terms = expected["terms"]
