@@ -94,7 +94,7 @@ SHARES = {
     "decoding posting blocks (zlib, unpickling)": (("whoosh3.py", "_read_data"), ("codec/reading.py", "read")),
     "posting cache bookkeeping": ("cache.py", "put"),
     "reading and scoring terms (BM25F arrays)": ("postings.py", "_arrays"),
-    "phrase/proximity checks (positions)": ("execute.py", "_phrase_within"),
+    "phrase/proximity checks (positions)": ("phrases.py", "phrase_within"),
     "intersections and unions (matches.py)": ("matches.py", ("intersection", "union", "add_within", "without")),
     "tiers (Executor.tiers)": ("execute.py", "tiers"),
     "spelling checks of tiers (stored text)": ("execute.py", "_spelt_within"),

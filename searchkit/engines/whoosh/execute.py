@@ -34,20 +34,18 @@ from searchkit.engines.whoosh.matches import (
     add_within,
     best_ids,
     contenders,
-    ends_in_order,
     from_lists,
     intersection,
     union,
     without,
 )
+from searchkit.engines.whoosh.phrases import PHRASE_BATCH, phrase_within
 from searchkit.engines.whoosh.postings import Postings, drain, kept
 
 # Proximity and word clauses only reorder this many of the best matches on the terms alone: a
 # phrase of common syllables is costly to find over the whole index, and cannot lift an article
 # from further down into the first pages.
 RERANK_DEPTH = 200
-# How many candidates a phrase is checked in between two looks at the clock.
-PHRASE_BATCH = 256
 # Tiers (see :meth:`Executor.tiers`) are decided among this many of the best matches on their scores.
 TIER_DEPTH = 300
 # A phrase's spelling is read from the stored text of at most this many of the articles holding it
@@ -57,7 +55,6 @@ TIER_DEPTH = 300
 SPELT_CHECKS = 64
 # Phrases an executor remembers having checked (:meth:`Executor._remembered`): a query's few, a few queries back.
 PHRASE_MEMO = 64
-
 
 
 class Executor:
@@ -396,45 +393,7 @@ class Executor:
     def _phrase_within(
         self, query: cq.Phrase, candidates: np.ndarray, starts: dict[int, set[int]] | None = None
     ) -> Matches:
-        """The candidates holding the phrase's words in order, each within ``slop`` of the last; where each
-        match begins is noted in ``starts`` (for a phrase of adjacent words: the spelling checks of tiers).
-
-        A match scores the sum of its words' BM25F scores, as Whoosh's phrase matcher does.
-        """
-        fieldname, words, slop = query.field, list(query.words), max(query.slop, 1)
-        found: list[int] = []
-        for sub, offset in self.searcher.subsearchers or [(self.searcher, 0)]:
-            local = candidates[(candidates >= offset) & (candidates < offset + sub.doc_count_all())] - offset
-            postings = []
-            for word in words:
-                if not len(local):
-                    break
-                postings.append(self.postings.positions(sub.reader(), fieldname, word, local))
-                if postings[-1] is None:
-                    break
-                local = np.intersect1d(local, postings[-1][0], assume_unique=True)
-            if not len(local) or len(postings) < len(words) or postings[-1] is None:
-                continue
-            # Where each candidate is in each word's postings, found for all candidates at once.
-            where = [(values(np.searchsorted(ids, local)), decode) for ids, values, decode in postings]
-            for n, doc in enumerate(local.tolist()):
-                if not n % PHRASE_BATCH:
-                    self._check_time()
-                ends = ends_in_order([decode(encoded[n]) for encoded, decode in where], slop)
-                if ends:
-                    found.append(offset + doc)
-                    if starts is not None and slop == 1:
-                        starts[offset + doc] = {end - len(words) + 1 for end in ends}
-        if not found:
-            return EMPTY
-        docs = np.asarray(found, dtype=np.int64)
-        total = np.zeros(len(docs))
-        for word in words:
-            term = self.postings.term_among(fieldname, word, docs)
-            at = np.searchsorted(term.ids, docs)
-            at[at == len(term.ids)] = 0
-            total += np.where(term.ids[at] == docs, term.scores[at], 0.0)
-        return Matches(docs, total * query.boost)
+        return phrase_within(self.searcher, self.postings, query, candidates, starts, self._check_time)
 
     def _prefix(self, query: cq.Prefix) -> Matches:
         reader = self.searcher.reader()
