@@ -190,21 +190,24 @@ def serve(index_dir: Path) -> None:
         print(json.dumps(timed.query(text)), flush=True)
 
 
-def run_against(base: Path, index_dir: Path, texts: list[str], fts5: Path | None) -> dict:
+def run_against(
+    base: Path, index_dir: Path, texts: list[str], fts5: Path | None, base_index: Path | None = None
+) -> dict:
     """This tree's searchkit and the one in ``base`` (a checkout of the baseline) in two processes driven in
     lockstep, query by query (which goes first alternating), FTS5 AND after each in this one: all three meet
-    the same moment of a shared machine."""
+    the same moment of a shared machine. The baseline reads ``base_index`` if given (an index it built, where
+    a change is in how the index is written), else the same index."""
     import os
     import subprocess
 
-    def child(path: str | None) -> subprocess.Popen:
+    def child(path: str | None, index: Path) -> subprocess.Popen:
         env = dict(os.environ)
         if path is not None:
             env["PYTHONPATH"] = path + os.pathsep + env.get("PYTHONPATH", "")
-        command = [sys.executable, __file__, str(index_dir), ".", "--serve"]
+        command = [sys.executable, __file__, str(index), ".", "--serve"]
         return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
 
-    sides = {"searchkit": child(None), "base": child(str(base.resolve()))}
+    sides = {"searchkit": child(None, index_dir), "base": child(str(base.resolve()), base_index or index_dir)}
     rows: dict[str, list] = {name: [] for name in sides}
     fts5_rows: list[tuple[float, float, int]] = []
     stack = contextlib.ExitStack()
@@ -263,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--profile", type=Path)
     parser.add_argument("--against", type=Path, help="a checkout of the baseline, timed in lockstep beside this tree")
+    parser.add_argument("--against-index", type=Path, help="the index the baseline reads (default: the same index)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
@@ -272,7 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.against is not None:
         sqlite3.connect(":memory:").close()
         fts5 = fts5_database(args.seeds, args.fts5) if args.fts5 is not None else None
-        result = {"queries": len(texts), "sample": texts[:6]} | run_against(args.against, args.index, texts, fts5)
+        result = {"queries": len(texts), "sample": texts[:6]} | run_against(
+            args.against, args.index, texts, fts5, args.against_index
+        )
         json.dump(result, sys.stdout, ensure_ascii=False, indent=1)
         print()
         return 0
